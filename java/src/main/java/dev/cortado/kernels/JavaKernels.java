@@ -1,0 +1,394 @@
+package dev.cortado.kernels;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * The pure-Java reference kernel set: plain loops, obviously right, accumulating in double.
+ * It is the oracle every native and CUDA kernel is tested against, so clarity beats speed here.
+ */
+public final class JavaKernels implements KernelSet {
+
+    @Override
+    public String name() {
+        return "java";
+    }
+
+    @Override
+    public Device.Kind deviceKind() {
+        return Device.Kind.CPU;
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k,
+                     float alpha, Ptr pa, int lda, Ptr pb, int ldb, float beta, Ptr pc, int ldc) {
+        FloatBuffer a = pa.host(), b = pb.host(), c = pc.host();
+        double[] acc = new double[n];
+        for (int i = 0; i < m; i++) {
+            Arrays.fill(acc, 0.0);
+            for (int p = 0; p < k; p++) {
+                double aip = transA ? a.get(p * lda + i) : a.get(i * lda + p);
+                for (int j = 0; j < n; j++) {
+                    acc[j] += aip * (transB ? b.get(j * ldb + p) : b.get(p * ldb + j));
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                double v = alpha * acc[j];
+                if (beta != 0) v += (double) beta * c.get(i * ldc + j);
+                c.put(i * ldc + j, (float) v);
+            }
+        }
+    }
+
+    @Override
+    public void im2col(Window w, Ptr image, Ptr col) {
+        FloatBuffer im = image.host(), out = col.host();
+        int oh = w.outH(), ow = w.outW();
+        for (int c = 0; c < w.channels(); c++) {
+            for (int ki = 0; ki < w.kernelH(); ki++) {
+                for (int kj = 0; kj < w.kernelW(); kj++) {
+                    int row = (c * w.kernelH() + ki) * w.kernelW() + kj;
+                    for (int y = 0; y < oh; y++) {
+                        for (int x = 0; x < ow; x++) {
+                            int iy = y * w.strideH() - w.padH() + ki;
+                            int ix = x * w.strideW() - w.padW() + kj;
+                            boolean inside = iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width();
+                            out.put(row * oh * ow + y * ow + x,
+                                    inside ? im.get((c * w.height() + iy) * w.width() + ix) : 0f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void col2im(Window w, Ptr col, Ptr image) {
+        FloatBuffer in = col.host(), im = image.host();
+        int size = (int) w.inputSize();
+        double[] acc = new double[size];
+        int oh = w.outH(), ow = w.outW();
+        for (int c = 0; c < w.channels(); c++) {
+            for (int ki = 0; ki < w.kernelH(); ki++) {
+                for (int kj = 0; kj < w.kernelW(); kj++) {
+                    int row = (c * w.kernelH() + ki) * w.kernelW() + kj;
+                    for (int y = 0; y < oh; y++) {
+                        for (int x = 0; x < ow; x++) {
+                            int iy = y * w.strideH() - w.padH() + ki;
+                            int ix = x * w.strideW() - w.padW() + kj;
+                            if (iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width()) {
+                                acc[(c * w.height() + iy) * w.width() + ix] += in.get(row * oh * ow + y * ow + x);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < size; i++) im.put(i, (float) acc[i]);
+    }
+
+    @Override
+    public void maxPoolForward(Window w, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        forEachWindow(w, (plane, out) -> {
+            int at = firstMax(w, x, plane, out);
+            y.put(out, x.get(at));
+        });
+    }
+
+    @Override
+    public void maxPoolBackward(Window w, Ptr px, Ptr pdy, Ptr pdx) {
+        FloatBuffer x = px.host(), dy = pdy.host(), dx = pdx.host();
+        double[] acc = new double[(int) w.inputSize()];
+        forEachWindow(w, (plane, out) -> acc[firstMax(w, x, plane, out)] += dy.get(out));
+        for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
+    }
+
+    @Override
+    public void avgPoolForward(Window w, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        int area = w.kernelH() * w.kernelW();
+        forEachWindow(w, (plane, out) -> {
+            double s = 0;
+            for (int i : windowIndices(w, plane, out)) s += x.get(i);
+            y.put(out, (float) (s / area));
+        });
+    }
+
+    @Override
+    public void avgPoolBackward(Window w, Ptr pdy, Ptr pdx) {
+        FloatBuffer dy = pdy.host(), dx = pdx.host();
+        double[] acc = new double[(int) w.inputSize()];
+        int area = w.kernelH() * w.kernelW();
+        forEachWindow(w, (plane, out) -> {
+            for (int i : windowIndices(w, plane, out)) acc[i] += dy.get(out) / (double) area;
+        });
+        for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
+    }
+
+    private interface WindowVisitor {
+        void visit(int plane, int outIndex);
+    }
+
+    private static void forEachWindow(Window w, WindowVisitor v) {
+        int oh = w.outH(), ow = w.outW();
+        for (int plane = 0; plane < w.channels(); plane++) {
+            for (int y = 0; y < oh; y++) {
+                for (int x = 0; x < ow; x++) {
+                    v.visit(plane, (plane * oh + y) * ow + x);
+                }
+            }
+        }
+    }
+
+    /** Input indices of the window that produces output {@code out}, padding skipped, in scan order. */
+    private static int[] windowIndices(Window w, int plane, int out) {
+        int ow = w.outW();
+        int y = (out / ow) % w.outH(), x = out % ow;
+        int[] idx = new int[w.kernelH() * w.kernelW()];
+        int count = 0;
+        for (int ki = 0; ki < w.kernelH(); ki++) {
+            for (int kj = 0; kj < w.kernelW(); kj++) {
+                int iy = y * w.strideH() - w.padH() + ki;
+                int ix = x * w.strideW() - w.padW() + kj;
+                if (iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width()) {
+                    idx[count++] = (plane * w.height() + iy) * w.width() + ix;
+                }
+            }
+        }
+        return Arrays.copyOf(idx, count);
+    }
+
+    private static int firstMax(Window w, FloatBuffer x, int plane, int out) {
+        int best = -1;
+        for (int i : windowIndices(w, plane, out)) {
+            if (best < 0 || x.get(i) > x.get(best) || (Float.isNaN(x.get(i)) && !Float.isNaN(x.get(best)))) best = i;
+        }
+        return best;
+    }
+
+    @Override
+    public void sigmoidForward(long n, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, (float) (1.0 / (1.0 + Math.exp(-x.get(i)))));
+    }
+
+    @Override
+    public void sigmoidBackward(long n, Ptr py, Ptr pdy, Ptr pdx) {
+        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        for (int i = 0; i < n; i++) {
+            double s = y.get(i);
+            dx.put(i, (float) (dy.get(i) * s * (1.0 - s)));
+        }
+    }
+
+    @Override
+    public void reluForward(long n, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, Math.max(x.get(i), 0f)); // Math.max keeps NaN
+    }
+
+    @Override
+    public void reluBackward(long n, Ptr px, Ptr pdy, Ptr pdx) {
+        FloatBuffer x = px.host(), dy = pdy.host(), dx = pdx.host();
+        for (int i = 0; i < n; i++) dx.put(i, x.get(i) > 0 ? dy.get(i) : 0f);
+    }
+
+    @Override
+    public void tanhForward(long n, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, (float) Math.tanh(x.get(i)));
+    }
+
+    @Override
+    public void tanhBackward(long n, Ptr py, Ptr pdy, Ptr pdx) {
+        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        for (int i = 0; i < n; i++) {
+            double t = y.get(i);
+            dx.put(i, (float) (dy.get(i) * (1.0 - t * t)));
+        }
+    }
+
+    @Override
+    public void softmaxForward(int rows, int cols, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            double max = rowMax(x, o, cols), sum = 0;
+            for (int j = 0; j < cols; j++) sum += Math.exp(x.get(o + j) - max);
+            for (int j = 0; j < cols; j++) y.put(o + j, (float) (Math.exp(x.get(o + j) - max) / sum));
+        }
+    }
+
+    @Override
+    public void softmaxBackward(int rows, int cols, Ptr py, Ptr pdy, Ptr pdx) {
+        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            double dot = 0;
+            for (int j = 0; j < cols; j++) dot += (double) dy.get(o + j) * y.get(o + j);
+            for (int j = 0; j < cols; j++) dx.put(o + j, (float) (y.get(o + j) * (dy.get(o + j) - dot)));
+        }
+    }
+
+    @Override
+    public void logSoftmaxForward(int rows, int cols, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            double logZ = logSumExp(x, o, cols);
+            for (int j = 0; j < cols; j++) y.put(o + j, (float) (x.get(o + j) - logZ));
+        }
+    }
+
+    @Override
+    public void logSoftmaxBackward(int rows, int cols, Ptr py, Ptr pdy, Ptr pdx) {
+        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            double sum = 0;
+            for (int j = 0; j < cols; j++) sum += dy.get(o + j);
+            for (int j = 0; j < cols; j++) dx.put(o + j, (float) (dy.get(o + j) - Math.exp(y.get(o + j)) * sum));
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropyForward(int rows, int cols, Ptr logits, Ptr labels, Ptr probs, Ptr loss) {
+        softmaxForward(rows, cols, logits, probs);
+        FloatBuffer x = logits.host(), lab = labels.host(), l = loss.host();
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols;
+            l.put(r, (float) (logSumExp(x, o, cols) - x.get(o + (int) lab.get(r))));
+        }
+    }
+
+    @Override
+    public void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr pdx) {
+        FloatBuffer p = probs.host(), lab = labels.host(), dx = pdx.host();
+        for (int r = 0; r < rows; r++) {
+            int label = (int) lab.get(r);
+            for (int j = 0; j < cols; j++) {
+                double target = j == label ? 1.0 : 0.0;
+                dx.put(r * cols + j, (float) (scale * (p.get(r * cols + j) - target)));
+            }
+        }
+    }
+
+    private static double rowMax(FloatBuffer x, int o, int cols) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) max = Math.max(max, x.get(o + j));
+        return max;
+    }
+
+    private static double logSumExp(FloatBuffer x, int o, int cols) {
+        double max = rowMax(x, o, cols), sum = 0;
+        for (int j = 0; j < cols; j++) sum += Math.exp(x.get(o + j) - max);
+        return max + Math.log(sum);
+    }
+
+    @Override
+    public void add(long n, Ptr pa, Ptr pb, Ptr py) {
+        FloatBuffer a = pa.host(), b = pb.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, a.get(i) + b.get(i));
+    }
+
+    @Override
+    public void mul(long n, Ptr pa, Ptr pb, Ptr py) {
+        FloatBuffer a = pa.host(), b = pb.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, a.get(i) * b.get(i));
+    }
+
+    @Override
+    public void scale(long n, float alpha, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, alpha * x.get(i));
+    }
+
+    @Override
+    public void axpy(long n, float alpha, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, (float) (y.get(i) + (double) alpha * x.get(i)));
+    }
+
+    @Override
+    public void fill(long n, float value, Ptr py) {
+        FloatBuffer y = py.host();
+        for (int i = 0; i < n; i++) y.put(i, value);
+    }
+
+    @Override
+    public void biasAdd(int outer, int channels, int inner, Ptr pbias, Ptr py) {
+        FloatBuffer bias = pbias.host(), y = py.host();
+        for (int o = 0; o < outer; o++) {
+            for (int c = 0; c < channels; c++) {
+                int base = (o * channels + c) * inner;
+                for (int i = 0; i < inner; i++) y.put(base + i, y.get(base + i) + bias.get(c));
+            }
+        }
+    }
+
+    @Override
+    public void biasGrad(int outer, int channels, int inner, Ptr pdy, Ptr pdb) {
+        FloatBuffer dy = pdy.host(), db = pdb.host();
+        for (int c = 0; c < channels; c++) {
+            double s = 0;
+            for (int o = 0; o < outer; o++) {
+                int base = (o * channels + c) * inner;
+                for (int i = 0; i < inner; i++) s += dy.get(base + i);
+            }
+            db.put(c, (float) s);
+        }
+    }
+
+    @Override
+    public void sum(long n, Ptr px, Ptr out) {
+        FloatBuffer x = px.host();
+        double s = 0;
+        for (int i = 0; i < n; i++) s += x.get(i);
+        out.host().put(0, (float) s);
+    }
+
+    @Override
+    public void argmax(int rows, int cols, Ptr px, Ptr out) {
+        FloatBuffer x = px.host(), o = out.host();
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            for (int j = 0; j < cols; j++) {
+                float v = x.get(r * cols + j);
+                if (Float.isNaN(v)) {
+                    best = j;
+                    break;
+                }
+                if (v > x.get(r * cols + best)) best = j;
+            }
+            o.put(r, best);
+        }
+    }
+
+    @Override
+    public void sgdMomentum(long n, float lr, float momentum, float weightDecay, boolean nesterov, Ptr pw, Ptr pg, Ptr pv) {
+        FloatBuffer w = pw.host(), g = pg.host(), v = pv.host();
+        for (int i = 0; i < n; i++) {
+            double vPrev = v.get(i);
+            double vNew = momentum * vPrev - lr * (g.get(i) + (double) weightDecay * w.get(i));
+            double step = nesterov ? (1.0 + momentum) * vNew - momentum * vPrev : vNew;
+            v.put(i, (float) vNew);
+            w.put(i, (float) (w.get(i) + step));
+        }
+    }
+
+    @Override
+    public void adam(long n, float lr, float beta1, float beta2, float eps, float weightDecay, long step,
+                     Ptr pw, Ptr pg, Ptr pm, Ptr pv) {
+        FloatBuffer w = pw.host(), g = pg.host(), m = pm.host(), v = pv.host();
+        double c1 = 1.0 - Math.pow(beta1, step), c2 = 1.0 - Math.pow(beta2, step);
+        for (int i = 0; i < n; i++) {
+            double d = g.get(i) + (double) weightDecay * w.get(i);
+            double mi = beta1 * (double) m.get(i) + (1.0 - beta1) * d;
+            double vi = beta2 * (double) v.get(i) + (1.0 - beta2) * d * d;
+            m.put(i, (float) mi);
+            v.put(i, (float) vi);
+            w.put(i, (float) (w.get(i) - lr * (mi / c1) / (Math.sqrt(vi / c2) + eps)));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package dev.cortado.kernels;
+
+/**
+ * The small kernel set every backend implements with the same signatures: java (the reference),
+ * cpu (native C++) and cuda. Everything above it (ops, autograd, layers, optimizers) is
+ * backend-blind.
+ *
+ * <p>Conventions: matrices are row-major; {@code n}, {@code rows}, {@code cols} count floats;
+ * an output is fully overwritten unless the method says it accumulates; an output may be the
+ * same memory as an input for the elementwise kernels (in place), never for gemm, im2col,
+ * col2im or pooling. Callers go through {@link CheckedKernels}, which validates every argument
+ * before an implementation sees it, so implementations may assume valid input.
+ */
+public interface KernelSet {
+
+    /** Short name: "java", "cpu" or "cuda". */
+    String name();
+
+    /** The kind of device whose memory these kernels read and write. */
+    Device.Kind deviceKind();
+
+    // ---- BLAS-3 -------------------------------------------------------------------------------
+
+    /**
+     * {@code C = alpha * op(A) * op(B) + beta * C}, op(A) is m x k, op(B) is k x n, C is m x n.
+     * With transA, A is stored k x m. When beta is 0, C is not read (NaN in C does not leak).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k,
+              float alpha, Ptr a, int lda, Ptr b, int ldb, float beta, Ptr c, int ldc);
+
+    // ---- convolution lowering (Caffe layout) ---------------------------------------------------
+
+    /** Image (channels x height x width) to columns (colRows x colCols); padding reads as 0. */
+    void im2col(Window w, Ptr image, Ptr col);
+
+    /** Columns back to an image, summing overlapping windows; the image is overwritten. */
+    void col2im(Window w, Ptr col, Ptr image);
+
+    // ---- pooling over w.channels() planes ------------------------------------------------------
+
+    /** Max over each window, padding excluded. */
+    void maxPoolForward(Window w, Ptr x, Ptr y);
+
+    /** dx (overwritten) receives dy at the first maximum of each window, in scan order. */
+    void maxPoolBackward(Window w, Ptr x, Ptr dy, Ptr dx);
+
+    /** Mean over each window; padding counts as zeros (divisor kernelH * kernelW). */
+    void avgPoolForward(Window w, Ptr x, Ptr y);
+
+    /** dx (overwritten) = the backward of {@link #avgPoolForward}. */
+    void avgPoolBackward(Window w, Ptr dy, Ptr dx);
+
+    // ---- activations ---------------------------------------------------------------------------
+
+    void sigmoidForward(long n, Ptr x, Ptr y);
+
+    /** dx = dy * y * (1 - y), from the forward output y. */
+    void sigmoidBackward(long n, Ptr y, Ptr dy, Ptr dx);
+
+    void reluForward(long n, Ptr x, Ptr y);
+
+    /** dx = x > 0 ? dy : 0, from the forward input x. */
+    void reluBackward(long n, Ptr x, Ptr dy, Ptr dx);
+
+    void tanhForward(long n, Ptr x, Ptr y);
+
+    /** dx = dy * (1 - y^2), from the forward output y. */
+    void tanhBackward(long n, Ptr y, Ptr dy, Ptr dx);
+
+    // ---- softmax family, over each of {@code rows} rows of {@code cols} -----------------------
+
+    void softmaxForward(int rows, int cols, Ptr x, Ptr y);
+
+    /** dx = y * (dy - sum(dy * y)), from the forward output y. */
+    void softmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx);
+
+    void logSoftmaxForward(int rows, int cols, Ptr x, Ptr y);
+
+    /** dx = dy - exp(y) * sum(dy), from the forward output y. */
+    void logSoftmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx);
+
+    /**
+     * Softmax of the logits into probs and, per row, loss = -log softmax(logits)[label], with
+     * labels holding class indices as floats (Caffe convention).
+     */
+    void softmaxCrossEntropyForward(int rows, int cols, Ptr logits, Ptr labels, Ptr probs, Ptr loss);
+
+    /** dx = scale * (probs - onehot(labels)). */
+    void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr dx);
+
+    // ---- elementwise ---------------------------------------------------------------------------
+
+    /** y = a + b. */
+    void add(long n, Ptr a, Ptr b, Ptr y);
+
+    /** y = a * b. */
+    void mul(long n, Ptr a, Ptr b, Ptr y);
+
+    /** y = alpha * x. */
+    void scale(long n, float alpha, Ptr x, Ptr y);
+
+    /** y += alpha * x. */
+    void axpy(long n, float alpha, Ptr x, Ptr y);
+
+    /** y = value. */
+    void fill(long n, float value, Ptr y);
+
+    /** y[o, c, i] += bias[c] for y laid out outer x channels x inner. */
+    void biasAdd(int outer, int channels, int inner, Ptr bias, Ptr y);
+
+    /** db[c] = sum over o, i of dy[o, c, i] (overwritten). */
+    void biasGrad(int outer, int channels, int inner, Ptr dy, Ptr db);
+
+    // ---- reductions ----------------------------------------------------------------------------
+
+    /** out[0] = sum of x[0..n). */
+    void sum(long n, Ptr x, Ptr out);
+
+    /** out[r] = index of the first maximum of row r (NaN counts as the maximum), as a float. */
+    void argmax(int rows, int cols, Ptr x, Ptr out);
+
+    // ---- optimizer updates ---------------------------------------------------------------------
+
+    /**
+     * Caffe/Mocha SGD with momentum: {@code v = momentum * v - lr * (g + weightDecay * w)};
+     * {@code w += v}, or with Nesterov {@code w += (1 + momentum) * v - momentum * vPrev}.
+     */
+    void sgdMomentum(long n, float lr, float momentum, float weightDecay, boolean nesterov, Ptr w, Ptr g, Ptr v);
+
+    /**
+     * Adam (Kingma and Ba) with bias correction at {@code step} (1-based) and L2 weight decay
+     * added to the gradient: {@code w -= lr * mHat / (sqrt(vHat) + eps)}.
+     */
+    void adam(long n, float lr, float beta1, float beta2, float eps, float weightDecay, long step,
+              Ptr w, Ptr g, Ptr m, Ptr v);
+}

@@ -1,0 +1,45 @@
+package dev.cortado.ops;
+
+import dev.cortado.kernels.KernelSet;
+import dev.cortado.kernels.Ptr;
+import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Tensor;
+
+/** Elementwise nonlinearities: sigmoid, ReLU, tanh. */
+public final class Activations {
+
+    private Activations() {
+    }
+
+    public static Tensor sigmoid(Tensor x) {
+        return unary("sigmoid", x, KernelSet::sigmoidForward, KernelSet::sigmoidBackward, true);
+    }
+
+    public static Tensor relu(Tensor x) {
+        return unary("relu", x, KernelSet::reluForward, KernelSet::reluBackward, false);
+    }
+
+    public static Tensor tanh(Tensor x) {
+        return unary("tanh", x, KernelSet::tanhForward, KernelSet::tanhBackward, true);
+    }
+
+    interface Forward {
+        void run(KernelSet k, long n, Ptr x, Ptr y);
+    }
+
+    interface BackwardKernel {
+        void run(KernelSet k, long n, Ptr saved, Ptr dy, Ptr dx);
+    }
+
+    /** One elementwise op: its backward kernel reads the forward output (savesOutput) or input. */
+    private static Tensor unary(String op, Tensor x, Forward forward, BackwardKernel backward, boolean savesOutput) {
+        Checks.notNull(op, "x", x);
+        Tensor y = Tensor.empty(x.device(), x.shape());
+        forward.run(x.kernels(), x.numel(), x.ptr(), y.ptr());
+        return Autograd.record(y, op, g -> {
+            Tensor dx = Tensor.empty(x.device(), x.shape());
+            backward.run(x.kernels(), x.numel(), (savesOutput ? y : x).ptr(), g.ptr(), dx.ptr());
+            return new Tensor[] {dx};
+        }, x);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.cortado.ops;
+
+import dev.cortado.tensor.Shape;
+import dev.cortado.tensor.Tensor;
+import java.util.Arrays;
+
+/** Argument checks shared by the ops: each failure names the op, the argument and the shapes. */
+final class Checks {
+
+    private Checks() {
+    }
+
+    static void notNull(String op, String name, Tensor t) {
+        if (t == null) throw new IllegalArgumentException(op + ": " + name + " is null");
+        if (t.isClosed()) throw new IllegalStateException(op + ": " + name + " " + Shape.str(t.shape()) + " was closed");
+    }
+
+    static void sameDevice(String op, Tensor a, Tensor b) {
+        if (!a.device().equals(b.device())) {
+            throw new IllegalArgumentException(op + ": operands on different devices (" + a.device() + " and " + b.device() + ")");
+        }
+    }
+
+    static void sameShape(String op, Tensor a, Tensor b) {
+        notNull(op, "a", a);
+        notNull(op, "b", b);
+        sameDevice(op, a, b);
+        if (!Arrays.equals(a.shape(), b.shape())) {
+            throw new IllegalArgumentException(op + ": shapes differ: " + Shape.str(a.shape()) + " vs " + Shape.str(b.shape()));
+        }
+    }
+
+    static void rank(String op, String name, Tensor t, int rank) {
+        notNull(op, name, t);
+        if (t.dim() != rank) {
+            throw new IllegalArgumentException(op + ": " + name + " must be " + rank + "-D, got shape " + Shape.str(t.shape()));
+        }
+    }
+
+    /** Rows (all but the last dimension) and columns (the last) of a tensor with dim >= 1. */
+    static int[] rowsCols(String op, Tensor t) {
+        notNull(op, "x", t);
+        if (t.dim() < 1) throw new IllegalArgumentException(op + ": needs at least 1 dimension, got a 0-d tensor");
+        int cols = t.size(-1);
+        return new int[] {cols == 0 ? 0 : (int) (t.numel() / cols), cols};
+    }
+}

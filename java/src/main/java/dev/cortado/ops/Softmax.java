@@ -1,0 +1,73 @@
+package dev.cortado.ops;
+
+import dev.cortado.kernels.KernelSet;
+import dev.cortado.kernels.Ptr;
+import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Shape;
+import dev.cortado.tensor.Tensor;
+
+/** Softmax, log-softmax and softmax cross-entropy, over the last dimension. */
+public final class Softmax {
+
+    private Softmax() {
+    }
+
+    public static Tensor softmax(Tensor x) {
+        return rowwise("softmax", x, KernelSet::softmaxForward, KernelSet::softmaxBackward);
+    }
+
+    public static Tensor logSoftmax(Tensor x) {
+        return rowwise("log_softmax", x, KernelSet::logSoftmaxForward, KernelSet::logSoftmaxBackward);
+    }
+
+    /**
+     * Mean softmax cross-entropy (Caffe's SoftmaxWithLoss, Mocha's SoftmaxLoss) of logits
+     * [batch, classes] against labels [batch] holding class indices; a 0-d tensor.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor labels) {
+        Checks.rank("cross_entropy", "logits", logits, 2);
+        Checks.rank("cross_entropy", "labels", labels, 1);
+        Checks.sameDevice("cross_entropy", logits, labels);
+        int rows = logits.size(0), cols = logits.size(1);
+        if (labels.size(0) != rows) {
+            throw new IllegalArgumentException("cross_entropy: labels " + Shape.str(labels.shape()) + " do not match logits "
+                    + Shape.str(logits.shape()));
+        }
+        if (rows == 0) throw new IllegalArgumentException("cross_entropy: empty batch");
+        KernelSet k = logits.kernels();
+        Tensor probs = Tensor.empty(logits.device(), rows, cols);
+        Tensor out;
+        try (Tensor perRow = Tensor.empty(logits.device(), rows)) {
+            k.softmaxCrossEntropyForward(rows, cols, logits.ptr(), labels.ptr(), probs.ptr(), perRow.ptr());
+            out = Tensor.empty(logits.device());
+            k.sum(rows, perRow.ptr(), out.ptr());
+            k.scale(1, 1f / rows, out.ptr(), out.ptr());
+        }
+        Autograd.record(out, "cross_entropy", g -> {
+            Tensor dx = Tensor.empty(logits.device(), rows, cols);
+            k.softmaxCrossEntropyBackward(rows, cols, probs.ptr(), labels.ptr(), g.item() / rows, dx.ptr());
+            return new Tensor[] {dx, null};
+        }, logits, labels);
+        if (!out.requiresGrad()) probs.close(); // only the backward needs the probabilities
+        return out;
+    }
+
+    interface Forward {
+        void run(KernelSet k, int rows, int cols, Ptr x, Ptr y);
+    }
+
+    interface BackwardKernel {
+        void run(KernelSet k, int rows, int cols, Ptr y, Ptr dy, Ptr dx);
+    }
+
+    private static Tensor rowwise(String op, Tensor x, Forward forward, BackwardKernel backward) {
+        int[] rc = Checks.rowsCols(op, x);
+        Tensor y = Tensor.empty(x.device(), x.shape());
+        forward.run(x.kernels(), rc[0], rc[1], x.ptr(), y.ptr());
+        return Autograd.record(y, op, g -> {
+            Tensor dx = Tensor.empty(x.device(), x.shape());
+            backward.run(x.kernels(), rc[0], rc[1], y.ptr(), g.ptr(), dx.ptr());
+            return new Tensor[] {dx};
+        }, x);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.cortado.tensor;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Reverse-mode autograd: ops record themselves here; {@link Tensor#backward()} replays the tape. */
+public final class Autograd {
+
+    private Autograd() {
+    }
+
+    /**
+     * Records that {@code output} was computed by {@code op} from {@code inputs}, when grad mode
+     * is on and some input requires grad. Returns {@code output}.
+     */
+    public static Tensor record(Tensor output, String op, Backward backward, Tensor... inputs) {
+        if (!GradMode.isEnabled()) return output;
+        boolean any = false;
+        for (Tensor t : inputs) any |= t != null && t.requiresGrad();
+        if (any) output.attach(new Node(op, inputs.clone(), backward));
+        return output;
+    }
+
+    /** Back-propagates {@code seed} (the gradient of {@code root}) into every leaf's {@code grad}. */
+    static void backward(Tensor root, Tensor seed) {
+        if (!root.requiresGrad()) {
+            throw new IllegalStateException("backward() on a tensor that does not require grad (no input had requiresGrad set)");
+        }
+        if (!Arrays.equals(root.shape(), seed.shape())) {
+            throw new IllegalArgumentException("gradient shape " + Arrays.toString(seed.shape())
+                    + " does not match tensor shape " + Arrays.toString(root.shape()));
+        }
+        List<Tensor> order = topologicalOrder(root);
+        Map<Tensor, Tensor> pending = new IdentityHashMap<>();
+        try (GradMode off = GradMode.off(); MemoryScope temps = MemoryScope.open()) {
+            pending.put(root, seed.alias());
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Tensor g = pending.remove(t);
+                if (g == null) continue;
+                Node node = t.node();
+                if (node == null) {
+                    t.accumulateGrad(g);
+                } else {
+                    propagate(node, g, pending);
+                }
+                g.close();
+            }
+        }
+    }
+
+    private static void propagate(Node node, Tensor g, Map<Tensor, Tensor> pending) {
+        Tensor[] grads = node.backward.apply(g);
+        if (grads.length != node.inputs.length) {
+            throw new IllegalStateException(node.op + " backward returned " + grads.length + " gradients for "
+                    + node.inputs.length + " inputs");
+        }
+        Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int j = 0; j < grads.length; j++) {
+            Tensor in = node.inputs[j], gi = grads[j];
+            if (gi == null || in == null || !in.requiresGrad()) continue;
+            if (gi == g || !seen.add(gi)) gi = gi.alias(); // each pending gradient is closed once
+            if (!Arrays.equals(gi.shape(), in.shape())) {
+                throw new IllegalStateException(node.op + " backward gave gradient " + Arrays.toString(gi.shape())
+                        + " for input " + Arrays.toString(in.shape()));
+            }
+            Tensor prev = pending.get(in);
+            if (prev == null) {
+                pending.put(in, gi);
+            } else {
+                pending.put(in, prev.add(gi));
+                prev.close();
+                gi.close();
+            }
+        }
+    }
+
+    /** Tensors reachable from root, inputs before the ops that use them (iterative DFS). */
+    private static List<Tensor> topologicalOrder(Tensor root) {
+        List<Tensor> order = new ArrayList<>();
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, next input index}
+        stack.push(new Object[] {root, 0});
+        visited.add(root);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int next = (Integer) frame[1];
+            Node node = t.node();
+            Tensor[] inputs = node == null ? new Tensor[0] : node.inputs;
+            if (next < inputs.length) {
+                frame[1] = next + 1;
+                Tensor in = inputs[next];
+                if (in != null && in.requiresGrad() && visited.add(in)) stack.push(new Object[] {in, 0});
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+}

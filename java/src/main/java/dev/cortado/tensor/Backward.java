@@ -1,0 +1,7 @@
+package dev.cortado.tensor;
+
+/** The backward formula of one op: gradient of the output in, gradients of the inputs out. */
+@FunctionalInterface
+public interface Backward {
+    Tensor[] apply(Tensor gradOutput);
+}

@@ -1,0 +1,49 @@
+package dev.cortado.tensor;
+
+/**
+ * A small seeded random generator (SplitMix64) whose whole state is one long, so a run can save
+ * and restore it exactly. The same seed gives the same numbers on every machine and backend.
+ */
+public final class Rng {
+
+    private long state;
+
+    public Rng(long seed) {
+        this.state = seed;
+    }
+
+    /** The current state; {@code new Rng(state())} continues the same sequence. */
+    public long state() {
+        return state;
+    }
+
+    public long nextLong() {
+        long z = (state += 0x9E3779B97F4A7C15L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Uniform in [0, 1) with 24 random bits (every float of that form is equally likely). */
+    public float nextFloat() {
+        return (nextLong() >>> 40) * 0x1.0p-24f;
+    }
+
+    /** Uniform in [0, 1) with 53 random bits. */
+    public double nextDouble() {
+        return (nextLong() >>> 11) * 0x1.0p-53;
+    }
+
+    /** Uniform integer in [0, bound). */
+    public int nextInt(int bound) {
+        if (bound <= 0) throw new IllegalArgumentException("bound must be > 0, got " + bound);
+        return (int) ((nextLong() >>> 33) % bound);
+    }
+
+    /** Standard normal (Box-Muller; uses two uniforms per call). */
+    public double nextGaussian() {
+        double u1 = 1.0 - nextDouble(); // (0, 1]: log is finite
+        double u2 = nextDouble();
+        return Math.sqrt(-2.0 * Math.log(u1)) * Math.cos(2.0 * Math.PI * u2);
+    }
+}

@@ -1,0 +1,474 @@
+package dev.cortado.tensor;
+
+import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.Device;
+import dev.cortado.kernels.KernelSet;
+import dev.cortado.kernels.Ptr;
+import dev.cortado.kernels.Storage;
+import dev.cortado.ops.Activations;
+import dev.cortado.ops.Arithmetic;
+import dev.cortado.ops.Linalg;
+import dev.cortado.ops.Reductions;
+import dev.cortado.ops.Softmax;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * A float32 N-d tensor: a shape, a device, and contiguous row-major storage (off-heap on the
+ * CPU). Tensors are AutoCloseable: close frees the memory now (views share it until the last
+ * one closes); tensors made inside a {@link MemoryScope} are closed with it.
+ *
+ * <p>Autograd: {@link #requiresGrad(boolean)} marks a leaf; ops on such tensors record a tape,
+ * and {@link #backward()} accumulates gradients into each leaf's {@link #grad()}.
+ */
+public final class Tensor implements AutoCloseable {
+
+    private final int[] shape;
+    private final long numel;
+    private final Storage storage;
+    private final Ptr ptr;
+    private MemoryScope scope;
+    private boolean closed;
+
+    private boolean requiresGrad;
+    private Node node;
+    private Tensor grad;
+
+    private Tensor(Storage storage, long offset, int[] shape) {
+        this.shape = shape;
+        this.numel = Shape.numel(shape);
+        this.storage = storage;
+        this.ptr = new Ptr(storage, offset);
+        if (numel > ptr.remaining()) throw new IllegalArgumentException("shape " + Shape.str(shape) + " exceeds its storage");
+        this.scope = MemoryScope.current();
+        if (scope != null) scope.adopt(this);
+    }
+
+    // ---- creation ------------------------------------------------------------------------------
+
+    /** Uninitialised memory: for outputs that a kernel overwrites completely. */
+    public static Tensor empty(Device device, int... shape) {
+        long n = Shape.numel(shape);
+        return new Tensor(Storage.allocate(device, n), 0, shape.clone());
+    }
+
+    public static Tensor full(Device device, float value, int... shape) {
+        Tensor t = empty(device, shape);
+        t.kernels().fill(t.numel, value, t.ptr);
+        return t;
+    }
+
+    public static Tensor full(float value, int... shape) {
+        return full(Device.CPU, value, shape);
+    }
+
+    public static Tensor zeros(Device device, int... shape) {
+        return full(device, 0f, shape);
+    }
+
+    public static Tensor zeros(int... shape) {
+        return full(Device.CPU, 0f, shape);
+    }
+
+    public static Tensor ones(int... shape) {
+        return full(Device.CPU, 1f, shape);
+    }
+
+    /** A CPU tensor holding a copy of {@code data}, which must have exactly numel(shape) values. */
+    public static Tensor of(float[] data, int... shape) {
+        if (data == null) throw new IllegalArgumentException("data is null");
+        long n = Shape.numel(shape);
+        if (data.length != n) {
+            throw new IllegalArgumentException("shape " + Shape.str(shape) + " holds " + n + " values but data has " + data.length);
+        }
+        Tensor t = empty(Device.CPU, shape);
+        t.storage.host().put((int) t.ptr.offset(), data);
+        return t;
+    }
+
+    /** A 2-D CPU tensor from rows of equal length. */
+    public static Tensor of(float[][] rows) {
+        if (rows == null || rows.length == 0) throw new IllegalArgumentException("rows must be non-empty");
+        int cols = rows[0].length;
+        float[] flat = new float[rows.length * cols];
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r].length != cols) {
+                throw new IllegalArgumentException("row " + r + " has " + rows[r].length + " values, row 0 has " + cols);
+            }
+            System.arraycopy(rows[r], 0, flat, r * cols, cols);
+        }
+        return of(flat, rows.length, cols);
+    }
+
+    /** A 0-dimensional tensor holding one value. */
+    public static Tensor scalar(float value) {
+        return of(new float[] {value});
+    }
+
+    /** Uniform in [lo, hi), drawn from {@code rng} in row-major order. */
+    public static Tensor uniform(Rng rng, float lo, float hi, int... shape) {
+        if (!(hi >= lo)) throw new IllegalArgumentException("uniform range [" + lo + ", " + hi + ") is empty");
+        float[] v = new float[(int) Shape.numel(shape)];
+        for (int i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * rng.nextFloat();
+        return of(v, shape);
+    }
+
+    /** Uniform in [0, 1). */
+    public static Tensor rand(Rng rng, int... shape) {
+        return uniform(rng, 0f, 1f, shape);
+    }
+
+    /** Normal with the given mean and standard deviation. */
+    public static Tensor normal(Rng rng, float mean, float std, int... shape) {
+        if (!(std >= 0)) throw new IllegalArgumentException("std must be >= 0, got " + std);
+        float[] v = new float[(int) Shape.numel(shape)];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (mean + std * rng.nextGaussian());
+        return of(v, shape);
+    }
+
+    // ---- shape and data ------------------------------------------------------------------------
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int dim() {
+        return shape.length;
+    }
+
+    /** Size of dimension {@code d}; negative d counts from the end. */
+    public int size(int d) {
+        int i = d < 0 ? shape.length + d : d;
+        if (i < 0 || i >= shape.length) throw new IllegalArgumentException("dimension " + d + " out of range for shape " + Shape.str(shape));
+        return shape[i];
+    }
+
+    public long numel() {
+        return numel;
+    }
+
+    public Device device() {
+        return storage.device();
+    }
+
+    /** The kernel set for this tensor's device. */
+    public KernelSet kernels() {
+        return Backends.of(device());
+    }
+
+    /** Pointer to this tensor's first element, for kernel calls. */
+    public Ptr ptr() {
+        checkOpen();
+        return ptr;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** A copy of the values, row-major. */
+    public float[] toArray() {
+        checkOpen();
+        float[] out = new float[(int) numel];
+        hostBuffer().get((int) ptr.offset(), out);
+        return out;
+    }
+
+    /** The value at a multi-index. */
+    public float get(int... index) {
+        return hostBuffer().get(flatIndex(index));
+    }
+
+    /** Writes one value (not recorded by autograd). */
+    public void set(float value, int... index) {
+        checkMutable();
+        hostBuffer().put(flatIndex(index), value);
+    }
+
+    /** The single value of a one-element tensor. */
+    public float item() {
+        if (numel != 1) throw new IllegalStateException("item() needs one element, shape is " + Shape.str(shape));
+        return hostBuffer().get((int) ptr.offset());
+    }
+
+    private FloatBuffer hostBuffer() {
+        checkOpen();
+        return storage.host();
+    }
+
+    private int flatIndex(int[] index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index " + Arrays.toString(index) + " has " + index.length
+                    + " coordinates, shape " + Shape.str(shape) + " has " + shape.length);
+        }
+        long flat = 0;
+        for (int i = 0; i < shape.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of bounds for shape " + Shape.str(shape));
+            }
+            flat = flat * shape[i] + index[i];
+        }
+        return (int) (ptr.offset() + flat);
+    }
+
+    /** A view with a new shape over the same storage (one dimension may be -1). Differentiable. */
+    public Tensor reshape(int... newShape) {
+        checkOpen();
+        int[] s = Shape.infer(numel, newShape);
+        Tensor out = new Tensor(storage.share(), ptr.offset(), s);
+        return Autograd.record(out, "reshape", g -> new Tensor[] {g.reshape(shape)}, this);
+    }
+
+    /** Keeps the first dimension and flattens the rest: [N, ...] to [N, rest]. */
+    public Tensor flatten() {
+        if (shape.length == 0) throw new IllegalStateException("flatten() of a 0-d tensor");
+        return reshape(shape[0], -1);
+    }
+
+    /** A new tensor with the same values (differentiable). */
+    public Tensor copy() {
+        return Arithmetic.scale(this, 1f);
+    }
+
+    /** A view of the same memory outside the autograd graph. */
+    public Tensor detach() {
+        checkOpen();
+        return new Tensor(storage.share(), ptr.offset(), shape.clone());
+    }
+
+    /** Another owner of the same memory, same graph position (used by autograd for pass-through gradients). */
+    Tensor alias() {
+        Tensor t = detach();
+        t.requiresGrad = requiresGrad;
+        t.node = node;
+        return t;
+    }
+
+    // ---- in-place updates (not recorded) ------------------------------------------------------
+
+    /** this += other, elementwise, same shape. For updates outside autograd (e.g. the delta rule). */
+    public Tensor addInPlace(Tensor other) {
+        return axpyInPlace(1f, other);
+    }
+
+    /** this += alpha * other, elementwise, same shape. */
+    public Tensor axpyInPlace(float alpha, Tensor other) {
+        checkMutable();
+        Arithmetic.sameShape("axpyInPlace", this, other);
+        kernels().axpy(numel, alpha, other.ptr(), ptr);
+        return this;
+    }
+
+    /** Sets every element to {@code value}. */
+    public Tensor fill(float value) {
+        checkMutable();
+        kernels().fill(numel, value, ptr);
+        return this;
+    }
+
+    private void checkMutable() {
+        checkOpen();
+        if (requiresGrad && GradMode.isEnabled()) {
+            throw new IllegalStateException("in-place change of a tensor that requires grad; do it inside GradMode.off()");
+        }
+    }
+
+    // ---- ops (declared in dev.cortado.ops; these delegate) ------------------------------------
+
+    public Tensor add(Tensor other) {
+        return Arithmetic.add(this, other);
+    }
+
+    public Tensor sub(Tensor other) {
+        return Arithmetic.sub(this, other);
+    }
+
+    public Tensor mul(Tensor other) {
+        return Arithmetic.mul(this, other);
+    }
+
+    public Tensor mul(float alpha) {
+        return Arithmetic.scale(this, alpha);
+    }
+
+    public Tensor add(float c) {
+        return Arithmetic.addScalar(this, c);
+    }
+
+    /** c - this. */
+    public Tensor rsub(float c) {
+        return Arithmetic.addScalar(Arithmetic.scale(this, -1f), c);
+    }
+
+    public Tensor matmul(Tensor other) {
+        return Linalg.matmul(this, other);
+    }
+
+    public Tensor sigmoid() {
+        return Activations.sigmoid(this);
+    }
+
+    public Tensor relu() {
+        return Activations.relu(this);
+    }
+
+    public Tensor tanh() {
+        return Activations.tanh(this);
+    }
+
+    public Tensor softmax() {
+        return Softmax.softmax(this);
+    }
+
+    public Tensor logSoftmax() {
+        return Softmax.logSoftmax(this);
+    }
+
+    public Tensor sum() {
+        return Reductions.sum(this);
+    }
+
+    public Tensor mean() {
+        return Reductions.mean(this);
+    }
+
+    public Tensor argmax() {
+        return Reductions.argmax(this);
+    }
+
+    // ---- autograd ------------------------------------------------------------------------------
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Marks a leaf tensor whose gradient {@link #backward()} should compute. */
+    public Tensor requiresGrad(boolean value) {
+        if (node != null) throw new IllegalStateException("requiresGrad can only be set on leaf tensors (this one was made by " + node.op + ")");
+        requiresGrad = value;
+        return this;
+    }
+
+    /** Accumulated gradient of a leaf, or null before any backward. Owned by this tensor. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Frees and clears the accumulated gradient. */
+    public void zeroGrad() {
+        if (grad != null) grad.close();
+        grad = null;
+    }
+
+    /** Name of the op that made this tensor on the tape, or null for a leaf. */
+    public String gradFn() {
+        return node == null ? null : node.op;
+    }
+
+    /** Back-propagates from this one-element tensor (the loss). */
+    public void backward() {
+        if (numel != 1) throw new IllegalStateException("backward() without a gradient needs a one-element tensor, shape is " + Shape.str(shape));
+        try (Tensor seed = full(device(), 1f, shape)) {
+            backward(seed);
+        }
+    }
+
+    /** Back-propagates {@code gradient}, the gradient of some objective with respect to this tensor. */
+    public void backward(Tensor gradient) {
+        checkOpen();
+        gradient.checkOpen();
+        Autograd.backward(this, gradient);
+    }
+
+    Node node() {
+        return node;
+    }
+
+    void attach(Node n) {
+        node = n;
+        requiresGrad = true;
+    }
+
+    void accumulateGrad(Tensor g) {
+        if (grad == null) {
+            grad = g.detach().copy().keep();
+        } else {
+            grad.kernels().axpy(numel, 1f, g.ptr(), grad.ptr());
+        }
+    }
+
+    // ---- ownership -----------------------------------------------------------------------------
+
+    /** Takes this tensor out of its {@link MemoryScope}: the caller now owns it and closes it. */
+    public Tensor keep() {
+        if (scope != null) scope.release(this);
+        scope = null;
+        return this;
+    }
+
+    /** Frees this tensor's reference to its memory (and its gradient). Idempotent. */
+    @Override
+    public void close() {
+        if (scope != null) scope.release(this);
+        closeFromScope();
+    }
+
+    void closeFromScope() {
+        if (closed) return;
+        closed = true;
+        scope = null;
+        node = null;
+        storage.release();
+        if (grad != null) grad.close();
+        grad = null;
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("tensor " + Shape.str(shape) + " was closed");
+    }
+
+    // ---- printing ------------------------------------------------------------------------------
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("tensor(");
+        if (closed) {
+            sb.append("<closed>");
+        } else if (!device().isCpu()) {
+            sb.append("<on ").append(device()).append('>');
+        } else {
+            float[] v = toArray();
+            appendDims(sb, v, 0, 0, "       ");
+        }
+        sb.append(", shape=").append(Shape.str(shape)).append(", ").append(device());
+        if (node != null) sb.append(", grad_fn=").append(node.op);
+        else if (requiresGrad) sb.append(", requires_grad");
+        return sb.append(')').toString();
+    }
+
+    private static final int EDGE = 3;
+
+    private void appendDims(StringBuilder sb, float[] v, int dim, int base, String indent) {
+        if (dim == shape.length) {
+            sb.append(fmt(v[base]));
+            return;
+        }
+        int n = shape[dim];
+        long stride = Shape.numel(Arrays.copyOfRange(shape, dim + 1, shape.length));
+        boolean summarize = numel > 1000 && n > 2 * EDGE;
+        sb.append('[');
+        for (int i = 0; i < n; i++) {
+            if (summarize && i == EDGE) {
+                sb.append(dim == shape.length - 1 ? "..., " : "...,\n" + indent + " ".repeat(dim + 1));
+                i = n - EDGE;
+            }
+            appendDims(sb, v, dim + 1, (int) (base + i * stride), indent);
+            if (i < n - 1) sb.append(dim == shape.length - 1 ? ", " : ",\n" + indent + " ".repeat(dim + 1));
+        }
+        sb.append(']');
+    }
+
+    private static String fmt(float f) {
+        return String.format(java.util.Locale.ROOT, "%.4f", f);
+    }
+}
