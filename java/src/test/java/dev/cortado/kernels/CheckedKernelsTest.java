@@ -1,0 +1,136 @@
+package dev.cortado.kernels;
+
+import static dev.cortado.kernels.Buffers.ptr;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Every kernel rejects bad arguments in Java, with a message that names the problem. */
+class CheckedKernelsTest {
+
+    private final KernelSet k = Backends.byName("java");
+
+    private static void rejects(String fragment, Executable call) {
+        RuntimeException e = assertThrows(RuntimeException.class, call);
+        assertTrue(e instanceof IllegalArgumentException || e instanceof IllegalStateException, "wrong type: " + e);
+        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
+    }
+
+    private static Ptr buf(int n) {
+        return ptr(new float[n]);
+    }
+
+    @Test
+    void gemm() {
+        rejects("m must be >= 0", () -> k.gemm(false, false, -1, 2, 2, 1, buf(4), 2, buf(4), 2, 0, buf(4), 2));
+        rejects("A (2 x 3, ld 3) needs 6", () -> k.gemm(false, false, 2, 2, 3, 1, buf(5), 3, buf(6), 2, 0, buf(4), 2));
+        rejects("leading dimension of B", () -> k.gemm(false, false, 2, 2, 3, 1, buf(6), 3, buf(6), 1, 0, buf(4), 2));
+        rejects("B (2 x 3", () -> k.gemm(false, true, 2, 2, 3, 1, buf(6), 3, buf(5), 3, 0, buf(4), 2));
+        rejects("leading dimension of C", () -> k.gemm(false, false, 2, 2, 3, 1, buf(6), 3, buf(6), 2, 0, buf(4), 1));
+        rejects("alpha must be finite", () -> k.gemm(false, false, 1, 1, 1, Float.NaN, buf(1), 1, buf(1), 1, 0, buf(1), 1));
+        rejects("A is null", () -> k.gemm(false, false, 1, 1, 1, 1, null, 1, buf(1), 1, 0, buf(1), 1));
+        Ptr shared = buf(8);
+        rejects("C overlaps A", () -> k.gemm(false, false, 2, 2, 2, 1, shared, 2, buf(4), 2, 0, shared.at(2), 2));
+        Ptr freed = buf(4);
+        freed.storage().release();
+        rejects("freed", () -> k.gemm(false, false, 2, 2, 2, 1, buf(4), 2, buf(4), 2, 0, freed, 2));
+    }
+
+    @Test
+    void windowGeometry() {
+        rejects("kernelH must be > 0", () -> new Window(1, 4, 4, 0, 2, 1, 1, 0, 0));
+        rejects("padH must be >= 0", () -> new Window(1, 4, 4, 2, 2, 1, 1, -1, 0));
+        rejects("larger than the padded input", () -> Window.square(1, 2, 2, 5, 1, 1));
+        rejects("strideW must be > 0", () -> new Window(1, 4, 4, 2, 2, 1, 0, 0, 0));
+    }
+
+    @Test
+    void im2colCol2im() {
+        Window w = Window.square(2, 4, 4, 3, 1, 1); // col 18 x 16
+        rejects("image needs 32", () -> k.im2col(w, buf(31), buf(288)));
+        rejects("col needs 288", () -> k.im2col(w, buf(32), buf(287)));
+        rejects("col needs 288", () -> k.col2im(w, buf(100), buf(32)));
+        rejects("image needs 32", () -> k.col2im(w, buf(288), buf(3)));
+        rejects("window is null", () -> k.im2col(null, buf(32), buf(288)));
+        Ptr shared = buf(400);
+        rejects("overlaps", () -> k.im2col(w, shared, shared.at(10)));
+    }
+
+    @Test
+    void pooling() {
+        Window w = Window.square(3, 4, 4, 2, 2, 0); // out 3 x 2 x 2
+        rejects("x needs 48", () -> k.maxPoolForward(w, buf(47), buf(12)));
+        rejects("y needs 12", () -> k.maxPoolForward(w, buf(48), buf(11)));
+        rejects("dy needs 12", () -> k.maxPoolBackward(w, buf(48), buf(2), buf(48)));
+        rejects("dx needs 48", () -> k.maxPoolBackward(w, buf(48), buf(12), buf(4)));
+        rejects("x needs 48", () -> k.avgPoolForward(w, buf(1), buf(12)));
+        rejects("dx needs 48", () -> k.avgPoolBackward(w, buf(12), buf(40)));
+        Window padTooBig = Window.square(1, 4, 4, 2, 1, 2);
+        rejects("must be smaller than the kernel", () -> k.maxPoolForward(padTooBig, buf(16), buf(100)));
+    }
+
+    @Test
+    void activations() {
+        rejects("y needs 4", () -> k.sigmoidForward(4, buf(4), buf(3)));
+        rejects("dx needs 4", () -> k.sigmoidBackward(4, buf(4), buf(4), buf(1)));
+        rejects("x needs 4", () -> k.reluForward(4, buf(2), buf(4)));
+        rejects("dy needs 4", () -> k.reluBackward(4, buf(4), buf(0), buf(4)));
+        rejects("n must be >= 0", () -> k.tanhForward(-1, buf(4), buf(4)));
+        rejects("y needs 4", () -> k.tanhBackward(4, buf(3), buf(4), buf(4)));
+    }
+
+    @Test
+    void softmaxFamily() {
+        rejects("y needs 6", () -> k.softmaxForward(2, 3, buf(6), buf(5)));
+        rejects("dx needs 6", () -> k.softmaxBackward(2, 3, buf(6), buf(6), buf(1)));
+        rejects("rows must be >= 0", () -> k.logSoftmaxForward(-2, 3, buf(6), buf(6)));
+        rejects("dy needs 6", () -> k.logSoftmaxBackward(2, 3, buf(6), buf(2), buf(6)));
+        rejects("label 3.0 at row 1", () -> k.softmaxCrossEntropyForward(2, 3, buf(6), ptr(0, 3), buf(6), buf(2)));
+        rejects("label 0.5 at row 0", () -> k.softmaxCrossEntropyForward(2, 3, buf(6), ptr(0.5f, 1), buf(6), buf(2)));
+        rejects("label -1.0", () -> k.softmaxCrossEntropyBackward(2, 3, buf(6), ptr(-1, 1), 1f, buf(6)));
+        rejects("label NaN", () -> k.softmaxCrossEntropyBackward(2, 3, buf(6), ptr(Float.NaN, 1), 1f, buf(6)));
+        rejects("loss needs 2", () -> k.softmaxCrossEntropyForward(2, 3, buf(6), ptr(0, 1), buf(6), buf(1)));
+        rejects("scale must be finite", () -> k.softmaxCrossEntropyBackward(2, 3, buf(6), ptr(0, 1), Float.POSITIVE_INFINITY, buf(6)));
+    }
+
+    @Test
+    void elementwise() {
+        rejects("b needs 3", () -> k.add(3, buf(3), buf(2), buf(3)));
+        rejects("y needs 3", () -> k.mul(3, buf(3), buf(3), buf(2)));
+        rejects("x needs 3", () -> k.scale(3, 2f, buf(1), buf(3)));
+        rejects("y needs 3", () -> k.axpy(3, 2f, buf(3), buf(0)));
+        rejects("y needs 5", () -> k.fill(5, 0f, buf(4)));
+        rejects("bias needs 3", () -> k.biasAdd(2, 3, 4, buf(2), buf(24)));
+        rejects("y needs 24", () -> k.biasAdd(2, 3, 4, buf(3), buf(23)));
+        rejects("channels must be >= 0", () -> k.biasGrad(2, -3, 4, buf(24), buf(3)));
+        rejects("db needs 3", () -> k.biasGrad(2, 3, 4, buf(24), buf(2)));
+    }
+
+    @Test
+    void reductions() {
+        rejects("x needs 5", () -> k.sum(5, buf(4), buf(1)));
+        rejects("out needs 1", () -> k.sum(1, buf(1), buf(0)));
+        rejects("out needs 2", () -> k.argmax(2, 3, buf(6), buf(1)));
+        rejects("argmax over rows of 0 columns", () -> k.argmax(2, 0, buf(6), buf(2)));
+    }
+
+    @Test
+    void optimizers() {
+        rejects("v needs 4", () -> k.sgdMomentum(4, 0.1f, 0.9f, 0f, false, buf(4), buf(4), buf(3)));
+        rejects("lr must be finite", () -> k.sgdMomentum(4, Float.NaN, 0.9f, 0f, false, buf(4), buf(4), buf(4)));
+        Ptr same = buf(4);
+        rejects("w overlaps g", () -> k.sgdMomentum(4, 0.1f, 0.9f, 0f, false, same, same, buf(4)));
+        rejects("adam step is 1-based", () -> k.adam(4, 0.1f, 0.9f, 0.999f, 1e-8f, 0f, 0, buf(4), buf(4), buf(4), buf(4)));
+        rejects("beta2 must be in [0, 1)", () -> k.adam(4, 0.1f, 0.9f, 1f, 1e-8f, 0f, 1, buf(4), buf(4), buf(4), buf(4)));
+        rejects("eps must be > 0", () -> k.adam(4, 0.1f, 0.9f, 0.99f, 0f, 0f, 1, buf(4), buf(4), buf(4), buf(4)));
+        rejects("m needs 4", () -> k.adam(4, 0.1f, 0.9f, 0.99f, 1e-8f, 0f, 1, buf(4), buf(4), buf(2), buf(4)));
+    }
+
+    @Test
+    void backendNames() {
+        rejects("unknown backend 'nope'", () -> Backends.byName("nope"));
+        rejects("device index must be >= 0", () -> Device.cuda(-1));
+    }
+}
