@@ -1,0 +1,127 @@
+package dev.cortado.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class AutogradTest {
+
+    @Test
+    void simpleChainRule() {
+        // y = sum(x * x + 3x) -> dy/dx = 2x + 3
+        Tensor x = Tensor.of(new float[] {1, -2, 0.5f}, 3).requiresGrad(true);
+        Tensor y = x.mul(x).add(x.mul(3f)).sum();
+        assertEquals("sum", y.gradFn());
+        y.backward();
+        assertArrayEquals(new float[] {5, -1, 4}, x.grad().toArray(), 1e-6f);
+    }
+
+    @Test
+    void gradientsAccumulateAcrossBackwardCalls() {
+        Tensor x = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        x.mul(2f).sum().backward();
+        x.mul(3f).sum().backward();
+        assertArrayEquals(new float[] {5, 5}, x.grad().toArray());
+        x.zeroGrad();
+        assertNull(x.grad());
+    }
+
+    @Test
+    void sharedSubexpressionGetsBothContributions() {
+        Tensor x = Tensor.of(new float[] {2}, 1).requiresGrad(true);
+        Tensor a = x.mul(x);          // x^2
+        Tensor y = a.add(a).sum();    // 2 x^2 -> 4x
+        y.backward();
+        assertArrayEquals(new float[] {8}, x.grad().toArray());
+    }
+
+    @Test
+    void noGradScopeRecordsNothing() {
+        Tensor x = Tensor.ones(2).requiresGrad(true);
+        Tensor y;
+        try (GradMode off = GradMode.off()) {
+            y = x.mul(2f);
+            assertFalse(GradMode.isEnabled());
+        }
+        assertTrue(GradMode.isEnabled());
+        assertFalse(y.requiresGrad());
+        assertNull(y.gradFn());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> y.sum().backward());
+        assertTrue(e.getMessage().contains("does not require grad"), e.getMessage());
+    }
+
+    @Test
+    void onlyLeavesThatRequireGradGetGradients() {
+        Tensor a = Tensor.ones(2).requiresGrad(true);
+        Tensor b = Tensor.ones(2);
+        a.mul(b).sum().backward();
+        assertTrue(a.grad() != null);
+        assertNull(b.grad());
+        Tensor c = a.mul(2f);
+        assertThrows(IllegalStateException.class, () -> c.requiresGrad(false));
+    }
+
+    @Test
+    void backwardNeedsScalarOrMatchingGradient() {
+        Tensor x = Tensor.ones(2, 2).requiresGrad(true);
+        Tensor y = x.mul(3f);
+        assertThrows(IllegalStateException.class, y::backward);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> y.backward(Tensor.ones(4)));
+        assertTrue(e.getMessage().contains("[4] does not match tensor shape [2, 2]"), e.getMessage());
+        y.backward(Tensor.of(new float[] {1, 2, 3, 4}, 2, 2));
+        assertArrayEquals(new float[] {3, 6, 9, 12}, x.grad().toArray());
+    }
+
+    @Test
+    void stepScopeFreesIntermediatesButNotParametersOrGrads() {
+        Tensor w = Tensor.ones(3).requiresGrad(true);
+        Tensor hidden;
+        try (MemoryScope step = MemoryScope.open()) {
+            hidden = w.mul(w).sigmoid();
+            hidden.sum().backward();
+        }
+        assertTrue(hidden.isClosed(), "intermediate freed with the step");
+        assertFalse(w.isClosed());
+        assertFalse(w.grad().isClosed(), "a leaf's gradient belongs to the leaf");
+        float s = (float) (1 / (1 + Math.exp(-1)));
+        assertArrayEquals(new float[] {2 * s * (1 - s), 2 * s * (1 - s), 2 * s * (1 - s)}, w.grad().toArray(), 1e-6f);
+        w.close();
+        assertTrue(w.grad() == null, "closing a parameter frees its gradient too");
+    }
+
+    @Test
+    void backwardAfterScopeClosedFailsCleanly() {
+        Tensor w = Tensor.ones(2).requiresGrad(true);
+        Tensor loss;
+        try (MemoryScope step = MemoryScope.open()) {
+            loss = w.sigmoid().sum();
+        }
+        assertThrows(IllegalStateException.class, loss::backward);
+    }
+
+    @Test
+    void reshapeAndDetach() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 4).requiresGrad(true);
+        x.reshape(2, 2).mul(Tensor.of(new float[] {1, 2, 3, 4}, 2, 2)).sum().backward();
+        assertArrayEquals(new float[] {1, 2, 3, 4}, x.grad().toArray());
+        Tensor d = x.detach();
+        assertFalse(d.requiresGrad());
+        assertArrayEquals(x.toArray(), d.toArray());
+    }
+
+    @Test
+    void longChainsDoNotOverflowTheStack() {
+        Tensor x = Tensor.ones(1).requiresGrad(true);
+        Tensor y = x;
+        try (MemoryScope scope = MemoryScope.open()) {
+            for (int i = 0; i < 20000; i++) y = y.mul(1f);
+            y.sum().backward();
+        }
+        assertArrayEquals(new float[] {1}, x.grad().toArray());
+    }
+}
