@@ -1,0 +1,142 @@
+package dev.cortado.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Forward values of each op on hand-computed or independently computed cases, and bad input. */
+class OpsTest {
+
+    private static Tensor t(float[] v, int... shape) {
+        return Tensor.of(v, shape);
+    }
+
+    private static void rejects(String fragment, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
+    }
+
+    @Test
+    void arithmetic() {
+        Tensor a = t(new float[] {1, 2, 3, 4}, 2, 2), b = t(new float[] {5, 6, 7, 8}, 2, 2);
+        assertArrayEquals(new float[] {6, 8, 10, 12}, a.add(b).toArray());
+        assertArrayEquals(new float[] {-4, -4, -4, -4}, a.sub(b).toArray());
+        assertArrayEquals(new float[] {5, 12, 21, 32}, a.mul(b).toArray());
+        assertArrayEquals(new float[] {0.5f, 1, 1.5f, 2}, a.mul(0.5f).toArray());
+        assertArrayEquals(new float[] {11, 12, 13, 14}, a.add(10f).toArray());
+        assertArrayEquals(new float[] {0, -1, -2, -3}, a.rsub(1f).toArray());
+        rejects("add: shapes differ: [2, 2] vs [4]", () -> a.add(Tensor.ones(4)));
+        rejects("mul: shapes differ: [2, 2] vs [2, 3]", () -> a.mul(Tensor.ones(2, 3)));
+        rejects("sub: shapes differ", () -> a.sub(Tensor.ones(1)));
+    }
+
+    @Test
+    void matmulAndLinear() {
+        Tensor a = t(new float[] {1, 2, 3, 4, 5, 6}, 2, 3), b = t(new float[] {7, 8, 9, 10, 11, 12}, 3, 2);
+        assertArrayEquals(new float[] {58, 64, 139, 154}, a.matmul(b).toArray());
+        // bᵀ·aᵀ = (a·b)ᵀ
+        assertArrayEquals(new float[] {58, 139, 64, 154}, Linalg.matmul(b, true, a, true).toArray());
+        // aᵀ·a = [17 22 27; 22 29 36; 27 36 45]
+        assertArrayEquals(new float[] {17, 22, 27, 22, 29, 36, 27, 36, 45}, Linalg.matmul(a, true, a, false).toArray());
+        // a·aᵀ = [14 32; 32 77]
+        assertArrayEquals(new float[] {14, 32, 32, 77}, Linalg.matmul(a, false, a, true).toArray());
+        rejects("matmul: inner dimensions differ: a is 2x3", () -> a.matmul(a));
+        rejects("matmul: a must be 2-D, got shape [6]", () -> Tensor.ones(6).matmul(a));
+
+        // linear: x [1,3] · wᵀ (w [2,3]) + bias
+        Tensor x = t(new float[] {1, 2, 3}, 1, 3), w = t(new float[] {1, 0, -1, 2, 2, 2}, 2, 3);
+        assertArrayEquals(new float[] {-2 + 0.5f, 12 - 1}, Linalg.linear(x, w, t(new float[] {0.5f, -1}, 2)).toArray());
+        rejects("linear: x [1, 3] has 3 features but w [2, 4] expects 4", () -> Linalg.linear(x, Tensor.ones(2, 4), null));
+        rejects("linear: bias [3] does not match 2 outputs", () -> Linalg.linear(x, w, Tensor.ones(3)));
+    }
+
+    /** Direct 7-loop convolution: an independent check of the im2col + GEMM composition. */
+    private static float[] directConv(float[] x, float[] w, float[] b, int n, int c, int h, int wd, int f, int k, int s, int p) {
+        int oh = (h + 2 * p - k) / s + 1, ow = (wd + 2 * p - k) / s + 1;
+        float[] y = new float[n * f * oh * ow];
+        for (int in = 0; in < n; in++)
+            for (int o = 0; o < f; o++)
+                for (int i = 0; i < oh; i++)
+                    for (int j = 0; j < ow; j++) {
+                        double acc = b == null ? 0 : b[o];
+                        for (int ch = 0; ch < c; ch++)
+                            for (int ki = 0; ki < k; ki++)
+                                for (int kj = 0; kj < k; kj++) {
+                                    int yy = i * s - p + ki, xx = j * s - p + kj;
+                                    if (yy >= 0 && yy < h && xx >= 0 && xx < wd) {
+                                        acc += x[((in * c + ch) * h + yy) * wd + xx] * w[((o * c + ch) * k + ki) * k + kj];
+                                    }
+                                }
+                        y[((in * f + o) * oh + i) * ow + j] = (float) acc;
+                    }
+        return y;
+    }
+
+    @Test
+    void conv2dMatchesDirectConvolution() {
+        Rng rng = new Rng(7);
+        int[][] cases = {{1, 1, 5, 5, 1, 3, 1, 0}, {2, 3, 7, 6, 4, 3, 2, 1}, {3, 2, 9, 9, 5, 5, 1, 2}, {1, 1, 28, 28, 20, 5, 1, 0}};
+        for (int[] c : cases) {
+            Tensor x = Tensor.uniform(rng, -1, 1, c[0], c[1], c[2], c[3]);
+            Tensor w = Tensor.uniform(rng, -1, 1, c[4], c[1], c[5], c[5]);
+            Tensor b = Tensor.uniform(rng, -1, 1, c[4]);
+            float[] expected = directConv(x.toArray(), w.toArray(), b.toArray(), c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]);
+            Tensor y = Convolution.conv2d(x, w, b, c[6], c[7]);
+            assertArrayEquals(expected, y.toArray(), 1e-4f, java.util.Arrays.toString(c));
+            assertEquals(c[4], y.size(1));
+        }
+        Tensor x = Tensor.ones(1, 2, 5, 5);
+        rejects("conv2d: x [1, 2, 5, 5] has 2 channels but w [3, 1, 3, 3] expects 1",
+                () -> Convolution.conv2d(x, Tensor.ones(3, 1, 3, 3), null, 1, 0));
+        rejects("conv2d: bias [2] does not match 3 filters", () -> Convolution.conv2d(x, Tensor.ones(3, 2, 3, 3), Tensor.ones(2), 1, 0));
+        rejects("larger than the padded input", () -> Convolution.conv2d(x, Tensor.ones(3, 2, 7, 7), null, 1, 0));
+        rejects("strideH must be > 0", () -> Convolution.conv2d(x, Tensor.ones(3, 2, 3, 3), null, 0, 0));
+        rejects("conv2d: x must be 4-D, got shape [2, 5, 5]", () -> Convolution.conv2d(Tensor.ones(2, 5, 5), Tensor.ones(3, 2, 3, 3), null, 1, 0));
+    }
+
+    @Test
+    void pooling() {
+        Tensor x = t(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 1, 1, 4, 4);
+        Tensor m = Pooling.maxPool2d(x, 2, 2);
+        assertArrayEquals(new int[] {1, 1, 2, 2}, m.shape());
+        assertArrayEquals(new float[] {6, 8, 14, 16}, m.toArray());
+        assertArrayEquals(new float[] {3.5f, 5.5f, 11.5f, 13.5f}, Pooling.avgPool2d(x, 2, 2).toArray());
+        // 3x3 stride 1 pad 1 keeps the size
+        assertArrayEquals(new int[] {1, 1, 4, 4}, Pooling.maxPool2d(x, 3, 3, 1, 1, 1, 1).shape());
+        rejects("max_pool2d: padding 2x2 must be smaller than the kernel 2x2", () -> Pooling.maxPool2d(x, 2, 2, 2, 2, 2, 2));
+        rejects("max_pool2d: x must be 4-D", () -> Pooling.maxPool2d(Tensor.ones(4, 4), 2, 2));
+        rejects("avg_pool2d on x [1, 1, 4, 4]: kernel 5x5 is larger", () -> Pooling.avgPool2d(x, 5, 1));
+    }
+
+    @Test
+    void activationsAndSoftmax() {
+        Tensor x = t(new float[] {-1, 0, 2}, 3);
+        assertArrayEquals(new float[] {0, 0, 2}, x.relu().toArray());
+        assertArrayEquals(new float[] {(float) Math.tanh(-1), 0, (float) Math.tanh(2)}, x.tanh().toArray(), 1e-7f);
+        assertArrayEquals(new float[] {(float) (1 / (1 + Math.E)), 0.5f, (float) (1 / (1 + Math.exp(-2)))}, x.sigmoid().toArray(), 1e-7f);
+        Tensor logits = t(new float[] {0, (float) Math.log(3), 0, 0}, 2, 2);
+        assertArrayEquals(new float[] {0.25f, 0.75f, 0.5f, 0.5f}, logits.softmax().toArray(), 1e-6f);
+        assertArrayEquals(new float[] {(float) Math.log(0.25), (float) Math.log(0.75), (float) Math.log(0.5), (float) Math.log(0.5)},
+                logits.logSoftmax().toArray(), 1e-6f);
+        // mean of -log 0.75 and -log 0.5
+        Tensor loss = Softmax.crossEntropy(logits, t(new float[] {1, 0}, 2));
+        assertEquals((float) ((-Math.log(0.75) - Math.log(0.5)) / 2), loss.item(), 1e-6f);
+        rejects("cross_entropy: labels [3] do not match logits [2, 2]", () -> Softmax.crossEntropy(logits, Tensor.zeros(3)));
+        rejects("label 2.0 at row 0 is not a class index in [0, 2)", () -> Softmax.crossEntropy(logits, t(new float[] {2, 0}, 2)));
+    }
+
+    @Test
+    void reductions() {
+        Tensor x = t(new float[] {1, 5, 2, 7, 3, 0}, 2, 3);
+        assertEquals(18f, x.sum().item());
+        assertEquals(3f, x.mean().item());
+        assertArrayEquals(new float[] {1, 0}, x.argmax().toArray());
+        assertArrayEquals(new int[] {2}, x.argmax().shape());
+    }
+}
