@@ -1,0 +1,69 @@
+package dev.cortado.examples;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Command-line entry for the examples; with no subcommand it runs the two-layer net. */
+@Command(name = "cortado-examples", mixinStandardHelpOptions = true,
+        description = "Cortado example networks. Without a subcommand: two-layer.",
+        subcommands = {Main.PerceptronCommand.class, Main.TwoLayerCommand.class})
+public final class Main implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        return new TwoLayerCommand().call();
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Command(name = "perceptron", mixinStandardHelpOptions = true,
+            description = "3-input sigmoid neuron trained by the delta rule (no autograd).")
+    static final class PerceptronCommand implements Callable<Integer> {
+        @Option(names = "--seed", defaultValue = "1", description = "RNG seed (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--iterations", defaultValue = "10000", description = "Training iterations (default ${DEFAULT-VALUE}).")
+        int iterations;
+
+        @Override
+        public Integer call() {
+            Perceptron.print(Perceptron.train(seed, iterations));
+            return 0;
+        }
+    }
+
+    @Command(name = "two-layer", mixinStandardHelpOptions = true,
+            description = "3-4-1 sigmoid net: hand-written backprop, then autograd, on y = first input and on XOR.")
+    static final class TwoLayerCommand implements Callable<Integer> {
+        @Option(names = "--seed", defaultValue = "1", description = "RNG seed (default ${DEFAULT-VALUE}).")
+        long seed = 1;
+
+        @Option(names = "--iterations", defaultValue = "10000", description = "Training iterations (default ${DEFAULT-VALUE}).")
+        int iterations = 10000;
+
+        @Override
+        public Integer call() {
+            for (float[] target : new float[][] {TwoLayerNet.FIRST_INPUT, TwoLayerNet.XOR}) {
+                String name = target == TwoLayerNet.XOR ? "XOR" : "y = first input";
+                long t0 = System.nanoTime();
+                TwoLayerNet.Result hand = TwoLayerNet.trainByHand(seed, iterations, target);
+                long t1 = System.nanoTime();
+                TwoLayerNet.Result auto = TwoLayerNet.trainWithAutograd(seed, iterations, target);
+                long t2 = System.nanoTime();
+                TwoLayerNet.print(String.format("Two-layer 3-4-1, %s, hand-written backprop (%d iterations, %.0f ms)",
+                        name, iterations, (t1 - t0) / 1e6), target, hand);
+                TwoLayerNet.print(String.format("Two-layer 3-4-1, %s, autograd (%d iterations, %.0f ms)",
+                        name, iterations, (t2 - t1) / 1e6), target, auto);
+                double maxDiff = 0;
+                for (int i = 0; i < hand.w1().length; i++) maxDiff = Math.max(maxDiff, Math.abs(hand.w1()[i] - auto.w1()[i]));
+                for (int i = 0; i < hand.w2().length; i++) maxDiff = Math.max(maxDiff, Math.abs(hand.w2()[i] - auto.w2()[i]));
+                System.out.printf("  max |w_hand - w_autograd| = %.3g%n%n", maxDiff);
+            }
+            return 0;
+        }
+    }
+}
