@@ -43,6 +43,25 @@ public final class JavaKernels implements KernelSet {
     @Override
     public void im2col(Window w, Ptr image, Ptr col) {
         FloatBuffer im = image.host(), out = col.host();
+        forEachColumnEntry(w, (colIndex, imIndex) -> out.put(colIndex, imIndex < 0 ? 0f : im.get(imIndex)));
+    }
+
+    @Override
+    public void col2im(Window w, Ptr col, Ptr image) {
+        FloatBuffer in = col.host(), im = image.host();
+        double[] acc = new double[(int) w.inputSize()];
+        forEachColumnEntry(w, (colIndex, imIndex) -> {
+            if (imIndex >= 0) acc[imIndex] += in.get(colIndex);
+        });
+        for (int i = 0; i < acc.length; i++) im.put(i, (float) acc[i]);
+    }
+
+    private interface ColumnVisitor {
+        void visit(int colIndex, int imIndex);
+    }
+
+    /** Every entry of the im2col matrix with the image index it copies, or -1 for padding. */
+    private static void forEachColumnEntry(Window w, ColumnVisitor v) {
         int oh = w.outH(), ow = w.outW();
         for (int c = 0; c < w.channels(); c++) {
             for (int ki = 0; ki < w.kernelH(); ki++) {
@@ -53,38 +72,12 @@ public final class JavaKernels implements KernelSet {
                             int iy = y * w.strideH() - w.padH() + ki;
                             int ix = x * w.strideW() - w.padW() + kj;
                             boolean inside = iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width();
-                            out.put(row * oh * ow + y * ow + x,
-                                    inside ? im.get((c * w.height() + iy) * w.width() + ix) : 0f);
+                            v.visit(row * oh * ow + y * ow + x, inside ? (c * w.height() + iy) * w.width() + ix : -1);
                         }
                     }
                 }
             }
         }
-    }
-
-    @Override
-    public void col2im(Window w, Ptr col, Ptr image) {
-        FloatBuffer in = col.host(), im = image.host();
-        int size = (int) w.inputSize();
-        double[] acc = new double[size];
-        int oh = w.outH(), ow = w.outW();
-        for (int c = 0; c < w.channels(); c++) {
-            for (int ki = 0; ki < w.kernelH(); ki++) {
-                for (int kj = 0; kj < w.kernelW(); kj++) {
-                    int row = (c * w.kernelH() + ki) * w.kernelW() + kj;
-                    for (int y = 0; y < oh; y++) {
-                        for (int x = 0; x < ow; x++) {
-                            int iy = y * w.strideH() - w.padH() + ki;
-                            int ix = x * w.strideW() - w.padW() + kj;
-                            if (iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width()) {
-                                acc[(c * w.height() + iy) * w.width() + ix] += in.get(row * oh * ow + y * ow + x);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for (int i = 0; i < size; i++) im.put(i, (float) acc[i]);
     }
 
     @Override

@@ -37,6 +37,16 @@ final class Checks {
         }
     }
 
+    /** An optional bias: null, or 1-D with {@code size} elements on x's device. */
+    static void bias(String op, Tensor x, Tensor bias, int size, String what) {
+        if (bias == null) return;
+        rank(op, "bias", bias, 1);
+        sameDevice(op, x, bias);
+        if (bias.size(0) != size) {
+            throw new IllegalArgumentException(op + ": bias " + Shape.str(bias.shape()) + " does not match " + size + " " + what);
+        }
+    }
+
     /** Rows (all but the last dimension) and columns (the last) of a tensor with dim >= 1. */
     static int[] rowsCols(String op, Tensor t) {
         notNull(op, "x", t);

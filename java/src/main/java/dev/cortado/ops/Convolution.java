@@ -28,13 +28,7 @@ public final class Convolution {
             throw new IllegalArgumentException("conv2d: x " + Shape.str(x.shape()) + " has " + x.size(1) + " channels but w "
                     + Shape.str(w.shape()) + " expects " + w.size(1));
         }
-        if (bias != null) {
-            Checks.rank("conv2d", "bias", bias, 1);
-            Checks.sameDevice("conv2d", x, bias);
-            if (bias.size(0) != filters) {
-                throw new IllegalArgumentException("conv2d: bias " + Shape.str(bias.shape()) + " does not match " + filters + " filters");
-            }
-        }
+        Checks.bias("conv2d", x, bias, filters, "filters");
         Window win;
         try {
             win = new Window(x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), strideH, strideW, padH, padW);

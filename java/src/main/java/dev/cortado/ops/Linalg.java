@@ -47,13 +47,7 @@ public final class Linalg {
             throw new IllegalArgumentException("linear: x " + Shape.str(x.shape()) + " has " + in + " features but w "
                     + Shape.str(w.shape()) + " expects " + w.size(1));
         }
-        if (bias != null) {
-            Checks.rank("linear", "bias", bias, 1);
-            Checks.sameDevice("linear", x, bias);
-            if (bias.size(0) != out) {
-                throw new IllegalArgumentException("linear: bias " + Shape.str(bias.shape()) + " does not match " + out + " outputs");
-            }
-        }
+        Checks.bias("linear", x, bias, out, "outputs");
         Tensor y = Tensor.empty(x.device(), batch, out);
         x.kernels().gemm(false, true, batch, out, in, 1f, x.ptr(), in, w.ptr(), in, 0f, y.ptr(), out);
         if (bias != null) x.kernels().biasAdd(batch, out, 1, bias.ptr(), y.ptr());
