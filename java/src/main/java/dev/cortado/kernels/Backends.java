@@ -1,17 +1,23 @@
 package dev.cortado.kernels;
 
+import dev.cortado.kernels.cpu.CpuKernels;
 import java.util.Locale;
 
 /**
- * Picks the kernel set for a device. For CPU tensors the system property
- * {@code cortado.backend} chooses: {@code java} (the reference, and for now the only one);
- * the native {@code cpu} set arrives with the native engine. Every kernel set is returned
- * wrapped in {@link CheckedKernels}.
+ * Picks the kernel set for a device. For CPU tensors the system property {@code cortado.backend}
+ * chooses: {@code cpu} (our native C++ kernels, the default) or {@code java} (the reference).
+ * When the native library cannot load, the default falls back to java and says why on stderr;
+ * asking for {@code cpu} explicitly then fails with the reason. {@code cortado.threads} sets the
+ * native thread count (default: available cores). Every kernel set is returned wrapped in
+ * {@link CheckedKernels}.
  */
 public final class Backends {
 
+    private static final System.Logger LOG = System.getLogger(Backends.class.getName());
     private static final KernelSet JAVA = new CheckedKernels(new JavaKernels());
+    private static volatile KernelSet cpu;
     private static volatile KernelSet cpuOverride;
+    private static volatile KernelSet defaultCpu;
 
     private Backends() {
     }
@@ -21,27 +27,70 @@ public final class Backends {
         if (device == null) throw new IllegalArgumentException("device is null");
         if (!device.isCpu()) throw new UnsupportedOperationException("no kernel set for " + device + " yet (CUDA engine pending)");
         KernelSet k = cpuOverride;
-        return k != null ? k : byName(System.getProperty("cortado.backend", "java"));
+        if (k != null) return k;
+        k = defaultCpu;
+        if (k == null) defaultCpu = k = chooseDefault();
+        return k;
     }
 
-    /** The checked kernel set called {@code name}. */
+    private static KernelSet chooseDefault() {
+        String name = System.getProperty("cortado.backend");
+        if (name != null) return byName(name);
+        if (CpuKernels.isAvailable()) return byName("cpu");
+        LOG.log(System.Logger.Level.WARNING, "native cpu kernels unavailable, using the java reference kernels: "
+                + CpuKernels.loadFailure());
+        return JAVA;
+    }
+
+    /** The checked kernel set called {@code name} ("java" or "cpu"). */
     public static KernelSet byName(String name) {
+        if (name == null) throw new IllegalArgumentException("backend name is null");
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "java" -> JAVA;
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: java)");
+            case "cpu" -> nativeCpu();
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: cpu, java)");
         };
     }
 
+    private static synchronized KernelSet nativeCpu() {
+        if (cpu == null) {
+            CpuKernels kernels = new CpuKernels(); // throws with the load failure
+            String threads = System.getProperty("cortado.threads");
+            if (threads != null) {
+                try {
+                    CpuKernels.setThreads(Integer.parseInt(threads.trim()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("cortado.threads must be an integer, got '" + threads + "'", e);
+                }
+            }
+            cpu = new CheckedKernels(kernels);
+        }
+        return cpu;
+    }
+
     /**
-     * Runs {@code body} with every CPU op on the named backend (tests use this to run the same
-     * checks on each backend). Not for concurrent use with other backends.
+     * Routes every CPU op to the named backend until the returned handle is closed (tests use
+     * this to run the same checks on each backend). Not for concurrent use with other backends.
      */
-    public static void withCpuBackend(String name, Runnable body) {
-        KernelSet previous = cpuOverride;
+    public static Selection use(String name) {
+        Selection s = new Selection(cpuOverride);
         cpuOverride = byName(name);
-        try {
-            body.run();
-        } finally {
+        return s;
+    }
+
+    /** Restores the previous CPU backend on close. */
+    public static final class Selection implements AutoCloseable {
+        private final KernelSet previous;
+        private boolean closed;
+
+        private Selection(KernelSet previous) {
+            this.previous = previous;
+        }
+
+        @Override
+        public void close() {
+            if (closed) return;
+            closed = true;
             cpuOverride = previous;
         }
     }

@@ -11,10 +11,42 @@ import dev.cortado.tensor.Autograd;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.function.Function;
+import dev.cortado.kernels.Backends;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A central-difference gradient check for every differentiable op, on random shapes. */
-class GradCheckTest {
+/** A central-difference gradient check for every differentiable op, on random shapes, per backend. */
+abstract class GradCheckTest {
+
+    static final class JavaTest extends GradCheckTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends GradCheckTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    private final String backend;
+    private Backends.Selection selection;
+
+    GradCheckTest(String backend) {
+        this.backend = backend;
+    }
+
+    @BeforeEach
+    void selectBackend() {
+        selection = Backends.use(backend);
+    }
+
+    @AfterEach
+    void restoreBackend() {
+        selection.close();
+    }
 
     private final Rng rng = new Rng(2024);
     private final GradCheck checker = new GradCheck();

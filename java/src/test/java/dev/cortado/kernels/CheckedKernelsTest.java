@@ -7,10 +7,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-/** Every kernel rejects bad arguments in Java, with a message that names the problem. */
-class CheckedKernelsTest {
+/**
+ * Every kernel rejects bad arguments in Java, with a message that names the problem, on each
+ * backend (on cpu, an argument that slipped through would crash the JVM instead).
+ */
+abstract class CheckedKernelsTest {
 
-    private final KernelSet k = Backends.byName("java");
+    static final class JavaTest extends CheckedKernelsTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends CheckedKernelsTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    private final KernelSet k;
+
+    CheckedKernelsTest(String backend) {
+        k = Backends.byName(backend);
+    }
 
     private static void rejects(String fragment, Executable call) {
         RuntimeException e = assertThrows(RuntimeException.class, call);
@@ -131,6 +150,7 @@ class CheckedKernelsTest {
     @Test
     void backendNames() {
         rejects("unknown backend 'nope'", () -> Backends.byName("nope"));
+        rejects("backend name is null", () -> Backends.byName(null));
         rejects("device index must be >= 0", () -> Device.cuda(-1));
     }
 }

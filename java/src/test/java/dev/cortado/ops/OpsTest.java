@@ -7,11 +7,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.kernels.Backends;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-/** Forward values of each op on hand-computed or independently computed cases, and bad input. */
-class OpsTest {
+/** Forward values of each op on hand-computed or independently computed cases, and bad input; per backend. */
+abstract class OpsTest {
+
+    static final class JavaTest extends OpsTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends OpsTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    private final String backend;
+    private Backends.Selection selection;
+
+    OpsTest(String backend) {
+        this.backend = backend;
+    }
+
+    @BeforeEach
+    void selectBackend() {
+        selection = Backends.use(backend);
+    }
+
+    @AfterEach
+    void restoreBackend() {
+        selection.close();
+    }
 
     private static Tensor t(float[] v, int... shape) {
         return Tensor.of(v, shape);

@@ -1,0 +1,97 @@
+// Elementwise arithmetic, bias add/grad, sum and argmax.
+#include <cmath>
+#include <vector>
+
+#include "cortado_cpu.h"
+#include "simd.h"
+#include "thread_pool.h"
+
+namespace {
+
+CORTADO_CLONES void add_span(const float* a, const float* b, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+CORTADO_CLONES void mul_span(const float* a, const float* b, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] = a[i] * b[i];
+}
+CORTADO_CLONES void scale_span(float alpha, const float* x, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] = alpha * x[i];
+}
+CORTADO_CLONES void axpy_span(float alpha, const float* x, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+CORTADO_CLONES void fill_span(float v, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] = v;
+}
+CORTADO_CLONES void add_scalar_span(float v, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] += v;
+}
+CORTADO_CLONES double sum_span(const float* x, long n) {
+    double s = 0;
+    for (long i = 0; i < n; i++) s += x[i];
+    return s;
+}
+
+}  // namespace
+
+void cortado_add(int64_t n, const float* a, const float* b, float* y) {
+    cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { add_span(a + s, b + s, y + s, e - s); });
+}
+void cortado_mul(int64_t n, const float* a, const float* b, float* y) {
+    cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { mul_span(a + s, b + s, y + s, e - s); });
+}
+void cortado_scale(int64_t n, float alpha, const float* x, float* y) {
+    cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { scale_span(alpha, x + s, y + s, e - s); });
+}
+void cortado_axpy(int64_t n, float alpha, const float* x, float* y) {
+    cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { axpy_span(alpha, x + s, y + s, e - s); });
+}
+void cortado_fill(int64_t n, float value, float* y) {
+    cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { fill_span(value, y + s, e - s); });
+}
+
+void cortado_bias_add(int outer, int channels, int inner, const float* bias, float* y) {
+    const long rows = static_cast<long>(outer) * channels;
+    cortado::parallel_range(rows, std::max(1L, CORTADO_GRAIN / std::max(1, inner)), [&](long r0, long r1) {
+        for (long r = r0; r < r1; r++) add_scalar_span(bias[r % channels], y + r * inner, inner);
+    });
+}
+
+void cortado_bias_grad(int outer, int channels, int inner, const float* dy, float* db) {
+    cortado::parallel_range(channels, std::max(1L, CORTADO_GRAIN / std::max(1L, static_cast<long>(outer) * inner)),
+                            [&](long c0, long c1) {
+        for (long c = c0; c < c1; c++) {
+            double s = 0;
+            for (int o = 0; o < outer; o++) s += sum_span(dy + (static_cast<long>(o) * channels + c) * inner, inner);
+            db[c] = static_cast<float>(s);
+        }
+    });
+}
+
+void cortado_sum(int64_t n, const float* x, float* out) {
+    const int parts = static_cast<int>(std::min<long>(cortado::threads(), std::max<long>(1, n / CORTADO_GRAIN)));
+    std::vector<double> partial(parts, 0.0);
+    cortado::parallel(parts, [&](int tid, int nt, cortado::Barrier&) {
+        long b, e;
+        cortado::split(n, nt, tid, b, e);
+        partial[tid] = sum_span(x + b, e - b);
+    });
+    double s = 0;
+    for (double p : partial) s += p;  // fixed order: same result for the same thread count
+    *out = static_cast<float>(s);
+}
+
+void cortado_argmax(int rows, int cols, const float* x, float* out) {
+    for (long r = 0; r < rows; r++) {
+        const float* row = x + r * cols;
+        int best = 0;
+        for (int j = 0; j < cols; j++) {
+            if (std::isnan(row[j])) {
+                best = j;
+                break;
+            }
+            if (row[j] > row[best]) best = j;
+        }
+        out[r] = static_cast<float>(best);
+    }
+}

@@ -1,0 +1,204 @@
+// SGEMM, Goto/BLIS style: C (row-major) = alpha op(A) op(B) + beta C.
+//
+//   for jc in n by NC:            B block  (KC x NC) packed once, shared by the threads
+//     for pc in k by KC:
+//       pack B[pc, jc]            NR-wide micro-panels, zero-padded
+//       for ic in m by MC:        A block  (MC x KC) packed, alpha folded in; stays in L2
+//         pack A[ic, pc]          MR-tall micro-panels, zero-padded
+//         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir
+//           for ir in MC by MR:   micro-kernel: MR x NR of C in registers
+//
+// Threads split the packing of each block, then the jr panels (or the ir panels when there are
+// fewer jr panels than threads); barriers separate packing from use.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "cortado_cpu.h"
+#include "thread_pool.h"
+
+void cortado_micro_kernel_generic(int, const float*, const float*, float*, long, float, int, int);
+void cortado_micro_kernel_avx2(int, const float*, const float*, float*, long, float, int, int);
+void cortado_micro_kernel_avx512(int, const float*, const float*, float*, long, float, int, int);
+
+namespace {
+
+using MicroKernel = void (*)(int, const float*, const float*, float*, long, float, int, int);
+
+struct Blocking {
+    MicroKernel kernel;
+    int mr, nr;  // register tile
+    int mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr)
+};
+
+// Blocking per ISA, tuned on Zen 4 (32 KiB L1d, 1 MiB L2 per core): the B micro-panel
+// (kc x nr) fits L1, the A block (mc x kc) fits L2.
+const Blocking kBlocking[] = {
+    {cortado_micro_kernel_generic, 4, 8, 128, 256, 4096},
+    {cortado_micro_kernel_avx2, 6, 16, 144, 256, 4096},
+    {cortado_micro_kernel_avx512, 12, 32, 192, 384, 4096},
+};
+
+int detect_best_isa() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return 2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    return 0;
+}
+
+const int kBestIsa = detect_best_isa();
+int g_isa = kBestIsa;
+
+// 64-byte aligned scratch owned by the calling thread, grown on demand and reused across calls.
+struct Scratch {
+    float* data = nullptr;
+    size_t capacity = 0;
+    ~Scratch() { std::free(data); }
+    float* get(size_t floats) {
+        if (floats > capacity) {
+            std::free(data);
+            capacity = (floats + 1023) & ~size_t(1023);
+            data = static_cast<float*>(std::aligned_alloc(64, capacity * sizeof(float)));
+            if (!data) capacity = 0;
+        }
+        return data;
+    }
+};
+
+thread_local Scratch a_scratch, b_scratch;
+
+// Packs rows [i0, i0 + mc) x cols [p0, p0 + kc) of op(A), times alpha, into MR-tall micro-panels:
+// panel q holds rows i0 + q*mr .. for each p, mr consecutive floats (zero past m).
+void pack_a(bool trans, const float* a, long lda, int i0, int mc, int p0, int kc, int mr, float alpha,
+            float* dst, long q_begin, long q_end) {
+    for (long q = q_begin; q < q_end; q++) {
+        float* d = dst + q * mr * kc;
+        int rows = std::min(mr, mc - static_cast<int>(q) * mr);
+        int i = i0 + static_cast<int>(q) * mr;
+        if (trans) {  // op(A)(i, p) = a[p * lda + i]: mr contiguous floats per p
+            for (int p = 0; p < kc; p++) {
+                const float* s = a + (p0 + p) * lda + i;
+                int r = 0;
+                for (; r < rows; r++) d[p * mr + r] = alpha * s[r];
+                for (; r < mr; r++) d[p * mr + r] = 0.0f;
+            }
+        } else {  // op(A)(i, p) = a[i * lda + p]: read each row once, write strided by mr
+            for (int r = 0; r < rows; r++) {
+                const float* s = a + (i + r) * lda + p0;
+                for (int p = 0; p < kc; p++) d[p * mr + r] = alpha * s[p];
+            }
+            for (int r = rows; r < mr; r++)
+                for (int p = 0; p < kc; p++) d[p * mr + r] = 0.0f;
+        }
+    }
+}
+
+// Packs rows [p0, p0 + kc) x cols [j0, j0 + nc) of op(B) into NR-wide micro-panels:
+// panel q holds cols j0 + q*nr .. for each p, nr consecutive floats (zero past n).
+void pack_b(bool trans, const float* b, long ldb, int p0, int kc, int j0, int nc, int nr,
+            float* dst, long q_begin, long q_end) {
+    for (long q = q_begin; q < q_end; q++) {
+        float* d = dst + q * nr * kc;
+        int cols = std::min(nr, nc - static_cast<int>(q) * nr);
+        int j = j0 + static_cast<int>(q) * nr;
+        if (!trans) {  // op(B)(p, j) = b[p * ldb + j]: nr contiguous floats per p
+            for (int p = 0; p < kc; p++) {
+                const float* s = b + (p0 + p) * ldb + j;
+                int c = 0;
+                for (; c < cols; c++) d[p * nr + c] = s[c];
+                for (; c < nr; c++) d[p * nr + c] = 0.0f;
+            }
+        } else {  // op(B)(p, j) = b[j * ldb + p]
+            for (int c = 0; c < cols; c++) {
+                const float* s = b + (j + c) * ldb + p0;
+                for (int p = 0; p < kc; p++) d[p * nr + c] = s[p];
+            }
+            for (int c = cols; c < nr; c++)
+                for (int p = 0; p < kc; p++) d[p * nr + c] = 0.0f;
+        }
+    }
+}
+
+void scale_c(int m, int n, float beta, float* c, long ldc) {
+    for (int i = 0; i < m; i++) {
+        float* row = c + i * ldc;
+        if (beta == 0.0f) std::memset(row, 0, sizeof(float) * n);
+        else for (int j = 0; j < n; j++) row[j] *= beta;
+    }
+}
+
+inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+int cortado_best_isa() { return kBestIsa; }
+int cortado_isa() { return g_isa; }
+int cortado_set_isa(int isa) {
+    g_isa = std::max(0, std::min(isa, kBestIsa));
+    return g_isa;
+}
+
+void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+                   const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
+    if (m == 0 || n == 0) return;
+    if (k == 0 || alpha == 0.0f) {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    const Blocking& bl = kBlocking[g_isa];
+    const int mr = bl.mr, nr = bl.nr;
+    const int kcMax = std::min(bl.kc, k);
+    const int ncMax = static_cast<int>(std::min<long>(bl.nc, ceil_div(n, nr) * nr));
+    const int mcMax = static_cast<int>(std::min<long>(bl.mc, ceil_div(m, mr) * mr));
+    float* apack = a_scratch.get(static_cast<size_t>(mcMax) * kcMax);
+    float* bpack = b_scratch.get(static_cast<size_t>(ncMax) * kcMax);
+    if (!apack || !bpack) {  // no scratch: fall back to the unblocked product (never crash)
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                float s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (transA ? a[p * long(lda) + i] : a[i * long(lda) + p]) * (transB ? b[j * long(ldb) + p] : b[p * long(ldb) + j]);
+                float* cij = c + i * long(ldc) + j;
+                *cij = alpha * s + (beta == 0.0f ? 0.0f : beta * *cij);
+            }
+        return;
+    }
+    double flops = 2.0 * m * n * k;
+    int want = flops < 2.0e5 ? 1 : cortado::threads();
+
+    cortado::parallel(want, [&](int tid, int nt, cortado::Barrier& barrier) {
+        for (int jc = 0; jc < n; jc += ncMax) {
+            const int nc = std::min(ncMax, n - jc);
+            const long nPanels = ceil_div(nc, nr);
+            for (int pc = 0; pc < k; pc += kcMax) {
+                const int kc = std::min(kcMax, k - pc);
+                const float betaNow = pc == 0 ? beta : 1.0f;
+                long b0, b1;
+                cortado::split(nPanels, nt, tid, b0, b1);
+                pack_b(transB, b, ldb, pc, kc, jc, nc, nr, bpack, b0, b1);
+                barrier.wait();
+                for (int ic = 0; ic < m; ic += mcMax) {
+                    const int mc = std::min(mcMax, m - ic);
+                    const long mPanels = ceil_div(mc, mr);
+                    long a0, a1;
+                    cortado::split(mPanels, nt, tid, a0, a1);
+                    pack_a(transA, a, lda, ic, mc, pc, kc, mr, alpha, apack, a0, a1);
+                    barrier.wait();
+                    long jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
+                    if (nPanels >= nt) cortado::split(nPanels, nt, tid, jr0, jr1);
+                    else cortado::split(mPanels, nt, tid, ir0, ir1);
+                    for (long jr = jr0; jr < jr1; jr++) {
+                        const float* bp = bpack + jr * nr * kc;
+                        const int nrNow = std::min<long>(nr, nc - jr * nr);
+                        for (long ir = ir0; ir < ir1; ir++) {
+                            bl.kernel(kc, apack + ir * mr * kc, bp, c + (ic + ir * mr) * long(ldc) + jc + jr * nr, ldc,
+                                      betaNow, std::min<long>(mr, mc - ir * mr), nrNow);
+                        }
+                    }
+                    barrier.wait();  // the A block is repacked next
+                }
+            }
+        }
+    });
+}

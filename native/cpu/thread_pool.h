@@ -1,0 +1,38 @@
+// A persistent thread pool: workers are created once and wait for work, so a kernel call never
+// creates threads. One parallel region runs at a time; a caller that finds the pool busy (another
+// Java thread) or that is itself a worker runs its region on one thread instead of oversubscribing.
+#pragma once
+#include <atomic>
+#include <functional>
+
+namespace cortado {
+
+// A reusable spinning barrier for the threads of one parallel region.
+class Barrier {
+public:
+    explicit Barrier(int n) : n_(n) {}
+    void wait();
+private:
+    const int n_;
+    std::atomic<int> count_{0};
+    std::atomic<int> generation_{0};
+};
+
+void set_threads(int n);
+int threads();
+
+// Runs body(tid, nthreads, barrier) on up to `want` threads (tid 0 is the caller) and returns
+// when all are done. nthreads may be smaller than want.
+void parallel(int want, const std::function<void(int, int, Barrier&)>& body);
+
+// [begin, end) of part `tid` when `total` items are split into `parts` near-equal runs.
+inline void split(long total, int parts, int tid, long& begin, long& end) {
+    long q = total / parts, r = total % parts;
+    begin = tid * q + (tid < r ? tid : r);
+    end = begin + q + (tid < r ? 1 : 0);
+}
+
+// Splits [0, n) over the pool when n is large enough to pay for it, else runs inline.
+void parallel_range(long n, long min_per_thread, const std::function<void(long, long)>& body);
+
+}  // namespace cortado
