@@ -69,15 +69,17 @@ void cortado_bias_grad(int outer, int channels, int inner, const float* dy, floa
 }
 
 void cortado_sum(int64_t n, const float* x, float* out) {
-    const int parts = static_cast<int>(std::min<long>(cortado::threads(), std::max<long>(1, n / CORTADO_GRAIN)));
-    std::vector<double> partial(parts, 0.0);
-    cortado::parallel(parts, [&](int tid, int nt, cortado::Barrier&) {
-        long b, e;
-        cortado::split(n, nt, tid, b, e);
-        partial[tid] = sum_span(x + b, e - b);
+    // fixed chunks summed in chunk order: the same bits for any thread count
+    const long chunks = std::max<long>(1, (n + CORTADO_GRAIN - 1) / CORTADO_GRAIN);
+    std::vector<double> partial(chunks, 0.0);
+    cortado::parallel_range(chunks, 1, [&](long c0, long c1) {
+        for (long c = c0; c < c1; c++) {
+            const long b = c * CORTADO_GRAIN;
+            partial[c] = sum_span(x + b, std::min<long>(CORTADO_GRAIN, n - b));
+        }
     });
     double s = 0;
-    for (double p : partial) s += p;  // fixed order: same result for the same thread count
+    for (double p : partial) s += p;
     *out = static_cast<float>(s);
 }
 

@@ -26,8 +26,8 @@ void cortado_im2col(CORTADO_WINDOW, const float* image, float* col) {
                 const float* s = src + static_cast<long>(iy) * width;
                 if (sw == 1) {  // contiguous run: zero the padded ends, copy the middle
                     const int x0 = kj - pw;  // input column of output 0
-                    int lo = std::max(0, -x0), hi = std::min(ow, width - x0);
-                    if (hi < lo) hi = lo;
+                    const int lo = std::min(ow, std::max(0, -x0));          // outputs left of the image
+                    const int hi = std::max(lo, std::min(ow, width - x0));  // outputs up to its right edge
                     std::memset(d, 0, sizeof(float) * lo);
                     std::memcpy(d + lo, s + x0 + lo, sizeof(float) * (hi - lo));
                     std::memset(d + hi, 0, sizeof(float) * (ow - hi));

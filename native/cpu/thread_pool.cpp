@@ -47,7 +47,8 @@ public:
         stop_workers();
         size_ = n;
         stopping_ = false;
-        for (int t = 1; t < n; t++) workers_.emplace_back([this, t] { work(t); });
+        const long now = generation_.load(std::memory_order_acquire);  // new workers wait for the next job
+        for (int t = 1; t < n; t++) workers_.emplace_back([this, t, now] { work(t, now); });
     }
 
     int size() const { return size_; }
@@ -80,9 +81,8 @@ public:
     }
 
 private:
-    void work(int tid) {
+    void work(int tid, long seen) {
         in_region = true;
-        long seen = 0;
         for (;;) {
             // spin a while for the next job, then sleep
             int spins = 0;

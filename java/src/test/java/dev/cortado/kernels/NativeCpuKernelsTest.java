@@ -1,0 +1,383 @@
+package dev.cortado.kernels;
+
+import static dev.cortado.kernels.Buffers.ptr;
+import static dev.cortado.kernels.Buffers.read;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.tensor.Rng;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every native cpu kernel equals the java reference on at least 200 random cases: sizes 1,
+ * primes, non-multiples of every register and cache block, all transposes, leading dimensions
+ * larger than the matrix, padding and stride; outputs poisoned with NaN before each call, NaN
+ * never passes; 1 and 2 threads give identical bits.
+ */
+class NativeCpuKernelsTest {
+
+    private static final int CASES = 200;
+    private final KernelSet ref = Backends.byName("java");
+    private final KernelSet cpu = Backends.byName("cpu");
+    private final Rng rng = new Rng(99);
+
+    @AfterAll
+    static void restore() {
+        CpuKernels.setIsa(CpuKernels.bestIsa());
+        CpuKernels.setThreads(Runtime.getRuntime().availableProcessors());
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /** Sizes that stress blocking: 1, primes, block sizes ± 1 (MR 4/6/12, NR 8/16/32, MC 128/144/192, KC 256/384). */
+    private static final int[] EDGE = {1, 2, 3, 5, 7, 11, 13, 17, 31, 33, 37, 63, 97, 127, 129, 143, 145, 191, 193, 255, 257, 383, 385, 509, 1000};
+
+    private int dim(int max) {
+        int d = rng.nextInt(4) == 0 ? EDGE[rng.nextInt(EDGE.length)] : 1 + rng.nextInt(64);
+        return Math.min(d, max);
+    }
+
+    private float[] random(long n, float scale) {
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = scale * (2 * rng.nextFloat() - 1);
+        return v;
+    }
+
+    private static float[] nans(long n) {
+        float[] v = new float[(int) n];
+        Arrays.fill(v, Float.NaN);
+        return v;
+    }
+
+    /** |cpu - ref| <= atol + rtol |ref| everywhere; NaN fails. */
+    private static void close(float[] ref, float[] got, double atol, double rtol, String what) {
+        for (int i = 0; i < ref.length; i++) {
+            double r = ref[i], g = got[i];
+            if (Double.isNaN(r) || Double.isNaN(g) || Math.abs(g - r) > atol + rtol * Math.abs(r)) {
+                fail(what + ": element " + i + " java " + r + " cpu " + g);
+            }
+        }
+    }
+
+    /** Runs `call` on both kernel sets with identical fresh copies of `inputs` and NaN outputs; returns {ref outputs, cpu outputs}. */
+    private List<float[][]> both(float[][] inputs, long[] outputSizes, Consumer<Ptr[]> onRef, Consumer<Ptr[]> onCpu) {
+        List<float[][]> results = new ArrayList<>();
+        for (Consumer<Ptr[]> call : List.of(onRef, onCpu)) {
+            Ptr[] args = new Ptr[inputs.length + outputSizes.length];
+            for (int i = 0; i < inputs.length; i++) args[i] = ptr(inputs[i].clone());
+            for (int i = 0; i < outputSizes.length; i++) args[inputs.length + i] = ptr(nans(outputSizes[i]));
+            call.accept(args);
+            float[][] out = new float[args.length][];
+            for (int i = 0; i < args.length; i++) out[i] = read(args[i], (int) args[i].remaining());
+            results.add(out);
+        }
+        return results;
+    }
+
+    // ---- GEMM ----------------------------------------------------------------------------------
+
+    private record GemmCase(boolean ta, boolean tb, int m, int n, int k, int lda, int ldb, int ldc, float alpha, float beta) {
+    }
+
+    private GemmCase gemmCase() {
+        int m = dim(1000), n = dim(1000), k = dim(1000);
+        while ((long) m * n * k > 12_000_000) { // keep the java reference quick
+            if (m >= n && m >= k) m /= 2;
+            else if (n >= k) n /= 2;
+            else k /= 2;
+        }
+        boolean ta = rng.nextInt(2) == 0, tb = rng.nextInt(2) == 0;
+        int pad = rng.nextInt(3) == 0 ? 1 + rng.nextInt(17) : 0;
+        float[] alphas = {1f, -0.5f, 2.5f}, betas = {0f, 1f, 0.7f};
+        return new GemmCase(ta, tb, m, n, k, (ta ? m : k) + pad, (tb ? k : n) + pad, n + pad,
+                alphas[rng.nextInt(3)], betas[rng.nextInt(3)]);
+    }
+
+    private float[][] runGemm(KernelSet ks, GemmCase c, float[] a, float[] b, float[] c0) {
+        Ptr pc = ptr(c0.clone());
+        ks.gemm(c.ta, c.tb, c.m, c.n, c.k, c.alpha, ptr(a), c.lda, ptr(b), c.ldb, c.beta, pc, c.ldc);
+        return new float[][] {read(pc, c0.length)};
+    }
+
+    @Test
+    void gemmMatchesReferenceOnEveryMicroKernel() {
+        List<CpuKernels.Isa> isas = new ArrayList<>();
+        for (CpuKernels.Isa isa : CpuKernels.Isa.values()) if (isa.ordinal() <= CpuKernels.bestIsa().ordinal()) isas.add(isa);
+        for (int t = 0; t < CASES; t++) {
+            GemmCase c = t == 0 ? new GemmCase(false, false, 1, 1, 1, 1, 1, 1, 1f, 0f)
+                    : t == 1 ? new GemmCase(true, true, 1000, 3, 257, 1000, 257, 3, 1f, 0f) : gemmCase();
+            int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
+            float[] a = random((long) (aRows - 1) * c.lda + (c.ta ? c.m : c.k), 1f);
+            float[] b = random((long) (bRows - 1) * c.ldb + (c.tb ? c.k : c.n), 1f);
+            long cLen = (long) (c.m - 1) * c.ldc + c.n;
+            // beta = 0 must never read C: poison it; otherwise start from random values
+            float[] c0 = c.beta == 0 ? nans(cLen) : random(cLen, 1f);
+            float[] expected = runGemm(ref, c, a, b, c0)[0];
+            double atol = 2e-6 * c.k * Math.abs(c.alpha) + 1e-6;
+            for (CpuKernels.Isa isa : isas) {
+                CpuKernels.setIsa(isa);
+                float[] got = runGemm(cpu, c, a, b, c0)[0];
+                for (int i = 0; i < c.m; i++) {
+                    for (int j = 0; j < c.ldc && (long) i * c.ldc + j < cLen; j++) {
+                        int at = i * c.ldc + j;
+                        if (j >= c.n) {
+                            // padding between rows of C is not C: it must be untouched
+                            assertEquals(Float.floatToIntBits(c0[at]), Float.floatToIntBits(got[at]), "C padding changed " + c);
+                            continue;
+                        }
+                        double r = expected[at], g = got[at];
+                        if (Double.isNaN(g) || Math.abs(g - r) > atol + 1e-5 * Math.abs(r)) {
+                            fail(isa + " " + c + ": C[" + i + "," + j + "] java " + r + " cpu " + g);
+                        }
+                    }
+                }
+            }
+        }
+        CpuKernels.setIsa(CpuKernels.bestIsa());
+    }
+
+    @Test
+    void gemmGivesTheSameBitsOnOneAndTwoThreads() {
+        for (int t = 0; t < 20; t++) {
+            GemmCase c = gemmCase();
+            int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
+            float[] a = random((long) (aRows - 1) * c.lda + (c.ta ? c.m : c.k), 1f);
+            float[] b = random((long) (bRows - 1) * c.ldb + (c.tb ? c.k : c.n), 1f);
+            float[] c0 = random((long) (c.m - 1) * c.ldc + c.n, 1f);
+            CpuKernels.setThreads(1);
+            float[] one = runGemm(cpu, c, a, b, c0)[0];
+            CpuKernels.setThreads(2);
+            float[] two = runGemm(cpu, c, a, b, c0)[0];
+            assertArrayEquals(one, two, c.toString());
+        }
+    }
+
+    // ---- windows: im2col, col2im, pooling ------------------------------------------------------
+
+    private Window window(boolean pooling) {
+        for (;;) {
+            int kh = 1 + rng.nextInt(7), kw = rng.nextInt(3) == 0 ? 1 + rng.nextInt(7) : kh;
+            int ph = rng.nextInt(4), pw = rng.nextInt(4);
+            if (pooling && (ph >= kh || pw >= kw)) continue;
+            int h = rng.nextInt(5) == 0 ? 1 + rng.nextInt(60) : 1 + rng.nextInt(20);
+            int w = rng.nextInt(5) == 0 ? 1 + rng.nextInt(60) : 1 + rng.nextInt(20);
+            if (h + 2 * ph < kh || w + 2 * pw < kw) continue;
+            return new Window(1 + rng.nextInt(8), h, w, kh, kw, 1 + rng.nextInt(3), 1 + rng.nextInt(3), ph, pw);
+        }
+    }
+
+    private void compareWindows(boolean pooling, long[] sizesIn, long[] sizesOut, WindowCall call, double atol, String what) {
+        for (int t = 0; t < CASES; t++) {
+            Window w = window(pooling);
+            long[] in = sizesIn.length == 1 && sizesIn[0] < 0 ? new long[] {w.inputSize()} : sizesIn;
+            float[][] inputs = call.inputs(this, w);
+            long[] outs = call.outputs(w);
+            List<float[][]> r = both(inputs, outs, p -> call.run(ref, w, p), p -> call.run(cpu, w, p));
+            for (int o = inputs.length; o < inputs.length + outs.length; o++) {
+                close(r.get(0)[o], r.get(1)[o], atol, 1e-5, what + " " + w);
+            }
+        }
+    }
+
+    private interface WindowCall {
+        float[][] inputs(NativeCpuKernelsTest test, Window w);
+
+        long[] outputs(Window w);
+
+        void run(KernelSet k, Window w, Ptr[] p);
+    }
+
+    @Test
+    void im2colAndCol2im() {
+        compareWindows(false, new long[] {-1}, null, new WindowCall() {
+            public float[][] inputs(NativeCpuKernelsTest t, Window w) {
+                return new float[][] {t.random(w.inputSize(), 1f)};
+            }
+
+            public long[] outputs(Window w) {
+                return new long[] {(long) w.colRows() * w.colCols()};
+            }
+
+            public void run(KernelSet k, Window w, Ptr[] p) {
+                k.im2col(w, p[0], p[1]);
+            }
+        }, 0, "im2col");
+        compareWindows(false, new long[] {-1}, null, new WindowCall() {
+            public float[][] inputs(NativeCpuKernelsTest t, Window w) {
+                return new float[][] {t.random((long) w.colRows() * w.colCols(), 1f)};
+            }
+
+            public long[] outputs(Window w) {
+                return new long[] {w.inputSize()};
+            }
+
+            public void run(KernelSet k, Window w, Ptr[] p) {
+                k.col2im(w, p[0], p[1]);
+            }
+        }, 1e-5, "col2im");
+    }
+
+    @Test
+    void pooling() {
+        compareWindows(true, new long[] {-1}, null, new WindowCall() {
+            public float[][] inputs(NativeCpuKernelsTest t, Window w) {
+                return new float[][] {t.random(w.inputSize(), 1f), t.random(w.outputSize(), 1f)};
+            }
+
+            public long[] outputs(Window w) {
+                return new long[] {w.outputSize(), w.inputSize(), w.outputSize(), w.inputSize()};
+            }
+
+            public void run(KernelSet k, Window w, Ptr[] p) {
+                k.maxPoolForward(w, p[0], p[2]);
+                k.maxPoolBackward(w, p[0], p[1], p[3]);
+                k.avgPoolForward(w, p[0], p[4]);
+                k.avgPoolBackward(w, p[1], p[5]);
+            }
+        }, 1e-6, "pooling");
+    }
+
+    // ---- pointwise and rows --------------------------------------------------------------------
+
+    private long length() {
+        int r = rng.nextInt(10);
+        return r == 0 ? 100_000 + rng.nextInt(200_000) : r < 3 ? EDGE[rng.nextInt(EDGE.length)] : 1 + rng.nextInt(5000);
+    }
+
+    private void comparePointwise(int nIn, int nOut, PointwiseCall call, double atol, double rtol, String what) {
+        for (int t = 0; t < CASES; t++) {
+            long n = length();
+            float[][] inputs = new float[nIn][];
+            for (int i = 0; i < nIn; i++) inputs[i] = random(n, 4f);
+            long[] outs = new long[nOut];
+            Arrays.fill(outs, n);
+            List<float[][]> r = both(inputs, outs, p -> call.run(ref, n, p), p -> call.run(cpu, n, p));
+            for (int o = 0; o < nIn + nOut; o++) close(r.get(0)[o], r.get(1)[o], atol, rtol, what + " n=" + n + " array " + o);
+        }
+    }
+
+    private interface PointwiseCall {
+        void run(KernelSet k, long n, Ptr[] p);
+    }
+
+    @Test
+    void activations() {
+        comparePointwise(2, 2, (k, n, p) -> {
+            k.sigmoidForward(n, p[0], p[2]);
+            k.sigmoidBackward(n, p[2], p[1], p[3]);
+        }, 1e-6, 1e-5, "sigmoid");
+        comparePointwise(2, 2, (k, n, p) -> {
+            k.tanhForward(n, p[0], p[2]);
+            k.tanhBackward(n, p[2], p[1], p[3]);
+        }, 1e-6, 1e-5, "tanh");
+        comparePointwise(2, 2, (k, n, p) -> {
+            k.reluForward(n, p[0], p[2]);
+            k.reluBackward(n, p[0], p[1], p[3]);
+        }, 0, 0, "relu");
+    }
+
+    @Test
+    void elementwiseAndOptimizers() {
+        comparePointwise(2, 3, (k, n, p) -> {
+            k.add(n, p[0], p[1], p[2]);
+            k.mul(n, p[0], p[1], p[3]);
+            k.scale(n, -1.5f, p[0], p[4]);
+            k.axpy(n, 0.25f, p[1], p[4]);
+            k.axpy(n, 2f, p[2], p[0]); // in place on an input
+        }, 1e-6, 1e-6, "add/mul/scale/axpy");
+        comparePointwise(0, 1, (k, n, p) -> k.fill(n, 3.25f, p[0]), 0, 0, "fill");
+        comparePointwise(3, 0, (k, n, p) -> {
+            k.sgdMomentum(n, 0.01f, 0.9f, 5e-4f, false, p[0], p[1], p[2]);
+            k.sgdMomentum(n, 0.01f, 0.9f, 5e-4f, true, p[0], p[1], p[2]);
+        }, 1e-6, 1e-5, "sgd momentum / nesterov");
+        comparePointwise(4, 0, (k, n, p) -> {
+            for (int i = 0; i < (int) n; i++) p[3].storage().host().put(i, Math.abs(p[3].storage().host().get(i)));
+            k.adam(n, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f, 7, p[0], p[1], p[2], p[3]);
+        }, 1e-6, 1e-4, "adam");
+    }
+
+    @Test
+    void softmaxFamily() {
+        for (int t = 0; t < CASES; t++) {
+            int rows = dim(300), cols = dim(1000);
+            float[] labels = new float[rows];
+            for (int r = 0; r < rows; r++) labels[r] = rng.nextInt(cols);
+            long n = (long) rows * cols;
+            float[][] in = {random(n, 8f), random(n, 1f), labels};
+            List<float[][]> r = both(in, new long[] {n, n, n, n, n, rows, n}, p -> softmaxAll(ref, rows, cols, p),
+                    p -> softmaxAll(cpu, rows, cols, p));
+            for (int o = 3; o < r.get(0).length; o++) close(r.get(0)[o], r.get(1)[o], 1e-6, 2e-5, "softmax family " + rows + "x" + cols + " out " + o);
+        }
+    }
+
+    private static void softmaxAll(KernelSet k, int rows, int cols, Ptr[] p) {
+        k.softmaxForward(rows, cols, p[0], p[3]);
+        k.softmaxBackward(rows, cols, p[3], p[1], p[4]);
+        k.logSoftmaxForward(rows, cols, p[0], p[5]);
+        k.logSoftmaxBackward(rows, cols, p[5], p[1], p[6]);
+        k.softmaxCrossEntropyForward(rows, cols, p[0], p[2], p[7], p[8]);
+        k.softmaxCrossEntropyBackward(rows, cols, p[7], p[2], 0.5f, p[9]);
+    }
+
+    @Test
+    void biasReductionsArgmax() {
+        for (int t = 0; t < CASES; t++) {
+            int outer = dim(64), channels = dim(100), inner = dim(200);
+            long n = (long) outer * channels * inner;
+            float[][] in = {random(channels, 1f), random(n, 1f)};
+            List<float[][]> r = both(in, new long[] {channels, 1, outer}, p -> {
+                biasAll(ref, outer, channels, inner, n, p);
+            }, p -> biasAll(cpu, outer, channels, inner, n, p));
+            close(r.get(0)[1], r.get(1)[1], 1e-6, 1e-6, "bias add");
+            close(r.get(0)[2], r.get(1)[2], 1e-4, 1e-5, "bias grad");
+            close(r.get(0)[3], r.get(1)[3], 1e-3, 1e-5, "sum");
+            close(r.get(0)[4], r.get(1)[4], 0, 0, "argmax");
+        }
+    }
+
+    private static void biasAll(KernelSet k, int outer, int channels, int inner, long n, Ptr[] p) {
+        k.biasAdd(outer, channels, inner, p[0], p[1]);
+        k.biasGrad(outer, channels, inner, p[1], p[2]);
+        k.sum(n, p[1], p[3]);
+        k.argmax(outer, (int) (n / outer), p[1], p[4]);
+    }
+
+    @Test
+    void everyKernelGivesTheSameBitsOnOneAndTwoThreads() {
+        for (int t = 0; t < 20; t++) {
+            Window w = window(true);
+            int rows = dim(200), cols = dim(500);
+            long n = 300_000;
+            float[] x = random(n, 3f), g = random(n, 1f);
+            float[][] outs = new float[2][];
+            for (int threads = 1; threads <= 2; threads++) {
+                CpuKernels.setThreads(threads);
+                Ptr px = ptr(x.clone()), pg = ptr(g.clone());
+                Ptr col = ptr(nans((long) w.colRows() * w.colCols())), im = ptr(nans(w.inputSize()));
+                Ptr pool = ptr(nans(w.outputSize())), dpool = ptr(nans(w.inputSize()));
+                Ptr act = ptr(nans(n)), sm = ptr(nans((long) rows * cols)), s = ptr(nans(1)), db = ptr(nans(cols));
+                cpu.im2col(w, px, col);
+                cpu.col2im(w, col, im);
+                cpu.maxPoolForward(w, px, pool);
+                cpu.maxPoolBackward(w, px, pg, dpool);
+                cpu.sigmoidForward(n, px, act);
+                cpu.softmaxForward(rows, cols, px, sm);
+                cpu.sum(n, px, s);
+                cpu.biasGrad(rows, cols, 1, px, db);
+                cpu.sgdMomentum(n, 0.1f, 0.9f, 0f, false, px, pg, act);
+                List<Float> all = new ArrayList<>();
+                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, px}) for (float v : read(p, (int) p.remaining())) all.add(v);
+                outs[threads - 1] = new float[all.size()];
+                for (int i = 0; i < all.size(); i++) outs[threads - 1][i] = all.get(i);
+            }
+            assertArrayEquals(outs[0], outs[1], "1 vs 2 threads, " + w);
+        }
+    }
+}
