@@ -11,6 +11,7 @@
 // Threads split the packing of each block, then the jr panels (or the ir panels when there are
 // fewer jr panels than threads); barriers separate packing from use.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -34,7 +35,7 @@ struct Blocking {
 
 // Blocking per ISA, tuned on Zen 4 (32 KiB L1d, 1 MiB L2 per core): the B micro-panel
 // (kc x nr) fits L1, the A block (mc x kc) fits L2.
-const Blocking kBlocking[] = {
+Blocking kBlocking[] = {
     {cortado_micro_kernel_generic, 4, 8, 128, 256, 4096},
     {cortado_micro_kernel_avx2, 6, 16, 144, 256, 4096},
     {cortado_micro_kernel_avx512, 12, 32, 192, 384, 4096},
@@ -49,6 +50,20 @@ int detect_best_isa() {
 
 const int kBestIsa = detect_best_isa();
 int g_isa = kBestIsa;
+
+// CORTADO_GEMM_BLOCKING="mc,kc,nc" overrides the cache blocks of every ISA (for tuning on a new
+// machine); mc and nc are rounded up to multiples of the register tile.
+const bool kBlockingFromEnv = [] {
+    const char* env = std::getenv("CORTADO_GEMM_BLOCKING");
+    int mc, kc, nc;
+    if (!env || std::sscanf(env, "%d,%d,%d", &mc, &kc, &nc) != 3 || mc < 1 || kc < 1 || nc < 1) return false;
+    for (Blocking& b : kBlocking) {
+        b.mc = (mc + b.mr - 1) / b.mr * b.mr;
+        b.kc = kc;
+        b.nc = (nc + b.nr - 1) / b.nr * b.nr;
+    }
+    return true;
+}();
 
 // 64-byte aligned scratch owned by the calling thread, grown on demand and reused across calls.
 struct Scratch {
@@ -166,8 +181,17 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
     }
     double flops = 2.0 * m * n * k;
     int want = flops < 2.0e5 ? 1 : cortado::threads();
+    const long mPanelsAll = ceil_div(m, mr);
 
     cortado::parallel(want, [&](int tid, int nt, cortado::Barrier& barrier) {
+        // Tall C: each thread owns a run of rows and packs its own A blocks (no barrier per A block);
+        // otherwise the threads share each A block and split its NR panels.
+        const bool ownRows = mPanelsAll >= 4L * nt;
+        long rowPanel0 = 0, rowPanel1 = mPanelsAll;
+        if (ownRows) cortado::split(mPanelsAll, nt, tid, rowPanel0, rowPanel1);
+        const int rowBegin = static_cast<int>(rowPanel0 * mr), rowEnd = static_cast<int>(std::min<long>(m, rowPanel1 * mr));
+        float* myA = ownRows && tid > 0 ? a_scratch.get(static_cast<size_t>(mcMax) * kcMax) : apack;
+        bool ok = myA != nullptr;
         for (int jc = 0; jc < n; jc += ncMax) {
             const int nc = std::min(ncMax, n - jc);
             const long nPanels = ceil_div(nc, nr);
@@ -178,27 +202,39 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
                 cortado::split(nPanels, nt, tid, b0, b1);
                 pack_b(transB, b, ldb, pc, kc, jc, nc, nr, bpack, b0, b1);
                 barrier.wait();
-                for (int ic = 0; ic < m; ic += mcMax) {
-                    const int mc = std::min(mcMax, m - ic);
+                for (int ic = rowBegin; ic < rowEnd; ic += mcMax) {
+                    const int mc = std::min(mcMax, rowEnd - ic);
                     const long mPanels = ceil_div(mc, mr);
-                    long a0, a1;
-                    cortado::split(mPanels, nt, tid, a0, a1);
-                    pack_a(transA, a, lda, ic, mc, pc, kc, mr, alpha, apack, a0, a1);
-                    barrier.wait();
-                    long jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
-                    if (nPanels >= nt) cortado::split(nPanels, nt, tid, jr0, jr1);
-                    else cortado::split(mPanels, nt, tid, ir0, ir1);
-                    for (long jr = jr0; jr < jr1; jr++) {
+                    long a0 = 0, a1 = mPanels, jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
+                    if (!ownRows) {
+                        cortado::split(mPanels, nt, tid, a0, a1);
+                        if (nPanels >= nt) cortado::split(nPanels, nt, tid, jr0, jr1);
+                        else cortado::split(mPanels, nt, tid, ir0, ir1);
+                    }
+                    if (ok) pack_a(transA, a, lda, ic, mc, pc, kc, mr, alpha, myA, a0, a1);
+                    if (!ownRows) barrier.wait();
+                    for (long jr = jr0; ok && jr < jr1; jr++) {
                         const float* bp = bpack + jr * nr * kc;
                         const int nrNow = std::min<long>(nr, nc - jr * nr);
                         for (long ir = ir0; ir < ir1; ir++) {
-                            bl.kernel(kc, apack + ir * mr * kc, bp, c + (ic + ir * mr) * long(ldc) + jc + jr * nr, ldc,
+                            bl.kernel(kc, myA + ir * mr * kc, bp, c + (ic + ir * mr) * long(ldc) + jc + jr * nr, ldc,
                                       betaNow, std::min<long>(mr, mc - ir * mr), nrNow);
                         }
                     }
-                    barrier.wait();  // the A block is repacked next
+                    if (!ownRows) barrier.wait();  // the shared A block is repacked next
                 }
+                barrier.wait();  // the B block is repacked next
             }
+        }
+        if (!ok) {  // a worker could not get scratch: it computes its rows unblocked (never crash)
+            for (int i = rowBegin; i < rowEnd; i++)
+                for (int j = 0; j < n; j++) {
+                    float acc = 0;
+                    for (int p = 0; p < k; p++)
+                        acc += (transA ? a[p * long(lda) + i] : a[i * long(lda) + p]) * (transB ? b[j * long(ldb) + p] : b[p * long(ldb) + j]);
+                    float* cij = c + i * long(ldc) + j;
+                    *cij = alpha * acc + (beta == 0.0f ? 0.0f : beta * *cij);
+                }
         }
     });
 }

@@ -1,10 +1,13 @@
 package dev.cortado.benchmarks;
 
 import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.CheckedKernels;
 import dev.cortado.kernels.KernelSet;
+import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,38 +23,54 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Square row-major SGEMM C = A·B on off-heap operands, per backend. GFLOPS = 2 n^3 / time.
- * The native cpu backend and the OpenBLAS anchor join this benchmark with the native engine.
+ * Square row-major SGEMM C = A·B on off-heap operands: our java reference and native cpu kernels
+ * against OpenBLAS (cblas_sgemm through the JavaCPP preset) at the same thread count.
+ * GFLOPS = 2 n^3 / time. The java reference takes ~17 s per op at n = 2048: select it with
+ * {@code -p backend=java -p n=256} unless you mean to wait.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
 @Fork(1)
 public class GemmBenchmark {
 
-    @Param({"java"})
+    @Param({"java", "cpu", "openblas"})
     public String backend;
 
-    @Param({"128", "256"})
+    @Param({"256", "1024", "2048"})
     public int n;
+
+    @Param({"1", "2"})
+    public int threads;
 
     private KernelSet kernels;
     private Tensor a, b, c;
 
     @Setup(Level.Trial)
     public void setUp() {
-        kernels = Backends.byName(backend);
         Rng rng = new Rng(1);
         a = Tensor.uniform(rng, -1, 1, n, n);
         b = Tensor.uniform(rng, -1, 1, n, n);
         c = Tensor.zeros(n, n);
+        if (backend.equals("openblas")) {
+            openblas_nolapack.blas_set_num_threads(threads);
+        } else {
+            kernels = ((CheckedKernels) Backends.byName(backend)).unchecked();
+            if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+        }
     }
 
     @Benchmark
     public Tensor gemm() {
-        kernels.gemm(false, false, n, n, n, 1f, a.ptr(), n, b.ptr(), n, 0f, c.ptr(), n);
+        if (kernels == null) {
+            openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                    openblas_nolapack.CblasNoTrans, n, n, n, 1f, a.ptr().storage().pointer(), n,
+                    b.ptr().storage().pointer(), n, 0f, c.ptr().storage().pointer(), n);
+        } else {
+            kernels.gemm(false, false, n, n, n, 1f, a.ptr(), n, b.ptr(), n, 0f, c.ptr(), n);
+        }
         return c;
     }
 
