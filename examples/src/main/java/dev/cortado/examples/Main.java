@@ -17,6 +17,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        System.out.println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
         System.exit(new CommandLine(new Main()).execute(args));
     }
 

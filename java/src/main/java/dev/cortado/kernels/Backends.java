@@ -42,6 +42,14 @@ public final class Backends {
         return JAVA;
     }
 
+    /** One line saying which kernels run CPU ops, e.g. "cpu (native C++, AVX512 GEMM micro-kernel, 2 threads)". */
+    public static String describe() {
+        KernelSet k = of(Device.CPU);
+        return k.name().equals("cpu")
+                ? "cpu (native C++, " + CpuKernels.isa() + " GEMM micro-kernel, " + CpuKernels.threads() + " threads)"
+                : k.name() + " (pure-Java reference kernels)";
+    }
+
     /** The checked kernel set called {@code name} ("java" or "cpu"). */
     public static KernelSet byName(String name) {
         if (name == null) throw new IllegalArgumentException("backend name is null");
