@@ -7,17 +7,16 @@ import picocli.CommandLine.Option;
 
 /** Command-line entry for the examples; with no subcommand it runs the two-layer net. */
 @Command(name = "cortado-examples", mixinStandardHelpOptions = true,
-        description = "Cortado example networks. Without a subcommand: two-layer.",
-        subcommands = {Main.PerceptronCommand.class, Main.TwoLayerCommand.class})
+        description = "Cortado example networks. Without a subcommand: lenet (the main job).",
+        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class})
 public final class Main implements Callable<Integer> {
 
     @Override
-    public Integer call() {
-        return new TwoLayerCommand().call();
+    public Integer call() throws Exception {
+        return new LeNetCommand().call();
     }
 
     public static void main(String[] args) {
-        System.out.println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
         System.exit(new CommandLine(new Main()).execute(args));
     }
 
@@ -32,6 +31,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            System.out.println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
             Perceptron.print(Perceptron.train(seed, iterations));
             return 0;
         }
@@ -48,6 +48,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            System.out.println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
             for (float[] target : new float[][] {TwoLayerNet.FIRST_INPUT, TwoLayerNet.XOR}) {
                 String name = target == TwoLayerNet.XOR ? "XOR" : "y = first input";
                 long t0 = System.nanoTime();

@@ -1,0 +1,76 @@
+package dev.cortado.examples;
+
+import dev.cortado.data.DataLoader;
+import dev.cortado.data.Dataset;
+import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.nn.Losses;
+import dev.cortado.nn.Module;
+import dev.cortado.optim.LearningRate;
+import dev.cortado.optim.Momentum;
+import dev.cortado.optim.Sgd;
+import dev.cortado.tensor.Rng;
+import dev.cortado.train.Solver;
+import dev.cortado.train.Statistics;
+import dev.cortado.train.TrainingSummary;
+import dev.cortado.train.ValidationPerformance;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The main job: the seed's Mocha LeNet on MNIST (the bundled 8,000/2,000 sample by default). */
+@Command(name = "lenet", mixinStandardHelpOptions = true,
+        description = "Train Mocha's LeNet on MNIST: SGD lr 0.01, momentum 0.9, regu 0.0005, Inv(0.01, 0.0001, 0.75).")
+final class LeNetCommand implements Callable<Integer> {
+
+    @Option(names = "--data", defaultValue = "examples/data/mnist-sample",
+            description = "Directory with train-/t10k- images and labels in IDX (.gz or raw) (default ${DEFAULT-VALUE}).")
+    Path data = Path.of("examples/data/mnist-sample");
+
+    @Option(names = "--iterations", defaultValue = "2000", description = "Training iterations (default ${DEFAULT-VALUE}).")
+    int iterations = 2000;
+
+    @Option(names = "--batch", defaultValue = "64", description = "Batch size (default ${DEFAULT-VALUE}).")
+    int batch = 64;
+
+    @Option(names = "--backend", description = "Kernels: cpu (native) or java (reference). Default: cpu when it loads.")
+    String backend;
+
+    @Option(names = "--threads", description = "Native kernel threads (default: available cores).")
+    Integer threads;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and data order (default ${DEFAULT-VALUE}).")
+    long seed = 1;
+
+    @Option(names = "--stats", defaultValue = "lenet-statistics.csv", description = "Statistics file, CSV (default ${DEFAULT-VALUE}).")
+    Path stats = Path.of("lenet-statistics.csv");
+
+    @Override
+    public Integer call() throws Exception {
+        if (backend != null) Backends.use(backend);
+        if (threads != null) CpuKernels.setThreads(threads);
+        System.out.println("Cortado kernels: " + Backends.describe());
+        Dataset train = Dataset.mnist(data, "train"), test = Dataset.mnist(data, "t10k");
+        System.out.printf("MNIST from %s: %d training, %d test images%n", data, train.size(), test.size());
+        try (Module net = LeNet.create(new Rng(seed));
+             Sgd sgd = new Sgd(net.parameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f, false);
+             DataLoader loader = new DataLoader(train, batch, true, seed, true);
+             Statistics statistics = new Statistics(stats)) {
+            ValidationPerformance validation = new ValidationPerformance(test, 500, System.out);
+            Solver solver = new Solver(net, sgd, loader, Losses::softmaxCrossEntropy, iterations, statistics)
+                    .addCoffeeBreak(new TrainingSummary(System.out), 100)
+                    .addCoffeeBreak(validation, 500);
+            long t0 = System.nanoTime();
+            solver.run();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            double accuracy = ValidationPerformance.accuracy(net, test, 500);
+            statistics.record(solver.iteration(), "test_accuracy", accuracy);
+            System.out.printf(Locale.ROOT, "trained %d iterations in %.1f s (%.0f samples/s); test accuracy %.2f%% on %d images%n",
+                    solver.iteration(), seconds, solver.iteration() * (double) batch / seconds, 100 * accuracy, test.size());
+            System.out.println("statistics: " + stats.toAbsolutePath());
+        }
+        return 0;
+    }
+}

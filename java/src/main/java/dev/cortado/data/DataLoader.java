@@ -1,0 +1,156 @@
+package dev.cortado.data;
+
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+/**
+ * An endless stream of batches over a dataset, epoch after epoch, like Mocha's data layers: each
+ * epoch visits the samples in an order shuffled from the seed and the epoch number (or in
+ * order), and a batch that runs past the end continues into the next epoch. The order depends
+ * only on (seed, epoch, position), so {@link #position()} and {@link #seek} resume a run
+ * exactly. With prefetch, the next batches are assembled on a background thread.
+ */
+public final class DataLoader implements AutoCloseable {
+
+    /** One batch on the heap, and the stream position just after it. */
+    public record Batch(float[] inputs, int[] inputShape, float[] labels, long positionAfter) {
+        public Tensor inputsTensor() {
+            return Tensor.of(inputs, inputShape);
+        }
+
+        public Tensor labelsTensor() {
+            return Tensor.of(labels, labels.length);
+        }
+    }
+
+    private final Dataset data;
+    private final int batchSize;
+    private final boolean shuffle;
+    private final long seed;
+    private final boolean prefetch;
+    private long position;       // samples consumed by the caller, over all epochs
+    private long producerPosition;
+    private int[] order;
+    private long orderEpoch = -1;
+    private BlockingQueue<Object> queue;
+    private Thread worker;
+
+    public DataLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean prefetch) {
+        if (data == null || data.size() == 0) throw new IllegalArgumentException("dataset is empty");
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        this.data = data;
+        this.batchSize = batchSize;
+        this.shuffle = shuffle;
+        this.seed = seed;
+        this.prefetch = prefetch;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** Samples consumed so far (epoch = position / dataset size). */
+    public long position() {
+        return position;
+    }
+
+    /** Continues the stream from a position saved by {@link #position()}. */
+    public synchronized void seek(long newPosition) {
+        if (newPosition < 0) throw new IllegalArgumentException("position must be >= 0, got " + newPosition);
+        stopWorker();
+        position = producerPosition = newPosition;
+    }
+
+    public Batch next() {
+        if (!prefetch) {
+            Batch b = assemble(position);
+            position = b.positionAfter();
+            return b;
+        }
+        startWorker();
+        try {
+            Object o = queue.take();
+            if (o instanceof RuntimeException e) throw e;
+            Batch b = (Batch) o;
+            position = b.positionAfter();
+            return b;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a batch", e);
+        }
+    }
+
+    private synchronized void startWorker() {
+        if (worker != null) return;
+        queue = new ArrayBlockingQueue<>(2);
+        producerPosition = position;
+        worker = new Thread(() -> {
+            try {
+                for (;;) {
+                    Batch b = assemble(producerPosition);
+                    producerPosition = b.positionAfter();
+                    queue.put(b);
+                }
+            } catch (InterruptedException e) {
+                // closed or seeked
+            } catch (RuntimeException e) {
+                queue.offer(e);
+            }
+        }, "cortado-prefetch");
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    private synchronized void stopWorker() {
+        if (worker == null) return;
+        worker.interrupt();
+        try {
+            worker.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        worker = null;
+        queue = null;
+    }
+
+    private Batch assemble(long from) {
+        int per = data.sampleSize();
+        float[] x = new float[batchSize * per], y = new float[batchSize];
+        long pos = from;
+        for (int i = 0; i < batchSize; i++, pos++) {
+            int sample = sampleAt(pos);
+            System.arraycopy(data.inputs(), sample * per, x, i * per, per);
+            y[i] = data.labels()[sample];
+        }
+        int[] shape = new int[data.sampleShape().length + 1];
+        shape[0] = batchSize;
+        System.arraycopy(data.sampleShape(), 0, shape, 1, data.sampleShape().length);
+        return new Batch(x, shape, y, pos);
+    }
+
+    private int sampleAt(long pos) {
+        int n = data.size();
+        long epoch = pos / n;
+        if (!shuffle) return (int) (pos % n);
+        if (epoch != orderEpoch) {
+            order = new int[n];
+            for (int i = 0; i < n; i++) order[i] = i;
+            Rng rng = new Rng(seed * 0x9E3779B97F4A7C15L + epoch);
+            for (int i = n - 1; i > 0; i--) {
+                int j = rng.nextInt(i + 1);
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+            orderEpoch = epoch;
+        }
+        return order[(int) (pos % n)];
+    }
+
+    @Override
+    public void close() {
+        stopWorker();
+    }
+}

@@ -1,0 +1,192 @@
+package dev.cortado.nn;
+
+import dev.cortado.ops.Activations;
+import dev.cortado.ops.Convolution;
+import dev.cortado.ops.Linalg;
+import dev.cortado.ops.Pooling;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.function.UnaryOperator;
+
+/** The standard layers. Parameters start from the given initializers and seeded generator. */
+public final class Layers {
+
+    private Layers() {
+    }
+
+    /** An activation that can follow a layer (Mocha's "neuron"). */
+    public enum Neuron {
+        IDENTITY(x -> x), RELU(Activations::relu), SIGMOID(Activations::sigmoid), TANH(Activations::tanh);
+
+        private final UnaryOperator<Tensor> f;
+
+        Neuron(UnaryOperator<Tensor> f) {
+            this.f = f;
+        }
+
+        public Tensor apply(Tensor x) {
+            return f.apply(x);
+        }
+    }
+
+    static Tensor init(Initializer init, Rng rng, int fanIn, int fanOut, int... shape) {
+        return Tensor.of(init.values(shape, fanIn, fanOut, rng), shape);
+    }
+
+    /** Fully connected (Mocha's InnerProduct): y = neuron(x · Wᵀ + b), W [out, in], b [out]. */
+    public static final class Linear extends Module {
+        public final Tensor weight;
+        public final Tensor bias;
+        private final Neuron neuron;
+
+        public Linear(int in, int out, Neuron neuron, Initializer weightInit, Initializer biasInit, Rng rng) {
+            if (in < 1 || out < 1) throw new IllegalArgumentException("Linear sizes must be >= 1, got in=" + in + " out=" + out);
+            weight = parameter("weight", init(weightInit, rng, in, out, out, in));
+            bias = parameter("bias", init(biasInit, rng, in, out, out));
+            this.neuron = neuron;
+        }
+
+        public Linear(int in, int out, Neuron neuron, Rng rng) {
+            this(in, out, neuron, Initializer.xavier(), Initializer.constant(0f), rng);
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return neuron.apply(Linalg.linear(x.dim() == 2 ? x : x.flatten(), weight, bias));
+        }
+    }
+
+    /** 2-D convolution: W [filters, channels, k, k], b [filters]; square kernel, stride, padding. */
+    public static final class Conv2d extends Module {
+        public final Tensor weight;
+        public final Tensor bias;
+        private final int stride;
+        private final int pad;
+        private final Neuron neuron;
+
+        public Conv2d(int channels, int filters, int kernel, int stride, int pad, Neuron neuron,
+                      Initializer weightInit, Initializer biasInit, Rng rng) {
+            if (channels < 1 || filters < 1 || kernel < 1 || stride < 1 || pad < 0) {
+                throw new IllegalArgumentException("bad Conv2d: channels=" + channels + " filters=" + filters + " kernel=" + kernel
+                        + " stride=" + stride + " pad=" + pad);
+            }
+            int area = kernel * kernel;
+            weight = parameter("weight", init(weightInit, rng, channels * area, filters * area, filters, channels, kernel, kernel));
+            bias = parameter("bias", init(biasInit, rng, channels * area, filters * area, filters));
+            this.stride = stride;
+            this.pad = pad;
+            this.neuron = neuron;
+        }
+
+        public Conv2d(int channels, int filters, int kernel, Rng rng) {
+            this(channels, filters, kernel, 1, 0, Neuron.IDENTITY, Initializer.xavier(), Initializer.constant(0f), rng);
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return neuron.apply(Convolution.conv2d(x, weight, bias, stride, pad));
+        }
+    }
+
+    public static final class MaxPool2d extends Module {
+        private final int kernel, stride, pad;
+
+        public MaxPool2d(int kernel, int stride, int pad) {
+            this.kernel = kernel;
+            this.stride = stride;
+            this.pad = pad;
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return Pooling.maxPool2d(x, kernel, kernel, stride, stride, pad, pad);
+        }
+    }
+
+    public static final class AvgPool2d extends Module {
+        private final int kernel, stride, pad;
+
+        public AvgPool2d(int kernel, int stride, int pad) {
+            this.kernel = kernel;
+            this.stride = stride;
+            this.pad = pad;
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return Pooling.avgPool2d(x, kernel, kernel, stride, stride, pad, pad);
+        }
+    }
+
+    /** An elementwise function as a layer: ReLU, Sigmoid, Tanh, Softmax, Flatten. */
+    public static final class Function extends Module {
+        private final UnaryOperator<Tensor> f;
+
+        private Function(UnaryOperator<Tensor> f) {
+            this.f = f;
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return f.apply(x);
+        }
+    }
+
+    public static Module relu() {
+        return new Function(Activations::relu);
+    }
+
+    public static Module sigmoid() {
+        return new Function(Activations::sigmoid);
+    }
+
+    public static Module tanh() {
+        return new Function(Activations::tanh);
+    }
+
+    public static Module softmax() {
+        return new Function(Tensor::softmax);
+    }
+
+    public static Module flatten() {
+        return new Function(Tensor::flatten);
+    }
+
+    /** Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1-p). */
+    public static final class Dropout extends Module {
+        private final float p;
+        private final Rng rng;
+
+        public Dropout(float p, Rng rng) {
+            if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("dropout probability must be in [0, 1), got " + p);
+            this.p = p;
+            this.rng = rng;
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            if (!isTraining() || p == 0) return x;
+            float[] mask = new float[(int) x.numel()];
+            float keep = 1f / (1f - p);
+            for (int i = 0; i < mask.length; i++) mask[i] = rng.nextFloat() < p ? 0f : keep;
+            return x.mul(Tensor.of(mask, x.shape()));
+        }
+    }
+
+    /** Layers applied in order (NetChain). Children are named "0", "1", ... */
+    public static final class Sequential extends Module {
+        private final Module[] layers;
+
+        public Sequential(Module... layers) {
+            this.layers = layers.clone();
+            for (int i = 0; i < layers.length; i++) child(Integer.toString(i), layers[i]);
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            Tensor y = x;
+            for (Module m : layers) y = m.forward(y);
+            return y;
+        }
+    }
+}

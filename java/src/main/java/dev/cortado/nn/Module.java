@@ -1,0 +1,75 @@
+package dev.cortado.nn;
+
+import dev.cortado.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A layer or a network: named parameters (owned by the module and freed when it closes), child
+ * modules, and train/eval mode. Subclasses register parameters with {@link #parameter} and
+ * children with {@link #child}.
+ */
+public abstract class Module implements AutoCloseable {
+
+    private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Map<String, Module> children = new LinkedHashMap<>();
+    private boolean training = true;
+
+    public abstract Tensor forward(Tensor x);
+
+    /** Registers a parameter: a leaf that requires grad, owned by this module. */
+    protected final Tensor parameter(String name, Tensor value) {
+        if (parameters.containsKey(name)) throw new IllegalArgumentException("duplicate parameter name '" + name + "'");
+        parameters.put(name, value.keep().requiresGrad(true));
+        return value;
+    }
+
+    protected final <M extends Module> M child(String name, M module) {
+        if (children.containsKey(name)) throw new IllegalArgumentException("duplicate child name '" + name + "'");
+        children.put(name, module);
+        return module;
+    }
+
+    /** Every parameter in this module and its children, by dotted name ("0.weight"), in registration order. */
+    public final Map<String, Tensor> namedParameters() {
+        Map<String, Tensor> all = new LinkedHashMap<>(parameters);
+        children.forEach((prefix, c) -> c.namedParameters().forEach((n, t) -> all.put(prefix + "." + n, t)));
+        return Collections.unmodifiableMap(all);
+    }
+
+    public final List<Tensor> parameters() {
+        return new ArrayList<>(namedParameters().values());
+    }
+
+    public final Module train() {
+        return mode(true);
+    }
+
+    public final Module eval() {
+        return mode(false);
+    }
+
+    private Module mode(boolean train) {
+        training = train;
+        children.values().forEach(c -> c.mode(train));
+        return this;
+    }
+
+    public final boolean isTraining() {
+        return training;
+    }
+
+    public final void zeroGrad() {
+        for (Tensor p : parameters()) p.zeroGrad();
+    }
+
+    /** Frees every parameter (and gradient) of this module and its children. */
+    @Override
+    public void close() {
+        parameters.values().forEach(Tensor::close);
+        children.values().forEach(Module::close);
+    }
+}

@@ -1,0 +1,69 @@
+package dev.cortado.optim;
+
+/** Learning-rate policies of Mocha/Caffe, as functions of the iteration (0-based). */
+@FunctionalInterface
+public interface LearningRate {
+
+    double at(long iteration);
+
+    /** Called with each validation result (higher is better); only DecayOnValidation listens. */
+    default void onValidation(double performance) {
+    }
+
+    static LearningRate fixed(double base) {
+        return it -> base;
+    }
+
+    /** base · gamma^floor(iteration / stepSize). */
+    static LearningRate step(double base, double gamma, long stepSize) {
+        if (stepSize < 1) throw new IllegalArgumentException("stepSize must be >= 1, got " + stepSize);
+        return it -> base * Math.pow(gamma, Math.floor((double) it / stepSize));
+    }
+
+    /** base · gamma^iteration. */
+    static LearningRate exp(double base, double gamma) {
+        return it -> base * Math.pow(gamma, it);
+    }
+
+    /** base · (1 + gamma · iteration)^(-power) (Mocha's Inv, used by the LeNet example). */
+    static LearningRate inv(double base, double gamma, double power) {
+        return it -> base * Math.pow(1 + gamma * it, -power);
+    }
+
+    /**
+     * Staged: {@code stages[i]} runs for {@code durations[i]} iterations (the last one forever),
+     * each counting iterations from the start of its stage.
+     */
+    static LearningRate staged(long[] durations, LearningRate[] stages) {
+        if (durations.length != stages.length || stages.length == 0) {
+            throw new IllegalArgumentException("staged: " + durations.length + " durations for " + stages.length + " stages");
+        }
+        return it -> {
+            long start = 0;
+            for (int i = 0; i < stages.length - 1; i++) {
+                if (it < start + durations[i]) return stages[i].at(it - start);
+                start += durations[i];
+            }
+            return stages[stages.length - 1].at(it - start);
+        };
+    }
+
+    /** Starts at base; multiplies by ratio each time a validation result is not better than the best so far. */
+    static LearningRate decayOnValidation(double base, double ratio) {
+        return new LearningRate() {
+            private double rate = base;
+            private double best = Double.NEGATIVE_INFINITY;
+
+            @Override
+            public double at(long iteration) {
+                return rate;
+            }
+
+            @Override
+            public void onValidation(double performance) {
+                if (performance > best) best = performance;
+                else rate *= ratio;
+            }
+        };
+    }
+}
