@@ -31,11 +31,12 @@ public interface LearningRate {
     }
 
     /**
-     * Staged: {@code stages[i]} runs for {@code durations[i]} iterations (the last one forever),
-     * each counting iterations from the start of its stage.
+     * Staged: {@code stages[i]} runs for {@code durations[i]} iterations and the last stage runs
+     * on forever (so there is one duration fewer than stages); each stage counts iterations from
+     * its own start.
      */
     static LearningRate staged(long[] durations, LearningRate[] stages) {
-        if (durations.length != stages.length || stages.length == 0) {
+        if (stages.length == 0 || durations.length != stages.length - 1) {
             throw new IllegalArgumentException("staged: " + durations.length + " durations for " + stages.length + " stages");
         }
         return it -> {
