@@ -21,8 +21,11 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
 // ---- convolution lowering, pooling ---------------------------------------------------------
 // A window: `channels` planes of height x width, a kh x kw kernel, strides sh/sw, zero padding ph/pw.
 #define CORTADO_WINDOW int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw
-void cortado_im2col(CORTADO_WINDOW, const float* image, float* col);
-void cortado_col2im(CORTADO_WINDOW, const float* col, float* image);
+// `batch` images in, one column matrix out: rows (c, ki, kj), columns (n, oy, ox).
+void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col);
+void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images);
+// y[j][i][k] = x[i][j][k] for x of a x b x c.
+void cortado_swap01(int a, int b, int c, const float* x, float* y);
 void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y);
 void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx);
 void cortado_avg_pool_forward(CORTADO_WINDOW, const float* x, float* y);

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "cortado_cpu.h"
 #include "thread_pool.h"
@@ -85,6 +86,21 @@ struct Scratch {
 
 thread_local Scratch a_scratch, b_scratch;
 
+// d[p * width + r] = scale * s[r * ld + p] for r < rows, p < kc, and 0 for rows <= r < width:
+// a transpose into a packed panel, in strips of 16 p so that reads and writes both stay in cache.
+void transpose_into(const float* s, long ld, int rows, int kc, int width, float scale, float* d) {
+    constexpr int kStrip = 16;
+    for (int p0 = 0; p0 < kc; p0 += kStrip) {
+        const int p1 = std::min(kc, p0 + kStrip);
+        for (int r = 0; r < rows; r++) {
+            const float* src = s + r * ld;
+            for (int p = p0; p < p1; p++) d[p * width + r] = scale * src[p];
+        }
+        for (int p = p0; p < p1; p++)
+            for (int r = rows; r < width; r++) d[p * width + r] = 0.0f;
+    }
+}
+
 // Packs rows [i0, i0 + mc) x cols [p0, p0 + kc) of op(A), times alpha, into MR-tall micro-panels:
 // panel q holds rows i0 + q*mr .. for each p, mr consecutive floats (zero past m).
 void pack_a(bool trans, const float* a, long lda, int i0, int mc, int p0, int kc, int mr, float alpha,
@@ -100,13 +116,8 @@ void pack_a(bool trans, const float* a, long lda, int i0, int mc, int p0, int kc
                 for (; r < rows; r++) d[p * mr + r] = alpha * s[r];
                 for (; r < mr; r++) d[p * mr + r] = 0.0f;
             }
-        } else {  // op(A)(i, p) = a[i * lda + p]: read each row once, write strided by mr
-            for (int r = 0; r < rows; r++) {
-                const float* s = a + (i + r) * lda + p0;
-                for (int p = 0; p < kc; p++) d[p * mr + r] = alpha * s[p];
-            }
-            for (int r = rows; r < mr; r++)
-                for (int p = 0; p < kc; p++) d[p * mr + r] = 0.0f;
+        } else {  // op(A)(i, p) = a[i * lda + p]: a transpose, done in cache-sized strips
+            transpose_into(a + i * lda + p0, lda, rows, kc, mr, alpha, d);
         }
     }
 }
@@ -126,13 +137,8 @@ void pack_b(bool trans, const float* b, long ldb, int p0, int kc, int j0, int nc
                 for (; c < cols; c++) d[p * nr + c] = s[c];
                 for (; c < nr; c++) d[p * nr + c] = 0.0f;
             }
-        } else {  // op(B)(p, j) = b[j * ldb + p]
-            for (int c = 0; c < cols; c++) {
-                const float* s = b + (j + c) * ldb + p0;
-                for (int p = 0; p < kc; p++) d[p * nr + c] = s[p];
-            }
-            for (int c = cols; c < nr; c++)
-                for (int p = 0; p < kc; p++) d[p * nr + c] = 0.0f;
+        } else {  // op(B)(p, j) = b[j * ldb + p]: a transpose
+            transpose_into(b + j * ldb + p0, ldb, cols, kc, nr, 1.0f, d);
         }
     }
 }
@@ -180,6 +186,32 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
                 *cij = alpha * s + (beta == 0.0f ? 0.0f : beta * *cij);
             }
         return;
+    }
+    // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
+    // computed in parallel and summed in chunk order, so the bits do not depend on the threads.
+    constexpr long kSplitChunk = 2048;
+    if (static_cast<long>(m) * n <= 4096 && k >= 4 * kSplitChunk) {
+        const long chunks = ceil_div(k, kSplitChunk);
+        const long mn = static_cast<long>(m) * n;
+        std::unique_ptr<float[]> partial(new (std::nothrow) float[chunks * mn]);
+        if (partial) {
+            cortado::parallel_range(chunks, 1, [&](long c0, long c1) {
+                for (long q = c0; q < c1; q++) {
+                    const long p0 = q * kSplitChunk;
+                    const int kq = static_cast<int>(std::min<long>(kSplitChunk, k - p0));
+                    cortado_sgemm(transA, transB, m, n, kq, 1.0f, transA ? a + p0 * lda : a + p0, lda,
+                                  transB ? b + p0 : b + p0 * ldb, ldb, 0.0f, partial.get() + q * mn, n);
+                }
+            });
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    float sum = 0.0f;
+                    for (long q = 0; q < chunks; q++) sum += partial[q * mn + i * n + j];
+                    float* cij = c + i * long(ldc) + j;
+                    *cij = alpha * sum + (beta == 0.0f ? 0.0f : beta * *cij);
+                }
+            return;
+        }
     }
     double flops = 2.0 * m * n * k;
     int want = flops < 2.0e5 ? 1 : cortado::threads();

@@ -1,4 +1,5 @@
-// im2col / col2im in Caffe's layout: col row (c, ki, kj), column (oy, ox).
+// Batched im2col / col2im in Caffe's layout: col row (c, ki, kj), column (n, oy, ox); and the
+// axis swap that turns the GEMM's [filters, batch, pixels] into [batch, filters, pixels].
 #include <cstring>
 
 #include "cortado_cpu.h"
@@ -7,51 +8,65 @@
 
 using cortado::Window;
 
-void cortado_im2col(CORTADO_WINDOW, const float* image, float* col) {
+namespace {
+
+// One output row of one (c, ki, kj) for one image: the input row iy, sampled at stride sw.
+inline void im2col_row(const Window& w, const float* src_plane, int ki, int kj, int y, float* d) {
+    const int ow = w.out_w();
+    const int iy = y * w.sh - w.ph + ki;
+    if (iy < 0 || iy >= w.height) {
+        std::memset(d, 0, sizeof(float) * ow);
+        return;
+    }
+    const float* s = src_plane + static_cast<long>(iy) * w.width;
+    if (w.sw == 1) {  // contiguous run: zero the padded ends, copy the middle
+        const int x0 = kj - w.pw;  // input column of output 0
+        const int lo = std::min(ow, std::max(0, -x0));            // outputs left of the image
+        const int hi = std::max(lo, std::min(ow, w.width - x0));  // outputs up to its right edge
+        std::memset(d, 0, sizeof(float) * lo);
+        std::memcpy(d + lo, s + x0 + lo, sizeof(float) * (hi - lo));
+        std::memset(d + hi, 0, sizeof(float) * (ow - hi));
+    } else {
+        for (int x = 0; x < ow; x++) {
+            const int ix = x * w.sw - w.pw + kj;
+            d[x] = ix >= 0 && ix < w.width ? s[ix] : 0.0f;
+        }
+    }
+}
+
+}  // namespace
+
+void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
-    const long rows = static_cast<long>(channels) * kh * kw;
-    cortado::parallel_range(rows, 64, [&](long r0, long r1) {
+    const long rows = static_cast<long>(channels) * kh * kw, cols = static_cast<long>(batch) * oh * ow;
+    const long image = static_cast<long>(channels) * w.plane();
+    cortado::parallel_range(rows, std::max(1L, 16384 / std::max(1L, cols)), [&](long r0, long r1) {
         for (long row = r0; row < r1; row++) {
-            const int kj = row % kw, ki = (row / kw) % kh, c = static_cast<int>(row / (static_cast<long>(kw) * kh));
-            const float* src = image + c * w.plane();
-            float* dst = col + row * oh * ow;
-            for (int y = 0; y < oh; y++) {
-                const int iy = y * sh - ph + ki;
-                float* d = dst + y * ow;
-                if (iy < 0 || iy >= height) {
-                    std::memset(d, 0, sizeof(float) * ow);
-                    continue;
-                }
-                const float* s = src + static_cast<long>(iy) * width;
-                if (sw == 1) {  // contiguous run: zero the padded ends, copy the middle
-                    const int x0 = kj - pw;  // input column of output 0
-                    const int lo = std::min(ow, std::max(0, -x0));          // outputs left of the image
-                    const int hi = std::max(lo, std::min(ow, width - x0));  // outputs up to its right edge
-                    std::memset(d, 0, sizeof(float) * lo);
-                    std::memcpy(d + lo, s + x0 + lo, sizeof(float) * (hi - lo));
-                    std::memset(d + hi, 0, sizeof(float) * (ow - hi));
-                } else {
-                    for (int x = 0; x < ow; x++) {
-                        const int ix = x * sw - pw + kj;
-                        d[x] = ix >= 0 && ix < width ? s[ix] : 0.0f;
-                    }
-                }
+            const int kj = row % kw, ki = (row / kw) % kh;
+            const long c = row / (static_cast<long>(kw) * kh);
+            for (int n = 0; n < batch; n++) {
+                const float* src = images + n * image + c * w.plane();
+                float* dst = col + row * cols + static_cast<long>(n) * oh * ow;
+                for (int y = 0; y < oh; y++) im2col_row(w, src, ki, kj, y, dst + y * ow);
             }
         }
     });
 }
 
-void cortado_col2im(CORTADO_WINDOW, const float* col, float* image) {
+void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
-    cortado::parallel_range(channels, 1, [&](long c0, long c1) {  // channels own disjoint image planes
-        for (long c = c0; c < c1; c++) {
-            float* dst = image + c * w.plane();
+    const long cols = static_cast<long>(batch) * oh * ow;
+    // each (image, channel) plane is written by one thread only
+    cortado::parallel_range(static_cast<long>(batch) * channels, 1, [&](long p0, long p1) {
+        for (long p = p0; p < p1; p++) {
+            const long n = p / channels, c = p % channels;
+            float* dst = images + p * w.plane();
             std::memset(dst, 0, sizeof(float) * w.plane());
             for (int ki = 0; ki < kh; ki++)
                 for (int kj = 0; kj < kw; kj++) {
-                    const float* src = col + ((c * kh + ki) * kw + kj) * static_cast<long>(oh) * ow;
+                    const float* src = col + ((c * kh + ki) * kw + kj) * cols + n * oh * ow;
                     for (int y = 0; y < oh; y++) {
                         const int iy = y * sh - ph + ki;
                         if (iy < 0 || iy >= height) continue;
@@ -63,6 +78,15 @@ void cortado_col2im(CORTADO_WINDOW, const float* col, float* image) {
                         }
                     }
                 }
+        }
+    });
+}
+
+void cortado_swap01(int a, int b, int c, const float* x, float* y) {
+    cortado::parallel_range(static_cast<long>(a) * b, std::max(1L, 16384L / std::max(1, c)), [&](long q0, long q1) {
+        for (long q = q0; q < q1; q++) {
+            const long i = q / b, j = q % b;
+            std::memcpy(y + (j * a + i) * c, x + q * c, sizeof(float) * c);
         }
     });
 }

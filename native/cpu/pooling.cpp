@@ -11,18 +11,55 @@ using cortado::Window;
 
 namespace {
 
-// Index (within the plane) of the first maximum of the window at (oy, ox); the first NaN wins.
-inline long first_max(const Window& w, const float* plane, int oy, int ox) {
-    int y0, y1, x0, x1;
-    w.bounds(oy, ox, y0, y1, x0, x1);
-    long best = static_cast<long>(y0) * w.width + x0;
-    for (int y = y0; y < y1; y++)
-        for (int x = x0; x < x1; x++) {
-            const long i = static_cast<long>(y) * w.width + x;
-            const float v = plane[i], b = plane[best];
-            if (v > b || (std::isnan(v) && !std::isnan(b))) best = i;
+// Calls body(output index, input index of the window's first maximum) for every output of a
+// plane; the first NaN of a window wins. The hot loop only compares; a window that holds a NaN
+// is rescanned for it (rare), which keeps the common case fast.
+template <class F>
+inline void each_window_max(const Window& w, const float* plane, F body) {
+    const int oh = w.out_h(), ow = w.out_w();
+    for (int oy = 0; oy < oh; oy++) {
+        int y0, y1, xa, xb;
+        w.bounds(oy, 0, y0, y1, xa, xb);
+        for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * w.sw - w.pw;
+            const int x1 = std::min(x0 + w.kw, w.width);
+            x0 = std::max(x0, 0);
+            long best = static_cast<long>(y0) * w.width + x0;
+            float m = plane[best];
+            bool nan = false;
+            if (y1 - y0 == 2 && x1 - x0 == 2) {  // the common 2x2 window, unrolled
+                const float* r = plane + best;
+                const float v1 = r[1], v2 = r[w.width], v3 = r[w.width + 1];
+                nan = (m != m) | (v1 != v1) | (v2 != v2) | (v3 != v3);
+                // selects, not branches: on real data the comparisons are unpredictable
+                bool c = v1 > m;
+                long at = c ? 1 : 0;
+                m = c ? v1 : m;
+                c = v2 > m;
+                at = c ? w.width : at;
+                m = c ? v2 : m;
+                c = v3 > m;
+                at = c ? w.width + 1 : at;
+                best += at;
+            } else for (int y = y0; y < y1; y++) {
+                const float* row = plane + static_cast<long>(y) * w.width;
+                for (int x = x0; x < x1; x++) {
+                    const float v = row[x];
+                    if (v > m) {
+                        m = v;
+                        best = static_cast<long>(y) * w.width + x;
+                    }
+                    nan |= v != v;
+                }
+            }
+            if (nan) {
+                for (int y = y1 - 1; y >= y0; y--)
+                    for (int x = x1 - 1; x >= x0; x--)
+                        if (std::isnan(plane[static_cast<long>(y) * w.width + x])) best = static_cast<long>(y) * w.width + x;
+            }
+            body(oy * ow + ox, best);
         }
-    return best;
+    }
 }
 
 template <class F>
@@ -36,25 +73,21 @@ void for_planes(const Window& w, F body) {
 
 void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
     const Window w{CORTADO_WINDOW_ARGS};
-    const int oh = w.out_h(), ow = w.out_w();
     for_planes(w, [&](long p) {
         const float* in = x + p * w.plane();
         float* out = y + p * w.out_plane();
-        for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++) out[oy * ow + ox] = in[first_max(w, in, oy, ox)];
+        each_window_max(w, in, [&](int o, long at) { out[o] = in[at]; });
     });
 }
 
 void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx) {
     const Window w{CORTADO_WINDOW_ARGS};
-    const int oh = w.out_h(), ow = w.out_w();
     for_planes(w, [&](long p) {
         const float* in = x + p * w.plane();
         const float* g = dy + p * w.out_plane();
         float* d = dx + p * w.plane();
         std::memset(d, 0, sizeof(float) * w.plane());
-        for (int oy = 0; oy < oh; oy++)
-            for (int ox = 0; ox < ow; ox++) d[first_max(w, in, oy, ox)] += g[oy * ow + ox];
+        each_window_max(w, in, [&](int o, long at) { d[at] += g[o]; });
     });
 }
 

@@ -48,23 +48,44 @@ public final class CheckedKernels implements KernelSet {
     }
 
     @Override
-    public void im2col(Window w, Ptr image, Ptr col) {
-        window(w);
-        long colSize = (long) w.colRows() * w.colCols();
-        check("image", image, w.inputSize());
+    public void im2col(Window w, int batch, Ptr images, Ptr col) {
+        long colSize = colSize(w, batch), imSize = batch * w.inputSize();
+        check("images", images, imSize);
         check("col", col, colSize);
-        noOverlap("col", col, colSize, "image", image, w.inputSize());
-        impl.im2col(w, image, col);
+        noOverlap("col", col, colSize, "images", images, imSize);
+        impl.im2col(w, batch, images, col);
     }
 
     @Override
-    public void col2im(Window w, Ptr col, Ptr image) {
-        window(w);
-        long colSize = (long) w.colRows() * w.colCols();
+    public void col2im(Window w, int batch, Ptr col, Ptr images) {
+        long colSize = colSize(w, batch), imSize = batch * w.inputSize();
         check("col", col, colSize);
-        check("image", image, w.inputSize());
-        noOverlap("image", image, w.inputSize(), "col", col, colSize);
-        impl.col2im(w, col, image);
+        check("images", images, imSize);
+        noOverlap("images", images, imSize, "col", col, colSize);
+        impl.col2im(w, batch, col, images);
+    }
+
+    @Override
+    public void swap01(int a, int b, int c, Ptr x, Ptr y) {
+        nonNegative("a", a);
+        nonNegative("b", b);
+        nonNegative("c", c);
+        long n = (long) a * b * c;
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("swap01 of " + a + " x " + b + " x " + c + " exceeds 2^31 elements");
+        check("x", x, n);
+        check("y", y, n);
+        noOverlap("y", y, n, "x", x, n);
+        impl.swap01(a, b, c, x, y);
+    }
+
+    private static long colSize(Window w, int batch) {
+        window(w);
+        nonNegative("batch", batch);
+        long size = (long) w.colRows() * batch * w.colCols();
+        if (batch * w.inputSize() > Integer.MAX_VALUE || size > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a batch of " + batch + " for " + w + " addresses more than 2^31 elements");
+        }
+        return size;
     }
 
     @Override

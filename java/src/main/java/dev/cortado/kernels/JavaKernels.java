@@ -41,38 +41,49 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void im2col(Window w, Ptr image, Ptr col) {
-        FloatBuffer im = image.host(), out = col.host();
-        forEachColumnEntry(w, (colIndex, imIndex) -> out.put(colIndex, imIndex < 0 ? 0f : im.get(imIndex)));
+    public void im2col(Window w, int batch, Ptr images, Ptr col) {
+        FloatBuffer im = images.host(), out = col.host();
+        forEachColumnEntry(w, batch, (colIndex, imIndex) -> out.put(colIndex, imIndex < 0 ? 0f : im.get(imIndex)));
     }
 
     @Override
-    public void col2im(Window w, Ptr col, Ptr image) {
-        FloatBuffer in = col.host(), im = image.host();
-        double[] acc = new double[(int) w.inputSize()];
-        forEachColumnEntry(w, (colIndex, imIndex) -> {
+    public void col2im(Window w, int batch, Ptr col, Ptr images) {
+        FloatBuffer in = col.host(), im = images.host();
+        double[] acc = new double[(int) (batch * w.inputSize())];
+        forEachColumnEntry(w, batch, (colIndex, imIndex) -> {
             if (imIndex >= 0) acc[imIndex] += in.get(colIndex);
         });
         for (int i = 0; i < acc.length; i++) im.put(i, (float) acc[i]);
+    }
+
+    @Override
+    public void swap01(int a, int b, int c, Ptr px, Ptr py) {
+        FloatBuffer x = px.host(), y = py.host();
+        for (int i = 0; i < a; i++)
+            for (int j = 0; j < b; j++)
+                for (int k = 0; k < c; k++) y.put((j * a + i) * c + k, x.get((i * b + j) * c + k));
     }
 
     private interface ColumnVisitor {
         void visit(int colIndex, int imIndex);
     }
 
-    /** Every entry of the im2col matrix with the image index it copies, or -1 for padding. */
-    private static void forEachColumnEntry(Window w, ColumnVisitor v) {
-        int oh = w.outH(), ow = w.outW();
+    /** Every entry of the batched im2col matrix with the image index it copies, or -1 for padding. */
+    private static void forEachColumnEntry(Window w, int batch, ColumnVisitor v) {
+        int oh = w.outH(), ow = w.outW(), cols = batch * oh * ow, image = (int) w.inputSize();
         for (int c = 0; c < w.channels(); c++) {
             for (int ki = 0; ki < w.kernelH(); ki++) {
                 for (int kj = 0; kj < w.kernelW(); kj++) {
                     int row = (c * w.kernelH() + ki) * w.kernelW() + kj;
-                    for (int y = 0; y < oh; y++) {
-                        for (int x = 0; x < ow; x++) {
-                            int iy = y * w.strideH() - w.padH() + ki;
-                            int ix = x * w.strideW() - w.padW() + kj;
-                            boolean inside = iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width();
-                            v.visit(row * oh * ow + y * ow + x, inside ? (c * w.height() + iy) * w.width() + ix : -1);
+                    for (int n = 0; n < batch; n++) {
+                        for (int y = 0; y < oh; y++) {
+                            for (int x = 0; x < ow; x++) {
+                                int iy = y * w.strideH() - w.padH() + ki;
+                                int ix = x * w.strideW() - w.padW() + kj;
+                                boolean inside = iy >= 0 && iy < w.height() && ix >= 0 && ix < w.width();
+                                v.visit(row * cols + (n * oh + y) * ow + x,
+                                        inside ? n * image + (c * w.height() + iy) * w.width() + ix : -1);
+                            }
                         }
                     }
                 }

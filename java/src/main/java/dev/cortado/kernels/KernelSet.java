@@ -8,7 +8,7 @@ package dev.cortado.kernels;
  * <p>Conventions: matrices are row-major; {@code n}, {@code rows}, {@code cols} count floats;
  * an output is fully overwritten unless the method says it accumulates; an output may be the
  * same memory as an input for the elementwise kernels (in place), never for gemm, im2col,
- * col2im or pooling. Callers go through {@link CheckedKernels}, which validates every argument
+ * col2im, swap01 or pooling. Callers go through {@link CheckedKernels}, which validates every argument
  * before an implementation sees it, so implementations may assume valid input.
  */
 public interface KernelSet {
@@ -30,11 +30,18 @@ public interface KernelSet {
 
     // ---- convolution lowering (Caffe layout) ---------------------------------------------------
 
-    /** Image (channels x height x width) to columns (colRows x colCols); padding reads as 0. */
-    void im2col(Window w, Ptr image, Ptr col);
+    /**
+     * {@code batch} images (each channels x height x width, one after the other) to one column
+     * matrix of colRows x (batch · colCols): column n · colCols + p holds image n's window p.
+     * Padding reads as 0.
+     */
+    void im2col(Window w, int batch, Ptr images, Ptr col);
 
-    /** Columns back to an image, summing overlapping windows; the image is overwritten. */
-    void col2im(Window w, Ptr col, Ptr image);
+    /** The column matrix back to {@code batch} images, summing overlapping windows; images are overwritten. */
+    void col2im(Window w, int batch, Ptr col, Ptr images);
+
+    /** y[j, i, k] = x[i, j, k] for x laid out a x b x c (swaps the first two axes; y must not overlap x). */
+    void swap01(int a, int b, int c, Ptr x, Ptr y);
 
     // ---- pooling over w.channels() planes ------------------------------------------------------
 

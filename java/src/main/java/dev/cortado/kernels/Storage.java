@@ -1,6 +1,9 @@
 package dev.cortado.kernels;
 
 import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
@@ -8,8 +11,14 @@ import org.bytedeco.javacpp.FloatPointer;
  * java and native kernels work on the same bytes and a JNI call copies nothing.
  *
  * <p>Storage is reference counted: a tensor and its views each hold one reference, and the
- * memory is freed deterministically when the last one is released. JavaCPP's own deallocator is
- * only the backstop for storage that is never released.
+ * memory is released deterministically when the last one is released. JavaCPP's own deallocator
+ * is only the backstop for storage that is never released.
+ *
+ * <p>Released blocks of at least {@value #CACHE_MIN_FLOATS} floats go to a caching allocator
+ * (like PyTorch's and the CUDA engine's): a training step allocates the same sizes every
+ * iteration, and reusing them saves the page faults of fresh memory, which dominate a step
+ * otherwise. The cache holds at most {@code cortado.cacheBytes} bytes (default 1 GiB) and
+ * {@link #emptyCache()} frees it.
  */
 public final class Storage {
 
@@ -25,6 +34,11 @@ public final class Storage {
         this.pointer = pointer;
     }
 
+    static final int CACHE_MIN_FLOATS = 4096;
+    private static final long CACHE_LIMIT_BYTES = Long.getLong("cortado.cacheBytes", 1L << 30);
+    private static final Map<Long, ArrayDeque<FloatPointer>> CACHE = new HashMap<>();
+    private static long cachedBytes;
+
     /** Allocates uninitialised memory for {@code length} floats; the caller holds the one reference. */
     public static Storage allocate(Device device, long length) {
         if (device == null) throw new IllegalArgumentException("device is null");
@@ -33,10 +47,46 @@ public final class Storage {
         if (length > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("storage of " + length + " floats exceeds the 2^31 element limit of CPU tensors");
         }
-        // one extra element keeps a zero-length allocation a real, non-null pointer
-        FloatPointer p = new FloatPointer(Math.max(1, length));
-        if (p.isNull()) throw new OutOfMemoryError("could not allocate " + 4 * length + " bytes off-heap");
+        FloatPointer p = takeCached(length);
+        if (p == null) {
+            // one extra element keeps a zero-length allocation a real, non-null pointer
+            p = new FloatPointer(Math.max(1, length));
+            if (p.isNull()) {
+                emptyCache();
+                p = new FloatPointer(Math.max(1, length));
+                if (p.isNull()) throw new OutOfMemoryError("could not allocate " + 4 * length + " bytes off-heap");
+            }
+        }
         return new Storage(device, length, p);
+    }
+
+    private static synchronized FloatPointer takeCached(long length) {
+        ArrayDeque<FloatPointer> free = CACHE.get(length);
+        if (free == null || free.isEmpty()) return null;
+        cachedBytes -= 4 * length;
+        return free.pop();
+    }
+
+    /** Returns a released block to the cache, or frees it when it is small or the cache is full. */
+    private static synchronized void recycle(FloatPointer p, long length) {
+        if (length < CACHE_MIN_FLOATS || cachedBytes + 4 * length > CACHE_LIMIT_BYTES) {
+            p.deallocate();
+            return;
+        }
+        CACHE.computeIfAbsent(length, k -> new ArrayDeque<>()).push(p);
+        cachedBytes += 4 * length;
+    }
+
+    /** Frees every cached block. */
+    public static synchronized void emptyCache() {
+        for (ArrayDeque<FloatPointer> free : CACHE.values()) for (FloatPointer p : free) p.deallocate();
+        CACHE.clear();
+        cachedBytes = 0;
+    }
+
+    /** Bytes held by the cache (released, not yet reused or freed). */
+    public static synchronized long cachedBytes() {
+        return cachedBytes;
     }
 
     public Device device() {
@@ -75,7 +125,7 @@ public final class Storage {
     public synchronized void release() {
         if (pointer == null) return;
         if (--refs == 0) {
-            pointer.deallocate();
+            recycle(pointer, length);
             pointer = null;
             host = null;
         }

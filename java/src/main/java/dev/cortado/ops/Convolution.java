@@ -7,7 +7,8 @@ import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 
 /**
- * 2-D convolution as im2col + GEMM (Caffe's way), one image at a time:
+ * 2-D convolution as im2col + GEMM (Caffe's way), the whole batch lowered at once so that each
+ * pass is one large GEMM:
  * x [batch, C, H, W], w [F, C, kh, kw], bias [F] or null, output [batch, F, outH, outW].
  */
 public final class Convolution {
@@ -36,33 +37,41 @@ public final class Convolution {
             throw new IllegalArgumentException("conv2d on x " + Shape.str(x.shape()) + ", w " + Shape.str(w.shape()) + ": " + e.getMessage(), e);
         }
         KernelSet k = x.kernels();
-        int rows = win.colRows(), cols = win.colCols();
-        long inSize = win.inputSize(), outSize = (long) filters * cols;
-        Tensor y = Tensor.empty(x.device(), batch, filters, win.outH(), win.outW());
-        try (Tensor col = Tensor.empty(x.device(), rows, cols)) {
-            for (int n = 0; n < batch; n++) {
-                k.im2col(win, x.ptr().at(n * inSize), col.ptr());
-                k.gemm(false, false, filters, cols, rows, 1f, w.ptr(), rows, col.ptr(), cols, 0f, y.ptr().at(n * outSize), cols);
-            }
+        int rows = win.colRows(), pixels = win.colCols();
+        long wide = (long) batch * pixels;
+        if (wide * Math.max(rows, filters) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("conv2d on x " + Shape.str(x.shape()) + ": the lowered batch exceeds 2^31 elements");
         }
-        if (bias != null) k.biasAdd(batch, filters, cols, bias.ptr(), y.ptr());
-        return Autograd.record(y, "conv2d", g -> {
-            Tensor dx = x.requiresGrad() ? Tensor.empty(x.device(), x.shape()) : null;
-            Tensor dw = w.requiresGrad() ? Tensor.zeros(x.device(), w.shape()) : null;
-            try (Tensor col = Tensor.empty(x.device(), rows, cols)) {
-                for (int n = 0; n < batch; n++) {
-                    if (dw != null) { // dW += dY_n · col_nᵀ
-                        k.im2col(win, x.ptr().at(n * inSize), col.ptr());
-                        k.gemm(false, true, filters, rows, cols, 1f, g.ptr().at(n * outSize), cols, col.ptr(), cols, 1f, dw.ptr(), rows);
-                    }
-                    if (dx != null) { // dX_n = col2im(Wᵀ · dY_n)
-                        k.gemm(true, false, rows, cols, filters, 1f, w.ptr(), rows, g.ptr().at(n * outSize), cols, 0f, col.ptr(), cols);
-                        k.col2im(win, col.ptr(), dx.ptr().at(n * inSize));
+        int cols = (int) wide;
+        // lower the whole batch: col [rows, batch·pixels]; one GEMM gives [filters, batch, pixels]
+        Tensor col = Tensor.empty(x.device(), rows, cols);
+        k.im2col(win, batch, x.ptr(), col.ptr());
+        Tensor y = Tensor.empty(x.device(), batch, filters, win.outH(), win.outW());
+        try (Tensor yT = Tensor.empty(x.device(), filters, cols)) {
+            k.gemm(false, false, filters, cols, rows, 1f, w.ptr(), rows, col.ptr(), cols, 0f, yT.ptr(), cols);
+            k.swap01(filters, batch, pixels, yT.ptr(), y.ptr());
+        }
+        if (bias != null) k.biasAdd(batch, filters, pixels, bias.ptr(), y.ptr());
+        Autograd.record(y, "conv2d", g -> {
+            Tensor dx = null, dw = null;
+            try (Tensor gT = Tensor.empty(x.device(), filters, cols)) {
+                k.swap01(batch, filters, pixels, g.ptr(), gT.ptr());
+                if (w.requiresGrad()) { // dW = dYᵀ · colᵀ
+                    dw = Tensor.empty(x.device(), w.shape());
+                    k.gemm(false, true, filters, rows, cols, 1f, gT.ptr(), cols, col.ptr(), cols, 0f, dw.ptr(), rows);
+                }
+                if (x.requiresGrad()) { // dX = col2im(Wᵀ · dYᵀ)
+                    dx = Tensor.empty(x.device(), x.shape());
+                    try (Tensor dcol = Tensor.empty(x.device(), rows, cols)) {
+                        k.gemm(true, false, rows, cols, filters, 1f, w.ptr(), rows, gT.ptr(), cols, 0f, dcol.ptr(), cols);
+                        k.col2im(win, batch, dcol.ptr(), dx.ptr());
                     }
                 }
             }
-            Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, batch, filters, cols) : null;
+            Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, batch, filters, pixels) : null;
             return new Tensor[] {dx, dw, db};
         }, x, w, bias);
+        if (!y.requiresGrad()) col.close(); // only the backward reads the columns again
+        return y;
     }
 }

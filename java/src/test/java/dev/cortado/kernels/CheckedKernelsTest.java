@@ -67,14 +67,21 @@ abstract class CheckedKernelsTest {
 
     @Test
     void im2colCol2im() {
-        Window w = Window.square(2, 4, 4, 3, 1, 1); // col 18 x 16
-        rejects("image needs 32", () -> k.im2col(w, buf(31), buf(288)));
-        rejects("col needs 288", () -> k.im2col(w, buf(32), buf(287)));
-        rejects("col needs 288", () -> k.col2im(w, buf(100), buf(32)));
-        rejects("image needs 32", () -> k.col2im(w, buf(288), buf(3)));
-        rejects("window is null", () -> k.im2col(null, buf(32), buf(288)));
+        Window w = Window.square(2, 4, 4, 3, 1, 1); // col 18 x 16 per image
+        rejects("images needs 32", () -> k.im2col(w, 1, buf(31), buf(288)));
+        rejects("images needs 96", () -> k.im2col(w, 3, buf(95), buf(864)));
+        rejects("col needs 576", () -> k.im2col(w, 2, buf(64), buf(575)));
+        rejects("col needs 288", () -> k.col2im(w, 1, buf(100), buf(32)));
+        rejects("images needs 64", () -> k.col2im(w, 2, buf(576), buf(63)));
+        rejects("batch must be >= 0", () -> k.im2col(w, -1, buf(32), buf(288)));
+        rejects("window is null", () -> k.im2col(null, 1, buf(32), buf(288)));
+        rejects("addresses more than 2^31", () -> k.im2col(Window.square(64, 64, 64, 5, 1, 2), 1 << 16, buf(1), buf(1)));
         Ptr shared = buf(400);
-        rejects("overlaps", () -> k.im2col(w, shared, shared.at(10)));
+        rejects("overlaps", () -> k.im2col(w, 1, shared, shared.at(10)));
+        rejects("y needs 24", () -> k.swap01(2, 3, 4, buf(24), buf(23)));
+        rejects("x needs 24", () -> k.swap01(2, 3, 4, buf(20), buf(24)));
+        rejects("b must be >= 0", () -> k.swap01(2, -3, 4, buf(24), buf(24)));
+        rejects("y overlaps x", () -> k.swap01(2, 3, 4, shared, shared.at(23)));
     }
 
     @Test

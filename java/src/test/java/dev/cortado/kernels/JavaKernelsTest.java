@@ -52,7 +52,7 @@ class JavaKernelsTest {
         // one 2x2 channel [1 2; 3 4], 2x2 kernel, stride 1, pad 1 -> 3x3 outputs
         Window w = Window.square(1, 2, 2, 2, 1, 1);
         Ptr col = poisoned(4 * 9);
-        k.im2col(w, ptr(1, 2, 3, 4), col);
+        k.im2col(w, 1, ptr(1, 2, 3, 4), col);
         assertClose(new float[] {
             0, 0, 0, 0, 1, 2, 0, 3, 4,   // kernel (0,0)
             0, 0, 0, 1, 2, 0, 3, 4, 0,   // kernel (0,1)
@@ -63,8 +63,33 @@ class JavaKernelsTest {
         float[] ones = new float[36];
         java.util.Arrays.fill(ones, 1f);
         Ptr im = poisoned(4);
-        k.col2im(w, ptr(ones), im);
+        k.col2im(w, 1, ptr(ones), im);
         assertClose(new float[] {4, 4, 4, 4}, im, "col2im sums overlaps");
+    }
+
+    @Test
+    void im2colBatchPutsImagesSideBySide() {
+        // two 1x2x2 images, 1x1 kernel: each row of col is [image 0 pixels, image 1 pixels]
+        Window w = Window.square(1, 2, 2, 1, 1, 0);
+        Ptr col = poisoned(8);
+        k.im2col(w, 2, ptr(1, 2, 3, 4, 5, 6, 7, 8), col);
+        assertClose(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, col, "batched 1x1");
+        // 2x2 kernel on 2x2 images, no pad: one window per image, rows = kernel positions
+        Window w2 = Window.square(1, 2, 2, 2, 1, 0);
+        Ptr col2 = poisoned(8);
+        k.im2col(w2, 2, ptr(1, 2, 3, 4, 5, 6, 7, 8), col2);
+        assertClose(new float[] {1, 5, 2, 6, 3, 7, 4, 8}, col2, "batched 2x2");
+        Ptr back = poisoned(8);
+        k.col2im(w2, 2, col2, back);
+        assertClose(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, back, "col2im inverts a non-overlapping im2col");
+    }
+
+    @Test
+    void swap01() {
+        // x 2 x 3 x 2 -> y 3 x 2 x 2
+        Ptr y = poisoned(12);
+        k.swap01(2, 3, 2, ptr(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), y);
+        assertClose(new float[] {0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11}, y, "swap01");
     }
 
     @Test
@@ -72,7 +97,7 @@ class JavaKernelsTest {
         // two 3x3 channels, 1x1 kernel, stride 2: picks the four corners of each channel
         Window w = Window.square(2, 3, 3, 1, 2, 0);
         Ptr col = poisoned(8);
-        k.im2col(w, ptr(1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19), col);
+        k.im2col(w, 1, ptr(1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19), col);
         assertClose(new float[] {1, 3, 7, 9, 11, 13, 17, 19}, col, "strided corners");
     }
 

@@ -111,8 +111,7 @@ class NativeCpuKernelsTest {
         List<CpuKernels.Isa> isas = new ArrayList<>();
         for (CpuKernels.Isa isa : CpuKernels.Isa.values()) if (isa.ordinal() <= CpuKernels.bestIsa().ordinal()) isas.add(isa);
         for (int t = 0; t < CASES; t++) {
-            GemmCase c = t == 0 ? new GemmCase(false, false, 1, 1, 1, 1, 1, 1, 1f, 0f)
-                    : t == 1 ? new GemmCase(true, true, 1000, 3, 257, 1000, 257, 3, 1f, 0f) : gemmCase();
+            GemmCase c = t < FIXED_GEMMS.length ? FIXED_GEMMS[t] : gemmCase();
             int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
             float[] a = random((long) (aRows - 1) * c.lda + (c.ta ? c.m : c.k), 1f);
             float[] b = random((long) (bRows - 1) * c.ldb + (c.tb ? c.k : c.n), 1f);
@@ -143,10 +142,19 @@ class NativeCpuKernelsTest {
         CpuKernels.setIsa(CpuKernels.bestIsa());
     }
 
+    /** Corner shapes: 1x1x1, tall-thin transposed, and small C over a long k (the split-k path). */
+    private static final GemmCase[] FIXED_GEMMS = {
+        new GemmCase(false, false, 1, 1, 1, 1, 1, 1, 1f, 0f),
+        new GemmCase(true, true, 1000, 3, 257, 1000, 257, 3, 1f, 0f),
+        new GemmCase(false, true, 20, 25, 9000, 9000, 9000, 25, 1f, 0f),
+        new GemmCase(true, false, 7, 3, 8193, 7, 3, 5, -0.5f, 0.7f),
+        new GemmCase(false, false, 64, 64, 16385, 16390, 64, 64, 2.5f, 1f),
+    };
+
     @Test
     void gemmGivesTheSameBitsOnOneAndTwoThreads() {
         for (int t = 0; t < 20; t++) {
-            GemmCase c = gemmCase();
+            GemmCase c = t < FIXED_GEMMS.length ? FIXED_GEMMS[t] : gemmCase();
             int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
             float[] a = random((long) (aRows - 1) * c.lda + (c.ta ? c.m : c.k), 1f);
             float[] b = random((long) (bRows - 1) * c.ldb + (c.tb ? c.k : c.n), 1f);
@@ -173,75 +181,51 @@ class NativeCpuKernelsTest {
         }
     }
 
-    private void compareWindows(boolean pooling, long[] sizesIn, long[] sizesOut, WindowCall call, double atol, String what) {
+    @Test
+    void im2colAndCol2imOnBatches() {
         for (int t = 0; t < CASES; t++) {
-            Window w = window(pooling);
-            long[] in = sizesIn.length == 1 && sizesIn[0] < 0 ? new long[] {w.inputSize()} : sizesIn;
-            float[][] inputs = call.inputs(this, w);
-            long[] outs = call.outputs(w);
-            List<float[][]> r = both(inputs, outs, p -> call.run(ref, w, p), p -> call.run(cpu, w, p));
-            for (int o = inputs.length; o < inputs.length + outs.length; o++) {
-                close(r.get(0)[o], r.get(1)[o], atol, 1e-5, what + " " + w);
-            }
+            Window w = window(false);
+            int batch = 1 + rng.nextInt(5);
+            long colSize = (long) w.colRows() * batch * w.colCols(), imSize = batch * w.inputSize();
+            float[][] in = {random(imSize, 1f), random(colSize, 1f)};
+            List<float[][]> r = both(in, new long[] {colSize, imSize}, p -> {
+                ref.im2col(w, batch, p[0], p[2]);
+                ref.col2im(w, batch, p[1], p[3]);
+            }, p -> {
+                cpu.im2col(w, batch, p[0], p[2]);
+                cpu.col2im(w, batch, p[1], p[3]);
+            });
+            close(r.get(0)[2], r.get(1)[2], 0, 0, "im2col batch " + batch + " " + w);
+            close(r.get(0)[3], r.get(1)[3], 1e-5, 1e-5, "col2im batch " + batch + " " + w);
         }
     }
 
-    private interface WindowCall {
-        float[][] inputs(NativeCpuKernelsTest test, Window w);
-
-        long[] outputs(Window w);
-
-        void run(KernelSet k, Window w, Ptr[] p);
-    }
-
     @Test
-    void im2colAndCol2im() {
-        compareWindows(false, new long[] {-1}, null, new WindowCall() {
-            public float[][] inputs(NativeCpuKernelsTest t, Window w) {
-                return new float[][] {t.random(w.inputSize(), 1f)};
-            }
-
-            public long[] outputs(Window w) {
-                return new long[] {(long) w.colRows() * w.colCols()};
-            }
-
-            public void run(KernelSet k, Window w, Ptr[] p) {
-                k.im2col(w, p[0], p[1]);
-            }
-        }, 0, "im2col");
-        compareWindows(false, new long[] {-1}, null, new WindowCall() {
-            public float[][] inputs(NativeCpuKernelsTest t, Window w) {
-                return new float[][] {t.random((long) w.colRows() * w.colCols(), 1f)};
-            }
-
-            public long[] outputs(Window w) {
-                return new long[] {w.inputSize()};
-            }
-
-            public void run(KernelSet k, Window w, Ptr[] p) {
-                k.col2im(w, p[0], p[1]);
-            }
-        }, 1e-5, "col2im");
+    void swap01() {
+        for (int t = 0; t < CASES; t++) {
+            int a = dim(70), b = dim(70), c = dim(300);
+            List<float[][]> r = both(new float[][] {random((long) a * b * c, 1f)}, new long[] {(long) a * b * c},
+                    p -> ref.swap01(a, b, c, p[0], p[1]), p -> cpu.swap01(a, b, c, p[0], p[1]));
+            close(r.get(0)[1], r.get(1)[1], 0, 0, "swap01 " + a + "x" + b + "x" + c);
+        }
     }
 
     @Test
     void pooling() {
-        compareWindows(true, new long[] {-1}, null, new WindowCall() {
-            public float[][] inputs(NativeCpuKernelsTest t, Window w) {
-                return new float[][] {t.random(w.inputSize(), 1f), t.random(w.outputSize(), 1f)};
-            }
+        for (int t = 0; t < CASES; t++) {
+            Window w = window(true);
+            long in = w.inputSize(), out = w.outputSize();
+            List<float[][]> r = both(new float[][] {random(in, 1f), random(out, 1f)}, new long[] {out, in, out, in},
+                    p -> poolAll(ref, w, p), p -> poolAll(cpu, w, p));
+            for (int o = 2; o < 6; o++) close(r.get(0)[o], r.get(1)[o], 1e-6, 1e-5, "pooling output " + o + " " + w);
+        }
+    }
 
-            public long[] outputs(Window w) {
-                return new long[] {w.outputSize(), w.inputSize(), w.outputSize(), w.inputSize()};
-            }
-
-            public void run(KernelSet k, Window w, Ptr[] p) {
-                k.maxPoolForward(w, p[0], p[2]);
-                k.maxPoolBackward(w, p[0], p[1], p[3]);
-                k.avgPoolForward(w, p[0], p[4]);
-                k.avgPoolBackward(w, p[1], p[5]);
-            }
-        }, 1e-6, "pooling");
+    private static void poolAll(KernelSet k, Window w, Ptr[] p) {
+        k.maxPoolForward(w, p[0], p[2]);
+        k.maxPoolBackward(w, p[0], p[1], p[3]);
+        k.avgPoolForward(w, p[0], p[4]);
+        k.avgPoolBackward(w, p[1], p[5]);
     }
 
     // ---- pointwise and rows --------------------------------------------------------------------
@@ -360,11 +344,12 @@ class NativeCpuKernelsTest {
             for (int threads = 1; threads <= 2; threads++) {
                 CpuKernels.setThreads(threads);
                 Ptr px = ptr(x.clone()), pg = ptr(g.clone());
-                Ptr col = ptr(nans((long) w.colRows() * w.colCols())), im = ptr(nans(w.inputSize()));
+                Ptr col = ptr(nans((long) w.colRows() * w.colCols())), im = ptr(nans(w.inputSize())), sw = ptr(nans(n));
                 Ptr pool = ptr(nans(w.outputSize())), dpool = ptr(nans(w.inputSize()));
                 Ptr act = ptr(nans(n)), sm = ptr(nans((long) rows * cols)), s = ptr(nans(1)), db = ptr(nans(cols));
-                cpu.im2col(w, px, col);
-                cpu.col2im(w, col, im);
+                cpu.im2col(w, 1, px, col);
+                cpu.col2im(w, 1, col, im);
+                cpu.swap01(rows, cols, (int) (n / ((long) rows * cols)), px, sw);
                 cpu.maxPoolForward(w, px, pool);
                 cpu.maxPoolBackward(w, px, pg, dpool);
                 cpu.sigmoidForward(n, px, act);
@@ -373,7 +358,7 @@ class NativeCpuKernelsTest {
                 cpu.biasGrad(rows, cols, 1, px, db);
                 cpu.sgdMomentum(n, 0.1f, 0.9f, 0f, false, px, pg, act);
                 List<Float> all = new ArrayList<>();
-                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, px}) for (float v : read(p, (int) p.remaining())) all.add(v);
+                for (Ptr p : new Ptr[] {col, im, sw, pool, dpool, act, sm, s, db, px}) for (float v : read(p, (int) p.remaining())) all.add(v);
                 outs[threads - 1] = new float[all.size()];
                 for (int i = 0; i < all.size(); i++) outs[threads - 1][i] = all.get(i);
             }

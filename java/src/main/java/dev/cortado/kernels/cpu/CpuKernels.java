@@ -86,15 +86,20 @@ public final class CpuKernels implements KernelSet {
     }
 
     @Override
-    public void im2col(Window w, Ptr image, Ptr col) {
+    public void im2col(Window w, int batch, Ptr images, Ptr col) {
         NativeCpu.cortado_im2col(w.channels(), w.height(), w.width(), w.kernelH(), w.kernelW(), w.strideH(), w.strideW(),
-                w.padH(), w.padW(), image.address(), col.address());
+                w.padH(), w.padW(), batch, images.address(), col.address());
     }
 
     @Override
-    public void col2im(Window w, Ptr col, Ptr image) {
+    public void col2im(Window w, int batch, Ptr col, Ptr images) {
         NativeCpu.cortado_col2im(w.channels(), w.height(), w.width(), w.kernelH(), w.kernelW(), w.strideH(), w.strideW(),
-                w.padH(), w.padW(), col.address(), image.address());
+                w.padH(), w.padW(), batch, col.address(), images.address());
+    }
+
+    @Override
+    public void swap01(int a, int b, int c, Ptr x, Ptr y) {
+        NativeCpu.cortado_swap01(a, b, c, x.address(), y.address());
     }
 
     @Override

@@ -34,10 +34,12 @@ final class NativeCpu {
                                      float beta, @Cast("float*") long c, int ldc);
 
     static native void cortado_im2col(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
-                                      @Cast("const float*") long image, @Cast("float*") long col);
+                                      int batch, @Cast("const float*") long images, @Cast("float*") long col);
 
     static native void cortado_col2im(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
-                                      @Cast("const float*") long col, @Cast("float*") long image);
+                                      int batch, @Cast("const float*") long col, @Cast("float*") long images);
+
+    static native void cortado_swap01(int a, int b, int c, @Cast("const float*") long x, @Cast("float*") long y);
 
     static native void cortado_max_pool_forward(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
                                                 @Cast("const float*") long x, @Cast("float*") long y);
