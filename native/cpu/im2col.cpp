@@ -3,6 +3,10 @@
 #include <cstring>
 
 #include "cortado_cpu.h"
+
+// Rows here are short (one output row, often under 30 floats): keep the copy loops as loops
+// instead of letting GCC turn them into memcpy/memset calls that cost more than the copy.
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
 #include "thread_pool.h"
 #include "window.h"
 
@@ -23,9 +27,9 @@ inline void im2col_row(const Window& w, const float* src_plane, int ki, int kj, 
         const int x0 = kj - w.pw;  // input column of output 0
         const int lo = std::min(ow, std::max(0, -x0));            // outputs left of the image
         const int hi = std::max(lo, std::min(ow, w.width - x0));  // outputs up to its right edge
-        std::memset(d, 0, sizeof(float) * lo);
-        std::memcpy(d + lo, s + x0 + lo, sizeof(float) * (hi - lo));
-        std::memset(d + hi, 0, sizeof(float) * (ow - hi));
+        for (int x = 0; x < lo; x++) d[x] = 0.0f;
+        for (int x = lo; x < hi; x++) d[x] = s[x0 + x];
+        for (int x = hi; x < ow; x++) d[x] = 0.0f;
     } else {
         for (int x = 0; x < ow; x++) {
             const int ix = x * w.sw - w.pw + kj;
@@ -67,14 +71,19 @@ void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) 
             for (int ki = 0; ki < kh; ki++)
                 for (int kj = 0; kj < kw; kj++) {
                     const float* src = col + ((c * kh + ki) * kw + kj) * cols + n * oh * ow;
+                    // outputs x whose input column x * sw - pw + kj lies inside the image
+                    const int base = kj - pw;  // input column of output x is x * sw + base
+                    const int xlo = base >= 0 ? 0 : (-base + sw - 1) / sw;
+                    const int xhi = width - 1 - base < 0 ? 0 : std::min(ow, (width - 1 - base) / sw + 1);
                     for (int y = 0; y < oh; y++) {
                         const int iy = y * sh - ph + ki;
                         if (iy < 0 || iy >= height) continue;
                         float* d = dst + static_cast<long>(iy) * width;
                         const float* s = src + y * ow;
-                        for (int x = 0; x < ow; x++) {
-                            const int ix = x * sw - pw + kj;
-                            if (ix >= 0 && ix < width) d[ix] += s[x];
+                        if (sw == 1) {
+                            for (int x = xlo; x < xhi; x++) d[x + base] += s[x];
+                        } else {
+                            for (int x = xlo; x < xhi; x++) d[x * sw + base] += s[x];
                         }
                     }
                 }
