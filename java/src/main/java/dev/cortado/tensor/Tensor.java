@@ -259,6 +259,14 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
+    /** Copies {@code other}'s values into this tensor (same shape), bit for bit. */
+    public Tensor copyFrom(Tensor other) {
+        checkMutable();
+        Arithmetic.sameShape("copyFrom", this, other);
+        kernels().scale(numel, 1f, other.ptr(), ptr);
+        return this;
+    }
+
     /** Sets every element to {@code value}. */
     public Tensor fill(float value) {
         checkMutable();

@@ -1,0 +1,127 @@
+package dev.cortado.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cortado.tensor.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors format (readable by PyTorch, JAX, candle...): an 8-byte little-endian header
+ * length, a JSON header {name: {dtype, shape, data_offsets}} (plus "__metadata__"), then the
+ * raw little-endian tensor bytes. Cortado writes and reads F32 tensors.
+ */
+public final class Safetensors {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Safetensors() {
+    }
+
+    /** Writes {@code tensors} (CPU, in map order) atomically to {@code file}. */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        ObjectNode header = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            ObjectNode t = header.putObject(e.getKey());
+            t.put("dtype", "F32");
+            var shape = t.putArray("shape");
+            for (int d : e.getValue().shape()) shape.add(d);
+            long bytes = 4 * e.getValue().numel();
+            t.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
+        }
+        byte[] json = JSON.writeValueAsBytes(header);
+        int pad = (8 - json.length % 8) % 8; // keep the data 8-byte aligned, padded with spaces as the format allows
+        ByteBuffer out = ByteBuffer.allocate((int) (8 + json.length + pad + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(json.length + pad).put(json);
+        for (int i = 0; i < pad; i++) out.put((byte) ' ');
+        for (Tensor t : tensors.values()) for (float v : t.toArray()) out.putFloat(v);
+        AtomicFiles.write(file, out.array());
+    }
+
+    /** Reads every tensor of {@code file}; any inconsistency is an IOException naming the file. */
+    public static Map<String, Tensor> read(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size < 8) throw new IOException(file + ": too short for a safetensors header (" + size + " bytes)");
+        ByteBuffer all;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (size > Integer.MAX_VALUE) throw new IOException(file + ": larger than 2 GiB is not supported");
+            all = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+            while (all.hasRemaining() && ch.read(all) >= 0) { }
+            all.flip();
+        }
+        long headerLength = all.getLong();
+        if (headerLength < 2 || headerLength > size - 8) throw new IOException(file + ": header length " + headerLength + " does not fit a file of " + size + " bytes");
+        byte[] json = new byte[(int) headerLength];
+        all.get(json);
+        JsonNode header;
+        try {
+            header = JSON.readTree(new String(json, StandardCharsets.UTF_8).strip());
+        } catch (IOException e) {
+            throw new IOException(file + ": header is not valid JSON (" + e.getMessage() + ")", e);
+        }
+        if (header == null || !header.isObject()) throw new IOException(file + ": header is not a JSON object");
+        long dataStart = 8 + headerLength, dataLength = size - dataStart;
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            JsonNode t = e.getValue();
+            String name = e.getKey();
+            if (!"F32".equals(t.path("dtype").asText())) throw new IOException(file + ": tensor '" + name + "' has dtype " + t.path("dtype") + ", only F32 is supported");
+            List<Integer> dims = new ArrayList<>();
+            long count = 1;
+            for (JsonNode d : t.path("shape")) {
+                if (!d.canConvertToInt() || d.asInt() < 0) throw new IOException(file + ": tensor '" + name + "' has a bad shape " + t.path("shape"));
+                dims.add(d.asInt());
+                count *= d.asInt();
+            }
+            JsonNode off = t.path("data_offsets");
+            if (off.size() != 2) throw new IOException(file + ": tensor '" + name + "' lacks data_offsets");
+            long begin = off.get(0).asLong(-1), end = off.get(1).asLong(-1);
+            if (begin < 0 || end < begin || end > dataLength) {
+                throw new IOException(file + ": tensor '" + name + "' data [" + begin + ", " + end + ") lies outside the " + dataLength + " data bytes (truncated?)");
+            }
+            if (end - begin != 4 * count) throw new IOException(file + ": tensor '" + name + "' has " + (end - begin) + " bytes for shape " + dims);
+            float[] v = new float[(int) count];
+            all.position((int) (dataStart + begin));
+            all.asFloatBuffer().get(v);
+            out.put(name, Tensor.of(v, dims.stream().mapToInt(Integer::intValue).toArray()).keep());
+        }
+        return out;
+    }
+
+    /** The "__metadata__" strings of {@code file}. */
+    public static Map<String, String> metadata(Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            while (len.hasRemaining() && ch.read(len) >= 0) { }
+            len.flip();
+            long n = len.remaining() == 8 ? len.getLong() : -1;
+            if (n < 2 || n > ch.size() - 8) throw new IOException(file + ": bad safetensors header length " + n);
+            ByteBuffer h = ByteBuffer.allocate((int) n);
+            while (h.hasRemaining() && ch.read(h) >= 0) { }
+            JSON.readTree(new String(h.array(), StandardCharsets.UTF_8).strip()).path("__metadata__")
+                    .fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.cortado.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cortado.data.DataLoader;
+import dev.cortado.nn.Module;
+import dev.cortado.optim.Optimizer;
+import dev.cortado.tensor.GradMode;
+import dev.cortado.tensor.Shape;
+import dev.cortado.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Snapshots a run into {@code dir/iter-NNNNNNNN/}: {@code model.safetensors} (the weights, by
+ * parameter name, readable by PyTorch), {@code optimizer.safetensors} (velocities / moments) and
+ * {@code solver.json} (iteration, data-stream position). Each snapshot is written into a
+ * temporary directory, synced, then renamed into place: a crash never leaves a half snapshot
+ * under a final name, and {@link #latest} only sees complete ones.
+ */
+public final class Snapshots implements CoffeeBreak {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Path dir;
+
+    public Snapshots(Path dir) {
+        this.dir = dir;
+    }
+
+    @Override
+    public void onBreak(Solver s) throws IOException {
+        save(dir, s.net(), s.optimizer(), s.data());
+    }
+
+    /** Writes one snapshot and returns its directory. */
+    public static Path save(Path dir, Module net, Optimizer optimizer, DataLoader data) throws IOException {
+        Files.createDirectories(dir);
+        String name = String.format("iter-%08d", optimizer.iteration());
+        Path target = dir.resolve(name);
+        if (Files.exists(target)) return target; // already written at this iteration
+        Path tmp = Files.createTempDirectory(dir, name + ".tmp-");
+        Safetensors.write(tmp.resolve("model.safetensors"), net.namedParameters(), Map.of("format", "pt", "writer", "cortado"));
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        List<Tensor[]> opt = optimizer.state();
+        List<String> names = List.copyOf(net.namedParameters().keySet());
+        for (int i = 0; i < opt.size(); i++) {
+            for (int j = 0; j < opt.get(i).length; j++) state.put(names.get(i) + "." + j, opt.get(i)[j]);
+        }
+        Safetensors.write(tmp.resolve("optimizer.safetensors"), state, Map.of("writer", "cortado"));
+        ObjectNode solver = JSON.createObjectNode();
+        solver.put("iteration", optimizer.iteration());
+        solver.put("data_position", data == null ? 0 : data.position());
+        solver.put("optimizer", optimizer.getClass().getSimpleName());
+        AtomicFiles.write(tmp.resolve("solver.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(solver));
+        AtomicFiles.fsync(tmp);
+        AtomicFiles.publish(tmp, target);
+        return target;
+    }
+
+    /** The newest complete snapshot under {@code dir}, or null. */
+    public static Path latest(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return null;
+        Path best = null;
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(dir, "iter-*")) {
+            for (Path p : all) {
+                if (!p.getFileName().toString().matches("iter-\\d{8}") || !Files.isRegularFile(p.resolve("solver.json"))) continue;
+                if (best == null || p.getFileName().toString().compareTo(best.getFileName().toString()) > 0) best = p;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Restores weights, optimizer state, iteration and data position from {@code snapshot}
+     * (one iter-* directory, or a snapshot root whose latest is taken). Mismatched names or
+     * shapes are an IOException naming the file. Returns the restored iteration.
+     */
+    public static long load(Path snapshot, Module net, Optimizer optimizer, DataLoader data) throws IOException {
+        Path from = Files.isRegularFile(snapshot.resolve("solver.json")) ? snapshot : latest(snapshot);
+        if (from == null) throw new IOException(snapshot + ": no complete snapshot (iter-*/solver.json) found");
+        Path solverFile = from.resolve("solver.json");
+        JsonNode solver;
+        try {
+            solver = JSON.readTree(solverFile.toFile());
+        } catch (IOException e) {
+            throw new IOException(solverFile + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+        long iteration = solver.path("iteration").asLong(-1), position = solver.path("data_position").asLong(-1);
+        if (iteration < 0 || position < 0) throw new IOException(solverFile + ": missing iteration or data_position");
+        Path modelFile = from.resolve("model.safetensors"), optFile = from.resolve("optimizer.safetensors");
+        Map<String, Tensor> weights = Safetensors.read(modelFile), state = Safetensors.read(optFile);
+        try (GradMode off = GradMode.off()) {
+            Map<String, Tensor> params = net.namedParameters();
+            for (Map.Entry<String, Tensor> p : params.entrySet()) copyInto(modelFile, p.getKey(), weights, p.getValue());
+            List<String> names = List.copyOf(params.keySet());
+            List<Tensor[]> opt = optimizer.state();
+            for (int i = 0; i < opt.size(); i++) {
+                for (int j = 0; j < opt.get(i).length; j++) copyInto(optFile, names.get(i) + "." + j, state, opt.get(i)[j]);
+            }
+        } finally {
+            weights.values().forEach(Tensor::close);
+            state.values().forEach(Tensor::close);
+        }
+        optimizer.setIteration(iteration);
+        if (data != null) data.seek(position);
+        return iteration;
+    }
+
+    private static void copyInto(Path file, String name, Map<String, Tensor> saved, Tensor target) throws IOException {
+        Tensor t = saved.get(name);
+        if (t == null) throw new IOException(file + ": no tensor '" + name + "'");
+        if (!Arrays.equals(t.shape(), target.shape())) {
+            throw new IOException(file + ": tensor '" + name + "' has shape " + Shape.str(t.shape()) + ", the model has " + Shape.str(target.shape()));
+        }
+        target.copyFrom(t);
+    }
+}

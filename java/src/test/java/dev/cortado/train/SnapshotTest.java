@@ -1,0 +1,140 @@
+package dev.cortado.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cortado.data.DataLoader;
+import dev.cortado.data.Dataset;
+import dev.cortado.nn.Layers;
+import dev.cortado.nn.Layers.Neuron;
+import dev.cortado.nn.Losses;
+import dev.cortado.nn.Module;
+import dev.cortado.optim.LearningRate;
+import dev.cortado.optim.Momentum;
+import dev.cortado.optim.Sgd;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SnapshotTest {
+
+    @TempDir
+    Path dir;
+
+    private static Dataset data() {
+        Rng rng = new Rng(3);
+        float[] x = new float[200 * 6], y = new float[200];
+        for (int i = 0; i < 200; i++) {
+            y[i] = rng.nextInt(3);
+            for (int j = 0; j < 6; j++) x[i * 6 + j] = (float) rng.nextGaussian() + (j == y[i] ? 2f : 0f);
+        }
+        return new Dataset(x, new int[] {6}, y);
+    }
+
+    private static Module net() {
+        Rng rng = new Rng(11);
+        return new Layers.Sequential(new Layers.Linear(6, 8, Neuron.TANH, rng), new Layers.Linear(8, 3, Neuron.IDENTITY, rng));
+    }
+
+    private static Sgd sgd(Module net) {
+        return new Sgd(net.parameters(), LearningRate.inv(0.05, 0.001, 0.75), Momentum.fixed(0.9), 0.0005f, true);
+    }
+
+    private static List<float[]> weights(Module net) {
+        List<float[]> out = new ArrayList<>();
+        for (Tensor t : net.parameters()) out.add(t.toArray());
+        return out;
+    }
+
+    @Test
+    void resumedRunEqualsUninterruptedRunBitForBit() throws Exception {
+        Dataset d = data();
+        List<float[]> straight;
+        try (Module net = net(); Sgd opt = sgd(net); DataLoader dl = new DataLoader(d, 16, true, 5, true)) {
+            new Solver(net, opt, dl, Losses::softmaxCrossEntropy, 60, null).run();
+            straight = weights(net);
+        }
+        Path snaps = dir.resolve("snaps");
+        try (Module net = net(); Sgd opt = sgd(net); DataLoader dl = new DataLoader(d, 16, true, 5, true)) {
+            new Solver(net, opt, dl, Losses::softmaxCrossEntropy, 25, null).addCoffeeBreak(new Snapshots(snaps), 25).run();
+        }
+        assertEquals(snaps.resolve("iter-00000025"), Snapshots.latest(snaps));
+        try (Module net = net(); Sgd opt = sgd(net); DataLoader dl = new DataLoader(d, 16, true, 5, true)) {
+            assertEquals(25, Snapshots.load(snaps, net, opt, dl));
+            assertEquals(25 * 16, dl.position());
+            new Solver(net, opt, dl, Losses::softmaxCrossEntropy, 60, null).run();
+            List<float[]> resumed = weights(net);
+            for (int i = 0; i < straight.size(); i++) assertArrayEquals(straight.get(i), resumed.get(i), "parameter " + i);
+        }
+    }
+
+    @Test
+    void safetensorsRoundTripAndHeader() throws IOException {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("a.weight", Tensor.of(new float[] {1, -2, 3.5f, 0}, 2, 2));
+        m.put("b", Tensor.scalar(7f));
+        Path f = dir.resolve("t.safetensors");
+        Safetensors.write(f, m, Map.of("format", "pt"));
+        byte[] bytes = Files.readAllBytes(f);
+        long n = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(bytes, 8, (int) n, StandardCharsets.UTF_8);
+        assertTrue(header.contains("\"a.weight\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}"), header);
+        assertEquals(0, (8 + n) % 8, "data is 8-byte aligned");
+        Map<String, Tensor> back = Safetensors.read(f);
+        assertEquals(List.of("a.weight", "b"), List.copyOf(back.keySet()));
+        assertArrayEquals(new float[] {1, -2, 3.5f, 0}, back.get("a.weight").toArray());
+        assertArrayEquals(new int[] {}, back.get("b").shape());
+        assertEquals("pt", Safetensors.metadata(f).get("format"));
+    }
+
+    @Test
+    void corruptSnapshotsGiveIOExceptionsNamingTheFile() throws IOException {
+        Map<String, Tensor> m = Map.of("w", Tensor.ones(3, 3));
+        Path f = dir.resolve("m.safetensors");
+        Safetensors.write(f, m, null);
+        byte[] good = Files.readAllBytes(f);
+        Path truncated = dir.resolve("truncated.safetensors");
+        Files.write(truncated, Arrays.copyOf(good, good.length - 4));
+        IOException e = assertThrows(IOException.class, () -> Safetensors.read(truncated));
+        assertTrue(e.getMessage().contains(truncated.toString()) && e.getMessage().contains("truncated"), e.getMessage());
+        Path garbage = dir.resolve("garbage.safetensors");
+        Files.write(garbage, new byte[] {1, 2, 3});
+        e = assertThrows(IOException.class, () -> Safetensors.read(garbage));
+        assertTrue(e.getMessage().contains(garbage.toString()), e.getMessage());
+        Path badJson = dir.resolve("json.safetensors");
+        byte[] copy = good.clone();
+        copy[9] = '!';
+        Files.write(badJson, copy);
+        e = assertThrows(IOException.class, () -> Safetensors.read(badJson));
+        assertTrue(e.getMessage().contains("not valid JSON"), e.getMessage());
+
+        // a snapshot of another model: shapes do not match
+        Path snaps = dir.resolve("snaps");
+        try (Module small = new Layers.Linear(2, 2, Neuron.IDENTITY, new Rng(1)); Sgd opt = sgd(small)) {
+            Snapshots.save(snaps, small, opt, null);
+        }
+        try (Module other = new Layers.Linear(3, 2, Neuron.IDENTITY, new Rng(1)); Sgd opt = sgd(other)) {
+            IOException mismatch = assertThrows(IOException.class, () -> Snapshots.load(snaps, other, opt, null));
+            assertTrue(mismatch.getMessage().contains("model.safetensors") && mismatch.getMessage().contains("[2, 2]"), mismatch.getMessage());
+        }
+        // a leftover temporary directory (a crash mid-write) is never taken for a snapshot
+        Files.createDirectories(dir.resolve("empty").resolve("iter-00000099.tmp-123"));
+        assertNull(Snapshots.latest(dir.resolve("empty")));
+        assertThrows(IOException.class, () -> Snapshots.load(dir.resolve("empty"), net(), sgd(net()), null));
+    }
+}
