@@ -132,4 +132,42 @@ class DataTest {
             assertArrayEquals(new float[] {8, 9, 0, 1}, ordered.next().labels(), "a batch runs on into the next epoch");
         }
     }
+
+    @Test
+    void hdf5ListFileInMochaConvention() throws IOException {
+        float[][][][] x1 = new float[3][1][2][2], x2 = new float[2][1][2][2];
+        for (int n = 0; n < 3; n++) x1[n][0][1][1] = n + 1;
+        for (int n = 0; n < 2; n++) x2[n][0][0][0] = -n - 1;
+        try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(dir.resolve("a.h5"))) {
+            f.putDataset("data", x1);
+            f.putDataset("label", new float[] {0, 1, 2});
+        }
+        try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(dir.resolve("b.h5"))) {
+            f.putDataset("data", x2);
+            f.putDataset("label", new double[][] {{4}, {5}});
+        }
+        Path list = write("train.txt", "a.h5\n# a comment\n\nb.h5\n".getBytes(), false);
+        Dataset d = Hdf5Source.load(list);
+        assertEquals(5, d.size());
+        assertArrayEquals(new int[] {1, 2, 2}, d.sampleShape());
+        assertArrayEquals(new float[] {0, 1, 2, 4, 5}, d.labels());
+        assertEquals(3f, d.inputs()[2 * 4 + 3]);
+        assertEquals(-2f, d.inputs()[4 * 4]);
+
+        try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(dir.resolve("nolabel.h5"))) {
+            f.putDataset("data", x1);
+        }
+        Path noLabel = dir.resolve("nolabel.h5");
+        failsNaming(noLabel, "no dataset 'label'", () -> Hdf5Source.load(write("l1.txt", "nolabel.h5\n".getBytes(), false)));
+        try (io.jhdf.WritableHdfFile f = io.jhdf.HdfFile.write(dir.resolve("short.h5"))) {
+            f.putDataset("data", x1);
+            f.putDataset("label", new float[] {0, 1});
+        }
+        Path shortLabels = dir.resolve("short.h5");
+        failsNaming(shortLabels, "does not match 'data'", () -> Hdf5Source.load(write("l2.txt", "short.h5\n".getBytes(), false)));
+        Path notHdf5 = write("junk.h5", new byte[] {1, 2, 3, 4, 5, 6, 7, 8}, false);
+        failsNaming(notHdf5, "HDF5", () -> Hdf5Source.load(write("l3.txt", "junk.h5\n".getBytes(), false)));
+        Path missing = dir.resolve("missing.h5");
+        failsNaming(missing, "no such file", () -> Hdf5Source.load(write("l4.txt", "missing.h5\n".getBytes(), false)));
+    }
 }
