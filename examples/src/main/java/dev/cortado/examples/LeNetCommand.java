@@ -10,6 +10,8 @@ import dev.cortado.optim.LearningRate;
 import dev.cortado.optim.Momentum;
 import dev.cortado.optim.Sgd;
 import dev.cortado.tensor.Rng;
+import dev.cortado.data.Hdf5Source;
+import dev.cortado.train.Snapshots;
 import dev.cortado.train.Solver;
 import dev.cortado.train.Statistics;
 import dev.cortado.train.TrainingSummary;
@@ -17,6 +19,9 @@ import dev.cortado.train.ValidationPerformance;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,29 +52,67 @@ final class LeNetCommand implements Callable<Integer> {
     @Option(names = "--stats", defaultValue = "lenet-statistics.csv", description = "Statistics file, CSV (default ${DEFAULT-VALUE}).")
     Path stats = Path.of("lenet-statistics.csv");
 
+    @Option(names = "--snapshot-dir", defaultValue = "lenet-snapshots",
+            description = "Where snapshots go every 500 iterations (default ${DEFAULT-VALUE}).")
+    Path snapshotDir = Path.of("lenet-snapshots");
+
+    @Option(names = "--resume", description = "Resume from a snapshot: an iter-* directory, or a snapshot directory (its latest).")
+    Path resume;
+
+    @Option(names = "--plot", defaultValue = "lenet-curve.png", description = "Training-curve PNG (default ${DEFAULT-VALUE}).")
+    Path plot = Path.of("lenet-curve.png");
+
+    @Option(names = "--hdf5-train", description = "Train from an HDF5 list file (Mocha/Caffe: datasets data and label) instead of --data.")
+    Path hdf5Train;
+
+    @Option(names = "--hdf5-test", description = "Test/validation HDF5 list file (with --hdf5-train).")
+    Path hdf5Test;
+
+    @Option(names = "--no-progress", description = "No progress bar.")
+    boolean noProgress;
+
     @Override
     public Integer call() throws Exception {
         if (backend != null) Backends.use(backend);
         if (threads != null) CpuKernels.setThreads(threads);
         System.out.println("Cortado kernels: " + Backends.describe());
-        Dataset train = Dataset.mnist(data, "train"), test = Dataset.mnist(data, "t10k");
-        System.out.printf("MNIST from %s: %d training, %d test images%n", data, train.size(), test.size());
+        boolean hdf5 = hdf5Train != null;
+        if (hdf5 && hdf5Test == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--hdf5-train needs --hdf5-test");
+        Dataset train = hdf5 ? Hdf5Source.load(hdf5Train) : Dataset.mnist(data, "train");
+        Dataset test = hdf5 ? Hdf5Source.load(hdf5Test) : Dataset.mnist(data, "t10k");
+        System.out.printf("MNIST from %s: %d training, %d test images%n", hdf5 ? hdf5Train : data, train.size(), test.size());
         try (Module net = LeNet.create(new Rng(seed));
              Sgd sgd = new Sgd(net.parameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f, false);
              DataLoader loader = new DataLoader(train, batch, true, seed, true);
              Statistics statistics = new Statistics(stats)) {
+            if (resume != null) System.out.println("resumed at iteration " + Snapshots.load(resume, net, sgd, loader) + " from " + resume);
+            long start = sgd.iteration();
             ValidationPerformance validation = new ValidationPerformance(test, 500, System.out);
             Solver solver = new Solver(net, sgd, loader, Losses::softmaxCrossEntropy, iterations, statistics)
                     .addCoffeeBreak(new TrainingSummary(System.out), 100)
-                    .addCoffeeBreak(validation, 500);
+                    .addCoffeeBreak(validation, 500)
+                    .addCoffeeBreak(new Snapshots(snapshotDir), 500);
+            ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("LeNet").setInitialMax(iterations)
+                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setUnit(" it", 1).showSpeed().build();
+            if (bar != null) {
+                bar.stepTo(start);
+                solver.addCoffeeBreak(s -> bar.stepTo(s.iteration()), 1);
+            }
             long t0 = System.nanoTime();
-            solver.run();
+            try {
+                solver.run();
+            } finally {
+                if (bar != null) bar.close();
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             double accuracy = ValidationPerformance.accuracy(net, test, 500);
             statistics.record(solver.iteration(), "test_accuracy", accuracy);
-            System.out.printf(Locale.ROOT, "trained %d iterations in %.1f s (%.0f samples/s); test accuracy %.2f%% on %d images%n",
-                    solver.iteration(), seconds, solver.iteration() * (double) batch / seconds, 100 * accuracy, test.size());
-            System.out.println("statistics: " + stats.toAbsolutePath());
+            System.out.printf(Locale.ROOT, "trained iterations %d..%d in %.1f s (%.0f samples/s); test accuracy %.2f%% on %d images%n",
+                    start, solver.iteration(), seconds, (solver.iteration() - start) * (double) batch / seconds, 100 * accuracy, test.size());
+            Path last = Snapshots.save(snapshotDir, net, sgd, loader);
+            TrainingCurve.write(statistics, plot);
+            System.out.println("statistics: " + stats.toAbsolutePath() + "\nsnapshot: " + last.toAbsolutePath()
+                    + "\ntraining curve: " + plot.toAbsolutePath());
         }
         return 0;
     }
