@@ -4,6 +4,7 @@ import dev.cortado.data.DataLoader;
 import dev.cortado.data.Dataset;
 import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Losses;
 import dev.cortado.nn.Module;
 import dev.cortado.optim.LearningRate;

@@ -21,6 +21,7 @@ final class TrainingCurve {
         add(loss, "loss", stats.series("loss"));
         XYChart accuracy = chart("Validation accuracy", "accuracy (%)");
         add(accuracy, "validation", stats.series("validation_accuracy"));
+        add(accuracy, "test (end)", stats.series("test_accuracy"));
         String file = png.toString().endsWith(".png") ? png.toString().substring(0, png.toString().length() - 4) : png.toString();
         List<Chart> charts = List.of(loss, accuracy);
         BitmapEncoder.saveBitmap(charts, 1, 2, file, BitmapEncoder.BitmapFormat.PNG);
@@ -35,7 +36,7 @@ final class TrainingCurve {
         double[] x = new double[series.size()], y = new double[series.size()];
         for (int i = 0; i < x.length; i++) {
             x[i] = series.get(i).iteration();
-            y[i] = name.equals("loss") ? series.get(i).value() : 100 * series.get(i).value();
+            y[i] = chart.getTitle().startsWith("Training") ? series.get(i).value() : 100 * series.get(i).value();
         }
         chart.addSeries(name, x, y);
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.data.DataLoader;
 import dev.cortado.data.Dataset;
+import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Losses;
 import dev.cortado.nn.Module;
 import dev.cortado.optim.LearningRate;

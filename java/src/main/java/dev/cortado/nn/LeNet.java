@@ -1,9 +1,6 @@
-package dev.cortado.examples;
+package dev.cortado.nn;
 
-import dev.cortado.nn.Initializer;
-import dev.cortado.nn.Layers;
 import dev.cortado.nn.Layers.Neuron;
-import dev.cortado.nn.Module;
 import dev.cortado.tensor.Rng;
 
 /** The seed's Mocha/Caffe LeNet for 28×28 digits. */

@@ -1,0 +1,68 @@
+package dev.cortado.benchmarks;
+
+import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.nn.LeNet;
+import dev.cortado.nn.Module;
+import dev.cortado.tensor.GradMode;
+import dev.cortado.tensor.MemoryScope;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/** LeNet forward only (eval mode, no grad) at batch 1000. samples/s = 1000 / time. */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class LeNetInferenceBenchmark {
+
+    @Param({"cpu", "java"})
+    public String backend;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Backends.Selection selection;
+    private Module net;
+    private Tensor x;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        selection = Backends.use(backend);
+        if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+        Rng rng = new Rng(1);
+        net = LeNet.create(rng);
+        net.eval();
+        x = Tensor.uniform(rng, 0, 1, 1000, 1, 28, 28);
+    }
+
+    @Benchmark
+    public float infer() {
+        try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
+            return net.forward(x).get(0, 0);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        net.close();
+        x.close();
+        selection.close();
+    }
+}
