@@ -221,6 +221,33 @@ class NativeCpuKernelsTest {
         }
     }
 
+    @Test
+    void maxPoolTwoByTwoFastPathAgreesIncludingNaN() {
+        for (int t = 0; t < 50; t++) {
+            int h = 2 + rng.nextInt(30), w0 = 2 + rng.nextInt(30);
+            Window w = new Window(1 + rng.nextInt(6), h, w0, 2, 2, 2, 2, 0, 0);
+            float[] x = random(w.inputSize(), 1f);
+            if (t % 2 == 0) for (int i = 0; i < 3; i++) x[rng.nextInt(x.length)] = Float.NaN;
+            if (t % 3 == 0) for (int i = 0; i < x.length; i += 5) x[i] = 0.5f; // ties
+            List<float[][]> r = both(new float[][] {x, random(w.outputSize(), 1f)}, new long[] {w.outputSize(), w.inputSize()},
+                    p -> {
+                        ref.maxPoolForward(w, p[0], p[2]);
+                        ref.maxPoolBackward(w, p[0], p[1], p[3]);
+                    }, p -> {
+                        cpu.maxPoolForward(w, p[0], p[2]);
+                        cpu.maxPoolBackward(w, p[0], p[1], p[3]);
+                    });
+            for (int o = 2; o < 4; o++) {
+                float[] a = r.get(0)[o], b = r.get(1)[o];
+                for (int i = 0; i < a.length; i++) {
+                    if (Float.isNaN(a[i]) != Float.isNaN(b[i]) || (!Float.isNaN(a[i]) && a[i] != b[i])) {
+                        fail("max pool 2x2/2 output " + o + " element " + i + ": java " + a[i] + " cpu " + b[i] + " " + w);
+                    }
+                }
+            }
+        }
+    }
+
     private static void poolAll(KernelSet k, Window w, Ptr[] p) {
         k.maxPoolForward(w, p[0], p[2]);
         k.maxPoolBackward(w, p[0], p[1], p[3]);
