@@ -1,7 +1,6 @@
 package dev.cortado.benchmarks;
 
 import dev.cortado.kernels.Backends;
-import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.ops.Convolution;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
@@ -47,8 +46,7 @@ public class ConvBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        selection = Backends.use(backend);
-        if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+        selection = BenchmarkBackend.select(backend, threads);
         boolean first = layer.equals("conv1");
         int in = first ? 1 : 20, out = first ? 20 : 50, size = first ? 28 : 12;
         Rng rng = new Rng(1);

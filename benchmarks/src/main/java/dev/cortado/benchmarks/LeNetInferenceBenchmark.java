@@ -1,7 +1,6 @@
 package dev.cortado.benchmarks;
 
 import dev.cortado.kernels.Backends;
-import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Module;
 import dev.cortado.tensor.GradMode;
@@ -44,8 +43,7 @@ public class LeNetInferenceBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        selection = Backends.use(backend);
-        if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+        selection = BenchmarkBackend.select(backend, threads);
         Rng rng = new Rng(1);
         net = LeNet.create(rng);
         net.eval();

@@ -1,7 +1,6 @@
 package dev.cortado.benchmarks;
 
 import dev.cortado.kernels.Backends;
-import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Losses;
 import dev.cortado.nn.Module;
@@ -51,8 +50,7 @@ public class LeNetTrainBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        selection = Backends.use(backend);
-        if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+        selection = BenchmarkBackend.select(backend, threads);
         Rng rng = new Rng(1);
         net = LeNet.create(rng);
         sgd = new Sgd(net.parameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f, false);

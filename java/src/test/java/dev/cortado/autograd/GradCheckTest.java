@@ -11,13 +11,11 @@ import dev.cortado.tensor.Autograd;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.function.Function;
-import dev.cortado.kernels.Backends;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.cortado.kernels.PerBackend;
 import org.junit.jupiter.api.Test;
 
 /** A central-difference gradient check for every differentiable op, on random shapes, per backend. */
-abstract class GradCheckTest {
+abstract class GradCheckTest extends PerBackend {
 
     static final class JavaTest extends GradCheckTest {
         JavaTest() {
@@ -31,21 +29,8 @@ abstract class GradCheckTest {
         }
     }
 
-    private final String backend;
-    private Backends.Selection selection;
-
     GradCheckTest(String backend) {
-        this.backend = backend;
-    }
-
-    @BeforeEach
-    void selectBackend() {
-        selection = Backends.use(backend);
-    }
-
-    @AfterEach
-    void restoreBackend() {
-        selection.close();
+        super(backend);
     }
 
     private final Rng rng = new Rng(2024);

@@ -7,14 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
-import dev.cortado.kernels.Backends;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.cortado.kernels.PerBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** Forward values of each op on hand-computed or independently computed cases, and bad input; per backend. */
-abstract class OpsTest {
+abstract class OpsTest extends PerBackend {
 
     static final class JavaTest extends OpsTest {
         JavaTest() {
@@ -28,21 +26,8 @@ abstract class OpsTest {
         }
     }
 
-    private final String backend;
-    private Backends.Selection selection;
-
     OpsTest(String backend) {
-        this.backend = backend;
-    }
-
-    @BeforeEach
-    void selectBackend() {
-        selection = Backends.use(backend);
-    }
-
-    @AfterEach
-    void restoreBackend() {
-        selection.close();
+        super(backend);
     }
 
     private static Tensor t(float[] v, int... shape) {
