@@ -86,21 +86,6 @@ struct Scratch {
 
 thread_local Scratch a_scratch, b_scratch;
 
-// d[p * width + r] = scale * s[r * ld + p] for r < rows, p < kc, and 0 for rows <= r < width:
-// a transpose into a packed panel, in strips of 16 p so that reads and writes both stay in cache.
-void transpose_into(const float* s, long ld, int rows, int kc, int width, float scale, float* d) {
-    constexpr int kStrip = 16;
-    for (int p0 = 0; p0 < kc; p0 += kStrip) {
-        const int p1 = std::min(kc, p0 + kStrip);
-        for (int r = 0; r < rows; r++) {
-            const float* src = s + r * ld;
-            for (int p = p0; p < p1; p++) d[p * width + r] = scale * src[p];
-        }
-        for (int p = p0; p < p1; p++)
-            for (int r = rows; r < width; r++) d[p * width + r] = 0.0f;
-    }
-}
-
 // Packs rows [i0, i0 + mc) x cols [p0, p0 + kc) of op(A), times alpha, into MR-tall micro-panels:
 // panel q holds rows i0 + q*mr .. for each p, mr consecutive floats (zero past m).
 void pack_a(bool trans, const float* a, long lda, int i0, int mc, int p0, int kc, int mr, float alpha,
@@ -116,8 +101,13 @@ void pack_a(bool trans, const float* a, long lda, int i0, int mc, int p0, int kc
                 for (; r < rows; r++) d[p * mr + r] = alpha * s[r];
                 for (; r < mr; r++) d[p * mr + r] = 0.0f;
             }
-        } else {  // op(A)(i, p) = a[i * lda + p]: a transpose, done in cache-sized strips
-            transpose_into(a + i * lda + p0, lda, rows, kc, mr, alpha, d);
+        } else {  // op(A)(i, p) = a[i * lda + p]: read each row once, write strided by mr (the panel stays in L1)
+            for (int r = 0; r < rows; r++) {
+                const float* s = a + (i + r) * lda + p0;
+                for (int p = 0; p < kc; p++) d[p * mr + r] = alpha * s[p];
+            }
+            for (int r = rows; r < mr; r++)
+                for (int p = 0; p < kc; p++) d[p * mr + r] = 0.0f;
         }
     }
 }
@@ -137,8 +127,13 @@ void pack_b(bool trans, const float* b, long ldb, int p0, int kc, int j0, int nc
                 for (; c < cols; c++) d[p * nr + c] = s[c];
                 for (; c < nr; c++) d[p * nr + c] = 0.0f;
             }
-        } else {  // op(B)(p, j) = b[j * ldb + p]: a transpose
-            transpose_into(b + j * ldb + p0, ldb, cols, kc, nr, 1.0f, d);
+        } else {  // op(B)(p, j) = b[j * ldb + p]
+            for (int c = 0; c < cols; c++) {
+                const float* s = b + (j + c) * ldb + p0;
+                for (int p = 0; p < kc; p++) d[p * nr + c] = s[p];
+            }
+            for (int c = cols; c < nr; c++)
+                for (int p = 0; p < kc; p++) d[p * nr + c] = 0.0f;
         }
     }
 }

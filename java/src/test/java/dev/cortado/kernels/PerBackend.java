@@ -16,6 +16,16 @@ public abstract class PerBackend {
         this.backend = backend;
     }
 
+    /** The backend this instance runs on. */
+    protected final String backend() {
+        return backend;
+    }
+
+    @org.junit.jupiter.api.Test
+    void opsRunOnTheSelectedBackend() {
+        org.junit.jupiter.api.Assertions.assertEquals(backend, Backends.of(Device.CPU).name());
+    }
+
     @BeforeEach
     protected void selectBackend() {
         selection = Backends.use(backend);
