@@ -148,6 +148,18 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 
 inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
+// Rows [i0, i1) of C computed without packing: the fallback when no scratch memory can be had.
+void unblocked_rows(bool transA, bool transB, int i0, int i1, int n, int k, float alpha, const float* a, long lda,
+                    const float* b, long ldb, float beta, float* c, long ldc) {
+    for (int i = i0; i < i1; i++)
+        for (int j = 0; j < n; j++) {
+            float acc = 0;
+            for (int p = 0; p < k; p++) acc += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+            float* cij = c + i * ldc + j;
+            *cij = alpha * acc + (beta == 0.0f ? 0.0f : beta * *cij);
+        }
+}
+
 }  // namespace
 
 int cortado_best_isa() { return kBestIsa; }
@@ -172,14 +184,7 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
     float* apack = a_scratch.get(static_cast<size_t>(mcMax) * kcMax);
     float* bpack = b_scratch.get(static_cast<size_t>(ncMax) * kcMax);
     if (!apack || !bpack) {  // no scratch: fall back to the unblocked product (never crash)
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) {
-                float s = 0;
-                for (int p = 0; p < k; p++)
-                    s += (transA ? a[p * long(lda) + i] : a[i * long(lda) + p]) * (transB ? b[j * long(ldb) + p] : b[p * long(ldb) + j]);
-                float* cij = c + i * long(ldc) + j;
-                *cij = alpha * s + (beta == 0.0f ? 0.0f : beta * *cij);
-            }
+        unblocked_rows(transA, transB, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
@@ -256,14 +261,7 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
             }
         }
         if (!ok) {  // a worker could not get scratch: it computes its rows unblocked (never crash)
-            for (int i = rowBegin; i < rowEnd; i++)
-                for (int j = 0; j < n; j++) {
-                    float acc = 0;
-                    for (int p = 0; p < k; p++)
-                        acc += (transA ? a[p * long(lda) + i] : a[i * long(lda) + p]) * (transB ? b[j * long(ldb) + p] : b[p * long(ldb) + j]);
-                    float* cij = c + i * long(ldc) + j;
-                    *cij = alpha * acc + (beta == 0.0f ? 0.0f : beta * *cij);
-                }
+            unblocked_rows(transA, transB, rowBegin, rowEnd, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         }
     });
 }

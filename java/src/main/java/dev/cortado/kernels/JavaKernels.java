@@ -218,9 +218,8 @@ public final class JavaKernels implements KernelSet {
         FloatBuffer x = px.host(), y = py.host();
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
-            double max = rowMax(x, o, cols), sum = 0;
-            for (int j = 0; j < cols; j++) sum += Math.exp(x.get(o + j) - max);
-            for (int j = 0; j < cols; j++) y.put(o + j, (float) (Math.exp(x.get(o + j) - max) / sum));
+            double logZ = logSumExp(x, o, cols);
+            for (int j = 0; j < cols; j++) y.put(o + j, (float) Math.exp(x.get(o + j) - logZ));
         }
     }
 
