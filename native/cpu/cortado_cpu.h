@@ -24,6 +24,14 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
 // `batch` images in, one column matrix out: rows (c, ki, kj), columns (n, oy, ox).
 void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col);
 void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images);
+// Convolution of x [batch, channels, height, width] with weight [filters, channels, kh, kw]:
+// y [batch, filters, out_h, out_w] (+ bias[filters] unless null); the gradients overwrite
+// dx (same shape as x) and dweight (same shape as weight). backward_data returns 0, or -1 when
+// its workspace cannot be allocated (nothing written then).
+void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x, const float* weight,
+                          const float* bias, float* y);
+int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const float* weight, const float* dy, float* dx);
+void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight);
 // y[j][i][k] = x[i][j][k] for x of a x b x c.
 void cortado_swap01(int a, int b, int c, const float* x, float* y);
 void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y);

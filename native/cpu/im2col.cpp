@@ -12,33 +12,6 @@
 
 using cortado::Window;
 
-namespace {
-
-// One output row of one (c, ki, kj) for one image: the input row iy, sampled at stride sw.
-inline void im2col_row(const Window& w, const float* src_plane, int ki, int kj, int y, float* d) {
-    const int ow = w.out_w();
-    const int iy = y * w.sh - w.ph + ki;
-    if (iy < 0 || iy >= w.height) {
-        std::memset(d, 0, sizeof(float) * ow);
-        return;
-    }
-    const float* s = src_plane + static_cast<long>(iy) * w.width;
-    if (w.sw == 1) {  // contiguous run: zero the padded ends, copy the middle
-        const int x0 = kj - w.pw;  // input column of output 0
-        const int lo = std::min(ow, std::max(0, -x0));            // outputs left of the image
-        const int hi = std::max(lo, std::min(ow, w.width - x0));  // outputs up to its right edge
-        for (int x = 0; x < lo; x++) d[x] = 0.0f;
-        for (int x = lo; x < hi; x++) d[x] = s[x0 + x];
-        for (int x = hi; x < ow; x++) d[x] = 0.0f;
-    } else {
-        for (int x = 0; x < ow; x++) {
-            const int ix = x * w.sw - w.pw + kj;
-            d[x] = ix >= 0 && ix < w.width ? s[ix] : 0.0f;
-        }
-    }
-}
-
-}  // namespace
 
 void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col) {
     const Window w{CORTADO_WINDOW_ARGS};
@@ -52,7 +25,7 @@ void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col) 
             for (int n = 0; n < batch; n++) {
                 const float* src = images + n * image + c * w.plane();
                 float* dst = col + row * cols + static_cast<long>(n) * oh * ow;
-                for (int y = 0; y < oh; y++) im2col_row(w, src, ki, kj, y, dst + y * ow);
+                for (int y = 0; y < oh; y++) cortado::lower_run(w, src, ki, kj, y, 0, ow, dst + y * ow, 1);
             }
         }
     });
@@ -78,8 +51,8 @@ void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) 
                     for (int y = 0; y < oh; y++) {
                         const int iy = y * sh - ph + ki;
                         if (iy < 0 || iy >= height) continue;
-                        float* d = dst + static_cast<long>(iy) * width;
-                        const float* s = src + y * ow;
+                        float* __restrict d = dst + static_cast<long>(iy) * width;  // never overlaps col
+                        const float* __restrict s = src + y * ow;
                         if (sw == 1) {
                             for (int x = xlo; x < xhi; x++) d[x + base] += s[x];
                         } else {

@@ -100,10 +100,40 @@ void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
 
 void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx) {
     const Window w{CORTADO_WINDOW_ARGS};
+    const int oh = w.out_h(), ow = w.out_w();
+    const bool two = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
     for_planes(w, [&](long p) {
         const float* in = x + p * w.plane();
         const float* g = dy + p * w.out_plane();
         float* d = dx + p * w.plane();
+        if (two) {  // disjoint 2x2 windows: write each window's four gradients at once, no zeroing pass
+            for (int oy = 0; oy < oh; oy++) {
+                const float* r0 = in + static_cast<long>(2 * oy) * width;
+                const float* r1 = r0 + width;
+                float* d0 = d + static_cast<long>(2 * oy) * width;
+                float* d1 = d0 + width;
+                for (int ox = 0; ox < ow; ox++) {
+                    const float v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
+                    // the first maximum in row-major order, as each_window_max finds it; the first NaN wins
+                    float m = v0;
+                    int at = 0;
+                    at = v1 > m ? 1 : at;
+                    m = v1 > m ? v1 : m;
+                    at = v2 > m ? 2 : at;
+                    m = v2 > m ? v2 : m;
+                    at = v3 > m ? 3 : at;
+                    if ((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)) at = v0 != v0 ? 0 : v1 != v1 ? 1 : v2 != v2 ? 2 : 3;
+                    const float gv = g[oy * ow + ox];
+                    d0[2 * ox] = at == 0 ? gv : 0.0f;
+                    d0[2 * ox + 1] = at == 1 ? gv : 0.0f;
+                    d1[2 * ox] = at == 2 ? gv : 0.0f;
+                    d1[2 * ox + 1] = at == 3 ? gv : 0.0f;
+                }
+                for (int xx = 2 * ow; xx < width; xx++) d0[xx] = d1[xx] = 0.0f;  // an odd last column
+            }
+            for (long i = static_cast<long>(2 * oh) * width; i < w.plane(); i++) d[i] = 0.0f;  // an odd last row
+            return;
+        }
         std::memset(d, 0, sizeof(float) * w.plane());
         each_window_max(w, in, [&](int o, long at) { d[at] += g[o]; });
     });

@@ -3,6 +3,8 @@ package dev.cortado.examples;
 import dev.cortado.data.DataLoader;
 import dev.cortado.data.Dataset;
 import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.Device;
+import dev.cortado.kernels.KernelProfiler;
 import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Losses;
@@ -72,11 +74,16 @@ final class LeNetCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar.")
     boolean noProgress;
 
+    @Option(names = "--profile", description = "Time every kernel call and print where the training time went.")
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
         if (backend != null) Backends.use(backend);
         if (threads != null) CpuKernels.setThreads(threads);
         System.out.println("Cortado kernels: " + Backends.describe());
+        KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(Device.CPU)) : null;
+        if (profiler != null) Backends.use(profiler.kernels());
         boolean hdf5 = hdf5Train != null;
         if (hdf5 && hdf5Test == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--hdf5-train needs --hdf5-test");
         Dataset train = hdf5 ? Hdf5Source.load(hdf5Train) : Dataset.mnist(data, "train");
@@ -106,6 +113,11 @@ final class LeNetCommand implements Callable<Integer> {
                 if (bar != null) bar.close();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            if (profiler != null) {
+                int steps = (int) Math.max(1, solver.iteration() - start);
+                System.out.printf(Locale.ROOT, "kernel time per training iteration (%.3f ms wall per iteration, validation included):%n%s",
+                        seconds * 1e3 / steps, profiler.report(steps));
+            }
             double accuracy = ValidationPerformance.accuracy(net, test, 500);
             statistics.record(solver.iteration(), "test_accuracy", accuracy);
             System.out.printf(Locale.ROOT, "trained iterations %d..%d in %.1f s (%.0f samples/s); test accuracy %.2f%% on %d images%n",

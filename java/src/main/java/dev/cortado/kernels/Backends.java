@@ -81,8 +81,15 @@ public final class Backends {
      * this to run the same checks on each backend). Not for concurrent use with other backends.
      */
     public static Selection use(String name) {
+        return use(byName(name));
+    }
+
+    /** Routes every CPU op to {@code kernels} (e.g. a {@link KernelProfiler}'s) until the handle is closed. */
+    public static Selection use(KernelSet kernels) {
+        if (kernels == null) throw new IllegalArgumentException("kernel set is null");
+        if (kernels.deviceKind() != Device.Kind.CPU) throw new IllegalArgumentException(kernels.name() + " is not a CPU kernel set");
         Selection s = new Selection(cpuOverride);
-        cpuOverride = byName(name);
+        cpuOverride = kernels;
         return s;
     }
 

@@ -66,6 +66,56 @@ public final class CheckedKernels implements KernelSet {
     }
 
     @Override
+    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y) {
+        long[] n = convSizes(w, batch, filters); // {x, weight, y}
+        check("x", x, n[0]);
+        check("weight", weight, n[1]);
+        if (bias != null) check("bias", bias, filters);
+        check("y", y, n[2]);
+        noOverlap("y", y, n[2], "x", x, n[0]);
+        noOverlap("y", y, n[2], "weight", weight, n[1]);
+        if (bias != null) noOverlap("y", y, n[2], "bias", bias, filters);
+        impl.convForward(w, batch, filters, x, weight, bias, y);
+    }
+
+    @Override
+    public void convBackwardData(Window w, int batch, int filters, Ptr weight, Ptr dy, Ptr dx) {
+        long[] n = convSizes(w, batch, filters);
+        check("weight", weight, n[1]);
+        check("dy", dy, n[2]);
+        check("dx", dx, n[0]);
+        noOverlap("dx", dx, n[0], "weight", weight, n[1]);
+        noOverlap("dx", dx, n[0], "dy", dy, n[2]);
+        impl.convBackwardData(w, batch, filters, weight, dy, dx);
+    }
+
+    @Override
+    public void convBackwardFilter(Window w, int batch, int filters, Ptr x, Ptr dy, Ptr dweight) {
+        long[] n = convSizes(w, batch, filters);
+        check("x", x, n[0]);
+        check("dy", dy, n[2]);
+        check("dweight", dweight, n[1]);
+        noOverlap("dweight", dweight, n[1], "x", x, n[0]);
+        noOverlap("dweight", dweight, n[1], "dy", dy, n[2]);
+        impl.convBackwardFilter(w, batch, filters, x, dy, dweight);
+    }
+
+    /** Floats in x, weight and y of a convolution; each must stay below 2^31. */
+    private static long[] convSizes(Window w, int batch, int filters) {
+        window(w);
+        nonNegative("batch", batch);
+        nonNegative("filters", filters);
+        long[] n = {batch * w.inputSize(), (long) filters * w.colRows(), (long) batch * filters * w.colCols()};
+        for (long v : n) {
+            if (v > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("convolution of batch " + batch + ", " + filters + " filters over " + w
+                        + " addresses more than 2^31 elements");
+            }
+        }
+        return n;
+    }
+
+    @Override
     public void swap01(int a, int b, int c, Ptr x, Ptr y) {
         nonNegative("a", a);
         nonNegative("b", b);

@@ -43,6 +43,18 @@ public interface KernelSet {
     /** y[j, i, k] = x[i, j, k] for x laid out a x b x c (swaps the first two axes; y must not overlap x). */
     void swap01(int a, int b, int c, Ptr x, Ptr y);
 
+    // ---- convolution (cuDNN's three): x [batch, w.channels, w.height, w.width],
+    //      weight [filters, w.channels, w.kernelH, w.kernelW], y/dy [batch, filters, w.outH, w.outW] ----
+
+    /** y = x convolved with weight (cross-correlation, as in Caffe and PyTorch), plus bias[filters] unless bias is null. */
+    void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y);
+
+    /** dx = the gradient of convForward's y with respect to x, given dy (dx is overwritten). */
+    void convBackwardData(Window w, int batch, int filters, Ptr weight, Ptr dy, Ptr dx);
+
+    /** dweight = the gradient of convForward's y with respect to weight, given dy (overwritten). */
+    void convBackwardFilter(Window w, int batch, int filters, Ptr x, Ptr dy, Ptr dweight);
+
     // ---- pooling over w.channels() planes ------------------------------------------------------
 
     /** Max over each window, padding excluded. */

@@ -200,6 +200,50 @@ class NativeCpuKernelsTest {
         }
     }
 
+    private record ConvCase(Window w, int batch, int filters) {
+    }
+
+    /** LeNet's two layers at a small batch (tiles that divide the pixels evenly), then random windows. */
+    private ConvCase convCase(int t) {
+        if (t == 0) return new ConvCase(Window.square(1, 28, 28, 5, 1, 0), 3, 20);
+        if (t == 1) return new ConvCase(Window.square(20, 12, 12, 5, 1, 0), 4, 50);
+        for (;;) {
+            Window w = window(false);
+            int batch = 1 + rng.nextInt(4), filters = dim(70);
+            long macs = (long) batch * filters * w.colCols() * w.colRows();
+            if (macs <= 400_000) return new ConvCase(w, batch, filters);
+        }
+    }
+
+    private static void convAll(KernelSet k, ConvCase c, Ptr[] p) {
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], p[4]);
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, p[5]);
+        k.convBackwardData(c.w, c.batch, c.filters, p[1], p[3], p[6]);
+        k.convBackwardFilter(c.w, c.batch, c.filters, p[0], p[3], p[7]);
+    }
+
+    @Test
+    void convolutionMatchesReferenceOnEveryMicroKernel() {
+        List<CpuKernels.Isa> isas = new ArrayList<>();
+        for (CpuKernels.Isa isa : CpuKernels.Isa.values()) if (isa.ordinal() <= CpuKernels.bestIsa().ordinal()) isas.add(isa);
+        for (int t = 0; t < CASES; t++) {
+            ConvCase c = convCase(t);
+            long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
+            float[][] in = {random(x, 1f), random(wt, 1f), random(c.filters, 1f), random(y, 1f)};
+            CpuKernels.setIsa(isas.get(t % isas.size()));
+            List<float[][]> r = both(in, new long[] {y, y, x, wt}, p -> convAll(ref, c, p), p -> convAll(cpu, c, p));
+            // a sum of n products of numbers in [-1, 1]: float error grows with n
+            double forward = 2e-6 * c.w.colRows() + 1e-6, data = 2e-6 * c.filters * c.w.kernelH() * c.w.kernelW() + 1e-6;
+            double filter = 2e-6 * c.batch * c.w.colCols() + 1e-6;
+            String what = " " + isas.get(t % isas.size()) + " " + c;
+            close(r.get(0)[4], r.get(1)[4], forward, 1e-5, "convForward with bias" + what);
+            close(r.get(0)[5], r.get(1)[5], forward, 1e-5, "convForward" + what);
+            close(r.get(0)[6], r.get(1)[6], data, 1e-5, "convBackwardData" + what);
+            close(r.get(0)[7], r.get(1)[7], filter, 1e-5, "convBackwardFilter" + what);
+        }
+        CpuKernels.setIsa(CpuKernels.bestIsa());
+    }
+
     @Test
     void swap01() {
         for (int t = 0; t < CASES; t++) {
@@ -376,6 +420,10 @@ class NativeCpuKernelsTest {
                 Ptr act = ptr(nans(n)), sm = ptr(nans((long) rows * cols)), s = ptr(nans(1)), db = ptr(nans(cols));
                 cpu.im2col(w, 1, px, col);
                 cpu.col2im(w, 1, col, im);
+                ConvCase cc = new ConvCase(w, 3, 7);
+                long cx = 3 * w.inputSize(), cw = 7L * w.colRows(), cy = 3L * 7 * w.colCols();
+                Ptr[] conv = {px, pg, pg.at(cw), pg.at(cw + 7), ptr(nans(cy)), ptr(nans(cy)), ptr(nans(cx)), ptr(nans(cw))};
+                convAll(cpu, cc, conv);
                 cpu.swap01(rows, cols, (int) (n / ((long) rows * cols)), px, sw);
                 cpu.maxPoolForward(w, px, pool);
                 cpu.maxPoolBackward(w, px, pg, dpool);
@@ -385,7 +433,7 @@ class NativeCpuKernelsTest {
                 cpu.biasGrad(rows, cols, 1, px, db);
                 cpu.sgdMomentum(n, 0.1f, 0.9f, 0f, false, px, pg, act);
                 List<Float> all = new ArrayList<>();
-                for (Ptr p : new Ptr[] {col, im, sw, pool, dpool, act, sm, s, db, px}) for (float v : read(p, (int) p.remaining())) all.add(v);
+                for (Ptr p : new Ptr[] {col, im, sw, pool, dpool, act, sm, s, db, px, conv[4], conv[5], conv[6], conv[7]}) for (float v : read(p, (int) p.remaining())) all.add(v);
                 outs[threads - 1] = new float[all.size()];
                 for (int i = 0; i < all.size(); i++) outs[threads - 1][i] = all.get(i);
             }

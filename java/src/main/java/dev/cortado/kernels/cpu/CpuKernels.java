@@ -98,6 +98,26 @@ public final class CpuKernels implements KernelSet {
     }
 
     @Override
+    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y) {
+        NativeCpu.cortado_conv_forward(w.channels(), w.height(), w.width(), w.kernelH(), w.kernelW(), w.strideH(), w.strideW(),
+                w.padH(), w.padW(), batch, filters, x.address(), weight.address(), bias == null ? 0 : bias.address(), y.address());
+    }
+
+    @Override
+    public void convBackwardData(Window w, int batch, int filters, Ptr weight, Ptr dy, Ptr dx) {
+        if (NativeCpu.cortado_conv_backward_data(w.channels(), w.height(), w.width(), w.kernelH(), w.kernelW(), w.strideH(),
+                w.strideW(), w.padH(), w.padW(), batch, filters, weight.address(), dy.address(), dx.address()) != 0) {
+            throw new OutOfMemoryError("convBackwardData: no native memory for its column workspace (" + w + ", batch " + batch + ")");
+        }
+    }
+
+    @Override
+    public void convBackwardFilter(Window w, int batch, int filters, Ptr x, Ptr dy, Ptr dweight) {
+        NativeCpu.cortado_conv_backward_filter(w.channels(), w.height(), w.width(), w.kernelH(), w.kernelW(), w.strideH(),
+                w.strideW(), w.padH(), w.padW(), batch, filters, x.address(), dy.address(), dweight.address());
+    }
+
+    @Override
     public void swap01(int a, int b, int c, Ptr x, Ptr y) {
         NativeCpu.cortado_swap01(a, b, c, x.address(), y.address());
     }

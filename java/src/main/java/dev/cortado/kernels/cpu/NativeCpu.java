@@ -39,6 +39,18 @@ final class NativeCpu {
     static native void cortado_col2im(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
                                       int batch, @Cast("const float*") long col, @Cast("float*") long images);
 
+    static native void cortado_conv_forward(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
+                                            int batch, int filters, @Cast("const float*") long x, @Cast("const float*") long weight,
+                                            @Cast("const float*") long bias, @Cast("float*") long y);
+
+    static native int cortado_conv_backward_data(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
+                                                 int batch, int filters, @Cast("const float*") long weight,
+                                                 @Cast("const float*") long dy, @Cast("float*") long dx);
+
+    static native void cortado_conv_backward_filter(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
+                                                    int batch, int filters, @Cast("const float*") long x,
+                                                    @Cast("const float*") long dy, @Cast("float*") long dweight);
+
     static native void cortado_swap01(int a, int b, int c, @Cast("const float*") long x, @Cast("float*") long y);
 
     static native void cortado_max_pool_forward(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,

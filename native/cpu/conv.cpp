@@ -1,0 +1,218 @@
+// Convolution as implicit GEMM: the blocked GEMM driver packs its im2col operand straight from
+// the images (no column matrix is written and read back), and writes the output in
+// [batch, filters, pixels] order through a grouped C (no axis swap). With K = C kh kw rows
+// (c, ki, kj) and N = batch x pixels columns (n, oy, ox):
+//   forward          y[F, N]  = W[F, K] . col[K, N]        (+ bias, preloaded into y)
+//   filter gradient  dW[F, K] = dY[F, N] . col[K, N]^T
+//   data gradient    col      = W^T . dY, then col2im, in chunks of images that fit in cache
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "cortado_cpu.h"
+#include "simd.h"
+// Runs here are short (one output row, often under 30 floats): keep the copy loops as loops.
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#include "gemm_driver.h"
+#include "thread_pool.h"
+#include "window.h"
+
+using cortado::Matrix;
+using cortado::Window;
+
+namespace {
+
+// d[t] = base[at[t]]: a gather (vgatherdps where the CPU has it).
+CORTADO_CLONES void gather(const float* base, const int* at, float* d, int n) {
+    for (int t = 0; t < n; t++) d[t] = base[at[t]];
+}
+
+// The im2col matrix of `images` (never stored), walked in its natural order.
+struct Columns {
+    Window w;
+    const float* images;
+    long image;    // floats per image
+    int oh, ow;
+
+    Columns(const Window& win, const float* im)
+        : w(win), images(im), image(static_cast<long>(win.channels) * win.plane()), oh(win.out_h()), ow(win.out_w()) {}
+
+    // column j = (n, oy, ox) as its image and output position
+    void position(long j, const float*& img, int& oy, int& ox) const {
+        const long pixels = static_cast<long>(oh) * ow, n = j / pixels, r = j % pixels;
+        img = images + n * image;
+        oy = static_cast<int>(r / ow);
+        ox = static_cast<int>(r % ow);
+    }
+    // next output row after (img, oy)
+    void next_row(const float*& img, int& oy) const {
+        if (++oy == oh) {
+            oy = 0;
+            img += image;
+        }
+    }
+};
+
+// op(B) = col (forward): k = (c, ki, kj), n = (image, oy, ox). A panel's nr columns are cut into
+// runs along output rows once; each k step then copies those runs from one input row each.
+struct PackColumns {
+    Columns col;
+
+    void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
+        const Window& w = col.w;
+        struct Run {
+            const float* image;
+            int c, len, oy, ox;
+        } runs[64];
+        for (long q = q0; q < q1; q++) {
+            float* d = dst + q * nr * kc;
+            const int cols = std::min<long>(nr, nc - q * nr);
+            int nruns = 0;
+            const float* img;
+            int oy, ox;
+            col.position(j0 + q * nr, img, oy, ox);
+            for (int c = 0; c < cols; nruns++) {
+                const int len = std::min(cols - c, col.ow - ox);
+                runs[nruns] = {img, c, len, oy, ox};
+                c += len;
+                ox = 0;
+                col.next_row(img, oy);
+            }
+            int ch = static_cast<int>(p0 / (w.kh * w.kw)), ki = static_cast<int>(p0 / w.kw % w.kh), kj = static_cast<int>(p0 % w.kw);
+            const long plane = w.plane();
+            // Without padding and with unit column stride every tap is inside: column c of tap
+            // (ch, ki, kj) is x[at[c] + ch plane + ki width + kj], one gather per step of k.
+            const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
+            int at[64];
+            for (int r = 0; direct && r < nruns; r++)
+                for (int t = 0; t < runs[r].len; t++)
+                    at[runs[r].c + t] = static_cast<int>(runs[r].image - col.images + static_cast<long>(runs[r].oy) * w.sh * w.width + runs[r].ox + t);
+            for (int p = 0; p < kc; p++) {
+                float* dp = d + p * nr;
+                if (direct) {
+                    gather(col.images + ch * plane + static_cast<long>(ki) * w.width + kj, at, dp, cols);
+                } else {
+                    for (int r = 0; r < nruns; r++)
+                        cortado::lower_run(w, runs[r].image + ch * plane, ki, kj, runs[r].oy, runs[r].ox, runs[r].len, dp + runs[r].c, 1);
+                }
+                for (int c = cols; c < nr; c++) dp[c] = 0.0f;
+                if (++kj == w.kw) {
+                    kj = 0;
+                    if (++ki == w.kh) {
+                        ki = 0;
+                        ch++;
+                    }
+                }
+            }
+        }
+    }
+};
+
+// op(B) = col^T (filter gradient): k = (image, oy, ox), n = (c, ki, kj). Each of a panel's nr
+// columns is one kernel tap, copied along output rows into every nr-th float.
+struct PackColumnsT {
+    Columns col;
+
+    void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
+        const Window& w = col.w;
+        const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;  // every tap inside
+        for (long q = q0; q < q1; q++) {
+            float* d = dst + q * nr * kc;
+            const int cols = std::min<long>(nr, nc - q * nr);
+            if (direct) {  // pixel p's taps are x[pixel offset + at[c]]: one gather per step of k
+                int at[64];
+                for (int c = 0; c < cols; c++) {
+                    const long tap = j0 + q * nr + c;
+                    at[c] = static_cast<int>(tap / (w.kw * w.kh) * w.plane() + tap / w.kw % w.kh * w.width + tap % w.kw);
+                }
+                const float* img;
+                int oy, ox;
+                col.position(p0, img, oy, ox);
+                for (int p = 0; p < kc; p++) {
+                    gather(img + static_cast<long>(oy) * w.sh * w.width + ox, at, d + p * nr, cols);
+                    for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
+                    if (++ox == col.ow) {
+                        ox = 0;
+                        col.next_row(img, oy);
+                    }
+                }
+                continue;
+            }
+            for (int c = 0; c < cols; c++) {
+                const long tap = j0 + q * nr + c;
+                const int kj = static_cast<int>(tap % w.kw), ki = static_cast<int>(tap / w.kw % w.kh);
+                const long plane = tap / (w.kw * w.kh) * w.plane();
+                const float* img;
+                int oy, ox;
+                col.position(p0, img, oy, ox);
+                for (int p = 0; p < kc;) {
+                    const int len = std::min(kc - p, col.ow - ox);
+                    cortado::lower_run(w, img + plane, ki, kj, oy, ox, len, d + p * nr + c, nr);
+                    p += len;
+                    ox = 0;
+                    col.next_row(img, oy);
+                }
+            }
+            for (int p = 0; p < kc; p++)
+                for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
+        }
+    }
+};
+
+// [batch, filters, pixels] seen as the matrix [filters, batch x pixels].
+Matrix by_filter(const float* p, int filters, long pixels) {
+    return {const_cast<float*>(p), pixels, pixels, filters * pixels};
+}
+
+}  // namespace
+
+void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x, const float* weight,
+                          const float* bias, float* y) {
+    const Window w{CORTADO_WINDOW_ARGS};
+    const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
+    if (bias) {
+        cortado::parallel_range(static_cast<long>(batch) * filters, std::max(1L, 16384 / pixels), [&](long r0, long r1) {
+            for (long r = r0; r < r1; r++) std::fill(y + r * pixels, y + (r + 1) * pixels, bias[r % filters]);
+        });
+    }
+    cortado::gemm(filters, static_cast<int>(batch * pixels), k, cortado::PackA{Matrix::rows(weight, k), false, 1.0f},
+                  PackColumns{Columns(w, x)}, bias ? 1.0f : 0.0f, by_filter(y, filters, pixels));
+}
+
+void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight) {
+    const Window w{CORTADO_WINDOW_ARGS};
+    const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
+    if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
+    cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackA{by_filter(dy, filters, pixels), false, 1.0f},
+                  PackColumnsT{Columns(w, x)}, 0.0f, Matrix::rows(dweight, k));
+}
+
+int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const float* weight, const float* dy, float* dx) {
+    const Window w{CORTADO_WINDOW_ARGS};
+    const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw, image = channels * w.plane();
+    if (filters == 0) {  // an empty sum
+        std::fill(dx, dx + batch * image, 0.0f);
+        return 0;
+    }
+    // Each thread lowers whole chunks of images whose columns fit in its L2 (col = W^T dY, then
+    // col2im): no barriers, and an image's result does not depend on the thread count.
+    const int threads = cortado::threads();
+    const long fit = std::max(1L, (128L * 1024) / (k * pixels));
+    const long per = std::max(1L, std::min(fit, cortado::ceil_div(batch, threads)));
+    const long chunks = cortado::ceil_div(batch, per);
+    const int workers = static_cast<int>(std::min<long>(chunks, threads));
+    std::unique_ptr<float[]> cols(new (std::nothrow) float[workers * k * per * pixels]);
+    if (!cols) return -1;
+    cortado::parallel(workers, [&](int tid, int nt, cortado::Barrier&) {
+        float* col = cols.get() + tid * k * per * pixels;
+        for (long c = tid; c < chunks; c += nt) {
+            const long n0 = c * per, nb = std::min(per, batch - n0);
+            cortado::gemm(static_cast<int>(k), static_cast<int>(nb * pixels), filters,
+                          cortado::PackA{Matrix::rows(weight, k), true, 1.0f},
+                          cortado::PackB{by_filter(dy + n0 * filters * pixels, filters, pixels), false}, 0.0f,
+                          Matrix::rows(col, nb * pixels));
+            cortado_col2im(CORTADO_WINDOW_ARGS, static_cast<int>(nb), col, dx + n0 * image);
+        }
+    });
+    return 0;
+}

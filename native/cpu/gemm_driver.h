@@ -1,0 +1,266 @@
+// The blocked SGEMM driver, Goto/BLIS style, shared by cortado_sgemm and the convolutions:
+//
+//   for jc in n by NC:            B block  (KC x NC) packed once, shared by the threads
+//     for pc in k by KC:
+//       pack B[pc, jc]            NR-wide micro-panels, zero-padded
+//       for ic in m by MC:        A block  (MC x KC) packed, alpha folded in; stays in L2
+//         pack A[ic, pc]          MR-tall micro-panels, zero-padded
+//         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir
+//           for ir in MC by MR:   micro-kernel: MR x NR of C in registers
+//
+// The operands are packers: a matrix in memory (PackA/PackB below) or one computed while packing
+// (the convolutions pack im2col columns straight from the images, so no column matrix is
+// written). C is a Matrix whose columns may come in groups (a convolution's [batch, filters,
+// pixels] output is C[filters, batch * pixels] in groups of `pixels`), so no axis swap is needed.
+//
+// Threads split the packing of each block, then the jr panels (or the ir panels when there are
+// fewer jr panels than threads); barriers separate packing from use. A tall C gives each thread
+// its own rows instead. A small C over a long k is split over k in fixed chunks summed in order.
+// Results never depend on the thread count.
+#pragma once
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <memory>
+#include <new>
+
+#include "thread_pool.h"
+
+namespace cortado {
+
+using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, long ldc, float beta, int mr, int nr);
+
+struct Blocking {
+    MicroKernel kernel;
+    int mr, nr;      // register tile
+    int mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr)
+};
+
+// The blocking of the micro-kernel in use (gemm.cpp).
+const Blocking& gemm_blocking();
+// 64-byte aligned scratch owned by the calling thread, reused across calls; null when out of memory.
+float* gemm_scratch(int which, size_t floats);
+
+inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
+// A row-major matrix whose columns come in groups of `group`, group g starting g * group_stride
+// floats in: element (i, j) lives at p[(j / group) * group_stride + i * ld + j % group].
+// A plain row-major matrix is a single group.
+struct Matrix {
+    float* p;
+    long ld, group, group_stride;
+
+    static Matrix rows(const float* p, long ld) { return {const_cast<float*>(p), ld, LONG_MAX, 0}; }
+    float* at(long i, long j) const { return p + (j / group) * group_stride + i * ld + j % group; }
+    long run(long j) const { return group - j % group; }  // contiguous columns from column j on
+};
+
+// op(A) for a Matrix (times alpha): rows [i0, i0 + mc) x k [p0, p0 + kc) into MR-tall panels
+// q0..q1, panel q holding rows i0 + q * mr .. as mr consecutive floats per step of k (zero past m).
+struct PackA {
+    Matrix a;
+    bool trans;
+    float alpha;
+
+    void operator()(int mr, long i0, int mc, long p0, int kc, float* dst, long q0, long q1) const {
+        for (long q = q0; q < q1; q++) {
+            float* d = dst + q * mr * kc;
+            const int rows = std::min<long>(mr, mc - q * mr);
+            const long i = i0 + q * mr;
+            if (trans) {  // op(A)(i, p) = a(p, i): rows are contiguous runs of a's row p
+                for (int p = 0; p < kc; p++) {
+                    for (int r = 0; r < rows;) {
+                        const float* s = a.at(p0 + p, i + r);
+                        const int len = std::min<long>(rows - r, a.run(i + r));
+                        for (int t = 0; t < len; t++) d[p * mr + r + t] = alpha * s[t];
+                        r += len;
+                    }
+                    for (int r = rows; r < mr; r++) d[p * mr + r] = 0.0f;
+                }
+            } else {  // op(A)(i, p) = a(i, p): read each row once, write strided by mr (the panel stays in L1)
+                for (int r = 0; r < rows; r++)
+                    for (int p = 0; p < kc;) {
+                        const float* s = a.at(i + r, p0 + p);
+                        const int len = std::min<long>(kc - p, a.run(p0 + p));
+                        for (int t = 0; t < len; t++) d[(p + t) * mr + r] = alpha * s[t];
+                        p += len;
+                    }
+                for (int r = rows; r < mr; r++)
+                    for (int p = 0; p < kc; p++) d[p * mr + r] = 0.0f;
+            }
+        }
+    }
+};
+
+// op(B) for a Matrix: k [p0, p0 + kc) x cols [j0, j0 + nc) into NR-wide panels q0..q1, panel q
+// holding cols j0 + q * nr .. as nr consecutive floats per step of k (zero past n).
+struct PackB {
+    Matrix b;
+    bool trans;
+
+    void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
+        for (long q = q0; q < q1; q++) {
+            float* d = dst + q * nr * kc;
+            const int cols = std::min<long>(nr, nc - q * nr);
+            const long j = j0 + q * nr;
+            if (!trans) {  // op(B)(p, j) = b(p, j): nr contiguous floats per p
+                for (int p = 0; p < kc; p++) {
+                    for (int c = 0; c < cols;) {
+                        const float* s = b.at(p0 + p, j + c);
+                        const int len = std::min<long>(cols - c, b.run(j + c));
+                        for (int t = 0; t < len; t++) d[p * nr + c + t] = s[t];
+                        c += len;
+                    }
+                    for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
+                }
+            } else {  // op(B)(p, j) = b(j, p)
+                for (int c = 0; c < cols; c++)
+                    for (int p = 0; p < kc;) {
+                        const float* s = b.at(j + c, p0 + p);
+                        const int len = std::min<long>(kc - p, b.run(p0 + p));
+                        for (int t = 0; t < len; t++) d[(p + t) * nr + c] = s[t];
+                        p += len;
+                    }
+                for (int c = cols; c < nr; c++)
+                    for (int p = 0; p < kc; p++) d[p * nr + c] = 0.0f;
+            }
+        }
+    }
+};
+
+// One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there,
+// else through a local tile.
+inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c,
+                       long i, long j, float beta, int mr, int nr) {
+    if (c.run(j) >= nr) {
+        bl.kernel(kc, ap, bp, c.at(i, j), c.ld, beta, mr, nr);
+        return;
+    }
+    alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
+    bl.kernel(kc, ap, bp, tile, bl.nr, 0.0f, mr, nr);
+    for (int r = 0; r < mr; r++)
+        for (int t = 0; t < nr; t++) {
+            float* cij = c.at(i + r, j + t);
+            *cij = tile[r * bl.nr + t] + (beta == 0.0f ? 0.0f : beta * *cij);
+        }
+}
+
+// Rows [i0, i1) of C over k [k0, k1) with stack-sized panels: the path taken when no scratch
+// memory can be had (slow, but never a crash).
+template <class PA, class PB>
+void gemm_small_panels(const Blocking& bl, long i0, long i1, int n, long k0, long k1, const PA& pack_a,
+                       const PB& pack_b, float beta, const Matrix& c) {
+    constexpr int kStep = 32;
+    alignas(64) float ap[16 * kStep], bp[64 * kStep];
+    for (long i = i0; i < i1; i += bl.mr) {
+        const int mr = std::min<long>(bl.mr, i1 - i);
+        for (long j = 0; j < n; j += bl.nr) {
+            const int nr = std::min<long>(bl.nr, n - j);
+            for (long p = k0; p < k1; p += kStep) {
+                const int kc = std::min<long>(kStep, k1 - p);
+                pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
+                pack_b(bl.nr, p, kc, j, nr, bp, 0, 1);
+                micro_tile(bl, kc, ap, bp, c, i, j, p == k0 ? beta : 1.0f, mr, nr);
+            }
+        }
+    }
+}
+
+// C = op(A) op(B) + beta C over k [k0, k1), on up to `want` threads.
+template <class PA, class PB>
+void gemm_blocked(int m, int n, long k0, long k1, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c,
+                  int want) {
+    const Blocking& bl = gemm_blocking();
+    const int mr = bl.mr, nr = bl.nr;
+    const long k = k1 - k0;
+    const int kcMax = static_cast<int>(std::min<long>(bl.kc, k));
+    const int ncMax = static_cast<int>(std::min<long>(bl.nc, ceil_div(n, nr) * nr));
+    const int mcMax = static_cast<int>(std::min<long>(bl.mc, ceil_div(m, mr) * mr));
+    float* apack = gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);
+    float* bpack = gemm_scratch(1, static_cast<size_t>(ncMax) * kcMax);
+    if (!apack || !bpack) {
+        gemm_small_panels(bl, 0, m, n, k0, k1, pack_a, pack_b, beta, c);
+        return;
+    }
+    const long mPanelsAll = ceil_div(m, mr);
+
+    parallel(want, [&](int tid, int nt, Barrier& barrier) {
+        // Tall C: each thread owns a run of rows and packs its own A blocks (no barrier per A block);
+        // otherwise the threads share each A block and split its NR panels.
+        const bool ownRows = mPanelsAll >= 4L * nt;
+        long rowPanel0 = 0, rowPanel1 = mPanelsAll;
+        if (ownRows) split(mPanelsAll, nt, tid, rowPanel0, rowPanel1);
+        const long rowBegin = rowPanel0 * mr, rowEnd = std::min<long>(m, rowPanel1 * mr);
+        // tid 0 is the caller, whose A scratch is apack; a worker without scratch still takes part
+        // in the barriers and computes its rows with stack panels at the end
+        float* myA = ownRows && tid > 0 ? gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax) : apack;
+        const bool ok = myA != nullptr;
+        for (long jc = 0; jc < n; jc += ncMax) {
+            const int nc = std::min<long>(ncMax, n - jc);
+            const long nPanels = ceil_div(nc, nr);
+            for (long pc = k0; pc < k1; pc += kcMax) {
+                const int kc = std::min<long>(kcMax, k1 - pc);
+                const float betaNow = pc == k0 ? beta : 1.0f;
+                long b0, b1;
+                split(nPanels, nt, tid, b0, b1);
+                pack_b(nr, pc, kc, jc, nc, bpack, b0, b1);
+                barrier.wait();
+                for (long ic = rowBegin; ic < rowEnd; ic += mcMax) {
+                    const int mc = std::min<long>(mcMax, rowEnd - ic);
+                    const long mPanels = ceil_div(mc, mr);
+                    long a0 = 0, a1 = mPanels, jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
+                    if (!ownRows) {
+                        split(mPanels, nt, tid, a0, a1);
+                        if (nPanels >= nt) split(nPanels, nt, tid, jr0, jr1);
+                        else split(mPanels, nt, tid, ir0, ir1);
+                    }
+                    if (ok) pack_a(mr, ic, mc, pc, kc, myA, a0, a1);
+                    if (!ownRows) barrier.wait();
+                    for (long jr = jr0; ok && jr < jr1; jr++) {
+                        const float* bp = bpack + jr * nr * kc;
+                        const int nrNow = std::min<long>(nr, nc - jr * nr);
+                        for (long ir = ir0; ir < ir1; ir++)
+                            micro_tile(bl, kc, myA + ir * mr * kc, bp, c, ic + ir * mr, jc + jr * nr, betaNow,
+                                       std::min<long>(mr, mc - ir * mr), nrNow);
+                    }
+                    if (!ownRows) barrier.wait();  // the shared A block is repacked next
+                }
+                barrier.wait();  // the B block is repacked next
+            }
+        }
+        if (!ok) gemm_small_panels(bl, rowBegin, rowEnd, n, k0, k1, pack_a, pack_b, beta, c);
+    });
+}
+
+// C[m x n] = op(A) op(B) + beta C with op(A) m x k and op(B) k x n given by their packers.
+template <class PA, class PB>
+void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c) {
+    if (m == 0 || n == 0 || k == 0) return;  // callers handle k == 0 (C = beta C)
+    // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
+    // computed in parallel and summed in chunk order, so the bits do not depend on the threads.
+    constexpr long kSplitChunk = 2048;
+    const long mn = static_cast<long>(m) * n;
+    if (mn <= 4096 && k >= 4 * kSplitChunk) {
+        const long chunks = ceil_div(k, kSplitChunk);
+        std::unique_ptr<float[]> partial(new (std::nothrow) float[chunks * mn]);
+        if (partial) {
+            parallel_range(chunks, 1, [&](long c0, long c1) {
+                for (long q = c0; q < c1; q++)
+                    gemm_blocked(m, n, q * kSplitChunk, std::min(k, (q + 1) * kSplitChunk), pack_a, pack_b, 0.0f,
+                                 Matrix::rows(partial.get() + q * mn, n), 1);
+            });
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    float sum = 0.0f;
+                    for (long q = 0; q < chunks; q++) sum += partial[q * mn + i * n + j];
+                    float* cij = c.at(i, j);
+                    *cij = sum + (beta == 0.0f ? 0.0f : beta * *cij);
+                }
+            return;
+        }
+    }
+    const double flops = 2.0 * m * n * k;
+    gemm_blocked(m, n, 0, k, pack_a, pack_b, beta, c, flops < 2.0e5 ? 1 : threads());
+}
+
+}  // namespace cortado
