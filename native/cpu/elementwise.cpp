@@ -64,7 +64,27 @@ void cortado_bias_add(int outer, int channels, int inner, const float* bias, flo
     });
 }
 
+namespace {
+
+// Column sums of dy [outer, channels] in double, rows added in order (vectorised across channels).
+CORTADO_CLONES void column_sums(int outer, int channels, long c0, long c1, const float* dy, double* acc) {
+    for (int o = 0; o < outer; o++) {
+        const float* row = dy + static_cast<long>(o) * channels;
+        for (long c = c0; c < c1; c++) acc[c - c0] += row[c];
+    }
+}
+
+}  // namespace
+
 void cortado_bias_grad(int outer, int channels, int inner, const float* dy, float* db) {
+    if (inner == 1) {  // a fully connected layer's bias: sum down the columns
+        cortado::parallel_range(channels, std::max(1L, CORTADO_GRAIN / std::max(1, outer)), [&](long c0, long c1) {
+            std::vector<double> acc(c1 - c0, 0.0);
+            column_sums(outer, channels, c0, c1, dy, acc.data());
+            for (long c = c0; c < c1; c++) db[c] = static_cast<float>(acc[c - c0]);
+        });
+        return;
+    }
     cortado::parallel_range(channels, std::max(1L, CORTADO_GRAIN / std::max(1L, static_cast<long>(outer) * inner)),
                             [&](long c0, long c1) {
         for (long c = c0; c < c1; c++) {

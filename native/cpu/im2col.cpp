@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cortado_cpu.h"
+#include "simd.h"
 
 // Rows here are short (one output row, often under 30 floats): keep the copy loops as loops
 // instead of letting GCC turn them into memcpy/memset calls that cost more than the copy.
@@ -31,6 +32,16 @@ void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col) 
     });
 }
 
+namespace {
+
+// d[y][x] += s[y][x] over a rows x len block (row strides ds and ss): one kernel tap of col2im.
+CORTADO_CLONES void add_block(float* __restrict d, long ds, const float* __restrict s, long ss, int rows, int len) {
+    for (int y = 0; y < rows; y++)
+        for (int x = 0; x < len; x++) d[y * ds + x] += s[y * ss + x];
+}
+
+}  // namespace
+
 void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
@@ -48,16 +59,20 @@ void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) 
                     const int base = kj - pw;  // input column of output x is x * sw + base
                     const int xlo = base >= 0 ? 0 : (-base + sw - 1) / sw;
                     const int xhi = width - 1 - base < 0 ? 0 : std::min(ow, (width - 1 - base) / sw + 1);
+                    if (xhi <= xlo) continue;
+                    if (sh == 1 && sw == 1) {  // the tap's inside outputs are one block of rows
+                        const int ylo = std::max(0, ph - ki), yhi = std::min(oh, height + ph - ki);
+                        if (yhi > ylo)
+                            add_block(dst + static_cast<long>(ylo - ph + ki) * width + xlo + base, width,
+                                      src + static_cast<long>(ylo) * ow + xlo, ow, yhi - ylo, xhi - xlo);
+                        continue;
+                    }
                     for (int y = 0; y < oh; y++) {
                         const int iy = y * sh - ph + ki;
                         if (iy < 0 || iy >= height) continue;
                         float* __restrict d = dst + static_cast<long>(iy) * width;  // never overlaps col
                         const float* __restrict s = src + y * ow;
-                        if (sw == 1) {
-                            for (int x = xlo; x < xhi; x++) d[x + base] += s[x];
-                        } else {
-                            for (int x = xlo; x < xhi; x++) d[x * sw + base] += s[x];
-                        }
+                        for (int x = xlo; x < xhi; x++) d[x * sw + base] += s[x];
                     }
                 }
         }

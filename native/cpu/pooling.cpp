@@ -1,9 +1,11 @@
 // Max and average pooling over `channels` planes; windows clipped to the input (padding is
 // never a max candidate; it counts as zeros in the average, divisor kh * kw).
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "cortado_cpu.h"
+#include "simd.h"
 #include "thread_pool.h"
 #include "window.h"
 
@@ -98,6 +100,28 @@ void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
     });
 }
 
+// One output row of the 2x2/stride-2 max-pool backward: the gradient goes to the window's first
+// maximum in row-major order (its first NaN if it holds one), zeros elsewhere. Branch-free (real
+// activations make the comparisons unpredictable) and vectorisable.
+static CORTADO_CLONES void max_pool_2x2_backward_row(const float* __restrict r0, const float* __restrict r1, const float* __restrict g,
+                                              float* __restrict d0, float* __restrict d1, int ow) {
+    for (int ox = 0; ox < ow; ox++) {
+        const float v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
+        const float m = std::max(std::max(v0, v1), std::max(v2, v3));
+        const bool nan = (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3);
+        // with a NaN, "equal to the maximum" becomes "is NaN"
+        const unsigned q0 = nan ? v0 != v0 : v0 == m, q1 = nan ? v1 != v1 : v1 == m, q2 = nan ? v2 != v2 : v2 == m;
+        const unsigned e0 = q0, e1 = q1 & ~e0, e2 = q2 & ~(e0 | e1), e3 = ~(e0 | e1 | e2) & 1u;
+        uint32_t gb;
+        std::memcpy(&gb, g + ox, 4);
+        const uint32_t b0 = gb & (0u - e0), b1 = gb & (0u - e1), b2 = gb & (0u - e2), b3 = gb & (0u - e3);
+        std::memcpy(d0 + 2 * ox, &b0, 4);
+        std::memcpy(d0 + 2 * ox + 1, &b1, 4);
+        std::memcpy(d1 + 2 * ox, &b2, 4);
+        std::memcpy(d1 + 2 * ox + 1, &b3, 4);
+    }
+}
+
 void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
@@ -109,27 +133,9 @@ void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, 
         if (two) {  // disjoint 2x2 windows: write each window's four gradients at once, no zeroing pass
             for (int oy = 0; oy < oh; oy++) {
                 const float* r0 = in + static_cast<long>(2 * oy) * width;
-                const float* r1 = r0 + width;
                 float* d0 = d + static_cast<long>(2 * oy) * width;
-                float* d1 = d0 + width;
-                for (int ox = 0; ox < ow; ox++) {
-                    const float v0 = r0[2 * ox], v1 = r0[2 * ox + 1], v2 = r1[2 * ox], v3 = r1[2 * ox + 1];
-                    // the first maximum in row-major order, as each_window_max finds it; the first NaN wins
-                    float m = v0;
-                    int at = 0;
-                    at = v1 > m ? 1 : at;
-                    m = v1 > m ? v1 : m;
-                    at = v2 > m ? 2 : at;
-                    m = v2 > m ? v2 : m;
-                    at = v3 > m ? 3 : at;
-                    if ((v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)) at = v0 != v0 ? 0 : v1 != v1 ? 1 : v2 != v2 ? 2 : 3;
-                    const float gv = g[oy * ow + ox];
-                    d0[2 * ox] = at == 0 ? gv : 0.0f;
-                    d0[2 * ox + 1] = at == 1 ? gv : 0.0f;
-                    d1[2 * ox] = at == 2 ? gv : 0.0f;
-                    d1[2 * ox + 1] = at == 3 ? gv : 0.0f;
-                }
-                for (int xx = 2 * ow; xx < width; xx++) d0[xx] = d1[xx] = 0.0f;  // an odd last column
+                max_pool_2x2_backward_row(r0, r0 + width, g + oy * ow, d0, d0 + width, ow);
+                for (int xx = 2 * ow; xx < width; xx++) d0[xx] = d0[width + xx] = 0.0f;  // an odd last column
             }
             for (long i = static_cast<long>(2 * oh) * width; i < w.plane(); i++) d[i] = 0.0f;  // an odd last row
             return;
