@@ -2,15 +2,16 @@
 // the images (no column matrix is written and read back), and writes the output in
 // [batch, filters, pixels] order through a grouped C (no axis swap). With K = C kh kw rows
 // (c, ki, kj) and N = batch x pixels columns (n, oy, ox):
-//   forward          y[F, N]  = W[F, K] . col[K, N]        (+ bias, preloaded into y)
+//   forward          y[F, N]  = [W bias][F, K + 1] . [col; ones][K + 1, N]
 //   filter gradient  dW[F, K] = dY[F, N] . col[K, N]^T
 //   data gradient    col      = W^T . dY, then col2im, in chunks of images that fit in cache
 #include <cstring>
+#include <immintrin.h>
 #include <memory>
 #include <new>
+#include <vector>
 
 #include "cortado_cpu.h"
-#include "simd.h"
 // Runs here are short (one output row, often under 30 floats): keep the copy loops as loops.
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 #include "gemm_driver.h"
@@ -22,10 +23,22 @@ using cortado::Window;
 
 namespace {
 
-// d[t] = base[at[t]]: a gather (vgatherdps where the CPU has it).
-CORTADO_CLONES void gather(const float* base, const int* at, float* d, int n) {
+// d[t] = base[at[t]], 16 at a time with vgatherdps where the CPU has AVX-512 (GCC does not
+// vectorise this loop into gathers by itself).
+void gather_scalar(const float* base, const int* at, float* d, int n) {
     for (int t = 0; t < n; t++) d[t] = base[at[t]];
 }
+
+__attribute__((target("avx512f"))) void gather_avx512(const float* base, const int* at, float* d, int n) {
+    int t = 0;
+    for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_i32gather_ps(_mm512_loadu_si512(at + t), base, 4));
+    gather_scalar(base, at + t, d + t, n - t);
+}
+
+const auto gather = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? gather_avx512 : gather_scalar;
+}();
 
 // The im2col matrix of `images` (never stored), walked in its natural order.
 struct Columns {
@@ -53,10 +66,12 @@ struct Columns {
     }
 };
 
-// op(B) = col (forward): k = (c, ki, kj), n = (image, oy, ox). A panel's nr columns are cut into
-// runs along output rows once; each k step then copies those runs from one input row each.
+// op(B) = col (forward): k = (c, ki, kj), n = (image, oy, ox), plus a row of ones at k = taps
+// when the bias rides along as an extra column of A. A panel's nr columns are cut into runs
+// along output rows once; each k step then gathers (or copies) from one input row per run.
 struct PackColumns {
     Columns col;
+    long taps;  // C kh kw: rows from here on are ones
 
     void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
@@ -89,6 +104,10 @@ struct PackColumns {
                     at[runs[r].c + t] = static_cast<int>(runs[r].image - col.images + static_cast<long>(runs[r].oy) * w.sh * w.width + runs[r].ox + t);
             for (int p = 0; p < kc; p++) {
                 float* dp = d + p * nr;
+                if (p0 + p >= taps) {
+                    for (int c = 0; c < nr; c++) dp[c] = c < cols ? 1.0f : 0.0f;
+                    continue;
+                }
                 if (direct) {
                     gather(col.images + ch * plane + static_cast<long>(ki) * w.width + kj, at, dp, cols);
                 } else {
@@ -170,13 +189,18 @@ void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x
                           const float* bias, float* y) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
+    // the bias is one more column of A against a row of ones: y is written once, never read
+    std::vector<float> wb;
     if (bias) {
-        cortado::parallel_range(static_cast<long>(batch) * filters, std::max(1L, 16384 / pixels), [&](long r0, long r1) {
-            for (long r = r0; r < r1; r++) std::fill(y + r * pixels, y + (r + 1) * pixels, bias[r % filters]);
-        });
+        wb.resize(filters * (k + 1));
+        for (int f = 0; f < filters; f++) {
+            std::copy(weight + f * k, weight + (f + 1) * k, wb.begin() + f * (k + 1));
+            wb[f * (k + 1) + k] = bias[f];
+        }
     }
-    cortado::gemm(filters, static_cast<int>(batch * pixels), k, cortado::PackA{Matrix::rows(weight, k), false, 1.0f},
-                  PackColumns{Columns(w, x)}, bias ? 1.0f : 0.0f, by_filter(y, filters, pixels));
+    const long kb = bias ? k + 1 : k;
+    cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackA{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
+                  PackColumns{Columns(w, x), k}, 0.0f, by_filter(y, filters, pixels));
 }
 
 void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight) {
