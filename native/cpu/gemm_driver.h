@@ -145,17 +145,17 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float*
         }
 }
 
-// Rows [i0, i1) of C over k [k0, k1) with stack-sized panels: the path taken when no scratch
-// memory can be had (slow, but never a crash).
+// Rows [i0, i1) x cols [j0, j1) of C over k [k0, k1) with stack-sized panels: the path taken
+// when no scratch memory can be had (slow, but never a crash).
 template <class PA, class PB>
-void gemm_small_panels(const Blocking& bl, long i0, long i1, int n, long k0, long k1, const PA& pack_a,
+void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, long k0, long k1, const PA& pack_a,
                        const PB& pack_b, float beta, const Matrix& c) {
     constexpr int kStep = 32;
     alignas(64) float ap[16 * kStep], bp[64 * kStep];
     for (long i = i0; i < i1; i += bl.mr) {
         const int mr = std::min<long>(bl.mr, i1 - i);
-        for (long j = 0; j < n; j += bl.nr) {
-            const int nr = std::min<long>(bl.nr, n - j);
+        for (long j = j0; j < j1; j += bl.nr) {
+            const int nr = std::min<long>(bl.nr, j1 - j);
             for (long p = k0; p < k1; p += kStep) {
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
@@ -179,15 +179,47 @@ void gemm_blocked(int m, int n, long k0, long k1, const PA& pack_a, const PB& pa
     float* apack = gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);
     float* bpack = gemm_scratch(1, static_cast<size_t>(ncMax) * kcMax);
     if (!apack || !bpack) {
-        gemm_small_panels(bl, 0, m, n, k0, k1, pack_a, pack_b, beta, c);
+        gemm_small_panels(bl, 0, m, 0, n, k0, k1, pack_a, pack_b, beta, c);
         return;
     }
-    const long mPanelsAll = ceil_div(m, mr);
+    const long mPanelsAll = ceil_div(m, mr), nPanelsAll = ceil_div(n, nr);
 
     parallel(want, [&](int tid, int nt, Barrier& barrier) {
-        // Tall C: each thread owns a run of rows and packs its own A blocks (no barrier per A block);
-        // otherwise the threads share each A block and split its NR panels.
+        // Tall C: each thread owns a run of rows and packs its own A blocks (no barrier per A block).
+        // Wide C with few rows (a convolution, a small batch): each thread owns a run of columns
+        // and packs its own B and (small) A blocks, with no barriers at all. Otherwise the threads
+        // share each A block and split its NR panels.
         const bool ownRows = mPanelsAll >= 4L * nt;
+        if (!ownRows && nPanelsAll >= 4L * nt) {
+            long p0, p1;
+            split(nPanelsAll, nt, tid, p0, p1);
+            const long colBegin = p0 * nr, colEnd = std::min<long>(n, p1 * nr);
+            float* myA = tid == 0 ? apack : gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);
+            float* myB = tid == 0 ? bpack : gemm_scratch(1, static_cast<size_t>(ncMax) * kcMax);
+            if (!myA || !myB) {
+                gemm_small_panels(bl, 0, m, colBegin, colEnd, k0, k1, pack_a, pack_b, beta, c);
+                return;
+            }
+            for (long jc = colBegin; jc < colEnd; jc += ncMax) {
+                const int nc = std::min<long>(ncMax, colEnd - jc);
+                const long nPanels = ceil_div(nc, nr);
+                for (long pc = k0; pc < k1; pc += kcMax) {
+                    const int kc = std::min<long>(kcMax, k1 - pc);
+                    pack_b(nr, pc, kc, jc, nc, myB, 0, nPanels);
+                    for (long ic = 0; ic < m; ic += mcMax) {
+                        const int mc = std::min<long>(mcMax, m - ic);
+                        const long mPanels = ceil_div(mc, mr);
+                        pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
+                        for (long jr = 0; jr < nPanels; jr++)
+                            for (long ir = 0; ir < mPanels; ir++)
+                                micro_tile(bl, kc, myA + ir * mr * kc, myB + jr * nr * kc, c, ic + ir * mr, jc + jr * nr,
+                                           pc == k0 ? beta : 1.0f, std::min<long>(mr, mc - ir * mr),
+                                           std::min<long>(nr, nc - jr * nr));
+                    }
+                }
+            }
+            return;
+        }
         long rowPanel0 = 0, rowPanel1 = mPanelsAll;
         if (ownRows) split(mPanelsAll, nt, tid, rowPanel0, rowPanel1);
         const long rowBegin = rowPanel0 * mr, rowEnd = std::min<long>(m, rowPanel1 * mr);
@@ -228,7 +260,7 @@ void gemm_blocked(int m, int n, long k0, long k1, const PA& pack_a, const PB& pa
                 barrier.wait();  // the B block is repacked next
             }
         }
-        if (!ok) gemm_small_panels(bl, rowBegin, rowEnd, n, k0, k1, pack_a, pack_b, beta, c);
+        if (!ok) gemm_small_panels(bl, rowBegin, rowEnd, 0, n, k0, k1, pack_a, pack_b, beta, c);
     });
 }
 
