@@ -21,6 +21,10 @@
 using cortado::Matrix;
 using cortado::Window;
 
+namespace cortado {
+bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight);  // conv_filter_small.cpp
+}
+
 namespace {
 
 // d[t] = base[at[t]], 16 at a time with vgatherdps where the CPU has AVX-512 (GCC does not
@@ -207,6 +211,7 @@ void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const 
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
+    if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return;
     cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackA{by_filter(dy, filters, pixels), false, 1.0f},
                   PackColumnsT{Columns(w, x)}, 0.0f, Matrix::rows(dweight, k));
 }

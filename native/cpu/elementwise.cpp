@@ -58,6 +58,12 @@ void cortado_fill(int64_t n, float value, float* y) {
 }
 
 void cortado_bias_add(int outer, int channels, int inner, const float* bias, float* y) {
+    if (inner == 1) {  // a fully connected layer: add the bias vector to every row
+        cortado::parallel_range(outer, std::max(1L, CORTADO_GRAIN / std::max(1, channels)), [&](long r0, long r1) {
+            for (long r = r0; r < r1; r++) add_span(y + r * channels, bias, y + r * channels, channels);
+        });
+        return;
+    }
     const long rows = static_cast<long>(outer) * channels;
     cortado::parallel_range(rows, std::max(1L, CORTADO_GRAIN / std::max(1, inner)), [&](long r0, long r1) {
         for (long r = r0; r < r1; r++) add_scalar_span(bias[r % channels], y + r * inner, inner);

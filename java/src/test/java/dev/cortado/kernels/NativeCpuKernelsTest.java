@@ -203,10 +203,17 @@ class NativeCpuKernelsTest {
     private record ConvCase(Window w, int batch, int filters) {
     }
 
-    /** LeNet's two layers at a small batch (tiles that divide the pixels evenly), then random windows. */
+    /**
+     * LeNet's two layers at a small batch (tiles that divide the pixels evenly); small filter banks
+     * over at least 8192 pixels (the direct filter-gradient path: a 16-pixel tail, padding, row
+     * stride 2, filters and taps that do not fill its 4 x 5 blocks); then random windows.
+     */
     private ConvCase convCase(int t) {
         if (t == 0) return new ConvCase(Window.square(1, 28, 28, 5, 1, 0), 3, 20);
         if (t == 1) return new ConvCase(Window.square(20, 12, 12, 5, 1, 0), 4, 50);
+        if (t == 2) return new ConvCase(Window.square(1, 28, 28, 5, 1, 0), 16, 20);
+        if (t == 3) return new ConvCase(new Window(3, 37, 41, 3, 3, 1, 1, 1, 1), 6, 7);
+        if (t == 4) return new ConvCase(new Window(2, 45, 30, 4, 7, 2, 1, 2, 3), 12, 5);
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
