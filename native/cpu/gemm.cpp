@@ -13,6 +13,8 @@
 void cortado_micro_kernel_generic(int, const float*, const float*, float*, long, float, int, int);
 void cortado_micro_kernel_avx2(int, const float*, const float*, float*, long, float, int, int);
 void cortado_micro_kernel_avx512(int, const float*, const float*, float*, long, float, int, int);
+void cortado_micro_kernel_avx512_10x32(int, const float*, const float*, float*, long, float, int, int);
+void cortado_micro_kernel_avx512_8x32(int, const float*, const float*, float*, long, float, int, int);
 
 namespace {
 
@@ -22,10 +24,15 @@ using cortado::Blocking;
 // block (mc x kc) in L2, the B block (kc x nc) in L3. Chosen for 48 KiB L1d / 2 MiB L2 (the
 // Xeon this was measured on) and safe for 32 KiB / 1 MiB (Zen 4); timings on the shared 2-core
 // machine vary by +-20% run to run, more than the blocking choices between sane values.
-Blocking kBlocking[] = {
-    {cortado_micro_kernel_generic, 4, 8, 128, 256, 4096},
-    {cortado_micro_kernel_avx2, 6, 16, 144, 256, 4096},
-    {cortado_micro_kernel_avx512, 12, 32, 192, 256, 4096},
+// The first entry of an ISA is its main kernel; the others serve C with few rows (a
+// convolution's filters, a batch) that they tile with fewer empty rows.
+constexpr int kVariants = 3;
+Blocking kBlocking[][kVariants] = {
+    {{cortado_micro_kernel_generic, 4, 8, 128, 256, 4096}},
+    {{cortado_micro_kernel_avx2, 6, 16, 144, 256, 4096}},
+    {{cortado_micro_kernel_avx512, 12, 32, 192, 256, 4096},
+     {cortado_micro_kernel_avx512_10x32, 10, 32, 190, 256, 4096},
+     {cortado_micro_kernel_avx512_8x32, 8, 32, 192, 256, 4096}},
 };
 
 int detect_best_isa() {
@@ -44,11 +51,13 @@ const bool kBlockingFromEnv = [] {
     const char* env = std::getenv("CORTADO_GEMM_BLOCKING");
     int mc, kc, nc;
     if (!env || std::sscanf(env, "%d,%d,%d", &mc, &kc, &nc) != 3 || mc < 1 || kc < 1 || nc < 1) return false;
-    for (Blocking& b : kBlocking) {
-        b.mc = (mc + b.mr - 1) / b.mr * b.mr;
-        b.kc = kc;
-        b.nc = (nc + b.nr - 1) / b.nr * b.nr;
-    }
+    for (auto& isa : kBlocking)
+        for (Blocking& b : isa) {
+            if (!b.kernel) continue;
+            b.mc = (mc + b.mr - 1) / b.mr * b.mr;
+            b.kc = kc;
+            b.nc = (nc + b.nr - 1) / b.nr * b.nr;
+        }
     return true;
 }();
 
@@ -80,7 +89,16 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 
 }  // namespace
 
-const Blocking& cortado::gemm_blocking() { return kBlocking[g_isa]; }
+// The main kernel, unless it would leave more than 5% of C's padded rows empty and a variant
+// leaves fewer.
+const Blocking& cortado::gemm_blocking(long m) {
+    const Blocking* best = &kBlocking[g_isa][0];
+    auto padded = [m](const Blocking& b) { return cortado::ceil_div(m, b.mr) * b.mr; };
+    if (padded(*best) * 20 <= m * 21) return *best;
+    for (const Blocking& b : kBlocking[g_isa])
+        if (b.kernel && padded(b) < padded(*best)) best = &b;
+    return *best;
+}
 float* cortado::gemm_scratch(int which, size_t floats) { return scratch[which].get(floats); }
 
 int cortado_best_isa() { return kBestIsa; }

@@ -28,6 +28,8 @@
 
 namespace cortado {
 
+inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
+
 using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, long ldc, float beta, int mr, int nr);
 
 struct Blocking {
@@ -36,12 +38,11 @@ struct Blocking {
     int mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr)
 };
 
-// The blocking of the micro-kernel in use (gemm.cpp).
-const Blocking& gemm_blocking();
+// The blocking for a C of m rows with the instruction set in use (gemm.cpp).
+const Blocking& gemm_blocking(long m);
 // 64-byte aligned scratch owned by the calling thread, reused across calls; null when out of memory.
 float* gemm_scratch(int which, size_t floats);
 
-inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
 // A row-major matrix whose columns come in groups of `group`, group g starting g * group_stride
 // floats in: element (i, j) lives at p[(j / group) * group_stride + i * ld + j % group].
@@ -168,9 +169,8 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
 
 // C = op(A) op(B) + beta C over k [k0, k1), on up to `want` threads.
 template <class PA, class PB>
-void gemm_blocked(int m, int n, long k0, long k1, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c,
-                  int want) {
-    const Blocking& bl = gemm_blocking();
+void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& pack_a, const PB& pack_b, float beta,
+                  const Matrix& c, int want) {
     const int mr = bl.mr, nr = bl.nr;
     const long k = k1 - k0;
     const int kcMax = static_cast<int>(std::min<long>(bl.kc, k));
@@ -200,8 +200,10 @@ void gemm_blocked(int m, int n, long k0, long k1, const PA& pack_a, const PB& pa
                 gemm_small_panels(bl, 0, m, colBegin, colEnd, k0, k1, pack_a, pack_b, beta, c);
                 return;
             }
-            for (long jc = colBegin; jc < colEnd; jc += ncMax) {
-                const int nc = std::min<long>(ncMax, colEnd - jc);
+            // this thread packs its B block and uses it straight away: keep it in L2 (512 x kc floats)
+            const int ncOwn = std::min(ncMax, 512);
+            for (long jc = colBegin; jc < colEnd; jc += ncOwn) {
+                const int nc = std::min<long>(ncOwn, colEnd - jc);
                 const long nPanels = ceil_div(nc, nr);
                 for (long pc = k0; pc < k1; pc += kcMax) {
                     const int kc = std::min<long>(kcMax, k1 - pc);
@@ -268,6 +270,7 @@ void gemm_blocked(int m, int n, long k0, long k1, const PA& pack_a, const PB& pa
 template <class PA, class PB>
 void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c) {
     if (m == 0 || n == 0 || k == 0) return;  // callers handle k == 0 (C = beta C)
+    const Blocking& bl = gemm_blocking(m);
     // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
     // computed in parallel and summed in chunk order, so the bits do not depend on the threads.
     constexpr long kSplitChunk = 2048;
@@ -278,7 +281,7 @@ void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, 
         if (partial) {
             parallel_range(chunks, 1, [&](long c0, long c1) {
                 for (long q = c0; q < c1; q++)
-                    gemm_blocked(m, n, q * kSplitChunk, std::min(k, (q + 1) * kSplitChunk), pack_a, pack_b, 0.0f,
+                    gemm_blocked(bl, m, n, q * kSplitChunk, std::min(k, (q + 1) * kSplitChunk), pack_a, pack_b, 0.0f,
                                  Matrix::rows(partial.get() + q * mn, n), 1);
             });
             for (int i = 0; i < m; i++)
@@ -292,7 +295,7 @@ void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, 
         }
     }
     const double flops = 2.0 * m * n * k;
-    gemm_blocked(m, n, 0, k, pack_a, pack_b, beta, c, flops < 2.0e5 ? 1 : threads());
+    gemm_blocked(bl, m, n, 0, k, pack_a, pack_b, beta, c, flops < 2.0e5 ? 1 : threads());
 }
 
 }  // namespace cortado
