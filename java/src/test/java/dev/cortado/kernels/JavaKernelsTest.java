@@ -85,6 +85,22 @@ class JavaKernelsTest {
     }
 
     @Test
+    void convolutionByHand() {
+        // x = [1 2; 3 4], w = [1 2; 0 -1], bias 10, pad 1: y(oy, ox) = x(oy-1, ox-1) + 2 x(oy-1, ox) - x(oy, ox) + 10
+        Window w = Window.square(1, 2, 2, 2, 1, 1);
+        Ptr y = poisoned(9);
+        k.convForward(w, 1, 1, ptr(1, 2, 3, 4), ptr(1, 2, 0, -1), ptr(10), y);
+        assertClose(new float[] {9, 8, 10, 9, 11, 12, 16, 21, 14}, y, "convForward");
+        // dy = 1..9: dx(iy, ix) = dy(iy+1, ix+1) + 2 dy(iy+1, ix) - dy(iy, ix)
+        Ptr dy = ptr(1, 2, 3, 4, 5, 6, 7, 8, 9), dx = poisoned(4), dw = poisoned(4);
+        k.convBackwardData(w, 1, 1, ptr(1, 2, 0, -1), dy, dx);
+        assertClose(new float[] {12, 14, 18, 20}, dx, "convBackwardData");
+        // dw(ki, kj) = sum of dy(oy, ox) x(oy-1+ki, ox-1+kj), e.g. dw(0, 0) = 5*1 + 6*2 + 8*3 + 9*4
+        k.convBackwardFilter(w, 1, 1, ptr(1, 2, 3, 4), dy, dw);
+        assertClose(new float[] {77, 67, 47, 37}, dw, "convBackwardFilter");
+    }
+
+    @Test
     void swap01() {
         // x 2 x 3 x 2 -> y 3 x 2 x 2
         Ptr y = poisoned(12);
