@@ -22,7 +22,10 @@ using cortado::Matrix;
 using cortado::Window;
 
 namespace cortado {
-bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight);  // conv_filter_small.cpp
+// conv_small.cpp: direct kernels for small filter banks; false when they do not apply
+bool conv_forward_small(const Window& w, int batch, int filters, const float* x, const float* weight, const float* bias,
+                        float* y);
+bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight);
 }
 
 namespace {
@@ -193,6 +196,7 @@ void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x
                           const float* bias, float* y) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
+    if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, y)) return;
     // the bias is one more column of A against a row of ones: y is written once, never read
     std::vector<float> wb;
     if (bias) {

@@ -1,11 +1,13 @@
-// The filter gradient of a small filter bank (a first layer: few channels and filters) over many
-// pixels, without GEMM packing: dW[f, c, ki, kj] = sum over images and output rows of the dot
-// product of dY's row with the input row shifted by kj. Vectors run along output rows (16
-// pixels each); 4 filters x 5 taps of one kernel row accumulate in registers. The im2col GEMM
-// would pack both operands for an output of a few hundred values, and packing is what it costs.
-//
-// Images go in fixed chunks; each chunk's partial dW is added in chunk order, so the bits do not
-// depend on the thread count.
+// Small convolutions (a first layer: few input channels, few filters, many pixels) computed
+// directly, without GEMM packing, which is what the im2col GEMM spends its time on when the
+// filter bank is small. Vectors run along output rows (16 pixels each), over input rows padded
+// once per image so that every tap is a plain unaligned load.
+//   forward          y[f, oy, :] = bias[f] + sum over (c, ki, kj) of w[f, c, ki, kj] x[c, iy, kj + :];
+//                    8 filters x 2 vectors of one output row accumulate in registers
+//   filter gradient  dW[f, c, ki, kj] = sum over images and output rows of dY's row . the input
+//                    row shifted by kj; 4 filters x 5 taps of one kernel row in registers. Images
+//                    go in fixed chunks whose partial sums are added in chunk order, so the bits
+//                    do not depend on the thread count.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -83,18 +85,20 @@ CORTADO_CLONES void dot_block(int rows, const long* xoff, const long* goff, cons
         }
 }
 
+// Input rows of `count` images, each `row` floats: pw zeros, the image row, zeros.
+void pad_rows(const Window& w, int row, const float* images, int count, float* xp) {
+    for (long r = 0; r < static_cast<long>(count) * w.channels * w.height; r++) {
+        const float* src = images + r * w.width;
+        float* d = xp + r * row;
+        for (int t = 0; t < row; t++) d[t] = t >= w.pw && t < w.pw + w.width ? src[t - w.pw] : 0.0f;
+    }
+}
+
 // One chunk of images [n0, n0 + count): padded rows, tails, then every block into part[F x taps].
 void chunk_gradient(const Window& w, const Layout& l, int filters, int n0, int count, const float* x, const float* dy,
                     float* xp, float* tails, long* offsets, float* part) {
     const int oh = w.out_h(), ow = w.out_w();
-    const long image = static_cast<long>(w.channels) * w.plane();
-    for (int n = 0; n < count; n++)
-        for (int c = 0; c < w.channels; c++)
-            for (int iy = 0; iy < w.height; iy++) {
-                float* row = xp + ((static_cast<long>(n) * w.channels + c) * w.height + iy) * l.row;
-                const float* src = x + (n0 + n) * image + (static_cast<long>(c) * w.height + iy) * w.width;
-                for (int t = 0; t < l.row; t++) row[t] = t >= w.pw && t < w.pw + w.width ? src[t - w.pw] : 0.0f;
-            }
+    pad_rows(w, l.row, x + n0 * static_cast<long>(w.channels) * w.plane(), count, xp);
     const float* dyc = dy + static_cast<long>(n0) * filters * oh * ow;
     for (long r = 0; l.tail && r < static_cast<long>(count) * filters * oh; r++)
         for (int t = 0; t < VW; t++) tails[r * VW + t] = t < l.tail ? dyc[r * ow + l.full * VW + t] : 0.0f;
@@ -132,9 +136,82 @@ void chunk_gradient(const Window& w, const Layout& l, int filters, int n0, int c
         }
 }
 
+// Output row oy of one image for filters [f0, f0 + 8) (past the last filter: repeats it, not
+// stored), two vectors at a time; xp holds the image's padded rows.
+constexpr int FF = 8, FV = 2;
+CORTADO_CLONES void forward_row(const Window& w, const Layout& l, const float* xp, const float* weight, const float* bias,
+                                int filters, int f0, int oy, float* y) {
+    const int ow = w.out_w(), taps = w.channels * w.kh * w.kw, vectors = l.full + (l.tail ? 1 : 0);
+    const long plane = static_cast<long>(w.out_h()) * ow;
+    int fs[FF];
+    for (int i = 0; i < FF; i++) fs[i] = std::min(f0 + i, filters - 1);
+    for (int v0 = 0; v0 < vectors; v0 += FV) {
+        v16 acc[FF][FV];
+        for (int i = 0; i < FF; i++) {
+            const float b = bias ? bias[fs[i]] : 0.0f;
+            for (int v = 0; v < FV; v++) acc[i][v] = v16{} + b;
+        }
+        for (int c = 0; c < w.channels; c++)
+            for (int ki = 0; ki < w.kh; ki++) {
+                const int iy = oy * w.sh - w.ph + ki;
+                if (iy < 0 || iy >= w.height) continue;
+                const float* xr = xp + (static_cast<long>(c) * w.height + iy) * l.row + v0 * VW;
+                const float* wt = weight + (c * w.kh + ki) * w.kw;
+                for (int kj = 0; kj < w.kw; kj++) {
+                    v16 xv[FV];
+                    for (int v = 0; v < FV; v++) xv[v] = load(xr + v * VW + kj);
+                    for (int i = 0; i < FF; i++) {
+                        const float wv = wt[static_cast<long>(fs[i]) * taps + kj];
+                        for (int v = 0; v < FV; v++) acc[i][v] += wv * xv[v];
+                    }
+                }
+            }
+        for (int i = 0; i < FF && f0 + i < filters; i++)
+            for (int v = 0; v < FV && v0 + v < vectors; v++) {
+                float* out = y + (f0 + i) * plane + static_cast<long>(oy) * ow + (v0 + v) * VW;
+                const int lanes = std::min(VW, ow - (v0 + v) * VW);
+                if (lanes == VW) {
+                    *reinterpret_cast<v16u*>(out) = acc[i][v];
+                } else {
+                    alignas(64) float part[VW];
+                    std::memcpy(part, &acc[i][v], sizeof part);
+                    for (int t = 0; t < lanes; t++) out[t] = part[t];
+                }
+            }
+    }
+}
+
 }  // namespace
 
 namespace cortado {
+
+// y for small filter banks (unit column stride, at most 4096 weights, at most 128 taps per
+// filter); returns false, having written nothing, when it does not apply or lacks memory.
+bool conv_forward_small(const Window& w, int batch, int filters, const float* x, const float* weight, const float* bias,
+                        float* y) {
+    const long taps = static_cast<long>(w.channels) * w.kh * w.kw;
+    if (w.sw != 1 || filters * taps > 4096 || taps > 128 || filters == 0) return false;
+    // rows long enough for the last pair of vectors
+    Layout l = layout(w, filters, 1);
+    const int vectors = l.full + (l.tail ? 1 : 0);
+    l.row = std::max(l.row, (vectors + FV) * VW + w.kw);
+    const long perImage = static_cast<long>(w.channels) * w.height * l.row;
+    const int workers = std::min(batch, threads());
+    std::unique_ptr<float[]> scratch(new (std::nothrow) float[workers * perImage]);
+    if (!scratch) return false;
+    const long image = static_cast<long>(w.channels) * w.plane(), out = static_cast<long>(filters) * w.out_plane();
+    parallel(workers, [&](int tid, int nt, Barrier&) {
+        float* xp = scratch.get() + tid * perImage;
+        long n0, n1;
+        split(batch, nt, tid, n0, n1);
+        for (long n = n0; n < n1; n++) {
+            pad_rows(w, l.row, x + n * image, 1, xp);
+            for (int oy = 0; oy < w.out_h(); oy++)
+                for (int f0 = 0; f0 < filters; f0 += FF) forward_row(w, l, xp, weight, bias, filters, f0, oy, y + n * out);
+        }
+    });
+    return true;
+}
 
 // dweight for the cases above (unit column stride, at most 4096 weights, at least 8192 pixels in
 // the batch); returns false, having written nothing, when it does not apply or lacks memory.
