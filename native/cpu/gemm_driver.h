@@ -52,8 +52,11 @@ struct Matrix {
     long ld, group, group_stride;
 
     static Matrix rows(const float* p, long ld) { return {const_cast<float*>(p), ld, LONG_MAX, 0}; }
-    float* at(long i, long j) const { return p + (j / group) * group_stride + i * ld + j % group; }
-    long run(long j) const { return group - j % group; }  // contiguous columns from column j on
+    // (a plain matrix skips the divisions: they cost more than the packing loops around them)
+    float* at(long i, long j) const {
+        return group == LONG_MAX ? p + i * ld + j : p + (j / group) * group_stride + i * ld + j % group;
+    }
+    long run(long j) const { return group == LONG_MAX ? LONG_MAX : group - j % group; }  // contiguous columns from column j on
 };
 
 // op(A) for a Matrix (times alpha): rows [i0, i0 + mc) x k [p0, p0 + kc) into MR-tall panels

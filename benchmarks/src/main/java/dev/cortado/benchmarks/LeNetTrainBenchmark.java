@@ -53,7 +53,7 @@ public class LeNetTrainBenchmark {
         selection = BenchmarkBackend.select(backend, threads);
         Rng rng = new Rng(1);
         net = LeNet.create(rng);
-        sgd = new Sgd(net.parameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f, false);
+        sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);
         x = Tensor.uniform(rng, 0, 1, 64, 1, 28, 28);
         float[] y = new float[64];
         for (int i = 0; i < 64; i++) y[i] = i % 10;

@@ -90,7 +90,7 @@ final class LeNetCommand implements Callable<Integer> {
         Dataset test = hdf5 ? Hdf5Source.load(hdf5Test) : Dataset.mnist(data, "t10k");
         System.out.printf("MNIST from %s: %d training, %d test images%n", hdf5 ? hdf5Train : data, train.size(), test.size());
         try (Module net = LeNet.create(new Rng(seed));
-             Sgd sgd = new Sgd(net.parameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f, false);
+             Sgd sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);
              DataLoader loader = new DataLoader(train, batch, true, seed, true);
              Statistics statistics = new Statistics(stats)) {
             if (resume != null) System.out.println("resumed at iteration " + Snapshots.load(resume, net, sgd, loader) + " from " + resume);

@@ -30,7 +30,7 @@ class LeNetTest {
         assertEquals(8000, train.size());
         assertEquals(2000, test.size());
         try (Module net = LeNet.create(new Rng(1));
-             Sgd sgd = new Sgd(net.parameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f, false);
+             Sgd sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);
              DataLoader loader = new DataLoader(train, 64, true, 1, true);
              Statistics stats = new Statistics()) {
             double before = ValidationPerformance.accuracy(net, test, 500);

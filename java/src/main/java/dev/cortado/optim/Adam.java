@@ -21,7 +21,7 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    protected void update(Tensor p, Tensor g, Tensor[] s, double lr) {
-        p.kernels().adam(p.numel(), (float) lr, beta1, beta2, eps, weightDecay, iteration + 1, p.ptr(), g.ptr(), s[0].ptr(), s[1].ptr());
+    protected void update(Tensor p, Tensor g, Tensor[] s, double lr, double decayScale) {
+        p.kernels().adam(p.numel(), (float) lr, beta1, beta2, eps, (float) (weightDecay * decayScale), iteration + 1, p.ptr(), g.ptr(), s[0].ptr(), s[1].ptr());
     }
 }

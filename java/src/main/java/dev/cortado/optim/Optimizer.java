@@ -6,7 +6,9 @@ import java.util.List;
 
 /**
  * Updates parameters from their accumulated gradients. Owns its state tensors (velocities,
- * moments): they are freed when it closes. {@link #iteration()} counts steps taken.
+ * moments): they are freed when it closes. {@link #iteration()} counts steps taken. Each
+ * parameter may scale the learning rate and the weight decay ({@link #scale}), as Caffe's and
+ * Mocha's per-layer multipliers and PyTorch's parameter groups do.
  */
 public abstract class Optimizer implements AutoCloseable {
 
@@ -14,12 +16,17 @@ public abstract class Optimizer implements AutoCloseable {
     protected final List<Tensor[]> state = new ArrayList<>();
     protected long iteration;
     protected final LearningRate learningRate;
+    private final double[] lrScale, decayScale;
 
     protected Optimizer(List<Tensor> params, LearningRate learningRate, int statePerParam) {
         if (params == null || params.isEmpty()) throw new IllegalArgumentException("optimizer needs at least one parameter");
         if (learningRate == null) throw new IllegalArgumentException("learning-rate policy is null");
         this.params = List.copyOf(params);
         this.learningRate = learningRate;
+        lrScale = new double[this.params.size()];
+        decayScale = new double[this.params.size()];
+        java.util.Arrays.fill(lrScale, 1.0);
+        java.util.Arrays.fill(decayScale, 1.0);
         for (Tensor p : this.params) {
             if (!p.requiresGrad()) throw new IllegalArgumentException("parameter " + dev.cortado.tensor.Shape.str(p.shape()) + " does not require grad");
             Tensor[] s = new Tensor[statePerParam];
@@ -33,12 +40,26 @@ public abstract class Optimizer implements AutoCloseable {
         double lr = learningRate.at(iteration);
         for (int i = 0; i < params.size(); i++) {
             Tensor p = params.get(i);
-            if (p.grad() != null) update(p, p.grad(), state.get(i), lr);
+            if (p.grad() != null) update(p, p.grad(), state.get(i), lr * lrScale[i], decayScale[i]);
         }
         iteration++;
     }
 
-    protected abstract void update(Tensor param, Tensor grad, Tensor[] state, double lr);
+    /** One parameter's update with its learning rate and its multiplier of the weight decay. */
+    protected abstract void update(Tensor param, Tensor grad, Tensor[] state, double lr, double decayScale);
+
+    /** Multiplies {@code param}'s learning rate by {@code lrScale} and its weight decay by {@code decayScale}. */
+    public final Optimizer scale(Tensor param, double lrScale, double decayScale) {
+        int i = -1;
+        for (int j = 0; j < params.size(); j++) if (params.get(j) == param) i = j;
+        if (i < 0) throw new IllegalArgumentException("not a parameter of this optimizer");
+        if (!(lrScale >= 0 && decayScale >= 0) || Double.isInfinite(lrScale) || Double.isInfinite(decayScale)) {
+            throw new IllegalArgumentException("scales must be finite and >= 0, got " + lrScale + " and " + decayScale);
+        }
+        this.lrScale[i] = lrScale;
+        this.decayScale[i] = decayScale;
+        return this;
+    }
 
     public final void zeroGrad() {
         for (Tensor p : params) p.zeroGrad();

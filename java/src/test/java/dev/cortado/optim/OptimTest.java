@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.tensor.Tensor;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class OptimTest {
@@ -59,6 +61,23 @@ class OptimTest {
             assertEquals(2, sgd.iteration());
             sgd.zeroGrad();
             assertEquals(null, w.grad());
+        }
+    }
+
+    @Test
+    void perParameterScalesAndMochaDefaults() {
+        Tensor w = Tensor.of(new float[] {1, -2}, 2).requiresGrad(true), b = Tensor.of(new float[] {0.5f}, 1).requiresGrad(true);
+        Map<String, Tensor> named = new LinkedHashMap<>();
+        named.put("fc.weight", w);
+        named.put("fc.bias", b);
+        try (Sgd sgd = Sgd.mocha(named, LearningRate.fixed(0.1), Momentum.fixed(0.9), 0.5f)) {
+            w.mul(Tensor.of(new float[] {3, 4}, 2)).sum().add(b.mul(Tensor.of(new float[] {6}, 1)).sum()).backward();
+            sgd.step();
+            // weight: v = -0.1 (g + 2 * 0.5 w) = [-0.4, -0.2]; bias: v = -0.2 g = -1.2, no decay
+            assertArrayEquals(new float[] {0.6f, -2.2f}, w.toArray(), 1e-6f);
+            assertArrayEquals(new float[] {-0.7f}, b.toArray(), 1e-6f);
+            assertThrows(IllegalArgumentException.class, () -> sgd.scale(Tensor.zeros(1).requiresGrad(true), 1, 1));
+            assertThrows(IllegalArgumentException.class, () -> sgd.scale(w, -1, 1));
         }
     }
 
