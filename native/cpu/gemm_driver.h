@@ -188,12 +188,13 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
     const long mPanelsAll = ceil_div(m, mr), nPanelsAll = ceil_div(n, nr);
 
     parallel(want, [&](int tid, int nt, Barrier& barrier) {
-        // Tall C: each thread owns a run of rows and packs its own A blocks (no barrier per A block).
-        // Wide C with few rows (a convolution, a small batch): each thread owns a run of columns
-        // and packs its own B and (small) A blocks, with no barriers at all. Otherwise the threads
-        // share each A block and split its NR panels.
-        const bool ownRows = mPanelsAll >= 4L * nt;
-        if (!ownRows && nPanelsAll >= 4L * nt) {
+        // Wide C (a convolution, a small batch times a layer's weights): each thread owns a run of
+        // columns and packs its own B and (smaller) A blocks, with no barriers at all. Otherwise a
+        // C with rows enough: each thread owns a run of rows and packs its own A blocks (no
+        // barrier per A block). Otherwise the threads share each A block and split its NR panels.
+        const bool ownCols = nPanelsAll >= 4L * nt && (n > m || mPanelsAll < 4L * nt);
+        const bool ownRows = !ownCols && mPanelsAll >= 4L * nt;
+        if (ownCols) {
             long p0, p1;
             split(nPanelsAll, nt, tid, p0, p1);
             const long colBegin = p0 * nr, colEnd = std::min<long>(n, p1 * nr);
