@@ -80,7 +80,7 @@ struct PackColumns {
     Columns col;
     long taps;  // C kh kw: rows from here on are ones
 
-    void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
+    void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
         struct Run {
             const float* image;
@@ -139,7 +139,7 @@ struct PackColumns {
 struct PackColumnsT {
     Columns col;
 
-    void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
+    void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
         const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;  // every tap inside
         for (long q = q0; q < q1; q++) {
@@ -207,7 +207,7 @@ void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x
         }
     }
     const long kb = bias ? k + 1 : k;
-    cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackA{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
+    cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
                   PackColumns{Columns(w, x), k}, 0.0f, by_filter(y, filters, pixels));
 }
 
@@ -216,7 +216,7 @@ void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const 
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
     if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return;
-    cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackA{by_filter(dy, filters, pixels), false, 1.0f},
+    cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackMatrix{by_filter(dy, filters, pixels), false, 1.0f},
                   PackColumnsT{Columns(w, x)}, 0.0f, Matrix::rows(dweight, k));
 }
 
@@ -241,8 +241,8 @@ int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const flo
         for (long c = tid; c < chunks; c += nt) {
             const long n0 = c * per, nb = std::min(per, batch - n0);
             cortado::gemm(static_cast<int>(k), static_cast<int>(nb * pixels), filters,
-                          cortado::PackA{Matrix::rows(weight, k), true, 1.0f},
-                          cortado::PackB{by_filter(dy + n0 * filters * pixels, filters, pixels), false}, 0.0f,
+                          cortado::PackMatrix{Matrix::rows(weight, k), true, 1.0f},
+                          cortado::PackMatrix{by_filter(dy + n0 * filters * pixels, filters, pixels), true, 1.0f}, 0.0f,
                           Matrix::rows(col, nb * pixels));
             cortado_col2im(CORTADO_WINDOW_ARGS, static_cast<int>(nb), col, dx + n0 * image);
         }

@@ -116,6 +116,6 @@ void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         return;
     }
     using cortado::Matrix;
-    cortado::gemm(m, n, k, cortado::PackA{Matrix::rows(a, lda), transA, alpha}, cortado::PackB{Matrix::rows(b, ldb), transB},
-                  beta, Matrix::rows(c, ldc));
+    cortado::gemm(m, n, k, cortado::PackMatrix{Matrix::rows(a, lda), transA, alpha},
+                  cortado::PackMatrix{Matrix::rows(b, ldb), !transB, 1.0f}, beta, Matrix::rows(c, ldc));
 }

@@ -8,7 +8,7 @@
 //         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir
 //           for ir in MC by MR:   micro-kernel: MR x NR of C in registers
 //
-// The operands are packers: a matrix in memory (PackA/PackB below) or one computed while packing
+// The operands are packers: a matrix in memory (PackMatrix below) or one computed while packing
 // (the convolutions pack im2col columns straight from the images, so no column matrix is
 // written). C is a Matrix whose columns may come in groups (a convolution's [batch, filters,
 // pixels] output is C[filters, batch * pixels] in groups of `pixels`), so no axis swap is needed.
@@ -59,75 +59,43 @@ struct Matrix {
     long run(long j) const { return group == LONG_MAX ? LONG_MAX : group - j % group; }  // contiguous columns from column j on
 };
 
-// op(A) for a Matrix (times alpha): rows [i0, i0 + mc) x k [p0, p0 + kc) into MR-tall panels
-// q0..q1, panel q holding rows i0 + q * mr .. as mr consecutive floats per step of k (zero past m).
-struct PackA {
-    Matrix a;
-    bool trans;
-    float alpha;
+// A packer writes panels of one operand: panel q holds indices x0 + q * w .. of the panel
+// dimension (A's rows, B's columns) as w consecutive floats for each step p of k, zero past the
+// end. Every packer is called as pack(w, x0, count, p0, kc, dst, q0, q1) for panels q0..q1.
+//
+// Panels of a Matrix, scaled (alpha rides on A): element (x, p) is scale * m(x, p), or
+// scale * m(p, x) when `across` is set. A = {a, transA, alpha}; B = {b, !transB, 1}.
+struct PackMatrix {
+    Matrix m;
+    bool across;
+    float scale;
 
-    void operator()(int mr, long i0, int mc, long p0, int kc, float* dst, long q0, long q1) const {
+    void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
         for (long q = q0; q < q1; q++) {
-            float* d = dst + q * mr * kc;
-            const int rows = std::min<long>(mr, mc - q * mr);
-            const long i = i0 + q * mr;
-            if (trans) {  // op(A)(i, p) = a(p, i): rows are contiguous runs of a's row p
+            float* d = dst + q * w * kc;
+            const int n = std::min<long>(w, count - q * w);
+            const long x = x0 + q * w;
+            if (across) {  // m's row p holds the panel's n floats: contiguous copies
                 for (int p = 0; p < kc; p++) {
-                    for (int r = 0; r < rows;) {
-                        const float* s = a.at(p0 + p, i + r);
-                        const int len = std::min<long>(rows - r, a.run(i + r));
-                        for (int t = 0; t < len; t++) d[p * mr + r + t] = alpha * s[t];
-                        r += len;
-                    }
-                    for (int r = rows; r < mr; r++) d[p * mr + r] = 0.0f;
+                    copy_runs(m, p0 + p, x, n, d + p * w, 1);
+                    for (int c = n; c < w; c++) d[p * w + c] = 0.0f;
                 }
-            } else {  // op(A)(i, p) = a(i, p): read each row once, write strided by mr (the panel stays in L1)
-                for (int r = 0; r < rows; r++)
-                    for (int p = 0; p < kc;) {
-                        const float* s = a.at(i + r, p0 + p);
-                        const int len = std::min<long>(kc - p, a.run(p0 + p));
-                        for (int t = 0; t < len; t++) d[(p + t) * mr + r] = alpha * s[t];
-                        p += len;
-                    }
-                for (int r = rows; r < mr; r++)
-                    for (int p = 0; p < kc; p++) d[p * mr + r] = 0.0f;
+            } else {  // read each row of m once, write every w-th float (the panel stays in L1)
+                for (int c = 0; c < n; c++) copy_runs(m, x + c, p0, kc, d + c, w);
+                for (int c = n; c < w; c++)
+                    for (int p = 0; p < kc; p++) d[p * w + c] = 0.0f;
             }
         }
     }
-};
 
-// op(B) for a Matrix: k [p0, p0 + kc) x cols [j0, j0 + nc) into NR-wide panels q0..q1, panel q
-// holding cols j0 + q * nr .. as nr consecutive floats per step of k (zero past n).
-struct PackB {
-    Matrix b;
-    bool trans;
-
-    void operator()(int nr, long p0, int kc, long j0, int nc, float* dst, long q0, long q1) const {
-        for (long q = q0; q < q1; q++) {
-            float* d = dst + q * nr * kc;
-            const int cols = std::min<long>(nr, nc - q * nr);
-            const long j = j0 + q * nr;
-            if (!trans) {  // op(B)(p, j) = b(p, j): nr contiguous floats per p
-                for (int p = 0; p < kc; p++) {
-                    for (int c = 0; c < cols;) {
-                        const float* s = b.at(p0 + p, j + c);
-                        const int len = std::min<long>(cols - c, b.run(j + c));
-                        for (int t = 0; t < len; t++) d[p * nr + c + t] = s[t];
-                        c += len;
-                    }
-                    for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
-                }
-            } else {  // op(B)(p, j) = b(j, p)
-                for (int c = 0; c < cols; c++)
-                    for (int p = 0; p < kc;) {
-                        const float* s = b.at(j + c, p0 + p);
-                        const int len = std::min<long>(kc - p, b.run(p0 + p));
-                        for (int t = 0; t < len; t++) d[(p + t) * nr + c] = s[t];
-                        p += len;
-                    }
-                for (int c = cols; c < nr; c++)
-                    for (int p = 0; p < kc; p++) d[p * nr + c] = 0.0f;
-            }
+private:
+    // d[t * ds] = scale * m(i, j0 + t) for t < len, along m's contiguous runs
+    void copy_runs(const Matrix& mat, long i, long j0, int len, float* d, long ds) const {
+        for (int t0 = 0; t0 < len;) {
+            const float* s = mat.at(i, j0 + t0);
+            const int run = std::min<long>(len - t0, mat.run(j0 + t0));
+            for (int t = 0; t < run; t++) d[(t0 + t) * ds] = scale * s[t];
+            t0 += run;
         }
     }
 };
@@ -163,7 +131,7 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
             for (long p = k0; p < k1; p += kStep) {
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
-                pack_b(bl.nr, p, kc, j, nr, bp, 0, 1);
+                pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
                 micro_tile(bl, kc, ap, bp, c, i, j, p == k0 ? beta : 1.0f, mr, nr);
             }
         }
@@ -211,7 +179,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 const long nPanels = ceil_div(nc, nr);
                 for (long pc = k0; pc < k1; pc += kcMax) {
                     const int kc = std::min<long>(kcMax, k1 - pc);
-                    pack_b(nr, pc, kc, jc, nc, myB, 0, nPanels);
+                    pack_b(nr, jc, nc, pc, kc, myB, 0, nPanels);
                     for (long ic = 0; ic < m; ic += mcMax) {
                         const int mc = std::min<long>(mcMax, m - ic);
                         const long mPanels = ceil_div(mc, mr);
@@ -241,7 +209,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 const float betaNow = pc == k0 ? beta : 1.0f;
                 long b0, b1;
                 split(nPanels, nt, tid, b0, b1);
-                pack_b(nr, pc, kc, jc, nc, bpack, b0, b1);
+                pack_b(nr, jc, nc, pc, kc, bpack, b0, b1);
                 barrier.wait();
                 for (long ic = rowBegin; ic < rowEnd; ic += mcMax) {
                     const int mc = std::min<long>(mcMax, rowEnd - ic);

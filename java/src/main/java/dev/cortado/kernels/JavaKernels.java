@@ -57,72 +57,52 @@ public final class JavaKernels implements KernelSet {
     }
 
     // The three convolution kernels walk every (image, filter, output pixel, channel, tap) once,
-    // skipping taps in the padding: y = Σ w·x, dx += w·dy, dw += x·dy, accumulated in double.
+    // skipping taps in the padding: y = Σ w·x (+ bias), dx = Σ w·dy, dw = Σ x·dy, in double.
 
     @Override
     public void convForward(Window w, int batch, int filters, Ptr px, Ptr pweight, Ptr pbias, Ptr py) {
         FloatBuffer x = px.host(), wt = pweight.host(), bias = pbias == null ? null : pbias.host(), y = py.host();
-        int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW();
-        for (int n = 0; n < batch; n++)
-            for (int f = 0; f < filters; f++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++) {
-                        double acc = bias == null ? 0 : bias.get(f);
-                        for (int c = 0; c < w.channels(); c++)
-                            for (int ki = 0; ki < kh; ki++)
-                                for (int kj = 0; kj < kw; kj++) {
-                                    int xi = convInput(w, n, c, oy, ox, ki, kj);
-                                    if (xi >= 0) acc += (double) wt.get(((f * w.channels() + c) * kh + ki) * kw + kj) * x.get(xi);
-                                }
-                        y.put(((n * filters + f) * oh + oy) * ow + ox, (float) acc);
-                    }
+        double[] acc = new double[batch * filters * w.colCols()];
+        for (int i = 0; i < acc.length; i++) acc[i] = bias == null ? 0 : bias.get(i / w.colCols() % filters);
+        forEachTap(w, batch, filters, (yi, wi, xi) -> acc[yi] += (double) wt.get(wi) * x.get(xi));
+        for (int i = 0; i < acc.length; i++) y.put(i, (float) acc[i]);
     }
 
     @Override
     public void convBackwardData(Window w, int batch, int filters, Ptr pweight, Ptr pdy, Ptr pdx) {
         FloatBuffer wt = pweight.host(), dy = pdy.host(), dx = pdx.host();
-        int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW();
         double[] acc = new double[(int) (batch * w.inputSize())];
-        for (int n = 0; n < batch; n++)
-            for (int f = 0; f < filters; f++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++) {
-                        double g = dy.get(((n * filters + f) * oh + oy) * ow + ox);
-                        for (int c = 0; c < w.channels(); c++)
-                            for (int ki = 0; ki < kh; ki++)
-                                for (int kj = 0; kj < kw; kj++) {
-                                    int xi = convInput(w, n, c, oy, ox, ki, kj);
-                                    if (xi >= 0) acc[xi] += g * wt.get(((f * w.channels() + c) * kh + ki) * kw + kj);
-                                }
-                    }
+        forEachTap(w, batch, filters, (yi, wi, xi) -> acc[xi] += (double) wt.get(wi) * dy.get(yi));
         for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
     }
 
     @Override
     public void convBackwardFilter(Window w, int batch, int filters, Ptr px, Ptr pdy, Ptr pdweight) {
         FloatBuffer x = px.host(), dy = pdy.host(), dw = pdweight.host();
-        int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW();
         double[] acc = new double[filters * w.colRows()];
-        for (int n = 0; n < batch; n++)
-            for (int f = 0; f < filters; f++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++) {
-                        double g = dy.get(((n * filters + f) * oh + oy) * ow + ox);
-                        for (int c = 0; c < w.channels(); c++)
-                            for (int ki = 0; ki < kh; ki++)
-                                for (int kj = 0; kj < kw; kj++) {
-                                    int xi = convInput(w, n, c, oy, ox, ki, kj);
-                                    if (xi >= 0) acc[((f * w.channels() + c) * kh + ki) * kw + kj] += g * x.get(xi);
-                                }
-                    }
+        forEachTap(w, batch, filters, (yi, wi, xi) -> acc[wi] += (double) x.get(xi) * dy.get(yi));
         for (int i = 0; i < acc.length; i++) dw.put(i, (float) acc[i]);
     }
 
-    /** Index in x of the input that tap (ki, kj) of output (oy, ox) reads, or -1 in the padding. */
-    private static int convInput(Window w, int n, int c, int oy, int ox, int ki, int kj) {
-        int iy = oy * w.strideH() - w.padH() + ki, ix = ox * w.strideW() - w.padW() + kj;
-        if (iy < 0 || iy >= w.height() || ix < 0 || ix >= w.width()) return -1;
-        return ((n * w.channels() + c) * w.height() + iy) * w.width() + ix;
+    private interface TapVisitor {
+        void visit(int yIndex, int wIndex, int xIndex);
+    }
+
+    /** Every (output, weight, input) index triple of a convolution whose input is not padding. */
+    private static void forEachTap(Window w, int batch, int filters, TapVisitor v) {
+        int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW(), c = w.channels();
+        for (int n = 0; n < batch; n++)
+            for (int f = 0; f < filters; f++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                        for (int ch = 0; ch < c; ch++)
+                            for (int ki = 0; ki < kh; ki++)
+                                for (int kj = 0; kj < kw; kj++) {
+                                    int iy = oy * w.strideH() - w.padH() + ki, ix = ox * w.strideW() - w.padW() + kj;
+                                    if (iy < 0 || iy >= w.height() || ix < 0 || ix >= w.width()) continue;
+                                    v.visit(((n * filters + f) * oh + oy) * ow + ox, ((f * c + ch) * kh + ki) * kw + kj,
+                                            ((n * c + ch) * w.height() + iy) * w.width() + ix);
+                                }
     }
 
     @Override
