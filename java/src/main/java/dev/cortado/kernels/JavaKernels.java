@@ -56,53 +56,62 @@ public final class JavaKernels implements KernelSet {
         for (int i = 0; i < acc.length; i++) im.put(i, (float) acc[i]);
     }
 
-    // The three convolution kernels walk every (image, filter, output pixel, channel, tap) once,
-    // skipping taps in the padding: y = Σ w·x (+ bias), dx = Σ w·dy, dw = Σ x·dy, in double.
+    // The three convolution kernels, Caffe's way, one image at a time from the reference im2col,
+    // col2im and gemm: with K = C kh kw and P = outH outW,
+    //   y_n = W[F, K] · col_n[K, P] + bias,   dx_n = col2im(Wᵀ · dy_n),   dW = Σ_n dy_n · col_nᵀ.
 
     @Override
-    public void convForward(Window w, int batch, int filters, Ptr px, Ptr pweight, Ptr pbias, Ptr py) {
-        FloatBuffer x = px.host(), wt = pweight.host(), bias = pbias == null ? null : pbias.host(), y = py.host();
-        double[] acc = new double[batch * filters * w.colCols()];
-        for (int i = 0; i < acc.length; i++) acc[i] = bias == null ? 0 : bias.get(i / w.colCols() % filters);
-        forEachTap(w, batch, filters, (yi, wi, xi) -> acc[yi] += (double) wt.get(wi) * x.get(xi));
-        for (int i = 0; i < acc.length; i++) y.put(i, (float) acc[i]);
+    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y) {
+        int k = w.colRows(), p = w.colCols();
+        try (Scratch col = new Scratch((long) k * p)) {
+            for (int n = 0; n < batch; n++) {
+                Ptr yn = y.at((long) n * filters * p);
+                im2col(w, 1, x.at(n * w.inputSize()), col.ptr);
+                gemm(false, false, filters, p, k, 1f, weight, k, col.ptr, p, 0f, yn, p);
+                if (bias != null) biasAdd(1, filters, p, bias, yn);
+            }
+        }
     }
 
     @Override
-    public void convBackwardData(Window w, int batch, int filters, Ptr pweight, Ptr pdy, Ptr pdx) {
-        FloatBuffer wt = pweight.host(), dy = pdy.host(), dx = pdx.host();
-        double[] acc = new double[(int) (batch * w.inputSize())];
-        forEachTap(w, batch, filters, (yi, wi, xi) -> acc[xi] += (double) wt.get(wi) * dy.get(yi));
-        for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
+    public void convBackwardData(Window w, int batch, int filters, Ptr weight, Ptr dy, Ptr dx) {
+        int k = w.colRows(), p = w.colCols();
+        try (Scratch col = new Scratch((long) k * p)) {
+            for (int n = 0; n < batch; n++) {
+                gemm(true, false, k, p, filters, 1f, weight, k, dy.at((long) n * filters * p), p, 0f, col.ptr, p);
+                col2im(w, 1, col.ptr, dx.at(n * w.inputSize()));
+            }
+        }
     }
 
     @Override
-    public void convBackwardFilter(Window w, int batch, int filters, Ptr px, Ptr pdy, Ptr pdweight) {
-        FloatBuffer x = px.host(), dy = pdy.host(), dw = pdweight.host();
-        double[] acc = new double[filters * w.colRows()];
-        forEachTap(w, batch, filters, (yi, wi, xi) -> acc[wi] += (double) x.get(xi) * dy.get(yi));
+    public void convBackwardFilter(Window w, int batch, int filters, Ptr x, Ptr dy, Ptr dweight) {
+        int k = w.colRows(), p = w.colCols();
+        double[] acc = new double[filters * k];
+        try (Scratch col = new Scratch((long) k * p); Scratch part = new Scratch((long) filters * k)) {
+            FloatBuffer dwn = part.ptr.host();
+            for (int n = 0; n < batch; n++) {
+                im2col(w, 1, x.at(n * w.inputSize()), col.ptr);
+                gemm(false, true, filters, k, p, 1f, dy.at((long) n * filters * p), p, col.ptr, p, 0f, part.ptr, k);
+                for (int i = 0; i < acc.length; i++) acc[i] += dwn.get(i);
+            }
+        }
+        FloatBuffer dw = dweight.host();
         for (int i = 0; i < acc.length; i++) dw.put(i, (float) acc[i]);
     }
 
-    private interface TapVisitor {
-        void visit(int yIndex, int wIndex, int xIndex);
-    }
+    /** Off-heap scratch for one kernel call. */
+    private static final class Scratch implements AutoCloseable {
+        final Ptr ptr;
 
-    /** Every (output, weight, input) index triple of a convolution whose input is not padding. */
-    private static void forEachTap(Window w, int batch, int filters, TapVisitor v) {
-        int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW(), c = w.channels();
-        for (int n = 0; n < batch; n++)
-            for (int f = 0; f < filters; f++)
-                for (int oy = 0; oy < oh; oy++)
-                    for (int ox = 0; ox < ow; ox++)
-                        for (int ch = 0; ch < c; ch++)
-                            for (int ki = 0; ki < kh; ki++)
-                                for (int kj = 0; kj < kw; kj++) {
-                                    int iy = oy * w.strideH() - w.padH() + ki, ix = ox * w.strideW() - w.padW() + kj;
-                                    if (iy < 0 || iy >= w.height() || ix < 0 || ix >= w.width()) continue;
-                                    v.visit(((n * filters + f) * oh + oy) * ow + ox, ((f * c + ch) * kh + ki) * kw + kj,
-                                            ((n * c + ch) * w.height() + iy) * w.width() + ix);
-                                }
+        Scratch(long floats) {
+            ptr = new Ptr(Storage.allocate(Device.CPU, Math.max(1, floats)), 0);
+        }
+
+        @Override
+        public void close() {
+            ptr.storage().release();
+        }
     }
 
     @Override
