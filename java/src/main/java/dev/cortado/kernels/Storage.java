@@ -131,6 +131,11 @@ public final class Storage {
         }
     }
 
+    /** Whether exactly one owner holds this memory (nobody else can see a change to it). */
+    public synchronized boolean isExclusive() {
+        return pointer != null && refs == 1;
+    }
+
     /** Adds a reference for a new owner (a view). */
     public Storage share() {
         retain();

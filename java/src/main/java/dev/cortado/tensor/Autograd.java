@@ -46,11 +46,11 @@ public final class Autograd {
                 if (g == null) continue;
                 Node node = t.node();
                 if (node == null) {
-                    t.accumulateGrad(g);
+                    if (!t.accumulateGrad(g)) g.close();
                 } else {
                     propagate(node, g, pending);
+                    g.close();
                 }
-                g.close();
             }
         }
     }

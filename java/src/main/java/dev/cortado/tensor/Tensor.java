@@ -397,12 +397,22 @@ public final class Tensor implements AutoCloseable {
         requiresGrad = true;
     }
 
-    void accumulateGrad(Tensor g) {
-        if (grad == null) {
-            grad = g.detach().copy().keep();
-        } else {
+    /**
+     * Adds {@code g} into this leaf's gradient. The first gradient of a step is taken as it is
+     * when nothing else shares its memory (no copy); returns whether {@code g} was taken, in
+     * which case the caller must not close it.
+     */
+    boolean accumulateGrad(Tensor g) {
+        if (grad != null) {
             grad.kernels().axpy(numel, 1f, g.ptr(), grad.ptr());
+            return false;
         }
+        if (g.storage.isExclusive() && g.ptr.offset() == 0 && g.storage.length() == g.numel && g.node == null && !g.requiresGrad) {
+            grad = g.keep();
+            return true;
+        }
+        grad = g.detach().copy().keep();
+        return false;
     }
 
     // ---- ownership -----------------------------------------------------------------------------

@@ -41,6 +41,24 @@ class AutogradTest {
     }
 
     @Test
+    void leafGradientsNeverShareMemory() {
+        // a + b hands both leaves the same gradient tensor; a leaf may take a gradient as its own
+        // only when nothing else holds that memory
+        Tensor a = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true), b = Tensor.of(new float[] {3, 4}, 2).requiresGrad(true);
+        a.add(b).sum().backward();
+        a.grad().copyFrom(Tensor.of(new float[] {9, 9}, 2));
+        assertArrayEquals(new float[] {1, 1}, b.grad().toArray());
+        a.mul(b).sum().backward(); // accumulates into both: a.grad += b, b.grad += a
+        assertArrayEquals(new float[] {12, 13}, a.grad().toArray());
+        assertArrayEquals(new float[] {2, 3}, b.grad().toArray());
+        Tensor seed = Tensor.of(new float[] {5, 6}, 2);
+        a.zeroGrad();
+        a.backward(seed); // the caller's seed is never taken
+        a.grad().copyFrom(Tensor.of(new float[] {0, 0}, 2));
+        assertArrayEquals(new float[] {5, 6}, seed.toArray());
+    }
+
+    @Test
     void noGradScopeRecordsNothing() {
         Tensor x = Tensor.ones(2).requiresGrad(true);
         Tensor y;
