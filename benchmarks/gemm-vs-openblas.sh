@@ -10,6 +10,6 @@ for n in 256 1024 2048; do
   for t in 1 2; do
     java -jar benchmarks/target/benchmarks.jar GemmBenchmark -p backend=cpu,openblas -p n=$n -p threads=$t \
       -f 2 -wi 3 -i 5 -rf json -rff "$out/gemm-$n-$t.json" > "$out/gemm-$n-$t.txt"
-    grep -A2 '^Benchmark' "$out/gemm-$n-$t.txt" | tail -2
+    grep '^GemmBenchmark' "$out/gemm-$n-$t.txt"
   done
 done
