@@ -32,8 +32,6 @@ void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x
                           const float* bias, float* y);
 int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const float* weight, const float* dy, float* dx);
 void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight);
-// y[j][i][k] = x[i][j][k] for x of a x b x c.
-void cortado_swap01(int a, int b, int c, const float* x, float* y);
 void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y);
 void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx);
 void cortado_avg_pool_forward(CORTADO_WINDOW, const float* x, float* y);

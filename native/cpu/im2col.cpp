@@ -1,5 +1,4 @@
-// Batched im2col / col2im in Caffe's layout: col row (c, ki, kj), column (n, oy, ox); and the
-// axis swap that turns the GEMM's [filters, batch, pixels] into [batch, filters, pixels].
+// Batched im2col / col2im in Caffe's layout: col row (c, ki, kj), column (n, oy, ox).
 #include <cstring>
 
 #include "cortado_cpu.h"
@@ -79,11 +78,3 @@ void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) 
     });
 }
 
-void cortado_swap01(int a, int b, int c, const float* x, float* y) {
-    cortado::parallel_range(static_cast<long>(a) * b, std::max(1L, 16384L / std::max(1, c)), [&](long q0, long q1) {
-        for (long q = q0; q < q1; q++) {
-            const long i = q / b, j = q % b;
-            std::memcpy(y + (j * a + i) * c, x + q * c, sizeof(float) * c);
-        }
-    });
-}

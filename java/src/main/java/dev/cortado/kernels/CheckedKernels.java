@@ -115,19 +115,6 @@ public final class CheckedKernels implements KernelSet {
         return n;
     }
 
-    @Override
-    public void swap01(int a, int b, int c, Ptr x, Ptr y) {
-        nonNegative("a", a);
-        nonNegative("b", b);
-        nonNegative("c", c);
-        long n = (long) a * b * c;
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("swap01 of " + a + " x " + b + " x " + c + " exceeds 2^31 elements");
-        check("x", x, n);
-        check("y", y, n);
-        noOverlap("y", y, n, "x", x, n);
-        impl.swap01(a, b, c, x, y);
-    }
-
     private static long colSize(Window w, int batch) {
         window(w);
         nonNegative("batch", batch);

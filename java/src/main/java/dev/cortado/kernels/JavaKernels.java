@@ -114,14 +114,6 @@ public final class JavaKernels implements KernelSet {
         }
     }
 
-    @Override
-    public void swap01(int a, int b, int c, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
-        for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++)
-                for (int k = 0; k < c; k++) y.put((j * a + i) * c + k, x.get((i * b + j) * c + k));
-    }
-
     private interface ColumnVisitor {
         void visit(int colIndex, int imIndex);
     }

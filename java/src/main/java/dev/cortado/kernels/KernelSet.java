@@ -8,7 +8,7 @@ package dev.cortado.kernels;
  * <p>Conventions: matrices are row-major; {@code n}, {@code rows}, {@code cols} count floats;
  * an output is fully overwritten unless the method says it accumulates; an output may be the
  * same memory as an input for the elementwise kernels (in place), never for gemm, im2col,
- * col2im, swap01 or pooling. Callers go through {@link CheckedKernels}, which validates every argument
+ * col2im or pooling. Callers go through {@link CheckedKernels}, which validates every argument
  * before an implementation sees it, so implementations may assume valid input.
  */
 public interface KernelSet {
@@ -40,8 +40,6 @@ public interface KernelSet {
     /** The column matrix back to {@code batch} images, summing overlapping windows; images are overwritten. */
     void col2im(Window w, int batch, Ptr col, Ptr images);
 
-    /** y[j, i, k] = x[i, j, k] for x laid out a x b x c (swaps the first two axes; y must not overlap x). */
-    void swap01(int a, int b, int c, Ptr x, Ptr y);
 
     // ---- convolution (cuDNN's three): x [batch, w.channels, w.height, w.width],
     //      weight [filters, w.channels, w.kernelH, w.kernelW], y/dy [batch, filters, w.outH, w.outW] ----

@@ -101,14 +101,6 @@ class JavaKernelsTest {
     }
 
     @Test
-    void swap01() {
-        // x 2 x 3 x 2 -> y 3 x 2 x 2
-        Ptr y = poisoned(12);
-        k.swap01(2, 3, 2, ptr(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), y);
-        assertClose(new float[] {0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11}, y, "swap01");
-    }
-
-    @Test
     void im2colStrideTwoTwoChannels() {
         // two 3x3 channels, 1x1 kernel, stride 2: picks the four corners of each channel
         Window w = Window.square(2, 3, 3, 1, 2, 0);

@@ -252,16 +252,6 @@ class NativeCpuKernelsTest {
     }
 
     @Test
-    void swap01() {
-        for (int t = 0; t < CASES; t++) {
-            int a = dim(70), b = dim(70), c = dim(300);
-            List<float[][]> r = both(new float[][] {random((long) a * b * c, 1f)}, new long[] {(long) a * b * c},
-                    p -> ref.swap01(a, b, c, p[0], p[1]), p -> cpu.swap01(a, b, c, p[0], p[1]));
-            close(r.get(0)[1], r.get(1)[1], 0, 0, "swap01 " + a + "x" + b + "x" + c);
-        }
-    }
-
-    @Test
     void pooling() {
         for (int t = 0; t < CASES; t++) {
             Window w = window(true);
@@ -422,7 +412,7 @@ class NativeCpuKernelsTest {
             for (int threads = 1; threads <= 2; threads++) {
                 CpuKernels.setThreads(threads);
                 Ptr px = ptr(x.clone()), pg = ptr(g.clone());
-                Ptr col = ptr(nans((long) w.colRows() * w.colCols())), im = ptr(nans(w.inputSize())), sw = ptr(nans(n));
+                Ptr col = ptr(nans((long) w.colRows() * w.colCols())), im = ptr(nans(w.inputSize()));
                 Ptr pool = ptr(nans(w.outputSize())), dpool = ptr(nans(w.inputSize()));
                 Ptr act = ptr(nans(n)), sm = ptr(nans((long) rows * cols)), s = ptr(nans(1)), db = ptr(nans(cols));
                 cpu.im2col(w, 1, px, col);
@@ -431,7 +421,6 @@ class NativeCpuKernelsTest {
                 long cx = 3 * w.inputSize(), cw = 7L * w.colRows(), cy = 3L * 7 * w.colCols();
                 Ptr[] conv = {px, pg, pg.at(cw), pg.at(cw + 7), ptr(nans(cy)), ptr(nans(cy)), ptr(nans(cx)), ptr(nans(cw))};
                 convAll(cpu, cc, conv);
-                cpu.swap01(rows, cols, (int) (n / ((long) rows * cols)), px, sw);
                 cpu.maxPoolForward(w, px, pool);
                 cpu.maxPoolBackward(w, px, pg, dpool);
                 cpu.sigmoidForward(n, px, act);
@@ -440,7 +429,7 @@ class NativeCpuKernelsTest {
                 cpu.biasGrad(rows, cols, 1, px, db);
                 cpu.sgdMomentum(n, 0.1f, 0.9f, 0f, false, px, pg, act);
                 List<Float> all = new ArrayList<>();
-                for (Ptr p : new Ptr[] {col, im, sw, pool, dpool, act, sm, s, db, px, conv[4], conv[5], conv[6], conv[7]}) for (float v : read(p, (int) p.remaining())) all.add(v);
+                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, px, conv[4], conv[5], conv[6], conv[7]}) for (float v : read(p, (int) p.remaining())) all.add(v);
                 outs[threads - 1] = new float[all.size()];
                 for (int i = 0; i < all.size(); i++) outs[threads - 1][i] = all.get(i);
             }

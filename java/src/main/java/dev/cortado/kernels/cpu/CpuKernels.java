@@ -118,11 +118,6 @@ public final class CpuKernels implements KernelSet {
     }
 
     @Override
-    public void swap01(int a, int b, int c, Ptr x, Ptr y) {
-        NativeCpu.cortado_swap01(a, b, c, x.address(), y.address());
-    }
-
-    @Override
     public void maxPoolForward(Window w, Ptr x, Ptr y) {
         NativeCpu.cortado_max_pool_forward(w.channels(), w.height(), w.width(), w.kernelH(), w.kernelW(), w.strideH(),
                 w.strideW(), w.padH(), w.padW(), x.address(), y.address());

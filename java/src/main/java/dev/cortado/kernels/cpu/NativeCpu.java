@@ -51,8 +51,6 @@ final class NativeCpu {
                                                     int batch, int filters, @Cast("const float*") long x,
                                                     @Cast("const float*") long dy, @Cast("float*") long dweight);
 
-    static native void cortado_swap01(int a, int b, int c, @Cast("const float*") long x, @Cast("float*") long y);
-
     static native void cortado_max_pool_forward(int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw,
                                                 @Cast("const float*") long x, @Cast("float*") long y);
 
