@@ -25,6 +25,8 @@ typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 constexpr int FB = 4, KB = 5, VW = 16;
 
+// (only ever inlined into the per-ISA clones below, so the vector-return ABI note does not apply)
+#pragma GCC diagnostic ignored "-Wpsabi"
 inline v16 load(const float* p) { return *reinterpret_cast<const v16u*>(p); }
 
 // What one chunk of images needs: padded input rows and dY row tails (ow % 16 pixels plus zeros).
