@@ -38,7 +38,7 @@ void gather_scalar(const float* base, const int* at, float* d, int n) {
 
 __attribute__((target("avx512f"))) void gather_avx512(const float* base, const int* at, float* d, int n) {
     int t = 0;
-    for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_i32gather_ps(_mm512_loadu_si512(at + t), base, 4));
+    for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, _mm512_loadu_si512(at + t), base, 4));
     gather_scalar(base, at + t, d + t, n - t);
 }
 
