@@ -13,10 +13,12 @@
 // written). C is a Matrix whose columns may come in groups (a convolution's [batch, filters,
 // pixels] output is C[filters, batch * pixels] in groups of `pixels`), so no axis swap is needed.
 //
-// Threads split the packing of each block, then the jr panels (or the ir panels when there are
-// fewer jr panels than threads); barriers separate packing from use. A tall C gives each thread
-// its own rows instead. A small C over a long k is split over k in fixed chunks summed in order.
-// Results never depend on the thread count.
+// Threads: a C wider than tall gives each thread its own columns (its own B and A packing, no
+// barriers); otherwise a C with enough rows gives each thread its own rows (its own A blocks,
+// a shared B block); otherwise the threads split the packing of each block, then the jr panels
+// (or the ir panels when there are fewer jr panels than threads), with barriers between packing
+// and use. A small C over a long k is split over k in fixed chunks summed in order. Results
+// never depend on the thread count.
 #pragma once
 #include <algorithm>
 #include <climits>
