@@ -31,7 +31,8 @@ public record Dataset(float[] inputs, int[] sampleShape, float[] labels) {
     /**
      * MNIST in IDX format: {@code <prefix>-images-idx3-ubyte[.gz]} and
      * {@code <prefix>-labels-idx1-ubyte[.gz]} in {@code dir} (prefix "train" or "t10k").
-     * Pixels are scaled to [0, 1] (divided by 255); inputs have shape [1, rows, cols].
+     * Pixels are scaled to [0, 1) by 1/256, as Mocha's MNIST converter and Caffe's LeNet (scale 0.00390625) do;
+     * inputs have shape [1, rows, cols].
      */
     public static Dataset mnist(Path dir, String prefix) throws IOException {
         Path imagesFile = find(dir, prefix + "-images-idx3-ubyte");
@@ -43,7 +44,7 @@ public record Dataset(float[] inputs, int[] sampleShape, float[] labels) {
             throw new IOException(imagesFile + " holds " + images.count() + " images but " + labelsFile + " holds " + labels.count() + " labels");
         }
         float[] x = new float[images.bytes().length];
-        for (int i = 0; i < x.length; i++) x[i] = (images.bytes()[i] & 0xff) / 255f;
+        for (int i = 0; i < x.length; i++) x[i] = (images.bytes()[i] & 0xff) / 256f;
         float[] y = new float[labels.count()];
         for (int i = 0; i < y.length; i++) {
             int v = labels.bytes()[i] & 0xff;

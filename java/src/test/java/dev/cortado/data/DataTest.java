@@ -86,7 +86,7 @@ class DataTest {
         Dataset d = Dataset.mnist(dir, "train");
         assertEquals(2, d.size());
         assertArrayEquals(new int[] {1, 2, 2}, d.sampleShape());
-        assertArrayEquals(new float[] {0, 1, 0.2f, 0, 1 / 255f, 2 / 255f, 3 / 255f, 4 / 255f}, d.inputs(), 1e-7f);
+        assertArrayEquals(new float[] {0, 255 / 256f, 51 / 256f, 0, 1 / 256f, 2 / 256f, 3 / 256f, 4 / 256f}, d.inputs(), 0f);
         assertArrayEquals(new float[] {7, 3}, d.labels());
 
         write("t10k-images-idx3-ubyte", idx(8, new int[] {2, 2, 2}, new byte[8]), false);
