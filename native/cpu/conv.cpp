@@ -5,7 +5,6 @@
 //   forward          y[F, N]  = [W bias][F, K + 1] . [col; ones][K + 1, N]
 //   filter gradient  dW[F, K] = dY[F, N] . col[K, N]^T
 //   data gradient    col      = W^T . dY, then col2im, in chunks of images that fit in cache
-#include <cstring>
 #include <immintrin.h>
 #include <memory>
 #include <new>
@@ -14,6 +13,7 @@
 #include "cortado_cpu.h"
 // Runs here are short (one output row, often under 30 floats): keep the copy loops as loops.
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
+#include "conv_small.h"
 #include "gemm_driver.h"
 #include "thread_pool.h"
 #include "window.h"
@@ -21,17 +21,11 @@
 using cortado::Matrix;
 using cortado::Window;
 
-namespace cortado {
-// conv_small.cpp: direct kernels for small filter banks; false when they do not apply
-bool conv_forward_small(const Window& w, int batch, int filters, const float* x, const float* weight, const float* bias,
-                        float* y);
-bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight);
-}
 
 namespace {
 
-// d[t] = base[at[t]], 16 at a time with vgatherdps where the CPU has AVX-512 (GCC does not
-// vectorise this loop into gathers by itself).
+// d[t] = base[at[t]], 16 at a time with vgatherdps when the instruction set in use is AVX-512
+// (GCC does not vectorise this loop into gathers by itself).
 void gather_scalar(const float* base, const int* at, float* d, int n) {
     for (int t = 0; t < n; t++) d[t] = base[at[t]];
 }
@@ -42,10 +36,9 @@ __attribute__((target("avx512f"))) void gather_avx512(const float* base, const i
     gather_scalar(base, at + t, d + t, n - t);
 }
 
-const auto gather = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? gather_avx512 : gather_scalar;
-}();
+inline void gather(const float* base, const int* at, float* d, int n) {
+    (cortado_isa() >= 2 ? gather_avx512 : gather_scalar)(base, at, d, n);
+}
 
 // The im2col matrix of `images` (never stored), walked in its natural order.
 struct Columns {

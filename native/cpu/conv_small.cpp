@@ -13,6 +13,7 @@
 #include <memory>
 #include <new>
 
+#include "conv_small.h"
 #include "simd.h"
 #include "thread_pool.h"
 #include "window.h"
@@ -23,7 +24,9 @@ using cortado::Window;
 
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
-constexpr int FB = 4, KB = 5, VW = 16;
+constexpr int VW = 16;
+constexpr int FB = 4, KB = 5;  // filter gradient: 4 filters x 5 taps in registers
+constexpr int FF = 8, FV = 2;  // forward: 8 filters x 2 vectors of an output row in registers
 
 // (only ever inlined into the per-ISA clones below, so the vector-return ABI note does not apply)
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -42,8 +45,10 @@ Layout layout(const Window& w, int filters, int chunk) {
     l.tail = ow % VW;
     l.kwPad = (w.kw + KB - 1) / KB * KB;
     const int vectors = l.full + (l.tail ? 1 : 0);
-    // padded row index of (output ox, tap kj) is ox + kj: the row starts pw columns left of the image
-    l.row = std::max(w.pw + w.width, vectors * VW + l.kwPad);
+    // padded row index of (output ox, tap kj) is ox + kj: the row starts pw columns left of the
+    // image and reaches past every load (the forward reads its vectors FV at a time)
+    const int loaded = (vectors + FV - 1) / FV * FV;
+    l.row = std::max(w.pw + w.width, loaded * VW + l.kwPad);
     l.xp = static_cast<long>(chunk) * w.channels * w.height * l.row;
     l.tails = l.tail ? static_cast<long>(chunk) * filters * w.out_h() * VW : 0;
     return l;
@@ -140,7 +145,6 @@ void chunk_gradient(const Window& w, const Layout& l, int filters, int n0, int c
 
 // Output row oy of one image for filters [f0, f0 + 8) (past the last filter: repeats it, not
 // stored), two vectors at a time; xp holds the image's padded rows.
-constexpr int FF = 8, FV = 2;
 CORTADO_CLONES void forward_row(const Window& w, const Layout& l, const float* xp, const float* weight, const float* bias,
                                 int filters, int f0, int oy, float* y) {
     const int ow = w.out_w(), taps = w.channels * w.kh * w.kw, vectors = l.full + (l.tail ? 1 : 0);
@@ -193,10 +197,7 @@ bool conv_forward_small(const Window& w, int batch, int filters, const float* x,
                         float* y) {
     const long taps = static_cast<long>(w.channels) * w.kh * w.kw;
     if (w.sw != 1 || filters * taps > 4096 || taps > 128 || filters == 0) return false;
-    // rows long enough for the last pair of vectors
-    Layout l = layout(w, filters, 1);
-    const int vectors = l.full + (l.tail ? 1 : 0);
-    l.row = std::max(l.row, (vectors + FV) * VW + w.kw);
+    const Layout l = layout(w, filters, 1);
     const long perImage = static_cast<long>(w.channels) * w.height * l.row;
     const int workers = std::min(batch, threads());
     std::unique_ptr<float[]> scratch(new (std::nothrow) float[workers * perImage]);
