@@ -2,6 +2,7 @@ package dev.cortado.optim;
 
 import dev.cortado.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -25,8 +26,8 @@ public abstract class Optimizer implements AutoCloseable {
         this.learningRate = learningRate;
         lrScale = new double[this.params.size()];
         decayScale = new double[this.params.size()];
-        java.util.Arrays.fill(lrScale, 1.0);
-        java.util.Arrays.fill(decayScale, 1.0);
+        Arrays.fill(lrScale, 1.0);
+        Arrays.fill(decayScale, 1.0);
         for (Tensor p : this.params) {
             if (!p.requiresGrad()) throw new IllegalArgumentException("parameter " + dev.cortado.tensor.Shape.str(p.shape()) + " does not require grad");
             Tensor[] s = new Tensor[statePerParam];
