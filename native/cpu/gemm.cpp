@@ -19,7 +19,8 @@ namespace {
 using cortado::Blocking;
 
 // Blocking per ISA: the B micro-panel (kc x nr floats) stays in L1 across the ir loop, the A
-// block (mc x kc) in L2, the B block (kc x nc) in L3. Chosen for 48 KiB L1d / 2 MiB L2 (the
+// block (mc x kc) in L2, the B block (kc x nc) in L3; gemm_blocking doubles kc for a C larger
+// than L2 (see there). Chosen for 48 KiB L1d / 2 MiB L2 (the
 // Xeon this was measured on) and safe for 32 KiB / 1 MiB (Zen 4); timings on the shared 2-core
 // machine vary by +-20% run to run, more than the blocking choices between sane values.
 // The first entry of an ISA is its main kernel; the others serve C with few rows (a
@@ -88,14 +89,23 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 }  // namespace
 
 // The main kernel, unless it would leave more than 5% of C's padded rows empty and a variant
-// leaves fewer.
-const Blocking& cortado::gemm_blocking(long m) {
+// leaves fewer. A C larger than L2 gets kc doubled (mc cut by a quarter): each pass over k reads
+// and writes all of C in L3, and halving the passes beat keeping the B micro-panel in L1
+// (square SGEMM n = 1024/2048: +5-10%; the convolutions' and LeNet's C, all under 2 MiB, lost
+// 3-5% with it).
+cortado::Blocking cortado::gemm_blocking(long m, long n) {
     const Blocking* best = &kBlocking[g_isa][0];
     auto padded = [m](const Blocking& b) { return cortado::ceil_div(m, b.mr) * b.mr; };
-    if (padded(*best) * 20 <= m * 21) return *best;
-    for (const Blocking& b : kBlocking[g_isa])
-        if (b.kernel && padded(b) < padded(*best)) best = &b;
-    return *best;
+    if (padded(*best) * 20 > m * 21)
+        for (const Blocking& b : kBlocking[g_isa])
+            if (b.kernel && padded(b) < padded(*best)) best = &b;
+    Blocking bl = *best;
+    constexpr long kL2Floats = 512 * 1024;
+    if (!kBlockingFromEnv && m * n > kL2Floats) {
+        bl.kc *= 2;
+        bl.mc = std::max(bl.mr, bl.mc * 3 / 4 / bl.mr * bl.mr);
+    }
+    return bl;
 }
 float* cortado::gemm_scratch(int which, size_t floats) { return scratch[which].get(floats); }
 

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include "thread_pool.h"
 
@@ -40,8 +41,8 @@ struct Blocking {
     int mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr)
 };
 
-// The blocking for a C of m rows with the instruction set in use (gemm.cpp).
-const Blocking& gemm_blocking(long m);
+// The blocking for an m x n C with the instruction set in use (gemm.cpp).
+Blocking gemm_blocking(long m, long n);
 // 64-byte aligned scratch owned by the calling thread, reused across calls; null when out of memory.
 float* gemm_scratch(int which, size_t floats);
 
@@ -82,7 +83,11 @@ struct PackMatrix {
                     copy_runs(m, p0 + p, x, n, d + p * w, 1);
                     for (int c = n; c < w; c++) d[p * w + c] = 0.0f;
                 }
-            } else {  // read each row of m once, write every w-th float (the panel stays in L1)
+            } else if (m.group == LONG_MAX) {  // the panel's n rows read side by side, d written in order
+                const float* row[64];                // (2-4x faster than a row at a time into every w-th float)
+                for (int c = 0; c < n; c++) row[c] = m.at(x + c, p0);
+                pack_side_by_side(row, n, w, kc, scale, d);
+            } else {  // grouped columns: each row of m along its runs, written to every w-th float
                 for (int c = 0; c < n; c++) copy_runs(m, x + c, p0, kc, d + c, w);
                 for (int c = n; c < w; c++)
                     for (int p = 0; p < kc; p++) d[p * w + c] = 0.0f;
@@ -91,6 +96,21 @@ struct PackMatrix {
     }
 
 private:
+    // d[p * w + c] = s * row[c][p] for c < n, 0 for n <= c < w; w is a constant for full panels of
+    // the usual widths, so that the compiler unrolls the row loop.
+    static void pack_side_by_side(const float* const* row, int n, int w, int kc, float s, float* __restrict d) {
+        auto fixed = [&](auto width) {
+            for (int p = 0; p < kc; p++, d += width)
+                for (int c = 0; c < width; c++) d[c] = s * row[c][p];
+        };
+        if (n == w && w == 12) return fixed(std::integral_constant<int, 12>());
+        if (n == w && w == 32) return fixed(std::integral_constant<int, 32>());
+        for (int p = 0; p < kc; p++, d += w) {
+            for (int c = 0; c < n; c++) d[c] = s * row[c][p];
+            for (int c = n; c < w; c++) d[c] = 0.0f;
+        }
+    }
+
     // d[t * ds] = scale * m(i, j0 + t) for t < len, along m's contiguous runs
     void copy_runs(const Matrix& mat, long i, long j0, int len, float* d, long ds) const {
         for (int t0 = 0; t0 < len;) {
@@ -244,7 +264,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
 template <class PA, class PB>
 void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c) {
     if (m == 0 || n == 0 || k == 0) return;  // callers handle k == 0 (C = beta C)
-    const Blocking& bl = gemm_blocking(m);
+    const Blocking bl = gemm_blocking(m, n);
     // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
     // computed in parallel and summed in chunk order, so the bits do not depend on the threads.
     constexpr long kSplitChunk = 2048;
