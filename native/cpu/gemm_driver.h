@@ -14,13 +14,14 @@
 // pixels] output is C[filters, batch * pixels] in groups of `pixels`), so no axis swap is needed.
 //
 // Threads: a C wider than tall gives each thread its own columns (its own B and A packing, no
-// barriers); otherwise a C with enough rows gives each thread its own rows (its own A blocks,
-// a shared B block); otherwise the threads split the packing of each block, then the jr panels
+// barriers); otherwise a C with enough rows is handed out in row blocks that threads take one at
+// a time (each packs its own A blocks; the B block is shared); otherwise the threads split the packing of each block, then the jr panels
 // (or the ir panels when there are fewer jr panels than threads), with barriers between packing
 // and use. A small C over a long k is split over k in fixed chunks summed in order. Results
 // never depend on the thread count.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstddef>
 #include <memory>
@@ -176,12 +177,13 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
         return;
     }
     const long mPanelsAll = ceil_div(m, mr), nPanelsAll = ceil_div(n, nr);
+    std::atomic<long> next[2] = {{0}, {0}};  // row blocks handed out so far (ownRows below)
 
     parallel(want, [&](int tid, int nt, Barrier& barrier) {
         // Wide C (a convolution, a small batch times a layer's weights): each thread owns a run of
         // columns and packs its own B and (smaller) A blocks, with no barriers at all. Otherwise a
-        // C with rows enough: each thread owns a run of rows and packs its own A blocks (no
-        // barrier per A block). Otherwise the threads share each A block and split its NR panels.
+        // C with rows enough: threads take row blocks and pack their own A blocks (no barrier per
+        // A block). Otherwise the threads share each A block and split its NR panels.
         const bool ownCols = nPanelsAll >= 4L * nt && (n > m || mPanelsAll < 4L * nt);
         const bool ownRows = !ownCols && mPanelsAll >= 4L * nt;
         if (ownCols) {
@@ -216,13 +218,41 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
             }
             return;
         }
-        long rowPanel0 = 0, rowPanel1 = mPanelsAll;
-        if (ownRows) split(mPanelsAll, nt, tid, rowPanel0, rowPanel1);
-        const long rowBegin = rowPanel0 * mr, rowEnd = std::min<long>(m, rowPanel1 * mr);
-        // tid 0 is the caller, whose A scratch is apack; a worker without scratch still takes part
-        // in the barriers and computes its rows with stack panels at the end
-        float* myA = ownRows && tid > 0 ? gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax) : apack;
-        const bool ok = myA != nullptr;
+        if (ownRows) {
+            // Rows go in blocks of up to mcMax handed out one at a time (a counter per pass), so that a
+            // thread the machine slows down does less of the pass instead of holding up its barrier.
+            // Counters alternate: next[pass % 2] is reset a pass ahead, when no thread can be using it.
+            float* myA = tid == 0 ? apack : gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);  // none: no blocks
+            const long blockRows = mr * std::max(1L, std::min<long>(mcMax / mr, ceil_div(mPanelsAll, 4L * nt)));
+            const long blocks = ceil_div(m, blockRows);  // at least 4 per thread when m allows
+            long pass = 0;
+            for (long jc = 0; jc < n; jc += ncMax) {
+                const int nc = std::min<long>(ncMax, n - jc);
+                const long nPanels = ceil_div(nc, nr);
+                for (long pc = k0; pc < k1; pc += kcMax, pass++) {
+                    const int kc = std::min<long>(kcMax, k1 - pc);
+                    if (tid == 0) next[(pass + 1) % 2].store(0);
+                    long b0, b1;
+                    split(nPanels, nt, tid, b0, b1);
+                    pack_b(nr, jc, nc, pc, kc, bpack, b0, b1);
+                    barrier.wait();
+                    for (long q; myA && (q = next[pass % 2].fetch_add(1)) < blocks;) {
+                        const long ic = q * blockRows;
+                        const int mc = std::min<long>(blockRows, m - ic);
+                        const long mPanels = ceil_div(mc, mr);
+                        pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
+                        for (long jr = 0; jr < nPanels; jr++)
+                            for (long ir = 0; ir < mPanels; ir++)
+                                micro_tile(bl, kc, myA + ir * mr * kc, bpack + jr * nr * kc, c, ic + ir * mr,
+                                           jc + jr * nr, pc == k0 ? beta : 1.0f, std::min<long>(mr, mc - ir * mr),
+                                           std::min<long>(nr, nc - jr * nr));
+                    }
+                    barrier.wait();  // the B block is repacked next
+                }
+            }
+            return;
+        }
+        // Shared A: the caller's A scratch, packed by all threads, then split by NR (or MR) panels.
         for (long jc = 0; jc < n; jc += ncMax) {
             const int nc = std::min<long>(ncMax, n - jc);
             const long nPanels = ceil_div(nc, nr);
@@ -233,30 +263,27 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 split(nPanels, nt, tid, b0, b1);
                 pack_b(nr, jc, nc, pc, kc, bpack, b0, b1);
                 barrier.wait();
-                for (long ic = rowBegin; ic < rowEnd; ic += mcMax) {
-                    const int mc = std::min<long>(mcMax, rowEnd - ic);
+                for (long ic = 0; ic < m; ic += mcMax) {
+                    const int mc = std::min<long>(mcMax, m - ic);
                     const long mPanels = ceil_div(mc, mr);
-                    long a0 = 0, a1 = mPanels, jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
-                    if (!ownRows) {
-                        split(mPanels, nt, tid, a0, a1);
-                        if (nPanels >= nt) split(nPanels, nt, tid, jr0, jr1);
-                        else split(mPanels, nt, tid, ir0, ir1);
-                    }
-                    if (ok) pack_a(mr, ic, mc, pc, kc, myA, a0, a1);
-                    if (!ownRows) barrier.wait();
-                    for (long jr = jr0; ok && jr < jr1; jr++) {
+                    long a0, a1, jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
+                    split(mPanels, nt, tid, a0, a1);
+                    if (nPanels >= nt) split(nPanels, nt, tid, jr0, jr1);
+                    else split(mPanels, nt, tid, ir0, ir1);
+                    pack_a(mr, ic, mc, pc, kc, apack, a0, a1);
+                    barrier.wait();
+                    for (long jr = jr0; jr < jr1; jr++) {
                         const float* bp = bpack + jr * nr * kc;
                         const int nrNow = std::min<long>(nr, nc - jr * nr);
                         for (long ir = ir0; ir < ir1; ir++)
-                            micro_tile(bl, kc, myA + ir * mr * kc, bp, c, ic + ir * mr, jc + jr * nr, betaNow,
+                            micro_tile(bl, kc, apack + ir * mr * kc, bp, c, ic + ir * mr, jc + jr * nr, betaNow,
                                        std::min<long>(mr, mc - ir * mr), nrNow);
                     }
-                    if (!ownRows) barrier.wait();  // the shared A block is repacked next
+                    barrier.wait();  // the shared A block is repacked next
                 }
                 barrier.wait();  // the B block is repacked next
             }
         }
-        if (!ok) gemm_small_panels(bl, rowBegin, rowEnd, 0, n, k0, k1, pack_a, pack_b, beta, c);
     });
 }
 

@@ -149,8 +149,9 @@ class NativeCpuKernelsTest {
         new GemmCase(false, true, 20, 25, 9000, 9000, 9000, 25, 1f, 0f),
         new GemmCase(true, false, 7, 3, 8193, 7, 3, 5, -0.5f, 0.7f),
         new GemmCase(false, false, 64, 64, 16385, 16390, 64, 64, 2.5f, 1f),
-        // C over 2 MiB (kc doubled) with two passes over k, a partial A block and a partial panel
-        new GemmCase(true, false, 725, 730, 600, 728, 730, 733, 1f, 0.7f),
+        // C over 2 MiB (kc doubled), taller than wide (row blocks taken by the threads), two passes
+        // over k, a partial row block and a partial panel
+        new GemmCase(true, false, 730, 725, 600, 733, 725, 728, 1f, 0.7f),
     };
 
     @Test
