@@ -229,16 +229,14 @@ int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const flo
     const int workers = static_cast<int>(std::min<long>(chunks, threads));
     std::unique_ptr<float[]> cols(new (std::nothrow) float[workers * k * per * pixels]);
     if (!cols) return -1;
-    cortado::parallel(workers, [&](int tid, int nt, cortado::Barrier&) {
+    cortado::parallel_items(workers, chunks, [&](int tid, long c) {
         float* col = cols.get() + tid * k * per * pixels;
-        for (long c = tid; c < chunks; c += nt) {
-            const long n0 = c * per, nb = std::min(per, batch - n0);
-            cortado::gemm(static_cast<int>(k), static_cast<int>(nb * pixels), filters,
-                          cortado::PackMatrix{Matrix::rows(weight, k), true, 1.0f},
-                          cortado::PackMatrix{by_filter(dy + n0 * filters * pixels, filters, pixels), true, 1.0f}, 0.0f,
-                          Matrix::rows(col, nb * pixels));
-            cortado_col2im(CORTADO_WINDOW_ARGS, static_cast<int>(nb), col, dx + n0 * image);
-        }
+        const long n0 = c * per, nb = std::min(per, batch - n0);
+        cortado::gemm(static_cast<int>(k), static_cast<int>(nb * pixels), filters,
+                      cortado::PackMatrix{Matrix::rows(weight, k), true, 1.0f},
+                      cortado::PackMatrix{by_filter(dy + n0 * filters * pixels, filters, pixels), true, 1.0f}, 0.0f,
+                      Matrix::rows(col, nb * pixels));
+        cortado_col2im(CORTADO_WINDOW_ARGS, static_cast<int>(nb), col, dx + n0 * image);
     });
     return 0;
 }

@@ -203,15 +203,11 @@ bool conv_forward_small(const Window& w, int batch, int filters, const float* x,
     std::unique_ptr<float[]> scratch(new (std::nothrow) float[workers * perImage]);
     if (!scratch) return false;
     const long image = static_cast<long>(w.channels) * w.plane(), out = static_cast<long>(filters) * w.out_plane();
-    parallel(workers, [&](int tid, int nt, Barrier&) {
+    parallel_items(workers, batch, [&](int tid, long n) {
         float* xp = scratch.get() + tid * perImage;
-        long n0, n1;
-        split(batch, nt, tid, n0, n1);
-        for (long n = n0; n < n1; n++) {
-            pad_rows(w, l.row, x + n * image, 1, xp);
-            for (int oy = 0; oy < w.out_h(); oy++)
-                for (int f0 = 0; f0 < filters; f0 += FF) forward_row(w, l, xp, weight, bias, filters, f0, oy, y + n * out);
-        }
+        pad_rows(w, l.row, x + n * image, 1, xp);
+        for (int oy = 0; oy < w.out_h(); oy++)
+            for (int f0 = 0; f0 < filters; f0 += FF) forward_row(w, l, xp, weight, bias, filters, f0, oy, y + n * out);
     });
     return true;
 }
@@ -230,12 +226,10 @@ bool conv_filter_small(const Window& w, int batch, int filters, const float* x, 
     std::unique_ptr<long[]> rows(new (std::nothrow) long[workers * offsets]);
     if (!scratch || !rows) return false;
     float* partials = scratch.get() + workers * perWorker;
-    parallel(workers, [&](int tid, int nt, Barrier&) {
+    parallel_items(workers, chunks, [&](int tid, long q) {
         float* xp = scratch.get() + tid * perWorker;
-        for (long q = tid; q < chunks; q += nt) {
-            const int n0 = static_cast<int>(q * chunk), count = std::min(chunk, batch - n0);
-            chunk_gradient(w, l, filters, n0, count, x, dy, xp, xp + l.xp, rows.get() + tid * offsets, partials + q * weights);
-        }
+        const int n0 = static_cast<int>(q * chunk), count = std::min(chunk, batch - n0);
+        chunk_gradient(w, l, filters, n0, count, x, dy, xp, xp + l.xp, rows.get() + tid * offsets, partials + q * weights);
     });
     for (long i = 0; i < weights; i++) {
         float s = 0.0f;

@@ -177,7 +177,10 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
         return;
     }
     const long mPanelsAll = ceil_div(m, mr), nPanelsAll = ceil_div(n, nr);
-    std::atomic<long> next[2] = {{0}, {0}};  // row blocks handed out so far (ownRows below)
+    std::atomic<long> next[2] = {{0}, {0}};  // column or row blocks handed out so far (below)
+    const int team = std::min<int>(want, threads());
+    const long colPanels = ceil_div(nPanelsAll, std::max<long>(team, ceil_div(nPanelsAll * nr, 512)));
+    const long blockCols = colPanels * nr, colBlocks = ceil_div(n, blockCols);
 
     parallel(want, [&](int tid, int nt, Barrier& barrier) {
         // Wide C (a convolution, a small batch times a layer's weights): each thread owns a run of
@@ -187,19 +190,17 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
         const bool ownCols = nPanelsAll >= 4L * nt && (n > m || mPanelsAll < 4L * nt);
         const bool ownRows = !ownCols && mPanelsAll >= 4L * nt;
         if (ownCols) {
-            long p0, p1;
-            split(nPanelsAll, nt, tid, p0, p1);
-            const long colBegin = p0 * nr, colEnd = std::min<long>(n, p1 * nr);
+            // Column blocks of up to 512 (a B block that stays in L2 while it is used), at least one
+            // per thread, handed out one at a time like the row blocks below.
             float* myA = tid == 0 ? apack : gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);
             float* myB = tid == 0 ? bpack : gemm_scratch(1, static_cast<size_t>(ncMax) * kcMax);
-            if (!myA || !myB) {
-                gemm_small_panels(bl, 0, m, colBegin, colEnd, k0, k1, pack_a, pack_b, beta, c);
-                return;
-            }
-            // this thread packs its B block and uses it straight away: keep it in L2 (512 x kc floats)
-            const int ncOwn = std::min(ncMax, 512);
-            for (long jc = colBegin; jc < colEnd; jc += ncOwn) {
-                const int nc = std::min<long>(ncOwn, colEnd - jc);
+            for (long q; (q = next[0].fetch_add(1)) < colBlocks;) {
+                const long jc = q * blockCols;
+                const int nc = std::min<long>(blockCols, n - jc);
+                if (!myA || !myB) {
+                    gemm_small_panels(bl, 0, m, jc, jc + nc, k0, k1, pack_a, pack_b, beta, c);
+                    continue;
+                }
                 const long nPanels = ceil_div(nc, nr);
                 for (long pc = k0; pc < k1; pc += kcMax) {
                     const int kc = std::min<long>(kcMax, k1 - pc);

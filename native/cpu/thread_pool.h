@@ -2,6 +2,7 @@
 // creates threads. One parallel region runs at a time; a caller that finds the pool busy (another
 // Java thread) or that is itself a worker runs its region on one thread instead of oversubscribing.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <functional>
 
@@ -30,6 +31,17 @@ inline void split(long total, int parts, int tid, long& begin, long& end) {
     long q = total / parts, r = total % parts;
     begin = tid * q + (tid < r ? tid : r);
     end = begin + q + (tid < r ? 1 : 0);
+}
+
+// Runs body(tid, item) for items [0, count) on up to `want` threads, handing the items out one at a
+// time, so that a thread the (shared) machine slows down takes fewer of them. Which thread runs an
+// item must not change its result.
+template <class Body>
+void parallel_items(int want, long count, const Body& body) {
+    std::atomic<long> next{0};
+    parallel(static_cast<int>(std::min<long>(want, count)), [&](int tid, int, Barrier&) {
+        for (long item; (item = next.fetch_add(1, std::memory_order_relaxed)) < count;) body(tid, item);
+    });
 }
 
 // Splits [0, n) over the pool when n is large enough to pay for it, else runs inline.
