@@ -24,20 +24,31 @@ using cortado::Window;
 
 namespace {
 
-// d[t] = base[at[t]], 16 at a time with vgatherdps when the instruction set in use is AVX-512
-// (GCC does not vectorise this loop into gathers by itself).
-void gather_scalar(const float* base, const int* at, float* d, int n) {
-    for (int t = 0; t < n; t++) d[t] = base[at[t]];
+// Runs of a B panel: for every run r and step p < count,
+//   d[p * nr + at[r] + t] = base[off[p] + from[r] + t]   for t < len[r],
+// run by run down the steps, 16 floats per masked load and store with AVX-512 (a forward panel
+// packs 15% faster this way than with a vgatherdps per step, the filter gradient's about as fast).
+void copy_runs_scalar(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
+                      int runs, float* d, int nr) {
+    for (int r = 0; r < runs; r++)
+        for (int p = 0; p < count; p++)
+            for (int t = 0; t < len[r]; t++) d[p * nr + at[r] + t] = base[off[p] + from[r] + t];
 }
 
-__attribute__((target("avx512f"))) void gather_avx512(const float* base, const int* at, float* d, int n) {
-    int t = 0;
-    for (; t + 16 <= n; t += 16) _mm512_storeu_ps(d + t, _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, _mm512_loadu_si512(at + t), base, 4));
-    gather_scalar(base, at + t, d + t, n - t);
+__attribute__((target("avx512f"))) void copy_runs_avx512(const float* base, const int* off, int count, const int* from,
+                                                          const int* at, const int* len, int runs, float* d, int nr) {
+    for (int r = 0; r < runs; r++)
+        for (int t = 0; t < len[r]; t += 16) {
+            const __mmask16 m = len[r] - t >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (len[r] - t)) - 1);
+            const float* s = base + from[r] + t;
+            float* o = d + at[r] + t;
+            for (int p = 0; p < count; p++) _mm512_mask_storeu_ps(o + p * nr, m, _mm512_maskz_loadu_ps(m, s + off[p]));
+        }
 }
 
-inline void gather(const float* base, const int* at, float* d, int n) {
-    (cortado_isa() >= 2 ? gather_avx512 : gather_scalar)(base, at, d, n);
+inline void copy_runs(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
+                      int runs, float* d, int nr) {
+    (cortado_isa() >= 2 ? copy_runs_avx512 : copy_runs_scalar)(base, off, count, from, at, len, runs, d, nr);
 }
 
 // The im2col matrix of `images` (never stored), walked in its natural order.
@@ -68,13 +79,23 @@ struct Columns {
 
 // op(B) = col (forward): k = (c, ki, kj), n = (image, oy, ox), plus a row of ones at k = taps
 // when the bias rides along as an extra column of A. A panel's nr columns are cut into runs
-// along output rows once; each k step then gathers (or copies) from one input row per run.
+// along output rows once; each run is then copied down the k steps (one input row per step).
 struct PackColumns {
     Columns col;
     long taps;  // C kh kw: rows from here on are ones
 
     void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
+        const long plane = w.plane();
+        const int inside = static_cast<int>(std::max(0L, std::min<long>(kc, taps - p0)));  // steps that are taps
+        // Without padding and with unit column stride every tap is inside the image: a run of
+        // tap p0 + p starts off[p] = ch plane + ki width + kj floats after the run's first pixel.
+        const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
+        std::vector<int> off(direct ? inside : 0);
+        for (int p = 0; p < static_cast<int>(off.size()); p++) {
+            const long tap = p0 + p;
+            off[p] = static_cast<int>(tap / (w.kh * w.kw) * plane + tap / w.kw % w.kh * w.width + tap % w.kw);
+        }
         struct Run {
             const float* image;
             int c, len, oy, ox;
@@ -93,36 +114,32 @@ struct PackColumns {
                 ox = 0;
                 col.next_row(img, oy);
             }
-            int ch = static_cast<int>(p0 / (w.kh * w.kw)), ki = static_cast<int>(p0 / w.kw % w.kh), kj = static_cast<int>(p0 % w.kw);
-            const long plane = w.plane();
-            // Without padding and with unit column stride every tap is inside: column c of tap
-            // (ch, ki, kj) is x[at[c] + ch plane + ki width + kj], one gather per step of k.
-            const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
-            int at[64];
-            for (int r = 0; direct && r < nruns; r++)
-                for (int t = 0; t < runs[r].len; t++)
-                    at[runs[r].c + t] = static_cast<int>(runs[r].image - col.images + static_cast<long>(runs[r].oy) * w.sh * w.width + runs[r].ox + t);
-            for (int p = 0; p < kc; p++) {
-                float* dp = d + p * nr;
-                if (p0 + p >= taps) {
-                    for (int c = 0; c < nr; c++) dp[c] = c < cols ? 1.0f : 0.0f;
-                    continue;
+            if (direct) {
+                int from[64], at[64], len[64];
+                for (int r = 0; r < nruns; r++) {
+                    from[r] = static_cast<int>(runs[r].image - col.images + static_cast<long>(runs[r].oy) * w.sh * w.width + runs[r].ox);
+                    at[r] = runs[r].c;
+                    len[r] = runs[r].len;
                 }
-                if (direct) {
-                    gather(col.images + ch * plane + static_cast<long>(ki) * w.width + kj, at, dp, cols);
-                } else {
+                copy_runs(col.images, off.data(), inside, from, at, len, nruns, d, nr);
+            } else {
+                int ch = static_cast<int>(p0 / (w.kh * w.kw)), ki = static_cast<int>(p0 / w.kw % w.kh), kj = static_cast<int>(p0 % w.kw);
+                for (int p = 0; p < inside; p++) {
                     for (int r = 0; r < nruns; r++)
-                        cortado::lower_run(w, runs[r].image + ch * plane, ki, kj, runs[r].oy, runs[r].ox, runs[r].len, dp + runs[r].c, 1);
-                }
-                for (int c = cols; c < nr; c++) dp[c] = 0.0f;
-                if (++kj == w.kw) {
-                    kj = 0;
-                    if (++ki == w.kh) {
-                        ki = 0;
-                        ch++;
+                        cortado::lower_run(w, runs[r].image + ch * plane, ki, kj, runs[r].oy, runs[r].ox, runs[r].len, d + p * nr + runs[r].c, 1);
+                    if (++kj == w.kw) {
+                        kj = 0;
+                        if (++ki == w.kh) {
+                            ki = 0;
+                            ch++;
+                        }
                     }
                 }
             }
+            for (int p = 0; p < inside; p++)
+                for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
+            for (int p = inside; p < kc; p++)  // the bias's row of ones
+                for (int c = 0; c < nr; c++) d[p * nr + c] = c < cols ? 1.0f : 0.0f;
         }
     }
 };
@@ -134,27 +151,38 @@ struct PackColumnsT {
 
     void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
-        const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;  // every tap inside
+        // Without padding and with unit column stride every tap is inside: step p's pixel starts
+        // at x[off[p]], and a panel's taps are runs of consecutive kj, copied whole per step.
+        const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
+        std::vector<int> off(direct ? kc : 0);
+        if (direct) {
+            const float* img;
+            int oy, ox;
+            col.position(p0, img, oy, ox);
+            for (int p = 0; p < kc; p++) {
+                off[p] = static_cast<int>(img - col.images + static_cast<long>(oy) * w.sh * w.width + ox);
+                if (++ox == col.ow) {
+                    ox = 0;
+                    col.next_row(img, oy);
+                }
+            }
+        }
         for (long q = q0; q < q1; q++) {
             float* d = dst + q * nr * kc;
             const int cols = std::min<long>(nr, nc - q * nr);
-            if (direct) {  // pixel p's taps are x[pixel offset + at[c]]: one gather per step of k
-                int at[64];
-                for (int c = 0; c < cols; c++) {
+            if (direct) {
+                int from[64], at[64], len[64], runs = 0;
+                for (int c = 0; c < cols; runs++) {
                     const long tap = j0 + q * nr + c;
-                    at[c] = static_cast<int>(tap / (w.kw * w.kh) * w.plane() + tap / w.kw % w.kh * w.width + tap % w.kw);
+                    const int kj = static_cast<int>(tap % w.kw);
+                    from[runs] = static_cast<int>(tap / (w.kw * w.kh) * w.plane() + tap / w.kw % w.kh * w.width + kj);
+                    at[runs] = c;
+                    len[runs] = std::min(cols - c, w.kw - kj);
+                    c += len[runs];
                 }
-                const float* img;
-                int oy, ox;
-                col.position(p0, img, oy, ox);
-                for (int p = 0; p < kc; p++) {
-                    gather(img + static_cast<long>(oy) * w.sh * w.width + ox, at, d + p * nr, cols);
+                copy_runs(col.images, off.data(), kc, from, at, len, runs, d, nr);
+                for (int p = 0; p < kc; p++)
                     for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
-                    if (++ox == col.ow) {
-                        ox = 0;
-                        col.next_row(img, oy);
-                    }
-                }
                 continue;
             }
             for (int c = 0; c < cols; c++) {
