@@ -1,4 +1,7 @@
 // Batched im2col / col2im in Caffe's layout: col row (c, ki, kj), column (n, oy, ox).
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "cortado_cpu.h"
@@ -39,6 +42,43 @@ CORTADO_CLONES void add_block(float* __restrict d, long ds, const float* __restr
         for (int x = 0; x < len; x++) d[y * ds + x] += s[y * ss + x];
 }
 
+// col2im of one (image, channel) plane for unit strides and kernels at most 16 wide, pulled
+// instead of pushed: each 16-wide chunk of an input row sums its kh x kw taps in registers
+// (masked loads of the col rows), then is stored once. Pushing tap by tap instead adds short
+// overlapping runs to dst one after the other.
+__attribute__((target("avx512f"))) void col2im_plane_unit_stride(const Window& w, const float* src, long cols,
+                                                                  float* dst) {
+    const int oh = w.out_h(), ow = w.out_w();
+    auto bits = [](long lo, long hi) {  // lanes [lo, hi) of 16
+        lo = std::max(0L, lo);
+        hi = std::min(16L, hi);
+        return hi > lo ? static_cast<__mmask16>(((1u << (hi - lo)) - 1) << lo) : static_cast<__mmask16>(0);
+    };
+    __mmask16 m[16];
+    long off[16];
+    for (int x0 = 0; x0 < w.width; x0 += 16) {
+        for (int kj = 0; kj < w.kw; kj++) {
+            // lane t is output column x0 + t + pw - kj of tap (ki, kj), inside for [0, ow)
+            const long shift = static_cast<long>(x0) + w.pw - kj;
+            m[kj] = bits(-shift, ow - shift);
+            off[kj] = kj * cols + shift;
+        }
+        const __mmask16 store = bits(0, w.width - x0);
+        for (int iy = 0; iy < w.height; iy++) {
+            __m512 sum = _mm512_setzero_ps();
+            for (int ki = 0; ki < w.kh; ki++) {
+                const int oy = iy + w.ph - ki;
+                if (oy < 0 || oy >= oh) continue;
+                const float* row = src + static_cast<long>(ki) * w.kw * cols + static_cast<long>(oy) * ow;
+                __m512 part = _mm512_setzero_ps();  // one chain per kernel row
+                for (int kj = 0; kj < w.kw; kj++) part = _mm512_add_ps(part, _mm512_maskz_loadu_ps(m[kj], row + off[kj]));
+                sum = _mm512_add_ps(sum, part);
+            }
+            _mm512_mask_storeu_ps(dst + static_cast<long>(iy) * w.width + x0, store, sum);
+        }
+    }
+}
+
 }  // namespace
 
 void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) {
@@ -50,6 +90,10 @@ void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) 
         for (long p = p0; p < p1; p++) {
             const long n = p / channels, c = p % channels;
             float* dst = images + p * w.plane();
+            if (sh == 1 && sw == 1 && kw <= 16 && cortado_isa() >= 2) {
+                col2im_plane_unit_stride(w, col + c * kh * kw * cols + n * oh * ow, cols, dst);
+                continue;
+            }
             std::memset(dst, 0, sizeof(float) * w.plane());
             for (int ki = 0; ki < kh; ki++)
                 for (int kj = 0; kj < kw; kj++) {
