@@ -84,14 +84,14 @@ struct PackMatrix {
                     copy_runs(m, p0 + p, x, n, d + p * w, 1);
                     for (int c = n; c < w; c++) d[p * w + c] = 0.0f;
                 }
-            } else if (m.group == LONG_MAX) {  // the panel's n rows read side by side, d written in order
-                const float* row[64];                // (2-4x faster than a row at a time into every w-th float)
-                for (int c = 0; c < n; c++) row[c] = m.at(x + c, p0);
-                pack_side_by_side(row, n, w, kc, scale, d);
-            } else {  // grouped columns: each row of m along its runs, written to every w-th float
-                for (int c = 0; c < n; c++) copy_runs(m, x + c, p0, kc, d + c, w);
-                for (int c = n; c < w; c++)
-                    for (int p = 0; p < kc; p++) d[p * w + c] = 0.0f;
+            } else {  // the panel's n rows read side by side along m's runs, d written in order
+                const float* row[64];  // (2-4x faster than a row at a time into every w-th float)
+                for (int p = 0; p < kc;) {
+                    const int len = std::min<long>(kc - p, m.run(p0 + p));
+                    for (int c = 0; c < n; c++) row[c] = m.at(x + c, p0 + p);
+                    pack_side_by_side(row, n, w, len, scale, d + p * w);
+                    p += len;
+                }
             }
         }
     }
@@ -104,6 +104,8 @@ private:
             for (int p = 0; p < kc; p++, d += width)
                 for (int c = 0; c < width; c++) d[c] = s * row[c][p];
         };
+        if (n == w && w == 8) return fixed(std::integral_constant<int, 8>());
+        if (n == w && w == 10) return fixed(std::integral_constant<int, 10>());
         if (n == w && w == 12) return fixed(std::integral_constant<int, 12>());
         if (n == w && w == 32) return fixed(std::integral_constant<int, 32>());
         for (int p = 0; p < kc; p++, d += w) {
