@@ -1,5 +1,8 @@
 // Max and average pooling over `channels` planes; windows clipped to the input (padding is
 // never a max candidate; it counts as zeros in the average, divisor kh * kw).
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -76,6 +79,64 @@ void for_planes(const Window& w, F body) {
 // max that lets NaN through (a NaN anywhere in the window makes the output NaN, as in the reference)
 inline float nanmax(float m, float v) { return (v > m) | (v != v) ? v : m; }
 
+// The 2x2/stride-2 backward with AVX-512, 16 outputs at a time: LeNet's pooled rows are 12 and 4
+// outputs long, too short for the vectorised loop above, which then runs scalar (1.4-1.8x slower
+// per call; the forward, a few selects per output, gained nothing this way). Two input rows are
+// loaded under masks and split into the windows' four corners v[0..3].
+namespace {
+struct Corners {
+    __m512 v[4];
+    __mmask16 out;  // the outputs in this step
+};
+
+__attribute__((target("avx512f"))) inline Corners load_corners(const float* r0, const float* r1, int n) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __mmask16 lo = static_cast<__mmask16>((1u << std::min(16, 2 * n)) - 1);
+    const __mmask16 hi = static_cast<__mmask16>((1u << std::max(0, 2 * n - 16)) - 1);
+    Corners c;
+    const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0), a1 = _mm512_maskz_loadu_ps(hi, r0 + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1), b1 = _mm512_maskz_loadu_ps(hi, r1 + 16);
+    c.v[0] = _mm512_permutex2var_ps(a0, even, a1);
+    c.v[1] = _mm512_permutex2var_ps(a0, odd, a1);
+    c.v[2] = _mm512_permutex2var_ps(b0, even, b1);
+    c.v[3] = _mm512_permutex2var_ps(b0, odd, b1);
+    c.out = static_cast<__mmask16>((1u << n) - 1);
+    return c;
+}
+
+__attribute__((target("avx512f"))) void max_pool_2x2_backward_row_avx512(const float* r0, const float* r1, const float* g,
+                                                                          float* d0, float* d1, int ow) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+    for (int ox = 0; ox < ow; ox += 16) {
+        const int n = std::min(16, ow - ox);
+        const Corners c = load_corners(r0 + 2 * ox, r1 + 2 * ox, n);
+        const __m512 m01 = _mm512_maskz_max_ps(0xFFFF, c.v[0], c.v[1]), m23 = _mm512_maskz_max_ps(0xFFFF, c.v[2], c.v[3]);
+        const __m512 m = _mm512_maskz_max_ps(0xFFFF, m01, m23);  // (maskz: _mm512_max_ps warns with GCC 12)
+        __mmask16 nan[4], any = 0;
+        for (int i = 0; i < 4; i++) any |= nan[i] = _mm512_cmp_ps_mask(c.v[i], c.v[i], _CMP_UNORD_Q);
+        // the first maximum (the first NaN in a window that holds one) takes the gradient
+        __mmask16 taken = 0, e[4];
+        for (int i = 0; i < 3; i++) {
+            const __mmask16 q = (nan[i] & any) | (_mm512_cmp_ps_mask(c.v[i], m, _CMP_EQ_OQ) & ~any);
+            e[i] = q & ~taken;
+            taken |= e[i];
+        }
+        e[3] = ~taken;
+        const __m512 gv = _mm512_maskz_loadu_ps(c.out, g + ox);
+        __m512 b[4];
+        for (int i = 0; i < 4; i++) b[i] = _mm512_maskz_mov_ps(e[i], gv);
+        const __mmask16 first = static_cast<__mmask16>((1u << std::min(16, 2 * n)) - 1);
+        const __mmask16 second = static_cast<__mmask16>((1u << std::max(0, 2 * n - 16)) - 1);
+        _mm512_mask_storeu_ps(d0 + 2 * ox, first, _mm512_permutex2var_ps(b[0], lo, b[1]));
+        _mm512_mask_storeu_ps(d0 + 2 * ox + 16, second, _mm512_permutex2var_ps(b[0], hi, b[1]));
+        _mm512_mask_storeu_ps(d1 + 2 * ox, first, _mm512_permutex2var_ps(b[2], lo, b[3]));
+        _mm512_mask_storeu_ps(d1 + 2 * ox + 16, second, _mm512_permutex2var_ps(b[2], hi, b[3]));
+    }
+}
+}  // namespace
+
 void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
@@ -134,7 +195,7 @@ void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, 
             for (int oy = 0; oy < oh; oy++) {
                 const float* r0 = in + static_cast<long>(2 * oy) * width;
                 float* d0 = d + static_cast<long>(2 * oy) * width;
-                max_pool_2x2_backward_row(r0, r0 + width, g + oy * ow, d0, d0 + width, ow);
+                (cortado_isa() >= 2 ? max_pool_2x2_backward_row_avx512 : max_pool_2x2_backward_row)(r0, r0 + width, g + oy * ow, d0, d0 + width, ow);
                 for (int xx = 2 * ow; xx < width; xx++) d0[xx] = d0[width + xx] = 0.0f;  // an odd last column
             }
             for (long i = static_cast<long>(2 * oh) * width; i < w.plane(); i++) d[i] = 0.0f;  // an odd last row
