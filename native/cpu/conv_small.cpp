@@ -13,6 +13,8 @@
 #include <memory>
 #include <new>
 
+// Rows here are short: keep the copy loops as loops (not memcpy/memset calls costlier than them).
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
 #include "conv_small.h"
 #include "simd.h"
 #include "thread_pool.h"
@@ -26,7 +28,7 @@ typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 constexpr int VW = 16;
 constexpr int FB = 4, KB = 5;  // filter gradient: 4 filters x 5 taps in registers
-constexpr int FF = 8, FV = 2;  // forward: 8 filters x 2 vectors of an output row in registers
+constexpr int FV = 2;  // forward: 8 or 10 filters (whichever pads the bank less) x 2 vectors of an output row in registers
 
 // (only ever inlined into the per-ISA clones below, so the vector-return ABI note does not apply)
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -97,7 +99,9 @@ void pad_rows(const Window& w, int row, const float* images, int count, float* x
     for (long r = 0; r < static_cast<long>(count) * w.channels * w.height; r++) {
         const float* src = images + r * w.width;
         float* d = xp + r * row;
-        for (int t = 0; t < row; t++) d[t] = t >= w.pw && t < w.pw + w.width ? src[t - w.pw] : 0.0f;
+        for (int t = 0; t < w.pw; t++) d[t] = 0.0f;
+        for (int t = 0; t < w.width; t++) d[w.pw + t] = src[t];
+        for (int t = w.pw + w.width; t < row; t++) d[t] = 0.0f;
     }
 }
 
@@ -143,38 +147,34 @@ void chunk_gradient(const Window& w, const Layout& l, int filters, int n0, int c
         }
 }
 
-// Output row oy of one image for filters [f0, f0 + 8) (past the last filter: repeats it, not
-// stored), two vectors at a time; xp holds the image's padded rows.
-CORTADO_CLONES void forward_row(const Window& w, const Layout& l, const float* xp, const float* weight, const float* bias,
-                                int filters, int f0, int oy, float* y) {
-    const int ow = w.out_w(), taps = w.channels * w.kh * w.kw, vectors = l.full + (l.tail ? 1 : 0);
+// Output row oy of one image for a block of FF filters, two vectors at a time. xp holds the
+// image's padded rows; wb the block's weights tap by tap (FF floats per tap: one pointer for
+// every broadcast), bb its biases; filters past the bank's end are computed but not stored.
+template <int FF>
+CORTADO_CLONES void forward_row(const Window& w, const Layout& l, const float* xp, const float* wb, const float* bb,
+                                int count, int oy, float* y) {
+    const int ow = w.out_w(), vectors = l.full + (l.tail ? 1 : 0);
     const long plane = static_cast<long>(w.out_h()) * ow;
-    int fs[FF];
-    for (int i = 0; i < FF; i++) fs[i] = std::min(f0 + i, filters - 1);
     for (int v0 = 0; v0 < vectors; v0 += FV) {
         v16 acc[FF][FV];
-        for (int i = 0; i < FF; i++) {
-            const float b = bias ? bias[fs[i]] : 0.0f;
-            for (int v = 0; v < FV; v++) acc[i][v] = v16{} + b;
-        }
+        for (int i = 0; i < FF; i++)
+            for (int v = 0; v < FV; v++) acc[i][v] = v16{} + bb[i];
         for (int c = 0; c < w.channels; c++)
             for (int ki = 0; ki < w.kh; ki++) {
                 const int iy = oy * w.sh - w.ph + ki;
                 if (iy < 0 || iy >= w.height) continue;
                 const float* xr = xp + (static_cast<long>(c) * w.height + iy) * l.row + v0 * VW;
-                const float* wt = weight + (c * w.kh + ki) * w.kw;
-                for (int kj = 0; kj < w.kw; kj++) {
+                const float* wt = wb + (c * w.kh + ki) * w.kw * FF;
+                for (int kj = 0; kj < w.kw; kj++, wt += FF) {
                     v16 xv[FV];
                     for (int v = 0; v < FV; v++) xv[v] = load(xr + v * VW + kj);
-                    for (int i = 0; i < FF; i++) {
-                        const float wv = wt[static_cast<long>(fs[i]) * taps + kj];
-                        for (int v = 0; v < FV; v++) acc[i][v] += wv * xv[v];
-                    }
+                    for (int i = 0; i < FF; i++)
+                        for (int v = 0; v < FV; v++) acc[i][v] += wt[i] * xv[v];
                 }
             }
-        for (int i = 0; i < FF && f0 + i < filters; i++)
+        for (int i = 0; i < count; i++)
             for (int v = 0; v < FV && v0 + v < vectors; v++) {
-                float* out = y + (f0 + i) * plane + static_cast<long>(oy) * ow + (v0 + v) * VW;
+                float* out = y + i * plane + static_cast<long>(oy) * ow + (v0 + v) * VW;
                 const int lanes = std::min(VW, ow - (v0 + v) * VW);
                 if (lanes == VW) {
                     *reinterpret_cast<v16u*>(out) = acc[i][v];
@@ -200,14 +200,25 @@ bool conv_forward_small(const Window& w, int batch, int filters, const float* x,
     const Layout l = layout(w, filters, 1);
     const long perImage = static_cast<long>(w.channels) * w.height * l.row;
     const int workers = std::min(batch, threads());
-    std::unique_ptr<float[]> scratch(new (std::nothrow) float[workers * perImage]);
+    // filter blocks of 8 or 10, whichever pads the bank less; weights repacked block by block
+    const int ff = (filters + 9) / 10 * 10 < (filters + 7) / 8 * 8 ? 10 : 8, padded = (filters + ff - 1) / ff * ff;
+    std::unique_ptr<float[]> scratch(new (std::nothrow) float[workers * perImage + padded * (taps + 1)]);
     if (!scratch) return false;
-    const long image = static_cast<long>(w.channels) * w.plane(), out = static_cast<long>(filters) * w.out_plane();
+    float* wp = scratch.get() + workers * perImage;  // [block][tap][ff], then the padded biases
+    float* bp = wp + padded * taps;
+    for (int f = 0; f < padded; f++) {
+        const int from = std::min(f, filters - 1);  // padding repeats the last filter (not stored)
+        for (long t = 0; t < taps; t++) wp[(f / ff * taps + t) * ff + f % ff] = weight[from * taps + t];
+        bp[f] = bias ? bias[from] : 0.0f;
+    }
+    const long image = static_cast<long>(w.channels) * w.plane(), plane = w.out_plane();
     parallel_items(workers, batch, [&](int tid, long n) {
         float* xp = scratch.get() + tid * perImage;
         pad_rows(w, l.row, x + n * image, 1, xp);
         for (int oy = 0; oy < w.out_h(); oy++)
-            for (int f0 = 0; f0 < filters; f0 += FF) forward_row(w, l, xp, weight, bias, filters, f0, oy, y + n * out);
+            for (int f0 = 0; f0 < filters; f0 += ff)
+                (ff == 10 ? forward_row<10> : forward_row<8>)(w, l, xp, wp + f0 * taps, bp + f0, std::min(ff, filters - f0), oy,
+                                                             y + (n * filters + f0) * plane);
     });
     return true;
 }
