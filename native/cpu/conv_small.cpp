@@ -111,8 +111,10 @@ void chunk_gradient(const Window& w, const Layout& l, int filters, int n0, int c
     const int oh = w.out_h(), ow = w.out_w();
     pad_rows(w, l.row, x + n0 * static_cast<long>(w.channels) * w.plane(), count, xp);
     const float* dyc = dy + static_cast<long>(n0) * filters * oh * ow;
-    for (long r = 0; l.tail && r < static_cast<long>(count) * filters * oh; r++)
-        for (int t = 0; t < VW; t++) tails[r * VW + t] = t < l.tail ? dyc[r * ow + l.full * VW + t] : 0.0f;
+    for (long r = 0; l.tail && r < static_cast<long>(count) * filters * oh; r++) {
+        for (int t = 0; t < l.tail; t++) tails[r * VW + t] = dyc[r * ow + l.full * VW + t];
+        for (int t = l.tail; t < VW; t++) tails[r * VW + t] = 0.0f;
+    }
     long* xoff = offsets;
     long* goff = xoff + static_cast<long>(count) * oh;
     long* toff = goff + static_cast<long>(count) * oh;
