@@ -46,6 +46,9 @@ struct Blocking {
 Blocking gemm_blocking(long m, long n);
 // 64-byte aligned scratch owned by the calling thread, reused across calls; null when out of memory.
 float* gemm_scratch(int which, size_t floats);
+// d[p * w + c] = s * row[c][p] for c < w, p < kc, w a multiple of 16, through 16 x 16 transposes
+// in AVX-512 registers; false (nothing written) when that instruction set is not in use (gemm.cpp).
+bool pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d);
 
 
 // A row-major matrix whose columns come in groups of `group`, group g starting g * group_stride
@@ -107,6 +110,7 @@ private:
         if (n == w && w == 8) return fixed(std::integral_constant<int, 8>());
         if (n == w && w == 10) return fixed(std::integral_constant<int, 10>());
         if (n == w && w == 12) return fixed(std::integral_constant<int, 12>());
+        if (n == w && w % 16 == 0 && pack_transposed_avx512(row, w, kc, s, d)) return;
         if (n == w && w == 32) return fixed(std::integral_constant<int, 32>());
         for (int p = 0; p < kc; p++, d += w) {
             for (int c = 0; c < n; c++) d[c] = s * row[c][p];
