@@ -44,6 +44,13 @@ class NativeCpuKernelsTest {
         return Math.min(d, max);
     }
 
+    /** The instruction sets this machine can run, from the portable one up. */
+    private static List<CpuKernels.Isa> isas() {
+        List<CpuKernels.Isa> isas = new ArrayList<>();
+        for (CpuKernels.Isa isa : CpuKernels.Isa.values()) if (isa.ordinal() <= CpuKernels.bestIsa().ordinal()) isas.add(isa);
+        return isas;
+    }
+
     private float[] random(long n, float scale) {
         float[] v = new float[(int) n];
         for (int i = 0; i < v.length; i++) v[i] = scale * (2 * rng.nextFloat() - 1);
@@ -108,8 +115,7 @@ class NativeCpuKernelsTest {
 
     @Test
     void gemmMatchesReferenceOnEveryMicroKernel() {
-        List<CpuKernels.Isa> isas = new ArrayList<>();
-        for (CpuKernels.Isa isa : CpuKernels.Isa.values()) if (isa.ordinal() <= CpuKernels.bestIsa().ordinal()) isas.add(isa);
+        List<CpuKernels.Isa> isas = isas();
         for (int t = 0; t < CASES; t++) {
             GemmCase c = t < FIXED_GEMMS.length ? FIXED_GEMMS[t] : gemmCase();
             int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
@@ -186,21 +192,25 @@ class NativeCpuKernelsTest {
 
     @Test
     void im2colAndCol2imOnBatches() {
+        List<CpuKernels.Isa> isas = isas();
         for (int t = 0; t < CASES; t++) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(5);
+            CpuKernels.Isa isa = isas.get(t % isas.size());
             long colSize = (long) w.colRows() * batch * w.colCols(), imSize = batch * w.inputSize();
             float[][] in = {random(imSize, 1f), random(colSize, 1f)};
             List<float[][]> r = both(in, new long[] {colSize, imSize}, p -> {
                 ref.im2col(w, batch, p[0], p[2]);
                 ref.col2im(w, batch, p[1], p[3]);
             }, p -> {
+                CpuKernels.setIsa(isa);
                 cpu.im2col(w, batch, p[0], p[2]);
                 cpu.col2im(w, batch, p[1], p[3]);
             });
-            close(r.get(0)[2], r.get(1)[2], 0, 0, "im2col batch " + batch + " " + w);
-            close(r.get(0)[3], r.get(1)[3], 1e-5, 1e-5, "col2im batch " + batch + " " + w);
+            close(r.get(0)[2], r.get(1)[2], 0, 0, "im2col batch " + batch + " " + isa + " " + w);
+            close(r.get(0)[3], r.get(1)[3], 1e-5, 1e-5, "col2im batch " + batch + " " + isa + " " + w);
         }
+        CpuKernels.setIsa(CpuKernels.bestIsa());
     }
 
     private record ConvCase(Window w, int batch, int filters) {
@@ -234,8 +244,7 @@ class NativeCpuKernelsTest {
 
     @Test
     void convolutionMatchesReferenceOnEveryMicroKernel() {
-        List<CpuKernels.Isa> isas = new ArrayList<>();
-        for (CpuKernels.Isa isa : CpuKernels.Isa.values()) if (isa.ordinal() <= CpuKernels.bestIsa().ordinal()) isas.add(isa);
+        List<CpuKernels.Isa> isas = isas();
         for (int t = 0; t < CASES; t++) {
             ConvCase c = convCase(t);
             long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
@@ -267,17 +276,20 @@ class NativeCpuKernelsTest {
 
     @Test
     void maxPoolTwoByTwoFastPathAgreesIncludingNaN() {
-        for (int t = 0; t < 50; t++) {
+        List<CpuKernels.Isa> isas = isas();
+        for (int t = 0; t < 60; t++) {
+            CpuKernels.Isa isa = isas.get(t / 6 % isas.size()); // every ISA meets ties, NaNs and both
             int h = 2 + rng.nextInt(30), w0 = 2 + rng.nextInt(70); // rows of up to 35 outputs: 16 at a time
             Window w = new Window(1 + rng.nextInt(6), h, w0, 2, 2, 2, 2, 0, 0);
             float[] x = random(w.inputSize(), 1f);
+            if (t % 3 == 0) for (int i = 0; i < x.length; i++) x[i] = rng.nextInt(4) == 0 ? -0.5f : 0.5f; // ties
             if (t % 2 == 0) for (int i = 0; i < 3; i++) x[rng.nextInt(x.length)] = Float.NaN;
-            if (t % 3 == 0) for (int i = 0; i < x.length; i += 5) x[i] = 0.5f; // ties
             List<float[][]> r = both(new float[][] {x, random(w.outputSize(), 1f)}, new long[] {w.outputSize(), w.inputSize()},
                     p -> {
                         ref.maxPoolForward(w, p[0], p[2]);
                         ref.maxPoolBackward(w, p[0], p[1], p[3]);
                     }, p -> {
+                        CpuKernels.setIsa(isa);
                         cpu.maxPoolForward(w, p[0], p[2]);
                         cpu.maxPoolBackward(w, p[0], p[1], p[3]);
                     });
@@ -285,11 +297,12 @@ class NativeCpuKernelsTest {
                 float[] a = r.get(0)[o], b = r.get(1)[o];
                 for (int i = 0; i < a.length; i++) {
                     if (Float.isNaN(a[i]) != Float.isNaN(b[i]) || (!Float.isNaN(a[i]) && a[i] != b[i])) {
-                        fail("max pool 2x2/2 output " + o + " element " + i + ": java " + a[i] + " cpu " + b[i] + " " + w);
+                        fail("max pool 2x2/2 output " + o + " element " + i + ": java " + a[i] + " cpu " + b[i] + " " + isa + " " + w);
                     }
                 }
             }
         }
+        CpuKernels.setIsa(CpuKernels.bestIsa());
     }
 
     private static void poolAll(KernelSet k, Window w, Ptr[] p) {
