@@ -5,8 +5,8 @@
 //       pack B[pc, jc]            NR-wide micro-panels, zero-padded
 //       for ic in m by MC:        A block  (MC x KC) packed, alpha folded in; stays in L2
 //         pack A[ic, pc]          MR-tall micro-panels, zero-padded
-//         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir
-//           for ir in MC by MR:   micro-kernel: MR x NR of C in registers
+//         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir (at KC = 256;
+//           for ir in MC by MR:   micro-kernel: MR x NR of C in registers    see gemm_blocking)
 //
 // The operands are packers: a matrix in memory (PackMatrix below) or one computed while packing
 // (the convolutions pack im2col columns straight from the images, so no column matrix is
