@@ -156,11 +156,26 @@ __attribute__((target("avx512f"))) void pack_transposed(const float* const* row,
             for (int c = c0; c < c0 + 16; c++) d[p * w + c] = s * row[c][p];
     }
 }
+
+__attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int w, int kc, float s, float* d) {
+    const __m512 scale = _mm512_set1_ps(s);
+    for (int c0 = 0; c0 < w; c0 += 16) {
+        const __mmask16 m = w - c0 >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (w - c0)) - 1);
+        for (int p = 0; p < kc; p++)
+            _mm512_mask_storeu_ps(d + p * w + c0, m, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(m, src + p * ld + c0)));
+    }
+}
 }  // namespace
 
 bool cortado::pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d) {
     if (g_isa < 2) return false;
     pack_transposed(row, w, kc, s, d);
+    return true;
+}
+
+bool cortado::pack_rows_avx512(const float* src, long ld, int w, int kc, float s, float* d) {
+    if (g_isa < 2 || w > 64) return false;
+    pack_rows(src, ld, w, kc, s, d);
     return true;
 }
 

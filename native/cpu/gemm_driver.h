@@ -49,6 +49,9 @@ float* gemm_scratch(int which, size_t floats);
 // d[p * w + c] = s * row[c][p] for c < w, p < kc, w a multiple of 16, through 16 x 16 transposes
 // in AVX-512 registers; false (nothing written) when that instruction set is not in use (gemm.cpp).
 bool pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d);
+// d[p * w + c] = s * src[p * ld + c] for c < w <= 64, p < kc, with AVX-512 masked vectors; false
+// (nothing written) when that instruction set is not in use (gemm.cpp).
+bool pack_rows_avx512(const float* src, long ld, int w, int kc, float s, float* d);
 
 
 // A row-major matrix whose columns come in groups of `group`, group g starting g * group_stride
@@ -83,6 +86,7 @@ struct PackMatrix {
             const int n = std::min<long>(w, count - q * w);
             const long x = x0 + q * w;
             if (across) {  // m's row p holds the panel's n floats: contiguous copies
+                if (n == w && m.run(x) >= w && pack_rows_avx512(m.at(p0, x), m.ld, w, kc, scale, d)) continue;
                 for (int p = 0; p < kc; p++) {
                     copy_runs(m, p0 + p, x, n, d + p * w, 1);
                     for (int c = n; c < w; c++) d[p * w + c] = 0.0f;
