@@ -15,9 +15,9 @@
 //
 // Threads: a C wider than tall gives each thread its own columns (its own B and A packing, no
 // barriers); otherwise a C with enough rows is handed out in row blocks that threads take one at
-// a time (each packs its own A blocks; the B block is shared); otherwise the threads split the packing of each block, then the jr panels
-// (or the ir panels when there are fewer jr panels than threads), with barriers between packing
-// and use. A small C over a long k is split over k in fixed chunks summed in order. Results
+// a time (each packs its own A blocks; the B block is shared); otherwise the threads split the
+// packing of each block, then the jr panels (or the ir panels when there are fewer jr panels than
+// threads), with barriers between packing and use. A small C over a long k is split over k in fixed chunks summed in order. Results
 // never depend on the thread count.
 #pragma once
 #include <algorithm>
@@ -189,7 +189,8 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
     const long mPanelsAll = ceil_div(m, mr), nPanelsAll = ceil_div(n, nr);
     std::atomic<long> next[2] = {{0}, {0}};  // column or row blocks handed out so far (below)
     const int team = std::min<int>(want, threads());
-    const long colPanels = ceil_div(nPanelsAll, std::max<long>(team, ceil_div(nPanelsAll * nr, 512)));
+    const long colPanels =
+        std::min<long>(ncMax / nr, ceil_div(nPanelsAll, std::max<long>(team, ceil_div(nPanelsAll * nr, 512))));
     const long blockCols = colPanels * nr, colBlocks = ceil_div(n, blockCols);
 
     parallel(want, [&](int tid, int nt, Barrier& barrier) {
