@@ -14,6 +14,7 @@
 // Runs here are short (one output row, often under 30 floats): keep the copy loops as loops.
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 #include "conv_small.h"
+#include "simd.h"
 #include "gemm_driver.h"
 #include "thread_pool.h"
 #include "window.h"
@@ -39,7 +40,7 @@ __attribute__((target("avx512f"))) void copy_runs_avx512(const float* base, cons
                                                           const int* at, const int* len, int runs, float* d, int nr) {
     for (int r = 0; r < runs; r++)
         for (int t = 0; t < len[r]; t += 16) {
-            const __mmask16 m = len[r] - t >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (len[r] - t)) - 1);
+            const __mmask16 m = lanes(0, len[r] - t);
             const float* s = base + from[r] + t;
             float* o = d + at[r] + t;
             for (int p = 0; p < count; p++) _mm512_mask_storeu_ps(o + p * nr, m, _mm512_maskz_loadu_ps(m, s + off[p]));

@@ -9,6 +9,7 @@
 
 #include "cortado_cpu.h"
 #include "gemm_driver.h"
+#include "simd.h"
 
 void cortado_micro_kernel_generic(int, const float*, const float*, float*, long, float, int, int);
 void cortado_micro_kernel_avx2(int, const float*, const float*, float*, long, float, int, int);
@@ -160,7 +161,7 @@ __attribute__((target("avx512f"))) void pack_transposed(const float* const* row,
 __attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int w, int kc, float s, float* d) {
     const __m512 scale = _mm512_set1_ps(s);
     for (int c0 = 0; c0 < w; c0 += 16) {
-        const __mmask16 m = w - c0 >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (w - c0)) - 1);
+        const __mmask16 m = lanes(0, w - c0);
         for (int p = 0; p < kc; p++)
             _mm512_mask_storeu_ps(d + p * w + c0, m, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(m, src + p * ld + c0)));
     }

@@ -49,21 +49,16 @@ CORTADO_CLONES void add_block(float* __restrict d, long ds, const float* __restr
 __attribute__((target("avx512f"))) void col2im_plane_unit_stride(const Window& w, const float* src, long cols,
                                                                   float* dst) {
     const int oh = w.out_h(), ow = w.out_w();
-    auto bits = [](long lo, long hi) {  // lanes [lo, hi) of 16
-        lo = std::max(0L, lo);
-        hi = std::min(16L, hi);
-        return hi > lo ? static_cast<__mmask16>(((1u << (hi - lo)) - 1) << lo) : static_cast<__mmask16>(0);
-    };
     __mmask16 m[16];
     long off[16];
     for (int x0 = 0; x0 < w.width; x0 += 16) {
         for (int kj = 0; kj < w.kw; kj++) {
             // lane t is output column x0 + t + pw - kj of tap (ki, kj), inside for [0, ow)
             const long shift = static_cast<long>(x0) + w.pw - kj;
-            m[kj] = bits(-shift, ow - shift);
+            m[kj] = lanes(-shift, ow - shift);
             off[kj] = kj * cols + shift;
         }
-        const __mmask16 store = bits(0, w.width - x0);
+        const __mmask16 store = lanes(0, w.width - x0);
         for (int iy = 0; iy < w.height; iy++) {
             __m512 sum = _mm512_setzero_ps();
             for (int ki = 0; ki < w.kh; ki++) {

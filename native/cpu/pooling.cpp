@@ -86,22 +86,22 @@ inline float nanmax(float m, float v) { return (v > m) | (v != v) ? v : m; }
 namespace {
 struct Corners {
     __m512 v[4];
-    __mmask16 out;  // the outputs in this step
+    __mmask16 in[2], out;  // the step's input floats (two vectors per row) and outputs
 };
 
 __attribute__((target("avx512f"))) inline Corners load_corners(const float* r0, const float* r1, int n) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-    const __mmask16 lo = static_cast<__mmask16>((1u << std::min(16, 2 * n)) - 1);
-    const __mmask16 hi = static_cast<__mmask16>((1u << std::max(0, 2 * n - 16)) - 1);
     Corners c;
-    const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0), a1 = _mm512_maskz_loadu_ps(hi, r0 + 16);
-    const __m512 b0 = _mm512_maskz_loadu_ps(lo, r1), b1 = _mm512_maskz_loadu_ps(hi, r1 + 16);
+    c.in[0] = lanes(0, 2 * n);
+    c.in[1] = lanes(0, 2 * n - 16);
+    c.out = lanes(0, n);
+    const __m512 a0 = _mm512_maskz_loadu_ps(c.in[0], r0), a1 = _mm512_maskz_loadu_ps(c.in[1], r0 + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(c.in[0], r1), b1 = _mm512_maskz_loadu_ps(c.in[1], r1 + 16);
     c.v[0] = _mm512_permutex2var_ps(a0, even, a1);
     c.v[1] = _mm512_permutex2var_ps(a0, odd, a1);
     c.v[2] = _mm512_permutex2var_ps(b0, even, b1);
     c.v[3] = _mm512_permutex2var_ps(b0, odd, b1);
-    c.out = static_cast<__mmask16>((1u << n) - 1);
     return c;
 }
 
@@ -127,12 +127,10 @@ __attribute__((target("avx512f"))) void max_pool_2x2_backward_row_avx512(const f
         const __m512 gv = _mm512_maskz_loadu_ps(c.out, g + ox);
         __m512 b[4];
         for (int i = 0; i < 4; i++) b[i] = _mm512_maskz_mov_ps(e[i], gv);
-        const __mmask16 first = static_cast<__mmask16>((1u << std::min(16, 2 * n)) - 1);
-        const __mmask16 second = static_cast<__mmask16>((1u << std::max(0, 2 * n - 16)) - 1);
-        _mm512_mask_storeu_ps(d0 + 2 * ox, first, _mm512_permutex2var_ps(b[0], lo, b[1]));
-        _mm512_mask_storeu_ps(d0 + 2 * ox + 16, second, _mm512_permutex2var_ps(b[0], hi, b[1]));
-        _mm512_mask_storeu_ps(d1 + 2 * ox, first, _mm512_permutex2var_ps(b[2], lo, b[3]));
-        _mm512_mask_storeu_ps(d1 + 2 * ox + 16, second, _mm512_permutex2var_ps(b[2], hi, b[3]));
+        _mm512_mask_storeu_ps(d0 + 2 * ox, c.in[0], _mm512_permutex2var_ps(b[0], lo, b[1]));
+        _mm512_mask_storeu_ps(d0 + 2 * ox + 16, c.in[1], _mm512_permutex2var_ps(b[0], hi, b[1]));
+        _mm512_mask_storeu_ps(d1 + 2 * ox, c.in[0], _mm512_permutex2var_ps(b[2], lo, b[3]));
+        _mm512_mask_storeu_ps(d1 + 2 * ox + 16, c.in[1], _mm512_permutex2var_ps(b[2], hi, b[3]));
     }
 }
 }  // namespace
