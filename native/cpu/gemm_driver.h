@@ -150,6 +150,16 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float*
         }
 }
 
+// The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a
+// packed B block (C columns jc .. jc + nc), jr outer so that each B micro-panel stays in L1.
+inline void block_tiles(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long ic, long jc,
+                        int mc, int nc, float beta, long ir0, long ir1, long jr0, long jr1) {
+    for (long jr = jr0; jr < jr1; jr++)
+        for (long ir = ir0; ir < ir1; ir++)
+            micro_tile(bl, kc, ap + ir * bl.mr * kc, bp + jr * bl.nr * kc, c, ic + ir * bl.mr, jc + jr * bl.nr, beta,
+                       std::min<long>(bl.mr, mc - ir * bl.mr), std::min<long>(bl.nr, nc - jr * bl.nr));
+}
+
 // Rows [i0, i1) x cols [j0, j1) of C over k [k0, k1) with stack-sized panels: the path taken
 // when no scratch memory can be had (slow, but never a crash).
 template <class PA, class PB>
@@ -220,11 +230,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                         const int mc = std::min<long>(mcMax, m - ic);
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        for (long jr = 0; jr < nPanels; jr++)
-                            for (long ir = 0; ir < mPanels; ir++)
-                                micro_tile(bl, kc, myA + ir * mr * kc, myB + jr * nr * kc, c, ic + ir * mr, jc + jr * nr,
-                                           pc == k0 ? beta : 1.0f, std::min<long>(mr, mc - ir * mr),
-                                           std::min<long>(nr, nc - jr * nr));
+                        block_tiles(bl, kc, myA, myB, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels);
                     }
                 }
             }
@@ -253,11 +259,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                         const int mc = std::min<long>(blockRows, m - ic);
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        for (long jr = 0; jr < nPanels; jr++)
-                            for (long ir = 0; ir < mPanels; ir++)
-                                micro_tile(bl, kc, myA + ir * mr * kc, bpack + jr * nr * kc, c, ic + ir * mr,
-                                           jc + jr * nr, pc == k0 ? beta : 1.0f, std::min<long>(mr, mc - ir * mr),
-                                           std::min<long>(nr, nc - jr * nr));
+                        block_tiles(bl, kc, myA, bpack, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels);
                     }
                     barrier.wait();  // the B block is repacked next
                 }
@@ -284,13 +286,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     else split(mPanels, nt, tid, ir0, ir1);
                     pack_a(mr, ic, mc, pc, kc, apack, a0, a1);
                     barrier.wait();
-                    for (long jr = jr0; jr < jr1; jr++) {
-                        const float* bp = bpack + jr * nr * kc;
-                        const int nrNow = std::min<long>(nr, nc - jr * nr);
-                        for (long ir = ir0; ir < ir1; ir++)
-                            micro_tile(bl, kc, apack + ir * mr * kc, bp, c, ic + ir * mr, jc + jr * nr, betaNow,
-                                       std::min<long>(mr, mc - ir * mr), nrNow);
-                    }
+                    block_tiles(bl, kc, apack, bpack, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1);
                     barrier.wait();  // the shared A block is repacked next
                 }
                 barrier.wait();  // the B block is repacked next
