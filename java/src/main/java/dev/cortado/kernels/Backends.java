@@ -1,6 +1,7 @@
 package dev.cortado.kernels;
 
 import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.memory.Device;
 import java.util.Locale;
 
 /**

@@ -1,5 +1,7 @@
 package dev.cortado.kernels;
 
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
 import java.nio.FloatBuffer;
 
 /**

@@ -1,5 +1,8 @@
 package dev.cortado.kernels;
 
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
+import dev.cortado.memory.Storage;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 

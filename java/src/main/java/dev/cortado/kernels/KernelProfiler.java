@@ -1,5 +1,6 @@
 package dev.cortado.kernels;
 
+import dev.cortado.memory.Device;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;

@@ -1,5 +1,8 @@
 package dev.cortado.kernels;
 
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
+
 /**
  * The small kernel set every backend implements with the same signatures: java (the reference),
  * cpu (native C++) and cuda. Everything above it (ops, autograd, layers, optimizers) is

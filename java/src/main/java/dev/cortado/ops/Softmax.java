@@ -1,7 +1,7 @@
 package dev.cortado.ops;
 
 import dev.cortado.kernels.KernelSet;
-import dev.cortado.kernels.Ptr;
+import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Autograd;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;

@@ -1,10 +1,10 @@
 package dev.cortado.tensor;
 
 import dev.cortado.kernels.Backends;
-import dev.cortado.kernels.Device;
 import dev.cortado.kernels.KernelSet;
-import dev.cortado.kernels.Ptr;
-import dev.cortado.kernels.Storage;
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
+import dev.cortado.memory.Storage;
 import dev.cortado.ops.Activations;
 import dev.cortado.ops.Arithmetic;
 import dev.cortado.ops.Linalg;

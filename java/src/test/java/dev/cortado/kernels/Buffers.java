@@ -3,6 +3,9 @@ package dev.cortado.kernels;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
+import dev.cortado.memory.Storage;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 

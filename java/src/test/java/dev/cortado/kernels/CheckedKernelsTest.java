@@ -4,6 +4,8 @@ import static dev.cortado.kernels.Buffers.ptr;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 

@@ -5,6 +5,7 @@ import static dev.cortado.kernels.Buffers.poisoned;
 import static dev.cortado.kernels.Buffers.ptr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.cortado.memory.Ptr;
 import org.junit.jupiter.api.Test;
 
 /** Hand-computed cases for every reference kernel. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
 import java.util.Arrays;

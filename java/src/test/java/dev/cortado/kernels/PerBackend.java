@@ -1,5 +1,6 @@
 package dev.cortado.kernels;
 
+import dev.cortado.memory.Device;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cortado.kernels.Device;
+import dev.cortado.memory.Device;
 import org.junit.jupiter.api.Test;
 
 class TensorTest {

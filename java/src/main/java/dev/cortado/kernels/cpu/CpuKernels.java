@@ -1,9 +1,9 @@
 package dev.cortado.kernels.cpu;
 
-import dev.cortado.kernels.Device;
 import dev.cortado.kernels.KernelSet;
-import dev.cortado.kernels.Ptr;
 import dev.cortado.kernels.Window;
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Ptr;
 
 /**
  * The native CPU kernel set (native/cpu, C++17) behind the JavaCPP binding. Use it through

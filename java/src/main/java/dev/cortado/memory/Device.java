@@ -1,8 +1,8 @@
-package dev.cortado.kernels;
+package dev.cortado.memory;
 
 /**
  * Where a tensor's memory lives. Every tensor has one; ops require all operands on the same
- * device and pick the kernel set for it ({@link Backends#of(Device)}).
+ * device and pick the kernel set for it ({@code Backends.of(Device)}).
  */
 public record Device(Kind kind, int index) {
 

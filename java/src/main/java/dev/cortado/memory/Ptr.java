@@ -1,4 +1,4 @@
-package dev.cortado.kernels;
+package dev.cortado.memory;
 
 import java.nio.FloatBuffer;
 
