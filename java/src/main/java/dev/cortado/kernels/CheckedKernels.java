@@ -2,7 +2,6 @@ package dev.cortado.kernels;
 
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Ptr;
-import java.nio.FloatBuffer;
 
 /**
  * Validates every argument of every kernel in Java, then delegates. A bad index in native code
@@ -302,6 +301,19 @@ public final class CheckedKernels implements KernelSet {
     }
 
     @Override
+    public void equal(long n, Ptr a, Ptr b, Ptr y) {
+        elementwise(n, "a", a, "b", b, "y", y);
+        impl.equal(n, a, b, y);
+    }
+
+    @Override
+    public void rand(long n, long state, Ptr y) {
+        nonNegative("n", n);
+        check("y", y, n);
+        impl.rand(n, state, y);
+    }
+
+    @Override
     public void argmax(int rows, int cols, Ptr x, Ptr out) {
         rows(rows, cols, "x", x);
         if (cols == 0) throw new IllegalArgumentException("argmax over rows of 0 columns");
@@ -360,16 +372,10 @@ public final class CheckedKernels implements KernelSet {
         elementwise((long) rows * cols, namesAndPtrs);
     }
 
+    /** Labels are validated here where the host can read them; device kernels guard their own reads. */
     private void labels(int rows, int cols, Ptr labels) {
         check("labels", labels, rows);
-        if (!labels.device().isCpu()) return; // device kernels guard their own label reads
-        FloatBuffer l = labels.host();
-        for (int r = 0; r < rows; r++) {
-            float v = l.get(r);
-            if (!(v >= 0 && v < cols) || v != Math.rint(v)) {
-                throw new IllegalArgumentException("label " + v + " at row " + r + " is not a class index in [0, " + cols + ")");
-            }
-        }
+        if (labels.device().isCpu()) Labels.check(labels.host(), rows, cols);
     }
 
     private void matrix(String name, Ptr p, long rows, long cols, int ld) {

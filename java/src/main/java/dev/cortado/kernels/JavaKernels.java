@@ -5,6 +5,7 @@ import dev.cortado.memory.Ptr;
 import dev.cortado.memory.Storage;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * The pure-Java reference kernel set: plain loops, obviously right, accumulating in double.
@@ -12,20 +13,44 @@ import java.util.Arrays;
  */
 public final class JavaKernels implements KernelSet {
 
+    private final String name;
+    private final Device.Kind kind;
+    private final Function<Ptr, FloatBuffer> view;
+
+    /** The reference kernels on CPU memory. */
+    public JavaKernels() {
+        this("java", Device.Kind.CPU, Ptr::host);
+    }
+
+    /**
+     * The reference kernels on another device kind whose memory {@code view} opens to them (the
+     * host-sealed sim device: its kernels are these, behind the wall).
+     */
+    public JavaKernels(String name, Device.Kind kind, Function<Ptr, FloatBuffer> view) {
+        this.name = name;
+        this.kind = kind;
+        this.view = view;
+    }
+
+    /** A buffer whose index 0 is p's element. */
+    private FloatBuffer view(Ptr p) {
+        return view.apply(p);
+    }
+
     @Override
     public String name() {
-        return "java";
+        return name;
     }
 
     @Override
     public Device.Kind deviceKind() {
-        return Device.Kind.CPU;
+        return kind;
     }
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
                      float alpha, Ptr pa, int lda, Ptr pb, int ldb, float beta, Ptr pc, int ldc) {
-        FloatBuffer a = pa.host(), b = pb.host(), c = pc.host();
+        FloatBuffer a = view(pa), b = view(pb), c = view(pc);
         double[] acc = new double[n];
         for (int i = 0; i < m; i++) {
             Arrays.fill(acc, 0.0);
@@ -45,13 +70,13 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void im2col(Window w, int batch, Ptr images, Ptr col) {
-        FloatBuffer im = images.host(), out = col.host();
+        FloatBuffer im = view(images), out = view(col);
         forEachColumnEntry(w, batch, (colIndex, imIndex) -> out.put(colIndex, imIndex < 0 ? 0f : im.get(imIndex)));
     }
 
     @Override
     public void col2im(Window w, int batch, Ptr col, Ptr images) {
-        FloatBuffer in = col.host(), im = images.host();
+        FloatBuffer in = view(col), im = view(images);
         double[] acc = new double[(int) (batch * w.inputSize())];
         forEachColumnEntry(w, batch, (colIndex, imIndex) -> {
             if (imIndex >= 0) acc[imIndex] += in.get(colIndex);
@@ -66,7 +91,7 @@ public final class JavaKernels implements KernelSet {
     @Override
     public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y) {
         int k = w.colRows(), p = w.colCols();
-        try (Scratch col = new Scratch((long) k * p)) {
+        try (Scratch col = new Scratch(y.device(), (long) k * p)) {
             for (int n = 0; n < batch; n++) {
                 Ptr yn = y.at((long) n * filters * p);
                 im2col(w, 1, x.at(n * w.inputSize()), col.ptr);
@@ -79,7 +104,7 @@ public final class JavaKernels implements KernelSet {
     @Override
     public void convBackwardData(Window w, int batch, int filters, Ptr weight, Ptr dy, Ptr dx) {
         int k = w.colRows(), p = w.colCols();
-        try (Scratch col = new Scratch((long) k * p)) {
+        try (Scratch col = new Scratch(dx.device(), (long) k * p)) {
             for (int n = 0; n < batch; n++) {
                 gemm(true, false, k, p, filters, 1f, weight, k, dy.at((long) n * filters * p), p, 0f, col.ptr, p);
                 col2im(w, 1, col.ptr, dx.at(n * w.inputSize()));
@@ -91,24 +116,24 @@ public final class JavaKernels implements KernelSet {
     public void convBackwardFilter(Window w, int batch, int filters, Ptr x, Ptr dy, Ptr dweight) {
         int k = w.colRows(), p = w.colCols();
         double[] acc = new double[filters * k];
-        try (Scratch col = new Scratch((long) k * p); Scratch part = new Scratch((long) filters * k)) {
-            FloatBuffer dwn = part.ptr.host();
+        try (Scratch col = new Scratch(x.device(), (long) k * p); Scratch part = new Scratch(x.device(), (long) filters * k)) {
+            FloatBuffer dwn = view(part.ptr);
             for (int n = 0; n < batch; n++) {
                 im2col(w, 1, x.at(n * w.inputSize()), col.ptr);
                 gemm(false, true, filters, k, p, 1f, dy.at((long) n * filters * p), p, col.ptr, p, 0f, part.ptr, k);
                 for (int i = 0; i < acc.length; i++) acc[i] += dwn.get(i);
             }
         }
-        FloatBuffer dw = dweight.host();
+        FloatBuffer dw = view(dweight);
         for (int i = 0; i < acc.length; i++) dw.put(i, (float) acc[i]);
     }
 
-    /** Off-heap scratch for one kernel call. */
+    /** Scratch for one kernel call, on the device of the kernel's operands. */
     private static final class Scratch implements AutoCloseable {
         final Ptr ptr;
 
-        Scratch(long floats) {
-            ptr = new Ptr(Storage.allocate(Device.CPU, Math.max(1, floats)), 0);
+        Scratch(Device device, long floats) {
+            ptr = new Ptr(Storage.allocate(device, Math.max(1, floats)), 0);
         }
 
         @Override
@@ -146,7 +171,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void maxPoolForward(Window w, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         forEachWindow(w, (plane, out) -> {
             int at = firstMax(w, x, plane, out);
             y.put(out, x.get(at));
@@ -155,7 +180,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void maxPoolBackward(Window w, Ptr px, Ptr pdy, Ptr pdx) {
-        FloatBuffer x = px.host(), dy = pdy.host(), dx = pdx.host();
+        FloatBuffer x = view(px), dy = view(pdy), dx = view(pdx);
         double[] acc = new double[(int) w.inputSize()];
         forEachWindow(w, (plane, out) -> acc[firstMax(w, x, plane, out)] += dy.get(out));
         for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
@@ -163,7 +188,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void avgPoolForward(Window w, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         int area = w.kernelH() * w.kernelW();
         forEachWindow(w, (plane, out) -> {
             double s = 0;
@@ -174,7 +199,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void avgPoolBackward(Window w, Ptr pdy, Ptr pdx) {
-        FloatBuffer dy = pdy.host(), dx = pdx.host();
+        FloatBuffer dy = view(pdy), dx = view(pdx);
         double[] acc = new double[(int) w.inputSize()];
         int area = w.kernelH() * w.kernelW();
         forEachWindow(w, (plane, out) -> {
@@ -226,13 +251,13 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void sigmoidForward(long n, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, (float) (1.0 / (1.0 + Math.exp(-x.get(i)))));
     }
 
     @Override
     public void sigmoidBackward(long n, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
         for (int i = 0; i < n; i++) {
             double s = y.get(i);
             dx.put(i, (float) (dy.get(i) * s * (1.0 - s)));
@@ -241,25 +266,25 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void reluForward(long n, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, Math.max(x.get(i), 0f)); // Math.max keeps NaN
     }
 
     @Override
     public void reluBackward(long n, Ptr px, Ptr pdy, Ptr pdx) {
-        FloatBuffer x = px.host(), dy = pdy.host(), dx = pdx.host();
+        FloatBuffer x = view(px), dy = view(pdy), dx = view(pdx);
         for (int i = 0; i < n; i++) dx.put(i, x.get(i) > 0 ? dy.get(i) : 0f);
     }
 
     @Override
     public void tanhForward(long n, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, (float) Math.tanh(x.get(i)));
     }
 
     @Override
     public void tanhBackward(long n, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
         for (int i = 0; i < n; i++) {
             double t = y.get(i);
             dx.put(i, (float) (dy.get(i) * (1.0 - t * t)));
@@ -268,7 +293,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void softmaxForward(int rows, int cols, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             double logZ = logSumExp(x, o, cols);
@@ -278,7 +303,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void softmaxBackward(int rows, int cols, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             double dot = 0;
@@ -289,7 +314,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void logSoftmaxForward(int rows, int cols, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             double logZ = logSumExp(x, o, cols);
@@ -299,7 +324,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void logSoftmaxBackward(int rows, int cols, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = py.host(), dy = pdy.host(), dx = pdx.host();
+        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             double sum = 0;
@@ -310,8 +335,9 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void softmaxCrossEntropyForward(int rows, int cols, Ptr logits, Ptr labels, Ptr probs, Ptr loss) {
+        FloatBuffer x = view(logits), lab = view(labels), l = view(loss);
+        Labels.check(lab, rows, cols);
         softmaxForward(rows, cols, logits, probs);
-        FloatBuffer x = logits.host(), lab = labels.host(), l = loss.host();
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             l.put(r, (float) (logSumExp(x, o, cols) - x.get(o + (int) lab.get(r))));
@@ -320,7 +346,8 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr pdx) {
-        FloatBuffer p = probs.host(), lab = labels.host(), dx = pdx.host();
+        FloatBuffer p = view(probs), lab = view(labels), dx = view(pdx);
+        Labels.check(lab, rows, cols);
         for (int r = 0; r < rows; r++) {
             int label = (int) lab.get(r);
             for (int j = 0; j < cols; j++) {
@@ -344,37 +371,37 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void add(long n, Ptr pa, Ptr pb, Ptr py) {
-        FloatBuffer a = pa.host(), b = pb.host(), y = py.host();
+        FloatBuffer a = view(pa), b = view(pb), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, a.get(i) + b.get(i));
     }
 
     @Override
     public void mul(long n, Ptr pa, Ptr pb, Ptr py) {
-        FloatBuffer a = pa.host(), b = pb.host(), y = py.host();
+        FloatBuffer a = view(pa), b = view(pb), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, a.get(i) * b.get(i));
     }
 
     @Override
     public void scale(long n, float alpha, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, alpha * x.get(i));
     }
 
     @Override
     public void axpy(long n, float alpha, Ptr px, Ptr py) {
-        FloatBuffer x = px.host(), y = py.host();
+        FloatBuffer x = view(px), y = view(py);
         for (int i = 0; i < n; i++) y.put(i, (float) (y.get(i) + (double) alpha * x.get(i)));
     }
 
     @Override
     public void fill(long n, float value, Ptr py) {
-        FloatBuffer y = py.host();
+        FloatBuffer y = view(py);
         for (int i = 0; i < n; i++) y.put(i, value);
     }
 
     @Override
     public void biasAdd(int outer, int channels, int inner, Ptr pbias, Ptr py) {
-        FloatBuffer bias = pbias.host(), y = py.host();
+        FloatBuffer bias = view(pbias), y = view(py);
         for (int o = 0; o < outer; o++) {
             for (int c = 0; c < channels; c++) {
                 int base = (o * channels + c) * inner;
@@ -385,7 +412,7 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void biasGrad(int outer, int channels, int inner, Ptr pdy, Ptr pdb) {
-        FloatBuffer dy = pdy.host(), db = pdb.host();
+        FloatBuffer dy = view(pdy), db = view(pdb);
         for (int c = 0; c < channels; c++) {
             double s = 0;
             for (int o = 0; o < outer; o++) {
@@ -398,15 +425,21 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void sum(long n, Ptr px, Ptr out) {
-        FloatBuffer x = px.host();
+        FloatBuffer x = view(px);
         double s = 0;
         for (int i = 0; i < n; i++) s += x.get(i);
-        out.host().put(0, (float) s);
+        view(out).put(0, (float) s);
+    }
+
+    @Override
+    public void equal(long n, Ptr pa, Ptr pb, Ptr py) {
+        FloatBuffer a = view(pa), b = view(pb), y = view(py);
+        for (int i = 0; i < n; i++) y.put(i, a.get(i) == b.get(i) ? 1f : 0f);
     }
 
     @Override
     public void argmax(int rows, int cols, Ptr px, Ptr out) {
-        FloatBuffer x = px.host(), o = out.host();
+        FloatBuffer x = view(px), o = view(out);
         for (int r = 0; r < rows; r++) {
             int best = 0;
             for (int j = 0; j < cols; j++) {
@@ -422,8 +455,14 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
+    public void rand(long n, long state, Ptr py) {
+        FloatBuffer y = view(py);
+        for (int i = 0; i < n; i++) y.put(i, SplitMix64.floatAt(state, i));
+    }
+
+    @Override
     public void sgdMomentum(long n, float lr, float momentum, float weightDecay, boolean nesterov, Ptr pw, Ptr pg, Ptr pv) {
-        FloatBuffer w = pw.host(), g = pg.host(), v = pv.host();
+        FloatBuffer w = view(pw), g = view(pg), v = view(pv);
         for (int i = 0; i < n; i++) {
             double vPrev = v.get(i);
             double vNew = momentum * vPrev - lr * (g.get(i) + (double) weightDecay * w.get(i));
@@ -436,7 +475,7 @@ public final class JavaKernels implements KernelSet {
     @Override
     public void adam(long n, float lr, float beta1, float beta2, float eps, float weightDecay, long step,
                      Ptr pw, Ptr pg, Ptr pm, Ptr pv) {
-        FloatBuffer w = pw.host(), g = pg.host(), m = pm.host(), v = pv.host();
+        FloatBuffer w = view(pw), g = view(pg), m = view(pm), v = view(pv);
         double c1 = 1.0 - Math.pow(beta1, step), c2 = 1.0 - Math.pow(beta2, step);
         for (int i = 0; i < n; i++) {
             double d = g.get(i) + (double) weightDecay * w.get(i);

@@ -136,8 +136,20 @@ public interface KernelSet {
     /** out[0] = sum of x[0..n). */
     void sum(long n, Ptr x, Ptr out);
 
+    /** y = a == b ? 1 : 0, elementwise (NaN equals nothing). */
+    void equal(long n, Ptr a, Ptr b, Ptr y);
+
     /** out[r] = index of the first maximum of row r (NaN counts as the maximum), as a float. */
     void argmax(int rows, int cols, Ptr x, Ptr out);
+
+    // ---- random numbers ------------------------------------------------------------------------
+
+    /**
+     * y[i] = the i-th uniform float in [0, 1) of the SplitMix64 stream whose state is
+     * {@code state} ({@link SplitMix64#floatAt}): the values {@code new Rng(state).nextFloat()}
+     * returns, in order, on every backend.
+     */
+    void rand(long n, long state, Ptr y);
 
     // ---- optimizer updates ---------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 package dev.cortado.tensor;
 
+import dev.cortado.kernels.SplitMix64;
+
 /**
  * A small seeded random generator (SplitMix64) whose whole state is one long, so a run can save
  * and restore it exactly. The same seed gives the same numbers on every machine and backend.
@@ -18,10 +20,18 @@ public final class Rng {
     }
 
     public long nextLong() {
-        long z = (state += 0x9E3779B97F4A7C15L);
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return SplitMix64.mix(state += SplitMix64.GAMMA);
+    }
+
+    /**
+     * Skips {@code n} values and returns the state before them: a kernel then draws exactly
+     * those n values ({@link dev.cortado.kernels.KernelSet#rand}), on any device.
+     */
+    public long take(long n) {
+        if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
+        long before = state;
+        state += n * SplitMix64.GAMMA;
+        return before;
     }
 
     /** Uniform in [0, 1) with 24 random bits (every float of that form is equally likely). */

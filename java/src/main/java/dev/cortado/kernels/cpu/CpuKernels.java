@@ -1,5 +1,6 @@
 package dev.cortado.kernels.cpu;
 
+import dev.cortado.kernels.JavaKernels;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.kernels.Window;
 import dev.cortado.memory.Device;
@@ -255,5 +256,18 @@ public final class CpuKernels implements KernelSet {
     public void adam(long n, float lr, float beta1, float beta2, float eps, float weightDecay, long step,
                      Ptr w, Ptr g, Ptr m, Ptr v) {
         NativeCpu.cortado_adam(n, lr, beta1, beta2, eps, weightDecay, step, w.address(), g.address(), m.address(), v.address());
+    }
+
+    // TODO(native ABI): equal and rand run the reference kernels on the same memory until their C++ lands.
+    private static final JavaKernels REFERENCE = new JavaKernels();
+
+    @Override
+    public void equal(long n, Ptr a, Ptr b, Ptr y) {
+        REFERENCE.equal(n, a, b, y);
+    }
+
+    @Override
+    public void rand(long n, long state, Ptr y) {
+        REFERENCE.rand(n, state, y);
     }
 }
