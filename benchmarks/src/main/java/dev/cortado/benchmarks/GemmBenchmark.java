@@ -46,6 +46,7 @@ public class GemmBenchmark {
     public int threads;
 
     private KernelSet kernels;
+    private java.nio.FloatBuffer hostA, hostB, hostC;
     private Tensor a, b, c;
 
     @Setup(Level.Trial)
@@ -56,6 +57,9 @@ public class GemmBenchmark {
         c = Tensor.zeros(n, n);
         if (backend.equals("openblas")) {
             openblas_nolapack.blas_set_num_threads(threads);
+            hostA = a.ptr().host(); // direct buffers over the same off-heap memory
+            hostB = b.ptr().host();
+            hostC = c.ptr().host();
         } else {
             kernels = ((CheckedKernels) Backends.byName(backend)).unchecked();
             if (backend.equals("cpu")) CpuKernels.setThreads(threads);
@@ -66,8 +70,7 @@ public class GemmBenchmark {
     public Tensor gemm() {
         if (kernels == null) {
             openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                    openblas_nolapack.CblasNoTrans, n, n, n, 1f, a.ptr().storage().pointer(), n,
-                    b.ptr().storage().pointer(), n, 0f, c.ptr().storage().pointer(), n);
+                    openblas_nolapack.CblasNoTrans, n, n, n, 1f, hostA, n, hostB, n, 0f, hostC, n);
         } else {
             kernels.gemm(false, false, n, n, n, 1f, a.ptr(), n, b.ptr(), n, 0f, c.ptr(), n);
         }

@@ -77,19 +77,30 @@ final class LeNetCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "Time every kernel call and print where the training time went.")
     boolean profile;
 
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "Device to train on: cpu (default) or sim (the host-sealed test device: java kernels behind a wall).")
+    String device = "cpu";
+
     @Override
     public Integer call() throws Exception {
-        if (backend != null) Backends.use(backend);
+        Device on = Device.parse(device);
         if (threads != null) CpuKernels.setThreads(threads);
-        System.out.println("Cortado kernels: " + Backends.describe());
-        KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(Device.CPU)) : null;
-        if (profiler != null) Backends.use(profiler.kernels());
+        try (Backends.Selection chosen = backend == null ? null : Backends.use(backend)) {
+            System.out.println("Cortado kernels: " + (on.isCpu() ? Backends.describe() : Backends.of(on).name() + " on " + on));
+            KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(on)) : null;
+            try (Backends.Selection profiled = profiler == null ? null : Backends.use(profiler.kernels())) {
+                return train(on, profiler);
+            }
+        }
+    }
+
+    private int train(Device on, KernelProfiler profiler) throws Exception {
         boolean hdf5 = hdf5Train != null;
         if (hdf5 && hdf5Test == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--hdf5-train needs --hdf5-test");
         Dataset train = hdf5 ? Hdf5Source.load(hdf5Train) : Dataset.mnist(data, "train");
         Dataset test = hdf5 ? Hdf5Source.load(hdf5Test) : Dataset.mnist(data, "t10k");
         System.out.printf("MNIST from %s: %d training, %d test images%n", hdf5 ? hdf5Train : data, train.size(), test.size());
-        try (Module net = LeNet.create(new Rng(seed));
+        try (Module net = LeNet.create(new Rng(seed)).to(on);
              Sgd sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);
              DataLoader loader = new DataLoader(train, batch, true, seed, true);
              Statistics statistics = new Statistics(stats)) {

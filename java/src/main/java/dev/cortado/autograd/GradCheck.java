@@ -4,7 +4,6 @@ import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.function.Function;
 
@@ -62,7 +61,7 @@ public final class GradCheck {
             Tensor y = f.apply(inputs);
             weights = new float[(int) y.numel()];
             for (int i = 0; i < weights.length; i++) weights[i] = 2 * rng.nextFloat() - 1;
-            y.backward(Tensor.of(weights, y.shape()));
+            y.backward(Tensor.of(y.device(), weights, y.shape()));
         }
         double worstRatio = 0;
         String worst = "none";
@@ -70,15 +69,16 @@ public final class GradCheck {
         for (int in = 0; in < inputs.length; in++) {
             Tensor x = inputs[in];
             float[] analytic = x.grad() == null ? new float[(int) x.numel()] : x.grad().toArray();
-            FloatBuffer data = x.ptr().host();
+            float[] values = x.toArray(); // explicit host copy; perturbed elements are written back one at a time
             for (int i : sample(rng, (int) x.numel())) {
-                float orig = data.get(i);
+                float orig = values[i];
                 float plus = (float) (orig + eps), minus = (float) (orig - eps);
-                data.put(i, plus);
+                int[] at = unflatten(x.shape(), i);
+                write(x, plus, at);
                 double fPlus = objective(f, inputs, weights);
-                data.put(i, minus);
+                write(x, minus, at);
                 double fMinus = objective(f, inputs, weights);
-                data.put(i, orig);
+                write(x, orig, at);
                 double numeric = (fPlus - fMinus) / ((double) plus - (double) minus);
                 double a = analytic[i];
                 double ratio = Math.abs(a - numeric) / (atol + rtol * Math.max(Math.abs(a), Math.abs(numeric)));
@@ -91,6 +91,21 @@ public final class GradCheck {
             }
         }
         return new Result(worstRatio <= 1.0, worstRatio, worst, checked);
+    }
+
+    private static void write(Tensor x, float value, int[] at) {
+        try (GradMode off = GradMode.off()) {
+            x.set(value, at);
+        }
+    }
+
+    private static int[] unflatten(int[] shape, int flat) {
+        int[] at = new int[shape.length];
+        for (int d = shape.length - 1; d >= 0; d--) {
+            at[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        return at;
     }
 
     private int[] sample(Rng rng, int n) {

@@ -2,23 +2,32 @@ package dev.cortado.kernels;
 
 import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Device;
+import dev.cortado.memory.SimAllocator;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Picks the kernel set for a device. For CPU tensors the system property {@code cortado.backend}
- * chooses: {@code cpu} (our native C++ kernels, the default) or {@code java} (the reference).
- * When the native library cannot load, the default falls back to java and says why on stderr;
- * asking for {@code cpu} explicitly then fails with the reason. {@code cortado.threads} sets the
- * native thread count (default: available cores). Every kernel set is returned wrapped in
- * {@link CheckedKernels}.
+ * The kernel-set registry, keyed by device kind: an op on a tensor runs the kernel set chosen for
+ * its device's kind. Kernel sets by name:
+ * <ul>
+ *   <li>{@code cpu} — our native C++ kernels (CPU memory; the default for CPU tensors),
+ *   <li>{@code java} — the pure-Java reference kernels (CPU memory),
+ *   <li>{@code sim} — the java reference kernels behind the host-sealed test device's wall (sim memory).
+ * </ul>
+ * The choice per kind comes from the system property {@code cortado.backend.<kind>} (for the CPU
+ * also plain {@code cortado.backend}); without one, CPU tensors use {@code cpu}, or {@code java}
+ * with a warning when the native library cannot load. {@link #use} switches a kind's kernels for a
+ * block of code and restores the previous choice when the block ends. {@code cortado.threads} sets
+ * the native thread count. Every kernel set is returned wrapped in {@link CheckedKernels}.
  */
 public final class Backends {
 
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
     private static final KernelSet JAVA = new CheckedKernels(new JavaKernels());
+    private static final KernelSet SIM = new CheckedKernels(new JavaKernels("sim", Device.Kind.SIM, SimAllocator::kernelView));
+    /** The kernel set chosen per device kind (by ordinal); null until first asked for. */
+    private static final AtomicReferenceArray<KernelSet> CHOSEN = new AtomicReferenceArray<>(Device.Kind.values().length);
     private static volatile KernelSet cpu;
-    private static volatile KernelSet cpuOverride;
-    private static volatile KernelSet defaultCpu;
 
     private Backends() {
     }
@@ -26,21 +35,30 @@ public final class Backends {
     /** The checked kernel set that runs ops on {@code device}. */
     public static KernelSet of(Device device) {
         if (device == null) throw new IllegalArgumentException("device is null");
-        if (!device.isCpu()) throw new UnsupportedOperationException("no kernel set for " + device + " yet (CUDA engine pending)");
-        KernelSet k = cpuOverride;
+        KernelSet k = CHOSEN.get(device.kind().ordinal());
         if (k != null) return k;
-        k = defaultCpu;
-        if (k == null) defaultCpu = k = chooseDefault();
-        return k;
+        CHOSEN.compareAndSet(device.kind().ordinal(), null, chooseDefault(device.kind()));
+        return CHOSEN.get(device.kind().ordinal());
     }
 
-    private static KernelSet chooseDefault() {
-        String name = System.getProperty("cortado.backend");
-        if (name != null) return byName(name);
-        if (CpuKernels.isAvailable()) return byName("cpu");
-        LOG.log(System.Logger.Level.WARNING, "native cpu kernels unavailable, using the java reference kernels: "
-                + CpuKernels.loadFailure());
-        return JAVA;
+    private static KernelSet chooseDefault(Device.Kind kind) {
+        String key = "cortado.backend." + kind.name().toLowerCase(Locale.ROOT);
+        String name = System.getProperty(key, kind == Device.Kind.CPU ? System.getProperty("cortado.backend") : null);
+        if (name != null) {
+            KernelSet k = byName(name);
+            if (k.deviceKind() != kind) throw new IllegalArgumentException(key + "=" + name + " does not run on " + kind + " memory");
+            return k;
+        }
+        return switch (kind) {
+            case CPU -> {
+                if (CpuKernels.isAvailable()) yield byName("cpu");
+                LOG.log(System.Logger.Level.WARNING, "native cpu kernels unavailable, using the java reference kernels: "
+                        + CpuKernels.loadFailure());
+                yield JAVA;
+            }
+            case SIM -> SIM;
+            case CUDA -> throw new UnsupportedOperationException("no kernel set for " + kind + " devices: the CUDA engine is not built yet");
+        };
     }
 
     /** One line saying which kernels run CPU ops, e.g. "cpu (native C++, AVX512 GEMM micro-kernel, 2 threads)". */
@@ -51,13 +69,14 @@ public final class Backends {
                 : k.name() + " (pure-Java reference kernels)";
     }
 
-    /** The checked kernel set called {@code name} ("java" or "cpu"). */
+    /** The checked kernel set called {@code name} ("java", "cpu" or "sim"). */
     public static KernelSet byName(String name) {
         if (name == null) throw new IllegalArgumentException("backend name is null");
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "java" -> JAVA;
             case "cpu" -> nativeCpu();
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: cpu, java)");
+            case "sim" -> SIM;
+            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: cpu, java, sim)");
         };
     }
 
@@ -78,28 +97,31 @@ public final class Backends {
     }
 
     /**
-     * Routes every CPU op to the named backend until the returned handle is closed (tests use
-     * this to run the same checks on each backend). Not for concurrent use with other backends.
+     * Runs ops on the named backend's device kind with it until the returned handle is closed,
+     * which restores the previous choice: {@code try (var b = Backends.use("java")) { ... }}.
+     * The choice is process-wide: do not switch a kind's backend while other threads run ops on it.
      */
     public static Selection use(String name) {
         return use(byName(name));
     }
 
-    /** Routes every CPU op to {@code kernels} (e.g. a {@link KernelProfiler}'s) until the handle is closed. */
+    /** Runs ops on {@code kernels}' device kind with {@code kernels} (e.g. a {@link KernelProfiler}'s) until the handle is closed. */
     public static Selection use(KernelSet kernels) {
         if (kernels == null) throw new IllegalArgumentException("kernel set is null");
-        if (kernels.deviceKind() != Device.Kind.CPU) throw new IllegalArgumentException(kernels.name() + " is not a CPU kernel set");
-        Selection s = new Selection(cpuOverride);
-        cpuOverride = kernels;
-        return s;
+        Device.Kind kind = kernels.deviceKind();
+        KernelSet previous = of(new Device(kind, 0));
+        CHOSEN.set(kind.ordinal(), kernels);
+        return new Selection(kind, previous);
     }
 
-    /** Restores the previous CPU backend on close. */
+    /** Restores the previous kernel set of its device kind on close (idempotent). */
     public static final class Selection implements AutoCloseable {
+        private final Device.Kind kind;
         private final KernelSet previous;
         private boolean closed;
 
-        private Selection(KernelSet previous) {
+        private Selection(Device.Kind kind, KernelSet previous) {
+            this.kind = kind;
             this.previous = previous;
         }
 
@@ -107,7 +129,7 @@ public final class Backends {
         public void close() {
             if (closed) return;
             closed = true;
-            cpuOverride = previous;
+            CHOSEN.set(kind.ordinal(), previous);
         }
     }
 }

@@ -43,14 +43,14 @@ public final class Ptr {
         return delta == 0 ? this : new Ptr(storage, offset + delta);
     }
 
-    /** A direct buffer whose index 0 is this pointer's element (CPU storage only). */
+    /** A direct buffer whose index 0 is this pointer's element (CPU storage only; other devices throw). */
     public FloatBuffer host() {
         return storage.host().slice((int) offset, (int) remaining());
     }
 
-    /** Native address of this pointer's element (CPU storage only). */
+    /** Native address of this pointer's element, for native kernels. */
     public long address() {
-        return storage.pointer().address() + 4 * offset;
+        return storage.address() + 4 * offset;
     }
 
     @Override

@@ -1,7 +1,10 @@
 package dev.cortado.nn;
 
+import dev.cortado.kernels.KernelSet;
+import dev.cortado.memory.Device;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Softmax;
+import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
@@ -34,24 +37,35 @@ public final class Losses {
                     + Shape.str(targets.shape()) + " differ in size");
         }
         int n = (int) logits.numel();
-        float[] t = targets.toArray(), both = new float[2 * n];
-        for (int i = 0; i < n; i++) {
-            both[2 * i] = 1 - t[i];
-            both[2 * i + 1] = t[i];
-        }
-        // [0, x] per row = x [n,1] · [0 1]
-        Tensor pairs = Linalg.matmul(logits.reshape(n, 1), Tensor.of(new float[] {0, 1}, 1, 2));
-        return pairs.logSoftmax().mul(Tensor.of(both, n, 2)).sum().mul(-1f / n);
+        Device d = logits.device();
+        // per row, [0, x] = x · [0 1] and the weights [1 - t, t] = t · [-1 1] + 1 · [1 0], all on the device
+        Tensor pairs = Linalg.matmul(logits.reshape(n, 1), Tensor.of(d, new float[] {0, 1}, 1, 2));
+        Tensor weights = Linalg.matmul(targets.reshape(n, 1), Tensor.of(d, new float[] {-1, 1}, 1, 2))
+                .add(Linalg.matmul(Tensor.ones(d, n, 1), Tensor.of(d, new float[] {1, 0}, 1, 2)));
+        return pairs.logSoftmax().mul(weights).sum().mul(-1f / n);
     }
 
-    /** Fraction of rows whose largest logit is at the label. */
+    /** Fraction of rows whose largest logit is at the label (reads one number from the device). */
     public static double accuracy(Tensor logits, Tensor labels) {
+        try (Tensor hits = correct(logits, labels)) {
+            return labels.numel() == 0 ? 0 : hits.item() / (double) labels.numel();
+        }
+    }
+
+    /** How many rows' largest logit is at the label, as a 0-d tensor on the logits' device (not recorded). */
+    public static Tensor correct(Tensor logits, Tensor labels) {
         try (GradMode off = GradMode.off(); Tensor predicted = logits.argmax()) {
-            float[] p = predicted.toArray(), l = labels.toArray();
-            if (p.length != l.length) throw new IllegalArgumentException("accuracy: " + p.length + " predictions for " + l.length + " labels");
-            int correct = 0;
-            for (int i = 0; i < p.length; i++) if (p[i] == l[i]) correct++;
-            return p.length == 0 ? 0 : (double) correct / p.length;
+            if (predicted.numel() != labels.numel()) {
+                throw new IllegalArgumentException("accuracy: " + predicted.numel() + " predictions for " + labels.numel() + " labels");
+            }
+            Checks.sameDevice("accuracy", predicted, labels);
+            KernelSet k = logits.kernels();
+            Tensor hits = Tensor.empty(logits.device());
+            try (Tensor equal = Tensor.empty(logits.device(), predicted.shape())) {
+                k.equal(predicted.numel(), predicted.ptr(), labels.ptr(), equal.ptr());
+                k.sum(equal.numel(), equal.ptr(), hits.ptr());
+            }
+            return hits;
         }
     }
 }

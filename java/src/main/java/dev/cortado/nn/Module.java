@@ -1,5 +1,6 @@
 package dev.cortado.nn;
 
+import dev.cortado.memory.Device;
 import dev.cortado.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -64,6 +65,22 @@ public abstract class Module implements AutoCloseable {
 
     public final void zeroGrad() {
         for (Tensor p : parameters()) p.zeroGrad();
+    }
+
+    /**
+     * Moves every parameter (and its gradient) to {@code device} in place, as PyTorch's
+     * {@code module.to()}: the layers' parameter fields keep pointing at the same tensors.
+     * An optimizer's state follows its parameters at the next step.
+     */
+    public final Module to(Device device) {
+        for (Tensor p : parameters()) p.moveTo(device);
+        return this;
+    }
+
+    /** The device of the first parameter (CPU for a module without parameters). */
+    public final Device device() {
+        List<Tensor> p = parameters();
+        return p.isEmpty() ? Device.CPU : p.get(0).device();
     }
 
     /** Frees every parameter (and gradient) of this module and its children. */

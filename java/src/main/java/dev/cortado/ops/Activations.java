@@ -3,6 +3,7 @@ package dev.cortado.ops;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Tensor;
 
 /** Elementwise nonlinearities: sigmoid, ReLU, tanh. */

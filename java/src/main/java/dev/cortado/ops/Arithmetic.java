@@ -1,16 +1,13 @@
 package dev.cortado.ops;
 
 import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Tensor;
 
 /** Elementwise arithmetic on same-shape tensors: add, sub, mul, scale, add-scalar. */
 public final class Arithmetic {
 
     private Arithmetic() {
-    }
-
-    public static void sameShape(String op, Tensor a, Tensor b) {
-        Checks.sameShape(op, a, b);
     }
 
     /** a + b. */
@@ -54,5 +51,18 @@ public final class Arithmetic {
         Tensor y = Tensor.full(x.device(), c, x.shape());
         x.kernels().axpy(x.numel(), 1f, x.ptr(), y.ptr());
         return Autograd.record(y, "add_scalar", g -> new Tensor[] {g}, x);
+    }
+
+    /**
+     * s · x for a one-element tensor s, read on the device (no host read of s): a rank-1 GEMM,
+     * [1 x 1] times x as [1 x n], as Caffe multiplies by a device scalar. Not recorded.
+     */
+    static Tensor scaleBy(Tensor x, Tensor s) {
+        Checks.sameDevice("scaleBy", x, s);
+        if (s.numel() != 1) throw new IllegalArgumentException("scaleBy: the scale must have one element, got " + s.numel());
+        int n = (int) x.numel();
+        Tensor y = Tensor.empty(x.device(), x.shape());
+        if (n > 0) x.kernels().gemm(false, false, 1, n, 1, 1f, s.ptr(), 1, x.ptr(), n, 0f, y.ptr(), n);
+        return y;
     }
 }

@@ -1,6 +1,7 @@
 package dev.cortado.ops;
 
 import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 

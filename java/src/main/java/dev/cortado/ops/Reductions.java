@@ -1,6 +1,7 @@
 package dev.cortado.ops;
 
 import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Tensor;
 import java.util.Arrays;
 
@@ -15,7 +16,14 @@ public final class Reductions {
         Checks.notNull("sum", "x", x);
         Tensor y = Tensor.empty(x.device());
         x.kernels().sum(x.numel(), x.ptr(), y.ptr());
-        return Autograd.record(y, "sum", g -> new Tensor[] {Tensor.full(x.device(), g.item(), x.shape())}, x);
+        return Autograd.record(y, "sum", g -> new Tensor[] {broadcast(g, x.shape())}, x);
+    }
+
+    /** A tensor of {@code shape} holding the one value of {@code scalar} everywhere, read on the device (not recorded). */
+    static Tensor broadcast(Tensor scalar, int[] shape) {
+        Tensor out = Tensor.zeros(scalar.device(), shape);
+        scalar.kernels().biasAdd(1, 1, (int) out.numel(), scalar.ptr(), out.ptr());
+        return out;
     }
 
     /** Mean of all elements, as a 0-d tensor. */

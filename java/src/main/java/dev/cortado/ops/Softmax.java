@@ -3,6 +3,7 @@ package dev.cortado.ops;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Autograd;
+import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 
@@ -44,9 +45,10 @@ public final class Softmax {
             k.scale(1, 1f / rows, out.ptr(), out.ptr());
         }
         Autograd.record(out, "cross_entropy", g -> {
-            Tensor dx = Tensor.empty(logits.device(), rows, cols);
-            k.softmaxCrossEntropyBackward(rows, cols, probs.ptr(), labels.ptr(), g.item() / rows, dx.ptr());
-            return new Tensor[] {dx, null};
+            try (Tensor perSample = Tensor.empty(logits.device(), rows, cols)) {
+                k.softmaxCrossEntropyBackward(rows, cols, probs.ptr(), labels.ptr(), 1f / rows, perSample.ptr());
+                return new Tensor[] {Arithmetic.scaleBy(perSample, g), null};
+            }
         }, logits, labels);
         if (!out.requiresGrad()) probs.close(); // only the backward needs the probabilities
         return out;

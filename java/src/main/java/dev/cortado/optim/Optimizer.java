@@ -41,6 +41,7 @@ public abstract class Optimizer implements AutoCloseable {
         double lr = learningRate.at(iteration);
         for (int i = 0; i < params.size(); i++) {
             Tensor p = params.get(i);
+            for (Tensor s : state.get(i)) s.moveTo(p.device()); // state follows its parameter (Module.to)
             if (p.grad() != null) update(p, p.grad(), state.get(i), lr * lrScale[i], decayScale[i]);
         }
         iteration++;

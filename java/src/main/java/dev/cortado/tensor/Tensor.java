@@ -3,6 +3,7 @@ package dev.cortado.tensor;
 import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Device;
+import dev.cortado.memory.Memory;
 import dev.cortado.memory.Ptr;
 import dev.cortado.memory.Storage;
 import dev.cortado.ops.Activations;
@@ -25,8 +26,8 @@ public final class Tensor implements AutoCloseable {
 
     private final int[] shape;
     private final long numel;
-    private final Storage storage;
-    private final Ptr ptr;
+    private Storage storage; // replaced only by moveTo
+    private Ptr ptr;
     private MemoryScope scope;
     private boolean closed;
 
@@ -45,6 +46,8 @@ public final class Tensor implements AutoCloseable {
     }
 
     // ---- creation ------------------------------------------------------------------------------
+    // Values are made on the host and copied to the device through its allocator, so a seeded
+    // tensor has the same values on every device.
 
     /** Uninitialised memory: for outputs that a kernel overwrites completely. */
     public static Tensor empty(Device device, int... shape) {
@@ -70,20 +73,29 @@ public final class Tensor implements AutoCloseable {
         return full(Device.CPU, 0f, shape);
     }
 
+    public static Tensor ones(Device device, int... shape) {
+        return full(device, 1f, shape);
+    }
+
     public static Tensor ones(int... shape) {
         return full(Device.CPU, 1f, shape);
     }
 
-    /** A CPU tensor holding a copy of {@code data}, which must have exactly numel(shape) values. */
-    public static Tensor of(float[] data, int... shape) {
+    /** A tensor on {@code device} holding a copy of {@code data}, which must have exactly numel(shape) values. */
+    public static Tensor of(Device device, float[] data, int... shape) {
         if (data == null) throw new IllegalArgumentException("data is null");
         long n = Shape.numel(shape);
         if (data.length != n) {
             throw new IllegalArgumentException("shape " + Shape.str(shape) + " holds " + n + " values but data has " + data.length);
         }
-        Tensor t = empty(Device.CPU, shape);
-        t.storage.host().put((int) t.ptr.offset(), data);
+        Tensor t = empty(device, shape);
+        t.storage.allocator().copyFromHost(FloatBuffer.wrap(data), t.ptr, n);
         return t;
+    }
+
+    /** A CPU tensor holding a copy of {@code data}, which must have exactly numel(shape) values. */
+    public static Tensor of(float[] data, int... shape) {
+        return of(Device.CPU, data, shape);
     }
 
     /** A 2-D CPU tensor from rows of equal length. */
@@ -100,30 +112,50 @@ public final class Tensor implements AutoCloseable {
         return of(flat, rows.length, cols);
     }
 
-    /** A 0-dimensional tensor holding one value. */
+    /** A 0-dimensional CPU tensor holding one value. */
     public static Tensor scalar(float value) {
-        return of(new float[] {value});
+        return scalar(Device.CPU, value);
     }
 
-    /** Uniform in [lo, hi), drawn from {@code rng} in row-major order. */
+    /** A 0-dimensional tensor on {@code device} holding one value. */
+    public static Tensor scalar(Device device, float value) {
+        return of(device, new float[] {value});
+    }
+
+    /** Uniform in [lo, hi) on the CPU, drawn from {@code rng} in row-major order. */
     public static Tensor uniform(Rng rng, float lo, float hi, int... shape) {
+        return uniform(Device.CPU, rng, lo, hi, shape);
+    }
+
+    /** Uniform in [lo, hi) on {@code device}, drawn from {@code rng} in row-major order (the same values on every device). */
+    public static Tensor uniform(Device device, Rng rng, float lo, float hi, int... shape) {
         if (!(hi >= lo)) throw new IllegalArgumentException("uniform range [" + lo + ", " + hi + ") is empty");
         float[] v = new float[(int) Shape.numel(shape)];
         for (int i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * rng.nextFloat();
-        return of(v, shape);
+        return of(device, v, shape);
     }
 
-    /** Uniform in [0, 1). */
+    /** Uniform in [0, 1) on the CPU. */
     public static Tensor rand(Rng rng, int... shape) {
-        return uniform(rng, 0f, 1f, shape);
+        return uniform(Device.CPU, rng, 0f, 1f, shape);
     }
 
-    /** Normal with the given mean and standard deviation. */
+    /** Uniform in [0, 1) on {@code device}. */
+    public static Tensor rand(Device device, Rng rng, int... shape) {
+        return uniform(device, rng, 0f, 1f, shape);
+    }
+
+    /** Normal with the given mean and standard deviation, on the CPU. */
     public static Tensor normal(Rng rng, float mean, float std, int... shape) {
+        return normal(Device.CPU, rng, mean, std, shape);
+    }
+
+    /** Normal with the given mean and standard deviation, on {@code device} (the same values on every device). */
+    public static Tensor normal(Device device, Rng rng, float mean, float std, int... shape) {
         if (!(std >= 0)) throw new IllegalArgumentException("std must be >= 0, got " + std);
         float[] v = new float[(int) Shape.numel(shape)];
         for (int i = 0; i < v.length; i++) v[i] = (float) (mean + std * rng.nextGaussian());
-        return of(v, shape);
+        return of(device, v, shape);
     }
 
     // ---- shape and data ------------------------------------------------------------------------
@@ -166,37 +198,49 @@ public final class Tensor implements AutoCloseable {
         return closed;
     }
 
-    /** A copy of the values, row-major. */
+    // Reading and writing values from the host: explicit copies through the device's allocator.
+    // On a device other than the CPU each is a synchronisation point (it waits for the device).
+
+    /** A copy of the values, row-major, on the host. */
     public float[] toArray() {
         checkOpen();
         float[] out = new float[(int) numel];
-        hostBuffer().get((int) ptr.offset(), out);
+        storage.allocator().copyToHost(ptr, FloatBuffer.wrap(out), numel);
         return out;
     }
 
-    /** The value at a multi-index. */
+    /** The value at a multi-index (a host copy of one element). */
     public float get(int... index) {
-        return hostBuffer().get(flatIndex(index));
+        checkOpen();
+        float[] v = new float[1];
+        storage.allocator().copyToHost(ptr.at(flatIndex(index)), FloatBuffer.wrap(v), 1);
+        return v[0];
     }
 
-    /** Writes one value (not recorded by autograd). */
+    /** Writes one value from the host (not recorded by autograd). */
     public void set(float value, int... index) {
         checkMutable();
-        hostBuffer().put(flatIndex(index), value);
+        storage.allocator().copyFromHost(FloatBuffer.wrap(new float[] {value}), ptr.at(flatIndex(index)), 1);
     }
 
-    /** The single value of a one-element tensor. */
+    /** The single value of a one-element tensor (a host copy). */
     public float item() {
         if (numel != 1) throw new IllegalStateException("item() needs one element, shape is " + Shape.str(shape));
-        return hostBuffer().get((int) ptr.offset());
+        return get(new int[shape.length]);
     }
 
-    private FloatBuffer hostBuffer() {
-        checkOpen();
-        return storage.host();
+    /** Copies host values into this tensor (same number of elements), not recorded by autograd. */
+    public Tensor copyFrom(float[] values) {
+        checkMutable();
+        if (values == null || values.length != numel) {
+            throw new IllegalArgumentException("copyFrom: " + (values == null ? "null" : values.length + " values") + " for a tensor of "
+                    + numel + " elements " + Shape.str(shape));
+        }
+        storage.allocator().copyFromHost(FloatBuffer.wrap(values), ptr, numel);
+        return this;
     }
 
-    private int flatIndex(int[] index) {
+    private long flatIndex(int[] index) {
         if (index.length != shape.length) {
             throw new IllegalArgumentException("index " + Arrays.toString(index) + " has " + index.length
                     + " coordinates, shape " + Shape.str(shape) + " has " + shape.length);
@@ -208,7 +252,7 @@ public final class Tensor implements AutoCloseable {
             }
             flat = flat * shape[i] + index[i];
         }
-        return (int) (ptr.offset() + flat);
+        return flat;
     }
 
     /** A view with a new shape over the same storage (one dimension may be -1). Differentiable. */
@@ -217,6 +261,47 @@ public final class Tensor implements AutoCloseable {
         int[] s = Shape.infer(numel, newShape);
         Tensor out = new Tensor(storage.share(), ptr.offset(), s);
         return Autograd.record(out, "reshape", g -> new Tensor[] {g.reshape(shape)}, this);
+    }
+
+    /**
+     * This tensor's values on {@code device}: a copy through the allocators (differentiable; the
+     * gradient flows back to this device), or a view of this tensor when it is already there.
+     * Reading a device's memory into the host is a synchronisation point.
+     */
+    public Tensor to(Device device) {
+        checkOpen();
+        if (device == null) throw new IllegalArgumentException("to: device is null");
+        if (device.equals(device())) return reshape(shape);
+        Tensor out = empty(device, shape);
+        Memory.copy(ptr, out.ptr, numel);
+        Device from = device();
+        return Autograd.record(out, "to", g -> new Tensor[] {g.to(from)}, this);
+    }
+
+    /** This tensor's values on the CPU ({@link #to}). */
+    public Tensor cpu() {
+        return to(Device.CPU);
+    }
+
+    /**
+     * Moves this tensor's memory (and its gradient's) to {@code device} in place: the same Tensor
+     * object then lives there. This is what {@code Module.to} does to parameters and optimizers to
+     * their state, as PyTorch's {@code module.to()} does; views made earlier keep the old memory.
+     * Only for leaves outside autograd's tape.
+     */
+    public Tensor moveTo(Device device) {
+        checkOpen();
+        if (device == null) throw new IllegalArgumentException("moveTo: device is null");
+        if (node != null) throw new IllegalStateException("moveTo: only leaf tensors can move (this one was made by " + node.op + ")");
+        if (grad != null) grad.moveTo(device);
+        if (device.equals(device())) return this;
+        Storage moved = Storage.allocate(device, numel);
+        Ptr to = new Ptr(moved, 0);
+        Memory.copy(ptr, to, numel);
+        storage.release();
+        storage = moved;
+        ptr = to;
+        return this;
     }
 
     /** Keeps the first dimension and flattens the rest: [N, ...] to [N, rest]. */
@@ -254,16 +339,19 @@ public final class Tensor implements AutoCloseable {
     /** this += alpha * other, elementwise, same shape. */
     public Tensor axpyInPlace(float alpha, Tensor other) {
         checkMutable();
-        Arithmetic.sameShape("axpyInPlace", this, other);
+        Checks.sameShape("axpyInPlace", this, other);
         kernels().axpy(numel, alpha, other.ptr(), ptr);
         return this;
     }
 
-    /** Copies {@code other}'s values into this tensor (same shape), bit for bit. */
+    /** Copies {@code other}'s values into this tensor (same shape, any device), bit for bit. */
     public Tensor copyFrom(Tensor other) {
         checkMutable();
-        Arithmetic.sameShape("copyFrom", this, other);
-        kernels().scale(numel, 1f, other.ptr(), ptr);
+        Checks.notNull("copyFrom", "source", other);
+        if (!Arrays.equals(shape, other.shape)) {
+            throw new IllegalArgumentException("copyFrom: shapes differ: " + Shape.str(shape) + " vs " + Shape.str(other.shape));
+        }
+        Memory.copy(other.ptr, ptr, numel);
         return this;
     }
 
@@ -452,8 +540,6 @@ public final class Tensor implements AutoCloseable {
         StringBuilder sb = new StringBuilder("tensor(");
         if (closed) {
             sb.append("<closed>");
-        } else if (!device().isCpu()) {
-            sb.append("<on ").append(device()).append('>');
         } else {
             float[] v = toArray();
             appendDims(sb, v, 0, 0, "       ");

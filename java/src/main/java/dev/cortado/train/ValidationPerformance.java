@@ -1,6 +1,7 @@
 package dev.cortado.train;
 
 import dev.cortado.data.Dataset;
+import dev.cortado.memory.Device;
 import dev.cortado.nn.Losses;
 import dev.cortado.nn.Module;
 import dev.cortado.tensor.GradMode;
@@ -28,28 +29,33 @@ public final class ValidationPerformance implements CoffeeBreak {
         this.out = out;
     }
 
-    /** Accuracy of {@code net} on {@code data}, in eval mode; restores the previous mode. */
+    /**
+     * Accuracy of {@code net} on {@code data}, in eval mode on the net's device; restores the
+     * previous mode. Batches are copied to the device; the count of hits stays there and is read
+     * once at the end.
+     */
     public static double accuracy(Module net, Dataset data, int batchSize) {
         boolean wasTraining = net.isTraining();
         net.eval();
-        long correct = 0;
+        Device device = net.device();
         int per = data.sampleSize();
-        try (GradMode off = GradMode.off()) {
+        try (GradMode off = GradMode.off(); Tensor correct = Tensor.zeros(device).keep()) {
             for (int start = 0; start < data.size(); start += batchSize) {
                 int n = Math.min(batchSize, data.size() - start);
                 int[] shape = new int[data.sampleShape().length + 1];
                 shape[0] = n;
                 System.arraycopy(data.sampleShape(), 0, shape, 1, data.sampleShape().length);
                 try (MemoryScope scope = MemoryScope.open()) {
-                    Tensor x = Tensor.of(Arrays.copyOfRange(data.inputs(), start * per, (start + n) * per), shape);
-                    Tensor y = Tensor.of(Arrays.copyOfRange(data.labels(), start, start + n), n);
-                    correct += Math.round(Losses.accuracy(net.forward(x), y) * n);
+                    Tensor x = Tensor.of(device, Arrays.copyOfRange(data.inputs(), start * per, (start + n) * per), shape);
+                    Tensor y = Tensor.of(device, Arrays.copyOfRange(data.labels(), start, start + n), n);
+                    Tensor hits = Losses.correct(net.forward(x), y);
+                    correct.kernels().axpy(1, 1f, hits.ptr(), correct.ptr());
                 }
             }
+            return correct.item() / data.size();
         } finally {
             if (wasTraining) net.train();
         }
-        return (double) correct / data.size();
     }
 
     public double last() {

@@ -1,27 +1,28 @@
-package dev.cortado.ops;
+package dev.cortado.tensor;
 
-import dev.cortado.tensor.Shape;
-import dev.cortado.tensor.Tensor;
 import java.util.Arrays;
 
-/** Argument checks shared by the ops: each failure names the op, the argument and the shapes. */
-final class Checks {
+/**
+ * Argument checks shared by Tensor and the ops (dev.cortado.ops): each failure names the op, the
+ * argument and the shapes or devices.
+ */
+public final class Checks {
 
     private Checks() {
     }
 
-    static void notNull(String op, String name, Tensor t) {
+    public static void notNull(String op, String name, Tensor t) {
         if (t == null) throw new IllegalArgumentException(op + ": " + name + " is null");
         if (t.isClosed()) throw new IllegalStateException(op + ": " + name + " " + Shape.str(t.shape()) + " was closed");
     }
 
-    static void sameDevice(String op, Tensor a, Tensor b) {
+    public static void sameDevice(String op, Tensor a, Tensor b) {
         if (!a.device().equals(b.device())) {
             throw new IllegalArgumentException(op + ": operands on different devices (" + a.device() + " and " + b.device() + ")");
         }
     }
 
-    static void sameShape(String op, Tensor a, Tensor b) {
+    public static void sameShape(String op, Tensor a, Tensor b) {
         notNull(op, "a", a);
         notNull(op, "b", b);
         sameDevice(op, a, b);
@@ -30,7 +31,7 @@ final class Checks {
         }
     }
 
-    static void rank(String op, String name, Tensor t, int rank) {
+    public static void rank(String op, String name, Tensor t, int rank) {
         notNull(op, name, t);
         if (t.dim() != rank) {
             throw new IllegalArgumentException(op + ": " + name + " must be " + rank + "-D, got shape " + Shape.str(t.shape()));
@@ -38,7 +39,7 @@ final class Checks {
     }
 
     /** An optional bias: null, or 1-D with {@code size} elements on x's device. */
-    static void bias(String op, Tensor x, Tensor bias, int size, String what) {
+    public static void bias(String op, Tensor x, Tensor bias, int size, String what) {
         if (bias == null) return;
         rank(op, "bias", bias, 1);
         sameDevice(op, x, bias);
@@ -48,7 +49,7 @@ final class Checks {
     }
 
     /** Rows (all but the last dimension) and columns (the last) of a tensor with dim >= 1. */
-    static int[] rowsCols(String op, Tensor t) {
+    public static int[] rowsCols(String op, Tensor t) {
         notNull(op, "x", t);
         if (t.dim() < 1) throw new IllegalArgumentException(op + ": needs at least 1 dimension, got a 0-d tensor");
         int cols = t.size(-1);

@@ -1,0 +1,115 @@
+package dev.cortado.memory;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The caching part every device's allocator shares, as PyTorch's caching allocators do: requests
+ * are rounded up to a size class (four classes per power of two, so at most 25 % is wasted), a
+ * released block waits in its class's free list for the next request of that class, and the
+ * cache holds at most {@code cortado.cacheBytes} bytes per device (default 1 GiB). A training
+ * step allocates the same sizes every iteration; reuse saves the system allocator's page faults
+ * (and, on a GPU, cudaMalloc's synchronisation). A failed allocation frees the cache and retries
+ * once before it throws.
+ */
+public abstract class CachingAllocator implements Allocator {
+
+    /** Smallest size class, in floats. */
+    static final long MIN_CLASS = 64;
+    private static final long LIMIT_BYTES = Long.getLong("cortado.cacheBytes", 1L << 30);
+
+    private final Device device;
+    private final Map<Long, ArrayDeque<Block>> cache = new HashMap<>();
+    private long inUse, cached, peak;
+
+    protected CachingAllocator(Device device) {
+        this.device = device;
+    }
+
+    /** The system allocation behind a block of {@code floats} floats, or null when the device is out of memory. */
+    protected abstract Block allocateRaw(long floats);
+
+    /** Returns a block to the system. */
+    protected abstract void freeRaw(Block block);
+
+    @Override
+    public final Device device() {
+        return device;
+    }
+
+    /** The size class of a request: {@code floats} rounded up to a quarter of its power of two. */
+    public static long sizeClass(long floats) {
+        if (floats <= MIN_CLASS) return MIN_CLASS;
+        long step = Long.highestOneBit(floats - 1) / 4;
+        return (floats + step - 1) / step * step;
+    }
+
+    @Override
+    public final Block allocate(long floats) {
+        if (floats < 0) throw new IllegalArgumentException("allocation of " + floats + " floats");
+        long size = sizeClass(floats);
+        Block b = takeCached(size);
+        if (b == null) {
+            b = allocateRaw(size);
+            if (b == null) {
+                emptyCache();
+                b = allocateRaw(size);
+            }
+            if (b == null) {
+                MemoryStats s = stats();
+                throw new OutOfMemoryError("out of memory on " + device + ": asked for " + 4 * size + " bytes with "
+                        + s.inUse() + " bytes in use and " + s.cached() + " cached");
+            }
+        }
+        synchronized (this) {
+            inUse += 4 * size;
+            peak = Math.max(peak, inUse);
+        }
+        return b;
+    }
+
+    private synchronized Block takeCached(long size) {
+        ArrayDeque<Block> free = cache.get(size);
+        if (free == null || free.isEmpty()) return null;
+        cached -= 4 * size;
+        return free.pop();
+    }
+
+    @Override
+    public final void free(Block block) {
+        long bytes = 4 * block.capacity();
+        synchronized (this) {
+            inUse -= bytes;
+            if (cached + bytes <= LIMIT_BYTES) {
+                cache.computeIfAbsent(block.capacity(), k -> new ArrayDeque<>()).push(block);
+                cached += bytes;
+                return;
+            }
+        }
+        freeRaw(block);
+    }
+
+    @Override
+    public final synchronized MemoryStats stats() {
+        return new MemoryStats(inUse, cached, peak);
+    }
+
+    @Override
+    public final void emptyCache() {
+        ArrayDeque<Block> all = new ArrayDeque<>();
+        synchronized (this) {
+            cache.values().forEach(all::addAll);
+            cache.clear();
+            cached = 0;
+        }
+        all.forEach(this::freeRaw);
+    }
+
+    /** Checks that {@code p} lives on this allocator's device (a copy with another device's pointer is a bug above). */
+    protected final void mine(Ptr p) {
+        if (!p.device().equals(device)) {
+            throw new IllegalArgumentException("pointer on " + p.device() + " given to the allocator of " + device);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.cortado.memory;
+
+import java.nio.FloatBuffer;
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * Host memory, off-heap (JavaCPP pointers), so the java and native kernels work on the same bytes
+ * and a JNI call copies nothing. JavaCPP's own deallocator is only the backstop for blocks that
+ * are never freed.
+ */
+final class CpuAllocator extends CachingAllocator {
+
+    static final CpuAllocator INSTANCE = new CpuAllocator();
+
+    private CpuAllocator() {
+        super(Device.CPU);
+    }
+
+    @Override
+    protected Block allocateRaw(long floats) {
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("storage of " + floats + " floats exceeds the 2^31 element limit of CPU tensors");
+        }
+        try {
+            FloatPointer p = new FloatPointer(floats);
+            return p.isNull() ? null : new Block(p.address(), floats, p);
+        } catch (OutOfMemoryError e) {
+            return null;
+        }
+    }
+
+    @Override
+    protected void freeRaw(Block block) {
+        ((FloatPointer) block.handle()).deallocate();
+    }
+
+    @Override
+    public FloatBuffer hostBuffer(Block block, long floats) {
+        return ((FloatPointer) block.handle()).capacity(Math.max(1, floats)).asBuffer();
+    }
+
+    @Override
+    public void copyFromHost(FloatBuffer src, Ptr dst, long n) {
+        mine(dst);
+        dst.host().put(src.duplicate().limit(src.position() + (int) n));
+    }
+
+    @Override
+    public void copyToHost(Ptr src, FloatBuffer dst, long n) {
+        mine(src);
+        dst.duplicate().put(src.host().limit((int) n));
+    }
+
+    @Override
+    public void copy(Ptr src, Ptr dst, long n) {
+        mine(src);
+        mine(dst);
+        dst.host().put(src.host().limit((int) n));
+    }
+
+    @Override
+    public void fill(Ptr dst, long n, float value) {
+        mine(dst);
+        FloatBuffer b = dst.host();
+        for (int i = 0; i < n; i++) b.put(i, value);
+    }
+}

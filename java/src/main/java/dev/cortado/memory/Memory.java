@@ -1,0 +1,71 @@
+package dev.cortado.memory;
+
+import java.nio.FloatBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The allocators of all devices, one per device (so one cache per device), and copies between
+ * any two devices. Device kinds other than cpu and sim register their allocator when their
+ * engine loads ({@link #register}).
+ */
+public final class Memory {
+
+    private static final Map<Device, Allocator> ALLOCATORS = new ConcurrentHashMap<>();
+    private static final Map<Device.Kind, Function<Device, Allocator>> FACTORIES = new ConcurrentHashMap<>(Map.of(
+            Device.Kind.CPU, d -> CpuAllocator.INSTANCE,
+            Device.Kind.SIM, SimAllocator::new));
+    /** Floats staged through the host per step of a copy between two devices of different kinds. */
+    private static final int STAGE = 1 << 20;
+
+    private Memory() {
+    }
+
+    /** Makes {@code factory} the allocator maker for devices of {@code kind}. */
+    public static void register(Device.Kind kind, Function<Device, Allocator> factory) {
+        if (kind == null || factory == null) throw new IllegalArgumentException("kind and factory must not be null");
+        FACTORIES.put(kind, factory);
+    }
+
+    /** The allocator of {@code device}. */
+    public static Allocator allocator(Device device) {
+        if (device == null) throw new IllegalArgumentException("device is null");
+        return ALLOCATORS.computeIfAbsent(device, d -> {
+            Function<Device, Allocator> f = FACTORIES.get(d.kind());
+            if (f == null) throw new UnsupportedOperationException("no allocator for " + d + ": its engine is not loaded");
+            return f.apply(d);
+        });
+    }
+
+    /** Bytes in use, cached and at peak on {@code device}. */
+    public static MemoryStats stats(Device device) {
+        return allocator(device).stats();
+    }
+
+    /** Frees the blocks {@code device}'s allocator keeps for reuse. */
+    public static void emptyCache(Device device) {
+        allocator(device).emptyCache();
+    }
+
+    /** Copies {@code n} floats from {@code src} to {@code dst}, on the same device or across (staged through the host). */
+    public static void copy(Ptr src, Ptr dst, long n) {
+        if (n < 0 || n > src.remaining() || n > dst.remaining()) {
+            throw new IllegalArgumentException("copy of " + n + " floats from " + src + " to " + dst);
+        }
+        if (src.device().equals(dst.device())) {
+            allocator(src.device()).copy(src, dst, n);
+        } else if (src.device().isCpu()) {
+            allocator(dst.device()).copyFromHost(src.host(), dst, n);
+        } else if (dst.device().isCpu()) {
+            allocator(src.device()).copyToHost(src, dst.host(), n);
+        } else {
+            FloatBuffer stage = FloatBuffer.allocate((int) Math.min(n, STAGE));
+            for (long done = 0; done < n; done += stage.capacity()) {
+                long len = Math.min(stage.capacity(), n - done);
+                allocator(src.device()).copyToHost(src.at(done), stage, len);
+                allocator(dst.device()).copyFromHost(stage, dst.at(done), len);
+            }
+        }
+    }
+}
