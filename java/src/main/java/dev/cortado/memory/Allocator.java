@@ -23,7 +23,7 @@ public interface Allocator {
     /** Copies {@code n} floats from {@code src} into {@code dst} (from its position; its position does not move). */
     void copyToHost(Ptr src, FloatBuffer dst, long n);
 
-    /** Copies {@code n} floats between two pointers on this device (regions must not overlap). */
+    /** Copies {@code n} floats between two pointers on devices of this kind (across indices: a peer copy; regions must not overlap). */
     void copy(Ptr src, Ptr dst, long n);
 
     /** Sets {@code n} floats at {@code dst} to {@code value}. */

@@ -112,4 +112,11 @@ public abstract class CachingAllocator implements Allocator {
             throw new IllegalArgumentException("pointer on " + p.device() + " given to the allocator of " + device);
         }
     }
+
+    /** Checks that {@code p} lives on a device of this allocator's kind (a peer for copies). */
+    protected final void peer(Ptr p) {
+        if (p.device().kind() != device.kind()) {
+            throw new IllegalArgumentException("pointer on " + p.device() + " given to the allocator of " + device);
+        }
+    }
 }

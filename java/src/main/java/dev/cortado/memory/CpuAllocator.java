@@ -53,8 +53,8 @@ final class CpuAllocator extends CachingAllocator {
 
     @Override
     public void copy(Ptr src, Ptr dst, long n) {
-        mine(src);
-        mine(dst);
+        peer(src);
+        peer(dst);
         dst.host().put(src.host().limit((int) n));
     }
 

@@ -48,13 +48,17 @@ public final class Memory {
         allocator(device).emptyCache();
     }
 
-    /** Copies {@code n} floats from {@code src} to {@code dst}, on the same device or across (staged through the host). */
+    /**
+     * Copies {@code n} floats from {@code src} to {@code dst}: within a device kind by its
+     * allocator (peer copies across indices), between the host and a device by that device's
+     * allocator, and between two kinds of device staged through the host.
+     */
     public static void copy(Ptr src, Ptr dst, long n) {
         if (n < 0 || n > src.remaining() || n > dst.remaining()) {
             throw new IllegalArgumentException("copy of " + n + " floats from " + src + " to " + dst);
         }
-        if (src.device().equals(dst.device())) {
-            allocator(src.device()).copy(src, dst, n);
+        if (src.device().kind() == dst.device().kind()) {
+            allocator(dst.device()).copy(src, dst, n);
         } else if (src.device().isCpu()) {
             allocator(dst.device()).copyFromHost(src.host(), dst, n);
         } else if (dst.device().isCpu()) {

@@ -1,15 +1,18 @@
 package dev.cortado.memory;
 
 import java.nio.FloatBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The host-sealed test device's memory: blocks in an arena of its own (heap buffers no host code
  * can name), with no native address and no host buffer. Code above the kernel set reaches it only
  * through this allocator's copies; the sim kernel set (the java reference kernels) reaches it
  * through {@link #kernelView}. A direct host read of sim memory throws, so a test on sim fails
- * where a GPU would have read garbage or crashed.
+ * where a GPU would have read garbage or crashed; explicit reads are counted ({@link #hostReads}).
  */
 public final class SimAllocator extends CachingAllocator {
+
+    private final AtomicLong hostReads = new AtomicLong();
 
     SimAllocator(Device device) {
         super(device);
@@ -46,16 +49,25 @@ public final class SimAllocator extends CachingAllocator {
         kernelView(dst).put(src.duplicate().limit(src.position() + (int) n));
     }
 
+    /**
+     * Copies from this device to the host so far: each would make the host wait for a real
+     * device, so tests count them (a training step between coffee breaks makes none).
+     */
+    public long hostReads() {
+        return hostReads.get();
+    }
+
     @Override
     public void copyToHost(Ptr src, FloatBuffer dst, long n) {
         mine(src);
+        hostReads.incrementAndGet();
         dst.duplicate().put(kernelView(src).limit((int) n));
     }
 
     @Override
     public void copy(Ptr src, Ptr dst, long n) {
-        mine(src);
-        mine(dst);
+        peer(src);
+        peer(dst);
         kernelView(dst).put(kernelView(src).limit((int) n));
     }
 
