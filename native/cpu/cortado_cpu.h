@@ -1,8 +1,10 @@
-// Cortado's native CPU kernel set: the same kernels, with the same meaning, as
-// java/src/main/java/dev/cortado/kernels/KernelSet.java. Arguments are validated in Java
-// (CheckedKernels) before any of these run; they trust their input.
+// The CPU library's own header: its runtime controls (not kernels; bound by CpuLibrary.java) and
+// its kernels, cortado_<slot> for each slot of the kernel table (cortado_kernels.h), declared with
+// that slot's type so that a definition whose signature drifts from the table fails to link.
 #pragma once
-#include <cstdint>
+#include <type_traits>
+
+#include "cortado_kernels.h"
 
 // ---- runtime -------------------------------------------------------------------------------
 // Threads used by the kernels (the caller counts as one). 1 <= n <= 256.
@@ -14,58 +16,16 @@ int cortado_best_isa();
 int cortado_set_isa(int isa);
 int cortado_isa();
 
-// ---- BLAS-3 --------------------------------------------------------------------------------
-void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-                   const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc);
+// ---- kernels: every slot of struct cortado_kernels, in its order (kernel_table.cpp checks the count) ----
+#define CORTADO_CPU_KERNELS(X)                                                                              \
+    X(gemm) X(im2col) X(col2im) X(conv_forward) X(conv_backward_data) X(conv_backward_filter)                \
+    X(max_pool_forward) X(max_pool_backward) X(avg_pool_forward) X(avg_pool_backward)                        \
+    X(sigmoid_forward) X(sigmoid_backward) X(relu_forward) X(relu_backward) X(tanh_forward) X(tanh_backward) \
+    X(softmax_forward) X(softmax_backward) X(log_softmax_forward) X(log_softmax_backward)                    \
+    X(softmax_cross_entropy_forward) X(softmax_cross_entropy_backward)                                       \
+    X(add) X(mul) X(scale) X(axpy) X(fill) X(bias_add) X(bias_grad)                                          \
+    X(sum) X(equal) X(argmax) X(rand) X(sgd_momentum) X(adam)
 
-// ---- convolution lowering, pooling ---------------------------------------------------------
-// A window: `channels` planes of height x width, a kh x kw kernel, strides sh/sw, zero padding ph/pw.
-#define CORTADO_WINDOW int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw
-// `batch` images in, one column matrix out: rows (c, ki, kj), columns (n, oy, ox).
-void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col);
-void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images);
-// Convolution of x [batch, channels, height, width] with weight [filters, channels, kh, kw]:
-// y [batch, filters, out_h, out_w] (+ bias[filters] unless null); the gradients overwrite
-// dx (same shape as x) and dweight (same shape as weight). backward_data returns 0, or -1 when
-// its workspace cannot be allocated (nothing written then).
-void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x, const float* weight,
-                          const float* bias, float* y);
-int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const float* weight, const float* dy, float* dx);
-void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight);
-void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y);
-void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx);
-void cortado_avg_pool_forward(CORTADO_WINDOW, const float* x, float* y);
-void cortado_avg_pool_backward(CORTADO_WINDOW, const float* dy, float* dx);
-
-// ---- activations ---------------------------------------------------------------------------
-void cortado_sigmoid_forward(int64_t n, const float* x, float* y);
-void cortado_sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx);
-void cortado_relu_forward(int64_t n, const float* x, float* y);
-void cortado_relu_backward(int64_t n, const float* x, const float* dy, float* dx);
-void cortado_tanh_forward(int64_t n, const float* x, float* y);
-void cortado_tanh_backward(int64_t n, const float* y, const float* dy, float* dx);
-
-// ---- softmax family ------------------------------------------------------------------------
-void cortado_softmax_forward(int rows, int cols, const float* x, float* y);
-void cortado_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx);
-void cortado_log_softmax_forward(int rows, int cols, const float* x, float* y);
-void cortado_log_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx);
-void cortado_softmax_xent_forward(int rows, int cols, const float* logits, const float* labels, float* probs, float* loss);
-void cortado_softmax_xent_backward(int rows, int cols, const float* probs, const float* labels, float scale, float* dx);
-
-// ---- elementwise, reductions ---------------------------------------------------------------
-void cortado_add(int64_t n, const float* a, const float* b, float* y);
-void cortado_mul(int64_t n, const float* a, const float* b, float* y);
-void cortado_scale(int64_t n, float alpha, const float* x, float* y);
-void cortado_axpy(int64_t n, float alpha, const float* x, float* y);
-void cortado_fill(int64_t n, float value, float* y);
-void cortado_bias_add(int outer, int channels, int inner, const float* bias, float* y);
-void cortado_bias_grad(int outer, int channels, int inner, const float* dy, float* db);
-void cortado_sum(int64_t n, const float* x, float* out);
-void cortado_argmax(int rows, int cols, const float* x, float* out);
-
-// ---- optimizer updates ---------------------------------------------------------------------
-void cortado_sgd_momentum(int64_t n, float lr, float momentum, float weight_decay, bool nesterov,
-                          float* w, const float* g, float* v);
-void cortado_adam(int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
-                  float* w, const float* g, float* m, float* v);
+#define CORTADO_CPU_DECLARE(slot) std::remove_pointer_t<decltype(cortado_kernels::slot)> cortado_##slot;
+CORTADO_CPU_KERNELS(CORTADO_CPU_DECLARE)
+#undef CORTADO_CPU_DECLARE

@@ -1,4 +1,4 @@
-// Elementwise arithmetic, bias add/grad, sum and argmax.
+// Elementwise arithmetic, bias add/grad, sum, equal and argmax.
 #include <cmath>
 #include <vector>
 
@@ -22,6 +22,9 @@ CORTADO_CLONES void axpy_span(float alpha, const float* x, float* y, long n) {
 }
 CORTADO_CLONES void fill_span(float v, float* y, long n) {
     for (long i = 0; i < n; i++) y[i] = v;
+}
+CORTADO_CLONES void equal_span(const float* a, const float* b, float* y, long n) {
+    for (long i = 0; i < n; i++) y[i] = a[i] == b[i] ? 1.0f : 0.0f;  // NaN equals nothing
 }
 CORTADO_CLONES void add_scalar_span(float v, float* y, long n) {
     for (long i = 0; i < n; i++) y[i] += v;
@@ -114,6 +117,10 @@ void cortado_sum(int64_t n, const float* x, float* out) {
     double s = 0;
     for (double p : partial) s += p;
     *out = static_cast<float>(s);
+}
+
+void cortado_equal(int64_t n, const float* a, const float* b, float* y) {
+    cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { equal_span(a + s, b + s, y + s, e - s); });
 }
 
 void cortado_argmax(int rows, int cols, const float* x, float* out) {

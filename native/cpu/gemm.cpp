@@ -187,7 +187,7 @@ int cortado_set_isa(int isa) {
     return g_isa;
 }
 
-void cortado_sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+void cortado_gemm(bool transA, bool transB, int m, int n, int k, float alpha,
                    const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
     if (m == 0 || n == 0) return;
     if (k == 0 || alpha == 0.0f) {

@@ -61,7 +61,7 @@ void cortado_log_softmax_backward(int rows, int cols, const float* y, const floa
     });
 }
 
-void cortado_softmax_xent_forward(int rows, int cols, const float* logits, const float* labels, float* probs, float* loss) {
+void cortado_softmax_cross_entropy_forward(int rows, int cols, const float* logits, const float* labels, float* probs, float* loss) {
     cortado_softmax_forward(rows, cols, logits, probs);
     for_rows(rows, cols, [&](long o) {
         const long r = o / cols;
@@ -69,7 +69,7 @@ void cortado_softmax_xent_forward(int rows, int cols, const float* logits, const
     });
 }
 
-void cortado_softmax_xent_backward(int rows, int cols, const float* probs, const float* labels, float scale, float* dx) {
+void cortado_softmax_cross_entropy_backward(int rows, int cols, const float* probs, const float* labels, float scale, float* dx) {
     for_rows(rows, cols, [&](long o) {
         const int label = static_cast<int>(labels[o / cols]);
         for (int j = 0; j < cols; j++) dx[o + j] = scale * (probs[o + j] - (j == label ? 1.0f : 0.0f));

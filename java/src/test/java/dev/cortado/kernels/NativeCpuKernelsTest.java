@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * Every native cpu kernel equals the java reference on at least 200 random cases: sizes 1,
  * primes, non-multiples of every register and cache block, all transposes, leading dimensions
  * larger than the matrix, padding and stride; outputs poisoned with NaN before each call, NaN
- * never passes; 1 and 2 threads give identical bits.
+ * never passes; equal and rand bit-identical to it; 1 and 2 threads give identical bits.
  */
 class NativeCpuKernelsTest {
 
@@ -418,6 +418,56 @@ class NativeCpuKernelsTest {
         k.argmax(outer, (int) (n / outer), p[1], p[4]);
     }
 
+    /** 0, 1, primes, the threading grains (CORTADO_GRAIN 32768 per thread, /8 for rand) ± 1, large; then random lengths. */
+    private static final long[] LENGTHS = {0, 1, 2, 3, 5, 13, 31, 97, 4095, 4096, 4097, 8191, 32767, 32768, 32769, 65537,
+        100_003, 1_000_003};
+
+    private long lengthCase(int t) {
+        return t < LENGTHS.length ? LENGTHS[t] : length();
+    }
+
+    @Test
+    void equalMatchesReferenceIncludingNaNAndSignedZeros() {
+        for (int t = 0; t < CASES; t++) {
+            long n = lengthCase(t);
+            float[] a = random(n, 4f), b = random(n, 4f);
+            for (int i = 0; i < n; i++) {
+                switch (rng.nextInt(6)) {
+                    case 0, 1 -> b[i] = a[i];
+                    case 2 -> a[i] = Float.NaN;
+                    case 3 -> a[i] = b[i] = Float.NaN;
+                    case 4 -> {
+                        a[i] = 0f;
+                        b[i] = -0f;
+                    }
+                    default -> { } // two random floats: different
+                }
+            }
+            // y one longer than n: its last element must stay NaN; y == a (in place) too
+            List<float[][]> r = both(new float[][] {a, b}, new long[] {n + 1}, p -> {
+                ref.equal(n, p[0], p[1], p[2]);
+                ref.equal(n, p[0], p[1], p[0]);
+            }, p -> {
+                cpu.equal(n, p[0], p[1], p[2]);
+                cpu.equal(n, p[0], p[1], p[0]);
+            });
+            for (int o = 0; o < 3; o++) assertArrayEquals(r.get(0)[o], r.get(1)[o], "equal n=" + n + " array " + o);
+            assertEquals(Float.NaN, r.get(1)[2][(int) n], "equal n=" + n + " wrote past y");
+        }
+    }
+
+    @Test
+    void randGivesTheReferenceBitsForEveryState() {
+        long[] states = {0, 1, -1, 42, Long.MIN_VALUE, Long.MAX_VALUE, SplitMix64.GAMMA, -SplitMix64.GAMMA};
+        for (int t = 0; t < CASES; t++) {
+            long n = lengthCase(t);
+            long state = t < states.length ? states[t] : rng.nextInt(3) == 0 ? states[rng.nextInt(states.length)] : rng.nextLong();
+            List<float[][]> r = both(new float[0][], new long[] {n + 1}, p -> ref.rand(n, state, p[0]), p -> cpu.rand(n, state, p[0]));
+            assertArrayEquals(r.get(0)[0], r.get(1)[0], "rand n=" + n + " state " + state);
+            assertEquals(Float.NaN, r.get(1)[0][(int) n], "rand n=" + n + " wrote past y");
+        }
+    }
+
     @Test
     void everyKernelGivesTheSameBitsOnOneAndTwoThreads() {
         for (int t = 0; t < 20; t++) {
@@ -425,6 +475,7 @@ class NativeCpuKernelsTest {
             int rows = dim(200), cols = dim(500);
             long n = 300_000;
             float[] x = random(n, 3f), g = random(n, 1f);
+            for (int i = 0; i < n; i += 3) g[i] = x[i]; // equal sees matches
             float[][] outs = new float[2][];
             for (int threads = 1; threads <= 2; threads++) {
                 CpuKernels.setThreads(threads);
@@ -444,9 +495,12 @@ class NativeCpuKernelsTest {
                 cpu.softmaxForward(rows, cols, px, sm);
                 cpu.sum(n, px, s);
                 cpu.biasGrad(rows, cols, 1, px, db);
+                Ptr eq = ptr(nans(n)), rnd = ptr(nans(n));
+                cpu.equal(n, px, pg, eq);
+                cpu.rand(n, -7L * t, rnd);
                 cpu.sgdMomentum(n, 0.1f, 0.9f, 0f, false, px, pg, act);
                 List<Float> all = new ArrayList<>();
-                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, px, conv[4], conv[5], conv[6], conv[7]}) for (float v : read(p, (int) p.remaining())) all.add(v);
+                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, eq, rnd, px, conv[4], conv[5], conv[6], conv[7]}) for (float v : read(p, (int) p.remaining())) all.add(v);
                 outs[threads - 1] = new float[all.size()];
                 for (int i = 0; i < all.size(); i++) outs[threads - 1][i] = all.get(i);
             }

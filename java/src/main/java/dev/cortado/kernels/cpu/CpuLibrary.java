@@ -1,0 +1,34 @@
+package dev.cortado.kernels.cpu;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JNI library built from native/cpu (by the javacpp Maven plugin, see java/pom.xml): its
+ * kernel table, which {@link dev.cortado.kernels.NativeKernels} calls through, and the CPU
+ * runtime controls of native/cpu/cortado_cpu.h, which are not kernels.
+ */
+@Platform(include = {"cortado_kernels.h", "cortado_cpu.h"}, compiler = "cpp17", library = "jnicortado_cpu")
+final class CpuLibrary {
+
+    static {
+        Loader.load();
+    }
+
+    private CpuLibrary() {
+    }
+
+    /** The address of the library's {@code struct cortado_kernels}. */
+    static native @Cast("intptr_t") long cortado_kernel_table();
+
+    static native void cortado_set_threads(int n);
+
+    static native int cortado_threads();
+
+    static native int cortado_best_isa();
+
+    static native int cortado_set_isa(int isa);
+
+    static native int cortado_isa();
+}

@@ -1,0 +1,101 @@
+/* Cortado's kernel ABI: the table of kernels every native kernel library (native/cpu, native/cuda)
+ * exports, one function pointer per kernel of java/src/main/java/dev/cortado/kernels/KernelSet.java,
+ * in the same order and with the same meaning (read the javadoc there). The Java side binds any
+ * such table with dev.cortado.kernels.NativeKernels.
+ *
+ * Arrays are float pointers into the library's device memory; counts are floats. Arguments are
+ * validated in Java (CheckedKernels) before a kernel runs: kernels trust their input. */
+#ifndef CORTADO_KERNELS_H
+#define CORTADO_KERNELS_H
+
+#include <stdint.h>
+#ifndef __cplusplus
+#include <stdbool.h>
+#endif
+
+/* Bump on any change to struct cortado_kernels; NativeKernels.ABI_VERSION must match. */
+#define CORTADO_KERNELS_ABI_VERSION 1
+
+/* A conv/pool window: `channels` planes of height x width, a kh x kw kernel, strides sh/sw,
+ * zero padding ph/pw (dev.cortado.kernels.Window). */
+#define CORTADO_WINDOW int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cortado_kernels {
+    int abi_version; /* CORTADO_KERNELS_ABI_VERSION */
+
+    /* ---- BLAS-3 ---- */
+    void (*gemm)(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                 const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc);
+
+    /* ---- convolution lowering: `batch` images <-> one column matrix, rows (c, ki, kj), columns (n, oy, ox) ---- */
+    void (*im2col)(CORTADO_WINDOW, int batch, const float* images, float* col);
+    void (*col2im)(CORTADO_WINDOW, int batch, const float* col, float* images);
+
+    /* ---- convolution: x [batch, channels, height, width], weight [filters, channels, kh, kw],
+     *      y/dy [batch, filters, out_h, out_w]; bias may be null. conv_backward_data returns 0, or
+     *      -1 when it cannot allocate its workspace (nothing written then). ---- */
+    void (*conv_forward)(CORTADO_WINDOW, int batch, int filters, const float* x, const float* weight,
+                         const float* bias, float* y);
+    int (*conv_backward_data)(CORTADO_WINDOW, int batch, int filters, const float* weight, const float* dy, float* dx);
+    void (*conv_backward_filter)(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight);
+
+    /* ---- pooling over `channels` planes ---- */
+    void (*max_pool_forward)(CORTADO_WINDOW, const float* x, float* y);
+    void (*max_pool_backward)(CORTADO_WINDOW, const float* x, const float* dy, float* dx);
+    void (*avg_pool_forward)(CORTADO_WINDOW, const float* x, float* y);
+    void (*avg_pool_backward)(CORTADO_WINDOW, const float* dy, float* dx);
+
+    /* ---- activations ---- */
+    void (*sigmoid_forward)(int64_t n, const float* x, float* y);
+    void (*sigmoid_backward)(int64_t n, const float* y, const float* dy, float* dx);
+    void (*relu_forward)(int64_t n, const float* x, float* y);
+    void (*relu_backward)(int64_t n, const float* x, const float* dy, float* dx);
+    void (*tanh_forward)(int64_t n, const float* x, float* y);
+    void (*tanh_backward)(int64_t n, const float* y, const float* dy, float* dx);
+
+    /* ---- softmax family over `rows` rows of `cols` ---- */
+    void (*softmax_forward)(int rows, int cols, const float* x, float* y);
+    void (*softmax_backward)(int rows, int cols, const float* y, const float* dy, float* dx);
+    void (*log_softmax_forward)(int rows, int cols, const float* x, float* y);
+    void (*log_softmax_backward)(int rows, int cols, const float* y, const float* dy, float* dx);
+    void (*softmax_cross_entropy_forward)(int rows, int cols, const float* logits, const float* labels,
+                                          float* probs, float* loss);
+    void (*softmax_cross_entropy_backward)(int rows, int cols, const float* probs, const float* labels,
+                                           float scale, float* dx);
+
+    /* ---- elementwise ---- */
+    void (*add)(int64_t n, const float* a, const float* b, float* y);
+    void (*mul)(int64_t n, const float* a, const float* b, float* y);
+    void (*scale)(int64_t n, float alpha, const float* x, float* y);
+    void (*axpy)(int64_t n, float alpha, const float* x, float* y);
+    void (*fill)(int64_t n, float value, float* y);
+    void (*bias_add)(int outer, int channels, int inner, const float* bias, float* y);
+    void (*bias_grad)(int outer, int channels, int inner, const float* dy, float* db);
+
+    /* ---- reductions ---- */
+    void (*sum)(int64_t n, const float* x, float* out);
+    void (*equal)(int64_t n, const float* a, const float* b, float* y);
+    void (*argmax)(int rows, int cols, const float* x, float* out);
+
+    /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
+    void (*rand)(int64_t n, int64_t state, float* y);
+
+    /* ---- optimizer updates ---- */
+    void (*sgd_momentum)(int64_t n, float lr, float momentum, float weight_decay, bool nesterov,
+                         float* w, const float* g, float* v);
+    void (*adam)(int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
+                 float* w, const float* g, float* m, float* v);
+};
+
+/* The one entry point of a kernel library: its table (static, never null). */
+const struct cortado_kernels* cortado_kernel_table(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
