@@ -4,7 +4,8 @@ package dev.cortado.kernels;
  * The geometry shared by im2col/col2im and pooling: {@code channels} planes of
  * {@code height x width}, a {@code kernelH x kernelW} window moved by the stride over the input
  * padded with {@code pad} zeros on each side. Output size follows Caffe/PyTorch (floor mode):
- * {@code out = (in + 2 pad - kernel) / stride + 1}.
+ * {@code out = (in + 2 pad - kernel) / stride + 1}. The padded input and every index into it fit
+ * in an int (the constructor checks), so native kernels may compute indices in int.
  */
 public record Window(int channels, int height, int width,
                      int kernelH, int kernelW, int strideH, int strideW, int padH, int padW) {
@@ -19,6 +20,10 @@ public record Window(int channels, int height, int width,
         positive("strideW", strideW);
         if (padH < 0) throw new IllegalArgumentException("padH must be >= 0, got " + padH);
         if (padW < 0) throw new IllegalArgumentException("padW must be >= 0, got " + padW);
+        if (height + 2L * padH > Integer.MAX_VALUE || width + 2L * padW > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("padded input " + (height + 2L * padH) + "x" + (width + 2L * padW)
+                    + " exceeds 2^31 - 1 (padding " + padH + "x" + padW + ")");
+        }
         if (height + 2L * padH < kernelH || width + 2L * padW < kernelW) {
             throw new IllegalArgumentException("kernel " + kernelH + "x" + kernelW + " is larger than the padded input "
                     + (height + 2L * padH) + "x" + (width + 2L * padW));
@@ -36,11 +41,11 @@ public record Window(int channels, int height, int width,
     }
 
     public int outH() {
-        return (height + 2 * padH - kernelH) / strideH + 1;
+        return (int) ((height + 2L * padH - kernelH) / strideH + 1);
     }
 
     public int outW() {
-        return (width + 2 * padW - kernelW) / strideW + 1;
+        return (int) ((width + 2L * padW - kernelW) / strideW + 1);
     }
 
     /** Floats in the input: channels x height x width. */

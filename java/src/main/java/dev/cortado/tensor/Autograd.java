@@ -32,6 +32,9 @@ public final class Autograd {
         if (!root.requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad (no input had requiresGrad set)");
         }
+        if (!root.device().equals(seed.device())) {
+            throw new IllegalArgumentException("gradient on " + seed.device() + " for a tensor on " + root.device());
+        }
         if (!Arrays.equals(root.shape(), seed.shape())) {
             throw new IllegalArgumentException("gradient shape " + Arrays.toString(seed.shape())
                     + " does not match tensor shape " + Arrays.toString(root.shape()));

@@ -1,6 +1,7 @@
 package dev.cortado.kernels;
 
 import static dev.cortado.kernels.Buffers.ptr;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,6 +66,11 @@ abstract class CheckedKernelsTest {
         rejects("padH must be >= 0", () -> new Window(1, 4, 4, 2, 2, 1, 1, -1, 0));
         rejects("larger than the padded input", () -> Window.square(1, 2, 2, 5, 1, 1));
         rejects("strideW must be > 0", () -> new Window(1, 4, 4, 2, 2, 1, 0, 0, 0));
+        // padding 1.5e9 and stride 2e9 overflowed int in the output-size arithmetic (a wrong shape, silently)
+        rejects("padded input 3000000010x10 exceeds 2^31 - 1", () -> new Window(1, 10, 10, 3, 3, 2_000_000_000, 1, 1_500_000_000, 0));
+        Window far = new Window(1, 10, 10, 3, 3, 2_000_000_000, 2_000_000_000, 1_000_000_000, 1_000_000_000);
+        assertEquals(2, far.outH(), "(10 + 2e9 - 3) / 2e9 + 1");
+        assertEquals(2, far.outW());
     }
 
     @Test

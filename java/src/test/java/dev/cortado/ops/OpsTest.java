@@ -97,6 +97,9 @@ abstract class OpsTest extends PerBackend {
 
     @Test
     void conv2dMatchesDirectConvolution() {
+        // huge padding and stride once overflowed int into a wrong output shape; now a clear error
+        rejects("padded input 3000000010x3000000010 exceeds 2^31 - 1", () -> Convolution.conv2d(Tensor.zeros(1, 1, 10, 10),
+                Tensor.zeros(1, 1, 3, 3), null, 2_000_000_000, 1_500_000_000));
         Rng rng = new Rng(7);
         int[][] cases = {{1, 1, 5, 5, 1, 3, 1, 0}, {2, 3, 7, 6, 4, 3, 2, 1}, {3, 2, 9, 9, 5, 5, 1, 2}, {1, 1, 28, 28, 20, 5, 1, 0}};
         for (int[] c : cases) {
