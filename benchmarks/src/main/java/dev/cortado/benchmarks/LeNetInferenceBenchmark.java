@@ -1,9 +1,9 @@
 package dev.cortado.benchmarks;
 
+import dev.cortado.autograd.GradMode;
 import dev.cortado.kernels.Backends;
 import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Module;
-import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;

@@ -1,7 +1,7 @@
 package dev.cortado.examples;
 
+import dev.cortado.autograd.GradMode;
 import dev.cortado.ops.Linalg;
-import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;

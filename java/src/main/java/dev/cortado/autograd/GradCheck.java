@@ -1,6 +1,6 @@
 package dev.cortado.autograd;
 
-import dev.cortado.tensor.GradMode;
+import dev.cortado.autograd.GradMode;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;

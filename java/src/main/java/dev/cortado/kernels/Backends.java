@@ -4,7 +4,11 @@ import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.SimAllocator;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 
 /**
  * The kernel-set registry, keyed by device kind: an op on a tensor runs the kernel set chosen for
@@ -14,9 +18,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   <li>{@code java} — the pure-Java reference kernels (CPU memory),
  *   <li>{@code sim} — the java reference kernels behind the host-sealed test device's wall (sim memory).
  * </ul>
- * The choice per kind comes from the system property {@code cortado.backend.<kind>} (for the CPU
- * also plain {@code cortado.backend}); without one, CPU tensors use {@code cpu}, or {@code java}
- * with a warning when the native library cannot load. {@link #use} switches a kind's kernels for a
+ * An engine for another device kind adds its kernel set with {@link #register} (named after the
+ * kind, e.g. "cuda", it becomes that kind's default). The choice per kind comes from the system
+ * property {@code cortado.backend.<kind>} (for the CPU also plain {@code cortado.backend});
+ * without one, CPU tensors use {@code cpu}, or {@code java} with a warning when the native
+ * library cannot load. {@link #use} switches a kind's kernels for a
  * block of code and restores the previous choice when the block ends. {@code cortado.threads} sets
  * the native thread count. Every kernel set is returned wrapped in {@link CheckedKernels}.
  */
@@ -28,6 +34,8 @@ public final class Backends {
     /** The kernel set chosen per device kind (by ordinal); null until first asked for. */
     private static final AtomicReferenceArray<KernelSet> CHOSEN = new AtomicReferenceArray<>(Device.Kind.values().length);
     private static volatile KernelSet cpu;
+    private static final Map<String, Supplier<KernelSet>> NAMED = new ConcurrentHashMap<>(Map.of(
+            "java", () -> JAVA, "cpu", Backends::nativeCpu, "sim", () -> SIM));
 
     private Backends() {
     }
@@ -56,8 +64,13 @@ public final class Backends {
                         + CpuKernels.loadFailure());
                 yield JAVA;
             }
-            case SIM -> SIM;
-            case CUDA -> throw new UnsupportedOperationException("no kernel set for " + kind + " devices: the CUDA engine is not built yet");
+            default -> {
+                String own = kind.name().toLowerCase(Locale.ROOT);
+                if (!NAMED.containsKey(own)) {
+                    throw new UnsupportedOperationException("no kernel set for " + own + " devices: its engine is not loaded");
+                }
+                yield byName(own);
+            }
         };
     }
 
@@ -69,15 +82,31 @@ public final class Backends {
                 : k.name() + " (pure-Java reference kernels)";
     }
 
-    /** The checked kernel set called {@code name} ("java", "cpu" or "sim"). */
+    /** The checked kernel set called {@code name} ("java", "cpu", "sim", or one {@link #register}ed). */
     public static KernelSet byName(String name) {
         if (name == null) throw new IllegalArgumentException("backend name is null");
-        return switch (name.toLowerCase(Locale.ROOT)) {
-            case "java" -> JAVA;
-            case "cpu" -> nativeCpu();
-            case "sim" -> SIM;
-            default -> throw new IllegalArgumentException("unknown backend '" + name + "' (known: cpu, java, sim)");
+        Supplier<KernelSet> k = NAMED.get(name.toLowerCase(Locale.ROOT));
+        if (k == null) throw new IllegalArgumentException("unknown backend '" + name + "' (known: " + new TreeSet<>(NAMED.keySet()) + ")");
+        return k.get();
+    }
+
+    /**
+     * Adds a kernel set under {@code name} (an engine for a new device kind calls this when it
+     * loads); {@code factory} is called when the set is first asked for and its result is
+     * checked like every other set's.
+     */
+    public static void register(String name, Supplier<KernelSet> factory) {
+        if (name == null || factory == null) throw new IllegalArgumentException("name and factory must not be null");
+        KernelSet[] made = new KernelSet[1];
+        Supplier<KernelSet> once = () -> {
+            synchronized (made) {
+                if (made[0] == null) made[0] = new CheckedKernels(factory.get());
+                return made[0];
+            }
         };
+        if (NAMED.putIfAbsent(name.toLowerCase(Locale.ROOT), once) != null) {
+            throw new IllegalArgumentException("a backend named '" + name + "' is already registered");
+        }
     }
 
     private static synchronized KernelSet nativeCpu() {

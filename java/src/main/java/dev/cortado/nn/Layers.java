@@ -1,11 +1,11 @@
 package dev.cortado.nn;
 
+import dev.cortado.autograd.GradMode;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.ops.Activations;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Pooling;
-import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.function.UnaryOperator;

@@ -1,11 +1,11 @@
 package dev.cortado.nn;
 
+import dev.cortado.autograd.GradMode;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Device;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Softmax;
 import dev.cortado.tensor.Checks;
-import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 

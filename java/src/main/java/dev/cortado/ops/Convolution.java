@@ -1,8 +1,8 @@
 package dev.cortado.ops;
 
+import dev.cortado.autograd.Autograd;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.kernels.Window;
-import dev.cortado.tensor.Autograd;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;

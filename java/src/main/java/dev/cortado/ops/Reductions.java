@@ -1,6 +1,6 @@
 package dev.cortado.ops;
 
-import dev.cortado.tensor.Autograd;
+import dev.cortado.autograd.Autograd;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Tensor;
 import java.util.Arrays;

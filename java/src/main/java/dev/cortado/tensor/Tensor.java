@@ -1,5 +1,8 @@
 package dev.cortado.tensor;
 
+import dev.cortado.autograd.Autograd;
+import dev.cortado.autograd.GradMode;
+import dev.cortado.autograd.Node;
 import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Device;
@@ -292,7 +295,7 @@ public final class Tensor implements AutoCloseable {
     public Tensor moveTo(Device device) {
         checkOpen();
         if (device == null) throw new IllegalArgumentException("moveTo: device is null");
-        if (node != null) throw new IllegalStateException("moveTo: only leaf tensors can move (this one was made by " + node.op + ")");
+        if (node != null) throw new IllegalStateException("moveTo: only leaf tensors can move (this one was made by " + node.op() + ")");
         if (grad != null) grad.moveTo(device);
         if (device.equals(device())) return this;
         Storage moved = Storage.allocate(device, numel);
@@ -440,7 +443,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Marks a leaf tensor whose gradient {@link #backward()} should compute. */
     public Tensor requiresGrad(boolean value) {
-        if (node != null) throw new IllegalStateException("requiresGrad can only be set on leaf tensors (this one was made by " + node.op + ")");
+        if (node != null) throw new IllegalStateException("requiresGrad can only be set on leaf tensors (this one was made by " + node.op() + ")");
         requiresGrad = value;
         return this;
     }
@@ -458,7 +461,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Name of the op that made this tensor on the tape, or null for a leaf. */
     public String gradFn() {
-        return node == null ? null : node.op;
+        return node == null ? null : node.op();
     }
 
     /** Back-propagates from this one-element tensor (the loss). */
@@ -476,13 +479,29 @@ public final class Tensor implements AutoCloseable {
         Autograd.backward(this, gradient);
     }
 
-    Node node() {
-        return node;
-    }
+    static {
+        Autograd.install(new Autograd.TensorHooks() {
+            @Override
+            public Node node(Tensor t) {
+                return t.node;
+            }
 
-    void attach(Node n) {
-        node = n;
-        requiresGrad = true;
+            @Override
+            public void attach(Tensor t, Node n) {
+                t.node = n;
+                t.requiresGrad = true;
+            }
+
+            @Override
+            public boolean accumulateGrad(Tensor leaf, Tensor g) {
+                return leaf.accumulateGrad(g);
+            }
+
+            @Override
+            public Tensor alias(Tensor t) {
+                return t.alias();
+            }
+        });
     }
 
     /**
@@ -545,7 +564,7 @@ public final class Tensor implements AutoCloseable {
             appendDims(sb, v, 0, 0, "       ");
         }
         sb.append(", shape=").append(Shape.str(shape)).append(", ").append(device());
-        if (node != null) sb.append(", grad_fn=").append(node.op);
+        if (node != null) sb.append(", grad_fn=").append(node.op());
         else if (requiresGrad) sb.append(", requires_grad");
         return sb.append(')').toString();
     }

@@ -1,10 +1,10 @@
 package dev.cortado.train;
 
+import dev.cortado.autograd.GradMode;
 import dev.cortado.data.Dataset;
 import dev.cortado.memory.Device;
 import dev.cortado.nn.Losses;
 import dev.cortado.nn.Module;
-import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Tensor;
 import java.io.PrintStream;

@@ -3,15 +3,15 @@ package dev.cortado.autograd;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.autograd.Autograd;
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Pooling;
 import dev.cortado.ops.Softmax;
-import dev.cortado.tensor.Autograd;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.function.Function;
-import dev.cortado.kernels.PerBackend;
 import org.junit.jupiter.api.Test;
 
 /** A central-difference gradient check for every differentiable op, on random shapes, per backend. */
@@ -156,7 +156,7 @@ abstract class GradCheckTest extends PerBackend {
             check("sigmoid", in -> in[0].sigmoid(), param(shape));
             check("tanh", in -> in[0].tanh(), param(shape));
             Tensor x = param(shape);
-            try (dev.cortado.tensor.GradMode off = dev.cortado.tensor.GradMode.off()) {
+            try (dev.cortado.autograd.GradMode off = dev.cortado.autograd.GradMode.off()) {
                 float[] v = x.toArray(); // keep ReLU inputs away from the kink at 0
                 for (int i = 0; i < v.length; i++) v[i] = v[i] >= 0 ? v[i] + 0.05f : v[i] - 0.05f;
                 Tensor moved = Tensor.of(v, shape);

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.CheckedKernels;
+import dev.cortado.kernels.JavaKernels;
+import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Device.Kind;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
@@ -154,5 +157,20 @@ class MemoryTest {
         }
         assertEquals(before, Backends.of(Device.CPU).name());
         assertSame(Kind.SIM, Backends.byName("sim").deviceKind());
+    }
+
+    @Test
+    void enginesRegisterTheirKernelSets() {
+        Backends.register("reference-copy", JavaKernels::new);
+        KernelSet k = Backends.byName("Reference-Copy");
+        assertSame(k, Backends.byName("reference-copy"), "made once");
+        assertTrue(k instanceof CheckedKernels, "registered sets are checked like every other");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> k.fill(1, 0f, null));
+        assertEquals("y is null", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Backends.register("java", JavaKernels::new));
+        e = assertThrows(IllegalArgumentException.class, () -> Backends.byName("nope"));
+        assertTrue(e.getMessage().contains("reference-copy"), e.getMessage());
+        UnsupportedOperationException u = assertThrows(UnsupportedOperationException.class, () -> Backends.of(Device.cuda(0)));
+        assertTrue(u.getMessage().contains("no kernel set for cuda devices"), u.getMessage());
     }
 }

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.autograd.GradCheck;
+import dev.cortado.autograd.GradMode;
 import dev.cortado.nn.Layers.Neuron;
-import dev.cortado.tensor.GradMode;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.List;

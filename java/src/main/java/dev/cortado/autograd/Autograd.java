@@ -1,5 +1,7 @@
-package dev.cortado.tensor;
+package dev.cortado.autograd;
 
+import dev.cortado.tensor.MemoryScope;
+import dev.cortado.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,7 +14,33 @@ import java.util.Set;
 /** Reverse-mode autograd: ops record themselves here; {@link Tensor#backward()} replays the tape. */
 public final class Autograd {
 
+    /**
+     * What the tape needs of a tensor beyond its public API: its node on the tape, and adding a
+     * gradient into a leaf. Only {@link Tensor} provides it, once, when its class initialises
+     * (the JDK's "shared secrets" pattern: the tape lives in this package without Tensor making
+     * its graph public).
+     */
+    public interface TensorHooks {
+        Node node(Tensor t);
+
+        void attach(Tensor t, Node n);
+
+        /** Adds g into leaf's gradient; returns whether leaf took g itself (then the caller must not close it). */
+        boolean accumulateGrad(Tensor leaf, Tensor g);
+
+        /** Another owner of t's memory at t's place in the graph (for pass-through gradients). */
+        Tensor alias(Tensor t);
+    }
+
+    private static volatile TensorHooks hooks;
+
     private Autograd() {
+    }
+
+    /** Called once by Tensor's class initialiser. */
+    public static void install(TensorHooks tensorHooks) {
+        if (hooks != null) throw new IllegalStateException("autograd's tensor hooks are installed already");
+        hooks = tensorHooks;
     }
 
     /**
@@ -23,12 +51,12 @@ public final class Autograd {
         if (!GradMode.isEnabled()) return output;
         boolean any = false;
         for (Tensor t : inputs) any |= t != null && t.requiresGrad();
-        if (any) output.attach(new Node(op, inputs.clone(), backward));
+        if (any) hooks.attach(output, new Node(op, inputs.clone(), backward));
         return output;
     }
 
     /** Back-propagates {@code seed} (the gradient of {@code root}) into every leaf's {@code grad}. */
-    static void backward(Tensor root, Tensor seed) {
+    public static void backward(Tensor root, Tensor seed) {
         if (!root.requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad (no input had requiresGrad set)");
         }
@@ -42,14 +70,14 @@ public final class Autograd {
         List<Tensor> order = topologicalOrder(root);
         Map<Tensor, Tensor> pending = new IdentityHashMap<>();
         try (GradMode off = GradMode.off(); MemoryScope temps = MemoryScope.open()) {
-            pending.put(root, seed.alias());
+            pending.put(root, hooks.alias(seed));
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
                 Tensor g = pending.remove(t);
                 if (g == null) continue;
-                Node node = t.node();
+                Node node = hooks.node(t);
                 if (node == null) {
-                    if (!t.accumulateGrad(g)) g.close();
+                    if (!hooks.accumulateGrad(t, g)) g.close();
                 } else {
                     propagate(node, g, pending);
                     g.close();
@@ -68,7 +96,7 @@ public final class Autograd {
         for (int j = 0; j < grads.length; j++) {
             Tensor in = node.inputs[j], gi = grads[j];
             if (gi == null || in == null || !in.requiresGrad()) continue;
-            if (gi == g || !seen.add(gi)) gi = gi.alias(); // each pending gradient is closed once
+            if (gi == g || !seen.add(gi)) gi = hooks.alias(gi); // each pending gradient is closed once
             if (!Arrays.equals(gi.shape(), in.shape())) {
                 throw new IllegalStateException(node.op + " backward gave gradient " + Arrays.toString(gi.shape())
                         + " for input " + Arrays.toString(in.shape()));
@@ -95,7 +123,7 @@ public final class Autograd {
             Object[] frame = stack.peek();
             Tensor t = (Tensor) frame[0];
             int next = (Integer) frame[1];
-            Node node = t.node();
+            Node node = hooks.node(t);
             Tensor[] inputs = node == null ? new Tensor[0] : node.inputs;
             if (next < inputs.length) {
                 frame[1] = next + 1;

@@ -1,4 +1,4 @@
-package dev.cortado.tensor;
+package dev.cortado.autograd;
 
 /**
  * Whether ops record the autograd tape on this thread. {@code try (var g = GradMode.off()) {...}}

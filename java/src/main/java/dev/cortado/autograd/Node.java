@@ -1,11 +1,13 @@
-package dev.cortado.tensor;
+package dev.cortado.autograd;
+
+import dev.cortado.tensor.Tensor;
 
 /**
  * One recorded op on the autograd tape: its name, inputs and backward formula. The backward
  * receives the gradient of the op's output and returns one gradient per input (null where the
  * input needs none); each returned tensor must be new (a fresh tensor or a view).
  */
-final class Node {
+public final class Node {
 
     final String op;
     final Tensor[] inputs;
@@ -15,5 +17,10 @@ final class Node {
         this.op = op;
         this.inputs = inputs;
         this.backward = backward;
+    }
+
+    /** The op's name, e.g. "matmul". */
+    public String op() {
+        return op;
     }
 }
