@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.data.Blobs;
 import dev.cortado.data.DataLoader;
 import dev.cortado.data.Dataset;
 import dev.cortado.nn.Layers;
@@ -37,13 +38,7 @@ class SnapshotTest {
     Path dir;
 
     private static Dataset data() {
-        Rng rng = new Rng(3);
-        float[] x = new float[200 * 6], y = new float[200];
-        for (int i = 0; i < 200; i++) {
-            y[i] = rng.nextInt(3);
-            for (int j = 0; j < 6; j++) x[i * 6 + j] = (float) rng.nextGaussian() + (j == y[i] ? 2f : 0f);
-        }
-        return new Dataset(x, new int[] {6}, y);
+        return Blobs.of(200);
     }
 
     private static Module net() {
