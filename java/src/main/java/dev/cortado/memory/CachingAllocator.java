@@ -49,31 +49,33 @@ public abstract class CachingAllocator implements Allocator {
     public final Block allocate(long floats) {
         if (floats < 0) throw new IllegalArgumentException("allocation of " + floats + " floats");
         long size = sizeClass(floats);
-        Block b = takeCached(size);
+        synchronized (this) {
+            ArrayDeque<Block> free = cache.get(size);
+            if (free != null && !free.isEmpty()) {
+                cached -= 4 * size;
+                return count(free.pop());
+            }
+        }
+        Block b = allocateRaw(size);
         if (b == null) {
+            emptyCache();
             b = allocateRaw(size);
-            if (b == null) {
-                emptyCache();
-                b = allocateRaw(size);
-            }
-            if (b == null) {
-                MemoryStats s = stats();
-                throw new OutOfMemoryError("out of memory on " + device + ": asked for " + 4 * size + " bytes with "
-                        + s.inUse() + " bytes in use and " + s.cached() + " cached");
-            }
+        }
+        if (b == null) {
+            MemoryStats s = stats();
+            throw new OutOfMemoryError("out of memory on " + device + ": asked for " + 4 * size + " bytes with "
+                    + s.inUse() + " bytes in use and " + s.cached() + " cached");
         }
         synchronized (this) {
-            inUse += 4 * size;
-            peak = Math.max(peak, inUse);
+            return count(b);
         }
-        return b;
     }
 
-    private synchronized Block takeCached(long size) {
-        ArrayDeque<Block> free = cache.get(size);
-        if (free == null || free.isEmpty()) return null;
-        cached -= 4 * size;
-        return free.pop();
+    /** Counts a block handed out (under the lock). */
+    private Block count(Block b) {
+        inUse += 4 * b.capacity();
+        peak = Math.max(peak, inUse);
+        return b;
     }
 
     @Override
