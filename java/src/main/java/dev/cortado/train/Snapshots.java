@@ -13,7 +13,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +26,13 @@ import java.util.Map;
  * {@code solver.json} (iteration, data-stream position). Each snapshot is written into a
  * temporary directory, synced, then renamed into place: a crash never leaves a half snapshot
  * under a final name, and {@link #latest} only sees complete ones.
+ *
+ * <p>A snapshot at an iteration that already has one (a second run into the same directory, a
+ * resumed run passing an older run's iteration) replaces it, as Caffe's snapshots do: the old
+ * directory steps aside ({@code iter-N.old-*}), the new one takes its name, then the old one is
+ * deleted. A crash between the two renames leaves the old snapshot aside; the next
+ * {@link #latest} (and every save and load) puts it back. Leftover temporary directories of
+ * interrupted writes are deleted then too.
  */
 public final class Snapshots implements CoffeeBreak {
 
@@ -42,9 +51,9 @@ public final class Snapshots implements CoffeeBreak {
     /** Writes one snapshot and returns its directory. */
     public static Path save(Path dir, Module net, Optimizer optimizer, DataLoader data) throws IOException {
         Files.createDirectories(dir);
+        tidy(dir);
         String name = String.format("iter-%08d", optimizer.iteration());
         Path target = dir.resolve(name);
-        if (Files.exists(target)) return target; // already written at this iteration
         Path tmp = Files.createTempDirectory(dir, name + ".tmp-");
         Safetensors.write(tmp.resolve("model.safetensors"), net.namedParameters(), Map.of("format", "pt", "writer", "cortado"));
         Map<String, Tensor> state = new LinkedHashMap<>();
@@ -60,13 +69,51 @@ public final class Snapshots implements CoffeeBreak {
         solver.put("optimizer", optimizer.getClass().getSimpleName());
         AtomicFiles.write(tmp.resolve("solver.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(solver));
         AtomicFiles.fsync(tmp);
-        AtomicFiles.publish(tmp, target);
+        if (Files.exists(target)) {
+            Path old = dir.resolve(tmp.getFileName().toString().replace(".tmp-", ".old-"));
+            AtomicFiles.publish(target, old);
+            AtomicFiles.publish(tmp, target);
+            deleteTree(old);
+        } else {
+            AtomicFiles.publish(tmp, target);
+        }
         return target;
+    }
+
+    /**
+     * Repairs what a crash can leave in {@code dir}: an old snapshot set aside for a replacement
+     * that never arrived goes back under its name (one whose replacement did arrive is deleted),
+     * and temporary directories of interrupted writes are deleted.
+     */
+    private static void tidy(Path dir) throws IOException {
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> all = Files.newDirectoryStream(dir, "iter-*")) {
+            all.forEach(entries::add);
+        }
+        for (Path p : entries) {
+            String n = p.getFileName().toString();
+            if (n.matches("iter-\\d{8}\\.old-.*")) {
+                Path original = dir.resolve(n.substring(0, 13));
+                if (Files.exists(original)) deleteTree(p);
+                else AtomicFiles.publish(p, original);
+            } else if (n.matches("iter-\\d{8}\\.tmp-.*")) {
+                deleteTree(p);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        List<Path> all;
+        try (var walk = Files.walk(root)) {
+            all = walk.sorted(Comparator.reverseOrder()).toList();
+        }
+        for (Path p : all) Files.deleteIfExists(p);
     }
 
     /** The newest complete snapshot under {@code dir}, or null. */
     public static Path latest(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return null;
+        tidy(dir);
         Path best = null;
         try (DirectoryStream<Path> all = Files.newDirectoryStream(dir, "iter-*")) {
             for (Path p : all) {

@@ -2,6 +2,7 @@ package dev.cortado.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -131,5 +132,56 @@ class SnapshotTest {
         Files.createDirectories(dir.resolve("empty").resolve("iter-00000099.tmp-123"));
         assertNull(Snapshots.latest(dir.resolve("empty")));
         assertThrows(IOException.class, () -> Snapshots.load(dir.resolve("empty"), net(), sgd(net()), null));
+    }
+
+    private static float[] saveLinear(Path snaps, long seed, long iteration) throws IOException {
+        try (Module m = new Layers.Linear(2, 2, Neuron.IDENTITY, new Rng(seed)); Sgd opt = sgd(m)) {
+            opt.setIteration(iteration);
+            assertEquals(snaps.resolve(String.format("iter-%08d", iteration)), Snapshots.save(snaps, m, opt, null));
+            return m.parameters().get(0).toArray();
+        }
+    }
+
+    private static float[] loadLinear(Path snapshot) throws IOException {
+        try (Module m = new Layers.Linear(2, 2, Neuron.IDENTITY, new Rng(99)); Sgd opt = sgd(m)) {
+            Snapshots.load(snapshot, m, opt, null);
+            return m.parameters().get(0).toArray();
+        }
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (var list = Files.list(dir)) {
+            return list.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aSecondRunReplacesTheSnapshotAtTheSameIteration() throws IOException {
+        // was: the second save returned early and the first run's weights stayed under the name
+        Path snaps = dir.resolve("same");
+        float[] first = saveLinear(snaps, 1, 500), second = saveLinear(snaps, 2, 500);
+        assertFalse(Arrays.equals(first, second));
+        assertArrayEquals(second, loadLinear(snaps));
+        assertEquals(List.of("iter-00000500"), names(snaps));
+    }
+
+    @Test
+    void aCrashMidReplacementOrMidWriteLosesNothing() throws IOException {
+        Path snaps = dir.resolve("crashed");
+        float[] kept = saveLinear(snaps, 1, 7);
+        // a crash between the two renames of a replacement: the old snapshot was set aside, the new one not yet in place
+        Files.move(snaps.resolve("iter-00000007"), snaps.resolve("iter-00000007.old-42"));
+        // and an interrupted write of a later one
+        Files.createDirectories(snaps.resolve("iter-00000009.tmp-43"));
+        Files.writeString(snaps.resolve("iter-00000009.tmp-43").resolve("model.safetensors"), "half");
+        assertEquals(snaps.resolve("iter-00000007"), Snapshots.latest(snaps));
+        assertArrayEquals(kept, loadLinear(snaps));
+        assertEquals(List.of("iter-00000007"), names(snaps), "the old snapshot is back, the temporary is gone");
+        // a replacement that did arrive: the set-aside copy is deleted, the new one stays
+        float[] newer = saveLinear(snaps, 3, 7);
+        Files.createDirectories(snaps.resolve("iter-00000007.old-44"));
+        Snapshots.latest(snaps);
+        assertEquals(List.of("iter-00000007"), names(snaps));
+        assertArrayEquals(newer, loadLinear(snaps));
     }
 }
