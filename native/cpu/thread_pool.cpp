@@ -51,12 +51,16 @@ public:
         for (int t = 1; t < n; t++) workers_.emplace_back([this, t, now] { work(t, now); });
     }
 
-    int size() const { return size_; }
+    int size() const { return size_.load(); }
 
     void run(int want, const Body& body) {
-        int n = std::min(want, size_);
         std::unique_lock<std::mutex> busy(run_mutex_, std::defer_lock);
-        if (n <= 1 || in_region || !busy.try_lock()) {
+        // The team size is read under the run lock, which resize() takes too: a size read before
+        // it could count workers that a concurrent resize had already stopped (a region waiting
+        // forever for them).
+        const int n = want <= 1 || in_region || !busy.try_lock() ? 1 : std::min(want, size_.load());
+        if (n <= 1) {
+            if (busy.owns_lock()) busy.unlock();
             Barrier one(1);
             body(0, 1, one);
             return;
@@ -116,7 +120,7 @@ private:
         workers_.clear();
     }
 
-    int size_ = 1;
+    std::atomic<int> size_{1};
     std::vector<std::thread> workers_;
     std::mutex run_mutex_;  // one parallel region at a time
     std::mutex mutex_;      // guards sleeping on wake_

@@ -1,11 +1,14 @@
 package dev.cortado.kernels;
 
 import dev.cortado.memory.Device;
+import dev.cortado.memory.Leases;
 import dev.cortado.memory.Ptr;
 
 /**
- * Validates every argument of every kernel in Java, then delegates. A bad index in native code
- * is a SIGSEGV that kills the user's JVM; here it is an exception that names the argument.
+ * Validates every argument of every kernel in Java, then delegates, holding a lease on every
+ * operand's memory until the kernel returns (a close on another thread waits for the call). A bad
+ * index or freed memory in native code is a SIGSEGV that kills the user's JVM; here it is an
+ * exception that names the argument.
  * Every backend is reached through this wrapper ({@link Backends}).
  */
 public final class CheckedKernels implements KernelSet {
@@ -45,7 +48,9 @@ public final class CheckedKernels implements KernelSet {
         matrix("C", c, m, n, ldc);
         noOverlap("C", c, span(m, n, ldc), "A", a, span(transA ? k : m, transA ? m : k, lda));
         noOverlap("C", c, span(m, n, ldc), "B", b, span(transB ? n : k, transB ? k : n, ldb));
-        impl.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        try (Leases l = Leases.of(a, b, c)) {
+            impl.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
     }
 
     @Override
@@ -54,7 +59,9 @@ public final class CheckedKernels implements KernelSet {
         check("images", images, imSize);
         check("col", col, colSize);
         noOverlap("col", col, colSize, "images", images, imSize);
-        impl.im2col(w, batch, images, col);
+        try (Leases l = Leases.of(images, col)) {
+            impl.im2col(w, batch, images, col);
+        }
     }
 
     @Override
@@ -63,7 +70,9 @@ public final class CheckedKernels implements KernelSet {
         check("col", col, colSize);
         check("images", images, imSize);
         noOverlap("images", images, imSize, "col", col, colSize);
-        impl.col2im(w, batch, col, images);
+        try (Leases l = Leases.of(col, images)) {
+            impl.col2im(w, batch, col, images);
+        }
     }
 
     @Override
@@ -76,7 +85,9 @@ public final class CheckedKernels implements KernelSet {
         noOverlap("y", y, n[2], "x", x, n[0]);
         noOverlap("y", y, n[2], "weight", weight, n[1]);
         if (bias != null) noOverlap("y", y, n[2], "bias", bias, filters);
-        impl.convForward(w, batch, filters, x, weight, bias, y);
+        try (Leases l = Leases.of(x, weight, bias, y)) {
+            impl.convForward(w, batch, filters, x, weight, bias, y);
+        }
     }
 
     @Override
@@ -87,7 +98,9 @@ public final class CheckedKernels implements KernelSet {
         check("dx", dx, n[0]);
         noOverlap("dx", dx, n[0], "weight", weight, n[1]);
         noOverlap("dx", dx, n[0], "dy", dy, n[2]);
-        impl.convBackwardData(w, batch, filters, weight, dy, dx);
+        try (Leases l = Leases.of(weight, dy, dx)) {
+            impl.convBackwardData(w, batch, filters, weight, dy, dx);
+        }
     }
 
     @Override
@@ -98,7 +111,9 @@ public final class CheckedKernels implements KernelSet {
         check("dweight", dweight, n[1]);
         noOverlap("dweight", dweight, n[1], "x", x, n[0]);
         noOverlap("dweight", dweight, n[1], "dy", dy, n[2]);
-        impl.convBackwardFilter(w, batch, filters, x, dy, dweight);
+        try (Leases l = Leases.of(x, dy, dweight)) {
+            impl.convBackwardFilter(w, batch, filters, x, dy, dweight);
+        }
     }
 
     /** Floats in x, weight and y of a convolution; each must stay below 2^31. */
@@ -132,7 +147,9 @@ public final class CheckedKernels implements KernelSet {
         check("x", x, w.inputSize());
         check("y", y, w.outputSize());
         noOverlap("y", y, w.outputSize(), "x", x, w.inputSize());
-        impl.maxPoolForward(w, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.maxPoolForward(w, x, y);
+        }
     }
 
     @Override
@@ -143,7 +160,9 @@ public final class CheckedKernels implements KernelSet {
         check("dx", dx, w.inputSize());
         noOverlap("dx", dx, w.inputSize(), "x", x, w.inputSize());
         noOverlap("dx", dx, w.inputSize(), "dy", dy, w.outputSize());
-        impl.maxPoolBackward(w, x, dy, dx);
+        try (Leases l = Leases.of(x, dy, dx)) {
+            impl.maxPoolBackward(w, x, dy, dx);
+        }
     }
 
     @Override
@@ -152,7 +171,9 @@ public final class CheckedKernels implements KernelSet {
         check("x", x, w.inputSize());
         check("y", y, w.outputSize());
         noOverlap("y", y, w.outputSize(), "x", x, w.inputSize());
-        impl.avgPoolForward(w, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.avgPoolForward(w, x, y);
+        }
     }
 
     @Override
@@ -161,116 +182,154 @@ public final class CheckedKernels implements KernelSet {
         check("dy", dy, w.outputSize());
         check("dx", dx, w.inputSize());
         noOverlap("dx", dx, w.inputSize(), "dy", dy, w.outputSize());
-        impl.avgPoolBackward(w, dy, dx);
+        try (Leases l = Leases.of(dy, dx)) {
+            impl.avgPoolBackward(w, dy, dx);
+        }
     }
 
     @Override
     public void sigmoidForward(long n, Ptr x, Ptr y) {
         elementwise(n, "x", x, "y", y);
-        impl.sigmoidForward(n, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.sigmoidForward(n, x, y);
+        }
     }
 
     @Override
     public void sigmoidBackward(long n, Ptr y, Ptr dy, Ptr dx) {
         elementwise(n, "y", y, "dy", dy, "dx", dx);
-        impl.sigmoidBackward(n, y, dy, dx);
+        try (Leases l = Leases.of(y, dy, dx)) {
+            impl.sigmoidBackward(n, y, dy, dx);
+        }
     }
 
     @Override
     public void reluForward(long n, Ptr x, Ptr y) {
         elementwise(n, "x", x, "y", y);
-        impl.reluForward(n, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.reluForward(n, x, y);
+        }
     }
 
     @Override
     public void reluBackward(long n, Ptr x, Ptr dy, Ptr dx) {
         elementwise(n, "x", x, "dy", dy, "dx", dx);
-        impl.reluBackward(n, x, dy, dx);
+        try (Leases l = Leases.of(x, dy, dx)) {
+            impl.reluBackward(n, x, dy, dx);
+        }
     }
 
     @Override
     public void tanhForward(long n, Ptr x, Ptr y) {
         elementwise(n, "x", x, "y", y);
-        impl.tanhForward(n, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.tanhForward(n, x, y);
+        }
     }
 
     @Override
     public void tanhBackward(long n, Ptr y, Ptr dy, Ptr dx) {
         elementwise(n, "y", y, "dy", dy, "dx", dx);
-        impl.tanhBackward(n, y, dy, dx);
+        try (Leases l = Leases.of(y, dy, dx)) {
+            impl.tanhBackward(n, y, dy, dx);
+        }
     }
 
     @Override
     public void softmaxForward(int rows, int cols, Ptr x, Ptr y) {
         rows(rows, cols, "x", x, "y", y);
-        impl.softmaxForward(rows, cols, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.softmaxForward(rows, cols, x, y);
+        }
     }
 
     @Override
     public void softmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx) {
         rows(rows, cols, "y", y, "dy", dy, "dx", dx);
-        impl.softmaxBackward(rows, cols, y, dy, dx);
+        try (Leases l = Leases.of(y, dy, dx)) {
+            impl.softmaxBackward(rows, cols, y, dy, dx);
+        }
     }
 
     @Override
     public void logSoftmaxForward(int rows, int cols, Ptr x, Ptr y) {
         rows(rows, cols, "x", x, "y", y);
-        impl.logSoftmaxForward(rows, cols, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.logSoftmaxForward(rows, cols, x, y);
+        }
     }
 
     @Override
     public void logSoftmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx) {
         rows(rows, cols, "y", y, "dy", dy, "dx", dx);
-        impl.logSoftmaxBackward(rows, cols, y, dy, dx);
+        try (Leases l = Leases.of(y, dy, dx)) {
+            impl.logSoftmaxBackward(rows, cols, y, dy, dx);
+        }
     }
 
     @Override
     public void softmaxCrossEntropyForward(int rows, int cols, Ptr logits, Ptr labels, Ptr probs, Ptr loss) {
         rows(rows, cols, "logits", logits, "probs", probs);
-        labels(rows, cols, labels);
+        check("labels", labels, rows);
         check("loss", loss, rows);
         noOverlap("probs", probs, (long) rows * cols, "logits", logits, (long) rows * cols);
         noOverlap("loss", loss, rows, "probs", probs, (long) rows * cols);
-        impl.softmaxCrossEntropyForward(rows, cols, logits, labels, probs, loss);
+        try (Leases l = Leases.of(logits, labels, probs, loss)) {
+            hostLabels(rows, cols, labels);
+            impl.softmaxCrossEntropyForward(rows, cols, logits, labels, probs, loss);
+        }
     }
 
     @Override
     public void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr dx) {
         rows(rows, cols, "probs", probs, "dx", dx);
-        labels(rows, cols, labels);
+        check("labels", labels, rows);
         finite("scale", scale);
-        impl.softmaxCrossEntropyBackward(rows, cols, probs, labels, scale, dx);
+        try (Leases l = Leases.of(probs, labels, dx)) {
+            hostLabels(rows, cols, labels);
+            impl.softmaxCrossEntropyBackward(rows, cols, probs, labels, scale, dx);
+        }
     }
 
     @Override
     public void add(long n, Ptr a, Ptr b, Ptr y) {
         elementwise(n, "a", a, "b", b, "y", y);
-        impl.add(n, a, b, y);
+        try (Leases l = Leases.of(a, b, y)) {
+            impl.add(n, a, b, y);
+        }
     }
 
     @Override
     public void mul(long n, Ptr a, Ptr b, Ptr y) {
         elementwise(n, "a", a, "b", b, "y", y);
-        impl.mul(n, a, b, y);
+        try (Leases l = Leases.of(a, b, y)) {
+            impl.mul(n, a, b, y);
+        }
     }
 
     @Override
     public void scale(long n, float alpha, Ptr x, Ptr y) {
         elementwise(n, "x", x, "y", y);
-        impl.scale(n, alpha, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.scale(n, alpha, x, y);
+        }
     }
 
     @Override
     public void axpy(long n, float alpha, Ptr x, Ptr y) {
         elementwise(n, "x", x, "y", y);
-        impl.axpy(n, alpha, x, y);
+        try (Leases l = Leases.of(x, y)) {
+            impl.axpy(n, alpha, x, y);
+        }
     }
 
     @Override
     public void fill(long n, float value, Ptr y) {
         nonNegative("n", n);
         check("y", y, n);
-        impl.fill(n, value, y);
+        try (Leases l = Leases.of(y)) {
+            impl.fill(n, value, y);
+        }
     }
 
     @Override
@@ -279,7 +338,9 @@ public final class CheckedKernels implements KernelSet {
         check("bias", bias, channels);
         check("y", y, size);
         noOverlap("y", y, size, "bias", bias, channels);
-        impl.biasAdd(outer, channels, inner, bias, y);
+        try (Leases l = Leases.of(bias, y)) {
+            impl.biasAdd(outer, channels, inner, bias, y);
+        }
     }
 
     @Override
@@ -288,7 +349,9 @@ public final class CheckedKernels implements KernelSet {
         check("dy", dy, size);
         check("db", db, channels);
         noOverlap("db", db, channels, "dy", dy, size);
-        impl.biasGrad(outer, channels, inner, dy, db);
+        try (Leases l = Leases.of(dy, db)) {
+            impl.biasGrad(outer, channels, inner, dy, db);
+        }
     }
 
     @Override
@@ -297,20 +360,26 @@ public final class CheckedKernels implements KernelSet {
         check("x", x, n);
         check("out", out, 1);
         noOverlap("out", out, 1, "x", x, n);
-        impl.sum(n, x, out);
+        try (Leases l = Leases.of(x, out)) {
+            impl.sum(n, x, out);
+        }
     }
 
     @Override
     public void equal(long n, Ptr a, Ptr b, Ptr y) {
         elementwise(n, "a", a, "b", b, "y", y);
-        impl.equal(n, a, b, y);
+        try (Leases l = Leases.of(a, b, y)) {
+            impl.equal(n, a, b, y);
+        }
     }
 
     @Override
     public void rand(long n, long state, Ptr y) {
         nonNegative("n", n);
         check("y", y, n);
-        impl.rand(n, state, y);
+        try (Leases l = Leases.of(y)) {
+            impl.rand(n, state, y);
+        }
     }
 
     @Override
@@ -319,7 +388,9 @@ public final class CheckedKernels implements KernelSet {
         if (cols == 0) throw new IllegalArgumentException("argmax over rows of 0 columns");
         check("out", out, rows);
         noOverlap("out", out, rows, "x", x, (long) rows * cols);
-        impl.argmax(rows, cols, x, out);
+        try (Leases l = Leases.of(x, out)) {
+            impl.argmax(rows, cols, x, out);
+        }
     }
 
     @Override
@@ -329,7 +400,9 @@ public final class CheckedKernels implements KernelSet {
         finite("weightDecay", weightDecay);
         elementwise(n, "w", w, "g", g, "v", v);
         distinct(n, "w", w, "g", g, "v", v);
-        impl.sgdMomentum(n, lr, momentum, weightDecay, nesterov, w, g, v);
+        try (Leases l = Leases.of(w, g, v)) {
+            impl.sgdMomentum(n, lr, momentum, weightDecay, nesterov, w, g, v);
+        }
     }
 
     @Override
@@ -343,7 +416,9 @@ public final class CheckedKernels implements KernelSet {
         if (step < 1) throw new IllegalArgumentException("adam step is 1-based, got " + step);
         elementwise(n, "w", w, "g", g, "m", m, "v", v);
         distinct(n, "w", w, "g", g, "m", m, "v", v);
-        impl.adam(n, lr, beta1, beta2, eps, weightDecay, step, w, g, m, v);
+        try (Leases l = Leases.of(w, g, m, v)) {
+            impl.adam(n, lr, beta1, beta2, eps, weightDecay, step, w, g, m, v);
+        }
     }
 
     // ---- checks --------------------------------------------------------------------------------
@@ -372,9 +447,8 @@ public final class CheckedKernels implements KernelSet {
         elementwise((long) rows * cols, namesAndPtrs);
     }
 
-    /** Labels are validated here where the host can read them; device kernels guard their own reads. */
-    private void labels(int rows, int cols, Ptr labels) {
-        check("labels", labels, rows);
+    /** Labels are validated here (under the call's lease) where the host can read them; device kernels guard their own reads. */
+    private static void hostLabels(int rows, int cols, Ptr labels) {
         if (labels.device().isCpu()) Labels.check(labels.host(), rows, cols);
     }
 

@@ -49,7 +49,7 @@ public final class Memory {
     }
 
     /**
-     * Copies {@code n} floats from {@code src} to {@code dst}: within a device kind by its
+     * Copies {@code n} floats from {@code src} to {@code dst} (holding both for the copy): within a device kind by its
      * allocator (peer copies across indices), between the host and a device by that device's
      * allocator, and between two kinds of device staged through the host.
      */
@@ -57,18 +57,20 @@ public final class Memory {
         if (n < 0 || n > src.remaining() || n > dst.remaining()) {
             throw new IllegalArgumentException("copy of " + n + " floats from " + src + " to " + dst);
         }
-        if (src.device().kind() == dst.device().kind()) {
-            allocator(dst.device()).copy(src, dst, n);
-        } else if (src.device().isCpu()) {
-            allocator(dst.device()).copyFromHost(src.host(), dst, n);
-        } else if (dst.device().isCpu()) {
-            allocator(src.device()).copyToHost(src, dst.host(), n);
-        } else {
-            FloatBuffer stage = FloatBuffer.allocate((int) Math.min(n, STAGE));
-            for (long done = 0; done < n; done += stage.capacity()) {
-                long len = Math.min(stage.capacity(), n - done);
-                allocator(src.device()).copyToHost(src.at(done), stage, len);
-                allocator(dst.device()).copyFromHost(stage, dst.at(done), len);
+        try (Leases l = Leases.of(src, dst)) {
+            if (src.device().kind() == dst.device().kind()) {
+                allocator(dst.device()).copy(src, dst, n);
+            } else if (src.device().isCpu()) {
+                allocator(dst.device()).copyFromHost(src.host(), dst, n);
+            } else if (dst.device().isCpu()) {
+                allocator(src.device()).copyToHost(src, dst.host(), n);
+            } else {
+                FloatBuffer stage = FloatBuffer.allocate((int) Math.min(n, STAGE));
+                for (long done = 0; done < n; done += stage.capacity()) {
+                    long len = Math.min(stage.capacity(), n - done);
+                    allocator(src.device()).copyToHost(src.at(done), stage, len);
+                    allocator(dst.device()).copyFromHost(stage, dst.at(done), len);
+                }
             }
         }
     }

@@ -6,9 +6,11 @@ import java.nio.FloatBuffer;
  * A block of float32 memory on one device, from that device's {@link Allocator}.
  *
  * <p>Storage is reference counted: a tensor and its views each hold one reference, and the block
- * goes back to its allocator deterministically when the last one is released. Only CPU storage
- * can be read by the host directly ({@link #host()}); every other device's memory is reached
- * through its allocator's copies.
+ * goes back to its allocator deterministically when the last one is released. A kernel call or a
+ * copy holds a {@link Leases lease} on every storage it reads or writes while it runs: a release
+ * (a close on another thread) during the call takes effect when the call returns, so native code
+ * never touches freed memory. Only CPU storage can be read by the host directly ({@link #host()});
+ * every other device's memory is reached through its allocator's copies.
  */
 public final class Storage {
 
@@ -16,7 +18,8 @@ public final class Storage {
     private final long length;
     private Block block;
     private FloatBuffer host;
-    private int refs = 1;
+    private int refs = 1;   // owners: a tensor and its views
+    private int leases;     // calls using the memory right now
 
     private Storage(Allocator allocator, long length, Block block) {
         this.allocator = allocator;
@@ -45,8 +48,9 @@ public final class Storage {
         return length;
     }
 
+    /** Whether every owner has released it (the memory itself may live on until running calls return). */
     public synchronized boolean isFreed() {
-        return block == null;
+        return refs == 0;
     }
 
     /** The block, for the allocator that made it. */
@@ -70,23 +74,36 @@ public final class Storage {
     }
 
     synchronized void retain() {
-        checkLive();
+        checkOwned();
         refs++;
     }
 
-    /** Drops one reference; gives the memory back to its allocator when it was the last. */
+    /** Drops one reference; the memory goes back to its allocator when it was the last and no call holds a lease. */
     public synchronized void release() {
-        if (block == null) return;
-        if (--refs == 0) {
-            allocator.free(block);
-            block = null;
-            host = null;
-        }
+        if (refs == 0) return;
+        if (--refs == 0 && leases == 0) free();
     }
 
-    /** Whether exactly one owner holds this memory (nobody else can see a change to it). */
+    /** Starts a call's use of this memory; throws if every owner has released it. */
+    synchronized void lease() {
+        checkOwned();
+        leases++;
+    }
+
+    /** Ends a call's use; frees the memory if it was released meanwhile. */
+    synchronized void unlease() {
+        if (--leases == 0 && refs == 0) free();
+    }
+
+    private void free() {
+        allocator.free(block);
+        block = null;
+        host = null;
+    }
+
+    /** Whether exactly one owner holds this memory and no call uses it (nobody else can see a change to it). */
     public synchronized boolean isExclusive() {
-        return block != null && refs == 1;
+        return refs == 1 && leases == 0;
     }
 
     /** Adds a reference for a new owner (a view). */
@@ -97,5 +114,9 @@ public final class Storage {
 
     private void checkLive() {
         if (block == null) throw new IllegalStateException("storage was freed (tensor used after close)");
+    }
+
+    private void checkOwned() {
+        if (refs == 0) throw new IllegalStateException("storage was freed (tensor used after close)");
     }
 }

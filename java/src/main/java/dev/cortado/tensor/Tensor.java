@@ -6,6 +6,7 @@ import dev.cortado.autograd.Node;
 import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Device;
+import dev.cortado.memory.Leases;
 import dev.cortado.memory.Memory;
 import dev.cortado.memory.Ptr;
 import dev.cortado.memory.Storage;
@@ -92,7 +93,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("shape " + Shape.str(shape) + " holds " + n + " values but data has " + data.length);
         }
         Tensor t = empty(device, shape);
-        t.storage.allocator().copyFromHost(FloatBuffer.wrap(data), t.ptr, n);
+        t.copyIn(FloatBuffer.wrap(data), 0, n);
         return t;
     }
 
@@ -208,7 +209,7 @@ public final class Tensor implements AutoCloseable {
     public float[] toArray() {
         checkOpen();
         float[] out = new float[(int) numel];
-        storage.allocator().copyToHost(ptr, FloatBuffer.wrap(out), numel);
+        copyOut(0, FloatBuffer.wrap(out), numel);
         return out;
     }
 
@@ -216,14 +217,14 @@ public final class Tensor implements AutoCloseable {
     public float get(int... index) {
         checkOpen();
         float[] v = new float[1];
-        storage.allocator().copyToHost(ptr.at(flatIndex(index)), FloatBuffer.wrap(v), 1);
+        copyOut(flatIndex(index), FloatBuffer.wrap(v), 1);
         return v[0];
     }
 
     /** Writes one value from the host (not recorded by autograd). */
     public void set(float value, int... index) {
         checkMutable();
-        storage.allocator().copyFromHost(FloatBuffer.wrap(new float[] {value}), ptr.at(flatIndex(index)), 1);
+        copyIn(FloatBuffer.wrap(new float[] {value}), flatIndex(index), 1);
     }
 
     /** The single value of a one-element tensor (a host copy). */
@@ -239,8 +240,22 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("copyFrom: " + (values == null ? "null" : values.length + " values") + " for a tensor of "
                     + numel + " elements " + Shape.str(shape));
         }
-        storage.allocator().copyFromHost(FloatBuffer.wrap(values), ptr, numel);
+        copyIn(FloatBuffer.wrap(values), 0, numel);
         return this;
+    }
+
+    /** Copies n floats from element {@code at} to the host, holding the memory for the copy. */
+    private void copyOut(long at, FloatBuffer dst, long n) {
+        try (Leases l = Leases.of(ptr)) {
+            storage.allocator().copyToHost(ptr.at(at), dst, n);
+        }
+    }
+
+    /** Copies n floats from the host to element {@code at}, holding the memory for the copy. */
+    private void copyIn(FloatBuffer src, long at, long n) {
+        try (Leases l = Leases.of(ptr)) {
+            storage.allocator().copyFromHost(src, ptr.at(at), n);
+        }
     }
 
     private long flatIndex(int[] index) {

@@ -1,0 +1,113 @@
+package dev.cortado;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.CheckedKernels;
+import dev.cortado.kernels.JavaKernels;
+import dev.cortado.kernels.KernelSet;
+import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Memory;
+import dev.cortado.memory.SimAllocator;
+import dev.cortado.tensor.Tensor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Threads racing on tensors and kernels: closes during calls, shared models, thread-count changes. */
+class ConcurrencyTest {
+
+    /** A kernel set whose fill waits, inside the call, until the test lets it go on. */
+    private static KernelSet pausingFill(CountDownLatch inside, CountDownLatch goOn) {
+        KernelSet ref = new JavaKernels("sim", Device.Kind.SIM, SimAllocator::kernelView);
+        return new CheckedKernels((KernelSet) Proxy.newProxyInstance(KernelSet.class.getClassLoader(), new Class<?>[] {KernelSet.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("fill")) {
+                        inside.countDown();
+                        assertTrue(goOn.await(10, TimeUnit.SECONDS));
+                    }
+                    try {
+                        return method.invoke(ref, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                }));
+    }
+
+    @Test
+    void aCloseDuringAKernelCallTakesEffectWhenTheCallReturns() throws Exception {
+        // was: close freed the memory at once, while the kernel still wrote it (on the cpu backend: SIGSEGV)
+        Device dev = Device.sim(6);
+        CountDownLatch inside = new CountDownLatch(1), goOn = new CountDownLatch(1);
+        KernelSet k = pausingFill(inside, goOn);
+        Tensor t = Tensor.zeros(dev, 5000);
+        long bytes = Memory.stats(dev).inUse();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread call = new Thread(() -> {
+            try {
+                k.fill(5000, 1f, t.ptr());
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        call.start();
+        assertTrue(inside.await(10, TimeUnit.SECONDS));
+        t.close();
+        assertEquals(bytes, Memory.stats(dev).inUse(), "the running call still holds the memory");
+        goOn.countDown();
+        call.join();
+        assertNull(failure.get());
+        assertEquals(0, Memory.stats(dev).inUse(), "freed when the call returned");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> k.fill(5000, 1f, t.ptr()));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    /** Runs each body in a loop on its own daemon thread for {@code millis}; fails if any throws or does not stop in time. */
+    static void race(long millis, Runnable... bodies) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long end = System.nanoTime() + millis * 1_000_000;
+        Thread[] threads = new Thread[bodies.length];
+        for (int i = 0; i < bodies.length; i++) {
+            Runnable body = bodies[i];
+            threads[i] = new Thread(() -> {
+                try {
+                    while (System.nanoTime() < end && failure.get() == null) body.run();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }, "race-" + i);
+            threads[i].setDaemon(true);
+            threads[i].start();
+        }
+        for (Thread t : threads) {
+            t.join(millis + 30_000);
+            assertTrue(!t.isAlive(), t.getName() + " is stuck (deadlock?)");
+        }
+        if (failure.get() != null) throw new AssertionError("a racing thread failed", failure.get());
+    }
+
+    @Test
+    void changingTheThreadCountWhileKernelsRunIsSafe() throws Exception {
+        // was: the pool read its size before taking its run lock, and a region could wait forever for stopped workers
+        int before = CpuKernels.threads();
+        try (Backends.Selection cpu = Backends.use("cpu"); Tensor a = Tensor.ones(256, 256); Tensor b = Tensor.ones(256, 256)) {
+            race(2000, () -> {
+                try (Tensor c = a.matmul(b)) {
+                    assertEquals(256f, c.get(17, 3));
+                }
+            }, () -> {
+                CpuKernels.setThreads(1);
+                CpuKernels.setThreads(2);
+            });
+        } finally {
+            CpuKernels.setThreads(before);
+        }
+    }
+}
