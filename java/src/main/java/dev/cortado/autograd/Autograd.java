@@ -1,6 +1,7 @@
 package dev.cortado.autograd;
 
 import dev.cortado.tensor.MemoryScope;
+import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -86,8 +87,20 @@ public final class Autograd {
         }
     }
 
+    /** A tensor the tape needs was closed before backward: name the op that needs it and what it is. */
+    private static IllegalStateException closedInput(Node consumer, Tensor in) {
+        String what = in.closedGradFn() != null ? "the output of " + in.closedGradFn() : "a leaf that requires grad";
+        return new IllegalStateException("backward: an input " + Shape.str(in.shape()) + " of " + consumer.op + " (" + what
+                + ") was closed; keep the tensors a graph uses open until backward() returns");
+    }
+
     private static void propagate(Node node, Tensor g, Map<Tensor, Tensor> pending) {
-        Tensor[] grads = node.backward.apply(g);
+        Tensor[] grads;
+        try {
+            grads = node.backward.apply(g);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException("backward of " + node.op + ": " + e.getMessage(), e);
+        }
         if (grads.length != node.inputs.length) {
             throw new IllegalStateException(node.op + " backward returned " + grads.length + " gradients for "
                     + node.inputs.length + " inputs");
@@ -128,7 +141,9 @@ public final class Autograd {
             if (next < inputs.length) {
                 frame[1] = next + 1;
                 Tensor in = inputs[next];
-                if (in != null && in.requiresGrad() && visited.add(in)) stack.push(new Object[] {in, 0});
+                if (in == null || !in.requiresGrad()) continue; // inputs without gradients: their formulas say if they read them
+                if (in.isClosed()) throw closedInput(node, in);
+                if (visited.add(in)) stack.push(new Object[] {in, 0});
             } else {
                 stack.pop();
                 order.add(t);

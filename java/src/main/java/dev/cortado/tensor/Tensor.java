@@ -37,6 +37,7 @@ public final class Tensor implements AutoCloseable {
 
     private boolean requiresGrad;
     private Node node;
+    private String closedGradFn; // the op that made this tensor, once it is closed (for error messages)
     private Tensor grad;
 
     private Tensor(Storage storage, long offset, int[] shape) {
@@ -474,6 +475,11 @@ public final class Tensor implements AutoCloseable {
         grad = null;
     }
 
+    /** Name of the op that made this tensor, after it was closed (null for a leaf or an open tensor). */
+    public String closedGradFn() {
+        return closedGradFn;
+    }
+
     /** Name of the op that made this tensor on the tape, or null for a leaf. */
     public String gradFn() {
         return node == null ? null : node.op();
@@ -557,6 +563,7 @@ public final class Tensor implements AutoCloseable {
         if (closed) return;
         closed = true;
         scope = null;
+        if (node != null) closedGradFn = node.op();
         node = null;
         storage.release();
         if (grad != null) grad.close();

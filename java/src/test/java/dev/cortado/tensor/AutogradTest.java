@@ -143,4 +143,32 @@ class AutogradTest {
         }
         assertArrayEquals(new float[] {1}, x.grad().toArray());
     }
+
+    @Test
+    void backwardThroughAClosedTensorThrowsNamingTheOp() {
+        // was: y.close() dropped y's place in the graph; backward threw nothing and x.grad() stayed null
+        Tensor x = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad(true);
+        Tensor y = x.sigmoid();
+        Tensor z = y.sum();
+        y.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, z::backward);
+        assertTrue(e.getMessage().contains("input [3] of sum (the output of sigmoid) was closed"), e.getMessage());
+        assertNull(x.grad());
+
+        // a closed leaf would have received (and leaked) a gradient
+        Tensor w = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        Tensor loss = w.mul(w).sum();
+        w.close();
+        e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("of mul (a leaf that requires grad) was closed"), e.getMessage());
+        assertNull(w.grad());
+
+        // a closed input that a formula reads, though it needs no gradient: the error names the op
+        Tensor a = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        Tensor c = Tensor.of(new float[] {3, 4}, 2);
+        Tensor prod = a.mul(c).sum();
+        c.close();
+        e = assertThrows(IllegalStateException.class, prod::backward);
+        assertTrue(e.getMessage().startsWith("backward of mul: "), e.getMessage());
+    }
 }
