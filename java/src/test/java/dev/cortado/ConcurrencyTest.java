@@ -110,4 +110,18 @@ class ConcurrencyTest {
             CpuKernels.setThreads(before);
         }
     }
+
+    @Test
+    void moreThreadsThanCoresAreCapped() {
+        // was: 64 threads on 2 cores spin-waited for each other and 100 LeNet iterations never finished
+        int before = CpuKernels.threads(), cores = Runtime.getRuntime().availableProcessors();
+        try {
+            assertEquals(cores, CpuKernels.setThreads(64 * cores));
+            assertEquals(cores, CpuKernels.threads());
+            assertEquals(1, CpuKernels.setThreads(1));
+            assertThrows(IllegalArgumentException.class, () -> CpuKernels.setThreads(0));
+        } finally {
+            CpuKernels.setThreads(before);
+        }
+    }
 }

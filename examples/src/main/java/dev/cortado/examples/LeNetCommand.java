@@ -46,7 +46,7 @@ final class LeNetCommand implements Callable<Integer> {
     @Option(names = "--backend", description = "Kernels: cpu (native) or java (reference). Default: cpu when it loads.")
     String backend;
 
-    @Option(names = "--threads", description = "Native kernel threads (default: available cores).")
+    @Option(names = "--threads", description = "Native kernel threads (default and most: the available cores).")
     Integer threads;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed for weights and data order (default ${DEFAULT-VALUE}).")

@@ -11,6 +11,8 @@ import dev.cortado.memory.Device;
  */
 public final class CpuKernels extends NativeKernels {
 
+    private static final System.Logger LOG = System.getLogger(CpuKernels.class.getName());
+
     /** Micro-kernel instruction sets, as numbered in cortado_cpu.h. */
     public enum Isa { PORTABLE, AVX2, AVX512 }
 
@@ -48,10 +50,21 @@ public final class CpuKernels extends NativeKernels {
         return CpuLibrary.cortado_kernel_table();
     }
 
-    /** Sets the kernel thread count (the persistent pool is resized; default: available cores). */
-    public static synchronized void setThreads(int n) {
-        if (n < 1 || n > 256) throw new IllegalArgumentException("threads must be in [1, 256], got " + n);
+    /**
+     * Sets the kernel thread count (the persistent pool is resized; default: available cores) and
+     * returns the count in use. More threads than the cores the JVM may use are capped at that
+     * number, with a warning: the pool's threads spin-wait for each other, so a thread without a
+     * core of its own stalls the rest (4 threads on 2 cores ran at half the speed of 2).
+     */
+    public static synchronized int setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (n > cores) {
+            LOG.log(System.Logger.Level.WARNING, n + " kernel threads asked for, but only " + cores + " cores are available: using " + cores);
+            n = cores;
+        }
         CpuLibrary.cortado_set_threads(n);
+        return n;
     }
 
     public static int threads() {
