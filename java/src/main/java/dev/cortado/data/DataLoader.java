@@ -25,6 +25,9 @@ public final class DataLoader implements AutoCloseable {
         }
     }
 
+    /** Positions beyond 2^53 samples are not reachable by training and would overflow the epoch arithmetic. */
+    public static final long MAX_POSITION = 1L << 53;
+
     private final Dataset data;
     private final int batchSize;
     private final boolean shuffle;
@@ -58,7 +61,9 @@ public final class DataLoader implements AutoCloseable {
 
     /** Continues the stream from a position saved by {@link #position()}. */
     public synchronized void seek(long newPosition) {
-        if (newPosition < 0) throw new IllegalArgumentException("position must be >= 0, got " + newPosition);
+        if (newPosition < 0 || newPosition > MAX_POSITION) {
+            throw new IllegalArgumentException("position must be in [0, 2^53], got " + newPosition);
+        }
         stopWorker();
         position = producerPosition = newPosition;
     }

@@ -17,11 +17,13 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 /**
  * The safetensors format (readable by PyTorch, JAX, candle...): an 8-byte little-endian header
  * length, a JSON header {name: {dtype, shape, data_offsets}} (plus "__metadata__"), then the
- * raw little-endian tensor bytes. Cortado writes and reads F32 tensors.
+ * raw little-endian tensor bytes. Cortado writes and reads F32 tensors; it stores a CRC-32C of
+ * each tensor in the metadata and checks it on reading (files from other writers have none).
  */
 public final class Safetensors {
 
@@ -30,30 +32,45 @@ public final class Safetensors {
     private Safetensors() {
     }
 
-    /** Writes {@code tensors} (CPU, in map order) atomically to {@code file}. */
+    /**
+     * Writes {@code tensors} (copied to the host, in map order) atomically to {@code file}, with a
+     * CRC-32C of each tensor's bytes in the metadata ({@value #CHECKSUM}name), which {@link #read}
+     * verifies.
+     */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        long total = 0;
+        for (Tensor t : tensors.values()) total += 4 * t.numel();
+        if (total > Integer.MAX_VALUE - 1024) throw new IOException(file + ": tensors larger than 2 GiB are not supported");
+        ByteBuffer data = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
         ObjectNode header = JSON.createObjectNode();
-        if (metadata != null && !metadata.isEmpty()) {
-            ObjectNode meta = header.putObject("__metadata__");
-            metadata.forEach(meta::put);
-        }
-        long offset = 0;
+        ObjectNode meta = header.putObject("__metadata__");
+        if (metadata != null) metadata.forEach(meta::put);
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            int begin = data.position();
+            for (float v : e.getValue().toArray()) data.putFloat(v);
+            meta.put(CHECKSUM + e.getKey(), crc(data.array(), begin, data.position()));
             ObjectNode t = header.putObject(e.getKey());
             t.put("dtype", "F32");
             var shape = t.putArray("shape");
             for (int d : e.getValue().shape()) shape.add(d);
-            long bytes = 4 * e.getValue().numel();
-            t.putArray("data_offsets").add(offset).add(offset + bytes);
-            offset += bytes;
+            t.putArray("data_offsets").add(begin).add(data.position());
         }
         byte[] json = JSON.writeValueAsBytes(header);
         int pad = (8 - json.length % 8) % 8; // keep the data 8-byte aligned, padded with spaces as the format allows
-        ByteBuffer out = ByteBuffer.allocate((int) (8 + json.length + pad + offset)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate((int) (8 + json.length + pad + total)).order(ByteOrder.LITTLE_ENDIAN);
         out.putLong(json.length + pad).put(json);
         for (int i = 0; i < pad; i++) out.put((byte) ' ');
-        for (Tensor t : tensors.values()) for (float v : t.toArray()) out.putFloat(v);
+        out.put(data.array());
         AtomicFiles.write(file, out.array());
+    }
+
+    /** Metadata key prefix of a tensor's checksum. */
+    public static final String CHECKSUM = "cortado.crc32c.";
+
+    private static String crc(byte[] bytes, int from, int to) {
+        CRC32C c = new CRC32C();
+        c.update(bytes, from, to - from);
+        return String.format("%08x", c.getValue());
     }
 
     /** Reads every tensor of {@code file}; any inconsistency is an IOException naming the file. */
@@ -100,6 +117,10 @@ public final class Safetensors {
                 throw new IOException(file + ": tensor '" + name + "' data [" + begin + ", " + end + ") lies outside the " + dataLength + " data bytes (truncated?)");
             }
             if (end - begin != 4 * count) throw new IOException(file + ": tensor '" + name + "' has " + (end - begin) + " bytes for shape " + dims);
+            JsonNode sum = header.path("__metadata__").path(CHECKSUM + name);
+            if (!sum.isMissingNode() && !sum.asText().equals(crc(all.array(), (int) (dataStart + begin), (int) (dataStart + end)))) {
+                throw new IOException(file + ": tensor '" + name + "' does not match its checksum (its data bytes are corrupt)");
+            }
             float[] v = new float[(int) count];
             all.position((int) (dataStart + begin));
             all.asFloatBuffer().get(v);

@@ -37,6 +37,7 @@ import java.util.Map;
 public final class Snapshots implements CoffeeBreak {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final System.Logger LOG = System.getLogger(Snapshots.class.getName());
     private final Path dir;
 
     public Snapshots(Path dir) {
@@ -66,6 +67,7 @@ public final class Snapshots implements CoffeeBreak {
         ObjectNode solver = JSON.createObjectNode();
         solver.put("iteration", optimizer.iteration());
         solver.put("data_position", data == null ? 0 : data.position());
+        if (data != null) solver.put("batch_size", data.batchSize());
         solver.put("optimizer", optimizer.getClass().getSimpleName());
         AtomicFiles.write(tmp.resolve("solver.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(solver));
         AtomicFiles.fsync(tmp);
@@ -140,7 +142,18 @@ public final class Snapshots implements CoffeeBreak {
             throw new IOException(solverFile + ": not valid JSON (" + e.getMessage() + ")", e);
         }
         long iteration = solver.path("iteration").asLong(-1), position = solver.path("data_position").asLong(-1);
-        if (iteration < 0 || position < 0) throw new IOException(solverFile + ": missing iteration or data_position");
+        if (!solver.path("iteration").canConvertToLong() || !solver.path("data_position").canConvertToLong()) {
+            throw new IOException(solverFile + ": missing iteration or data_position");
+        }
+        if (iteration < 0) throw new IOException(solverFile + ": iteration " + iteration + " is negative");
+        if (position < 0 || position > DataLoader.MAX_POSITION) {
+            throw new IOException(solverFile + ": data_position " + position + " is outside [0, 2^53]");
+        }
+        int batch = solver.path("batch_size").asInt(0);
+        if (data != null && batch > 0 && batch != data.batchSize()) {
+            LOG.log(System.Logger.Level.WARNING, solverFile + " was saved with batch size " + batch + "; resuming with "
+                    + data.batchSize() + " (the data stream continues from the same sample, the learning-rate schedule from the same iteration)");
+        }
         Path modelFile = from.resolve("model.safetensors"), optFile = from.resolve("optimizer.safetensors");
         Map<String, Tensor> weights = Safetensors.read(modelFile), state = Safetensors.read(optFile);
         try (GradMode off = GradMode.off()) {

@@ -30,6 +30,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -183,5 +186,57 @@ class SnapshotTest {
         Snapshots.latest(snaps);
         assertEquals(List.of("iter-00000007"), names(snaps));
         assertArrayEquals(newer, loadLinear(snaps));
+    }
+
+    @Test
+    void corruptDataBytesFailTheirChecksum() throws IOException {
+        // was: a flipped bit in a tensor's data loaded silently
+        Path f = dir.resolve("w.safetensors");
+        Safetensors.write(f, Map.of("w", Tensor.of(new float[] {1, 2, 3, 4}, 2, 2)), null);
+        byte[] bytes = Files.readAllBytes(f);
+        bytes[bytes.length - 3] ^= 0x10;
+        Files.write(f, bytes);
+        IOException e = assertThrows(IOException.class, () -> Safetensors.read(f));
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("tensor 'w' does not match its checksum"), e.getMessage());
+    }
+
+    @Test
+    void solverJsonIsValidatedAndTheBatchSizeRecorded() throws Exception {
+        Path snaps = dir.resolve("json");
+        Logger log = Logger.getLogger(Snapshots.class.getName());
+        List<String> warnings = new ArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                warnings.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        try (Module net = net(); Sgd opt = sgd(net); DataLoader dl = new DataLoader(data(), 16, true, 5, false)) {
+            new Solver(net, opt, dl, Losses::softmaxCrossEntropy, 3, null).run();
+            Path p = Snapshots.save(snaps, net, opt, dl);
+            assertTrue(Files.readString(p.resolve("solver.json")).contains("\"batch_size\" : 16"));
+            // resuming with another batch size: a warning naming both
+            try (DataLoader other = new DataLoader(data(), 32, true, 5, false)) {
+                Snapshots.load(p, net, opt, other);
+            }
+            assertTrue(warnings.stream().anyMatch(w -> w.contains("batch size 16; resuming with 32")), warnings.toString());
+            // was: a huge data_position gave an ArrayIndexOutOfBoundsException naming nothing at the first batch
+            Path json = p.resolve("solver.json");
+            Files.writeString(json, Files.readString(json).replaceAll("\"data_position\" : \\d+", "\"data_position\" : 9223372036854775000"));
+            IOException e = assertThrows(IOException.class, () -> Snapshots.load(p, net, opt, dl));
+            assertTrue(e.getMessage().contains(json.toString()) && e.getMessage().contains("data_position 9223372036854775000"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> dl.seek(Long.MAX_VALUE - 10));
+        } finally {
+            log.removeHandler(capture);
+        }
     }
 }
