@@ -164,9 +164,15 @@ CORTADO_CLONES void forward_row(const Window& w, const Layout& l, const float* x
         for (int c = 0; c < w.channels; c++)
             for (int ki = 0; ki < w.kh; ki++) {
                 const int iy = oy * w.sh - w.ph + ki;
-                if (iy < 0 || iy >= w.height) continue;
-                const float* xr = xp + (static_cast<long>(c) * w.height + iy) * l.row + v0 * VW;
                 const float* wt = wb + (c * w.kh + ki) * w.kw * FF;
+                if (iy < 0 || iy >= w.height) {
+                    // a padding row is zeros: each product is 0, or NaN for a non-finite weight (as in the reference)
+                    for (int kj = 0; kj < w.kw; kj++, wt += FF)
+                        for (int i = 0; i < FF; i++)
+                            for (int v = 0; v < FV; v++) acc[i][v] += wt[i] * 0.0f;
+                    continue;
+                }
+                const float* xr = xp + (static_cast<long>(c) * w.height + iy) * l.row + v0 * VW;
                 for (int kj = 0; kj < w.kw; kj++, wt += FF) {
                     v16 xv[FV];
                     for (int v = 0; v < FV; v++) xv[v] = load(xr + v * VW + kj);

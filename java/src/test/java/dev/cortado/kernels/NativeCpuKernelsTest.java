@@ -507,4 +507,44 @@ class NativeCpuKernelsTest {
             assertArrayEquals(outs[0], outs[1], "1 vs 2 threads, " + w);
         }
     }
+
+    /** Same NaN positions, and the same values elsewhere (non-finite inputs must give the same non-finite outputs). */
+    private static void assertSameNonFinite(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            boolean bothNaN = Float.isNaN(expected[i]) && Float.isNaN(actual[i]);
+            if (!bothNaN && !(expected[i] == actual[i] || Math.abs(expected[i] - actual[i]) <= 1e-4 * (1 + Math.abs(expected[i])))) {
+                fail(what + ": element " + i + " expected " + expected[i] + " got " + actual[i]
+                        + "\n expected " + java.util.Arrays.toString(expected) + "\n actual   " + java.util.Arrays.toString(actual));
+            }
+        }
+    }
+
+    @Test
+    void nonFiniteInputsOverPaddingAgreeWithTheReference() {
+        // was: the direct small-bank forward skipped padding rows, so an Inf weight over padding gave a number on cpu and NaN in java
+        for (Window w : new Window[] {Window.square(1, 3, 3, 3, 1, 2), Window.square(2, 5, 4, 3, 1, 1), new Window(1, 6, 6, 5, 3, 1, 1, 2, 1),
+                                      Window.square(1, 28, 28, 5, 1, 2)}) {
+            int batch = w.height() == 28 ? 11 : 2, filters = 3; // 11 x 784 pixels reach the direct filter-gradient path
+            long xs = batch * w.inputSize(), ws = (long) filters * w.colRows(), ys = (long) batch * filters * w.colCols();
+            float[] x = new float[(int) xs], wt = new float[(int) ws], dy = new float[(int) ys];
+            for (int i = 0; i < x.length; i++) x[i] = rng.nextFloat() - 0.5f;
+            for (int i = 0; i < wt.length; i++) wt[i] = i % 7 == 3 ? Float.POSITIVE_INFINITY : rng.nextFloat() - 0.5f;
+            for (int i = 0; i < dy.length; i++) dy[i] = i % 5 == 2 ? Float.NEGATIVE_INFINITY : rng.nextFloat() - 0.5f;
+            for (KernelSet k : new KernelSet[] {ref, cpu}) {
+                Ptr y = Buffers.poisoned((int) ys), dw = Buffers.poisoned((int) ws);
+                k.convForward(w, batch, filters, Buffers.ptr(x), Buffers.ptr(wt), null, y);
+                k.convBackwardFilter(w, batch, filters, Buffers.ptr(x), Buffers.ptr(dy), dw);
+                if (k == ref) {
+                    refY = Buffers.read(y, (int) ys);
+                    refDw = Buffers.read(dw, (int) ws);
+                } else {
+                    assertSameNonFinite(refY, Buffers.read(y, (int) ys), "forward " + w);
+                    assertSameNonFinite(refDw, Buffers.read(dw, (int) ws), "filter gradient " + w);
+                }
+            }
+        }
+    }
+
+    private float[] refY, refDw;
 }
