@@ -30,12 +30,21 @@ import picocli.CommandLine.Option;
 
 /** The main job: the seed's Mocha LeNet on MNIST (the bundled 8,000/2,000 sample by default). */
 @Command(name = "lenet", mixinStandardHelpOptions = true,
-        description = "Train Mocha's LeNet on MNIST: SGD lr 0.01, momentum 0.9, regu 0.0005, Inv(0.01, 0.0001, 0.75).")
+        description = "Train Mocha's LeNet on MNIST: SGD lr 0.01, momentum 0.9, regu 0.0005, Inv(0.01, 0.0001, 0.75).",
+        footer = {"", "Examples:",
+                  "  java -jar cortado-examples.jar lenet                                   # 2,000 iterations on the bundled sample",
+                  "  java -jar cortado-examples.jar lenet --iterations 5000 --threads 2",
+                  "  java -jar cortado-examples.jar lenet --data ~/mnist                    # full MNIST: train-*/t10k-* IDX files",
+                  "  java -jar cortado-examples.jar lenet --resume lenet-snapshots --iterations 4000",
+                  "  java -jar cortado-examples.jar lenet --hdf5-train train.txt --hdf5-test test.txt",
+                  "  java -jar cortado-examples.jar lenet --iterations 300 --profile        # time per kernel and shape",
+                  "  java -jar cortado-examples.jar lenet --device sim --iterations 20 --batch 8"})
 final class LeNetCommand implements Callable<Integer> {
 
-    @Option(names = "--data", defaultValue = "examples/data/mnist-sample",
-            description = "Directory with train-/t10k- images and labels in IDX (.gz or raw) (default ${DEFAULT-VALUE}).")
-    Path data = Path.of("examples/data/mnist-sample");
+    @Option(names = "--data",
+            description = "Directory with train-/t10k- images and labels in IDX (.gz or raw) (default: the bundled sample, "
+                    + "examples/data/mnist-sample, found from the jar's location whatever the working directory).")
+    Path data;
 
     @Option(names = "--iterations", defaultValue = "2000", description = "Training iterations (default ${DEFAULT-VALUE}).")
     int iterations = 2000;
@@ -97,6 +106,7 @@ final class LeNetCommand implements Callable<Integer> {
     private int train(Device on, KernelProfiler profiler) throws Exception {
         boolean hdf5 = hdf5Train != null;
         if (hdf5 && hdf5Test == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--hdf5-train needs --hdf5-test");
+        Path data = this.data != null ? this.data : bundledSample();
         Dataset train = hdf5 ? Hdf5Source.load(hdf5Train) : Dataset.mnist(data, "train");
         Dataset test = hdf5 ? Hdf5Source.load(hdf5Test) : Dataset.mnist(data, "t10k");
         System.out.printf("MNIST from %s: %d training, %d test images%n", hdf5 ? hdf5Train : data, train.size(), test.size());
@@ -139,5 +149,23 @@ final class LeNetCommand implements Callable<Integer> {
                     + "\ntraining curve: " + plot.toAbsolutePath());
         }
         return 0;
+    }
+
+    /**
+     * The bundled sample, examples/data/mnist-sample: under the working directory when run from
+     * the repository root, else found from where this class was loaded (examples/target/the jar,
+     * or examples/target/classes).
+     */
+    static Path bundledSample() {
+        Path relative = Path.of("examples", "data", "mnist-sample");
+        if (java.nio.file.Files.isDirectory(relative)) return relative;
+        try {
+            Path code = Path.of(LeNetCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path fromBuild = code.getParent().getParent().resolve("data").resolve("mnist-sample");
+            if (java.nio.file.Files.isDirectory(fromBuild)) return fromBuild;
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            // fall through to the relative path, whose absence the loader reports
+        }
+        return relative;
     }
 }

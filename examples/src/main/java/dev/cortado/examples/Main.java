@@ -5,11 +5,21 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Command-line entry for the examples; with no subcommand it runs the two-layer net. */
+/**
+ * Command-line entry for the examples; with no subcommand it runs lenet (the main job). An error
+ * (a bad option, a missing or corrupt file) prints one line naming the problem and exits non-zero;
+ * {@code --verbose} adds the stack trace.
+ */
 @Command(name = "cortado-examples", mixinStandardHelpOptions = true,
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
-        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class})
+        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class},
+        footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
+                  "  java -jar cortado-examples.jar lenet --help",
+                  "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000"})
 public final class Main implements Callable<Integer> {
+
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "On an error, print its stack trace too.")
+    boolean verbose;
 
     @Override
     public Integer call() throws Exception {
@@ -17,11 +27,30 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with one-line error reporting (exit 2 for a bad command line, 1 for a failed run). */
+    static CommandLine commandLine() {
+        CommandLine cmd = new CommandLine(new Main());
+        cmd.setParameterExceptionHandler((ex, args) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage() + " (see --help)");
+            if (java.util.Arrays.asList(args).contains("--verbose")) ex.printStackTrace(ex.getCommandLine().getErr());
+            return 2;
+        });
+        cmd.setExecutionExceptionHandler((ex, commandLine, parsed) -> {
+            String message = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
+            commandLine.getErr().println("error: " + message);
+            if (parsed.originalArgs().contains("--verbose")) ex.printStackTrace(commandLine.getErr());
+            return 1;
+        });
+        return cmd;
     }
 
     @Command(name = "perceptron", mixinStandardHelpOptions = true,
-            description = "3-input sigmoid neuron trained by the delta rule (no autograd).")
+            description = "3-input sigmoid neuron trained by the delta rule (no autograd).",
+            footer = {"", "Examples:", "  java -jar cortado-examples.jar perceptron",
+                      "  java -jar cortado-examples.jar perceptron --seed 7 --iterations 60000"})
     static final class PerceptronCommand implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "1", description = "RNG seed (default ${DEFAULT-VALUE}).")
         long seed;
@@ -38,7 +67,9 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "two-layer", mixinStandardHelpOptions = true,
-            description = "3-4-1 sigmoid net: hand-written backprop, then autograd, on y = first input and on XOR.")
+            description = "3-4-1 sigmoid net: hand-written backprop, then autograd, on y = first input and on XOR.",
+            footer = {"", "Examples:", "  java -jar cortado-examples.jar two-layer",
+                      "  java -jar cortado-examples.jar two-layer --seed 3 --iterations 20000"})
     static final class TwoLayerCommand implements Callable<Integer> {
         @Option(names = "--seed", defaultValue = "1", description = "RNG seed (default ${DEFAULT-VALUE}).")
         long seed = 1;

@@ -17,7 +17,7 @@ final class TrainingCurve {
 
     static void write(Statistics stats, Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        XYChart loss = chart("Training loss", "loss");
+        XYChart loss = chart("Training loss (mean over each summary interval)", "loss");
         add(loss, "loss", stats.series("loss"));
         XYChart accuracy = chart("Validation accuracy", "accuracy (%)");
         add(accuracy, "validation", stats.series("validation_accuracy"));

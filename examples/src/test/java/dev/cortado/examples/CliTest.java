@@ -1,0 +1,69 @@
+package dev.cortado.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The command line as a user meets it: one-line errors, exit codes, help examples, the bundled sample. */
+class CliTest {
+
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out, true));
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void errorsAreOneLineNamingTheProblem() {
+        Run bad = run("lenet", "--iterationz", "5");
+        assertEquals(2, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().startsWith("error: Unknown options: '--iterationz'"), bad.err());
+
+        // was: a stack trace
+        Path missing = dir.resolve("no-such-dir");
+        Run noData = run("lenet", "--data", missing.toString(), "--iterations", "1");
+        assertEquals(1, noData.code());
+        assertEquals(1, noData.err().strip().lines().count(), noData.err());
+        assertTrue(noData.err().startsWith("error: ") && noData.err().contains(missing.toString()), noData.err());
+
+        Run verbose = run("lenet", "--data", missing.toString(), "--iterations", "1", "--verbose");
+        assertEquals(1, verbose.code());
+        assertTrue(verbose.err().contains("\tat dev.cortado"), "--verbose adds the stack trace: " + verbose.err());
+    }
+
+    @Test
+    void everyCommandsHelpHasExamples() {
+        for (String command : new String[] {"lenet", "perceptron", "two-layer"}) {
+            Run help = run(command, "--help");
+            assertEquals(0, help.code());
+            assertTrue(help.out().contains("Examples:") && help.out().contains("java -jar cortado-examples.jar " + command), help.out());
+        }
+        assertTrue(run("--help").out().contains("Examples:"));
+    }
+
+    @Test
+    void theBundledSampleIsFoundFromTheBuild() {
+        // the default used to be a path relative to the working directory: from elsewhere, a stack trace
+        Path sample = LeNetCommand.bundledSample();
+        assertTrue(Files.isRegularFile(sample.resolve("train-images-idx3-ubyte.gz")), sample.toString());
+        assertFalse(sample.toString().isEmpty());
+    }
+}
