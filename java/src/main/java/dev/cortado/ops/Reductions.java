@@ -2,6 +2,7 @@ package dev.cortado.ops;
 
 import dev.cortado.autograd.Autograd;
 import dev.cortado.tensor.Checks;
+import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 import java.util.Arrays;
 
@@ -36,6 +37,7 @@ public final class Reductions {
     /** Index of the maximum along the last dimension, as floats; shape drops the last dimension. */
     public static Tensor argmax(Tensor x) {
         int[] rc = Checks.rowsCols("argmax", x);
+        if (rc[1] == 0) throw new IllegalArgumentException("argmax: rows of 0 columns, shape " + Shape.str(x.shape()));
         int[] shape = x.shape();
         Tensor y = Tensor.empty(x.device(), Arrays.copyOf(shape, shape.length - 1));
         x.kernels().argmax(rc[0], rc[1], x.ptr(), y.ptr());
