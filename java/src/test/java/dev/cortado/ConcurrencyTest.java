@@ -1,5 +1,6 @@
 package dev.cortado;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,14 +11,20 @@ import dev.cortado.kernels.CheckedKernels;
 import dev.cortado.kernels.JavaKernels;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.autograd.GradMode;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Memory;
 import dev.cortado.memory.SimAllocator;
+import dev.cortado.nn.LeNet;
+import dev.cortado.nn.Module;
+import dev.cortado.tensor.MemoryScope;
+import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -123,5 +130,55 @@ class ConcurrencyTest {
         } finally {
             CpuKernels.setThreads(before);
         }
+    }
+
+    @Test
+    void threadsShareOneModelForInference() throws Exception {
+        try (Backends.Selection cpu = Backends.use("cpu"); Module net = LeNet.create(new Rng(1)).eval();
+             Tensor x = Tensor.uniform(new Rng(2), 0, 1, 8, 1, 28, 28)) {
+            float[] expected;
+            try (GradMode off = GradMode.off(); Tensor y = net.forward(x)) {
+                expected = y.toArray();
+            }
+            race(1500, () -> {
+                try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
+                    assertArrayEquals(expected, net.forward(x).toArray());
+                }
+            }, () -> {
+                try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
+                    assertArrayEquals(expected, net.forward(x).toArray());
+                }
+            }, () -> {
+                try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
+                    assertArrayEquals(expected, net.forward(x).toArray());
+                }
+            });
+        }
+    }
+
+    @Test
+    void closesRacingNativeKernelsNeverCrash() throws Exception {
+        // was: a tensor closed on another thread during a native GEMM was freed under it (SIGSEGV in cortado_sgemm),
+        // or, through the cache, handed to another tensor while the kernel still wrote it
+        AtomicLong done = new AtomicLong(), refused = new AtomicLong();
+        try (Backends.Selection cpu = Backends.use("cpu"); Tensor w = Tensor.uniform(new Rng(3), -1, 1, 384, 384)) {
+            java.util.concurrent.BlockingQueue<Tensor> shared = new java.util.concurrent.LinkedBlockingQueue<>();
+            race(2500, () -> {
+                Tensor x = Tensor.uniform(new Rng(4), -1, 1, 384, 384);
+                shared.add(x);
+                try (Tensor y = x.matmul(w)) {
+                    assertEquals(384 * 384, y.numel());
+                    done.incrementAndGet();
+                } catch (IllegalStateException closed) {
+                    assertTrue(closed.getMessage().contains("closed") || closed.getMessage().contains("freed"), closed.getMessage());
+                    refused.incrementAndGet();
+                }
+            }, () -> {
+                Tensor x = shared.poll();
+                if (x != null) x.close();
+            }, () -> Memory.emptyCache(Device.CPU)); // freed blocks go back to the system at once
+            shared.forEach(Tensor::close);
+        }
+        assertTrue(done.get() + refused.get() > 10, "calls made: " + done + " completed, " + refused + " refused");
     }
 }
