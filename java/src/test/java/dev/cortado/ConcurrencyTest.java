@@ -140,19 +140,12 @@ class ConcurrencyTest {
             try (GradMode off = GradMode.off(); Tensor y = net.forward(x)) {
                 expected = y.toArray();
             }
-            race(1500, () -> {
+            Runnable infer = () -> {
                 try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
                     assertArrayEquals(expected, net.forward(x).toArray());
                 }
-            }, () -> {
-                try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
-                    assertArrayEquals(expected, net.forward(x).toArray());
-                }
-            }, () -> {
-                try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
-                    assertArrayEquals(expected, net.forward(x).toArray());
-                }
-            });
+            };
+            race(1500, infer, infer, infer);
         }
     }
 
