@@ -203,13 +203,15 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
         std::min<long>(ncMax / nr, ceil_div(nPanelsAll, std::max<long>(team, ceil_div(nPanelsAll * nr, 512))));
     const long blockCols = colPanels * nr, colBlocks = ceil_div(n, blockCols);
 
+    // Wide C (a convolution, a small batch times a layer's weights): each thread owns a run of
+    // columns and packs its own B and (smaller) A blocks, with no barriers at all. Otherwise a C
+    // with rows enough: threads take row blocks and pack their own A blocks (one barrier per
+    // shared B block). Otherwise the threads share each A block and split its NR panels. Decided
+    // for the team asked for (the column way works for any number of threads, so the caller may
+    // run the columns of a worker that has not woken up).
+    const bool ownCols = nPanelsAll >= 4L * team && (n > m || mPanelsAll < 4L * team);
+    const bool ownRows = !ownCols && mPanelsAll >= 4L * team;
     parallel(want, [&](int tid, int nt, Barrier& barrier) {
-        // Wide C (a convolution, a small batch times a layer's weights): each thread owns a run of
-        // columns and packs its own B and (smaller) A blocks, with no barriers at all. Otherwise a
-        // C with rows enough: threads take row blocks and pack their own A blocks (no barrier per
-        // A block). Otherwise the threads share each A block and split its NR panels.
-        const bool ownCols = nPanelsAll >= 4L * nt && (n > m || mPanelsAll < 4L * nt);
-        const bool ownRows = !ownCols && mPanelsAll >= 4L * nt;
         if (ownCols) {
             // Column blocks of up to 512 (a B block that stays in L2 while it is used), at least one
             // per thread, handed out one at a time like the row blocks below.
@@ -292,7 +294,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 barrier.wait();  // the B block is repacked next
             }
         }
-    });
+    }, ownCols);
 }
 
 // C[m x n] = op(A) op(B) + beta C with op(A) m x k and op(B) k x n given by their packers.

@@ -1,6 +1,7 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -48,12 +49,12 @@ public:
         size_ = n;
         stopping_ = false;
         const long now = generation_.load(std::memory_order_acquire);  // new workers wait for the next job
-        for (int t = 1; t < n; t++) workers_.emplace_back([this, t, now] { work(t, now); });
+        for (int t = 1; t < n; t++) workers_.emplace_back([this, now] { work(now); });
     }
 
     int size() const { return size_.load(); }
 
-    void run(int want, const Body& body) {
+    void run(int want, const Body& body, bool barrier_free) {
         std::unique_lock<std::mutex> busy(run_mutex_, std::defer_lock);
         // The team size is read under the run lock, which resize() takes too: a size read before
         // it could count workers that a concurrent resize had already stopped (a region waiting
@@ -68,24 +69,45 @@ public:
         Barrier barrier(n);
         body_ = &body;
         barrier_ = &barrier;
-        active_ = n;
-        pending_.store(n - 1, std::memory_order_relaxed);
+        done_.store(0, std::memory_order_relaxed);
+        const long gen = generation_.load(std::memory_order_relaxed) + 1;
+        slots_.store(pack(gen, n, 1), std::memory_order_release);  // tids 1..n-1 are up for claiming
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            generation_.fetch_add(1, std::memory_order_release);
+            generation_.store(gen, std::memory_order_release);
         }
         wake_.notify_all();
         in_region = true;
         body(0, n, barrier);
+        if (barrier_free) claim(gen);  // the tids no worker has taken yet
         in_region = false;
-        for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; spins++) {
+        for (int spins = 0; done_.load(std::memory_order_acquire) != n - 1; spins++) {
             if (spins < kSpinRounds) cpu_relax();
             else std::this_thread::yield();
         }
     }
 
 private:
-    void work(int tid, long seen) {
+    // slots_ = generation (low 32 bits) << 32 | team size << 16 | next tid to claim
+    static uint64_t pack(long gen, int n, int next) {
+        return static_cast<uint64_t>(static_cast<uint32_t>(gen)) << 32 | static_cast<uint64_t>(n) << 16 | static_cast<uint64_t>(next);
+    }
+
+    // Runs tids of region `gen` until none is left unclaimed. A claimed tid keeps its region (and
+    // body_) alive: the caller returns only when every tid is done.
+    void claim(long gen) {
+        for (uint64_t s = slots_.load(std::memory_order_acquire);;) {
+            if ((s >> 32) != static_cast<uint32_t>(gen)) return;
+            const int n = static_cast<int>((s >> 16) & 0xffff), tid = static_cast<int>(s & 0xffff);
+            if (tid >= n) return;
+            if (!slots_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+            (*body_)(tid, n, *barrier_);
+            done_.fetch_add(1, std::memory_order_acq_rel);
+            s = slots_.load(std::memory_order_acquire);
+        }
+    }
+
+    void work(long seen) {
         in_region = true;
         for (;;) {
             // spin a while for the next job, then sleep
@@ -103,10 +125,7 @@ private:
             }
             if (stopping_.load(std::memory_order_acquire)) return;
             seen = generation_.load(std::memory_order_acquire);
-            if (tid < active_) {
-                (*body_)(tid, active_, *barrier_);
-                pending_.fetch_sub(1, std::memory_order_acq_rel);
-            }
+            claim(seen);
         }
     }
 
@@ -127,10 +146,10 @@ private:
     std::condition_variable wake_;
     std::atomic<long> generation_{0};
     std::atomic<bool> stopping_{false};
-    const Body* body_ = nullptr;  // written before generation_ is bumped (release), read after (acquire)
+    const Body* body_ = nullptr;  // written before slots_ is published (release), read after a claim (acquire)
     Barrier* barrier_ = nullptr;
-    int active_ = 0;
-    std::atomic<int> pending_{0};
+    std::atomic<uint64_t> slots_{0};
+    std::atomic<int> done_{0};    // tids 1..n-1 finished
 };
 
 Pool& pool() {
@@ -146,7 +165,7 @@ void set_threads(int n) {
 
 int threads() { return pool().size(); }
 
-void parallel(int want, const Body& body) { pool().run(want, body); }
+void parallel(int want, const Body& body, bool barrier_free) { pool().run(want, body, barrier_free); }
 
 void parallel_range(long n, long min_per_thread, const std::function<void(long, long)>& body) {
     int want = static_cast<int>(std::min<long>(threads(), n / std::max(1L, min_per_thread)));
@@ -158,7 +177,7 @@ void parallel_range(long n, long min_per_thread, const std::function<void(long, 
         long b, e;
         split(n, nt, tid, b, e);
         if (b < e) body(b, e);
-    });
+    }, true);
 }
 
 }  // namespace cortado

@@ -22,9 +22,13 @@ private:
 void set_threads(int n);
 int threads();
 
-// Runs body(tid, nthreads, barrier) on up to `want` threads (tid 0 is the caller) and returns
-// when all are done. nthreads may be smaller than want.
-void parallel(int want, const std::function<void(int, int, Barrier&)>& body);
+// Runs body(tid, nthreads, barrier) for tid in [0, nthreads) on up to `want` threads (tid 0 on the
+// caller) and returns when all are done. nthreads may be smaller than want. Workers claim the
+// other tids as they wake; with barrier_free (the body never waits on the barrier) the caller,
+// once done with tid 0, runs the tids no worker has claimed yet itself, so a worker that wakes
+// late (or that the OS has descheduled) never holds up the call. A body that waits on the
+// barrier needs every tid on its own thread: the caller then waits for the workers.
+void parallel(int want, const std::function<void(int, int, Barrier&)>& body, bool barrier_free = false);
 
 // [begin, end) of part `tid` when `total` items are split into `parts` near-equal runs.
 inline void split(long total, int parts, int tid, long& begin, long& end) {
@@ -41,7 +45,7 @@ void parallel_items(int want, long count, const Body& body) {
     std::atomic<long> next{0};
     parallel(static_cast<int>(std::min<long>(want, count)), [&](int tid, int, Barrier&) {
         for (long item; (item = next.fetch_add(1, std::memory_order_relaxed)) < count;) body(tid, item);
-    });
+    }, true);
 }
 
 // Splits [0, n) over the pool when n is large enough to pay for it, else runs inline.
