@@ -8,7 +8,7 @@ import org.bytedeco.javacpp.FloatPointer;
  * and a JNI call copies nothing. JavaCPP's own deallocator is only the backstop for blocks that
  * are never freed.
  */
-final class CpuAllocator extends CachingAllocator {
+final class CpuAllocator extends ViewAllocator {
 
     static final CpuAllocator INSTANCE = new CpuAllocator();
 
@@ -40,28 +40,7 @@ final class CpuAllocator extends CachingAllocator {
     }
 
     @Override
-    public void copyFromHost(FloatBuffer src, Ptr dst, long n) {
-        mine(dst);
-        dst.host().put(src.duplicate().limit(src.position() + (int) n));
-    }
-
-    @Override
-    public void copyToHost(Ptr src, FloatBuffer dst, long n) {
-        mine(src);
-        dst.duplicate().put(src.host().limit((int) n));
-    }
-
-    @Override
-    public void copy(Ptr src, Ptr dst, long n) {
-        peer(src);
-        peer(dst);
-        dst.host().put(src.host().limit((int) n));
-    }
-
-    @Override
-    public void fill(Ptr dst, long n, float value) {
-        mine(dst);
-        FloatBuffer b = dst.host();
-        for (int i = 0; i < n; i++) b.put(i, value);
+    FloatBuffer view(Ptr p) {
+        return p.host();
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * through {@link #kernelView}. A direct host read of sim memory throws, so a test on sim fails
  * where a GPU would have read garbage or crashed; explicit reads are counted ({@link #hostReads}).
  */
-public final class SimAllocator extends CachingAllocator {
+public final class SimAllocator extends ViewAllocator {
 
     private final AtomicLong hostReads = new AtomicLong();
 
@@ -44,9 +44,8 @@ public final class SimAllocator extends CachingAllocator {
     }
 
     @Override
-    public void copyFromHost(FloatBuffer src, Ptr dst, long n) {
-        mine(dst);
-        kernelView(dst).put(src.duplicate().limit(src.position() + (int) n));
+    FloatBuffer view(Ptr p) {
+        return kernelView(p);
     }
 
     /**
@@ -59,22 +58,7 @@ public final class SimAllocator extends CachingAllocator {
 
     @Override
     public void copyToHost(Ptr src, FloatBuffer dst, long n) {
-        mine(src);
+        super.copyToHost(src, dst, n);
         hostReads.incrementAndGet();
-        dst.duplicate().put(kernelView(src).limit((int) n));
-    }
-
-    @Override
-    public void copy(Ptr src, Ptr dst, long n) {
-        peer(src);
-        peer(dst);
-        kernelView(dst).put(kernelView(src).limit((int) n));
-    }
-
-    @Override
-    public void fill(Ptr dst, long n, float value) {
-        mine(dst);
-        FloatBuffer b = kernelView(dst);
-        for (int i = 0; i < n; i++) b.put(i, value);
     }
 }
