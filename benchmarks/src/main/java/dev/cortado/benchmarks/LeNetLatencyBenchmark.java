@@ -1,12 +1,5 @@
 package dev.cortado.benchmarks;
 
-import dev.cortado.autograd.GradMode;
-import dev.cortado.kernels.Backends;
-import dev.cortado.nn.LeNet;
-import dev.cortado.nn.Module;
-import dev.cortado.tensor.MemoryScope;
-import dev.cortado.tensor.Rng;
-import dev.cortado.tensor.Tensor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,30 +37,20 @@ public class LeNetLatencyBenchmark {
     @Param({"1", "8"})
     public int batch;
 
-    private Backends.Selection selection;
-    private Module net;
-    private Tensor x;
+    private LeNetInference model;
 
     @Setup(Level.Trial)
     public void setUp() {
-        selection = BenchmarkBackend.select(backend, threads);
-        Rng rng = new Rng(1);
-        net = LeNet.create(rng);
-        net.eval();
-        x = Tensor.uniform(rng, 0, 1, batch, 1, 28, 28);
+        model = new LeNetInference(backend, threads, batch);
     }
 
     @Benchmark
     public float infer() {
-        try (GradMode off = GradMode.off(); MemoryScope scope = MemoryScope.open()) {
-            return net.forward(x).get(0, 0);
-        }
+        return model.infer();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        net.close();
-        x.close();
-        selection.close();
+        model.close();
     }
 }
