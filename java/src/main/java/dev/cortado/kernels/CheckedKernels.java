@@ -3,6 +3,7 @@ package dev.cortado.kernels;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Leases;
 import dev.cortado.memory.Ptr;
+import java.util.Arrays;
 
 /**
  * Validates every argument of every kernel in Java, then delegates, holding a lease on every
@@ -374,6 +375,120 @@ public final class CheckedKernels implements KernelSet {
     }
 
     @Override
+    public void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst) {
+        long srcSpan = strided("src", src, shape, srcStrides), dstSpan = strided("dst", dst, shape, dstStrides);
+        distinctWrites(shape, dstStrides);
+        noOverlap("dst", dst, dstSpan, "src", src, srcSpan);
+        try (Leases l = Leases.of(src, dst)) {
+            impl.copyStrided(shape, srcStrides, src, dstStrides, dst);
+        }
+    }
+
+    @Override
+    public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y) {
+        if (op == null) throw new IllegalArgumentException("binary op is null");
+        long aSpan = strided("a", a, shape, aStrides), bSpan = strided("b", b, shape, bStrides);
+        long n = numel(shape);
+        check("y", y, n);
+        noOverlap("y", y, n, "a", a, aSpan);
+        noOverlap("y", y, n, "b", b, bSpan);
+        try (Leases l = Leases.of(a, b, y)) {
+            impl.binary(op, shape, aStrides, a, bStrides, b, y);
+        }
+    }
+
+    @Override
+    public void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y) {
+        unarySettings(op, p1, p2);
+        elementwise(n, "x", x, "y", y);
+        inPlaceOrApart(n, "y", y, "x", x);
+        try (Leases l = Leases.of(x, y)) {
+            impl.unary(op, n, p1, p2, x, y);
+        }
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx) {
+        unarySettings(op, p1, p2);
+        elementwise(n, "x", x, "dy", dy, "dx", dx);
+        inPlaceOrApart(n, "dx", dx, "dy", dy);
+        noOverlap("dx", dx, n, "x", x, n);
+        try (Leases l = Leases.of(x, dy, dx)) {
+            impl.unaryBackward(op, n, p1, p2, x, dy, dx);
+        }
+    }
+
+    @Override
+    public void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y) {
+        if (op == null) throw new IllegalArgumentException("reduce op is null");
+        long xn = layout(outer, len, inner), yn = layout(outer, 1, inner);
+        if (len == 0 && yn > 0 && op.needsElements()) throw new IllegalArgumentException(op + " over an axis of length 0");
+        check("x", x, xn);
+        check("y", y, yn);
+        noOverlap("y", y, yn, "x", x, xn);
+        try (Leases l = Leases.of(x, y)) {
+            impl.reduce(op, outer, len, inner, x, y);
+        }
+    }
+
+    @Override
+    public void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y) {
+        long xn = layout(outer, len, inner), yn = layout(outer, count, inner);
+        long indexSpan = indexSpan(outer, count, inner, is0, is1, is2);
+        check("x", x, xn);
+        check("index", index, indexSpan);
+        check("y", y, yn);
+        noOverlap("y", y, yn, "x", x, xn);
+        noOverlap("y", y, yn, "index", index, indexSpan);
+        try (Leases l = Leases.of(x, index, y)) {
+            hostIndices(index, len, new long[] {outer, count, inner}, new long[] {is0, is1, is2});
+            impl.gather(outer, len, inner, count, x, index, is0, is1, is2, y);
+        }
+    }
+
+    @Override
+    public void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx) {
+        long dxn = layout(outer, len, inner), dyn = layout(outer, count, inner);
+        long indexSpan = indexSpan(outer, count, inner, is0, is1, is2);
+        check("index", index, indexSpan);
+        check("dy", dy, dyn);
+        check("dx", dx, dxn);
+        noOverlap("dx", dx, dxn, "dy", dy, dyn);
+        noOverlap("dx", dx, dxn, "index", index, indexSpan);
+        try (Leases l = Leases.of(index, dy, dx)) {
+            hostIndices(index, len, new long[] {outer, count, inner}, new long[] {is0, is1, is2});
+            impl.scatterAdd(outer, len, inner, count, index, is0, is1, is2, dy, dx);
+        }
+    }
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
+                            float beta, Ptr c, int ldc, long strideC, int batch) {
+        nonNegative("m", m);
+        nonNegative("n", n);
+        nonNegative("k", k);
+        nonNegative("batch", batch);
+        nonNegative("strideA", strideA);
+        nonNegative("strideB", strideB);
+        finite("alpha", alpha);
+        finite("beta", beta);
+        long aSpan = batchedMatrix("A", a, transA ? k : m, transA ? m : k, lda, strideA, batch);
+        long bSpan = batchedMatrix("B", b, transB ? n : k, transB ? k : n, ldb, strideB, batch);
+        long cOne = span(m, n, ldc);
+        if (batch > 1 && cOne > 0 && strideC < cOne) {
+            throw new IllegalArgumentException("strideC " + strideC + " makes the C matrices (" + m + " x " + n + ", ld " + ldc
+                    + ", " + cOne + " floats each) overlap");
+        }
+        long cSpan = batchedMatrix("C", c, m, n, ldc, strideC, batch);
+        noOverlap("C", c, cSpan, "A", a, aSpan);
+        noOverlap("C", c, cSpan, "B", b, bSpan);
+        try (Leases l = Leases.of(a, b, c)) {
+            impl.gemmBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch);
+        }
+    }
+
+    @Override
     public void rand(long n, long state, Ptr y) {
         nonNegative("n", n);
         check("y", y, n);
@@ -464,15 +579,105 @@ public final class CheckedKernels implements KernelSet {
         }
     }
 
+    /** The floats {@code batch} matrices at stride {@code stride} reach from p; checks p holds them. */
+    private long batchedMatrix(String name, Ptr p, long rows, long cols, int ld, long stride, int batch) {
+        matrix(name, p, rows, cols, ld);
+        long one = span(rows, cols, ld);
+        long all = batch == 0 || one == 0 ? 0 : Math.addExact(Math.multiplyExact(batch - 1L, stride), one);
+        if (all > p.remaining()) {
+            throw new IllegalArgumentException(name + " (" + batch + " matrices of " + rows + " x " + cols + ", ld " + ld + ", stride "
+                    + stride + ") needs " + all + " floats but only " + p.remaining() + " lie behind it");
+        }
+        return all;
+    }
+
+    /** Elements in shape, which must have at most MAX_RANK non-negative extents. */
+    private static long numel(long[] shape) {
+        if (shape == null) throw new IllegalArgumentException("shape is null");
+        if (shape.length > MAX_RANK) throw new IllegalArgumentException("rank " + shape.length + " exceeds " + MAX_RANK);
+        long n = 1;
+        for (long d : shape) {
+            nonNegative("extent", d);
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+
+    /** Checks p holds a strided array of shape and returns its span: 1 + Σ (shape_d - 1)·strides_d, or 0 when empty. */
+    private long strided(String name, Ptr p, long[] shape, long[] strides) {
+        long n = numel(shape);
+        if (strides == null || strides.length != shape.length) {
+            throw new IllegalArgumentException(name + " strides " + Arrays.toString(strides) + " do not match shape "
+                    + Arrays.toString(shape));
+        }
+        long last = 0;
+        for (int d = 0; d < shape.length; d++) {
+            nonNegative(name + " stride", strides[d]);
+            if (shape[d] > 0) last = Math.addExact(last, Math.multiplyExact(shape[d] - 1, strides[d]));
+        }
+        long span = n == 0 ? 0 : last + 1;
+        check(name, p, span);
+        return span;
+    }
+
+    /** A destination's axes of extent above 1, by stride, must each step past the extent of the one before. */
+    private static void distinctWrites(long[] shape, long[] strides) {
+        Integer[] axes = new Integer[shape.length];
+        for (int d = 0; d < axes.length; d++) axes[d] = d;
+        Arrays.sort(axes, (x, y) -> Long.compare(strides[x], strides[y]));
+        long reach = 1; // elements one step of the previous axes covers
+        for (int d : axes) {
+            if (shape[d] <= 1) continue;
+            if (strides[d] < reach) {
+                throw new IllegalArgumentException("dst strides " + Arrays.toString(strides) + " write some elements of shape "
+                        + Arrays.toString(shape) + " twice");
+            }
+            reach = strides[d] * shape[d];
+        }
+    }
+
+    private static void unarySettings(UnaryOp op, float p1, float p2) {
+        if (op == null) throw new IllegalArgumentException("unary op is null");
+        if (Float.isNaN(p1) || Float.isNaN(p2)) throw new IllegalArgumentException(op + " settings must not be NaN, got " + p1 + ", " + p2);
+        if (op == UnaryOp.CLAMP && p1 > p2) throw new IllegalArgumentException("clamp min " + p1 + " exceeds max " + p2);
+        if (op == UnaryOp.SOFTPLUS && !(p1 > 0 && Float.isFinite(p1))) {
+            throw new IllegalArgumentException("softplus beta must be > 0 and finite, got " + p1);
+        }
+    }
+
+    /** An elementwise output either is its input (in place) or lies apart from it. */
+    private static void inPlaceOrApart(long n, String outName, Ptr out, String inName, Ptr in) {
+        if (out.storage() == in.storage() && out.offset() == in.offset()) return;
+        noOverlap(outName, out, n, inName, in, n);
+    }
+
+    /** Floats from an index array's first element to its last read one. */
+    private static long indexSpan(long outer, long count, long inner, long is0, long is1, long is2) {
+        nonNegative("index stride 0", is0);
+        nonNegative("index stride 1", is1);
+        nonNegative("index stride 2", is2);
+        if (outer == 0 || count == 0 || inner == 0) return 0;
+        return Math.addExact(Math.addExact(Math.multiplyExact(outer - 1, is0), Math.multiplyExact(count - 1, is1)),
+                Math.multiplyExact(inner - 1, is2)) + 1;
+    }
+
+    /** Indices are validated here (under the call's lease) where the host can read them; device kernels guard their own reads. */
+    private static void hostIndices(Ptr index, long len, long[] shape, long[] strides) {
+        if (!index.device().isCpu()) return;
+        long[] distinct = shape.clone();
+        for (int d = 0; d < shape.length; d++) if (strides[d] == 0) distinct[d] = Math.min(1, shape[d]); // repeats read one element
+        Labels.checkIndices(index.host(), distinct, strides, len);
+    }
+
     private static long span(long rows, long cols, int ld) {
         return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
     }
 
-    private static long layout(int outer, int channels, int inner) {
+    private static long layout(long outer, long channels, long inner) {
         nonNegative("outer", outer);
         nonNegative("channels", channels);
         nonNegative("inner", inner);
-        return (long) outer * channels * inner;
+        return Math.multiplyExact(Math.multiplyExact(outer, channels), inner);
     }
 
     private static void window(Window w) {

@@ -454,6 +454,138 @@ public final class JavaKernels implements KernelSet {
         }
     }
 
+    // ---- general tensor ops ----------------------------------------------------------------------
+
+    /** The element offsets Σ i_d·strides_d of every index i below shape, in row-major order. */
+    private static long[] offsets(long[] shape, long[] strides) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        long[] out = new long[(int) n];
+        long[] i = new long[shape.length];
+        long at = 0;
+        for (int k = 0; k < n; k++) {
+            out[k] = at;
+            for (int d = shape.length - 1; d >= 0; d--) { // odometer: step the last axis, carry left
+                if (++i[d] < shape[d]) {
+                    at += strides[d];
+                    break;
+                }
+                at -= (shape[d] - 1) * strides[d];
+                i[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void copyStrided(long[] shape, long[] srcStrides, Ptr psrc, long[] dstStrides, Ptr pdst) {
+        FloatBuffer src = view(psrc), dst = view(pdst);
+        long[] from = offsets(shape, srcStrides), to = offsets(shape, dstStrides);
+        for (int k = 0; k < from.length; k++) dst.put((int) to[k], src.get((int) from[k]));
+    }
+
+    @Override
+    public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr pa, long[] bStrides, Ptr pb, Ptr py) {
+        FloatBuffer a = view(pa), b = view(pb), y = view(py);
+        long[] ia = offsets(shape, aStrides), ib = offsets(shape, bStrides);
+        for (int k = 0; k < ia.length; k++) y.put(k, op.apply(a.get((int) ia[k]), b.get((int) ib[k])));
+    }
+
+    @Override
+    public void unary(UnaryOp op, long n, float p1, float p2, Ptr px, Ptr py) {
+        FloatBuffer x = view(px), y = view(py);
+        for (int i = 0; i < n; i++) y.put(i, op.apply(x.get(i), p1, p2));
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr px, Ptr pdy, Ptr pdx) {
+        FloatBuffer x = view(px), dy = view(pdy), dx = view(pdx);
+        for (int i = 0; i < n; i++) dx.put(i, op.derivative(x.get(i), dy.get(i), p1, p2));
+    }
+
+    @Override
+    public void reduce(ReduceOp op, long outer, long len, long inner, Ptr px, Ptr py) {
+        FloatBuffer x = view(px), y = view(py);
+        for (int o = 0; o < outer; o++) {
+            for (int i = 0; i < inner; i++) {
+                int base = (int) (o * len * inner + i);
+                y.put((int) (o * inner + i), reduceOne(op, x, base, (int) len, (int) inner));
+            }
+        }
+    }
+
+    /** op over x[base + j·step] for j &lt; len. */
+    private static float reduceOne(ReduceOp op, FloatBuffer x, int base, int len, int step) {
+        switch (op) {
+            case SUM, MEAN -> {
+                double s = 0;
+                for (int j = 0; j < len; j++) s += x.get(base + j * step);
+                return (float) (op == ReduceOp.SUM ? s : s / len);
+            }
+            case MAX, MIN, ARGMAX, ARGMIN -> {
+                boolean max = op == ReduceOp.MAX || op == ReduceOp.ARGMAX;
+                int best = 0;
+                for (int j = 0; j < len; j++) {
+                    float v = x.get(base + j * step), b = x.get(base + best * step);
+                    if (Float.isNaN(v)) {
+                        best = j;
+                        break;
+                    }
+                    if (max ? v > b : v < b) best = j;
+                }
+                return op == ReduceOp.MAX || op == ReduceOp.MIN ? x.get(base + best * step) : best;
+            }
+            case LOGSUMEXP -> {
+                double m = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < len; j++) m = Math.max(m, x.get(base + j * step)); // Math.max propagates NaN
+                if (Double.isInfinite(m) || Double.isNaN(m)) return (float) m;
+                double s = 0;
+                for (int j = 0; j < len; j++) s += Math.exp(x.get(base + j * step) - m);
+                return (float) (m + Math.log(s));
+            }
+            default -> throw new AssertionError(op);
+        }
+    }
+
+    @Override
+    public void gather(long outer, long len, long inner, long count, Ptr px, Ptr pindex, long is0, long is1, long is2, Ptr py) {
+        FloatBuffer x = view(px), index = view(pindex), y = view(py);
+        for (int o = 0; o < outer; o++) {
+            for (int j = 0; j < count; j++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = (int) index.get((int) (o * is0 + j * is1 + i * is2));
+                    y.put((int) ((o * count + j) * inner + i), x.get((int) ((o * len + at) * inner + i)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void scatterAdd(long outer, long len, long inner, long count, Ptr pindex, long is0, long is1, long is2, Ptr pdy, Ptr pdx) {
+        FloatBuffer index = view(pindex), dy = view(pdy), dx = view(pdx);
+        double[] acc = new double[(int) (outer * len * inner)]; // each element summed in double, in order of j
+        for (int o = 0; o < outer; o++) {
+            for (int j = 0; j < count; j++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = (int) index.get((int) (o * is0 + j * is1 + i * is2));
+                    acc[(int) ((o * len + at) * inner + i)] += dy.get((int) ((o * count + j) * inner + i));
+                }
+            }
+        }
+        for (int k = 0; k < acc.length; k++) {
+            if (acc[k] != 0) dx.put(k, (float) (dx.get(k) + acc[k]));
+        }
+    }
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
+                            float beta, Ptr c, int ldc, long strideC, int batch) {
+        for (int i = 0; i < batch; i++) {
+            gemm(transA, transB, m, n, k, alpha, a.at(i * strideA), lda, b.at(i * strideB), ldb, beta, c.at(i * strideC), ldc);
+        }
+    }
+
     @Override
     public void rand(long n, long state, Ptr py) {
         FloatBuffer y = view(py);

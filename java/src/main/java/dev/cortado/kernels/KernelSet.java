@@ -142,6 +142,62 @@ public interface KernelSet {
     /** out[r] = index of the first maximum of row r (NaN counts as the maximum), as a float. */
     void argmax(int rows, int cols, Ptr x, Ptr out);
 
+    // ---- general tensor ops: any rank up to MAX_RANK, element strides (0 repeats an element) ----
+
+    /** The most axes a strided kernel takes; the ops merge axes that are laid out alike first. */
+    int MAX_RANK = 8;
+
+    /**
+     * {@code dst[Σ i_d·dstStrides_d] = src[Σ i_d·srcStrides_d]} for every index i below shape
+     * (rank = shape.length): the one copy that permute, narrow, expand, concat and contiguous
+     * lower to. Strides are in elements, non-negative; dst's must not make two indices write one
+     * element (its axes of size above 1, ordered by stride, each step past the one before);
+     * src and dst do not overlap.
+     */
+    void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst);
+
+    /**
+     * {@code y[i] = op(a[Σ i_d·aStrides_d], b[Σ i_d·bStrides_d])} for every index i below shape,
+     * y contiguous (row-major) in shape: a broadcast binary op, a broadcast axis having stride 0.
+     * y does not overlap a or b.
+     */
+    void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y);
+
+    /** y = op(x) elementwise with settings p1, p2 ({@link UnaryOp}); y may be x (in place). */
+    void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y);
+
+    /** dx = dy · op'(x) elementwise, from the forward input x; dx may be dy (in place). */
+    void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx);
+
+    /**
+     * y[o, i] = op over j &lt; len of x[o, j, i], x laid out [outer, len, inner] and y [outer, inner]
+     * (indices as floats for ARGMAX and ARGMIN). y does not overlap x.
+     */
+    void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y);
+
+    /**
+     * y[o, j, i] = x[o, index[o·is0 + j·is1 + i·is2], i] for y [outer, count, inner] and x
+     * [outer, len, inner]: index_select (strides 0, 1, 0), torch.gather (count·inner, inner, 1)
+     * and the embedding lookup. Indices are integers in [0, len) stored as floats. y overlaps
+     * neither x nor index.
+     */
+    void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y);
+
+    /**
+     * The backward of {@link #gather}: dx[o, index[o·is0 + j·is1 + i·is2], i] += dy[o, j, i]
+     * (dx accumulates; repeated indices add up). dx overlaps neither dy nor index.
+     */
+    void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx);
+
+    /**
+     * {@link #gemm} on {@code batch} matrix triples, the b-th at a + b·strideA, b + b·strideB and
+     * c + b·strideC: {@code C_b = alpha · op(A_b) · op(B_b) + beta · C_b}. strideA or strideB may
+     * be 0 (one matrix for every product); the C_b do not overlap each other, A or B.
+     */
+    void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
+                     float beta, Ptr c, int ldc, long strideC, int batch);
+
     // ---- random numbers ------------------------------------------------------------------------
 
     /**

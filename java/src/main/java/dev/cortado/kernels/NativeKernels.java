@@ -221,6 +221,49 @@ public class NativeKernels implements KernelSet {
         t.argmax(rows, cols, x.address(), out.address());
     }
 
+    // ---- general tensor ops: not in the native library yet (in progress) ----
+    @Override
+    public void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst) {
+        throw new UnsupportedOperationException("copyStrided");
+    }
+
+    @Override
+    public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y) {
+        throw new UnsupportedOperationException("binary");
+    }
+
+    @Override
+    public void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y) {
+        throw new UnsupportedOperationException("unary");
+    }
+
+    @Override
+    public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx) {
+        throw new UnsupportedOperationException("unaryBackward");
+    }
+
+    @Override
+    public void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y) {
+        throw new UnsupportedOperationException("reduce");
+    }
+
+    @Override
+    public void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y) {
+        throw new UnsupportedOperationException("gather");
+    }
+
+    @Override
+    public void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx) {
+        throw new UnsupportedOperationException("scatterAdd");
+    }
+
+    @Override
+    public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
+                            float beta, Ptr c, int ldc, long strideC, int batch) {
+        throw new UnsupportedOperationException("gemmBatched");
+    }
+
     @Override
     public void rand(long n, long state, Ptr y) {
         t.rand(n, state, y.address());
