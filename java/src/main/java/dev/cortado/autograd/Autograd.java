@@ -49,11 +49,30 @@ public final class Autograd {
      * is on and some input requires grad. Returns {@code output}.
      */
     public static Tensor record(Tensor output, String op, Backward backward, Tensor... inputs) {
+        return record(output, op, NOTHING, backward, inputs);
+    }
+
+    private static final Tensor[] NOTHING = {};
+
+    /**
+     * {@link #record(Tensor, String, Backward, Tensor...)} for an op whose backward reads
+     * {@code saved} (inputs, or the output itself): backward throws if any of them is changed in
+     * place before it runs, instead of computing a wrong gradient. Nulls in saved are ignored.
+     */
+    public static Tensor record(Tensor output, String op, Tensor[] saved, Backward backward, Tensor... inputs) {
         if (!GradMode.isEnabled()) return output;
         boolean any = false;
         for (Tensor t : inputs) any |= t != null && t.requiresGrad();
-        if (any) hooks.attach(output, new Node(op, inputs.clone(), backward));
+        if (any) {
+            Tensor[] kept = Arrays.stream(saved).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
+            hooks.attach(output, new Node(op, inputs.clone(), backward, kept));
+        }
         return output;
+    }
+
+    /** The tensors a backward formula reads, for {@link #record(Tensor, String, Tensor[], Backward, Tensor...)}. */
+    public static Tensor[] saves(Tensor... tensors) {
+        return tensors;
     }
 
     /** Back-propagates {@code seed} (the gradient of {@code root}) into every leaf's {@code grad}. */
@@ -95,6 +114,7 @@ public final class Autograd {
     }
 
     private static void propagate(Node node, Tensor g, Map<Tensor, Tensor> pending) {
+        node.checkSaved();
         Tensor[] grads;
         try {
             grads = node.backward.apply(g);

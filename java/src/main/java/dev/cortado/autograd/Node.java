@@ -12,11 +12,27 @@ public final class Node {
     final String op;
     final Tensor[] inputs;
     final Backward backward;
+    final Tensor[] saved;   // the tensors the backward formula reads
+    final int[] versions;   // their versions when the op ran
 
-    Node(String op, Tensor[] inputs, Backward backward) {
+    Node(String op, Tensor[] inputs, Backward backward, Tensor[] saved) {
         this.op = op;
         this.inputs = inputs;
         this.backward = backward;
+        this.saved = saved;
+        this.versions = new int[saved.length];
+        for (int i = 0; i < saved.length; i++) versions[i] = saved[i].version();
+    }
+
+    /** Throws if a tensor the backward reads was changed in place since the op ran. */
+    void checkSaved() {
+        for (int i = 0; i < saved.length; i++) {
+            if (saved[i].version() != versions[i]) {
+                throw new IllegalStateException("backward of " + op + ": a tensor " + java.util.Arrays.toString(saved[i].shape())
+                        + " it saved was modified in place after " + op + " ran (version " + versions[i] + ", now "
+                        + saved[i].version() + "); change a copy instead, or change it after backward()");
+            }
+        }
     }
 
     /** The op's name, e.g. "matmul". */

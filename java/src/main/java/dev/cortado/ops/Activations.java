@@ -37,7 +37,7 @@ public final class Activations {
         Checks.notNull(op, "x", x);
         Tensor y = Tensor.empty(x.device(), x.shape());
         forward.run(x.kernels(), x.numel(), x.ptr(), y.ptr());
-        return Autograd.record(y, op, g -> {
+        return Autograd.record(y, op, Autograd.saves(savesOutput ? y : x), g -> {
             Tensor dx = Tensor.empty(x.device(), x.shape());
             backward.run(x.kernels(), x.numel(), (savesOutput ? y : x).ptr(), g.ptr(), dx.ptr());
             return new Tensor[] {dx};

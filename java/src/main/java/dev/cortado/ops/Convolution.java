@@ -40,7 +40,7 @@ public final class Convolution {
         KernelSet k = x.kernels();
         Tensor y = Tensor.empty(x.device(), batch, filters, win.outH(), win.outW());
         k.convForward(win, batch, filters, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), y.ptr());
-        return Autograd.record(y, "conv2d", g -> {
+        return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
             Tensor dx = null, dw = null;
             if (x.requiresGrad()) {
                 dx = Tensor.empty(x.device(), x.shape());

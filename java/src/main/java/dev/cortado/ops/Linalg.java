@@ -30,7 +30,7 @@ public final class Linalg {
         }
         Tensor c = Tensor.empty(a.device(), m, n);
         a.kernels().gemm(transA, transB, m, n, ka, 1f, a.ptr(), a.size(1), b.ptr(), b.size(1), 0f, c.ptr(), n);
-        return Autograd.record(c, "matmul", g -> new Tensor[] {
+        return Autograd.record(c, "matmul", Autograd.saves(a, b), g -> new Tensor[] {
             !a.requiresGrad() ? null : transA ? matmul(b, transB, g, true) : matmul(g, false, b, !transB),
             !b.requiresGrad() ? null : transB ? matmul(g, true, a, transA) : matmul(a, !transA, g, false)}, a, b);
     }
@@ -52,7 +52,7 @@ public final class Linalg {
         Tensor y = Tensor.empty(x.device(), batch, out);
         x.kernels().gemm(false, true, batch, out, in, 1f, x.ptr(), in, w.ptr(), in, 0f, y.ptr(), out);
         if (bias != null) x.kernels().biasAdd(batch, out, 1, bias.ptr(), y.ptr());
-        return Autograd.record(y, "linear", g -> new Tensor[] {
+        return Autograd.record(y, "linear", Autograd.saves(x, w), g -> new Tensor[] {
             x.requiresGrad() ? matmul(g, w) : null,
             w.requiresGrad() ? matmul(g, true, x, false) : null,
             bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, batch, out, 1) : null}, x, w, bias);

@@ -46,7 +46,7 @@ public final class Pooling {
         Window w = window(op, x, geometry);
         Tensor y = Tensor.empty(x.device(), x.size(0), x.size(1), w.outH(), w.outW());
         forward.run(x.kernels(), w, x.ptr(), y.ptr());
-        return Autograd.record(y, op, g -> {
+        return Autograd.record(y, op, Autograd.saves(x), g -> {
             Tensor dx = Tensor.empty(x.device(), x.shape());
             backward.run(x.kernels(), w, x.ptr(), g.ptr(), dx.ptr());
             return new Tensor[] {dx};

@@ -44,7 +44,7 @@ public final class Softmax {
             k.sum(rows, perRow.ptr(), out.ptr());
             k.scale(1, 1f / rows, out.ptr(), out.ptr());
         }
-        Autograd.record(out, "cross_entropy", g -> {
+        Autograd.record(out, "cross_entropy", Autograd.saves(labels), g -> {
             try (Tensor perSample = Tensor.empty(logits.device(), rows, cols)) {
                 k.softmaxCrossEntropyBackward(rows, cols, probs.ptr(), labels.ptr(), 1f / rows, perSample.ptr());
                 return new Tensor[] {Arithmetic.scaleBy(perSample, g), null};
@@ -66,7 +66,7 @@ public final class Softmax {
         int[] rc = Checks.rowsCols(op, x);
         Tensor y = Tensor.empty(x.device(), x.shape());
         forward.run(x.kernels(), rc[0], rc[1], x.ptr(), y.ptr());
-        return Autograd.record(y, op, g -> {
+        return Autograd.record(y, op, Autograd.saves(y), g -> {
             Tensor dx = Tensor.empty(x.device(), x.shape());
             backward.run(x.kernels(), rc[0], rc[1], y.ptr(), g.ptr(), dx.ptr());
             return new Tensor[] {dx};

@@ -42,7 +42,9 @@ public abstract class Optimizer implements AutoCloseable {
         for (int i = 0; i < params.size(); i++) {
             Tensor p = params.get(i);
             for (Tensor s : state.get(i)) s.moveTo(p.device()); // state follows its parameter (Module.to)
-            if (p.grad() != null) update(p, p.grad(), state.get(i), lr * lrScale[i], decayScale[i]);
+            if (p.grad() == null) continue;
+            update(p, p.grad(), state.get(i), lr * lrScale[i], decayScale[i]);
+            p.markModified(); // a graph that saved p before the step can no longer give its gradient
         }
         iteration++;
     }

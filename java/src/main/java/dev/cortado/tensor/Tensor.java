@@ -15,6 +15,7 @@ import dev.cortado.ops.Arithmetic;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Reductions;
 import dev.cortado.ops.Softmax;
+import dev.cortado.ops.UnaryMath;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -35,12 +36,23 @@ public final class Tensor implements AutoCloseable {
     private MemoryScope scope;
     private boolean closed;
 
+    private final Version version; // shared by every view of the same memory
     private boolean requiresGrad;
     private Node node;
     private String closedGradFn; // the op that made this tensor, once it is closed (for error messages)
     private Tensor grad;
 
+    /** How many times a tensor's memory was changed in place; views share their base's counter. */
+    private static final class Version {
+        volatile int value;
+    }
+
     private Tensor(Storage storage, long offset, int[] shape) {
+        this(storage, offset, shape, new Version());
+    }
+
+    private Tensor(Storage storage, long offset, int[] shape, Version version) {
+        this.version = version;
         this.shape = shape;
         this.numel = Shape.numel(shape);
         this.storage = storage;
@@ -226,6 +238,7 @@ public final class Tensor implements AutoCloseable {
     public void set(float value, int... index) {
         checkMutable();
         copyIn(FloatBuffer.wrap(new float[] {value}), flatIndex(index), 1);
+        markModified();
     }
 
     /** The single value of a one-element tensor (a host copy). */
@@ -242,7 +255,7 @@ public final class Tensor implements AutoCloseable {
                     + numel + " elements " + Shape.str(shape));
         }
         copyIn(FloatBuffer.wrap(values), 0, numel);
-        return this;
+        return markModified();
     }
 
     /** Copies n floats from element {@code at} to the host, holding the memory for the copy. */
@@ -278,8 +291,30 @@ public final class Tensor implements AutoCloseable {
     public Tensor reshape(int... newShape) {
         checkOpen();
         int[] s = Shape.infer(numel, newShape);
-        Tensor out = new Tensor(storage.share(), ptr.offset(), s);
+        Tensor out = new Tensor(storage.share(), ptr.offset(), s, version);
         return Autograd.record(out, "reshape", g -> new Tensor[] {g.reshape(shape)}, this);
+    }
+
+    /**
+     * A view of numel(shape) consecutive elements of this tensor, starting {@code offset}
+     * elements after its first: the memory-sharing case of PyTorch's as_strided, which narrow,
+     * select and split use where the elements they pick lie together. Differentiable: the
+     * gradient lands in that window of a zero gradient of this tensor's shape.
+     */
+    public Tensor view(long offset, int... shape) {
+        checkOpen();
+        long n = Shape.numel(shape);
+        if (offset < 0 || offset + n > numel) {
+            throw new IllegalArgumentException("view: " + n + " elements " + Shape.str(shape) + " at offset " + offset
+                    + " do not fit in a tensor of " + numel + " elements " + Shape.str(this.shape));
+        }
+        Tensor out = new Tensor(storage.share(), ptr.offset() + offset, shape.clone(), version);
+        int[] from = this.shape;
+        return Autograd.record(out, "view", g -> {
+            Tensor dx = zeros(g.device(), from);
+            if (n > 0) g.kernels().axpy(n, 1f, g.ptr(), dx.ptr().at(offset));
+            return new Tensor[] {dx};
+        }, this);
     }
 
     /**
@@ -320,7 +355,7 @@ public final class Tensor implements AutoCloseable {
         storage.release();
         storage = moved;
         ptr = to;
-        return this;
+        return markModified();
     }
 
     /** Keeps the first dimension and flattens the rest: [N, ...] to [N, rest]. */
@@ -337,7 +372,7 @@ public final class Tensor implements AutoCloseable {
     /** A view of the same memory outside the autograd graph. */
     public Tensor detach() {
         checkOpen();
-        return new Tensor(storage.share(), ptr.offset(), shape.clone());
+        return new Tensor(storage.share(), ptr.offset(), shape.clone(), version);
     }
 
     /** Another owner of the same memory, same graph position (used by autograd for pass-through gradients). */
@@ -360,7 +395,7 @@ public final class Tensor implements AutoCloseable {
         checkMutable();
         Checks.sameShape("axpyInPlace", this, other);
         kernels().axpy(numel, alpha, other.ptr(), ptr);
-        return this;
+        return markModified();
     }
 
     /** Copies {@code other}'s values into this tensor (same shape, any device), bit for bit. */
@@ -371,13 +406,31 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("copyFrom: shapes differ: " + Shape.str(shape) + " vs " + Shape.str(other.shape));
         }
         Memory.copy(other.ptr, ptr, numel);
-        return this;
+        return markModified();
     }
 
     /** Sets every element to {@code value}. */
     public Tensor fill(float value) {
         checkMutable();
         kernels().fill(numel, value, ptr);
+        return markModified();
+    }
+
+    /**
+     * How many times this tensor's memory (shared with its views) was changed in place. Autograd
+     * records it for the tensors a backward formula reads, and backward refuses to run on
+     * tensors changed since (PyTorch's version counter).
+     */
+    public int version() {
+        return version.value;
+    }
+
+    /**
+     * Records an in-place change made to this tensor's memory without its methods, e.g. by an
+     * optimizer's update kernel; the in-place methods here call it themselves.
+     */
+    public Tensor markModified() {
+        version.value++;
         return this;
     }
 
@@ -413,6 +466,148 @@ public final class Tensor implements AutoCloseable {
     /** c - this. */
     public Tensor rsub(float c) {
         return Arithmetic.addScalar(Arithmetic.scale(this, -1f), c);
+    }
+
+    public Tensor sub(float c) {
+        return Arithmetic.addScalar(this, -c);
+    }
+
+    public Tensor div(Tensor other) {
+        return Arithmetic.div(this, other);
+    }
+
+    public Tensor div(float c) {
+        return Arithmetic.div(this, full(device(), c));
+    }
+
+    /** c / this. */
+    public Tensor rdiv(float c) {
+        return Arithmetic.div(full(device(), c), this);
+    }
+
+    public Tensor pow(Tensor exponent) {
+        return Arithmetic.pow(this, exponent);
+    }
+
+    public Tensor pow(float exponent) {
+        return Arithmetic.pow(this, full(device(), exponent));
+    }
+
+    /** c to the power this. */
+    public Tensor rpow(float c) {
+        return Arithmetic.pow(full(device(), c), this);
+    }
+
+    public Tensor maximum(Tensor other) {
+        return Arithmetic.maximum(this, other);
+    }
+
+    public Tensor maximum(float c) {
+        return Arithmetic.maximum(this, full(device(), c));
+    }
+
+    public Tensor minimum(Tensor other) {
+        return Arithmetic.minimum(this, other);
+    }
+
+    public Tensor minimum(float c) {
+        return Arithmetic.minimum(this, full(device(), c));
+    }
+
+    public Tensor eq(Tensor other) {
+        return Arithmetic.eq(this, other);
+    }
+
+    public Tensor eq(float c) {
+        return Arithmetic.eq(this, full(device(), c));
+    }
+
+    public Tensor ne(Tensor other) {
+        return Arithmetic.ne(this, other);
+    }
+
+    public Tensor ne(float c) {
+        return Arithmetic.ne(this, full(device(), c));
+    }
+
+    public Tensor lt(Tensor other) {
+        return Arithmetic.lt(this, other);
+    }
+
+    public Tensor lt(float c) {
+        return Arithmetic.lt(this, full(device(), c));
+    }
+
+    public Tensor le(Tensor other) {
+        return Arithmetic.le(this, other);
+    }
+
+    public Tensor le(float c) {
+        return Arithmetic.le(this, full(device(), c));
+    }
+
+    public Tensor gt(Tensor other) {
+        return Arithmetic.gt(this, other);
+    }
+
+    public Tensor gt(float c) {
+        return Arithmetic.gt(this, full(device(), c));
+    }
+
+    public Tensor ge(Tensor other) {
+        return Arithmetic.ge(this, other);
+    }
+
+    public Tensor ge(float c) {
+        return Arithmetic.ge(this, full(device(), c));
+    }
+
+    public Tensor exp() {
+        return UnaryMath.exp(this);
+    }
+
+    public Tensor log() {
+        return UnaryMath.log(this);
+    }
+
+    public Tensor sqrt() {
+        return UnaryMath.sqrt(this);
+    }
+
+    public Tensor rsqrt() {
+        return UnaryMath.rsqrt(this);
+    }
+
+    public Tensor abs() {
+        return UnaryMath.abs(this);
+    }
+
+    public Tensor neg() {
+        return UnaryMath.neg(this);
+    }
+
+    public Tensor square() {
+        return UnaryMath.square(this);
+    }
+
+    public Tensor clamp(float min, float max) {
+        return UnaryMath.clamp(this, min, max);
+    }
+
+    public Tensor softplus(float beta, float threshold) {
+        return UnaryMath.softplus(this, beta, threshold);
+    }
+
+    public Tensor leakyRelu(float slope) {
+        return UnaryMath.leakyRelu(this, slope);
+    }
+
+    public Tensor elu(float alpha) {
+        return UnaryMath.elu(this, alpha);
+    }
+
+    public Tensor gelu() {
+        return UnaryMath.gelu(this);
     }
 
     public Tensor matmul(Tensor other) {
