@@ -70,6 +70,15 @@ public final class Autograd {
         return output;
     }
 
+    /**
+     * Closes the intermediates of an op composed of other ops, unless its result is on the tape
+     * (then the graph holds them until it is dropped).
+     */
+    public static void closeUnlessRecorded(Tensor result, Tensor... intermediates) {
+        if (result.gradFn() != null) return;
+        for (Tensor t : intermediates) if (t != null && t != result) t.close();
+    }
+
     /** The tensors a backward formula reads, for {@link #record(Tensor, String, Tensor[], Backward, Tensor...)}. */
     public static Tensor[] saves(Tensor... tensors) {
         return tensors;

@@ -4,6 +4,7 @@ import dev.cortado.autograd.Autograd;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
+import java.util.Arrays;
 
 /** Matrix products: matmul with optional transposes, and linear (fully connected). */
 public final class Linalg {
@@ -11,28 +12,107 @@ public final class Linalg {
     private Linalg() {
     }
 
-    /** a · b for 2-D a [m, k] and b [k, n]. */
+    /**
+     * a · b as PyTorch's matmul: 2-D matrices; 1-D vectors (a dot product, or a row or column
+     * that is dropped again); and batches [..., m, k] · [..., k, n] whose batch axes broadcast,
+     * one strided-batch GEMM call.
+     */
     public static Tensor matmul(Tensor a, Tensor b) {
-        return matmul(a, false, b, false);
+        Checks.notNull("matmul", "a", a);
+        Checks.notNull("matmul", "b", b);
+        if (a.dim() == 0 || b.dim() == 0) {
+            throw new IllegalArgumentException("matmul: both operands need at least 1 dimension, got " + Shape.str(a.shape()) + " and "
+                    + Shape.str(b.shape()));
+        }
+        if (a.dim() >= 2 && b.dim() >= 2) return matmul(a, false, b, false);
+        // vectors: a [k] is a row [1, k], b [k] a column [k, 1]; the added axis is dropped after
+        Tensor a2 = a.dim() == 1 ? a.reshape(1, a.size(0)) : a, b2 = b.dim() == 1 ? b.reshape(b.size(0), 1) : b;
+        Tensor c = matmul(a2, false, b2, false);
+        int[] s = c.shape();
+        int keep = s.length - (a.dim() == 1 ? 1 : 0) - (b.dim() == 1 ? 1 : 0);
+        int[] out = new int[keep];
+        for (int d = 0, i = 0; d < s.length; d++) {
+            boolean dropped = (a.dim() == 1 && d == s.length - 2) || (b.dim() == 1 && d == s.length - 1);
+            if (!dropped) out[i++] = s[d];
+        }
+        Tensor y = c.reshape(out);
+        Autograd.closeUnlessRecorded(y, a2 == a ? null : a2, b2 == b ? null : b2, c);
+        return y;
     }
 
-    /** op(a) · op(b), where op transposes when its flag is set (no copy is made). */
+    /**
+     * op(a) · op(b) for a and b of at least 2 dimensions, op transposing the last two axes when
+     * its flag is set (no copy is made); batch axes broadcast.
+     */
     public static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
-        Checks.rank("matmul", "a", a, 2);
-        Checks.rank("matmul", "b", b, 2);
+        Checks.notNull("matmul", "a", a);
+        Checks.notNull("matmul", "b", b);
+        if (a.dim() < 2 || b.dim() < 2) {
+            throw new IllegalArgumentException("matmul: with transposes both operands need at least 2 dimensions, got "
+                    + Shape.str(a.shape()) + " and " + Shape.str(b.shape()));
+        }
         Checks.sameDevice("matmul", a, b);
-        int m = transA ? a.size(1) : a.size(0), ka = transA ? a.size(0) : a.size(1);
-        int kb = transB ? b.size(1) : b.size(0), n = transB ? b.size(0) : b.size(1);
+        int ra = a.size(-2), ca = a.size(-1), rb = b.size(-2), cb = b.size(-1);
+        int m = transA ? ca : ra, ka = transA ? ra : ca;
+        int kb = transB ? cb : rb, n = transB ? rb : cb;
         if (ka != kb) {
             throw new IllegalArgumentException("matmul: inner dimensions differ: " + (transA ? "a^T" : "a") + " is " + m + "x" + ka
                     + " (a " + Shape.str(a.shape()) + "), " + (transB ? "b^T" : "b") + " is " + kb + "x" + n
                     + " (b " + Shape.str(b.shape()) + ")");
         }
-        Tensor c = Tensor.empty(a.device(), m, n);
-        a.kernels().gemm(transA, transB, m, n, ka, 1f, a.ptr(), a.size(1), b.ptr(), b.size(1), 0f, c.ptr(), n);
+        Tensor c;
+        if (a.dim() == 2 && b.dim() == 2) {
+            c = Tensor.empty(a.device(), m, n);
+            a.kernels().gemm(transA, transB, m, n, ka, 1f, a.ptr(), ca, b.ptr(), cb, 0f, c.ptr(), n);
+        } else {
+            c = batched(a, transA, b, transB, m, n, ka);
+        }
         return Autograd.record(c, "matmul", Autograd.saves(a, b), g -> new Tensor[] {
-            !a.requiresGrad() ? null : transA ? matmul(b, transB, g, true) : matmul(g, false, b, !transB),
-            !b.requiresGrad() ? null : transB ? matmul(g, true, a, transA) : matmul(a, !transA, g, false)}, a, b);
+            !a.requiresGrad() ? null : reduced(transA ? matmul(b, transB, g, true) : matmul(g, false, b, !transB), a.shape()),
+            !b.requiresGrad() ? null : reduced(transB ? matmul(g, true, a, transA) : matmul(a, !transA, g, false), b.shape())}, a, b);
+    }
+
+    /** The batched product: batch axes broadcast; an operand with one matrix is read at stride 0, others expanded first. */
+    private static Tensor batched(Tensor a, boolean transA, Tensor b, boolean transB, int m, int n, int k) {
+        int[] as = a.shape(), bs = b.shape();
+        int[] batch = Strides.broadcast("matmul", Arrays.copyOf(as, as.length - 2), Arrays.copyOf(bs, bs.length - 2));
+        long count = Shape.numel(batch);
+        int[] cs = Arrays.copyOf(batch, batch.length + 2);
+        cs[batch.length] = m;
+        cs[batch.length + 1] = n;
+        Tensor c = Tensor.empty(a.device(), cs);
+        if (c.numel() == 0) return c;
+        try (Tensor ae = batchOf(a, batch); Tensor be = batchOf(b, batch)) {
+            long sa = ae.dim() == 2 ? 0 : (long) as[as.length - 2] * as[as.length - 1];
+            long sb = be.dim() == 2 ? 0 : (long) bs[bs.length - 2] * bs[bs.length - 1];
+            a.kernels().gemmBatched(transA, transB, m, n, k, 1f, ae.ptr(), as[as.length - 1], sa, be.ptr(), bs[bs.length - 1], sb,
+                    0f, c.ptr(), n, (long) m * n, (int) count);
+        }
+        return c;
+    }
+
+    /** x as matrices for each batch index: x itself as one matrix (read at stride 0), as it is, or repeated to the batch. */
+    private static Tensor batchOf(Tensor x, int[] batch) {
+        int[] s = x.shape();
+        int[] own = Arrays.copyOf(s, s.length - 2);
+        if (Shape.numel(own) == 1) {
+            try (Tensor d = x.detach()) {
+                return d.reshape(s[s.length - 2], s[s.length - 1]);
+            }
+        }
+        int[] full = Arrays.copyOf(batch, batch.length + 2);
+        full[batch.length] = s[s.length - 2];
+        full[batch.length + 1] = s[s.length - 1];
+        if (Arrays.equals(own, batch)) return x.detach();
+        return Strides.expand(x, full);
+    }
+
+    /** A gradient with the broadcast batch axes summed back to the operand's shape. */
+    private static Tensor reduced(Tensor g, int[] shape) {
+        if (Arrays.equals(g.shape(), shape)) return g;
+        try (g) {
+            return Strides.sumTo(g, shape);
+        }
     }
 
     /**

@@ -14,11 +14,21 @@ public final class Softmax {
     }
 
     public static Tensor softmax(Tensor x) {
-        return rowwise("softmax", x, KernelSet::softmaxForward, KernelSet::softmaxBackward);
+        return softmax(x, -1);
     }
 
     public static Tensor logSoftmax(Tensor x) {
-        return rowwise("log_softmax", x, KernelSet::logSoftmaxForward, KernelSet::logSoftmaxBackward);
+        return logSoftmax(x, -1);
+    }
+
+    /** Softmax along dim (negative counts from the end). */
+    public static Tensor softmax(Tensor x, int dim) {
+        return alongAxis("softmax", x, dim, KernelSet::softmaxForward, KernelSet::softmaxBackward);
+    }
+
+    /** Log-softmax along dim. */
+    public static Tensor logSoftmax(Tensor x, int dim) {
+        return alongAxis("log_softmax", x, dim, KernelSet::logSoftmaxForward, KernelSet::logSoftmaxBackward);
     }
 
     /**
@@ -60,6 +70,42 @@ public final class Softmax {
 
     interface BackwardKernel {
         void run(KernelSet k, int rows, int cols, Ptr y, Ptr dy, Ptr dx);
+    }
+
+    /**
+     * A row kernel along any axis: the last axis directly; another one moved last by a strided
+     * copy (x as [outer, len, inner] read as [outer, inner, len]) and moved back after.
+     */
+    private static Tensor alongAxis(String op, Tensor x, int dim, Forward forward, BackwardKernel backward) {
+        Checks.notNull(op, "x", x);
+        int[] s = x.shape();
+        int d = Strides.axis(op, dim, s);
+        if (d == s.length - 1) return rowwise(op, x, forward, backward);
+        long outer = Strides.prod(s, 0, d), inner = Strides.prod(s, d + 1, s.length);
+        int len = s[d];
+        int[] moved = {(int) outer, (int) inner, len};
+        long[] toLast = {len * inner, 1, inner};        // read [outer, len, inner] as [outer, inner, len]
+        KernelSet k = x.kernels();
+        int rows = (int) (outer * inner);
+        Tensor ym;
+        try (Tensor xm = Strides.copy(x, moved, toLast, 0)) {
+            ym = Tensor.empty(x.device(), moved);
+            forward.run(k, rows, len, xm.ptr(), ym.ptr());
+        }
+        Tensor y = Tensor.empty(x.device(), s);
+        Strides.copyInto(ym, y, toLast, 0); // and back
+        if (!x.requiresGrad()) {
+            ym.close();
+            return y;
+        }
+        return Autograd.record(y, op, Autograd.saves(y), g -> {
+            try (Tensor gm = Strides.copy(g, moved, toLast, 0); Tensor dxm = Tensor.empty(x.device(), moved)) {
+                backward.run(k, rows, len, ym.ptr(), gm.ptr(), dxm.ptr());
+                Tensor dx = Tensor.empty(x.device(), s);
+                Strides.copyInto(dxm, dx, toLast, 0);
+                return new Tensor[] {dx};
+            }
+        }, x);
     }
 
     private static Tensor rowwise(String op, Tensor x, Forward forward, BackwardKernel backward) {

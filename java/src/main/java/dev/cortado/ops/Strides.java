@@ -143,36 +143,49 @@ final class Strides {
 
     /**
      * g summed over the axes along which {@code shape} was broadcast to g's shape: the gradient
-     * of a broadcast input (not recorded). Returns g itself, as a new owner, when nothing was
+     * of a broadcast input (not recorded). Returns a new owner of g's memory when nothing was
      * broadcast.
      */
     static Tensor sumTo(Tensor g, int[] shape) {
         int[] gs = g.shape();
         if (Arrays.equals(gs, shape)) return g.detach();
-        // Pad shape with leading 1s to g's rank, then reduce each run of consecutive broadcast axes in one call.
-        int[] target = new int[gs.length];
-        Arrays.fill(target, 1);
-        System.arraycopy(shape, 0, target, gs.length - shape.length, shape.length);
-        Tensor cur = g.detach();
-        int[] curShape = gs.clone();
-        for (int d = 0; d < gs.length; ) {
-            if (target[d] == gs[d]) {
+        boolean[] axes = new boolean[gs.length];
+        int lead = gs.length - shape.length;
+        for (int d = 0; d < gs.length; d++) axes[d] = d < lead || shape[d - lead] != gs[d];
+        try (Tensor kept = reduce(ReduceOp.SUM, g, axes)) {
+            return kept.reshape(shape);
+        }
+    }
+
+    /**
+     * op over the marked axes of x (not recorded), the result keeping them with size 1: one
+     * kernel call per run of adjacent marked axes (a run is one axis in memory). For ops that
+     * compose over runs (SUM, MEAN, MAX, MIN, LOGSUMEXP); ARGMAX and ARGMIN take one axis.
+     */
+    static Tensor reduce(ReduceOp op, Tensor x, boolean[] axes) {
+        int[] shape = x.shape();
+        Tensor cur = x.detach();
+        for (int d = 0; d < shape.length; ) {
+            if (!axes[d]) {
                 d++;
                 continue;
             }
             int end = d;
-            while (end < gs.length && target[end] != gs[end]) end++;
-            long outer = prod(curShape, 0, d), len = prod(curShape, d, end), inner = prod(curShape, end, gs.length);
-            for (int i = d; i < end; i++) curShape[i] = 1;
-            Tensor next = Tensor.empty(g.device(), curShape);
-            g.kernels().reduce(ReduceOp.SUM, outer, len, inner, cur.ptr(), next.ptr());
+            while (end < shape.length && axes[end]) end++;
+            long outer = prod(shape, 0, d), len = prod(shape, d, end), inner = prod(shape, end, shape.length);
+            for (int i = d; i < end; i++) shape[i] = 1;
+            Tensor next = Tensor.empty(x.device(), shape);
+            if (next.numel() > 0) x.kernels().reduce(op, outer, len, inner, cur.ptr(), next.ptr());
             cur.close();
             cur = next;
             d = end;
         }
-        Tensor out = cur.reshape(shape);
-        cur.close();
-        return out;
+        return cur;
+    }
+
+    /** x (keepdim-shaped, or of fewer leading axes) repeated to shape: the backward of a sum (not recorded). */
+    static Tensor expand(Tensor x, int[] shape) {
+        return copy(x, shape, broadcastStrides(x.shape(), shape), 0);
     }
 
     static long prod(int[] shape, int from, int to) {

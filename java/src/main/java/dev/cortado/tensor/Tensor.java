@@ -646,6 +646,70 @@ public final class Tensor implements AutoCloseable {
         return Reductions.argmax(this);
     }
 
+    public Tensor sum(int dim, boolean keepdim) {
+        return Reductions.sum(this, new int[] {dim}, keepdim);
+    }
+
+    public Tensor sum(int[] dims, boolean keepdim) {
+        return Reductions.sum(this, dims, keepdim);
+    }
+
+    public Tensor mean(int dim, boolean keepdim) {
+        return Reductions.mean(this, new int[] {dim}, keepdim);
+    }
+
+    public Tensor mean(int[] dims, boolean keepdim) {
+        return Reductions.mean(this, dims, keepdim);
+    }
+
+    /** The largest element, as a 0-d tensor (NaN if there is one). */
+    public Tensor max() {
+        return Reductions.max(reshape(-1), 0, false);
+    }
+
+    public Tensor max(int dim, boolean keepdim) {
+        return Reductions.max(this, dim, keepdim);
+    }
+
+    /** The smallest element, as a 0-d tensor. */
+    public Tensor min() {
+        return Reductions.min(reshape(-1), 0, false);
+    }
+
+    public Tensor min(int dim, boolean keepdim) {
+        return Reductions.min(this, dim, keepdim);
+    }
+
+    public Tensor argmax(int dim, boolean keepdim) {
+        return Reductions.argmax(this, dim, keepdim);
+    }
+
+    public Tensor argmin(int dim, boolean keepdim) {
+        return Reductions.argmin(this, dim, keepdim);
+    }
+
+    /** Variance along dim with Bessel's correction (count - 1), as PyTorch's default. */
+    public Tensor var(int dim, boolean keepdim) {
+        return Reductions.var(this, new int[] {dim}, 1, keepdim);
+    }
+
+    /** Standard deviation along dim with Bessel's correction. */
+    public Tensor std(int dim, boolean keepdim) {
+        return Reductions.std(this, new int[] {dim}, 1, keepdim);
+    }
+
+    public Tensor logsumexp(int dim, boolean keepdim) {
+        return Reductions.logsumexp(this, dim, keepdim);
+    }
+
+    public Tensor softmax(int dim) {
+        return Softmax.softmax(this, dim);
+    }
+
+    public Tensor logSoftmax(int dim) {
+        return Softmax.logSoftmax(this, dim);
+    }
+
     // ---- autograd ------------------------------------------------------------------------------
 
     public boolean requiresGrad() {

@@ -171,4 +171,61 @@ class AutogradTest {
         e = assertThrows(IllegalStateException.class, prod::backward);
         assertTrue(e.getMessage().startsWith("backward of mul: "), e.getMessage());
     }
+
+    // ---- in-place changes of tensors a backward reads (version counters) ------------------------
+
+    @Test
+    void backwardRefusesAnInputChangedInPlaceAfterTheOpSavedIt() {
+        // Before the version counters this gave gw = [100, 2, 3] instead of [1, 2, 3], silently.
+        Tensor w = Tensor.of(new float[] {4, 5, 6}, 3).requiresGrad(true);
+        Tensor x = Tensor.of(new float[] {1, 2, 3}, 3);
+        Tensor loss = w.mul(x).sum();
+        x.set(100, 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("backward of mul") && e.getMessage().contains("modified in place"), e.getMessage());
+        assertNull(w.grad());
+    }
+
+    @Test
+    void aChangeThroughAViewCountsForItsBase() {
+        Tensor w = Tensor.of(new float[] {4, 5, 6, 7}, 2, 2).requiresGrad(true);
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+        Tensor loss = w.matmul(x).sum();
+        x.reshape(4).fill(0f);
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("backward of matmul"), e.getMessage());
+    }
+
+    @Test
+    void opsWhoseBackwardDoesNotReadAnInputAllowChangingIt() {
+        Tensor w = Tensor.of(new float[] {4, 5, 6}, 3).requiresGrad(true);
+        Tensor x = Tensor.of(new float[] {1, 2, 3}, 3);
+        Tensor loss = w.add(x).mul(2f).sum();
+        x.fill(7f);
+        loss.backward();
+        assertArrayEquals(new float[] {2, 2, 2}, w.grad().toArray());
+    }
+
+    @Test
+    void backwardRefusesAChangedOutputThatItsOpSaved() {
+        Tensor x = Tensor.of(new float[] {0, 1}, 2).requiresGrad(true);
+        Tensor y = x.sigmoid();
+        Tensor loss = y.sum();
+        try (GradMode off = GradMode.off()) {
+            y.fill(0.5f);
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("backward of sigmoid"), e.getMessage());
+    }
+
+    @Test
+    void anOptimizerStepInvalidatesGraphsThatSavedTheParameter() {
+        Tensor p = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        Tensor loss = p.mul(p).sum();
+        loss.backward();
+        int before = p.version();
+        new dev.cortado.optim.Sgd(java.util.List.of(p), dev.cortado.optim.LearningRate.fixed(0.1), dev.cortado.optim.Momentum.fixed(0), 0f, false).step();
+        assertEquals(before + 1, p.version());
+        assertThrows(IllegalStateException.class, loss::backward);
+    }
 }
