@@ -48,9 +48,9 @@ abstract class OpsTest extends PerBackend {
         assertArrayEquals(new float[] {0.5f, 1, 1.5f, 2}, a.mul(0.5f).toArray());
         assertArrayEquals(new float[] {11, 12, 13, 14}, a.add(10f).toArray());
         assertArrayEquals(new float[] {0, -1, -2, -3}, a.rsub(1f).toArray());
-        rejects("add: shapes differ: [2, 2] vs [4]", () -> a.add(Tensor.ones(4)));
-        rejects("mul: shapes differ: [2, 2] vs [2, 3]", () -> a.mul(Tensor.ones(2, 3)));
-        rejects("sub: shapes differ", () -> a.sub(Tensor.ones(1)));
+        rejects("add: shapes [2, 2] and [4] do not broadcast", () -> a.add(Tensor.ones(4)));
+        rejects("mul: shapes [2, 2] and [2, 3] do not broadcast", () -> a.mul(Tensor.ones(2, 3)));
+        assertArrayEquals(new float[] {0, 1, 2, 3}, a.sub(Tensor.ones(1)).toArray()); // broadcasts
     }
 
     @Test
@@ -64,7 +64,8 @@ abstract class OpsTest extends PerBackend {
         // a·aᵀ = [14 32; 32 77]
         assertArrayEquals(new float[] {14, 32, 32, 77}, Linalg.matmul(a, false, a, true).toArray());
         rejects("matmul: inner dimensions differ: a is 2x3", () -> a.matmul(a));
-        rejects("matmul: a must be 2-D, got shape [6]", () -> Tensor.ones(6).matmul(a));
+        rejects("matmul: inner dimensions differ: a is 1x6 (a [1, 6])", () -> Tensor.ones(6).matmul(a)); // a vector is a row
+        rejects("matmul: both operands need at least 1 dimension", () -> Tensor.scalar(2f).matmul(a));
 
         // linear: x [1,3] · wᵀ (w [2,3]) + bias
         Tensor x = t(new float[] {1, 2, 3}, 1, 3), w = t(new float[] {1, 0, -1, 2, 2, 2}, 2, 3);
