@@ -126,6 +126,25 @@ class SimDeviceTest {
     }
 
     @Test
+    void generalTensorOpsAndTheirBackward() {
+        int[] m234 = {2, 3, 4}, v4 = {4}, c31 = {3, 1};
+        sameOnSim("broadcast add/sub/mul/div", d -> forwardBackward(d,
+                t -> t[0].add(t[1]).sub(t[2]).mul(t[1]).div(t[2].abs().add(0.5f)), m234, v4, c31));
+        sameOnSim("pow, maximum, minimum", d -> forwardBackward(d,
+                t -> t[0].abs().add(0.5f).pow(t[1]).maximum(t[2]).minimum(t[1].mul(2f)), m234, v4, c31));
+        sameOnSim("comparisons, scalars on both sides", d -> forwardBackward(d,
+                t -> t[0].gt(0f).mul(t[0]).add(t[0].rdiv(3f)).add(t[0].abs().rpow(2f)), m234));
+        sameOnSim("unary math", d -> forwardBackward(d, t -> t[0].exp().add(t[0].abs().add(0.5f).log()).add(t[0].square().sqrt())
+                .add(t[0].abs().add(1f).rsqrt()).add(t[0].neg().clamp(-0.5f, 0.5f)).add(t[0].softplus(1f, 20f))
+                .add(t[0].leakyRelu(0.1f)).add(t[0].elu(1f)).add(t[0].gelu()), m234));
+        sameOnSim("axis reductions", d -> forwardBackward(d, t -> t[0].sum(1, true).add(t[0].mean(new int[] {0, 2}, true))
+                .add(t[0].max(2, true)).add(t[0].min(0, true)).add(t[0].logsumexp(1, true)).add(t[0].var(2, true)), m234));
+        sameOnSim("softmax and log-softmax along dim 1", d -> forwardBackward(d, t -> t[0].softmax(1).add(t[0].logSoftmax(0)), m234));
+        sameOnSim("batched matmul with a broadcast batch", d -> forwardBackward(d, t -> t[0].matmul(t[1]), new int[] {2, 1, 3, 4},
+                new int[] {3, 4, 2}));
+    }
+
+    @Test
     void autogradGraphWithSharedInputs() {
         // x feeds three branches; the gradients meet and accumulate over two backward passes
         sameOnSim("shared inputs", d -> {
