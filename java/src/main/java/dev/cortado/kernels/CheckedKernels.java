@@ -620,19 +620,23 @@ public final class CheckedKernels implements KernelSet {
         return span;
     }
 
-    /** A destination's axes of extent above 1, by stride, must each step past the extent of the one before. */
+    /**
+     * A destination writes each element once: ordered by stride, each axis of extent above 1
+     * steps past every position the smaller axes reach (a mixed-radix numbering; interleaved
+     * layouts such as every third column of rows of 4 qualify).
+     */
     private static void distinctWrites(long[] shape, long[] strides) {
         Integer[] axes = new Integer[shape.length];
         for (int d = 0; d < axes.length; d++) axes[d] = d;
         Arrays.sort(axes, (x, y) -> Long.compare(strides[x], strides[y]));
-        long reach = 1; // elements one step of the previous axes covers
+        long reach = 0; // the farthest offset the smaller axes reach
         for (int d : axes) {
             if (shape[d] <= 1) continue;
-            if (strides[d] < reach) {
+            if (strides[d] <= reach) {
                 throw new IllegalArgumentException("dst strides " + Arrays.toString(strides) + " write some elements of shape "
                         + Arrays.toString(shape) + " twice");
             }
-            reach = strides[d] * shape[d];
+            reach += (shape[d] - 1) * strides[d];
         }
     }
 

@@ -151,8 +151,8 @@ public interface KernelSet {
      * {@code dst[Σ i_d·dstStrides_d] = src[Σ i_d·srcStrides_d]} for every index i below shape
      * (rank = shape.length): the one copy that permute, narrow, expand, concat and contiguous
      * lower to. Strides are in elements, non-negative; dst's must not make two indices write one
-     * element (its axes of size above 1, ordered by stride, each step past the one before);
-     * src and dst do not overlap.
+     * element (its axes of extent above 1, ordered by stride, each step past every position the
+     * smaller ones reach); src and dst do not overlap.
      */
     void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst);
 

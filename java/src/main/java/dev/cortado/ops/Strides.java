@@ -142,43 +142,7 @@ final class Strides {
         if (src.numel() == 0) return;
         int[] shape = src.shape();
         long[][] m = merge(shape, contiguous(shape), strides);
-        copyInto(src, m[0], m[1], 0, dst, m[2], offset);
-    }
-
-    /**
-     * The strided kernel takes a destination whose axes, ordered by stride, each step past the
-     * whole extent of the one before ({@link KernelSet#copyStrided}). Distinct elements can
-     * interleave instead: columns 0 and 3 of rows of 4 (a slice with step 3) are an axis of
-     * stride 3 and extent 2 reaching past the row stride 4. Such an axis is written in blocks
-     * that fit under the next stride, one call each (two for a slice's axis).
-     */
-    private static void copyInto(Tensor src, long[] shape, long[] srcStrides, long srcOffset, Tensor dst, long[] dstStrides, long dstOffset) {
-        int[] pair = overreach(shape, dstStrides);
-        if (pair == null) {
-            src.kernels().copyStrided(shape, srcStrides, src.ptr().at(srcOffset), dstStrides, dst.ptr().at(dstOffset));
-            return;
-        }
-        int axis = pair[0];
-        long block = dstStrides[pair[1]] / dstStrides[axis]; // >= 1 (ordered by stride), < the extent (it overreaches)
-        for (long b = 0; b < shape[axis]; b += block) {
-            long[] part = shape.clone();
-            part[axis] = Math.min(block, shape[axis] - b);
-            copyInto(src, part, srcStrides, srcOffset + b * srcStrides[axis], dst, dstStrides, dstOffset + b * dstStrides[axis]);
-        }
-    }
-
-    /** {axis, next}: the first axis of extent above 1 (by stride) whose extent reaches past the next one's stride; null if none. */
-    private static int[] overreach(long[] shape, long[] strides) {
-        Integer[] axes = new Integer[shape.length];
-        for (int d = 0; d < axes.length; d++) axes[d] = d;
-        Arrays.sort(axes, (x, y) -> Long.compare(strides[x], strides[y]));
-        int prev = -1;
-        for (int d : axes) {
-            if (shape[d] <= 1) continue;
-            if (prev >= 0 && strides[d] < strides[prev] * shape[prev]) return new int[] {prev, d};
-            prev = d;
-        }
-        return null;
+        src.kernels().copyStrided(m[0], m[1], src.ptr(), m[2], dst.ptr().at(offset));
     }
 
     /**

@@ -13,6 +13,8 @@ import dev.cortado.memory.Storage;
 import dev.cortado.ops.Activations;
 import dev.cortado.ops.Arithmetic;
 import dev.cortado.ops.Linalg;
+import dev.cortado.ops.Padding;
+import dev.cortado.ops.Shapes;
 import dev.cortado.ops.Reductions;
 import dev.cortado.ops.Softmax;
 import dev.cortado.ops.UnaryMath;
@@ -608,6 +610,80 @@ public final class Tensor implements AutoCloseable {
 
     public Tensor gelu() {
         return UnaryMath.gelu(this);
+    }
+
+    // shapes (dev.cortado.ops.Shapes): views where the elements lie together, else one strided copy
+
+    public Tensor narrow(int dim, int start, int length) {
+        return Shapes.narrow(this, dim, start, length);
+    }
+
+    public Tensor slice(int dim, int start, int end, int step) {
+        return Shapes.slice(this, dim, start, end, step);
+    }
+
+    public Tensor select(int dim, int index) {
+        return Shapes.select(this, dim, index);
+    }
+
+    public Tensor indexSelect(int dim, Tensor index) {
+        return Shapes.indexSelect(this, dim, index);
+    }
+
+    public Tensor gather(int dim, Tensor index) {
+        return Shapes.gather(this, dim, index);
+    }
+
+    public Tensor[] split(int dim, int size) {
+        return Shapes.split(this, dim, size);
+    }
+
+    public Tensor[] chunk(int dim, int n) {
+        return Shapes.chunk(this, dim, n);
+    }
+
+    public Tensor transpose(int d0, int d1) {
+        return Shapes.transpose(this, d0, d1);
+    }
+
+    public Tensor permute(int... dims) {
+        return Shapes.permute(this, dims);
+    }
+
+    public Tensor unsqueeze(int dim) {
+        return Shapes.unsqueeze(this, dim);
+    }
+
+    public Tensor squeeze() {
+        return Shapes.squeeze(this);
+    }
+
+    public Tensor squeeze(int dim) {
+        return Shapes.squeeze(this, dim);
+    }
+
+    public Tensor expand(int... sizes) {
+        return Shapes.expand(this, sizes);
+    }
+
+    /** Every Cortado tensor is contiguous: a view of the same memory. */
+    public Tensor contiguous() {
+        return Shapes.contiguous(this);
+    }
+
+    /** Constant padding (PyTorch's F.pad): pads holds (before, after) pairs from the last axis back. */
+    public Tensor pad(int[] pads, float value) {
+        return Padding.pad(this, pads, value);
+    }
+
+    /** The tensors joined along an existing axis (torch.cat). */
+    public static Tensor concat(int dim, Tensor... tensors) {
+        return Shapes.concat(dim, tensors);
+    }
+
+    /** The tensors joined along a new axis (torch.stack). */
+    public static Tensor stack(int dim, Tensor... tensors) {
+        return Shapes.stack(dim, tensors);
     }
 
     public Tensor matmul(Tensor other) {
