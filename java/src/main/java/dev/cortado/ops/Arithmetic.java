@@ -5,6 +5,7 @@ import dev.cortado.kernels.BinaryOp;
 import dev.cortado.kernels.UnaryOp;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Tensor;
+import java.util.function.BinaryOperator;
 
 /**
  * Elementwise arithmetic with NumPy broadcasting (shapes aligned at the right; an axis of 1
@@ -34,6 +35,17 @@ public final class Arithmetic {
     static Tensor scalar(Tensor x, float c) {
         Checks.notNull("scalar", "x", x);
         return Tensor.full(x.device(), c);
+    }
+
+    /**
+     * op(x, c), or op(c, x) when scalarFirst, with the float c as a 0-d tensor on x's device,
+     * closed after unless the result's graph holds it.
+     */
+    public static Tensor withScalar(BinaryOperator<Tensor> op, Tensor x, float c, boolean scalarFirst) {
+        Tensor s = scalar(x, c);
+        Tensor y = scalarFirst ? op.apply(s, x) : op.apply(x, s);
+        Autograd.closeUnlessRecorded(y, s);
+        return y;
     }
 
     /** a + b. */

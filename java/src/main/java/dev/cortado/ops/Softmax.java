@@ -64,6 +64,79 @@ public final class Softmax {
         return out;
     }
 
+    /**
+     * PyTorch's cross_entropy(logits, labels, weight, ignore_index, label_smoothing) with mean
+     * reduction, for logits [batch, classes] and labels [batch]: class weights (null for none)
+     * weigh each row by its label's weight and the mean divides by their sum; rows labelled
+     * {@code ignoreIndex} count for nothing; label smoothing ε mixes (1 - ε)·NLL with ε times the
+     * mean over classes of -log p, as PyTorch does. NaN when every row is ignored (as PyTorch).
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor labels, Tensor weight, int ignoreIndex, float labelSmoothing) {
+        checkLoss("cross_entropy", logits, labels, weight);
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException("cross_entropy: label_smoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        Tensor logp = logSoftmax(logits, 1);
+        Tensor[] parts = weightedPick(logp, labels, weight, ignoreIndex); // {Σ w·log p[label], Σ w, valid}
+        Tensor ratio = Arithmetic.div(parts[0], parts[1]), nll = ratio.neg();
+        if (labelSmoothing == 0) {
+            Autograd.closeUnlessRecorded(nll, logp, parts[0], parts[1], parts[2], ratio);
+            return nll;
+        }
+        // ε/C · Σ_rows valid · Σ_c w_c · (-log p_c) / Σ w
+        Tensor perClass = weight == null ? logp : Arithmetic.mul(logp, weight);
+        Tensor perRow = Reductions.sum(perClass, new int[] {1}, false);
+        Tensor kept = Arithmetic.mul(perRow, parts[2]);
+        Tensor keptSum = Reductions.sum(kept);
+        Tensor smooth = Arithmetic.div(keptSum, parts[1]);
+        int classes = logits.size(1);
+        Tensor hard = nll.mul(1 - labelSmoothing), soft = smooth.mul(labelSmoothing / classes);
+        Tensor loss = Arithmetic.sub(hard, soft);
+        Autograd.closeUnlessRecorded(loss, logp, parts[0], parts[1], parts[2], ratio, nll, perClass == logp ? null : perClass, perRow, kept,
+                keptSum, smooth, hard, soft);
+        return loss;
+    }
+
+    /** PyTorch's nll_loss with mean reduction: -Σ w[label]·logProbs[row, label] / Σ w[label] over the rows not ignored. */
+    public static Tensor nllLoss(Tensor logProbs, Tensor labels, Tensor weight, int ignoreIndex) {
+        checkLoss("nll_loss", logProbs, labels, weight);
+        Tensor[] parts = weightedPick(logProbs, labels, weight, ignoreIndex);
+        Tensor ratio = Arithmetic.div(parts[0], parts[1]), loss = ratio.neg();
+        Autograd.closeUnlessRecorded(loss, parts[0], parts[1], parts[2], ratio);
+        return loss;
+    }
+
+    /** {Σ_rows w·logp[row, label], Σ_rows w, valid[rows]} with w = weight[label] (1 without weights), 0 on ignored rows. */
+    private static Tensor[] weightedPick(Tensor logp, Tensor labels, Tensor weight, int ignoreIndex) {
+        Tensor valid = labels.ne(ignoreIndex);                  // 1 where the row counts
+        Tensor safe = Arithmetic.mul(labels, valid);            // ignored rows read class 0 (and count 0)
+        Tensor column = safe.unsqueeze(1);
+        Tensor picked = Shapes.gather(logp, 1, column).squeeze(1);
+        Tensor wl = weight == null ? null : Shapes.indexSelect(weight, 0, safe);
+        Tensor w = wl == null ? valid : Arithmetic.mul(wl, valid);
+        Tensor product = Arithmetic.mul(picked, w);
+        Tensor num = Reductions.sum(product), den = Reductions.sum(w);
+        Autograd.closeUnlessRecorded(num, safe, column, picked, product, wl, w == valid ? null : w);
+        return new Tensor[] {num, den, valid};
+    }
+
+    private static void checkLoss(String op, Tensor input, Tensor labels, Tensor weight) {
+        Checks.rank(op, "input", input, 2);
+        Checks.rank(op, "labels", labels, 1);
+        Checks.sameDevice(op, input, labels);
+        if (labels.size(0) != input.size(0)) {
+            throw new IllegalArgumentException(op + ": labels " + Shape.str(labels.shape()) + " do not match input " + Shape.str(input.shape()));
+        }
+        if (weight != null) {
+            Checks.rank(op, "weight", weight, 1);
+            Checks.sameDevice(op, input, weight);
+            if (weight.size(0) != input.size(1)) {
+                throw new IllegalArgumentException(op + ": weight " + Shape.str(weight.shape()) + " does not match the " + input.size(1)
+                        + " classes of input " + Shape.str(input.shape()));
+            }
+        }
+    }
+
     interface Forward {
         void run(KernelSet k, int rows, int cols, Ptr x, Ptr y);
     }

@@ -479,12 +479,12 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor div(float c) {
-        return Arithmetic.div(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::div, this, c, false);
     }
 
     /** c / this. */
     public Tensor rdiv(float c) {
-        return Arithmetic.div(full(device(), c), this);
+        return Arithmetic.withScalar(Arithmetic::div, this, c, true);
     }
 
     public Tensor pow(Tensor exponent) {
@@ -492,12 +492,12 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor pow(float exponent) {
-        return Arithmetic.pow(this, full(device(), exponent));
+        return Arithmetic.withScalar(Arithmetic::pow, this, exponent, false);
     }
 
     /** c to the power this. */
     public Tensor rpow(float c) {
-        return Arithmetic.pow(full(device(), c), this);
+        return Arithmetic.withScalar(Arithmetic::pow, this, c, true);
     }
 
     public Tensor maximum(Tensor other) {
@@ -505,7 +505,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor maximum(float c) {
-        return Arithmetic.maximum(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::maximum, this, c, false);
     }
 
     public Tensor minimum(Tensor other) {
@@ -513,7 +513,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor minimum(float c) {
-        return Arithmetic.minimum(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::minimum, this, c, false);
     }
 
     public Tensor eq(Tensor other) {
@@ -521,7 +521,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor eq(float c) {
-        return Arithmetic.eq(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::eq, this, c, false);
     }
 
     public Tensor ne(Tensor other) {
@@ -529,7 +529,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor ne(float c) {
-        return Arithmetic.ne(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::ne, this, c, false);
     }
 
     public Tensor lt(Tensor other) {
@@ -537,7 +537,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor lt(float c) {
-        return Arithmetic.lt(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::lt, this, c, false);
     }
 
     public Tensor le(Tensor other) {
@@ -545,7 +545,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor le(float c) {
-        return Arithmetic.le(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::le, this, c, false);
     }
 
     public Tensor gt(Tensor other) {
@@ -553,7 +553,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor gt(float c) {
-        return Arithmetic.gt(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::gt, this, c, false);
     }
 
     public Tensor ge(Tensor other) {
@@ -561,7 +561,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor ge(float c) {
-        return Arithmetic.ge(this, full(device(), c));
+        return Arithmetic.withScalar(Arithmetic::ge, this, c, false);
     }
 
     public Tensor exp() {
