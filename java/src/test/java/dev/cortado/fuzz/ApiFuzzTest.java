@@ -7,6 +7,7 @@ import dev.cortado.memory.Device;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Pooling;
+import dev.cortado.ops.Reductions;
 import dev.cortado.ops.Softmax;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
@@ -41,7 +42,12 @@ class ApiFuzzTest {
 
     private static final String[] OPS = {"add", "sub", "mul", "matmul", "linear", "conv2d", "maxpool", "avgpool", "sigmoid",
         "relu", "tanh", "softmax", "logsoftmax", "crossentropy", "sum", "mean", "argmax", "reshape", "flatten", "to", "get",
-        "set", "backward", "copyFrom", "axpy"};
+        "set", "backward", "copyFrom", "axpy",
+        // the general tensor ops
+        "div", "pow", "maximum", "compare", "unary", "sumDims", "maxDim", "argminDim", "var", "logsumexp", "softmaxDim",
+        "narrow", "slice", "select", "indexSelect", "gather", "concat", "stack", "permute", "transpose", "expand", "squeeze",
+        "unsqueeze", "split", "pad", "conv2dOptions", "conv1d", "maxpoolCeil", "avgpoolOptions", "adaptivePool", "crossEntropyOptions",
+        "nll"};
 
     @FuzzTest(maxDuration = "5m")
     void publicApi(FuzzedDataProvider in) {
@@ -97,6 +103,31 @@ class ApiFuzzTest {
         } catch (IllegalArgumentException e) {
             return Tensor.zeros(device, 2, 3);
         }
+    }
+
+    /** An axis argument: usually in range for small ranks, sometimes far out. */
+    private static int axis(FuzzedDataProvider in) {
+        return in.consumeInt(0, 9) == 0 ? param(in) : in.consumeInt(-5, 4);
+    }
+
+    /** t, often refilled (when the host may write it) with index-like values: in range, negative, fractional or huge. */
+    private static Tensor indices(FuzzedDataProvider in, Tensor t) {
+        if (in.consumeBoolean() && !t.isClosed() && t.device().isCpu() && !t.requiresGrad()) {
+            float[] v = new float[(int) Math.min(t.numel(), 64)];
+            if (v.length == t.numel()) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = switch (in.consumeInt(0, 9)) {
+                        case 0 -> -1;
+                        case 1 -> 0.5f;
+                        case 2 -> 1e9f;
+                        case 3 -> Float.NaN;
+                        default -> in.consumeInt(0, 6);
+                    };
+                }
+                t.copyFrom(v);
+            }
+        }
+        return t;
     }
 
     private static Tensor pick(FuzzedDataProvider in, List<Tensor> pool) {
@@ -157,6 +188,50 @@ class ApiFuzzTest {
             }
             case "copyFrom" -> a.copyFrom(b);
             case "axpy" -> a.axpyInPlace(in.consumeFloat(), b);
+            case "div" -> a.div(b);
+            case "pow" -> in.consumeBoolean() ? a.pow(b) : a.pow(in.consumeFloat());
+            case "maximum" -> in.consumeBoolean() ? a.maximum(b) : a.minimum(in.consumeFloat());
+            case "compare" -> in.consumeBoolean() ? a.lt(b) : a.ge(in.consumeFloat());
+            case "unary" -> switch (in.consumeInt(0, 5)) {
+                case 0 -> a.exp();
+                case 1 -> a.log();
+                case 2 -> a.rsqrt();
+                case 3 -> a.clamp(in.consumeFloat(), in.consumeFloat());
+                case 4 -> a.softplus(in.consumeFloat(), in.consumeFloat());
+                default -> a.gelu();
+            };
+            case "sumDims" -> a.sum(new int[] {axis(in), axis(in)}, in.consumeBoolean());
+            case "maxDim" -> a.max(axis(in), in.consumeBoolean());
+            case "argminDim" -> a.argmin(axis(in), in.consumeBoolean());
+            case "var" -> Reductions.var(a, new int[] {axis(in)}, in.consumeInt(-1, 3), in.consumeBoolean());
+            case "logsumexp" -> a.logsumexp(axis(in), in.consumeBoolean());
+            case "softmaxDim" -> in.consumeBoolean() ? a.softmax(axis(in)) : a.logSoftmax(axis(in));
+            case "narrow" -> a.narrow(axis(in), param(in), param(in));
+            case "slice" -> a.slice(axis(in), param(in), param(in), param(in));
+            case "select" -> a.select(axis(in), param(in));
+            case "indexSelect" -> a.indexSelect(axis(in), indices(in, b));
+            case "gather" -> a.gather(axis(in), indices(in, b));
+            case "concat" -> Tensor.concat(axis(in), a, b);
+            case "stack" -> Tensor.stack(axis(in), a, b);
+            case "permute" -> a.permute(in.consumeInts(in.consumeInt(0, 5)));
+            case "transpose" -> a.transpose(axis(in), axis(in));
+            case "expand" -> a.expand(shape(in));
+            case "squeeze" -> in.consumeBoolean() ? a.squeeze() : a.squeeze(axis(in));
+            case "unsqueeze" -> a.unsqueeze(axis(in));
+            case "split" -> {
+                Tensor[] parts = in.consumeBoolean() ? a.split(axis(in), param(in)) : a.chunk(axis(in), param(in));
+                yield parts.length == 0 ? null : parts[0];
+            }
+            case "pad" -> a.pad(new int[] {param(in), param(in)}, in.consumeFloat());
+            case "conv2dOptions" -> Convolution.conv2d(a, b, null, param(in), param(in), param(in), param(in), param(in), param(in), param(in));
+            case "conv1d" -> Convolution.conv1d(a, b, null, param(in), param(in), param(in), param(in));
+            case "maxpoolCeil" -> Pooling.maxPool2d(a, param(in), param(in), param(in), param(in), param(in), param(in), true);
+            case "avgpoolOptions" -> Pooling.avgPool2d(a, param(in), param(in), param(in), param(in), param(in), param(in),
+                    in.consumeBoolean(), in.consumeBoolean());
+            case "adaptivePool" -> Pooling.adaptiveAvgPool2d(a, param(in), param(in));
+            case "crossEntropyOptions" -> Softmax.crossEntropy(a, indices(in, b), in.consumeBoolean() ? pick(in, pool) : null,
+                    in.consumeInt(-101, 3), in.consumeFloat());
+            case "nll" -> Softmax.nllLoss(a, indices(in, b), null, in.consumeInt(-101, 3));
             default -> throw new AssertionError("unknown op");
         };
     }
