@@ -144,6 +144,19 @@ abstract class ElementwiseOpsTest extends PerBackend {
     }
 
     @Test
+    void emptyAxesBroadcastAndGiveZeroGradients() {
+        Tensor a = Tensor.zeros(0, 3).requiresGrad(true), b = Tensor.of(new float[] {1, 2, 3}, 3).requiresGrad(true);
+        Tensor y = a.mul(b).add(b);
+        assertArrayEquals(new int[] {0, 3}, y.shape());
+        y.sum().backward();
+        assertArrayEquals(new int[] {0, 3}, a.grad().shape());
+        assertArrayEquals(new float[] {0, 0, 0}, b.grad().toArray()); // summed over an empty axis
+        Tensor e = Tensor.zeros(2, 0).requiresGrad(true);
+        e.exp().sum(1, false).sum().backward();
+        assertArrayEquals(new int[] {2, 0}, e.grad().shape());
+    }
+
+    @Test
     void powGradientsAtZeroFollowPyTorch() {
         // d/da a^0 = 0 everywhere (also at a = 0); d/db 0^b = 0 for b >= 0.
         Tensor a = t(new float[] {0, 2}, 2).requiresGrad(true), b = t(new float[] {0, 0}, 2).requiresGrad(true);
