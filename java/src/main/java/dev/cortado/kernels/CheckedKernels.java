@@ -581,7 +581,7 @@ public final class CheckedKernels implements KernelSet {
 
     /** The floats {@code batch} matrices at stride {@code stride} reach from p; checks p holds them. */
     private long batchedMatrix(String name, Ptr p, long rows, long cols, int ld, long stride, int batch) {
-        matrix(name, p, rows, cols, ld);
+        matrix(name, p, batch == 0 ? 0 : rows, cols, ld); // an empty batch reads nothing
         long one = span(rows, cols, ld);
         long all = batch == 0 || one == 0 ? 0 : Math.addExact(Math.multiplyExact(batch - 1L, stride), one);
         if (all > p.remaining()) {

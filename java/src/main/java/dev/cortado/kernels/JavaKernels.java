@@ -590,8 +590,11 @@ public final class JavaKernels implements KernelSet {
     public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
                             float beta, Ptr c, int ldc, long strideC, int batch) {
+        if (m == 0 || n == 0) return;
         for (int i = 0; i < batch; i++) {
-            gemm(transA, transB, m, n, k, alpha, a.at(i * strideA), lda, b.at(i * strideB), ldb, beta, c.at(i * strideC), ldc);
+            // with k == 0 no A or B is read: their matrices are empty and their strides may point past them
+            Ptr ai = k == 0 ? a : a.at(i * strideA), bi = k == 0 ? b : b.at(i * strideB);
+            gemm(transA, transB, m, n, k, alpha, ai, lda, bi, ldb, beta, c.at(i * strideC), ldc);
         }
     }
 
