@@ -14,11 +14,14 @@
 #endif
 
 /* Bump on any change to struct cortado_kernels; NativeKernels.ABI_VERSION must match. */
-#define CORTADO_KERNELS_ABI_VERSION 1
+#define CORTADO_KERNELS_ABI_VERSION 2
 
 /* A conv/pool window: `channels` planes of height x width, a kh x kw kernel, strides sh/sw,
  * zero padding ph/pw (dev.cortado.kernels.Window). */
 #define CORTADO_WINDOW int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw
+
+/* The most axes a strided kernel takes (KernelSet.MAX_RANK). */
+#define CORTADO_MAX_RANK 8
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,6 +83,11 @@ struct cortado_kernels {
     void (*sum)(int64_t n, const float* x, float* out);
     void (*equal)(int64_t n, const float* a, const float* b, float* y);
     void (*argmax)(int rows, int cols, const float* x, float* out);
+
+    /* ---- general tensor ops: rank <= CORTADO_MAX_RANK axes, element strides (0 repeats an element);
+     *      shape and strides hold `rank` values each ---- */
+    void (*copy_strided)(int rank, const int64_t* shape, const int64_t* src_strides, const float* src,
+                         const int64_t* dst_strides, float* dst);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

@@ -21,7 +21,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 public class NativeKernels implements KernelSet {
 
     /** The table layout this class is written for: CORTADO_KERNELS_ABI_VERSION in the header. */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
 
     private final String name;
     private final Device.Kind kind;
@@ -221,10 +221,13 @@ public class NativeKernels implements KernelSet {
         t.argmax(rows, cols, x.address(), out.address());
     }
 
-    // ---- general tensor ops: not in the native library yet (in progress) ----
+    // ---- general tensor ops: shapes and strides travel as Java arrays (rank values each, read in
+    //      place by the JNI glue and released without a copy back); ops as their ordinals. The
+    //      ones that throw are not in the native library yet ----
+
     @Override
     public void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst) {
-        throw new UnsupportedOperationException("copyStrided");
+        t.copy_strided(shape.length, shape, srcStrides, src.address(), dstStrides, dst.address());
     }
 
     @Override
@@ -409,6 +412,10 @@ public class NativeKernels implements KernelSet {
 
         @Function
         native void argmax(int rows, int cols, @Cast("const float*") long x, @Cast("float*") long out);
+
+        @Function
+        native void copy_strided(int rank, @Cast("const int64_t*") long[] shape, @Cast("const int64_t*") long[] srcStrides,
+                                 @Cast("const float*") long src, @Cast("const int64_t*") long[] dstStrides, @Cast("float*") long dst);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
