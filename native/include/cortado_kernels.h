@@ -23,6 +23,22 @@
 /* The most axes a strided kernel takes (KernelSet.MAX_RANK). */
 #define CORTADO_MAX_RANK 8
 
+/* Op codes of binary: the ordinals of dev.cortado.kernels.BinaryOp (its javadoc gives each op's
+ * meaning, NaN included). Append, never reorder. */
+#define CORTADO_BINARY_ADD 0
+#define CORTADO_BINARY_SUB 1
+#define CORTADO_BINARY_MUL 2
+#define CORTADO_BINARY_DIV 3
+#define CORTADO_BINARY_POW 4
+#define CORTADO_BINARY_MAX 5
+#define CORTADO_BINARY_MIN 6
+#define CORTADO_BINARY_EQ 7
+#define CORTADO_BINARY_NE 8
+#define CORTADO_BINARY_LT 9
+#define CORTADO_BINARY_LE 10
+#define CORTADO_BINARY_GT 11
+#define CORTADO_BINARY_GE 12
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -88,6 +104,9 @@ struct cortado_kernels {
      *      shape and strides hold `rank` values each ---- */
     void (*copy_strided)(int rank, const int64_t* shape, const int64_t* src_strides, const float* src,
                          const int64_t* dst_strides, float* dst);
+    /* y contiguous (row-major) in shape; op a CORTADO_BINARY_* code */
+    void (*binary)(int op, int rank, const int64_t* shape, const int64_t* a_strides, const float* a,
+                   const int64_t* b_strides, const float* b, float* y);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

@@ -232,7 +232,7 @@ public class NativeKernels implements KernelSet {
 
     @Override
     public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y) {
-        throw new UnsupportedOperationException("binary");
+        t.binary(op.ordinal(), shape.length, shape, aStrides, a.address(), bStrides, b.address(), y.address());
     }
 
     @Override
@@ -416,6 +416,11 @@ public class NativeKernels implements KernelSet {
         @Function
         native void copy_strided(int rank, @Cast("const int64_t*") long[] shape, @Cast("const int64_t*") long[] srcStrides,
                                  @Cast("const float*") long src, @Cast("const int64_t*") long[] dstStrides, @Cast("float*") long dst);
+
+        @Function
+        native void binary(int op, int rank, @Cast("const int64_t*") long[] shape, @Cast("const int64_t*") long[] aStrides,
+                           @Cast("const float*") long a, @Cast("const int64_t*") long[] bStrides, @Cast("const float*") long b,
+                           @Cast("float*") long y);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
