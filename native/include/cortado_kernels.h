@@ -39,6 +39,20 @@
 #define CORTADO_BINARY_GT 11
 #define CORTADO_BINARY_GE 12
 
+/* Op codes of unary and unary_backward: the ordinals of dev.cortado.kernels.UnaryOp. */
+#define CORTADO_UNARY_EXP 0
+#define CORTADO_UNARY_LOG 1
+#define CORTADO_UNARY_SQRT 2
+#define CORTADO_UNARY_RSQRT 3
+#define CORTADO_UNARY_ABS 4
+#define CORTADO_UNARY_NEG 5
+#define CORTADO_UNARY_SQUARE 6
+#define CORTADO_UNARY_CLAMP 7
+#define CORTADO_UNARY_SOFTPLUS 8
+#define CORTADO_UNARY_LEAKY_RELU 9
+#define CORTADO_UNARY_ELU 10
+#define CORTADO_UNARY_GELU 11
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -107,6 +121,9 @@ struct cortado_kernels {
     /* y contiguous (row-major) in shape; op a CORTADO_BINARY_* code */
     void (*binary)(int op, int rank, const int64_t* shape, const int64_t* a_strides, const float* a,
                    const int64_t* b_strides, const float* b, float* y);
+    /* op a CORTADO_UNARY_* code; y may be x, dx may be dy */
+    void (*unary)(int op, int64_t n, float p1, float p2, const float* x, float* y);
+    void (*unary_backward)(int op, int64_t n, float p1, float p2, const float* x, const float* dy, float* dx);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

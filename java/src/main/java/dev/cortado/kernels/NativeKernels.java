@@ -237,12 +237,12 @@ public class NativeKernels implements KernelSet {
 
     @Override
     public void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y) {
-        throw new UnsupportedOperationException("unary");
+        t.unary(op.ordinal(), n, p1, p2, x.address(), y.address());
     }
 
     @Override
     public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx) {
-        throw new UnsupportedOperationException("unaryBackward");
+        t.unary_backward(op.ordinal(), n, p1, p2, x.address(), dy.address(), dx.address());
     }
 
     @Override
@@ -421,6 +421,13 @@ public class NativeKernels implements KernelSet {
         native void binary(int op, int rank, @Cast("const int64_t*") long[] shape, @Cast("const int64_t*") long[] aStrides,
                            @Cast("const float*") long a, @Cast("const int64_t*") long[] bStrides, @Cast("const float*") long b,
                            @Cast("float*") long y);
+
+        @Function
+        native void unary(int op, long n, float p1, float p2, @Cast("const float*") long x, @Cast("float*") long y);
+
+        @Function
+        native void unary_backward(int op, long n, float p1, float p2, @Cast("const float*") long x,
+                                   @Cast("const float*") long dy, @Cast("float*") long dx);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
