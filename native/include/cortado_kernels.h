@@ -53,6 +53,15 @@
 #define CORTADO_UNARY_ELU 10
 #define CORTADO_UNARY_GELU 11
 
+/* Op codes of reduce: the ordinals of dev.cortado.kernels.ReduceOp. */
+#define CORTADO_REDUCE_SUM 0
+#define CORTADO_REDUCE_MEAN 1
+#define CORTADO_REDUCE_MAX 2
+#define CORTADO_REDUCE_MIN 3
+#define CORTADO_REDUCE_ARGMAX 4
+#define CORTADO_REDUCE_ARGMIN 5
+#define CORTADO_REDUCE_LOGSUMEXP 6
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -124,6 +133,8 @@ struct cortado_kernels {
     /* op a CORTADO_UNARY_* code; y may be x, dx may be dy */
     void (*unary)(int op, int64_t n, float p1, float p2, const float* x, float* y);
     void (*unary_backward)(int op, int64_t n, float p1, float p2, const float* x, const float* dy, float* dx);
+    /* x [outer, len, inner] -> y [outer, inner]; op a CORTADO_REDUCE_* code */
+    void (*reduce)(int op, int64_t outer, int64_t len, int64_t inner, const float* x, float* y);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

@@ -247,7 +247,7 @@ public class NativeKernels implements KernelSet {
 
     @Override
     public void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y) {
-        throw new UnsupportedOperationException("reduce");
+        t.reduce(op.ordinal(), outer, len, inner, x.address(), y.address());
     }
 
     @Override
@@ -428,6 +428,9 @@ public class NativeKernels implements KernelSet {
         @Function
         native void unary_backward(int op, long n, float p1, float p2, @Cast("const float*") long x,
                                    @Cast("const float*") long dy, @Cast("float*") long dx);
+
+        @Function
+        native void reduce(int op, long outer, long len, long inner, @Cast("const float*") long x, @Cast("float*") long y);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
