@@ -135,6 +135,12 @@ struct cortado_kernels {
     void (*unary_backward)(int op, int64_t n, float p1, float p2, const float* x, const float* dy, float* dx);
     /* x [outer, len, inner] -> y [outer, inner]; op a CORTADO_REDUCE_* code */
     void (*reduce)(int op, int64_t outer, int64_t len, int64_t inner, const float* x, float* y);
+    /* y [outer, count, inner] from x [outer, len, inner] at index[o*is0 + j*is1 + i*is2]; scatter_add is
+     * its backward and accumulates into dx */
+    void (*gather)(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* x, const float* index,
+                   int64_t is0, int64_t is1, int64_t is2, float* y);
+    void (*scatter_add)(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* index,
+                        int64_t is0, int64_t is1, int64_t is2, const float* dy, float* dx);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

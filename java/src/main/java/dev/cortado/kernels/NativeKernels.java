@@ -252,12 +252,12 @@ public class NativeKernels implements KernelSet {
 
     @Override
     public void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y) {
-        throw new UnsupportedOperationException("gather");
+        t.gather(outer, len, inner, count, x.address(), index.address(), is0, is1, is2, y.address());
     }
 
     @Override
     public void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx) {
-        throw new UnsupportedOperationException("scatterAdd");
+        t.scatter_add(outer, len, inner, count, index.address(), is0, is1, is2, dy.address(), dx.address());
     }
 
     @Override
@@ -431,6 +431,14 @@ public class NativeKernels implements KernelSet {
 
         @Function
         native void reduce(int op, long outer, long len, long inner, @Cast("const float*") long x, @Cast("float*") long y);
+
+        @Function
+        native void gather(long outer, long len, long inner, long count, @Cast("const float*") long x,
+                           @Cast("const float*") long index, long is0, long is1, long is2, @Cast("float*") long y);
+
+        @Function
+        native void scatter_add(long outer, long len, long inner, long count, @Cast("const float*") long index,
+                                long is0, long is1, long is2, @Cast("const float*") long dy, @Cast("float*") long dx);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
