@@ -170,3 +170,23 @@ void cortado_gemm(bool transA, bool transB, int m, int n, int k, float alpha,
                   cortado::PackMatrix{Matrix::rows(b, ldb), !transB, 1.0f}, beta, Matrix::rows(c, ldc));
 }
 
+// Many products of the same shape: with items enough for every thread (or items too small to split
+// well), the threads take whole products one at a time, each computed on its own thread (the GEMM
+// inside a pool thread runs single-threaded, and packs into that thread's scratch); otherwise the
+// products go one after another, each on every thread. Either way each product is the one
+// cortado_gemm computes, whose bits do not depend on the threads.
+void cortado_gemm_batched(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda,
+                          int64_t strideA, const float* b, int ldb, int64_t strideB, float beta, float* c, int ldc,
+                          int64_t strideC, int batch) {
+    if (m == 0 || n == 0 || batch == 0) return;
+    auto item = [&](long i) {
+        cortado_gemm(transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc);
+    };
+    const double flops = 2.0 * m * n * k;
+    const int threads = cortado::threads();
+    if (threads > 1 && (batch >= 2L * threads || flops < 4.0e6)) {
+        cortado::parallel_items(threads, batch, [&](int, long i) { item(i); });
+        return;
+    }
+    for (long i = 0; i < batch; i++) item(i);
+}

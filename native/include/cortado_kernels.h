@@ -141,6 +141,10 @@ struct cortado_kernels {
                    int64_t is0, int64_t is1, int64_t is2, float* y);
     void (*scatter_add)(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* index,
                         int64_t is0, int64_t is1, int64_t is2, const float* dy, float* dx);
+    /* gemm on `batch` triples at a + i*stride_a, b + i*stride_b, c + i*stride_c */
+    void (*gemm_batched)(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                         const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b,
+                         float beta, float* c, int ldc, int64_t stride_c, int batch);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

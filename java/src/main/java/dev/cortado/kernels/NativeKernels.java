@@ -222,8 +222,7 @@ public class NativeKernels implements KernelSet {
     }
 
     // ---- general tensor ops: shapes and strides travel as Java arrays (rank values each, read in
-    //      place by the JNI glue and released without a copy back); ops as their ordinals. The
-    //      ones that throw are not in the native library yet ----
+    //      place by the JNI glue and released without a copy back); ops as their ordinals ----
 
     @Override
     public void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst) {
@@ -264,7 +263,8 @@ public class NativeKernels implements KernelSet {
     public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
                             float beta, Ptr c, int ldc, long strideC, int batch) {
-        throw new UnsupportedOperationException("gemmBatched");
+        t.gemm_batched(transA, transB, m, n, k, alpha, a.address(), lda, strideA, b.address(), ldb, strideB,
+                beta, c.address(), ldc, strideC, batch);
     }
 
     @Override
@@ -439,6 +439,11 @@ public class NativeKernels implements KernelSet {
         @Function
         native void scatter_add(long outer, long len, long inner, long count, @Cast("const float*") long index,
                                 long is0, long is1, long is2, @Cast("const float*") long dy, @Cast("float*") long dx);
+
+        @Function
+        native void gemm_batched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 @Cast("const float*") long a, int lda, long strideA, @Cast("const float*") long b, int ldb,
+                                 long strideB, float beta, @Cast("float*") long c, int ldc, long strideC, int batch);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
