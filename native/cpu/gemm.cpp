@@ -129,6 +129,22 @@ __attribute__((target("avx512f"))) void pack_transposed(const float* const* row,
     }
 }
 
+// The same for a panel narrower than a vector (w <= 16, the 12-, 10- and 8-row A panels): rows
+// n..15 read as zeros, each transposed column stored as its first w lanes.
+__attribute__((target("avx512f"))) void pack_transposed_narrow(const float* const* row, int n, int w, int kc, float s, float* d) {
+    const __m512 scale = _mm512_set1_ps(s);
+    const __mmask16 keep = lanes(0, w);
+    int p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) r[i] = i < n ? _mm512_mul_ps(scale, _mm512_loadu_ps(row[i] + p)) : _mm512_setzero_ps();
+        cortado::transpose16(r);
+        for (int i = 0; i < 16; i++) _mm512_mask_storeu_ps(d + (p + i) * w, keep, r[i]);
+    }
+    for (; p < kc; p++)
+        for (int c = 0; c < w; c++) d[p * w + c] = c < n ? s * row[c][p] : 0.0f;
+}
+
 __attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int w, int kc, float s, float* d) {
     const __m512 scale = _mm512_set1_ps(s);
     for (int c0 = 0; c0 < w; c0 += 16) {
@@ -142,6 +158,12 @@ __attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int
 bool cortado::pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d) {
     if (g_isa < 2) return false;
     pack_transposed(row, w, kc, s, d);
+    return true;
+}
+
+bool cortado::pack_transposed_narrow_avx512(const float* const* row, int n, int w, int kc, float s, float* d) {
+    if (g_isa < 2 || w > 16 || kc < 16) return false;
+    pack_transposed_narrow(row, n, w, kc, s, d);
     return true;
 }
 
