@@ -34,4 +34,27 @@ inline float java_min(float a, float b) {
     return a != a || b != b ? a + b : r;
 }
 
+// The same lane by lane on GCC vectors (the streaming loops of binary and unary; inlined into
+// AVX-512 functions only, so the ABI notes on vector returns do not apply).
+#pragma GCC diagnostic ignored "-Wpsabi"
+// A vector of x in every lane (V{} + x would turn -0 into +0).
+template <class V>
+__attribute__((always_inline)) inline V splat(float x) {
+    V v;
+    for (unsigned i = 0; i < sizeof(V) / sizeof(float); i++) v[i] = x;
+    return v;
+}
+
+template <class V>
+__attribute__((always_inline)) inline V java_max(const V& a, const V& b) {
+    using Mask = decltype(a != a);
+    return ((a != a) | (b != b)) ? a + b : (a == b ? V(Mask(a) & Mask(b)) : (a > b ? a : b));
+}
+
+template <class V>
+__attribute__((always_inline)) inline V java_min(const V& a, const V& b) {
+    using Mask = decltype(a != a);
+    return ((a != a) | (b != b)) ? a + b : (a == b ? V(Mask(a) | Mask(b)) : (a < b ? a : b));
+}
+
 }  // namespace cortado
