@@ -2,13 +2,15 @@
 // p1, p2 (dev.cortado.kernels.UnaryOp). Each op is one vectorised loop where its formula allows.
 // The reference computes in double and rounds once; here an op is computed in float where that
 // gives the same bits (a single correctly rounded operation) or stays within a few ulp without
-// overflowing where double would not, and in double otherwise.
+// overflowing where double would not, and in double otherwise. The plain arithmetic ops write a
+// y too large to stay cached with streaming stores (stream.h).
 #include <cmath>
 #include <type_traits>
 
 #include "cortado_cpu.h"
 #include "math_ops.h"
 #include "simd.h"
+#include "stream.h"
 #include "thread_pool.h"
 
 namespace {
@@ -36,20 +38,39 @@ struct Rsqrt {
         return to_float(dy * -0.5 / (v * std::sqrt(v)));
     }
 };
+// fv: the op on 16 values (GCC vectors) for the streaming loop, where it is plain arithmetic (the
+// same operations, so the same bits); kStreams marks those ops.
 struct Abs {
+    static constexpr bool kStreams = true;
     static float f(float x, float, float) { return std::fabs(x); }
+    template <class V>
+    __attribute__((always_inline)) static V fv(const V& x, float, float) {
+        using Mask = decltype(x != x);
+        return V(Mask(x) & 0x7fffffff);
+    }
     static float d(float x, float dy, float, float) { return dy * (x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x); }  // signum
 };
 struct Neg {
+    static constexpr bool kStreams = true;
     static float f(float x, float, float) { return -x; }
+    template <class V>
+    __attribute__((always_inline)) static V fv(const V& x, float, float) { return -x; }
     static float d(float, float dy, float, float) { return -dy; }
 };
 struct Square {
+    static constexpr bool kStreams = true;
     static float f(float x, float, float) { return x * x; }
+    template <class V>
+    __attribute__((always_inline)) static V fv(const V& x, float, float) { return x * x; }
     static float d(float x, float dy, float, float) { return to_float(static_cast<double>(dy) * 2.0 * x); }
 };
 struct Clamp {
+    static constexpr bool kStreams = true;
     static float f(float x, float lo, float hi) { return cortado::java_min(cortado::java_max(x, lo), hi); }
+    template <class V>
+    __attribute__((always_inline)) static V fv(const V& x, float lo, float hi) {
+        return cortado::java_min(cortado::java_max(x, cortado::splat<V>(lo)), cortado::splat<V>(hi));
+    }
     static float d(float x, float dy, float lo, float hi) { return x >= lo && x <= hi ? dy : 0.0f; }
 };
 // log(1 + e^(beta x)) / beta, x itself past the threshold (beta x compared in double, as exactly
@@ -65,7 +86,10 @@ struct Softplus {
     }
 };
 struct LeakyRelu {
+    static constexpr bool kStreams = true;
     static float f(float x, float slope, float) { return x > 0.0f ? x : slope * x; }
+    template <class V>
+    __attribute__((always_inline)) static V fv(const V& x, float slope, float) { return x > 0.0f ? x : slope * x; }
     static float d(float x, float dy, float slope, float) { return x > 0.0f ? dy : dy * slope; }
 };
 struct Elu {
@@ -104,6 +128,18 @@ CORTADO_CLONES void backward_in_place(const float* __restrict x, float* __restri
     for (long i = 0; i < n; i++) dx[i] = Op::d(x[i], dx[i], p1, p2);
 }
 
+// y = op(x) streamed (y may be x)
+template <class Op>
+__attribute__((target("avx512f"))) void forward_stream(const float* x, float* y, long n, float p1, float p2) {
+    cortado::stream_run(y, n, [&](long i) __attribute__((always_inline)) { return Op::f(x[i], p1, p2); },
+                        [&](long i) __attribute__((always_inline)) { return Op::template fv<cortado::v16>(cortado::load16(x + i), p1, p2); });
+}
+
+template <class Op, class = void>
+struct Streams : std::false_type {};
+template <class Op>
+struct Streams<Op, std::enable_if_t<Op::kStreams>> : std::true_type {};
+
 // Ops that call into libm per element get their threads past fewer elements.
 template <class Op>
 constexpr long grain() {
@@ -115,6 +151,15 @@ constexpr long grain() {
 
 template <class Op>
 void forward(long n, float p1, float p2, const float* x, float* y) {
+    if constexpr (Streams<Op>::value) {
+        if (cortado::streams(n * static_cast<long>(sizeof(float)))) {
+            cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
+                forward_stream<Op>(x + b, y + b, e - b, p1, p2);
+                cortado::stream_fence();
+            });
+            return;
+        }
+    }
     cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
         if (x == y) forward_in_place<Op>(y + b, e - b, p1, p2);
         else forward_span<Op>(x + b, y + b, e - b, p1, p2);
