@@ -609,6 +609,58 @@ class NativeTensorKernelsTest {
         }
     }
 
+    // ---- outputs written past the caches ---------------------------------------------------------
+
+    /**
+     * Outputs of 32 MiB and more (at most the size the native kernels start streaming from) are
+     * written with streaming stores in copies, expands, permutes, binary and the plain unary ops:
+     * the same bits as the reference, with y's first element on no cache-line boundary too.
+     */
+    @Test
+    void largeOutputsWrittenPastTheCachesKeepTheReferenceBits() {
+        long[] nchw = {22, 512, 28, 28};
+        long n = numel(nchw); // 8.83 M floats, 35 MB
+        Layout plain = layout(nchw, identity(4), false, null), nhwc = layout(nchw, new int[] {0, 2, 3, 1}, false, null);
+        Layout bias = layout(nchw, identity(4), false, new boolean[] {true, false, true, true});
+        float[] x = values(n, 4f, 1000), z = values(n, 4f, 1000);
+        z[5] = -0f; // a broadcast -0 (bias channel 5) and an expanded one: a splat must keep its sign
+        x[1] = -0f;
+        for (int dstOffset : new int[] {0, 3}) {
+            releaseAll();
+            long[] flat = {n - dstOffset};
+            float[][][] r = both(new float[][] {x, poison(n), poison(n)}, (k, p) -> {
+                k.copyStrided(flat, new long[] {1}, p[0], new long[] {1}, p[1].at(dstOffset));
+                k.copyStrided(nchw, plain.strides, p[0], nhwc.strides, p[2]);
+            });
+            exact(r[0][1], r[1][1], "contiguous copy, dst offset " + dstOffset);
+            exact(r[0][2], r[1][2], "permute to NHWC");
+            releaseAll();
+            long[] expand = {8500, 1001}; // x[1] = -0 fills row 1
+            r = both(new float[][] {x, poison(8500 * 1001 + dstOffset)},
+                    (k, p) -> k.copyStrided(expand, new long[] {1, 0}, p[0], new long[] {1001, 1}, p[1].at(dstOffset)));
+            exact(r[0][1], r[1][1], "expand, dst offset " + dstOffset);
+            for (BinaryOp op : new BinaryOp[] {BinaryOp.ADD, BinaryOp.MAX, BinaryOp.LT}) {
+                releaseAll();
+                r = both(new float[][] {x, z, poison(n + dstOffset)}, (k, p) -> {
+                    if (op == BinaryOp.LT) k.binary(op, nchw, bias.strides, p[0], plain.strides, p[1], p[2].at(dstOffset));
+                    else k.binary(op, nchw, plain.strides, p[0], op == BinaryOp.ADD ? bias.strides : plain.strides, p[1], p[2].at(dstOffset));
+                });
+                exact(r[0][2], r[1][2], "large binary " + op + ", y offset " + dstOffset);
+            }
+            for (UnaryOp op : new UnaryOp[] {UnaryOp.ABS, UnaryOp.NEG, UnaryOp.SQUARE, UnaryOp.CLAMP, UnaryOp.LEAKY_RELU}) {
+                releaseAll();
+                long m = n - dstOffset;
+                r = both(new float[][] {x, poison(n)}, (k, p) -> {
+                    float lo = op == UnaryOp.CLAMP ? -0f : -0.5f; // clamp to [-0, 1.5]: -0 stays -0
+                    k.unary(op, m, lo, 1.5f, p[0], p[1].at(dstOffset));
+                    k.unary(op, m, lo, 1.5f, p[0].at(dstOffset), p[0].at(dstOffset)); // in place
+                });
+                exact(r[0][1], r[1][1], "large unary " + op + ", y offset " + dstOffset);
+                exact(r[0][0], r[1][0], "large unary " + op + " in place, offset " + dstOffset);
+            }
+        }
+    }
+
     // ---- threads -------------------------------------------------------------------------------
 
     @Test
