@@ -24,7 +24,9 @@ int cortado_isa();
     X(softmax_forward) X(softmax_backward) X(log_softmax_forward) X(log_softmax_backward)                    \
     X(softmax_cross_entropy_forward) X(softmax_cross_entropy_backward)                                       \
     X(add) X(mul) X(scale) X(axpy) X(fill) X(bias_add) X(bias_grad)                                          \
-    X(sum) X(equal) X(argmax) X(rand) X(sgd_momentum) X(adam)
+    X(sum) X(equal) X(argmax)                                                                                \
+    X(copy_strided) X(binary) X(unary) X(unary_backward) X(reduce) X(gather) X(scatter_add) X(gemm_batched)  \
+    X(rand) X(sgd_momentum) X(adam)
 
 #define CORTADO_CPU_DECLARE(slot) std::remove_pointer_t<decltype(cortado_kernels::slot)> cortado_##slot;
 CORTADO_CPU_KERNELS(CORTADO_CPU_DECLARE)

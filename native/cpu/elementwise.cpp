@@ -29,9 +29,10 @@ CORTADO_CLONES void equal_span(const float* a, const float* b, float* y, long n)
 CORTADO_CLONES void add_scalar_span(float v, float* y, long n) {
     for (long i = 0; i < n; i++) y[i] += v;
 }
-// In double, over 16 interleaved partial sums (vectorisable; one chain of dependent adds is
-// 4 cycles a float), added in a fixed order so the bits depend on n only.
-CORTADO_CLONES double sum_span(const float* x, long n) {
+}  // namespace
+
+// (declared in simd.h)
+CORTADO_CLONES double cortado::sum_span(const float* x, long n) {
     double part[16] = {};
     long i = 0;
     for (; i + 16 <= n; i += 16)
@@ -41,8 +42,6 @@ CORTADO_CLONES double sum_span(const float* x, long n) {
     for (int j = 0; j < 16; j++) s += part[j];
     return s;
 }
-
-}  // namespace
 
 void cortado_add(int64_t n, const float* a, const float* b, float* y) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { add_span(a + s, b + s, y + s, e - s); });
@@ -98,7 +97,7 @@ void cortado_bias_grad(int outer, int channels, int inner, const float* dy, floa
                             [&](long c0, long c1) {
         for (long c = c0; c < c1; c++) {
             double s = 0;
-            for (int o = 0; o < outer; o++) s += sum_span(dy + (static_cast<long>(o) * channels + c) * inner, inner);
+            for (int o = 0; o < outer; o++) s += cortado::sum_span(dy + (static_cast<long>(o) * channels + c) * inner, inner);
             db[c] = static_cast<float>(s);
         }
     });
@@ -111,7 +110,7 @@ void cortado_sum(int64_t n, const float* x, float* out) {
     cortado::parallel_range(chunks, 1, [&](long c0, long c1) {
         for (long c = c0; c < c1; c++) {
             const long b = c * CORTADO_GRAIN;
-            partial[c] = sum_span(x + b, std::min<long>(CORTADO_GRAIN, n - b));
+            partial[c] = cortado::sum_span(x + b, std::min<long>(CORTADO_GRAIN, n - b));
         }
     });
     double s = 0;

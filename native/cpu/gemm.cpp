@@ -114,35 +114,6 @@ float* cortado::gemm_scratch(int which, size_t floats) { return scratch[which].g
 
 namespace {
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 -Wall: inside its own AVX-512 intrinsics
-__attribute__((target("avx512f"))) inline __m512 unpack_pairs(__m512 a, __m512 b, bool high) {  // 64-bit interleave
-    const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
-    return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
-}
-
-// out[p] = (r[0][p], ..., r[15][p]) for the 16 vectors r: unpack 32- then 64-bit pairs, then
-// gather 128-bit lanes in two rounds.
-__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int g = 0; g < 16; g += 4) {  // rows g..g+3: u[g + j] holds their element j of every 4
-        u[g] = unpack_pairs(t[g], t[g + 2], false);
-        u[g + 1] = unpack_pairs(t[g], t[g + 2], true);
-        u[g + 2] = unpack_pairs(t[g + 1], t[g + 3], false);
-        u[g + 3] = unpack_pairs(t[g + 1], t[g + 3], true);
-    }
-    for (int j = 0; j < 4; j++) {
-        const __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);
-        const __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);
-        r[j] = _mm512_shuffle_f32x4(v0, w0, 0x88);
-        r[j + 8] = _mm512_shuffle_f32x4(v0, w0, 0xdd);
-        r[j + 4] = _mm512_shuffle_f32x4(v1, w1, 0x88);
-        r[j + 12] = _mm512_shuffle_f32x4(v1, w1, 0xdd);
-    }
-}
-
 __attribute__((target("avx512f"))) void pack_transposed(const float* const* row, int w, int kc, float s, float* d) {
     const __m512 scale = _mm512_set1_ps(s);
     for (int c0 = 0; c0 < w; c0 += 16) {
@@ -150,12 +121,28 @@ __attribute__((target("avx512f"))) void pack_transposed(const float* const* row,
         for (; p + 16 <= kc; p += 16) {
             __m512 r[16];
             for (int i = 0; i < 16; i++) r[i] = _mm512_mul_ps(scale, _mm512_loadu_ps(row[c0 + i] + p));
-            transpose16(r);
+            cortado::transpose16(r);
             for (int i = 0; i < 16; i++) _mm512_storeu_ps(d + (p + i) * w + c0, r[i]);
         }
         for (; p < kc; p++)
             for (int c = c0; c < c0 + 16; c++) d[p * w + c] = s * row[c][p];
     }
+}
+
+// The same for a panel narrower than a vector (w <= 16, the 12-, 10- and 8-row A panels): rows
+// n..15 read as zeros, each transposed column stored as its first w lanes.
+__attribute__((target("avx512f"))) void pack_transposed_narrow(const float* const* row, int n, int w, int kc, float s, float* d) {
+    const __m512 scale = _mm512_set1_ps(s);
+    const __mmask16 keep = lanes(0, w);
+    int p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) r[i] = i < n ? _mm512_mul_ps(scale, _mm512_loadu_ps(row[i] + p)) : _mm512_setzero_ps();
+        cortado::transpose16(r);
+        for (int i = 0; i < 16; i++) _mm512_mask_storeu_ps(d + (p + i) * w, keep, r[i]);
+    }
+    for (; p < kc; p++)
+        for (int c = 0; c < w; c++) d[p * w + c] = c < n ? s * row[c][p] : 0.0f;
 }
 
 __attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int w, int kc, float s, float* d) {
@@ -171,6 +158,12 @@ __attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int
 bool cortado::pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d) {
     if (g_isa < 2) return false;
     pack_transposed(row, w, kc, s, d);
+    return true;
+}
+
+bool cortado::pack_transposed_narrow_avx512(const float* const* row, int n, int w, int kc, float s, float* d) {
+    if (g_isa < 2 || w > 16 || kc < 16) return false;
+    pack_transposed_narrow(row, n, w, kc, s, d);
     return true;
 }
 
@@ -197,4 +190,25 @@ void cortado_gemm(bool transA, bool transB, int m, int n, int k, float alpha,
     using cortado::Matrix;
     cortado::gemm(m, n, k, cortado::PackMatrix{Matrix::rows(a, lda), transA, alpha},
                   cortado::PackMatrix{Matrix::rows(b, ldb), !transB, 1.0f}, beta, Matrix::rows(c, ldc));
+}
+
+// Many products of the same shape: with items enough for every thread (or items too small to split
+// well), the threads take whole products one at a time, each computed on its own thread (the GEMM
+// inside a pool thread runs single-threaded, and packs into that thread's scratch); otherwise the
+// products go one after another, each on every thread. Either way each product is the one
+// cortado_gemm computes, whose bits do not depend on the threads.
+void cortado_gemm_batched(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda,
+                          int64_t strideA, const float* b, int ldb, int64_t strideB, float beta, float* c, int ldc,
+                          int64_t strideC, int batch) {
+    if (m == 0 || n == 0 || batch == 0) return;
+    auto item = [&](long i) {
+        cortado_gemm(transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc);
+    };
+    const double flops = 2.0 * m * n * k;
+    const int threads = cortado::threads();
+    if (threads > 1 && (batch >= 2L * threads || flops < 4.0e6)) {
+        cortado::parallel_items(threads, batch, [&](int, long i) { item(i); });
+        return;
+    }
+    for (long i = 0; i < batch; i++) item(i);
 }

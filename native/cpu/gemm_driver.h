@@ -52,6 +52,10 @@ bool pack_transposed_avx512(const float* const* row, int w, int kc, float s, flo
 // d[p * w + c] = s * src[p * ld + c] for c < w <= 64, p < kc, with AVX-512 masked vectors; false
 // (nothing written) when that instruction set is not in use (gemm.cpp).
 bool pack_rows_avx512(const float* src, long ld, int w, int kc, float s, float* d);
+// d[p * w + c] = s * row[c][p] for c < n, 0 for n <= c < w, p < kc, with w <= 16 and kc >= 16,
+// through 16 x 16 transposes in AVX-512 registers; false (nothing written) otherwise or when that
+// instruction set is not in use (gemm.cpp).
+bool pack_transposed_narrow_avx512(const float* const* row, int n, int w, int kc, float s, float* d);
 
 
 // A row-major matrix whose columns come in groups of `group`, group g starting g * group_stride
@@ -111,6 +115,7 @@ private:
             for (int p = 0; p < kc; p++, d += width)
                 for (int c = 0; c < width; c++) d[c] = s * row[c][p];
         };
+        if (w <= 16 && pack_transposed_narrow_avx512(row, n, w, kc, s, d)) return;
         if (n == w && w == 8) return fixed(std::integral_constant<int, 8>());
         if (n == w && w == 10) return fixed(std::integral_constant<int, 10>());
         if (n == w && w == 12) return fixed(std::integral_constant<int, 12>());

@@ -15,3 +15,41 @@ inline __mmask16 lanes(long lo, long hi) {
     hi = std::min(16L, hi);
     return hi > lo ? static_cast<__mmask16>(((1u << (hi - lo)) - 1) << lo) : static_cast<__mmask16>(0);
 }
+
+namespace cortado {
+
+__attribute__((target("avx512f"))) inline __m512 unpack_pairs(__m512 a, __m512 b, bool high) {  // 64-bit interleave
+    const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
+    return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
+}
+
+// out[p] = (r[0][p], ..., r[15][p]) for the 16 vectors r: unpack 32- then 64-bit pairs, then
+// gather 128-bit lanes in two rounds. (GCC 12's -Wall may warn -Wmaybe-uninitialized from inside
+// its own AVX-512 intrinsics where this is inlined: files that use it turn that warning off.)
+__attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < 16; g += 4) {  // rows g..g+3: u[g + j] holds their element j of every 4
+        u[g] = unpack_pairs(t[g], t[g + 2], false);
+        u[g + 1] = unpack_pairs(t[g], t[g + 2], true);
+        u[g + 2] = unpack_pairs(t[g + 1], t[g + 3], false);
+        u[g + 3] = unpack_pairs(t[g + 1], t[g + 3], true);
+    }
+    for (int j = 0; j < 4; j++) {
+        const __m512 v0 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0x88), v1 = _mm512_shuffle_f32x4(u[j], u[4 + j], 0xdd);
+        const __m512 w0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0x88), w1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], 0xdd);
+        r[j] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+        r[j + 8] = _mm512_shuffle_f32x4(v0, w0, 0xdd);
+        r[j + 4] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+        r[j + 12] = _mm512_shuffle_f32x4(v1, w1, 0xdd);
+    }
+}
+
+// A double sum of x[0..n) over 16 interleaved partial sums (vectorisable; one chain of dependent
+// adds is 4 cycles a float), added in a fixed order so the bits depend on n only (elementwise.cpp).
+double sum_span(const float* x, long n);
+
+}  // namespace cortado

@@ -14,11 +14,53 @@
 #endif
 
 /* Bump on any change to struct cortado_kernels; NativeKernels.ABI_VERSION must match. */
-#define CORTADO_KERNELS_ABI_VERSION 1
+#define CORTADO_KERNELS_ABI_VERSION 2
 
 /* A conv/pool window: `channels` planes of height x width, a kh x kw kernel, strides sh/sw,
  * zero padding ph/pw (dev.cortado.kernels.Window). */
 #define CORTADO_WINDOW int channels, int height, int width, int kh, int kw, int sh, int sw, int ph, int pw
+
+/* The most axes a strided kernel takes (KernelSet.MAX_RANK). */
+#define CORTADO_MAX_RANK 8
+
+/* Op codes of binary: the ordinals of dev.cortado.kernels.BinaryOp (its javadoc gives each op's
+ * meaning, NaN included). Append, never reorder. */
+#define CORTADO_BINARY_ADD 0
+#define CORTADO_BINARY_SUB 1
+#define CORTADO_BINARY_MUL 2
+#define CORTADO_BINARY_DIV 3
+#define CORTADO_BINARY_POW 4
+#define CORTADO_BINARY_MAX 5
+#define CORTADO_BINARY_MIN 6
+#define CORTADO_BINARY_EQ 7
+#define CORTADO_BINARY_NE 8
+#define CORTADO_BINARY_LT 9
+#define CORTADO_BINARY_LE 10
+#define CORTADO_BINARY_GT 11
+#define CORTADO_BINARY_GE 12
+
+/* Op codes of unary and unary_backward: the ordinals of dev.cortado.kernels.UnaryOp. */
+#define CORTADO_UNARY_EXP 0
+#define CORTADO_UNARY_LOG 1
+#define CORTADO_UNARY_SQRT 2
+#define CORTADO_UNARY_RSQRT 3
+#define CORTADO_UNARY_ABS 4
+#define CORTADO_UNARY_NEG 5
+#define CORTADO_UNARY_SQUARE 6
+#define CORTADO_UNARY_CLAMP 7
+#define CORTADO_UNARY_SOFTPLUS 8
+#define CORTADO_UNARY_LEAKY_RELU 9
+#define CORTADO_UNARY_ELU 10
+#define CORTADO_UNARY_GELU 11
+
+/* Op codes of reduce: the ordinals of dev.cortado.kernels.ReduceOp. */
+#define CORTADO_REDUCE_SUM 0
+#define CORTADO_REDUCE_MEAN 1
+#define CORTADO_REDUCE_MAX 2
+#define CORTADO_REDUCE_MIN 3
+#define CORTADO_REDUCE_ARGMAX 4
+#define CORTADO_REDUCE_ARGMIN 5
+#define CORTADO_REDUCE_LOGSUMEXP 6
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,6 +122,29 @@ struct cortado_kernels {
     void (*sum)(int64_t n, const float* x, float* out);
     void (*equal)(int64_t n, const float* a, const float* b, float* y);
     void (*argmax)(int rows, int cols, const float* x, float* out);
+
+    /* ---- general tensor ops: rank <= CORTADO_MAX_RANK axes, element strides (0 repeats an element);
+     *      shape and strides hold `rank` values each ---- */
+    void (*copy_strided)(int rank, const int64_t* shape, const int64_t* src_strides, const float* src,
+                         const int64_t* dst_strides, float* dst);
+    /* y contiguous (row-major) in shape; op a CORTADO_BINARY_* code */
+    void (*binary)(int op, int rank, const int64_t* shape, const int64_t* a_strides, const float* a,
+                   const int64_t* b_strides, const float* b, float* y);
+    /* op a CORTADO_UNARY_* code; y may be x, dx may be dy */
+    void (*unary)(int op, int64_t n, float p1, float p2, const float* x, float* y);
+    void (*unary_backward)(int op, int64_t n, float p1, float p2, const float* x, const float* dy, float* dx);
+    /* x [outer, len, inner] -> y [outer, inner]; op a CORTADO_REDUCE_* code */
+    void (*reduce)(int op, int64_t outer, int64_t len, int64_t inner, const float* x, float* y);
+    /* y [outer, count, inner] from x [outer, len, inner] at index[o*is0 + j*is1 + i*is2]; scatter_add is
+     * its backward and accumulates into dx */
+    void (*gather)(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* x, const float* index,
+                   int64_t is0, int64_t is1, int64_t is2, float* y);
+    void (*scatter_add)(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* index,
+                        int64_t is0, int64_t is1, int64_t is2, const float* dy, float* dx);
+    /* gemm on `batch` triples at a + i*stride_a, b + i*stride_b, c + i*stride_c */
+    void (*gemm_batched)(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
+                         const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b,
+                         float beta, float* c, int ldc, int64_t stride_c, int batch);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

@@ -488,7 +488,16 @@ public final class JavaKernels implements KernelSet {
     public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr pa, long[] bStrides, Ptr pb, Ptr py) {
         FloatBuffer a = view(pa), b = view(pb), y = view(py);
         long[] ia = offsets(shape, aStrides), ib = offsets(shape, bStrides);
-        for (int k = 0; k < ia.length; k++) y.put(k, op.apply(a.get((int) ia[k]), b.get((int) ib[k])));
+        for (int k = 0; k < ia.length; k++) y.put(k, apply(op, a.get((int) ia[k]), b.get((int) ib[k])));
+    }
+
+    /**
+     * The op on one pair. POW is C's powf, as {@link BinaryOp#POW} says: where Math.pow differs (1
+     * to a NaN or infinite power, -1 to an infinite power: NaN in Java) C gives 1.
+     */
+    private static float apply(BinaryOp op, float a, float b) {
+        if (op == BinaryOp.POW && (a == 1f || (a == -1f && Float.isInfinite(b)))) return 1f;
+        return op.apply(a, b);
     }
 
     @Override
@@ -581,8 +590,11 @@ public final class JavaKernels implements KernelSet {
     public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
                             float beta, Ptr c, int ldc, long strideC, int batch) {
+        if (m == 0 || n == 0) return;
         for (int i = 0; i < batch; i++) {
-            gemm(transA, transB, m, n, k, alpha, a.at(i * strideA), lda, b.at(i * strideB), ldb, beta, c.at(i * strideC), ldc);
+            // with k == 0 no A or B is read: their matrices are empty and their strides may point past them
+            Ptr ai = k == 0 ? a : a.at(i * strideA), bi = k == 0 ? b : b.at(i * strideB);
+            gemm(transA, transB, m, n, k, alpha, ai, lda, bi, ldb, beta, c.at(i * strideC), ldc);
         }
     }
 

@@ -21,7 +21,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 public class NativeKernels implements KernelSet {
 
     /** The table layout this class is written for: CORTADO_KERNELS_ABI_VERSION in the header. */
-    public static final int ABI_VERSION = 1;
+    public static final int ABI_VERSION = 2;
 
     private final String name;
     private final Device.Kind kind;
@@ -221,47 +221,50 @@ public class NativeKernels implements KernelSet {
         t.argmax(rows, cols, x.address(), out.address());
     }
 
-    // ---- general tensor ops: not in the native library yet (in progress) ----
+    // ---- general tensor ops: shapes and strides travel as Java arrays (rank values each, read in
+    //      place by the JNI glue and released without a copy back); ops as their ordinals ----
+
     @Override
     public void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst) {
-        throw new UnsupportedOperationException("copyStrided");
+        t.copy_strided(shape.length, shape, srcStrides, src.address(), dstStrides, dst.address());
     }
 
     @Override
     public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y) {
-        throw new UnsupportedOperationException("binary");
+        t.binary(op.ordinal(), shape.length, shape, aStrides, a.address(), bStrides, b.address(), y.address());
     }
 
     @Override
     public void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y) {
-        throw new UnsupportedOperationException("unary");
+        t.unary(op.ordinal(), n, p1, p2, x.address(), y.address());
     }
 
     @Override
     public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx) {
-        throw new UnsupportedOperationException("unaryBackward");
+        t.unary_backward(op.ordinal(), n, p1, p2, x.address(), dy.address(), dx.address());
     }
 
     @Override
     public void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y) {
-        throw new UnsupportedOperationException("reduce");
+        t.reduce(op.ordinal(), outer, len, inner, x.address(), y.address());
     }
 
     @Override
     public void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y) {
-        throw new UnsupportedOperationException("gather");
+        t.gather(outer, len, inner, count, x.address(), index.address(), is0, is1, is2, y.address());
     }
 
     @Override
     public void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx) {
-        throw new UnsupportedOperationException("scatterAdd");
+        t.scatter_add(outer, len, inner, count, index.address(), is0, is1, is2, dy.address(), dx.address());
     }
 
     @Override
     public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                             Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
                             float beta, Ptr c, int ldc, long strideC, int batch) {
-        throw new UnsupportedOperationException("gemmBatched");
+        t.gemm_batched(transA, transB, m, n, k, alpha, a.address(), lda, strideA, b.address(), ldb, strideB,
+                beta, c.address(), ldc, strideC, batch);
     }
 
     @Override
@@ -409,6 +412,38 @@ public class NativeKernels implements KernelSet {
 
         @Function
         native void argmax(int rows, int cols, @Cast("const float*") long x, @Cast("float*") long out);
+
+        @Function
+        native void copy_strided(int rank, @Cast("const int64_t*") long[] shape, @Cast("const int64_t*") long[] srcStrides,
+                                 @Cast("const float*") long src, @Cast("const int64_t*") long[] dstStrides, @Cast("float*") long dst);
+
+        @Function
+        native void binary(int op, int rank, @Cast("const int64_t*") long[] shape, @Cast("const int64_t*") long[] aStrides,
+                           @Cast("const float*") long a, @Cast("const int64_t*") long[] bStrides, @Cast("const float*") long b,
+                           @Cast("float*") long y);
+
+        @Function
+        native void unary(int op, long n, float p1, float p2, @Cast("const float*") long x, @Cast("float*") long y);
+
+        @Function
+        native void unary_backward(int op, long n, float p1, float p2, @Cast("const float*") long x,
+                                   @Cast("const float*") long dy, @Cast("float*") long dx);
+
+        @Function
+        native void reduce(int op, long outer, long len, long inner, @Cast("const float*") long x, @Cast("float*") long y);
+
+        @Function
+        native void gather(long outer, long len, long inner, long count, @Cast("const float*") long x,
+                           @Cast("const float*") long index, long is0, long is1, long is2, @Cast("float*") long y);
+
+        @Function
+        native void scatter_add(long outer, long len, long inner, long count, @Cast("const float*") long index,
+                                long is0, long is1, long is2, @Cast("const float*") long dy, @Cast("float*") long dx);
+
+        @Function
+        native void gemm_batched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                 @Cast("const float*") long a, int lda, long strideA, @Cast("const float*") long b, int ldb,
+                                 long strideB, float beta, @Cast("float*") long c, int ldc, long strideC, int batch);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);
