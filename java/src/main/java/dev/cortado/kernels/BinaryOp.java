@@ -15,7 +15,7 @@ public enum BinaryOp {
     MUL,
     /** a / b */
     DIV,
-    /** a to the power b (C's powf) */
+    /** a to the power b, as C's pow: 1 to any power and -1 to an infinite power are 1 (Java's Math.pow gives NaN there) */
     POW,
     /** the larger of a and b; NaN if either is NaN */
     MAX,
@@ -41,7 +41,7 @@ public enum BinaryOp {
             case SUB -> (float) ((double) a - b);
             case MUL -> (float) ((double) a * b);
             case DIV -> (float) ((double) a / b);
-            case POW -> (float) Math.pow(a, b);
+            case POW -> a == 1f || (a == -1f && Float.isInfinite(b)) ? 1f : (float) Math.pow(a, b);
             case MAX -> Float.isNaN(a) || Float.isNaN(b) ? Float.NaN : Math.max(a, b);
             case MIN -> Float.isNaN(a) || Float.isNaN(b) ? Float.NaN : Math.min(a, b);
             case EQ -> a == b ? 1f : 0f;

@@ -488,16 +488,7 @@ public final class JavaKernels implements KernelSet {
     public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr pa, long[] bStrides, Ptr pb, Ptr py) {
         FloatBuffer a = view(pa), b = view(pb), y = view(py);
         long[] ia = offsets(shape, aStrides), ib = offsets(shape, bStrides);
-        for (int k = 0; k < ia.length; k++) y.put(k, apply(op, a.get((int) ia[k]), b.get((int) ib[k])));
-    }
-
-    /**
-     * The op on one pair. POW is C's powf, as {@link BinaryOp#POW} says: where Math.pow differs (1
-     * to a NaN or infinite power, -1 to an infinite power: NaN in Java) C gives 1.
-     */
-    private static float apply(BinaryOp op, float a, float b) {
-        if (op == BinaryOp.POW && (a == 1f || (a == -1f && Float.isInfinite(b)))) return 1f;
-        return op.apply(a, b);
+        for (int k = 0; k < ia.length; k++) y.put(k, op.apply(a.get((int) ia[k]), b.get((int) ib[k])));
     }
 
     @Override
