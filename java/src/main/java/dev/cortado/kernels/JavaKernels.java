@@ -547,13 +547,25 @@ public final class JavaKernels implements KernelSet {
         }
     }
 
+    /**
+     * index[pos], which must be an integer in [0, len): checked here as well, since on a device
+     * (sim) nothing checked it before the call (the device-side assert of a CUDA kernel).
+     */
+    private static int indexAt(FloatBuffer index, long pos, long len) {
+        float v = index.get((int) pos);
+        if (!(v >= 0 && v < len) || v != Math.rint(v)) {
+            throw new IllegalArgumentException("index " + v + " at position " + pos + " is not an integer in [0, " + len + ")");
+        }
+        return (int) v;
+    }
+
     @Override
     public void gather(long outer, long len, long inner, long count, Ptr px, Ptr pindex, long is0, long is1, long is2, Ptr py) {
         FloatBuffer x = view(px), index = view(pindex), y = view(py);
         for (int o = 0; o < outer; o++) {
             for (int j = 0; j < count; j++) {
                 for (int i = 0; i < inner; i++) {
-                    int at = (int) index.get((int) (o * is0 + j * is1 + i * is2));
+                    int at = indexAt(index, o * is0 + j * is1 + i * is2, len);
                     y.put((int) ((o * count + j) * inner + i), x.get((int) ((o * len + at) * inner + i)));
                 }
             }
@@ -567,7 +579,7 @@ public final class JavaKernels implements KernelSet {
         for (int o = 0; o < outer; o++) {
             for (int j = 0; j < count; j++) {
                 for (int i = 0; i < inner; i++) {
-                    int at = (int) index.get((int) (o * is0 + j * is1 + i * is2));
+                    int at = indexAt(index, o * is0 + j * is1 + i * is2, len);
                     acc[(int) ((o * len + at) * inner + i)] += dy.get((int) ((o * count + j) * inner + i));
                 }
             }
