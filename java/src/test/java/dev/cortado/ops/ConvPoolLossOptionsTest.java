@@ -1,18 +1,20 @@
 package dev.cortado.ops;
 
+import static dev.cortado.ops.OpsTesting.distinct;
+import static dev.cortado.ops.OpsTesting.gradOk;
+import static dev.cortado.ops.OpsTesting.iota;
+import static dev.cortado.ops.OpsTesting.leaf;
+import static dev.cortado.ops.OpsTesting.rejects;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cortado.autograd.GradCheck;
 import dev.cortado.kernels.PerBackend;
 import dev.cortado.tensor.Rng;
-import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Convolution with dilation and groups, conv1d, pooling with ceil mode, count_include_pad=false
@@ -40,39 +42,10 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
 
     private final Rng rng = new Rng(5);
 
-    private static Tensor iota(int... shape) {
-        float[] v = new float[(int) Shape.numel(shape)];
-        for (int i = 0; i < v.length; i++) v[i] = i;
-        return Tensor.of(v, shape);
-    }
 
-    private Tensor leaf(int... shape) {
-        return Tensor.uniform(rng, -1, 1, shape).requiresGrad(true);
-    }
 
-    /** Distinct values (a shuffled grid 0.1 apart): no maximum within the check's step of a tie. */
-    private Tensor distinct(int... shape) {
-        int n = (int) Shape.numel(shape);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (i - n / 2) * 0.1f;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            float t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-        }
-        return Tensor.of(v, shape).requiresGrad(true);
-    }
 
-    private static void gradOk(Function<Tensor[], Tensor> f, Tensor... inputs) {
-        GradCheck.Result r = new GradCheck().check(f, inputs);
-        assertTrue(r.ok(), r.toString());
-    }
 
-    private static void rejects(String fragment, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
 
     // ---- convolution ---------------------------------------------------------------------------
 
@@ -111,10 +84,10 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
 
     @Test
     void convolutionOptionGradients() {
-        gradOk(t -> Convolution.conv2d(t[0], t[1], t[2], 1, 1, 1, 1, 2, 2, 1), leaf(2, 2, 6, 6), leaf(3, 2, 2, 3), leaf(3));
-        gradOk(t -> Convolution.conv2d(t[0], t[1], t[2], 2, 1, 1, 0, 1, 2, 2), leaf(2, 4, 5, 6), leaf(4, 2, 3, 2), leaf(4));
-        gradOk(t -> Convolution.conv2d(t[0], t[1], null, 1, 1, 1, 1, 1, 1, 3), leaf(1, 3, 4, 4), leaf(6, 1, 3, 3)); // depthwise x2
-        gradOk(t -> Convolution.conv1d(t[0], t[1], t[2], 2, 1, 2, 1), leaf(2, 3, 9), leaf(2, 3, 3), leaf(2));
+        gradOk(t -> Convolution.conv2d(t[0], t[1], t[2], 1, 1, 1, 1, 2, 2, 1), leaf(rng, 2, 2, 6, 6), leaf(rng, 3, 2, 2, 3), leaf(rng, 3));
+        gradOk(t -> Convolution.conv2d(t[0], t[1], t[2], 2, 1, 1, 0, 1, 2, 2), leaf(rng, 2, 4, 5, 6), leaf(rng, 4, 2, 3, 2), leaf(rng, 4));
+        gradOk(t -> Convolution.conv2d(t[0], t[1], null, 1, 1, 1, 1, 1, 1, 3), leaf(rng, 1, 3, 4, 4), leaf(rng, 6, 1, 3, 3)); // depthwise x2
+        gradOk(t -> Convolution.conv1d(t[0], t[1], t[2], 2, 1, 2, 1), leaf(rng, 2, 3, 9), leaf(rng, 2, 3, 3), leaf(rng, 2));
     }
 
     @Test
@@ -204,12 +177,12 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
 
     @Test
     void poolingOptionGradients() {
-        gradOk(t -> Pooling.maxPool2d(t[0], 3, 3, 2, 2, 1, 1, true), distinct(2, 2, 6, 7));
-        gradOk(t -> Pooling.avgPool2d(t[0], 3, 3, 2, 2, 1, 1, true, false), leaf(2, 2, 6, 7));
-        gradOk(t -> Pooling.avgPool2d(t[0], 2, 2, 2, 2, 1, 1, false, false), leaf(1, 2, 5, 5));
-        gradOk(t -> Pooling.avgPool2d(t[0], 2, 2, 2, 2, 0, 0, true, true), leaf(1, 2, 5, 5));
-        gradOk(t -> Pooling.adaptiveAvgPool2d(t[0], 3, 2), leaf(2, 2, 5, 7));
-        gradOk(t -> Pooling.adaptiveAvgPool2d(t[0], 1, 1), leaf(2, 2, 3, 3));
+        gradOk(t -> Pooling.maxPool2d(t[0], 3, 3, 2, 2, 1, 1, true), distinct(rng, 2, 2, 6, 7));
+        gradOk(t -> Pooling.avgPool2d(t[0], 3, 3, 2, 2, 1, 1, true, false), leaf(rng, 2, 2, 6, 7));
+        gradOk(t -> Pooling.avgPool2d(t[0], 2, 2, 2, 2, 1, 1, false, false), leaf(rng, 1, 2, 5, 5));
+        gradOk(t -> Pooling.avgPool2d(t[0], 2, 2, 2, 2, 0, 0, true, true), leaf(rng, 1, 2, 5, 5));
+        gradOk(t -> Pooling.adaptiveAvgPool2d(t[0], 3, 2), leaf(rng, 2, 2, 5, 7));
+        gradOk(t -> Pooling.adaptiveAvgPool2d(t[0], 1, 1), leaf(rng, 2, 2, 3, 3));
     }
 
     // ---- losses --------------------------------------------------------------------------------
@@ -259,10 +232,10 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
     @Test
     void lossOptionGradients() {
         Tensor labels = Tensor.of(new float[] {0, 3, -100, 2, 1}, 5), weight = Tensor.of(new float[] {0.5f, 2f, 1f, 3f}, 4);
-        gradOk(t -> Softmax.crossEntropy(t[0], labels, weight, -100, 0.2f), leaf(5, 4));
-        gradOk(t -> Softmax.crossEntropy(t[0], labels, null, -100, 0f), leaf(5, 4));
-        gradOk(t -> Softmax.nllLoss(t[0], labels, weight, -100), leaf(5, 4));
-        gradOk(t -> Softmax.crossEntropy(t[0], labels, t[1], -100, 0.1f), leaf(5, 4), Tensor.uniform(rng, 0.5f, 2, 4).requiresGrad(true));
+        gradOk(t -> Softmax.crossEntropy(t[0], labels, weight, -100, 0.2f), leaf(rng, 5, 4));
+        gradOk(t -> Softmax.crossEntropy(t[0], labels, null, -100, 0f), leaf(rng, 5, 4));
+        gradOk(t -> Softmax.nllLoss(t[0], labels, weight, -100), leaf(rng, 5, 4));
+        gradOk(t -> Softmax.crossEntropy(t[0], labels, t[1], -100, 0.1f), leaf(rng, 5, 4), Tensor.uniform(rng, 0.5f, 2, 4).requiresGrad(true));
     }
 
     @Test

@@ -1,17 +1,16 @@
 package dev.cortado.ops;
 
+import static dev.cortado.ops.OpsTesting.gradOk;
+import static dev.cortado.ops.OpsTesting.leafIn;
+import static dev.cortado.ops.OpsTesting.rejects;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cortado.autograd.GradCheck;
 import dev.cortado.kernels.PerBackend;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** Broadcasting binary ops and unary math: hand-computed values, gradient checks on broadcast shapes, bad input; per backend. */
 abstract class ElementwiseOpsTest extends PerBackend {
@@ -38,14 +37,7 @@ abstract class ElementwiseOpsTest extends PerBackend {
         return Tensor.of(v, shape);
     }
 
-    private static void rejects(String fragment, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
 
-    private Tensor leaf(float lo, float hi, int... shape) {
-        return Tensor.uniform(rng, lo, hi, shape).requiresGrad(true);
-    }
 
     /** A leaf of multiples of 0.1 in [-1, 1), plus offset. */
     private Tensor grid(float offset, int... shape) {
@@ -54,10 +46,6 @@ abstract class ElementwiseOpsTest extends PerBackend {
         return Tensor.of(v, shape).requiresGrad(true);
     }
 
-    private static void gradOk(Function<Tensor[], Tensor> f, Tensor... inputs) {
-        GradCheck.Result r = new GradCheck().check(f, inputs);
-        assertTrue(r.ok(), r.toString());
-    }
 
     @Test
     void broadcastValues() {
@@ -129,18 +117,18 @@ abstract class ElementwiseOpsTest extends PerBackend {
             {{3, 4}, {4}}, {{3, 1}, {1, 4}}, {{2, 3, 4}, {3, 1}}, {{2, 1, 4}, {2, 3, 1}}, {{5}, {}}, {{}, {2, 2}},
             {{1, 3, 1, 2}, {4, 1, 5, 1}}, {{2, 3}, {2, 3}}};
         for (int[][] p : pairs) {
-            gradOk(in -> in[0].add(in[1]), leaf(-1, 1, p[0]), leaf(-1, 1, p[1]));
-            gradOk(in -> in[0].sub(in[1]), leaf(-1, 1, p[0]), leaf(-1, 1, p[1]));
-            gradOk(in -> in[0].mul(in[1]), leaf(-1, 1, p[0]), leaf(-1, 1, p[1]));
-            gradOk(in -> in[0].div(in[1]), leaf(-1, 1, p[0]), leaf(0.5f, 2, p[1]));
-            gradOk(in -> in[0].pow(in[1]), leaf(0.5f, 2, p[0]), leaf(-2, 2, p[1]));
+            gradOk(in -> in[0].add(in[1]), leafIn(rng, -1, 1, p[0]), leafIn(rng, -1, 1, p[1]));
+            gradOk(in -> in[0].sub(in[1]), leafIn(rng, -1, 1, p[0]), leafIn(rng, -1, 1, p[1]));
+            gradOk(in -> in[0].mul(in[1]), leafIn(rng, -1, 1, p[0]), leafIn(rng, -1, 1, p[1]));
+            gradOk(in -> in[0].div(in[1]), leafIn(rng, -1, 1, p[0]), leafIn(rng, 0.5f, 2, p[1]));
+            gradOk(in -> in[0].pow(in[1]), leafIn(rng, 0.5f, 2, p[0]), leafIn(rng, -2, 2, p[1]));
             // values on two grids 0.05 apart: no pair within the check's step of a tie
             gradOk(in -> in[0].maximum(in[1]), grid(0f, p[0]), grid(0.05f, p[1]));
             gradOk(in -> in[0].minimum(in[1]), grid(0f, p[0]), grid(0.05f, p[1]));
         }
-        gradOk(in -> in[0].rdiv(3f), leaf(0.5f, 2, 3, 2));
-        gradOk(in -> in[0].rpow(1.5f), leaf(-1, 1, 3, 2));
-        gradOk(in -> in[0].rsub(1f).mul(2f), leaf(-1, 1, 3, 2));
+        gradOk(in -> in[0].rdiv(3f), leafIn(rng, 0.5f, 2, 3, 2));
+        gradOk(in -> in[0].rpow(1.5f), leafIn(rng, -1, 1, 3, 2));
+        gradOk(in -> in[0].rsub(1f).mul(2f), leafIn(rng, -1, 1, 3, 2));
     }
 
     @Test
@@ -167,17 +155,17 @@ abstract class ElementwiseOpsTest extends PerBackend {
 
     @Test
     void unaryGradients() {
-        gradOk(in -> in[0].exp(), leaf(-2, 2, 4, 3));
-        gradOk(in -> in[0].log(), leaf(0.5f, 3, 4, 3));
-        gradOk(in -> in[0].sqrt(), leaf(0.5f, 3, 4, 3));
-        gradOk(in -> in[0].rsqrt(), leaf(0.5f, 3, 4, 3));
-        gradOk(in -> in[0].abs(), leaf(0.1f, 2, 4, 3));
-        gradOk(in -> in[0].neg(), leaf(-2, 2, 4, 3));
-        gradOk(in -> in[0].square(), leaf(-2, 2, 4, 3));
+        gradOk(in -> in[0].exp(), leafIn(rng, -2, 2, 4, 3));
+        gradOk(in -> in[0].log(), leafIn(rng, 0.5f, 3, 4, 3));
+        gradOk(in -> in[0].sqrt(), leafIn(rng, 0.5f, 3, 4, 3));
+        gradOk(in -> in[0].rsqrt(), leafIn(rng, 0.5f, 3, 4, 3));
+        gradOk(in -> in[0].abs(), leafIn(rng, 0.1f, 2, 4, 3));
+        gradOk(in -> in[0].neg(), leafIn(rng, -2, 2, 4, 3));
+        gradOk(in -> in[0].square(), leafIn(rng, -2, 2, 4, 3));
         gradOk(in -> in[0].clamp(-0.5f, 0.5f), Tensor.of(new float[] {-0.9f, -0.3f, 0.1f, 0.45f, 0.8f}, 5).requiresGrad(true));
-        gradOk(in -> in[0].softplus(2f, 3f), leaf(-3, 3, 4, 3));
+        gradOk(in -> in[0].softplus(2f, 3f), leafIn(rng, -3, 3, 4, 3));
         gradOk(in -> in[0].leakyRelu(0.1f), Tensor.of(new float[] {-0.9f, -0.3f, 0.1f, 0.45f, 0.8f}, 5).requiresGrad(true));
-        gradOk(in -> in[0].elu(0.7f), leaf(-3, 3, 4, 3));
-        gradOk(in -> in[0].gelu(), leaf(-3, 3, 4, 3));
+        gradOk(in -> in[0].elu(0.7f), leafIn(rng, -3, 3, 4, 3));
+        gradOk(in -> in[0].gelu(), leafIn(rng, -3, 3, 4, 3));
     }
 }

@@ -1,15 +1,14 @@
 package dev.cortado.ops;
 
+import static dev.cortado.ops.OpsTesting.rejects;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import dev.cortado.kernels.PerBackend;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** Forward values of each op on hand-computed or independently computed cases, and bad input; per backend. */
 abstract class OpsTest extends PerBackend {
@@ -34,10 +33,6 @@ abstract class OpsTest extends PerBackend {
         return Tensor.of(v, shape);
     }
 
-    private static void rejects(String fragment, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
 
     @Test
     void arithmetic() {

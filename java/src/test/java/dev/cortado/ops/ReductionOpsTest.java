@@ -1,17 +1,18 @@
 package dev.cortado.ops;
 
+import static dev.cortado.ops.OpsTesting.distinct;
+import static dev.cortado.ops.OpsTesting.gradOk;
+import static dev.cortado.ops.OpsTesting.iota;
+import static dev.cortado.ops.OpsTesting.leaf;
+import static dev.cortado.ops.OpsTesting.rejects;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cortado.autograd.GradCheck;
 import dev.cortado.kernels.PerBackend;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /** Reductions along axes, softmax along any axis and batched matmul: hand-computed values, gradient checks, bad input; per backend. */
 abstract class ReductionOpsTest extends PerBackend {
@@ -34,40 +35,10 @@ abstract class ReductionOpsTest extends PerBackend {
 
     private final Rng rng = new Rng(11);
 
-    /** 0, 1, ..., n-1 in shape. */
-    private static Tensor iota(int... shape) {
-        float[] v = new float[(int) dev.cortado.tensor.Shape.numel(shape)];
-        for (int i = 0; i < v.length; i++) v[i] = i;
-        return Tensor.of(v, shape);
-    }
 
-    private Tensor leaf(int... shape) {
-        return Tensor.uniform(rng, -1, 1, shape).requiresGrad(true);
-    }
 
-    /** Distinct values (a shuffled grid 0.1 apart), so that no maximum is within the check's step of a tie. */
-    private Tensor distinct(int... shape) {
-        int n = (int) dev.cortado.tensor.Shape.numel(shape);
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) v[i] = (i - n / 2) * 0.1f;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            float t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-        }
-        return Tensor.of(v, shape).requiresGrad(true);
-    }
 
-    private static void rejects(String fragment, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
 
-    private static void gradOk(Function<Tensor[], Tensor> f, Tensor... inputs) {
-        GradCheck.Result r = new GradCheck().check(f, inputs);
-        assertTrue(r.ok(), r.toString());
-    }
 
     @Test
     void axisReductionValues() {
@@ -134,22 +105,22 @@ abstract class ReductionOpsTest extends PerBackend {
         for (int[] s : shapes) {
             for (int d = -s.length; d < s.length; d++) {
                 final int dim = d;
-                gradOk(in -> in[0].sum(dim, false), leaf(s));
-                gradOk(in -> in[0].mean(dim, true), leaf(s));
-                gradOk(in -> in[0].max(dim, false), distinct(s));
-                gradOk(in -> in[0].min(dim, true), distinct(s));
-                gradOk(in -> in[0].logsumexp(dim, false), leaf(s));
-                gradOk(in -> in[0].softmax(dim), leaf(s));
-                gradOk(in -> in[0].logSoftmax(dim), leaf(s));
+                gradOk(in -> in[0].sum(dim, false), leaf(rng, s));
+                gradOk(in -> in[0].mean(dim, true), leaf(rng, s));
+                gradOk(in -> in[0].max(dim, false), distinct(rng, s));
+                gradOk(in -> in[0].min(dim, true), distinct(rng, s));
+                gradOk(in -> in[0].logsumexp(dim, false), leaf(rng, s));
+                gradOk(in -> in[0].softmax(dim), leaf(rng, s));
+                gradOk(in -> in[0].logSoftmax(dim), leaf(rng, s));
                 if (s[(dim + s.length) % s.length] > 1) {
-                    gradOk(in -> in[0].var(dim, false), leaf(s));
-                    gradOk(in -> in[0].std(dim, true), leaf(s));
+                    gradOk(in -> in[0].var(dim, false), leaf(rng, s));
+                    gradOk(in -> in[0].std(dim, true), leaf(rng, s));
                 }
             }
         }
-        gradOk(in -> in[0].sum(new int[] {0, 2}, true), leaf(2, 3, 4));
-        gradOk(in -> in[0].mean(new int[] {0, 1, 2}, false), leaf(2, 3, 4));
-        gradOk(in -> in[0].max(), distinct(3, 4));
+        gradOk(in -> in[0].sum(new int[] {0, 2}, true), leaf(rng, 2, 3, 4));
+        gradOk(in -> in[0].mean(new int[] {0, 1, 2}, false), leaf(rng, 2, 3, 4));
+        gradOk(in -> in[0].max(), distinct(rng, 3, 4));
         gradOk(in -> in[0].sum(1, false), Tensor.zeros(3, 0).requiresGrad(true)); // empty axis: nothing to check, must not fail
     }
 
@@ -182,8 +153,8 @@ abstract class ReductionOpsTest extends PerBackend {
     void batchedMatmulGradients() {
         int[][][] pairs = {{{2, 3, 4}, {2, 4, 5}}, {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}}, {{2, 1, 3, 4}, {3, 4, 2}},
             {{4}, {2, 4, 3}}, {{2, 3, 4}, {4}}, {{4}, {4}}};
-        for (int[][] p : pairs) gradOk(in -> in[0].matmul(in[1]), leaf(p[0]), leaf(p[1]));
-        gradOk(in -> Linalg.matmul(in[0], true, in[1], true), leaf(2, 4, 3), leaf(5, 4));
-        gradOk(in -> Linalg.matmul(in[0], true, in[1], false), leaf(3, 2), leaf(2, 3, 4));
+        for (int[][] p : pairs) gradOk(in -> in[0].matmul(in[1]), leaf(rng, p[0]), leaf(rng, p[1]));
+        gradOk(in -> Linalg.matmul(in[0], true, in[1], true), leaf(rng, 2, 4, 3), leaf(rng, 5, 4));
+        gradOk(in -> Linalg.matmul(in[0], true, in[1], false), leaf(rng, 3, 2), leaf(rng, 2, 3, 4));
     }
 }

@@ -1,12 +1,16 @@
 package dev.cortado.ops;
 
+import static dev.cortado.ops.OpsTesting.gradOk;
+import static dev.cortado.ops.OpsTesting.iota;
+import static dev.cortado.ops.OpsTesting.leaf;
+import static dev.cortado.ops.OpsTesting.rejects;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.cortado.autograd.GradCheck;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.PerBackend;
@@ -20,9 +24,7 @@ import dev.cortado.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * The shape ops (Shapes): hand-computed values, which results share memory with their input,
@@ -49,12 +51,6 @@ abstract class ShapeOpsTest extends PerBackend {
 
     private final Rng rng = new Rng(11);
 
-    /** Values 0 .. n-1 in row-major order. */
-    private static Tensor iota(int... shape) {
-        float[] v = new float[(int) Shape.numel(shape)];
-        for (int i = 0; i < v.length; i++) v[i] = i;
-        return Tensor.of(v, shape);
-    }
 
     private static Tensor t(float[] v, int... shape) {
         return Tensor.of(v, shape);
@@ -69,14 +65,7 @@ abstract class ShapeOpsTest extends PerBackend {
         assertArrayEquals(values, y.toArray());
     }
 
-    private static void rejects(String fragment, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
 
-    private Tensor leaf(int... shape) {
-        return Tensor.uniform(rng, -1, 1, shape).requiresGrad(true);
-    }
 
     /** Random integer positions in [0, len) as floats (repeats likely). */
     private Tensor indices(int len, int... shape) {
@@ -85,15 +74,7 @@ abstract class ShapeOpsTest extends PerBackend {
         return Tensor.of(v, shape);
     }
 
-    private static void gradOk(Function<Tensor[], Tensor> f, Tensor... inputs) {
-        GradCheck.Result r = new GradCheck().check(f, inputs);
-        assertTrue(r.ok(), r.toString());
-    }
 
-    private static void gradOk(String what, Function<Tensor[], Tensor> f, Tensor... inputs) {
-        GradCheck.Result r = new GradCheck().check(f, inputs);
-        assertTrue(r.ok(), what + ": " + r);
-    }
 
     // ---- values --------------------------------------------------------------------------------
 
@@ -349,7 +330,7 @@ abstract class ShapeOpsTest extends PerBackend {
 
     @Test
     void eachOpIsRecordedUnderItsName() {
-        Tensor x = leaf(2, 3, 4);
+        Tensor x = leaf(rng, 2, 3, 4);
         Tensor idx = t(f(1, 0), 2);
         assertEquals("narrow", Shapes.narrow(x, 0, 0, 1).gradFn());   // a view
         assertEquals("narrow", Shapes.narrow(x, 2, 1, 2).gradFn());   // a copy
@@ -358,7 +339,7 @@ abstract class ShapeOpsTest extends PerBackend {
         assertEquals("split", Shapes.split(x, 0, 1)[1].gradFn());
         assertEquals("chunk", Shapes.chunk(x, 2, 2)[0].gradFn());
         assertEquals("index_select", Shapes.indexSelect(x, 1, idx).gradFn());
-        assertEquals("embedding", Shapes.embedding(leaf(3, 2), idx).gradFn());
+        assertEquals("embedding", Shapes.embedding(leaf(rng, 3, 2), idx).gradFn());
         assertEquals("gather", Shapes.gather(x, 0, Tensor.zeros(1, 3, 4)).gradFn());
         assertEquals("concat", Shapes.concat(0, x, x).gradFn());
         assertEquals("stack", Shapes.stack(0, x, x).gradFn());
@@ -373,14 +354,14 @@ abstract class ShapeOpsTest extends PerBackend {
 
     @Test
     void indicesGetNoGradientAndMustNotChangeBeforeBackward() {
-        Tensor x = leaf(3, 4);
+        Tensor x = leaf(rng, 3, 4);
         Tensor idx = t(f(2, 2, 0), 3).requiresGrad(true);
         Shapes.indexSelect(x, 0, idx).sum().backward();
         assertNull(idx.grad(), "an index receives no gradient");
         assertArrayEquals(f(1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 2, 2), x.grad().toArray()); // repeated rows add up
 
         Tensor ids = t(f(1, 0, 1), 3);
-        Tensor w = leaf(2, 2);
+        Tensor w = leaf(rng, 2, 2);
         Tensor e = Shapes.embedding(w, ids);
         ids.set(0f, 0); // changed in place after embedding saved it
         IllegalStateException ex = assertThrows(IllegalStateException.class, () -> e.sum().backward());
@@ -400,30 +381,30 @@ abstract class ShapeOpsTest extends PerBackend {
                 int d = dim, n = s[dim < 0 ? dim + s.length : dim];
                 String at = Shape.str(s) + " dim " + d;
                 int start = n == 0 ? 0 : rng.nextInt(n), len = n == 0 ? 0 : 1 + rng.nextInt(n - start);
-                gradOk("narrow " + at, in -> Shapes.narrow(in[0], d, start, len), leaf(s));
-                gradOk("narrow negative start " + at, in -> Shapes.narrow(in[0], d, start - n, len), leaf(s));
+                gradOk("narrow " + at, in -> Shapes.narrow(in[0], d, start, len), leaf(rng, s));
+                gradOk("narrow negative start " + at, in -> Shapes.narrow(in[0], d, start - n, len), leaf(rng, s));
                 for (int step = 1; step <= 3; step++) {
                     int st = step;
-                    gradOk("slice " + at + " step " + st, in -> Shapes.slice(in[0], d, start, Integer.MAX_VALUE, st), leaf(s));
-                    gradOk("slice negative " + at + " step " + st, in -> Shapes.slice(in[0], d, start - n, -1, st), leaf(s));
+                    gradOk("slice " + at + " step " + st, in -> Shapes.slice(in[0], d, start, Integer.MAX_VALUE, st), leaf(rng, s));
+                    gradOk("slice negative " + at + " step " + st, in -> Shapes.slice(in[0], d, start - n, -1, st), leaf(rng, s));
                 }
                 if (n > 0) {
                     int index = rng.nextInt(n);
-                    gradOk("select " + at, in -> Shapes.select(in[0], d, index), leaf(s));
-                    gradOk("select negative " + at, in -> Shapes.select(in[0], d, index - n), leaf(s));
+                    gradOk("select " + at, in -> Shapes.select(in[0], d, index), leaf(rng, s));
+                    gradOk("select negative " + at, in -> Shapes.select(in[0], d, index - n), leaf(rng, s));
                 }
                 for (int size = 1; size <= Math.max(1, n); size++) {
                     int sz = size, pieces = Shapes.split(Tensor.zeros(s), d, sz).length;
                     for (int k = 0; k < pieces; k++) {
                         int kk = k;
-                        gradOk("split " + at + " size " + sz + " piece " + kk, in -> Shapes.split(in[0], d, sz)[kk], leaf(s));
+                        gradOk("split " + at + " size " + sz + " piece " + kk, in -> Shapes.split(in[0], d, sz)[kk], leaf(rng, s));
                     }
                     gradOk("chunk " + at + " n " + sz, in -> {
                         Tensor[] p = Shapes.chunk(in[0], d, sz);
                         Tensor[] reversed = new Tensor[p.length];
                         for (int k = 0; k < p.length; k++) reversed[k] = p[p.length - 1 - k];
                         return Shapes.concat(d, reversed);
-                    }, leaf(s));
+                    }, leaf(rng, s));
                 }
             }
         }
@@ -438,16 +419,16 @@ abstract class ShapeOpsTest extends PerBackend {
                 String at = Shape.str(s) + " dim " + dim;
                 int count = n == 0 ? 0 : 2 * n + 1; // more picks than positions: repeats
                 Tensor index = indices(Math.max(n, 1), count);
-                gradOk("indexSelect " + at, in -> Shapes.indexSelect(in[0], dd, index), leaf(s));
+                gradOk("indexSelect " + at, in -> Shapes.indexSelect(in[0], dd, index), leaf(rng, s));
                 int[] is = s.clone();
                 is[d] = count;
                 Tensor gi = indices(Math.max(n, 1), is);
-                gradOk("gather " + at, in -> Shapes.gather(in[0], dd, gi), leaf(s));
+                gradOk("gather " + at, in -> Shapes.gather(in[0], dd, gi), leaf(rng, s));
             }
         }
-        gradOk("embedding", in -> Shapes.embedding(in[0], t(f(3, 0, 3, 3, 1, 0), 2, 3)), leaf(4, 5));
-        gradOk("embedding 0-d ids", in -> Shapes.embedding(in[0], Tensor.scalar(2)), leaf(4, 5));
-        gradOk("embedding no ids", in -> Shapes.embedding(in[0], Tensor.zeros(2, 0)), leaf(4, 5));
+        gradOk("embedding", in -> Shapes.embedding(in[0], t(f(3, 0, 3, 3, 1, 0), 2, 3)), leaf(rng, 4, 5));
+        gradOk("embedding 0-d ids", in -> Shapes.embedding(in[0], Tensor.scalar(2)), leaf(rng, 4, 5));
+        gradOk("embedding no ids", in -> Shapes.embedding(in[0], Tensor.zeros(2, 0)), leaf(rng, 4, 5));
     }
 
     @Test
@@ -461,37 +442,37 @@ abstract class ShapeOpsTest extends PerBackend {
                 other[d] = 1 + rng.nextInt(3);
                 int[] none = s.clone();
                 none[d] = 0;
-                gradOk("concat " + at, in -> Shapes.concat(dd, in[0], in[1], in[2]), leaf(s), leaf(other), leaf(none));
-                gradOk("concat with itself " + at, in -> Shapes.concat(dd, in[0], in[0]), leaf(s));
-                gradOk("stack " + at, in -> Shapes.stack(dd, in[0], in[1]), leaf(s), leaf(s));
+                gradOk("concat " + at, in -> Shapes.concat(dd, in[0], in[1], in[2]), leaf(rng, s), leaf(rng, other), leaf(rng, none));
+                gradOk("concat with itself " + at, in -> Shapes.concat(dd, in[0], in[0]), leaf(rng, s));
+                gradOk("stack " + at, in -> Shapes.stack(dd, in[0], in[1]), leaf(rng, s), leaf(rng, s));
                 for (int d1 = -s.length; d1 < s.length; d1++) {
                     int e = d1;
-                    gradOk("transpose " + at + " and " + e, in -> Shapes.transpose(in[0], dd, e), leaf(s));
+                    gradOk("transpose " + at + " and " + e, in -> Shapes.transpose(in[0], dd, e), leaf(rng, s));
                 }
             }
             int r = s.length;
-            gradOk("stack last " + Shape.str(s), in -> Shapes.stack(r, in[0], in[1], in[2]), leaf(s), leaf(s), leaf(s));
-            gradOk("stack first " + Shape.str(s), in -> Shapes.stack(-r - 1, in[0], in[1]), leaf(s), leaf(s));
+            gradOk("stack last " + Shape.str(s), in -> Shapes.stack(r, in[0], in[1], in[2]), leaf(rng, s), leaf(rng, s), leaf(rng, s));
+            gradOk("stack first " + Shape.str(s), in -> Shapes.stack(-r - 1, in[0], in[1]), leaf(rng, s), leaf(rng, s));
         }
         for (int[] perm : permutations(4)) {
-            gradOk("permute " + Arrays.toString(perm), in -> Shapes.permute(in[0], perm), leaf(2, 3, 1, 2));
+            gradOk("permute " + Arrays.toString(perm), in -> Shapes.permute(in[0], perm), leaf(rng, 2, 3, 1, 2));
         }
-        gradOk("permute negative dims", in -> Shapes.permute(in[0], -1, -3, -2), leaf(2, 3, 4));
+        gradOk("permute negative dims", in -> Shapes.permute(in[0], -1, -3, -2), leaf(rng, 2, 3, 4));
         int[][][] expands = {
             {{3}, {2, 3}}, {{2, 1}, {2, 4}}, {{1}, {3, 2, 4}}, {{2, 1, 3}, {4, 2, 5, 3}}, {{1, 1}, {0, 1}}, {{1}, {0}},
             {{2, 3}, {2, 3}}, {{2, 3}, {1, 2, 3}}, {{}, {2, 2}}, {{1, 3, 1}, {2, -1, 3, -1}}};
         for (int[][] e : expands) {
-            gradOk("expand " + Shape.str(e[0]) + " to " + Arrays.toString(e[1]), in -> Shapes.expand(in[0], e[1]), leaf(e[0]));
+            gradOk("expand " + Shape.str(e[0]) + " to " + Arrays.toString(e[1]), in -> Shapes.expand(in[0], e[1]), leaf(rng, e[0]));
         }
-        gradOk("unsqueeze", in -> Shapes.unsqueeze(in[0], -2), leaf(2, 3));
-        gradOk("squeeze", in -> Shapes.squeeze(in[0]), leaf(1, 3, 1, 2));
-        gradOk("squeeze dim", in -> Shapes.squeeze(in[0], -2), leaf(1, 3, 1, 2));
-        gradOk("contiguous", in -> Shapes.contiguous(in[0]), leaf(2, 3));
+        gradOk("unsqueeze", in -> Shapes.unsqueeze(in[0], -2), leaf(rng, 2, 3));
+        gradOk("squeeze", in -> Shapes.squeeze(in[0]), leaf(rng, 1, 3, 1, 2));
+        gradOk("squeeze dim", in -> Shapes.squeeze(in[0], -2), leaf(rng, 1, 3, 1, 2));
+        gradOk("contiguous", in -> Shapes.contiguous(in[0]), leaf(rng, 2, 3));
         // chains mixing views and copies
-        gradOk("narrow dim 1 of a transpose", in -> Shapes.narrow(Shapes.transpose(in[0], 0, 1), 1, 1, 2), leaf(4, 3));
+        gradOk("narrow dim 1 of a transpose", in -> Shapes.narrow(Shapes.transpose(in[0], 0, 1), 1, 1, 2), leaf(rng, 4, 3));
         gradOk("select of a strided slice of an expand", in -> Shapes.select(Shapes.slice(Shapes.expand(in[0], 3, 4, 5), 2, 0, 5, 2), 1, -1),
-                leaf(4, 1));
-        gradOk("gather of a permute", in -> Shapes.gather(Shapes.permute(in[0], 1, 0), 1, t(f(2, 2, 0, 1, 1, 1), 3, 2)), leaf(3, 3));
+                leaf(rng, 4, 1));
+        gradOk("gather of a permute", in -> Shapes.gather(Shapes.permute(in[0], 1, 0), 1, t(f(2, 2, 0, 1, 1, 1), 3, 2)), leaf(rng, 3, 3));
     }
 
     // ---- bad input -----------------------------------------------------------------------------
