@@ -83,13 +83,22 @@ public final class Pooling {
     public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
         Checks.rank("adaptive_avg_pool2d", "x", x, 4);
         if (outH < 1 || outW < 1) throw new IllegalArgumentException("adaptive_avg_pool2d: output size " + outH + "x" + outW + " must be >= 1");
+        int h = x.size(2), w = x.size(3);
+        long cells = Math.max((long) outH * h, (long) outW * w);
+        if (cells > MAX_AVERAGING || (long) x.size(0) * x.size(1) * outH * outW > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("adaptive_avg_pool2d: an output of " + outH + "x" + outW + " from x " + Shape.str(x.shape())
+                    + " is too large (its averaging matrices hold up to " + cells + " elements, at most " + MAX_AVERAGING + ")");
+        }
         if (outH == 1 && outW == 1) return Reductions.mean(x, new int[] {2, 3}, true);
-        Tensor rows = averaging(x, outH, x.size(2)), cols = averaging(x, outW, x.size(3));
+        Tensor rows = averaging(x, outH, h), cols = averaging(x, outW, w);
         Tensor t = Linalg.matmul(rows, x);                       // [N, C, outH, W]
         Tensor y = Linalg.matmul(t, false, cols, true);          // [N, C, outH, outW]
         Autograd.closeUnlessRecorded(y, t, rows, cols);
         return y;
     }
+
+    /** The largest averaging matrix adaptive pooling builds (2^26 floats, 256 MiB). */
+    private static final long MAX_AVERAGING = 1L << 26;
 
     /** The [out, in] matrix whose row i averages adaptive window i of in positions. */
     private static Tensor averaging(Tensor x, int out, int in) {

@@ -173,6 +173,8 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
         Tensor z = Tensor.uniform(rng, -1, 1, 1, 2, 6, 4);
         assertArrayEquals(Pooling.avgPool2d(z, 2, 2).toArray(), Pooling.adaptiveAvgPool2d(z, 3, 2).toArray(), 1e-6f);
         assertThrows(IllegalArgumentException.class, () -> Pooling.adaptiveAvgPool2d(z, 0, 2));
+        // found by the fuzzer: an output this large ran the heap out building its averaging matrix
+        rejects("adaptive_avg_pool2d: an output of 1073741824x2 from x [1, 2, 6, 4] is too large", () -> Pooling.adaptiveAvgPool2d(z, 1 << 30, 2));
     }
 
     @Test
