@@ -7,7 +7,8 @@
 // order of j. Segment sizes depend on the shape only, never on the thread count, so neither do the
 // bits. Sums are in double. MAX/MIN/ARGMAX/ARGMIN keep the first extreme (or first NaN) and its
 // index; MAX and MIN then read that element, so even the sign of a zero is the reference's.
-// LOGSUMEXP is a MAX pass into y, then a pass summing e^(x - max) in double.
+// LOGSUMEXP is a MAX pass into y, then a pass summing e^(x - max) in double (fast_math.h).
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")  // fast_math.h: its selects vectorise, its FMAs are its own
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include <new>
 
 #include "cortado_cpu.h"
+#include "fast_math.h"
 #include "simd.h"
 #include "thread_pool.h"
 
@@ -72,9 +74,9 @@ CORTADO_CLONES double row_exp_sum(const float* x, long n, float m) {
     double part[16] = {};
     long j = 0;
     for (; j + 16 <= n; j += 16)
-        for (int k = 0; k < 16; k++) part[k] += std::exp(x[j + k] - m);
+        for (int k = 0; k < 16; k++) part[k] += cortado::exp_f(x[j + k] - m);
     double s = 0;
-    for (; j < n; j++) s += std::exp(x[j] - m);
+    for (; j < n; j++) s += cortado::exp_f(x[j] - m);
     for (int k = 0; k < 16; k++) s += part[k];
     return s;
 }
@@ -111,7 +113,7 @@ CORTADO_CLONES void col_exp_sum(const float* x, long ld, long n, long w, const f
     for (long i = 0; i < w; i++) acc[i] = 0.0;
     for (long j = 0; j < n; j++) {
         const float* __restrict row = x + j * ld;
-        for (long i = 0; i < w; i++) acc[i] += std::exp(row[i] - mx[i]);
+        for (long i = 0; i < w; i++) acc[i] += cortado::exp_f(row[i] - mx[i]);
     }
 }
 
