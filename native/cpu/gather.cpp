@@ -5,8 +5,8 @@
 // otherwise (torch.gather) every element has its own.
 //
 // scatter_add sums every dx element's contributions in double in order of j and adds the sum to
-// dx once (the reference's bits, up to the order of double additions). No two threads write one
-// dx element: rows: the (j) are sorted by their index (stable), and a thread owns whole runs of one
+// dx once: the reference's additions in its order, so its bits. No two threads write one dx
+// element: rows: the (j) are sorted by their index (stable), and a thread owns whole runs of one
 // index; per element: threads own blocks of columns (o, i), each summing into a dense double
 // buffer over l.
 #include <algorithm>

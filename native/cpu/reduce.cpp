@@ -7,15 +7,20 @@
 // order of j. Segment sizes depend on the shape only, never on the thread count, so neither do the
 // bits. Sums are in double. MAX/MIN/ARGMAX/ARGMIN keep the first extreme (or first NaN) and its
 // index; MAX and MIN then read that element, so even the sign of a zero is the reference's.
-// LOGSUMEXP is a MAX pass into y, then a pass summing e^(x - max) in double.
+// LOGSUMEXP is a MAX pass into y, then a pass summing e^(x - max) in double (fast_math.h).
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")  // fast_math.h: its selects vectorise, its FMAs are its own
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
 
 #include "cortado_cpu.h"
+#include "fast_math.h"
 #include "simd.h"
 #include "thread_pool.h"
 
@@ -38,6 +43,17 @@ inline bool better(float v, float m) {
 
 // ---- inner == 1: along j ------------------------------------------------------------------------
 
+// Each lane keeps its first extreme (or first NaN): the answer is the earliest of the best lanes.
+template <bool Max>
+Arg earliest_best(const float* m, const int32_t* id, int lanes) {
+    Arg best{m[0], id[0]};
+    for (int k = 1; k < lanes; k++) {
+        const bool tie = m[k] == best.m || (m[k] != m[k] && best.m != best.m);
+        if (better<Max>(m[k], best.m) || (tie && id[k] < best.id)) best = {m[k], id[k]};
+    }
+    return best;
+}
+
 template <bool Max>
 CORTADO_CLONES Arg row_arg(const float* x, long n) {  // n >= 1
     Arg best{x[0], 0};
@@ -56,13 +72,33 @@ CORTADO_CLONES Arg row_arg(const float* x, long n) {  // n >= 1
                 m[k] = take ? v : m[k];
                 id[k] = take ? static_cast<int32_t>(j + k) : id[k];
             }
-        // each lane holds its first extreme: the answer is the earliest of the best lanes
-        best = {m[0], id[0]};
-        for (int k = 1; k < 16; k++) {
-            const bool tie = m[k] == best.m || (m[k] != m[k] && best.m != best.m);
-            if (better<Max>(m[k], best.m) || (tie && id[k] < best.id)) best = {m[k], id[k]};
-        }
+        best = earliest_best<Max>(m, id, 16);
     }
+    for (; j < n; j++)
+        if (better<Max>(x[j], best.m)) best = {x[j], j};
+    return best;
+}
+
+// The same in AVX-512 registers (GCC vectorises neither the loop above nor its GCC-vector form).
+template <bool Max>
+__attribute__((target("avx512f"))) Arg row_arg_avx512(const float* x, long n) {  // n >= 32
+    __m512 m = _mm512_loadu_ps(x);
+    __m512i id = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), at = id;
+    const __m512i step = _mm512_set1_epi32(16);
+    long j = 16;
+    for (; j + 16 <= n; j += 16) {
+        at = _mm512_add_epi32(at, step);
+        const __m512 v = _mm512_loadu_ps(x + j);
+        const __mmask16 take = _mm512_cmp_ps_mask(v, m, Max ? _CMP_GT_OQ : _CMP_LT_OQ) |
+                               (_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_cmp_ps_mask(m, m, _CMP_ORD_Q));
+        m = _mm512_mask_mov_ps(m, take, v);
+        id = _mm512_mask_mov_epi32(id, take, at);
+    }
+    alignas(64) float ms[16];
+    alignas(64) int32_t ids[16];
+    _mm512_store_ps(ms, m);
+    _mm512_store_si512(ids, id);
+    Arg best = earliest_best<Max>(ms, ids, 16);
     for (; j < n; j++)
         if (better<Max>(x[j], best.m)) best = {x[j], j};
     return best;
@@ -72,9 +108,9 @@ CORTADO_CLONES double row_exp_sum(const float* x, long n, float m) {
     double part[16] = {};
     long j = 0;
     for (; j + 16 <= n; j += 16)
-        for (int k = 0; k < 16; k++) part[k] += std::exp(x[j + k] - m);
+        for (int k = 0; k < 16; k++) part[k] += cortado::exp_f(x[j + k] - m);
     double s = 0;
-    for (; j < n; j++) s += std::exp(x[j] - m);
+    for (; j < n; j++) s += cortado::exp_f(x[j] - m);
     for (int k = 0; k < 16; k++) s += part[k];
     return s;
 }
@@ -111,7 +147,7 @@ CORTADO_CLONES void col_exp_sum(const float* x, long ld, long n, long w, const f
     for (long i = 0; i < w; i++) acc[i] = 0.0;
     for (long j = 0; j < n; j++) {
         const float* __restrict row = x + j * ld;
-        for (long i = 0; i < w; i++) acc[i] += std::exp(row[i] - mx[i]);
+        for (long i = 0; i < w; i++) acc[i] += cortado::exp_f(row[i] - mx[i]);
     }
 }
 
@@ -131,7 +167,8 @@ struct Plan {
     long rows, chunks;   // j per segment, segments per (o, block)
 
     Plan(long o, long l, long i) : outer(o), len(l), inner(i) {
-        width = std::min(inner, kBlock);
+        blocks = (inner + kBlock - 1) / kBlock;  // blocks of near-equal width (a multiple of 16 but the last)
+        width = std::min(inner, ((inner + blocks - 1) / blocks + 15) / 16 * 16);
         blocks = (inner + width - 1) / width;
         rows = std::max(16L, kSegment / width);
         chunks = std::max(1L, (len + rows - 1) / rows);
@@ -147,11 +184,12 @@ void segment(Kind kind, const Plan& p, const float* x, const float* mx, long seg
     const long j0 = c * p.rows, n = std::min(p.rows, p.len - j0);
     const float* at = x + (o * p.len + j0) * p.inner + i0;
     if (p.inner == 1) {
+        const bool avx512 = cortado_isa() >= 2;
         Partial& q = out[0];
         switch (kind) {
             case kSum: q.s = cortado::sum_span(at, n); break;
-            case kMax: q.a = row_arg<true>(at, n); q.a.id += j0; break;
-            case kMin: q.a = row_arg<false>(at, n); q.a.id += j0; break;
+            case kMax: q.a = avx512 && n >= 32 ? row_arg_avx512<true>(at, n) : row_arg<true>(at, n); q.a.id += j0; break;
+            case kMin: q.a = avx512 && n >= 32 ? row_arg_avx512<false>(at, n) : row_arg<false>(at, n); q.a.id += j0; break;
             case kExpSum: q.s = row_exp_sum(at, n, mx[o]); break;
         }
         return;

@@ -15,6 +15,7 @@
 // cached is written with streaming stores (stream.h), the permute's lines included: with regular
 // stores its scattered lines ran at a quarter of a copy's speed, streamed at 0.9 of it.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "cortado_cpu.h"
@@ -102,21 +103,31 @@ void transpose_strip_portable(const float* src, long sld, float* dst, long dld, 
 }
 
 // Strips [q0, q1) of a space whose last two axes are transposed: axis r-2 (a) has src stride 1,
-// axis r-1 (b) dst stride 1; a strip is all of a times up to 16 values of b.
+// axis r-1 (b) dst stride 1; a strip is all of a times up to 16 values of b. Strip 0 of each
+// outer index covers the values of b before dst's first 64-byte boundary (when dst's rows are
+// all aligned alike: dld a multiple of 16), the others start on one, so that their lines can be
+// streamed (allocators give 16-byte alignment: a tensor's first line is rarely whole).
 void transpose_range(const Space& sp, const float* src, float* dst, long q0, long q1, bool avx512, bool stream) {
     const int r = sp.rank;
     const long na = sp.shape[r - 2], nb = sp.shape[r - 1];
     const long sld = sp.stride[kSrc][r - 1], dld = sp.stride[kDst][r - 2];
-    const long strips = (nb + kTile - 1) / kTile;
+    const long strips = (nb + kTile - 1) / kTile + 1;
+    const bool rows_alike = dld % kTile == 0;
     cortado::Walker<2> w(sp, r - 2, q0 / strips);
     for (long q = q0, s = q0 % strips; q < q1; w.next(), s = 0) {
+        const float* from = src + w.off[kSrc];
+        float* to = dst + w.off[kDst];
+        const long head = rows_alike ? std::min<long>(nb, (64 - reinterpret_cast<uintptr_t>(to) % 64) % 64 / sizeof(float)) : 0;
         for (; s < strips && q < q1; s++, q++) {
-            const long b0 = s * kTile;
-            const int b = static_cast<int>(std::min<long>(kTile, nb - b0));
-            const float* from = src + w.off[kSrc] + b0 * sld;
-            float* to = dst + w.off[kDst] + b0;
-            if (avx512) transpose_strip_avx512(from, sld, to, dld, na, b, stream && b == kTile && dld % kTile == 0 && cortado::aligned64(to));
-            else transpose_strip_portable(from, sld, to, dld, na, b);
+            const long b0 = s == 0 ? 0 : head + (s - 1) * kTile, b1 = s == 0 ? head : std::min<long>(nb, b0 + kTile);
+            if (b1 <= b0) continue;
+            const int b = static_cast<int>(b1 - b0);
+            if (avx512) {
+                const bool whole = stream && s > 0 && b == kTile && rows_alike && cortado::aligned64(to + b0);
+                transpose_strip_avx512(from + b0 * sld, sld, to + b0, dld, na, b, whole);
+            } else {
+                transpose_strip_portable(from + b0 * sld, sld, to + b0, dld, na, b);
+            }
         }
     }
     if (stream) cortado::stream_fence();
@@ -156,7 +167,7 @@ void cortado_copy_strided(int rank, const int64_t* shape, const int64_t* src_str
             if (sp.stride[kSrc][d] == 1 && sp.shape[d] >= 8) j = d;
         if (j >= 0) {
             sp.move_axis(j, r - 2);
-            const long strips = sp.count(r - 2) * ((sp.shape[r - 1] + kTile - 1) / kTile);
+            const long strips = sp.count(r - 2) * ((sp.shape[r - 1] + kTile - 1) / kTile + 1);  // (see transpose_range)
             const long per_strip = kTile * sp.shape[r - 2];
             const bool avx512 = cortado_isa() >= 2, stream = cortado::streams(total * static_cast<long>(sizeof(float)));
             cortado::parallel_range(strips, std::max(1L, CORTADO_GRAIN / per_strip),

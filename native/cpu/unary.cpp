@@ -1,13 +1,25 @@
 // unary and unary_backward: y = op(x) and dx = dy * op'(x), elementwise, with the ops' settings
-// p1, p2 (dev.cortado.kernels.UnaryOp). Each op is one vectorised loop where its formula allows.
-// The reference computes in double and rounds once; here an op is computed in float where that
-// gives the same bits (a single correctly rounded operation) or stays within a few ulp without
-// overflowing where double would not, and in double otherwise. The plain arithmetic ops write a
-// y too large to stay cached with streaming stores (stream.h).
+// p1, p2 (dev.cortado.kernels.UnaryOp). Each op is one vectorised loop: e^x and ln x come from
+// fast_math.h (no libm calls), sqrt from AVX-512 directly (libm's sets errno, which does not
+// vectorise). The reference computes in double and rounds once; here an op is computed in float
+// where that gives the same bits (a single correctly rounded operation) or stays within a few ulp
+// without overflowing where double would not, and in double otherwise, with the reference's
+// infinities and NaN. The plain arithmetic ops write a y too large to stay cached with streaming
+// stores (stream.h).
+// A vectorised loop ends in an epilogue whose length depends on where a thread's range ends: with
+// contraction off (fast_math.h writes its FMAs out) every path computes the same operations, so
+// the bits do not depend on the thread count (with contraction on, GELU's derivative differed by
+// an ulp between 1 and 2 threads). No trapping math: so that fast_math.h's selects vectorise.
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 -Wall: inside its own AVX-512 intrinsics (sqrt8)
+#include <immintrin.h>
+
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "cortado_cpu.h"
+#include "fast_math.h"
 #include "math_ops.h"
 #include "simd.h"
 #include "stream.h"
@@ -20,23 +32,41 @@ constexpr double kGeluC = 0.7978845608028654;  // sqrt(2 / pi)
 inline float to_float(double v) { return static_cast<float>(v); }
 
 struct Exp {
-    static float f(float x, float, float) { return std::exp(x); }
-    static float d(float x, float dy, float, float) { return to_float(dy * std::exp(static_cast<double>(x))); }
+    static float f(float x, float, float) { return cortado::exp_f(x); }
+    static float d(float x, float dy, float, float) { return to_float(dy * cortado::exp_d(x)); }
 };
 struct Log {
-    static float f(float x, float, float) { return std::log(x); }
+    static float f(float x, float, float) { return cortado::log_f(x); }
     static float d(float x, float dy, float, float) { return dy / x; }
 };
+// sqrt and 1/sqrt, whose libm sqrt (errno on a negative) does not vectorise: fd and dd give them on
+// 8 doubles (AVX-512), the same operations as f and d, so the same bits.
+typedef double v8d __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+template <class V>
+__attribute__((always_inline, target("avx512f"))) inline V sqrt8(const V& x) {
+    return V(_mm512_sqrt_pd(__m512d(x)));
+}
 struct Sqrt {
+    static constexpr bool kDoubleLanes = true;
     static float f(float x, float, float) { return std::sqrt(x); }
     static float d(float x, float dy, float, float) { return to_float(dy * 0.5 / std::sqrt(static_cast<double>(x))); }
+    template <class V>
+    __attribute__((always_inline, target("avx512f"))) static V fd(const V& x) { return sqrt8(x); }
+    template <class V>
+    __attribute__((always_inline, target("avx512f"))) static V dd(const V& x, const V& dy) { return dy * 0.5 / sqrt8(x); }
 };
 struct Rsqrt {
+    static constexpr bool kDoubleLanes = true;
     static float f(float x, float, float) { return to_float(1.0 / std::sqrt(static_cast<double>(x))); }
     static float d(float x, float dy, float, float) {
         const double v = x;
         return to_float(dy * -0.5 / (v * std::sqrt(v)));
     }
+    template <class V>
+    __attribute__((always_inline, target("avx512f"))) static V fd(const V& x) { return 1.0 / sqrt8(x); }
+    template <class V>
+    __attribute__((always_inline, target("avx512f"))) static V dd(const V& x, const V& dy) { return dy * -0.5 / (x * sqrt8(x)); }
 };
 // fv: the op on 16 values (GCC vectors) for the streaming loop, where it is plain arithmetic (the
 // same operations, so the same bits); kStreams marks those ops.
@@ -73,16 +103,26 @@ struct Clamp {
     }
     static float d(float x, float dy, float lo, float hi) { return x >= lo && x <= hi ? dy : 0.0f; }
 };
-// log(1 + e^(beta x)) / beta, x itself past the threshold (beta x compared in double, as exactly
-// as the reference)
+// beta x > threshold, exactly (as the reference compares it, in double): beta x = p + e, with e the
+// product's rounding error (exact by an FMA)
+inline bool above(float beta, float x, float threshold) {
+    const float p = beta * x, e = std::fma(beta, x, -p);
+    return (p > threshold) | ((p == threshold) & (e > 0.0f));
+}
+
+// log(1 + e^(beta x)) / beta, x itself past the threshold, as max(z, 0) + log1p(e^-|z|) (no
+// overflow), +inf where the reference's e^z overflows double
 struct Softplus {
     static float f(float x, float beta, float threshold) {
-        const double z = static_cast<double>(beta) * x;
-        return z > threshold ? x : to_float(std::log1p(std::exp(z)) / beta);
+        const float z = beta * x;
+        const float tail = cortado::log1p_nonnegative(cortado::exp_f(-std::fabs(z)));
+        const float v = ((z > 0.0f ? z : 0.0f) + tail) / beta;
+        const float w = z > 709.78f ? __builtin_inff() : v;
+        return above(beta, x, threshold) ? x : w;
     }
     static float d(float x, float dy, float beta, float threshold) {
-        const double z = static_cast<double>(beta) * x;
-        return z > threshold ? dy : to_float(dy / (1.0 + std::exp(-z)));
+        const float v = to_float(dy / (1.0 + cortado::exp_d(-(beta * x))));
+        return above(beta, x, threshold) ? dy : v;
     }
 };
 struct LeakyRelu {
@@ -93,20 +133,32 @@ struct LeakyRelu {
     static float d(float x, float dy, float slope, float) { return x > 0.0f ? dy : dy * slope; }
 };
 struct Elu {
-    static float f(float x, float alpha, float) { return x > 0.0f ? x : to_float(alpha * std::expm1(static_cast<double>(x))); }
+    static float f(float x, float alpha, float) { return x > 0.0f ? x : to_float(alpha * cortado::expm1_nonpositive(x)); }
     static float d(float x, float dy, float alpha, float) {
-        return x > 0.0f ? dy : to_float(static_cast<double>(dy) * alpha * std::exp(static_cast<double>(x)));
+        return x > 0.0f ? dy : to_float(static_cast<double>(dy) * alpha * cortado::exp_d(x));
     }
 };
+// GELU, tanh form: 0.5 x (1 + tanh u) = x s with s = 1 / (1 + e^-2u), and its derivative
+// 0.5 (1 + t) + 0.5 x (1 - t^2) u' = s + 2 x s (1 - s) u', where the second term is 0 once s or
+// 1 - s is (as it is in the reference, whose tanh reaches +-1), and NaN at infinite x (as 0 times
+// an infinite u' is there).
 struct Gelu {
-    static float f(float xf, float, float) {
-        const double x = xf;
-        return to_float(0.5 * x * (1.0 + std::tanh(kGeluC * (x + 0.044715 * x * x * x))));
+    static float f(float x, float, float) {
+        const float u = static_cast<float>(kGeluC) * (x + 0.044715f * x * x * x);
+        return x / (1.0f + cortado::exp_f(-2.0f * u));
     }
-    static float d(float xf, float dyf, float, float) {
-        const double x = xf, u = kGeluC * (x + 0.044715 * x * x * x), t = std::tanh(u);
-        const double du = kGeluC * (1.0 + 3.0 * 0.044715 * x * x);
-        return to_float(dyf * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du));
+    static float d(float x, float dy, float, float) {
+        const float u = static_cast<float>(kGeluC) * (x + 0.044715f * x * x * x);
+        const float e = cortado::exp_f(-2.0f * u), s = 1.0f / (1.0f + e);
+        const float om = e == __builtin_inff() ? 1.0f : e * s;  // 1 - s
+        const float du = static_cast<float>(kGeluC) * (1.0f + 3.0f * 0.044715f * x * x);
+        const float t = 2.0f * x * s * om * du;
+        const float term = s * om == 0.0f ? 0.0f : t;  // (one select: GCC did not vectorise two here)
+        // the sum in double, s near 1 as 1 - om: dy times a derivative just above 1 overflows where
+        // the reference's does (dy = +-FLT_MAX)
+        const double sd = s > 0.5f ? 1.0 - static_cast<double>(om) : static_cast<double>(s);
+        const float g = to_float(dy * (sd + term));
+        return std::isinf(x) ? __builtin_nanf("") : g;
     }
 };
 
@@ -140,7 +192,38 @@ struct Streams : std::false_type {};
 template <class Op>
 struct Streams<Op, std::enable_if_t<Op::kStreams>> : std::true_type {};
 
-// Ops that call into libm per element get their threads past fewer elements.
+template <class Op, class = void>
+struct DoubleLanes : std::false_type {};
+template <class Op>
+struct DoubleLanes<Op, std::enable_if_t<Op::kDoubleLanes>> : std::true_type {};
+
+// y = op(x) and dx = dy op'(x) 8 at a time in double (y may be x, dx may be dy), the tail by f, d.
+template <class Op>
+__attribute__((target("avx512f"))) void forward_double_lanes(const float* x, float* y, long n, float p1, float p2) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f v;
+        std::memcpy(&v, x + i, sizeof v);
+        const v8f r = __builtin_convertvector(Op::template fd<v8d>(__builtin_convertvector(v, v8d)), v8f);
+        std::memcpy(y + i, &r, sizeof r);
+    }
+    for (; i < n; i++) y[i] = Op::f(x[i], p1, p2);
+}
+template <class Op>
+__attribute__((target("avx512f"))) void backward_double_lanes(const float* x, const float* dy, float* dx, long n, float p1, float p2) {
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8f v, g;
+        std::memcpy(&v, x + i, sizeof v);
+        std::memcpy(&g, dy + i, sizeof g);
+        const v8f r = __builtin_convertvector(
+            Op::template dd<v8d>(__builtin_convertvector(v, v8d), __builtin_convertvector(g, v8d)), v8f);
+        std::memcpy(dx + i, &r, sizeof r);
+    }
+    for (; i < n; i++) dx[i] = Op::d(x[i], dy[i], p1, p2);
+}
+
+// Ops with exp, log or a division in double get their threads past fewer elements.
 template <class Op>
 constexpr long grain() {
     return std::is_same<Op, Abs>::value || std::is_same<Op, Neg>::value || std::is_same<Op, Square>::value ||
@@ -151,6 +234,12 @@ constexpr long grain() {
 
 template <class Op>
 void forward(long n, float p1, float p2, const float* x, float* y) {
+    if constexpr (DoubleLanes<Op>::value) {
+        if (cortado_isa() >= 2) {
+            cortado::parallel_range(n, grain<Op>(), [&](long b, long e) { forward_double_lanes<Op>(x + b, y + b, e - b, p1, p2); });
+            return;
+        }
+    }
     if constexpr (Streams<Op>::value) {
         if (cortado::streams(n * static_cast<long>(sizeof(float)))) {
             cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
@@ -168,6 +257,14 @@ void forward(long n, float p1, float p2, const float* x, float* y) {
 
 template <class Op>
 void backward(long n, float p1, float p2, const float* x, const float* dy, float* dx) {
+    if constexpr (DoubleLanes<Op>::value) {
+        if (cortado_isa() >= 2) {
+            cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
+                backward_double_lanes<Op>(x + b, dy + b, dx + b, e - b, p1, p2);
+            });
+            return;
+        }
+    }
     cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
         if (dy == dx) backward_in_place<Op>(x + b, dx + b, e - b, p1, p2);
         else backward_span<Op>(x + b, dy + b, dx + b, e - b, p1, p2);
