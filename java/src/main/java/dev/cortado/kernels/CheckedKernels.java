@@ -626,9 +626,12 @@ public final class CheckedKernels implements KernelSet {
      * layouts such as every third column of rows of 4 qualify).
      */
     private static void distinctWrites(long[] shape, long[] strides) {
-        Integer[] axes = new Integer[shape.length];
-        for (int d = 0; d < axes.length; d++) axes[d] = d;
-        Arrays.sort(axes, (x, y) -> Long.compare(strides[x], strides[y]));
+        int[] axes = new int[shape.length]; // by stride: an insertion sort of at most MAX_RANK axes
+        for (int d = 0; d < axes.length; d++) {
+            int i = d;
+            for (; i > 0 && strides[axes[i - 1]] > strides[d]; i--) axes[i] = axes[i - 1];
+            axes[i] = d;
+        }
         long reach = 0; // the farthest offset the smaller axes reach
         for (int d : axes) {
             if (shape[d] <= 1) continue;

@@ -85,8 +85,14 @@ public final class Linalg {
         try (Tensor ae = batchOf(a, batch); Tensor be = batchOf(b, batch)) {
             long sa = ae.dim() == 2 ? 0 : (long) as[as.length - 2] * as[as.length - 1];
             long sb = be.dim() == 2 ? 0 : (long) bs[bs.length - 2] * bs[bs.length - 1];
-            a.kernels().gemmBatched(transA, transB, m, n, k, 1f, ae.ptr(), as[as.length - 1], sa, be.ptr(), bs[bs.length - 1], sb,
-                    0f, c.ptr(), n, (long) m * n, (int) count);
+            if (sb == 0 && sa != 0 && !transA) {
+                // one B for every product: the stacked A matrices are one [count·m, k] matrix, C one [count·m, n] (one GEMM)
+                a.kernels().gemm(false, transB, (int) (count * m), n, k, 1f, ae.ptr(), as[as.length - 1], be.ptr(), bs[bs.length - 1],
+                        0f, c.ptr(), n);
+            } else {
+                a.kernels().gemmBatched(transA, transB, m, n, k, 1f, ae.ptr(), as[as.length - 1], sa, be.ptr(), bs[bs.length - 1], sb,
+                        0f, c.ptr(), n, (long) m * n, (int) count);
+            }
         }
         return c;
     }
