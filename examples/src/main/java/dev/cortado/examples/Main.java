@@ -12,10 +12,11 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cortado-examples", mixinStandardHelpOptions = true,
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
-        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class},
+        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
                   "  java -jar cortado-examples.jar lenet --help",
-                  "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000"})
+                  "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000",
+                  "  java -jar cortado-examples.jar backprop"})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "On an error, print its stack trace too.")
@@ -95,6 +96,43 @@ public final class Main implements Callable<Integer> {
                 for (int i = 0; i < hand.w1().length; i++) maxDiff = Math.max(maxDiff, Math.abs(hand.w1()[i] - auto.w1()[i]));
                 for (int i = 0; i < hand.w2().length; i++) maxDiff = Math.max(maxDiff, Math.abs(hand.w2()[i] - auto.w2()[i]));
                 System.out.printf("  max |w_hand - w_autograd| = %.3g%n%n", maxDiff);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "backprop", mixinStandardHelpOptions = true,
+            description = "BackpropNeuralNet's three calls (init_network, train, net_eval): the seed's 2-3-2 pair, then XOR on 2-3-1.",
+            footer = {"", "Examples:", "  java -jar cortado-examples.jar backprop",
+                      "  java -jar cortado-examples.jar backprop --steps 2000 --rate 0.5 --momentum 0.2"})
+    static final class BackpropCommand implements Callable<Integer> {
+        @Option(names = "--steps", defaultValue = "1000", description = "train calls on the seed's pair (default ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--rate", defaultValue = "0.25", description = "learning rate (default ${DEFAULT-VALUE}).")
+        double rate;
+
+        @Option(names = "--momentum", defaultValue = "0.1", description = "momentum (default ${DEFAULT-VALUE}).")
+        double momentum;
+
+        @Override
+        public Integer call() {
+            double[] in = {0.15, 0.7}, want = {0.1, 0.9};
+            try (dev.cortado.api.BackpropNet net = dev.cortado.api.BackpropNet.init(2, 3, 2).learningRate(rate).momentum(momentum)) {
+                System.out.println("net = BackpropNet.init(2, 3, 2); net.train([0.15, 0.7], [0.1, 0.9]) x " + steps);
+                for (int i = 1; i <= steps; i++) {
+                    double err = net.train(in, want);
+                    if (i == 1 || i % Math.max(1, steps / 5) == 0) System.out.printf("  step %5d: error %.6f%n", i, err);
+                }
+                System.out.println("net.eval([0.15, 0.7]) = " + java.util.Arrays.toString(net.eval(in)));
+            }
+            double[][] x = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+            try (dev.cortado.api.BackpropNet xor = dev.cortado.api.BackpropNet.init(2, 3, 1).learningRate(rate).momentum(momentum)) {
+                for (int epoch = 0; epoch < 6000; epoch++) {
+                    for (double[] row : x) xor.train(row, new double[] {row[0] != row[1] ? 1 : 0});
+                }
+                System.out.println("XOR on 2-3-1 after 6000 epochs:");
+                for (double[] row : x) System.out.printf("  %s -> %.3f%n", java.util.Arrays.toString(row), xor.eval(row)[0]);
             }
             return 0;
         }
