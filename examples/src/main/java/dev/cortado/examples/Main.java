@@ -12,11 +12,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cortado-examples", mixinStandardHelpOptions = true,
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
-        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class},
+        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class,
+            Main.AnnCommand.class},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
                   "  java -jar cortado-examples.jar lenet --help",
                   "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000",
-                  "  java -jar cortado-examples.jar backprop"})
+                  "  java -jar cortado-examples.jar backprop", "  java -jar cortado-examples.jar ann"})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "On an error, print its stack trace too.")
@@ -133,6 +134,41 @@ public final class Main implements Callable<Integer> {
                 }
                 System.out.println("XOR on 2-3-1 after 6000 epochs:");
                 for (double[] row : x) System.out.printf("  %s -> %.3f%n", java.util.Arrays.toString(row), xor.eval(row)[0]);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "ann", mixinStandardHelpOptions = true,
+            description = "ANN.jl's classifier (ArtificialNeuralNetwork, fit!, predict): the seed's 150 x 80 random example.",
+            footer = {"", "Examples:", "  java -jar cortado-examples.jar ann",
+                      "  java -jar cortado-examples.jar ann --hidden 40 --epochs 20 --seed 3"})
+    static final class AnnCommand implements Callable<Integer> {
+        @Option(names = "--hidden", defaultValue = "20", description = "hidden units (default ${DEFAULT-VALUE}).")
+        int hidden;
+
+        @Option(names = "--epochs", defaultValue = "5", description = "epochs (default ${DEFAULT-VALUE}).")
+        int epochs;
+
+        @Option(names = "--seed", defaultValue = "1", description = "seed of the data and the weights (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() {
+            dev.cortado.tensor.Rng rng = new dev.cortado.tensor.Rng(seed);
+            double[][] x = new double[150][80], xNew = new double[60][80];
+            int[] y = new int[150];
+            for (int i = 0; i < 150; i++) {
+                for (int j = 0; j < 80; j++) x[i][j] = rng.nextGaussian();
+                y[i] = rng.nextInt(3);
+            }
+            for (double[] row : xNew) for (int j = 0; j < 80; j++) row[j] = rng.nextGaussian();
+            try (dev.cortado.api.AnnClassifier ann = new dev.cortado.api.AnnClassifier(hidden).epochs(epochs).seed(seed)) {
+                System.out.println("ann = new AnnClassifier(" + hidden + "); ann.fit(X [150 x 80], y); ann.predict(Xnew [60 x 80])");
+                int[] pred = ann.fit(x, y).predict(xNew);
+                System.out.println("classes: " + java.util.Arrays.toString(ann.classes()));
+                System.out.println("predictions: " + java.util.Arrays.toString(pred));
+                System.out.println("probabilities of the first new row: " + java.util.Arrays.toString(ann.predictProba(new double[][] {xNew[0]})[0]));
             }
             return 0;
         }

@@ -1,0 +1,200 @@
+package dev.cortado.api;
+
+import dev.cortado.autograd.GradMode;
+import dev.cortado.ops.Linalg;
+import dev.cortado.ops.Softmax;
+import dev.cortado.optim.LearningRate;
+import dev.cortado.optim.Momentum;
+import dev.cortado.optim.Sgd;
+import dev.cortado.tensor.MemoryScope;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * ANN.jl's classifier (ArtificialNeuralNetwork, fit!, predict): one sigmoid hidden layer and a
+ * softmax output over the classes found in the labels, trained by online SGD on the
+ * cross-entropy, one observation at a time in order, with an L2 penalty on the weights (not the
+ * biases) whose gradient is 2·lambda·w, as ANN.jl has it. Weights start Glorot-uniform, biases
+ * at 0.
+ *
+ * <pre>{@code
+ * AnnClassifier ann = new AnnClassifier(20);
+ * ann.fit(X, y);                       // double[][] features, int[] labels
+ * int[] pred = ann.predict(Xnew);
+ * double[][] p = ann.predictProba(Xnew); // columns in the order of ann.classes()
+ * }</pre>
+ *
+ * Defaults: 5 epochs, learning rate 0.1, L2 1e-5 (each settable). Not thread-safe.
+ */
+public final class AnnClassifier implements AutoCloseable {
+
+    private final int hidden;
+    private int epochs = 5;
+    private double learningRate = 0.1;
+    private double l2 = 1e-5;
+    private long seed = 1;
+
+    private int[] classes;
+    private Tensor w1, b1, w2, b2; // w [out, in], as ANN.jl
+
+    /** A classifier with {@code hiddenUnits} sigmoid units in its hidden layer. */
+    public AnnClassifier(int hiddenUnits) {
+        if (hiddenUnits < 1) throw new IllegalArgumentException("AnnClassifier: needs at least one hidden unit, got " + hiddenUnits);
+        hidden = hiddenUnits;
+    }
+
+    public AnnClassifier epochs(int n) {
+        if (n < 1) throw new IllegalArgumentException("AnnClassifier: epochs must be >= 1, got " + n);
+        epochs = n;
+        return this;
+    }
+
+    public AnnClassifier learningRate(double rate) {
+        if (!(rate > 0) || Double.isInfinite(rate)) throw new IllegalArgumentException("AnnClassifier: learning rate must be > 0, got " + rate);
+        learningRate = rate;
+        return this;
+    }
+
+    public AnnClassifier l2(double lambda) {
+        if (!(lambda >= 0) || Double.isInfinite(lambda)) throw new IllegalArgumentException("AnnClassifier: L2 must be >= 0, got " + lambda);
+        l2 = lambda;
+        return this;
+    }
+
+    /** The seed of the initial weights (default 1). */
+    public AnnClassifier seed(long value) {
+        seed = value;
+        return this;
+    }
+
+    public int epochs() {
+        return epochs;
+    }
+
+    public double learningRate() {
+        return learningRate;
+    }
+
+    public double l2() {
+        return l2;
+    }
+
+    /** The classes found by {@link #fit}, ascending: the columns of {@link #predictProba}. */
+    public int[] classes() {
+        checkFitted();
+        return classes.clone();
+    }
+
+    /** Trains from scratch on rows of x with labels y (any integers; at least two distinct). */
+    public AnnClassifier fit(double[][] x, int[] y) {
+        int features = features("x", x);
+        if (y == null || y.length != x.length) {
+            throw new IllegalArgumentException("AnnClassifier.fit: " + (y == null ? "labels are null" : y.length + " labels for " + x.length + " rows"));
+        }
+        TreeSet<Integer> found = new TreeSet<>();
+        for (int label : y) found.add(label);
+        if (found.size() < 2) throw new IllegalArgumentException("AnnClassifier.fit: the labels hold one class only (" + found.first() + ")");
+        close();
+        classes = found.stream().mapToInt(Integer::intValue).toArray();
+        Rng rng = new Rng(seed);
+        w1 = glorot(rng, hidden, features);
+        b1 = Tensor.zeros(hidden).keep().requiresGrad(true);
+        w2 = glorot(rng, classes.length, hidden);
+        b2 = Tensor.zeros(classes.length).keep().requiresGrad(true);
+        try (Sgd sgd = new Sgd(List.of(w1, b1, w2, b2), LearningRate.fixed(learningRate), Momentum.fixed(0), (float) (2 * l2), false);
+             Tensor input = Tensor.zeros(1, features).keep(); Tensor label = Tensor.zeros(1).keep()) {
+            sgd.scale(b1, 1, 0);
+            sgd.scale(b2, 1, 0);
+            for (int epoch = 0; epoch < epochs; epoch++) {
+                for (int i = 0; i < x.length; i++) {
+                    try (MemoryScope step = MemoryScope.open()) {
+                        input.copyFrom(toFloats(x[i]));
+                        label.set(Arrays.binarySearch(classes, y[i]), 0);
+                        Softmax.crossEntropy(logits(input), label).backward();
+                        sgd.step();
+                        for (Tensor p : List.of(w1, b1, w2, b2)) p.zeroGrad();
+                    }
+                }
+            }
+        }
+        return this;
+    }
+
+    /** The most probable class of each row. */
+    public int[] predict(double[][] x) {
+        double[][] p = predictProba(x);
+        int[] out = new int[p.length];
+        for (int i = 0; i < p.length; i++) {
+            int best = 0;
+            for (int c = 1; c < p[i].length; c++) if (p[i][c] > p[i][best]) best = c;
+            out[i] = classes[best];
+        }
+        return out;
+    }
+
+    /** Class probabilities of each row, columns in the order of {@link #classes()}. */
+    public double[][] predictProba(double[][] x) {
+        checkFitted();
+        int features = features("x", x);
+        if (features != w1.size(1)) {
+            throw new IllegalArgumentException("AnnClassifier.predict: rows have " + features + " features, the classifier was fitted on "
+                    + w1.size(1));
+        }
+        float[] flat = new float[x.length * features];
+        for (int i = 0; i < x.length; i++) System.arraycopy(toFloats(x[i]), 0, flat, i * features, features);
+        try (MemoryScope scope = MemoryScope.open(); GradMode off = GradMode.off()) {
+            float[] p = logits(Tensor.of(flat, x.length, features)).softmax().toArray();
+            double[][] out = new double[x.length][classes.length];
+            for (int i = 0; i < x.length; i++) for (int c = 0; c < classes.length; c++) out[i][c] = p[i * classes.length + c];
+            return out;
+        }
+    }
+
+    private Tensor logits(Tensor input) {
+        return Linalg.linear(Linalg.linear(input, w1, b1).sigmoid(), w2, b2);
+    }
+
+    /** Glorot and Bengio's uniform bound sqrt(6 / (in + out)), as ANN.jl draws its weights. */
+    private static Tensor glorot(Rng rng, int out, int in) {
+        float bound = (float) Math.sqrt(6.0 / (in + out));
+        return Tensor.uniform(rng, -bound, bound, out, in).keep().requiresGrad(true);
+    }
+
+    /** The feature count of x's rows: at least one row, all of one length, finite values. */
+    private static int features(String name, double[][] x) {
+        if (x == null || x.length == 0) throw new IllegalArgumentException("AnnClassifier: " + name + " has no rows");
+        int n = x[0] == null ? 0 : x[0].length;
+        if (n == 0) throw new IllegalArgumentException("AnnClassifier: row 0 of " + name + " has no features");
+        for (int i = 0; i < x.length; i++) {
+            if (x[i] == null || x[i].length != n) {
+                throw new IllegalArgumentException("AnnClassifier: row " + i + " of " + name + " has " + (x[i] == null ? "no" : x[i].length)
+                        + " features, row 0 has " + n + " (ragged rows)");
+            }
+            for (int j = 0; j < n; j++) {
+                if (!Double.isFinite(x[i][j])) {
+                    throw new IllegalArgumentException("AnnClassifier: " + name + "[" + i + "][" + j + "] is " + x[i][j]);
+                }
+            }
+        }
+        return n;
+    }
+
+    private void checkFitted() {
+        if (classes == null) throw new IllegalStateException("AnnClassifier: call fit before predict");
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
+        return f;
+    }
+
+    /** Frees the weights (fit makes new ones). */
+    @Override
+    public void close() {
+        for (Tensor t : new Tensor[] {w1, b1, w2, b2}) if (t != null) t.close();
+    }
+}
