@@ -13,11 +13,12 @@ import picocli.CommandLine.Option;
 @Command(name = "cortado-examples", mixinStandardHelpOptions = true,
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
         subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class,
-            Main.AnnCommand.class},
+            Main.AnnCommand.class, Main.ClassifyCommand.class},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
                   "  java -jar cortado-examples.jar lenet --help",
                   "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000",
-                  "  java -jar cortado-examples.jar backprop", "  java -jar cortado-examples.jar ann"})
+                  "  java -jar cortado-examples.jar backprop", "  java -jar cortado-examples.jar ann",
+                  "  java -jar cortado-examples.jar classify"})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "On an error, print its stack trace too.")
@@ -169,6 +170,40 @@ public final class Main implements Callable<Integer> {
                 System.out.println("classes: " + java.util.Arrays.toString(ann.classes()));
                 System.out.println("predictions: " + java.util.Arrays.toString(pred));
                 System.out.println("probabilities of the first new row: " + java.util.Arrays.toString(ann.predictProba(new double[][] {xNew[0]})[0]));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "classify", mixinStandardHelpOptions = true,
+            description = "Classify and Predict: labels of any type from features, and a number from features, the model chosen on held-out data.",
+            footer = {"", "Examples:", "  java -jar cortado-examples.jar classify", "  java -jar cortado-examples.jar classify --seed 4"})
+    static final class ClassifyCommand implements Callable<Integer> {
+        @Option(names = "--seed", defaultValue = "1", description = "seed of the generated data (default ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() {
+            dev.cortado.tensor.Rng rng = new dev.cortado.tensor.Rng(seed);
+            java.util.List<dev.cortado.api.Example<String>> shapes = new java.util.ArrayList<>();
+            for (int i = 0; i < 300; i++) { // "small" inside the unit circle, "large" on a ring of radius 2..3
+                boolean small = i % 2 == 0;
+                double r = small ? rng.nextFloat() : 2 + rng.nextFloat(), a = 2 * Math.PI * rng.nextFloat();
+                shapes.add(dev.cortado.api.Example.of(new double[] {r * Math.cos(a), r * Math.sin(a)}, small ? "small" : "large"));
+            }
+            try (dev.cortado.api.Classifier<String> c = dev.cortado.api.Classify.train(shapes)) {
+                System.out.printf("Classify.train(300 points, labels \"small\"/\"large\"): %s, held-out accuracy %.3f%n", c.method(), c.heldOutAccuracy());
+                System.out.println("  classify([0.2, 0.1]) = " + c.classify(new double[] {0.2, 0.1}) + ", probabilities " + c.probabilities(new double[] {0.2, 0.1}));
+                System.out.println("  classify([2.5, 0.0]) = " + c.classify(new double[] {2.5, 0}));
+            }
+            java.util.List<dev.cortado.api.Example<Double>> line = new java.util.ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                double a = 4 * rng.nextFloat() - 2, b = 4 * rng.nextFloat() - 2;
+                line.add(dev.cortado.api.Example.of(new double[] {a, b}, 3 * a - 2 * b + 1 + 0.1 * rng.nextGaussian()));
+            }
+            try (dev.cortado.api.Predictor p = dev.cortado.api.Predict.train(line)) {
+                System.out.printf("Predict.train(300 points of y = 3a - 2b + 1 + noise 0.1): %s, held-out RMSE %.4f%n", p.method(), p.heldOutRmse());
+                System.out.printf("  predict([1, 1]) = %.4f (true 2)%n", p.predict(new double[] {1, 1}));
             }
             return 0;
         }

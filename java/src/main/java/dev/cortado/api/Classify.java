@@ -1,0 +1,92 @@
+package dev.cortado.api;
+
+import dev.cortado.ops.Softmax;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Mathematica's Classify: {@code Classifier<L> c = Classify.train(examples)} learns labels of any
+ * type from feature vectors, choosing between logistic regression and a small MLP (one tanh
+ * layer of 32) by their accuracy on a held-out fifth of the examples, then training the chosen
+ * one on all of them.
+ */
+public final class Classify {
+
+    static final int HIDDEN = 32;
+    static final int STEPS = 300;
+    static final long SEED = 1;
+
+    private Classify() {
+    }
+
+    public static <L> Classifier<L> train(List<Example<L>> examples) {
+        if (examples == null) throw new IllegalArgumentException("Classify: examples are null");
+        double[][] x = new double[examples.size()][];
+        List<L> labels = new ArrayList<>();
+        Map<L, Integer> index = new LinkedHashMap<>();
+        for (int i = 0; i < x.length; i++) {
+            Example<L> e = examples.get(i);
+            if (e == null || e.target() == null) throw new IllegalArgumentException("Classify: example " + i + " has no label");
+            x[i] = e.features();
+            index.putIfAbsent(e.target(), index.size());
+        }
+        int features = DenseNet.features("Classify", x);
+        if (index.size() < 2) throw new IllegalArgumentException("Classify: the examples hold one class only (" + index.keySet().iterator().next() + ")");
+        labels.addAll(index.keySet());
+        int[] y = new int[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = index.get(examples.get(i).target());
+
+        String method = "logistic regression";
+        double heldOut = Double.NaN;
+        int[] order = DenseNet.shuffled(x.length, SEED);
+        int hold = x.length >= 5 ? Math.max(1, x.length / 5) : 0;
+        if (hold > 0) {
+            double[][] trainX = new double[x.length - hold][], testX = new double[hold][];
+            int[] trainY = new int[x.length - hold], testY = new int[hold];
+            for (int k = 0; k < x.length; k++) {
+                int i = order[k];
+                if (k < hold) {
+                    testX[k] = x[i];
+                    testY[k] = y[i];
+                } else {
+                    trainX[k - hold] = x[i];
+                    trainY[k - hold] = y[i];
+                }
+            }
+            double logistic, mlp;
+            try (DenseNet a = fit(trainX, trainY, features, labels.size(), false)) {
+                logistic = accuracy(a.apply(testX), testY);
+            }
+            try (DenseNet b = fit(trainX, trainY, features, labels.size(), true)) {
+                mlp = accuracy(b.apply(testX), testY);
+            }
+            heldOut = Math.max(logistic, mlp);
+            if (mlp > logistic) method = "MLP";
+        }
+        return new Classifier<>(fit(x, y, features, labels.size(), method.equals("MLP")), labels, features, method, heldOut);
+    }
+
+    private static DenseNet fit(double[][] x, int[] y, int features, int classes, boolean hidden) {
+        float[] labels = new float[y.length];
+        for (int i = 0; i < y.length; i++) labels[i] = y[i];
+        DenseNet net = hidden ? new DenseNet(new Rng(SEED), x, features, HIDDEN, classes) : new DenseNet(new Rng(SEED), x, features, classes);
+        try (Tensor target = Tensor.of(labels, labels.length)) {
+            return net.fit(x, target, Softmax::crossEntropy, STEPS, hidden ? 0.02 : 0.05);
+        }
+    }
+
+    /** The fraction of rows whose largest logit is their label. */
+    static double accuracy(double[][] logits, int[] y) {
+        int right = 0;
+        for (int i = 0; i < y.length; i++) {
+            int best = 0;
+            for (int c = 1; c < logits[i].length; c++) if (logits[i][c] > logits[i][best]) best = c;
+            if (best == y[i]) right++;
+        }
+        return (double) right / y.length;
+    }
+}

@@ -1,0 +1,115 @@
+package dev.cortado.api;
+
+import dev.cortado.autograd.GradMode;
+import dev.cortado.ops.Linalg;
+import dev.cortado.optim.Adam;
+import dev.cortado.tensor.MemoryScope;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * The small models Classify and Predict choose between: fully connected layers with tanh
+ * between them (no hidden layer: a linear model), on standardized features, trained full-batch
+ * by Adam.
+ */
+final class DenseNet implements AutoCloseable {
+
+    private final List<Tensor> params = new ArrayList<>(); // w0, b0, w1, b1, ...
+    private final double[] mean, scale;                     // feature standardization
+
+    /** A net of these layer sizes (inputs first), standardizing features by x's column statistics. */
+    DenseNet(Rng rng, double[][] x, int... sizes) {
+        int f = sizes[0];
+        mean = new double[f];
+        scale = new double[f];
+        for (double[] row : x) for (int j = 0; j < f; j++) mean[j] += row[j] / x.length;
+        for (double[] row : x) for (int j = 0; j < f; j++) scale[j] += (row[j] - mean[j]) * (row[j] - mean[j]) / x.length;
+        for (int j = 0; j < f; j++) scale[j] = scale[j] > 1e-24 ? 1 / Math.sqrt(scale[j]) : 1;
+        for (int l = 0; l + 1 < sizes.length; l++) {
+            float bound = (float) Math.sqrt(6.0 / (sizes[l] + sizes[l + 1]));
+            params.add(Tensor.uniform(rng, -bound, bound, sizes[l + 1], sizes[l]).keep().requiresGrad(true));
+            params.add(Tensor.zeros(sizes[l + 1]).keep().requiresGrad(true));
+        }
+    }
+
+    /** Rows of x as one standardized [rows, features] tensor. */
+    Tensor input(double[][] x) {
+        int f = mean.length;
+        float[] flat = new float[x.length * f];
+        for (int i = 0; i < x.length; i++) for (int j = 0; j < f; j++) flat[i * f + j] = (float) ((x[i][j] - mean[j]) * scale[j]);
+        return Tensor.of(flat, x.length, f);
+    }
+
+    Tensor forward(Tensor x) {
+        Tensor a = x;
+        for (int l = 0; l < params.size(); l += 2) {
+            a = Linalg.linear(a, params.get(l), params.get(l + 1));
+            if (l + 2 < params.size()) a = a.tanh();
+        }
+        return a;
+    }
+
+    /** {@code steps} full-batch Adam steps on loss(forward(x), target). */
+    DenseNet fit(double[][] x, Tensor target, BiFunction<Tensor, Tensor, Tensor> loss, int steps, double lr) {
+        try (Adam adam = new Adam(params, lr); MemoryScope outer = MemoryScope.open()) {
+            Tensor in = input(x);
+            for (int s = 0; s < steps; s++) {
+                try (MemoryScope step = MemoryScope.open()) {
+                    loss.apply(forward(in), target).backward();
+                    adam.step();
+                    for (Tensor p : params) p.zeroGrad();
+                }
+            }
+        }
+        return this;
+    }
+
+    /** forward(x) on the host, [rows][outputs]. */
+    double[][] apply(double[][] x) {
+        try (MemoryScope scope = MemoryScope.open(); GradMode off = GradMode.off()) {
+            Tensor y = forward(input(x));
+            int cols = y.size(1);
+            float[] v = y.toArray();
+            double[][] out = new double[x.length][cols];
+            for (int i = 0; i < x.length; i++) for (int c = 0; c < cols; c++) out[i][c] = v[i * cols + c];
+            return out;
+        }
+    }
+
+    /** The rows' feature count: at least one row, all of one length, finite values (for Classify and Predict). */
+    static int features(String api, double[][] x) {
+        if (x.length == 0) throw new IllegalArgumentException(api + ": no examples");
+        int n = x[0] == null ? 0 : x[0].length;
+        if (n == 0) throw new IllegalArgumentException(api + ": example 0 has no features");
+        for (int i = 0; i < x.length; i++) {
+            if (x[i] == null || x[i].length != n) {
+                throw new IllegalArgumentException(api + ": example " + i + " has " + (x[i] == null ? "no" : x[i].length) + " features, example 0 has " + n);
+            }
+            for (int j = 0; j < n; j++) {
+                if (!Double.isFinite(x[i][j])) throw new IllegalArgumentException(api + ": feature " + j + " of example " + i + " is " + x[i][j]);
+            }
+        }
+        return n;
+    }
+
+    /** A seeded permutation of 0..n-1 whose first max(1, n/5) entries are held out. */
+    static int[] shuffled(int n, long seed) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Rng rng = new Rng(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return order;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor p : params) p.close();
+    }
+}
