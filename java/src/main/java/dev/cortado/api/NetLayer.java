@@ -1,0 +1,145 @@
+package dev.cortado.api;
+
+import dev.cortado.nn.Layers;
+import dev.cortado.nn.Module;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Shape;
+import java.util.Arrays;
+
+/**
+ * One layer of a {@link NetChain}, as Mathematica names them, without input sizes: the chain
+ * infers each layer's input shape (per sample, no batch axis) from the one before.
+ */
+public abstract class NetLayer {
+
+    /** Mathematica's elementwise functions. */
+    public enum Function {
+        RAMP, TANH, LOGISTIC_SIGMOID
+    }
+
+    private final String name;
+
+    private NetLayer(String name) {
+        this.name = name;
+    }
+
+    /** The layer as written, e.g. "convolution(20, 5)". */
+    @Override
+    public final String toString() {
+        return name;
+    }
+
+    /** The output shape for this input shape; IllegalArgumentException with the reason when it cannot take it. */
+    abstract int[] outputShape(int[] in);
+
+    /** The layer for this input shape, its weights drawn from rng. */
+    abstract Module build(int[] in, Rng rng);
+
+    /** LinearLayer[n]: a fully connected layer of n outputs (on the flattened input). */
+    public static NetLayer linear(int n) {
+        if (n < 1) throw new IllegalArgumentException("linear: size must be >= 1, got " + n);
+        return new NetLayer("linear(" + n + ")") {
+            int[] outputShape(int[] in) {
+                return new int[] {n};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new Layers.Linear((int) Shape.numel(in), n, Layers.Neuron.IDENTITY, rng);
+            }
+        };
+    }
+
+    /** Ramp: ReLU. */
+    public static NetLayer ramp() {
+        return elementwise(Function.RAMP);
+    }
+
+    /** ElementwiseLayer[f]. */
+    public static NetLayer elementwise(Function f) {
+        if (f == null) throw new IllegalArgumentException("elementwise: function is null");
+        return new NetLayer(f == Function.RAMP ? "ramp()" : "elementwise(" + f + ")") {
+            int[] outputShape(int[] in) {
+                return in.clone();
+            }
+
+            Module build(int[] in, Rng rng) {
+                return switch (f) {
+                    case RAMP -> Layers.relu();
+                    case TANH -> Layers.tanh();
+                    case LOGISTIC_SIGMOID -> Layers.sigmoid();
+                };
+            }
+        };
+    }
+
+    /** ConvolutionLayer[filters, kernel]: stride 1, no padding, on [channels, height, width]. */
+    public static NetLayer convolution(int filters, int kernel) {
+        if (filters < 1 || kernel < 1) throw new IllegalArgumentException("convolution: filters and kernel must be >= 1, got " + filters + ", " + kernel);
+        return new NetLayer("convolution(" + filters + ", " + kernel + ")") {
+            int[] outputShape(int[] in) {
+                image(in);
+                if (in[1] < kernel || in[2] < kernel) {
+                    throw new IllegalArgumentException("its " + kernel + "x" + kernel + " kernel is larger than the " + in[1] + "x" + in[2] + " image");
+                }
+                return new int[] {filters, in[1] - kernel + 1, in[2] - kernel + 1};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new Layers.Conv2d(in[0], filters, kernel, rng);
+            }
+        };
+    }
+
+    /** PoolingLayer[kernel, stride]: max pooling on [channels, height, width]. */
+    public static NetLayer pooling(int kernel, int stride) {
+        if (kernel < 1 || stride < 1) throw new IllegalArgumentException("pooling: kernel and stride must be >= 1, got " + kernel + ", " + stride);
+        return new NetLayer("pooling(" + kernel + ", " + stride + ")") {
+            int[] outputShape(int[] in) {
+                image(in);
+                if (in[1] < kernel || in[2] < kernel) {
+                    throw new IllegalArgumentException("its " + kernel + "x" + kernel + " window is larger than the " + in[1] + "x" + in[2] + " image");
+                }
+                return new int[] {in[0], (in[1] - kernel) / stride + 1, (in[2] - kernel) / stride + 1};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new Layers.MaxPool2d(kernel, stride, 0);
+            }
+        };
+    }
+
+    /** FlattenLayer[]. */
+    public static NetLayer flatten() {
+        return new NetLayer("flatten()") {
+            int[] outputShape(int[] in) {
+                return new int[] {(int) Shape.numel(in)};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return Layers.flatten();
+            }
+        };
+    }
+
+    /** SoftmaxLayer[]: over a vector; a chain that ends in it is a classifier. */
+    public static NetLayer softmax() {
+        return new NetLayer("softmax()") {
+            int[] outputShape(int[] in) {
+                if (in.length != 1) throw new IllegalArgumentException("it takes a vector, not " + Arrays.toString(in));
+                return in.clone();
+            }
+
+            Module build(int[] in, Rng rng) {
+                return Layers.softmax();
+            }
+        };
+    }
+
+    static boolean isSoftmax(NetLayer layer) {
+        return layer.name.equals("softmax()");
+    }
+
+    private static void image(int[] in) {
+        if (in.length != 3) throw new IllegalArgumentException("it takes an image [channels, height, width], not " + Arrays.toString(in));
+    }
+}
