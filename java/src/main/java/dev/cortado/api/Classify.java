@@ -42,22 +42,11 @@ public final class Classify {
 
         String method = "logistic regression";
         double heldOut = Double.NaN;
-        int[] order = DenseNet.shuffled(x.length, SEED);
-        int hold = x.length >= 5 ? Math.max(1, x.length / 5) : 0;
-        if (hold > 0) {
-            double[][] trainX = new double[x.length - hold][], testX = new double[hold][];
-            int[] trainY = new int[x.length - hold], testY = new int[hold];
-            for (int k = 0; k < x.length; k++) {
-                int i = order[k];
-                if (k < hold) {
-                    testX[k] = x[i];
-                    testY[k] = y[i];
-                } else {
-                    trainX[k - hold] = x[i];
-                    trainY[k - hold] = y[i];
-                }
-            }
+        int[][] split = DenseNet.split(x.length); // {held out, training}
+        if (split[0].length > 0) {
             double logistic, mlp;
+            double[][] trainX = DenseNet.rows(x, split[1]), testX = DenseNet.rows(x, split[0]);
+            int[] trainY = pick(y, split[1]), testY = pick(y, split[0]);
             try (DenseNet a = fit(trainX, trainY, features, labels.size(), false)) {
                 logistic = accuracy(a.apply(testX), testY);
             }
@@ -77,6 +66,12 @@ public final class Classify {
         try (Tensor target = Tensor.of(labels, labels.length)) {
             return net.fit(x, target, Softmax::crossEntropy, STEPS, hidden ? 0.02 : 0.05);
         }
+    }
+
+    private static int[] pick(int[] y, int[] at) {
+        int[] out = new int[at.length];
+        for (int k = 0; k < at.length; k++) out[k] = y[at[k]];
+        return out;
     }
 
     /** The fraction of rows whose largest logit is their label. */

@@ -95,17 +95,25 @@ final class DenseNet implements AutoCloseable {
         return n;
     }
 
-    /** A seeded permutation of 0..n-1 whose first max(1, n/5) entries are held out. */
-    static int[] shuffled(int n, long seed) {
+    /** {held-out rows, training rows}: a seeded fifth of n held out (nothing below 5 examples), the rest for training. */
+    static int[][] split(int n) {
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        Rng rng = new Rng(seed);
+        Rng rng = new Rng(1);
         for (int i = n - 1; i > 0; i--) {
             int j = rng.nextInt(i + 1), t = order[i];
             order[i] = order[j];
             order[j] = t;
         }
-        return order;
+        int hold = n >= 5 ? Math.max(1, n / 5) : 0;
+        return new int[][] {java.util.Arrays.copyOf(order, hold), java.util.Arrays.copyOfRange(order, hold, n)};
+    }
+
+    /** The rows of x at these indices. */
+    static double[][] rows(double[][] x, int[] at) {
+        double[][] out = new double[at.length][];
+        for (int k = 0; k < at.length; k++) out[k] = x[at[k]];
+        return out;
     }
 
     @Override

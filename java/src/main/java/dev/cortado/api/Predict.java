@@ -31,22 +31,11 @@ public final class Predict {
         int features = DenseNet.features("Predict", x);
         String method = "linear regression";
         double rmse = Double.NaN;
-        int[] order = DenseNet.shuffled(x.length, Classify.SEED);
-        int hold = x.length >= 5 ? Math.max(1, x.length / 5) : 0;
-        if (hold > 0) {
-            double[][] trainX = new double[x.length - hold][], testX = new double[hold][];
-            double[] trainY = new double[x.length - hold], testY = new double[hold];
-            for (int k = 0; k < x.length; k++) {
-                int i = order[k];
-                if (k < hold) {
-                    testX[k] = x[i];
-                    testY[k] = y[i];
-                } else {
-                    trainX[k - hold] = x[i];
-                    trainY[k - hold] = y[i];
-                }
-            }
+        int[][] split = DenseNet.split(x.length); // {held out, training}
+        if (split[0].length > 0) {
             double linear, mlp;
+            double[][] trainX = DenseNet.rows(x, split[1]), testX = DenseNet.rows(x, split[0]);
+            double[] trainY = pick(y, split[1]), testY = pick(y, split[0]);
             try (Predictor a = fit(trainX, trainY, features, false, "", Double.NaN)) {
                 linear = a.rmse(testX, testY);
             }
@@ -57,6 +46,12 @@ public final class Predict {
             if (mlp < linear) method = "MLP";
         }
         return fit(x, y, features, method.equals("MLP"), method, rmse);
+    }
+
+    private static double[] pick(double[] y, int[] at) {
+        double[] out = new double[at.length];
+        for (int k = 0; k < at.length; k++) out[k] = y[at[k]];
+        return out;
     }
 
     private static Predictor fit(double[][] x, double[] y, int features, boolean hidden, String method, double rmse) {
