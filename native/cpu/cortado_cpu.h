@@ -26,6 +26,7 @@ int cortado_isa();
     X(add) X(mul) X(scale) X(axpy) X(fill) X(bias_add) X(bias_grad)                                          \
     X(sum) X(equal) X(argmax)                                                                                \
     X(copy_strided) X(binary) X(unary) X(unary_backward) X(reduce) X(gather) X(scatter_add) X(gemm_batched)  \
+    X(lstm_cell_forward) X(lstm_cell_backward)                                                               \
     X(rand) X(sgd_momentum) X(adam)
 
 #define CORTADO_CPU_DECLARE(slot) std::remove_pointer_t<decltype(cortado_kernels::slot)> cortado_##slot;

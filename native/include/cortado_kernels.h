@@ -14,7 +14,7 @@
 #endif
 
 /* Bump on any change to struct cortado_kernels; NativeKernels.ABI_VERSION must match. */
-#define CORTADO_KERNELS_ABI_VERSION 2
+#define CORTADO_KERNELS_ABI_VERSION 3
 
 /* A conv/pool window: `channels` planes of height x width, a kh x kw kernel, strides sh/sw,
  * zero padding ph/pw (dev.cortado.kernels.Window). */
@@ -145,6 +145,14 @@ struct cortado_kernels {
     void (*gemm_batched)(bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                          const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b,
                          float beta, float* c, int ldc, int64_t stride_c, int batch);
+
+    /* ---- recurrent cells: one LSTM step over `batch` rows of `hidden` units, gates in PyTorch's
+     *      order i, f, g, o; gates, act and d_gates [batch, 4*hidden], the rest [batch, hidden];
+     *      no output overlaps an input or another output ---- */
+    void (*lstm_cell_forward)(int batch, int hidden, const float* gates, const float* c_prev,
+                              float* act, float* c, float* h);
+    void (*lstm_cell_backward)(int batch, int hidden, const float* act, const float* c_prev, const float* c,
+                               const float* dh, const float* dc, float* d_gates, float* dc_prev);
 
     /* ---- random numbers: y[i] = the i-th float of the SplitMix64 stream with this state ---- */
     void (*rand)(int64_t n, int64_t state, float* y);

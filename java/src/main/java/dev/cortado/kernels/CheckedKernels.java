@@ -489,6 +489,68 @@ public final class CheckedKernels implements KernelSet {
     }
 
     @Override
+    public void lstmCellForward(int batch, int hidden, Ptr gates, Ptr cPrev, Ptr act, Ptr c, Ptr h) {
+        long n = lstmUnits(batch, hidden), n4 = 4 * n;
+        check("gates", gates, n4);
+        check("cPrev", cPrev, n);
+        check("act", act, n4);
+        check("c", c, n);
+        check("h", h, n);
+        Object[] outputs = {"act", act, n4, "c", c, n, "h", h, n};
+        apart(outputs, new Object[] {"gates", gates, n4, "cPrev", cPrev, n});
+        try (Leases l = Leases.of(gates, cPrev, act, c, h)) {
+            impl.lstmCellForward(batch, hidden, gates, cPrev, act, c, h);
+        }
+    }
+
+    @Override
+    public void lstmCellBackward(int batch, int hidden, Ptr act, Ptr cPrev, Ptr c, Ptr dh, Ptr dc, Ptr dGates, Ptr dcPrev) {
+        long n = lstmUnits(batch, hidden), n4 = 4 * n;
+        check("act", act, n4);
+        check("cPrev", cPrev, n);
+        check("c", c, n);
+        check("dh", dh, n);
+        check("dc", dc, n);
+        check("dGates", dGates, n4);
+        check("dcPrev", dcPrev, n);
+        Object[] outputs = {"dGates", dGates, n4, "dcPrev", dcPrev, n};
+        apart(outputs, new Object[] {"act", act, n4, "cPrev", cPrev, n, "c", c, n, "dh", dh, n, "dc", dc, n});
+        try (Leases l = Leases.of(act, cPrev, c, dh, dc, dGates, dcPrev)) {
+            impl.lstmCellBackward(batch, hidden, act, cPrev, c, dh, dc, dGates, dcPrev);
+        }
+    }
+
+    /** batch · hidden, the units of one LSTM step; its gates (4 per unit) must stay below 2^31 floats. */
+    private static long lstmUnits(int batch, int hidden) {
+        nonNegative("batch", batch);
+        nonNegative("hidden", hidden);
+        long n = (long) batch * hidden;
+        if (4 * n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("an LSTM step of batch " + batch + " and hidden " + hidden
+                    + " has more than 2^31 gate values");
+        }
+        return n;
+    }
+
+    /**
+     * Outputs (triples of name, Ptr, length) overlap no input and no other output: a fused kernel
+     * reads its inputs after writing some outputs.
+     */
+    private static void apart(Object[] outputs, Object[] inputs) {
+        for (int i = 0; i < outputs.length; i += 3) {
+            String name = (String) outputs[i];
+            Ptr p = (Ptr) outputs[i + 1];
+            long len = (Long) outputs[i + 2];
+            for (int j = 0; j < inputs.length; j += 3) {
+                noOverlap(name, p, len, (String) inputs[j], (Ptr) inputs[j + 1], (Long) inputs[j + 2]);
+            }
+            for (int j = i + 3; j < outputs.length; j += 3) {
+                noOverlap(name, p, len, (String) outputs[j], (Ptr) outputs[j + 1], (Long) outputs[j + 2]);
+            }
+        }
+    }
+
+    @Override
     public void rand(long n, long state, Ptr y) {
         nonNegative("n", n);
         check("y", y, n);

@@ -601,6 +601,50 @@ public final class JavaKernels implements KernelSet {
         }
     }
 
+    // ---- recurrent cells: each element in double from the float inputs, rounded once ------------
+
+    private static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
+
+    @Override
+    public void lstmCellForward(int batch, int hidden, Ptr pgates, Ptr pcPrev, Ptr pact, Ptr pc, Ptr ph) {
+        FloatBuffer gates = view(pgates), cPrev = view(pcPrev), act = view(pact), c = view(pc), h = view(ph);
+        for (int r = 0; r < batch; r++) {
+            int g = r * 4 * hidden, o = r * hidden;
+            for (int j = 0; j < hidden; j++) {
+                double i = sigmoid(gates.get(g + j)), f = sigmoid(gates.get(g + hidden + j));
+                double gg = Math.tanh(gates.get(g + 2 * hidden + j)), out = sigmoid(gates.get(g + 3 * hidden + j));
+                double cNew = f * cPrev.get(o + j) + i * gg;
+                act.put(g + j, (float) i);
+                act.put(g + hidden + j, (float) f);
+                act.put(g + 2 * hidden + j, (float) gg);
+                act.put(g + 3 * hidden + j, (float) out);
+                c.put(o + j, (float) cNew);
+                h.put(o + j, (float) (out * Math.tanh(cNew)));
+            }
+        }
+    }
+
+    @Override
+    public void lstmCellBackward(int batch, int hidden, Ptr pact, Ptr pcPrev, Ptr pc, Ptr pdh, Ptr pdc, Ptr pdGates, Ptr pdcPrev) {
+        FloatBuffer act = view(pact), cPrev = view(pcPrev), c = view(pc), dh = view(pdh), dc = view(pdc);
+        FloatBuffer dGates = view(pdGates), dcPrev = view(pdcPrev);
+        for (int r = 0; r < batch; r++) {
+            int g = r * 4 * hidden, o = r * hidden;
+            for (int j = 0; j < hidden; j++) {
+                double i = act.get(g + j), f = act.get(g + hidden + j), gg = act.get(g + 2 * hidden + j), out = act.get(g + 3 * hidden + j);
+                double t = Math.tanh(c.get(o + j)), dhj = dh.get(o + j);
+                double dcTotal = dc.get(o + j) + dhj * out * (1.0 - t * t);
+                dGates.put(g + j, (float) (dcTotal * gg * i * (1.0 - i)));
+                dGates.put(g + hidden + j, (float) (dcTotal * cPrev.get(o + j) * f * (1.0 - f)));
+                dGates.put(g + 2 * hidden + j, (float) (dcTotal * i * (1.0 - gg * gg)));
+                dGates.put(g + 3 * hidden + j, (float) (dhj * t * out * (1.0 - out)));
+                dcPrev.put(o + j, (float) (dcTotal * f));
+            }
+        }
+    }
+
     @Override
     public void rand(long n, long state, Ptr py) {
         FloatBuffer y = view(py);

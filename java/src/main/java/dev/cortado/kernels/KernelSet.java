@@ -198,6 +198,27 @@ public interface KernelSet {
                      Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
                      float beta, Ptr c, int ldc, long strideC, int batch);
 
+    // ---- recurrent cells -----------------------------------------------------------------------
+
+    /**
+     * One LSTM step for {@code batch} rows of {@code hidden} units (PyTorch's gate order i, f, g, o):
+     * gates [batch, 4·hidden] holds the pre-activations x·W_ih + h_prev·W_hh + b; writes
+     * act [batch, 4·hidden] = σ(i), σ(f), tanh(g), σ(o) (kept for the backward),
+     * c = σ(f)·cPrev + σ(i)·tanh(g) and h = σ(o)·tanh(c), each [batch, hidden].
+     * No output overlaps an input or another output.
+     */
+    void lstmCellForward(int batch, int hidden, Ptr gates, Ptr cPrev, Ptr act, Ptr c, Ptr h);
+
+    /**
+     * Its backward, from the forward's act, cPrev and c: given dh and dc (the gradients of h and c
+     * from above; dc from the next step, zeros at the last), writes dGates [batch, 4·hidden] (the
+     * gradient of the pre-activations) and dcPrev [batch, hidden]:
+     * t = tanh(c); dcTotal = dc + dh·σo·(1 - t²); di = dcTotal·tanh(g)·σi(1-σi);
+     * df = dcTotal·cPrev·σf(1-σf); dg = dcTotal·σi·(1 - tanh(g)²); do = dh·t·σo(1-σo);
+     * dcPrev = dcTotal·σf. No output overlaps an input or the other output.
+     */
+    void lstmCellBackward(int batch, int hidden, Ptr act, Ptr cPrev, Ptr c, Ptr dh, Ptr dc, Ptr dGates, Ptr dcPrev);
+
     // ---- random numbers ------------------------------------------------------------------------
 
     /**

@@ -21,7 +21,7 @@ import org.bytedeco.javacpp.annotation.Platform;
 public class NativeKernels implements KernelSet {
 
     /** The table layout this class is written for: CORTADO_KERNELS_ABI_VERSION in the header. */
-    public static final int ABI_VERSION = 2;
+    public static final int ABI_VERSION = 3;
 
     private final String name;
     private final Device.Kind kind;
@@ -268,6 +268,17 @@ public class NativeKernels implements KernelSet {
     }
 
     @Override
+    public void lstmCellForward(int batch, int hidden, Ptr gates, Ptr cPrev, Ptr act, Ptr c, Ptr h) {
+        t.lstm_cell_forward(batch, hidden, gates.address(), cPrev.address(), act.address(), c.address(), h.address());
+    }
+
+    @Override
+    public void lstmCellBackward(int batch, int hidden, Ptr act, Ptr cPrev, Ptr c, Ptr dh, Ptr dc, Ptr dGates, Ptr dcPrev) {
+        t.lstm_cell_backward(batch, hidden, act.address(), cPrev.address(), c.address(), dh.address(), dc.address(),
+                dGates.address(), dcPrev.address());
+    }
+
+    @Override
     public void rand(long n, long state, Ptr y) {
         t.rand(n, state, y.address());
     }
@@ -444,6 +455,15 @@ public class NativeKernels implements KernelSet {
         native void gemm_batched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                  @Cast("const float*") long a, int lda, long strideA, @Cast("const float*") long b, int ldb,
                                  long strideB, float beta, @Cast("float*") long c, int ldc, long strideC, int batch);
+
+        @Function
+        native void lstm_cell_forward(int batch, int hidden, @Cast("const float*") long gates, @Cast("const float*") long cPrev,
+                                      @Cast("float*") long act, @Cast("float*") long c, @Cast("float*") long h);
+
+        @Function
+        native void lstm_cell_backward(int batch, int hidden, @Cast("const float*") long act, @Cast("const float*") long cPrev,
+                                       @Cast("const float*") long c, @Cast("const float*") long dh, @Cast("const float*") long dc,
+                                       @Cast("float*") long dGates, @Cast("float*") long dcPrev);
 
         @Function
         native void rand(long n, long state, @Cast("float*") long y);

@@ -1,0 +1,409 @@
+package dev.cortado.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.memory.Ptr;
+import dev.cortado.memory.Storage;
+import dev.cortado.tensor.Rng;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/**
+ * The fused LSTM cell kernels (lstmCellForward, lstmCellBackward): the native cpu set equals the
+ * java reference on at least 150 random cases each (batch and hidden 1, primes, the vector widths
+ * 8 and 16 and their neighbours, up to a few hundred; inputs in [-4, 4], some cases with NaN and
+ * infinities; outputs poisoned with NaN, one float longer than needed, before each call: NaN
+ * matches only NaN); 1 and 2 threads give identical bits; the reference backward is the gradient
+ * of the reference forward (central differences in double); the checks refuse bad arguments by name.
+ */
+class NativeLstmKernelsTest {
+
+    private static final int CASES = 160;
+    private static final double REL = 1e-5;
+    private final KernelSet ref = Backends.byName("java");
+    private final KernelSet cpu = Backends.byName("cpu");
+    private final Rng rng = new Rng(20_261_202);
+    private final List<Storage> live = new ArrayList<>();
+
+    @AfterAll
+    static void restore() {
+        CpuKernels.setThreads(Runtime.getRuntime().availableProcessors());
+    }
+
+    // ---- memory and values -----------------------------------------------------------------------
+
+    /** Off-heap copy of v, released by {@link #releaseAll}. */
+    private Ptr ptr(float[] v) {
+        Ptr p = Buffers.ptr(v);
+        live.add(p.storage());
+        return p;
+    }
+
+    @AfterEach
+    void releaseAll() {
+        for (Storage s : live) s.release();
+        live.clear();
+    }
+
+    private static float[] read(Ptr p) {
+        return Buffers.read(p, (int) p.remaining());
+    }
+
+    private static float[] poison(long n) {
+        float[] v = new float[(int) n];
+        Arrays.fill(v, Float.NaN);
+        return v;
+    }
+
+    private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+
+    /** n values uniform in [-scale, scale], about one in `specialEvery` NaN or an infinity (none if 0). */
+    private float[] values(long n, float scale, int specialEvery) {
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = specialEvery > 0 && rng.nextInt(specialEvery) == 0 ? SPECIAL[rng.nextInt(SPECIAL.length)]
+                    : scale * (2 * rng.nextFloat() - 1);
+        }
+        return v;
+    }
+
+    /** NaN exactly where the reference has NaN, the same infinities, else |cpu - java| <= rel * max(1, |java|). */
+    private static void close(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            float e = expected[i], a = actual[i];
+            boolean ok = Float.isNaN(e) ? Float.isNaN(a)
+                    : Float.isInfinite(e) || Float.isInfinite(a) ? e == a
+                    : !Float.isNaN(a) && Math.abs((double) a - e) <= REL * Math.max(1, Math.abs(e));
+            if (!ok) fail(what + ": element " + i + " java " + e + " cpu " + a);
+        }
+    }
+
+    /** Runs `call` on fresh copies of `arrays` (inputs and poisoned outputs) and returns them all after it. */
+    private float[][] run(KernelSet k, float[][] arrays, Call call) {
+        Ptr[] p = new Ptr[arrays.length];
+        for (int i = 0; i < arrays.length; i++) p[i] = ptr(arrays[i]);
+        call.run(k, p);
+        float[][] out = new float[arrays.length][];
+        for (int i = 0; i < arrays.length; i++) out[i] = read(p[i]);
+        return out;
+    }
+
+    private interface Call {
+        void run(KernelSet k, Ptr[] p);
+    }
+
+    // ---- shapes ----------------------------------------------------------------------------------
+
+    /** 1, primes, the vector widths (8, 16 floats) and their neighbours, up to a few hundred. */
+    private static final int[] SIZES = {1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 47, 48, 49, 63, 64, 65, 97, 127, 128,
+        129, 257, 300};
+
+    /** {batch, hidden} of case t: the first ones fixed (the edges, and shapes that split over 2 threads), then random. */
+    private int[] shape(int t) {
+        int[][] fixed = {{1, 1}, {1, 16}, {16, 1}, {3, 17}, {2, 15}, {1, 300}, {300, 1}, {64, 257}, {33, 300}, {300, 65}};
+        if (t < fixed.length) return fixed[t];
+        int batch = SIZES[rng.nextInt(SIZES.length)], hidden = SIZES[rng.nextInt(SIZES.length)];
+        while ((long) batch * hidden > 40_000) batch = Math.max(1, batch / 2);
+        return new int[] {batch, hidden};
+    }
+
+    /** Whether case t has NaN and infinities among its inputs (about one case in six). */
+    private static int specials(int t) {
+        return t % 6 == 5 ? 15 : 0;
+    }
+
+    // ---- forward ---------------------------------------------------------------------------------
+
+    @Test
+    void forwardMatchesTheReference() {
+        for (int t = 0; t < CASES; t++) {
+            releaseAll();
+            int[] s = shape(t);
+            int batch = s[0], hidden = s[1];
+            long n = (long) batch * hidden;
+            float[] gates = values(4 * n, 4f, specials(t)), cPrev = values(n, 4f, specials(t));
+            float[][] in = {gates, cPrev, poison(4 * n + 1), poison(n + 1), poison(n + 1)};
+            Call call = (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
+            float[][] j = run(ref, in, call), c = run(cpu, in, call);
+            String what = "lstmCellForward batch " + batch + " hidden " + hidden + (specials(t) > 0 ? " (NaN, inf)" : "");
+            close(j[2], c[2], what + " act");
+            close(j[3], c[3], what + " c");
+            close(j[4], c[4], what + " h");
+            assertTrue(Float.isNaN(c[2][(int) (4 * n)]) && Float.isNaN(c[3][(int) n]) && Float.isNaN(c[4][(int) n]),
+                    what + ": wrote past its outputs");
+        }
+    }
+
+    @Test
+    void forwardAtTheEdgesOfItsFunctions() {
+        // σ and tanh at 0, ±inf, NaN, and far out (where they saturate); cPrev ±inf meets σ(f) = 0 and 1
+        float[] edge = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 30f, -30f, 1e-6f, -1e-6f, 9f, -9f, 0.3f};
+        int hidden = edge.length;
+        float[] gates = new float[4 * hidden], cPrev = new float[hidden];
+        for (int g = 0; g < 4; g++) {
+            for (int j = 0; j < hidden; j++) gates[g * hidden + j] = edge[(j + 5 * g) % hidden];
+        }
+        for (int j = 0; j < hidden; j++) cPrev[j] = edge[(j + 2) % hidden];
+        float[][] in = {gates, cPrev, poison(4 * hidden), poison(hidden), poison(hidden)};
+        Call call = (k, p) -> k.lstmCellForward(1, hidden, p[0], p[1], p[2], p[3], p[4]);
+        float[][] j = run(ref, in, call), c = run(cpu, in, call);
+        close(j[2], c[2], "edges act");
+        close(j[3], c[3], "edges c");
+        close(j[4], c[4], "edges h");
+        assertEquals(0.5f, c[2][0], "σ(0)");
+        assertEquals(Float.floatToIntBits(j[2][2]), Float.floatToIntBits(c[2][2]), "σ(+inf)");
+        assertEquals(0f, c[2][3], "σ(-inf)");
+        assertEquals(1f, c[2][2 * hidden + 4], "tanh(+inf)"); // g block: gates[2 hidden + 4] = edge[(4 + 10) % 12] = +inf
+        assertEquals(-1f, c[2][2 * hidden + 5], "tanh(-inf)");
+    }
+
+    // ---- backward --------------------------------------------------------------------------------
+
+    @Test
+    void backwardMatchesTheReference() {
+        for (int t = 0; t < CASES; t++) {
+            releaseAll();
+            int[] s = shape(t);
+            int batch = s[0], hidden = s[1];
+            long n = (long) batch * hidden;
+            // act and c as a forward makes them (from gates in [-4, 4]), the gradients from above random
+            float[] cPrev = values(n, 4f, 0);
+            float[][] fwd = run(ref, new float[][] {values(4 * n, 4f, 0), cPrev, new float[(int) (4 * n)], new float[(int) n],
+                new float[(int) n]}, (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
+            float[] act = fwd[2], c = fwd[3];
+            int sp = specials(t);
+            if (sp > 0) { // NaN and infinities in every input, and the saturated activations 0, 1 and ±1
+                for (float[] a : new float[][] {act, c, cPrev}) {
+                    for (int i = 0; i < a.length; i++) {
+                        if (rng.nextInt(sp) == 0) a[i] = SPECIAL[rng.nextInt(3)];
+                        else if (a == act && rng.nextInt(sp) == 0) a[i] = new float[] {0f, 1f, -1f}[rng.nextInt(3)];
+                    }
+                }
+            }
+            float[] dh = values(n, 4f, sp), dc = values(n, 4f, sp);
+            float[][] in = {act, cPrev, c, dh, dc, poison(4 * n + 1), poison(n + 1)};
+            Call call = (k, p) -> k.lstmCellBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+            float[][] j = run(ref, in, call), nat = run(cpu, in, call);
+            String what = "lstmCellBackward batch " + batch + " hidden " + hidden + (sp > 0 ? " (NaN, inf)" : "");
+            close(j[5], nat[5], what + " dGates");
+            close(j[6], nat[6], what + " dcPrev");
+            assertTrue(Float.isNaN(nat[5][(int) (4 * n)]) && Float.isNaN(nat[6][(int) n]), what + ": wrote past its outputs");
+        }
+    }
+
+    @Test
+    void backwardWhereTanhOfCSaturates() {
+        // 1 - tanh²(c) for |c| up to 9 (where float's 1 - t·t has lost every digit; beyond, double's too): against the reference to 1e-5 of dh
+        int hidden = 61;
+        float[] act = new float[4 * hidden], c = new float[hidden], cPrev = new float[hidden], dh = new float[hidden];
+        for (int j = 0; j < hidden; j++) {
+            c[j] = (j - 30) * 0.3f;
+            dh[j] = 1f;
+            for (int g = 0; g < 4; g++) act[g * hidden + j] = g == 2 ? 0.25f : 0.75f;
+        }
+        float[][] in = {act, cPrev, c, dh, new float[hidden], poison(4 * hidden), poison(hidden)};
+        Call call = (k, p) -> k.lstmCellBackward(1, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+        float[][] j = run(ref, in, call), nat = run(cpu, in, call);
+        for (int i = 0; i < hidden; i++) {
+            double e = j[6][i], a = nat[6][i]; // dcPrev = dh σo (1 - t²) σf: relative accuracy kept
+            assertTrue(Math.abs(a - e) <= 1e-5 * Math.abs(e), "dcPrev at c = " + c[i] + ": java " + e + " cpu " + a);
+        }
+        close(j[5], nat[5], "saturated dGates");
+    }
+
+    // ---- threads ---------------------------------------------------------------------------------
+
+    @Test
+    void oneAndTwoThreadsGiveTheSameBits() {
+        int[][] shapes = {{97, 300}, {2, 5000}, {1000, 33}, {64, 257}, {5, 1}};
+        int[][] bits = new int[2][];
+        List<float[]> inputs = new ArrayList<>();
+        for (int[] s : shapes) {
+            long n = (long) s[0] * s[1];
+            inputs.add(values(4 * n, 4f, 50));
+            inputs.add(values(n, 4f, 50));
+            inputs.add(values(n, 4f, 50));
+            inputs.add(values(n, 4f, 50));
+        }
+        for (int threads = 1; threads <= 2; threads++) {
+            releaseAll();
+            CpuKernels.setThreads(threads);
+            List<Ptr> outs = new ArrayList<>();
+            for (int i = 0; i < shapes.length; i++) {
+                int batch = shapes[i][0], hidden = shapes[i][1];
+                long n = (long) batch * hidden;
+                Ptr gates = ptr(inputs.get(4 * i)), cPrev = ptr(inputs.get(4 * i + 1));
+                Ptr act = ptr(poison(4 * n)), c = ptr(poison(n)), h = ptr(poison(n)), dGates = ptr(poison(4 * n)), dcPrev = ptr(poison(n));
+                cpu.lstmCellForward(batch, hidden, gates, cPrev, act, c, h);
+                cpu.lstmCellBackward(batch, hidden, act, cPrev, c, ptr(inputs.get(4 * i + 2)), ptr(inputs.get(4 * i + 3)), dGates, dcPrev);
+                outs.addAll(List.of(act, c, h, dGates, dcPrev));
+            }
+            int total = 0;
+            for (Ptr p : outs) total += (int) p.remaining();
+            bits[threads - 1] = new int[total];
+            int at = 0;
+            for (Ptr p : outs) for (float v : read(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
+        }
+        CpuKernels.setThreads(Runtime.getRuntime().availableProcessors());
+        for (int i = 0; i < bits[0].length; i++) {
+            if (bits[0][i] != bits[1][i]) {
+                fail("1 and 2 threads differ at output float " + i + ": " + Float.intBitsToFloat(bits[0][i]) + " vs "
+                        + Float.intBitsToFloat(bits[1][i]));
+            }
+        }
+    }
+
+    // ---- the reference backward is the forward's gradient ------------------------------------------
+
+    /** Σ r·h + Σ s·c in double, from the reference forward at gates and cPrev. */
+    private double objective(int batch, int hidden, float[] gates, float[] cPrev, float[] r, float[] s) {
+        long n = (long) batch * hidden;
+        float[][] out = run(ref, new float[][] {gates, cPrev, new float[(int) (4 * n)], new float[(int) n], new float[(int) n]},
+                (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += (double) r[i] * out[4][i] + (double) s[i] * out[3][i];
+        return sum;
+    }
+
+    /** (L(x + eps) - L(x - eps)) / (the two floats' difference), perturbing x[i] in place. */
+    private double centralDifference(float[] x, int i, double eps, java.util.function.DoubleSupplier loss) {
+        float keep = x[i];
+        float up = (float) (keep + eps), down = (float) (keep - eps);
+        x[i] = up;
+        double lu = loss.getAsDouble();
+        x[i] = down;
+        double ld = loss.getAsDouble();
+        x[i] = keep;
+        return (lu - ld) / ((double) up - down);
+    }
+
+    @Test
+    void referenceBackwardIsTheGradientOfTheReferenceForward() {
+        int[][] shapes = {{1, 1}, {2, 3}, {3, 5}, {1, 8}, {4, 2}};
+        double eps = 1e-2;
+        for (int[] sh : shapes) {
+            releaseAll();
+            int batch = sh[0], hidden = sh[1];
+            int n = batch * hidden;
+            float[] gates = values(4L * n, 2f, 0), cPrev = values(n, 2f, 0), r = values(n, 1f, 0), s = values(n, 1f, 0);
+            float[][] fwd = run(ref, new float[][] {gates, cPrev, new float[4 * n], new float[n], new float[n]},
+                    (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
+            float[][] bwd = run(ref, new float[][] {fwd[2], cPrev, fwd[3], r, s, poison(4L * n), poison(n)},
+                    (k, p) -> k.lstmCellBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]));
+            String what = "batch " + batch + " hidden " + hidden;
+            for (int i = 0; i < 4 * n; i++) {
+                double numeric = centralDifference(gates, i, eps, () -> objective(batch, hidden, gates, cPrev, r, s));
+                double analytic = bwd[5][i];
+                assertTrue(Math.abs(numeric - analytic) <= 1e-3 * Math.max(1, Math.abs(numeric)),
+                        what + ": dGates[" + i + "] analytic " + analytic + " numeric " + numeric);
+            }
+            for (int i = 0; i < n; i++) {
+                double numeric = centralDifference(cPrev, i, eps, () -> objective(batch, hidden, gates, cPrev, r, s));
+                double analytic = bwd[6][i];
+                assertTrue(Math.abs(numeric - analytic) <= 1e-3 * Math.max(1, Math.abs(numeric)),
+                        what + ": dcPrev[" + i + "] analytic " + analytic + " numeric " + numeric);
+            }
+        }
+    }
+
+    // ---- checks ----------------------------------------------------------------------------------
+
+    private static void rejects(String fragment, Executable call) {
+        RuntimeException e = assertThrows(RuntimeException.class, call);
+        assertTrue(e instanceof IllegalArgumentException || e instanceof IllegalStateException, "wrong type: " + e);
+        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
+    }
+
+    @Test
+    void checksRefuseBadArgumentsByName() {
+        for (KernelSet k : new KernelSet[] {ref, cpu}) {
+            int b = 2, h = 3; // 6 units, 24 gates
+            // forward: sizes
+            rejects("batch must be >= 0", () -> k.lstmCellForward(-1, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                    ptr(new float[6]), ptr(new float[6])));
+            rejects("hidden must be >= 0", () -> k.lstmCellForward(b, -3, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                    ptr(new float[6]), ptr(new float[6])));
+            rejects("gates needs 24", () -> k.lstmCellForward(b, h, ptr(new float[23]), ptr(new float[6]), ptr(new float[24]),
+                    ptr(new float[6]), ptr(new float[6])));
+            rejects("cPrev needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[5]), ptr(new float[24]),
+                    ptr(new float[6]), ptr(new float[6])));
+            rejects("act needs 24", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[23]),
+                    ptr(new float[6]), ptr(new float[6])));
+            rejects("c needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                    ptr(new float[5]), ptr(new float[6])));
+            rejects("h needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                    ptr(new float[6]), ptr(new float[5])));
+            rejects("more than 2^31 gate values", () -> k.lstmCellForward(1 << 16, 1 << 14, ptr(new float[1]), ptr(new float[1]),
+                    ptr(new float[1]), ptr(new float[1]), ptr(new float[1])));
+            // forward: overlaps (outputs with inputs and with each other)
+            Ptr big = ptr(new float[100]);
+            rejects("act overlaps gates", () -> k.lstmCellForward(b, h, big, ptr(new float[6]), big.at(23), ptr(new float[6]),
+                    ptr(new float[6])));
+            rejects("c overlaps cPrev", () -> k.lstmCellForward(b, h, ptr(new float[24]), big, ptr(new float[24]), big.at(5),
+                    ptr(new float[6])));
+            rejects("h overlaps gates", () -> k.lstmCellForward(b, h, big, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
+                    big.at(10)));
+            rejects("c overlaps h", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]), big,
+                    big.at(3)));
+            rejects("act overlaps c", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), big, big.at(20),
+                    ptr(new float[6])));
+            // forward: freed memory
+            Ptr freed = ptr(new float[24]);
+            freed.storage().release();
+            live.remove(freed.storage());
+            rejects("gates was freed", () -> k.lstmCellForward(b, h, freed, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
+                    ptr(new float[6])));
+            rejects("act was freed", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),
+                    ptr(new float[6])));
+
+            // backward: sizes
+            rejects("act needs 24", () -> k.lstmCellBackward(b, h, ptr(new float[20]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
+            rejects("dh needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[1]), ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
+            rejects("dc needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[0]), ptr(new float[24]), ptr(new float[6])));
+            rejects("dGates needs 24", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[6]), ptr(new float[12]), ptr(new float[6])));
+            rejects("dcPrev needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), ptr(new float[2])));
+            // backward: overlaps
+            rejects("dGates overlaps act", () -> k.lstmCellBackward(b, h, big, ptr(new float[6]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), big.at(1), ptr(new float[6])));
+            rejects("dGates overlaps dh", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    big.at(30), ptr(new float[6]), big.at(10), ptr(new float[6])));
+            rejects("dcPrev overlaps dc", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), big, ptr(new float[24]), big.at(5)));
+            rejects("dcPrev overlaps cPrev", () -> k.lstmCellBackward(b, h, ptr(new float[24]), big, ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), big));
+            rejects("dGates overlaps dcPrev", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[6]), big, big.at(23)));
+            // backward: freed memory
+            rejects("c was freed", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
+            rejects("dGates was freed", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                    ptr(new float[6]), ptr(new float[6]), freed, ptr(new float[6])));
+        }
+    }
+
+    @Test
+    void emptyStepsWriteNothing() {
+        Ptr none = ptr(new float[0]);
+        for (KernelSet k : new KernelSet[] {ref, cpu}) {
+            k.lstmCellForward(0, 7, none, none, none, none, none);
+            k.lstmCellForward(5, 0, none, none, none, none, none);
+            k.lstmCellBackward(0, 7, none, none, none, none, none, none, none);
+            k.lstmCellBackward(3, 0, none, none, none, none, none, none, none);
+        }
+    }
+}
