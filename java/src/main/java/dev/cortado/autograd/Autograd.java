@@ -60,14 +60,18 @@ public final class Autograd {
      * place before it runs, instead of computing a wrong gradient. Nulls in saved are ignored.
      */
     public static Tensor record(Tensor output, String op, Tensor[] saved, Backward backward, Tensor... inputs) {
-        if (!GradMode.isEnabled()) return output;
-        boolean any = false;
-        for (Tensor t : inputs) any |= t != null && t.requiresGrad();
-        if (any) {
+        if (needsGrad(inputs)) {
             Tensor[] kept = Arrays.stream(saved).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
             hooks.attach(output, new Node(op, inputs.clone(), backward, kept));
         }
         return output;
+    }
+
+    /** Whether an op on these inputs would be recorded: grad mode is on and one of them requires grad. */
+    public static boolean needsGrad(Tensor... inputs) {
+        if (!GradMode.isEnabled()) return false;
+        for (Tensor t : inputs) if (t != null && t.requiresGrad()) return true;
+        return false;
     }
 
     /**
