@@ -3,8 +3,8 @@
 // (a clone per ISA), the rows split over the pool. The gates' four blocks i, f, g, o sit hidden
 // floats apart in a row of 4·hidden. Computed in float with fast_math.h's e^x (about 1 ulp):
 //   σ(x) = 1 / (1 + e^-x);
-//   tanh x = -m / (2 + m) with m = e^(-2|x|) - 1 (the reduced polynomial near 0, so no
-//   cancellation), the sign of x put back; and 1 - tanh² x = 4 e / (1 + e)² with e = e^(-2|x|), so that the
+//   tanh x = -m / (2 + m) with m = e - 1, e = e^(-2|x|) (m by the reduced polynomial near 0, so
+//   no cancellation), the sign of x put back; and 1 - tanh² x = 4 e / (1 + e)², so that the
 //   backward's 1 - t² keeps its relative accuracy where t nears ±1 (1 - t·t in float does not).
 // The reference computes in double and rounds once: results agree to a few ulp relative to their
 // magnitude. Infinities and NaN come out as in the reference (σ(±inf) = 1 or 0, tanh(±inf) = ±1,
