@@ -14,13 +14,14 @@ import picocli.CommandLine.Option;
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
         subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class,
             Main.AnnCommand.class, Main.ClassifyCommand.class,
-            NetChainCommand.class},
+            NetChainCommand.class, LstmMnistCommand.class},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
                   "  java -jar cortado-examples.jar lenet --help",
                   "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000",
                   "  java -jar cortado-examples.jar backprop", "  java -jar cortado-examples.jar ann",
                   "  java -jar cortado-examples.jar classify",
-                  "  java -jar cortado-examples.jar netchain"})
+                  "  java -jar cortado-examples.jar netchain",
+                  "  java -jar cortado-examples.jar lstm-mnist"})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "On an error, print its stack trace too.")

@@ -51,7 +51,7 @@ class CliTest {
 
     @Test
     void everyCommandsHelpHasExamples() {
-        for (String command : new String[] {"lenet", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain"}) {
+        for (String command : new String[] {"lenet", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain", "lstm-mnist"}) {
             Run help = run(command, "--help");
             assertEquals(0, help.code());
             assertTrue(help.out().contains("Examples:") && help.out().contains("java -jar cortado-examples.jar " + command), help.out());

@@ -108,6 +108,39 @@ public abstract class NetLayer {
         };
     }
 
+    /** LongShortTermMemoryLayer[n]: a sequence [time, features] to every step's state [time, n]. */
+    public static NetLayer lstm(int n) {
+        if (n < 1) throw new IllegalArgumentException("lstm: size must be >= 1, got " + n);
+        return new NetLayer("lstm(" + n + ")") {
+            int[] outputShape(int[] in) {
+                sequence(in);
+                return new int[] {in[0], n};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new Layers.Lstm(in[1], n, rng);
+            }
+        };
+    }
+
+    /** SequenceLastLayer[]: the last step of a sequence [time, features]. */
+    public static NetLayer sequenceLast() {
+        return new NetLayer("sequenceLast()") {
+            int[] outputShape(int[] in) {
+                sequence(in);
+                return new int[] {in[1]};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return Layers.sequenceLast();
+            }
+        };
+    }
+
+    private static void sequence(int[] in) {
+        if (in.length != 2) throw new IllegalArgumentException("it takes a sequence [time, features], not " + Arrays.toString(in));
+    }
+
     /** FlattenLayer[]. */
     public static NetLayer flatten() {
         return new NetLayer("flatten()") {

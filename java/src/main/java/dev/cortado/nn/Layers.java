@@ -6,6 +6,7 @@ import dev.cortado.ops.Activations;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Pooling;
+import dev.cortado.ops.Recurrent;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.function.UnaryOperator;
@@ -152,6 +153,35 @@ public final class Layers {
 
     public static Module flatten() {
         return new Function(Tensor::flatten);
+    }
+
+    /** Keeps the last step of a sequence [batch, time, features]: [batch, features] (Mathematica's SequenceLastLayer). */
+    public static Module sequenceLast() {
+        return new Function(x -> x.select(1, -1));
+    }
+
+    /**
+     * A one-layer LSTM over sequences [batch, time, features] to every step's h [batch, time,
+     * hidden] ({@link Recurrent#lstm}); weights uniform in ±1/sqrt(hidden) as PyTorch draws them,
+     * one bias (PyTorch's b_ih + b_hh).
+     */
+    public static final class Lstm extends Module {
+        public final Tensor weightIh;
+        public final Tensor weightHh;
+        public final Tensor bias;
+
+        public Lstm(int features, int hidden, Rng rng) {
+            if (features < 1 || hidden < 1) throw new IllegalArgumentException("Lstm sizes must be >= 1, got features=" + features + " hidden=" + hidden);
+            float bound = (float) (1 / Math.sqrt(hidden));
+            weightIh = parameter("weight_ih", Tensor.uniform(rng, -bound, bound, 4 * hidden, features));
+            weightHh = parameter("weight_hh", Tensor.uniform(rng, -bound, bound, 4 * hidden, hidden));
+            bias = parameter("bias", Tensor.uniform(rng, -bound, bound, 4 * hidden));
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return Recurrent.lstm(x, weightIh, weightHh, bias);
+        }
     }
 
     /** Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1-p). */

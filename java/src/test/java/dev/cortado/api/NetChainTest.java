@@ -4,8 +4,10 @@ import static dev.cortado.api.NetLayer.convolution;
 import static dev.cortado.api.NetLayer.elementwise;
 import static dev.cortado.api.NetLayer.flatten;
 import static dev.cortado.api.NetLayer.linear;
+import static dev.cortado.api.NetLayer.lstm;
 import static dev.cortado.api.NetLayer.pooling;
 import static dev.cortado.api.NetLayer.ramp;
+import static dev.cortado.api.NetLayer.sequenceLast;
 import static dev.cortado.api.NetLayer.softmax;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -64,6 +66,34 @@ class NetChainTest {
         try (NetChain net = NetChain.of(3).initialize(2)) {
             e = assertThrows(IllegalArgumentException.class, () -> net.apply(Tensor.ones(4, 3)));
             assertEquals("NetChain.apply: x [4, 3] is neither one input [2] nor a batch of them", e.getMessage());
+        }
+    }
+
+    @Test
+    void anLstmChainOverSequences() {
+        try (NetChain net = NetChain.of(lstm(8), sequenceLast(), 3, softmax()).initialize(5, 4)) {
+            assertArrayEquals(new int[] {3}, net.outputShape());
+            // 4·8 gate rows over 4 inputs and 8 states, 32 biases; then linear 3·8 + 3
+            assertEquals(32 * 4 + 32 * 8 + 32 + 27, net.module().parameters().stream().mapToLong(Tensor::numel).sum());
+            assertArrayEquals(new int[] {2, 3}, net.apply(Tensor.uniform(rng, -1, 1, 2, 5, 4)).shape());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetChain.of(lstm(8)).initialize(1, 28, 28));
+        assertEquals("NetChain: layer 1 lstm(8) cannot take input [1, 28, 28]: it takes a sequence [time, features], not [1, 28, 28]", e.getMessage());
+        // a sequence task: is the sum of the first feature over 6 steps positive?
+        int n = 400;
+        float[] x = new float[n * 6 * 2], y = new float[n];
+        for (int i = 0; i < n; i++) {
+            float sum = 0;
+            for (int t = 0; t < 6; t++) {
+                x[(i * 6 + t) * 2] = 2 * rng.nextFloat() - 1;
+                x[(i * 6 + t) * 2 + 1] = 2 * rng.nextFloat() - 1;
+                sum += x[(i * 6 + t) * 2];
+            }
+            y[i] = sum > 0 ? 1 : 0;
+        }
+        try (NetChain net = NetChain.of(lstm(16), sequenceLast(), 2, softmax())) {
+            NetTrain.Results r = NetTrain.train(net, new Dataset(x, new int[] {6, 2}, y), NetTrain.options().learningRate(0.01).maxTrainingRounds(25));
+            assertTrue(r.errorPerRound()[24] < 0.1, "training error by round " + java.util.Arrays.toString(r.errorPerRound()));
         }
     }
 
