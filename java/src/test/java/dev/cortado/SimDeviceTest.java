@@ -145,6 +145,31 @@ class SimDeviceTest {
     }
 
     @Test
+    void netTrainOnATargetDevice() {
+        sameOnSim("NetTrain with TargetDevice", d -> {
+            Rng rng = new Rng(3);
+            int n = 60;
+            float[] x = new float[n * 2 * 3], y = new float[n];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < 6; j++) x[i * 6 + j] = 2 * rng.nextFloat() - 1 + (i % 2 == 0 ? 0.5f : -0.5f);
+                y[i] = i % 2;
+            }
+            dev.cortado.data.Dataset data = new dev.cortado.data.Dataset(x, new int[] {2, 3}, y);
+            try (dev.cortado.api.NetChain net = dev.cortado.api.NetChain.of(dev.cortado.api.NetLayer.lstm(4),
+                    dev.cortado.api.NetLayer.sequenceLast(), 2, dev.cortado.api.NetLayer.softmax())) {
+                dev.cortado.api.NetTrain.Results r = dev.cortado.api.NetTrain.train(net, data,
+                        dev.cortado.api.NetTrain.options().batchSize(16).maxTrainingRounds(3).targetDevice(d).validationSet(data));
+                float[] out = new float[6];
+                for (int k = 0; k < 3; k++) {
+                    out[2 * k] = (float) r.rounds().get(k).loss();
+                    out[2 * k + 1] = (float) r.rounds().get(k).validationLoss();
+                }
+                return List.of(out, net.module().parameters().get(0).cpu().toArray());
+            }
+        });
+    }
+
+    @Test
     void autogradGraphWithSharedInputs() {
         // x feeds three branches; the gradients meet and accumulate over two backward passes
         sameOnSim("shared inputs", d -> {
