@@ -99,7 +99,7 @@ public final class Shapes {
                     + " of shape " + Shape.str(s));
         }
         int count = size == 0 ? 1 : Math.max(1, (int) (((long) n + size - 1) / size));
-        int[] lengths = new int[count];
+        int[] lengths = new int[pieceCount("split", count, s, d)];
         for (int i = 0; i < count; i++) lengths[i] = (int) Math.min(size, n - (long) i * size);
         return pieces("split", x, d, lengths);
     }
@@ -114,12 +114,23 @@ public final class Shapes {
         int d = Strides.axis("chunk", dim, s);
         if (n < 1) throw new IllegalArgumentException("chunk: n " + n + " must be >= 1 (shape " + Shape.str(s) + ")");
         int size = s[d];
-        if (size == 0) return pieces("chunk", x, d, new int[n]);
+        if (size == 0) return pieces("chunk", x, d, new int[pieceCount("chunk", n, s, d)]);
         int piece = (int) (((long) size + n - 1) / n);
         int count = (int) (((long) size + piece - 1) / piece);
-        int[] lengths = new int[count];
+        int[] lengths = new int[pieceCount("chunk", count, s, d)];
         for (int i = 0; i < count; i++) lengths[i] = Math.min(piece, size - i * piece);
         return pieces("chunk", x, d, lengths);
+    }
+
+    /** The most pieces split and chunk make: each is a tensor object (more would only run the Java heap out). */
+    static final int MAX_PIECES = 1 << 20;
+
+    private static int pieceCount(String op, int count, int[] s, int d) {
+        if (count > MAX_PIECES) {
+            throw new IllegalArgumentException(op + ": " + count + " pieces along dim " + d + " of shape " + Shape.str(s) + " (at most "
+                    + MAX_PIECES + ")");
+        }
+        return count;
     }
 
     private static Tensor[] pieces(String op, Tensor x, int d, int[] lengths) {

@@ -7,6 +7,7 @@ import dev.cortado.memory.Device;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Pooling;
+import dev.cortado.ops.Recurrent;
 import dev.cortado.ops.Reductions;
 import dev.cortado.ops.Softmax;
 import dev.cortado.tensor.MemoryScope;
@@ -47,7 +48,7 @@ class ApiFuzzTest {
         "div", "pow", "maximum", "compare", "unary", "sumDims", "maxDim", "argminDim", "var", "logsumexp", "softmaxDim",
         "narrow", "slice", "select", "indexSelect", "gather", "concat", "stack", "permute", "transpose", "expand", "squeeze",
         "unsqueeze", "split", "pad", "conv2dOptions", "conv1d", "maxpoolCeil", "avgpoolOptions", "adaptivePool", "crossEntropyOptions",
-        "nll"};
+        "nll", "lstm"};
 
     @FuzzTest(maxDuration = "5m")
     void publicApi(FuzzedDataProvider in) {
@@ -232,6 +233,7 @@ class ApiFuzzTest {
             case "crossEntropyOptions" -> Softmax.crossEntropy(a, indices(in, b), in.consumeBoolean() ? pick(in, pool) : null,
                     in.consumeInt(-101, 3), in.consumeFloat());
             case "nll" -> Softmax.nllLoss(a, indices(in, b), null, in.consumeInt(-101, 3));
+            case "lstm" -> Recurrent.lstm(a, b, pick(in, pool), in.consumeBoolean() ? pick(in, pool) : null);
             default -> throw new AssertionError("unknown op");
         };
     }

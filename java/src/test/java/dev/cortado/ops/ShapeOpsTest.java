@@ -601,4 +601,13 @@ abstract class ShapeOpsTest extends PerBackend {
         assertEquals(cpu.size(), sim.size());
         for (int i = 0; i < cpu.size(); i++) assertArrayEquals(cpu.get(i), sim.get(i), "part " + i);
     }
+
+    @Test
+    void splitAndChunkRefuseMorePiecesThanTheHeapHolds() {
+        // found by the fuzzer: an empty tensor with a long axis split into pieces of 1 ran the Java heap out
+        Tensor x = Tensor.zeros(1 << 21, 0);
+        rejects("split: 2097152 pieces along dim 0 of shape [2097152, 0] (at most 1048576)", () -> Shapes.split(x, 0, 1));
+        rejects("chunk: 2000000000 pieces along dim 1 of shape [2097152, 0]", () -> Shapes.chunk(x, 1, 2_000_000_000));
+        assertEquals(2, Shapes.split(x, 0, 1 << 20).length);
+    }
 }
