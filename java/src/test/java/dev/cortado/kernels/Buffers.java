@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Ptr;
 import dev.cortado.memory.Storage;
+import dev.cortado.tensor.Rng;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -49,5 +50,34 @@ public final class Buffers {
 
     public static void assertClose(float[] expected, Ptr actual, String what) {
         assertClose(expected, read(actual, expected.length), 1e-6, 1e-5, what);
+    }
+
+    /** n floats of NaN as an array: an output poisoned before a call. */
+    public static float[] poison(long n) {
+        float[] v = new float[(int) n];
+        Arrays.fill(v, Float.NaN);
+        return v;
+    }
+
+    /** n values uniform in [-scale, scale], about one in {@code specialEvery} one of {@code specials} instead (none if 0). */
+    public static float[] values(Rng rng, long n, float scale, int specialEvery, float[] specials) {
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = specialEvery > 0 && rng.nextInt(specialEvery) == 0 ? specials[rng.nextInt(specials.length)]
+                    : scale * (2 * rng.nextFloat() - 1);
+        }
+        return v;
+    }
+
+    /** A native result against the java reference: NaN exactly where it has NaN, the same infinities, else |cpu - java| <= rel · max(1, |java|). */
+    public static void assertMatchesReference(float[] expected, float[] actual, double rel, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            float e = expected[i], a = actual[i];
+            boolean ok = Float.isNaN(e) ? Float.isNaN(a)
+                    : Float.isInfinite(e) || Float.isInfinite(a) ? e == a
+                    : !Float.isNaN(a) && Math.abs((double) a - e) <= rel * Math.max(1, Math.abs(e));
+            if (!ok) fail(what + ": element " + i + " java " + e + " cpu " + a);
+        }
     }
 }

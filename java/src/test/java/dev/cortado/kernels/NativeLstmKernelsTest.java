@@ -1,5 +1,8 @@
 package dev.cortado.kernels;
 
+import static dev.cortado.kernels.Buffers.assertMatchesReference;
+import static dev.cortado.kernels.Buffers.poison;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,7 +13,6 @@ import dev.cortado.memory.Ptr;
 import dev.cortado.memory.Storage;
 import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -58,34 +60,11 @@ class NativeLstmKernelsTest {
         return Buffers.read(p, (int) p.remaining());
     }
 
-    private static float[] poison(long n) {
-        float[] v = new float[(int) n];
-        Arrays.fill(v, Float.NaN);
-        return v;
-    }
-
     private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
 
-    /** n values uniform in [-scale, scale], about one in `specialEvery` NaN or an infinity (none if 0). */
+    /** n values uniform in [-scale, scale], about one in {@code specialEvery} a SPECIAL value instead (none if 0). */
     private float[] values(long n, float scale, int specialEvery) {
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = specialEvery > 0 && rng.nextInt(specialEvery) == 0 ? SPECIAL[rng.nextInt(SPECIAL.length)]
-                    : scale * (2 * rng.nextFloat() - 1);
-        }
-        return v;
-    }
-
-    /** NaN exactly where the reference has NaN, the same infinities, else |cpu - java| <= rel * max(1, |java|). */
-    private static void close(float[] expected, float[] actual, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        for (int i = 0; i < expected.length; i++) {
-            float e = expected[i], a = actual[i];
-            boolean ok = Float.isNaN(e) ? Float.isNaN(a)
-                    : Float.isInfinite(e) || Float.isInfinite(a) ? e == a
-                    : !Float.isNaN(a) && Math.abs((double) a - e) <= REL * Math.max(1, Math.abs(e));
-            if (!ok) fail(what + ": element " + i + " java " + e + " cpu " + a);
-        }
+        return Buffers.values(rng, n, scale, specialEvery, SPECIAL);
     }
 
     /** Runs `call` on fresh copies of `arrays` (inputs and poisoned outputs) and returns them all after it. */
@@ -136,9 +115,9 @@ class NativeLstmKernelsTest {
             Call call = (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
             float[][] j = run(ref, in, call), c = run(cpu, in, call);
             String what = "lstmCellForward batch " + batch + " hidden " + hidden + (specials(t) > 0 ? " (NaN, inf)" : "");
-            close(j[2], c[2], what + " act");
-            close(j[3], c[3], what + " c");
-            close(j[4], c[4], what + " h");
+            assertMatchesReference(j[2], c[2], REL, what + " act");
+            assertMatchesReference(j[3], c[3], REL, what + " c");
+            assertMatchesReference(j[4], c[4], REL, what + " h");
             assertTrue(Float.isNaN(c[2][(int) (4 * n)]) && Float.isNaN(c[3][(int) n]) && Float.isNaN(c[4][(int) n]),
                     what + ": wrote past its outputs");
         }
@@ -157,9 +136,9 @@ class NativeLstmKernelsTest {
         float[][] in = {gates, cPrev, poison(4 * hidden), poison(hidden), poison(hidden)};
         Call call = (k, p) -> k.lstmCellForward(1, hidden, p[0], p[1], p[2], p[3], p[4]);
         float[][] j = run(ref, in, call), c = run(cpu, in, call);
-        close(j[2], c[2], "edges act");
-        close(j[3], c[3], "edges c");
-        close(j[4], c[4], "edges h");
+        assertMatchesReference(j[2], c[2], REL, "edges act");
+        assertMatchesReference(j[3], c[3], REL, "edges c");
+        assertMatchesReference(j[4], c[4], REL, "edges h");
         assertEquals(0.5f, c[2][0], "σ(0)");
         assertEquals(Float.floatToIntBits(j[2][2]), Float.floatToIntBits(c[2][2]), "σ(+inf)");
         assertEquals(0f, c[2][3], "σ(-inf)");
@@ -195,8 +174,8 @@ class NativeLstmKernelsTest {
             Call call = (k, p) -> k.lstmCellBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
             float[][] j = run(ref, in, call), nat = run(cpu, in, call);
             String what = "lstmCellBackward batch " + batch + " hidden " + hidden + (sp > 0 ? " (NaN, inf)" : "");
-            close(j[5], nat[5], what + " dGates");
-            close(j[6], nat[6], what + " dcPrev");
+            assertMatchesReference(j[5], nat[5], REL, what + " dGates");
+            assertMatchesReference(j[6], nat[6], REL, what + " dcPrev");
             assertTrue(Float.isNaN(nat[5][(int) (4 * n)]) && Float.isNaN(nat[6][(int) n]), what + ": wrote past its outputs");
         }
     }
@@ -218,7 +197,7 @@ class NativeLstmKernelsTest {
             double e = j[6][i], a = nat[6][i]; // dcPrev = dh σo (1 - t²) σf: relative accuracy kept
             assertTrue(Math.abs(a - e) <= 1e-5 * Math.abs(e), "dcPrev at c = " + c[i] + ": java " + e + " cpu " + a);
         }
-        close(j[5], nat[5], "saturated dGates");
+        assertMatchesReference(j[5], nat[5], REL, "saturated dGates");
     }
 
     // ---- threads ---------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 package dev.cortado.kernels;
 
+import static dev.cortado.kernels.Buffers.assertMatchesReference;
+import static dev.cortado.kernels.Buffers.poison;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +15,6 @@ import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -70,14 +72,9 @@ class NativeTensorKernelsTest {
     private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 1f, -1f,
         Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE, 1e-30f, -1e30f, 0.5f, 2f, 88f, -100f};
 
-    /** n values uniform in [-scale, scale], with about one in `specialEvery` a special value (none if 0). */
+    /** n values uniform in [-scale, scale], about one in {@code specialEvery} a SPECIAL value instead (none if 0). */
     private float[] values(long n, float scale, int specialEvery) {
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = specialEvery > 0 && rng.nextInt(specialEvery) == 0 ? SPECIAL[rng.nextInt(SPECIAL.length)]
-                    : scale * (2 * rng.nextFloat() - 1);
-        }
-        return v;
+        return Buffers.values(rng, n, scale, specialEvery, SPECIAL);
     }
 
     // ---- comparisons -----------------------------------------------------------------------------
@@ -92,22 +89,10 @@ class NativeTensorKernelsTest {
         }
     }
 
-    /** NaN exactly where the reference has NaN, the same infinities, else |cpu - java| <= rel * max(1, |java|). */
-    private static void close(float[] expected, float[] actual, double rel, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        for (int i = 0; i < expected.length; i++) {
-            float e = expected[i], a = actual[i];
-            boolean ok = Float.isNaN(e) ? Float.isNaN(a)
-                    : Float.isInfinite(e) || Float.isInfinite(a) ? e == a
-                    : !Float.isNaN(a) && Math.abs((double) a - e) <= rel * Math.max(1, Math.abs(e));
-            if (!ok) fail(what + ": element " + i + " java " + e + " cpu " + a);
-        }
-    }
-
     /**
      * A derivative dx = dy · op'(x) computed in float carries op'(x)'s absolute error times |dy|: where
      * op' nears 0 (GELU's minimum) a relative bound on dx cannot hold, so 1e-6 |dy| is allowed on
-     * top of {@link #close}'s bound.
+     * top of {@link Buffers#assertMatchesReference}'s bound.
      */
     private static void closeDerivative(float[] expected, float[] actual, float[] dy, double rel, String what) {
         assertEquals(expected.length, actual.length, what + ": length");
@@ -140,12 +125,6 @@ class NativeTensorKernelsTest {
 
     private interface Call {
         void run(KernelSet k, Ptr[] p);
-    }
-
-    private static float[] poison(long n) {
-        float[] v = new float[(int) n];
-        Arrays.fill(v, Float.NaN);
-        return v;
     }
 
     // ---- shapes and strided layouts ----------------------------------------------------------------
@@ -322,7 +301,7 @@ class NativeTensorKernelsTest {
                 String what = "binary " + op + " " + Arrays.toString(sh) + " a " + Arrays.toString(la.strides) + " b "
                         + Arrays.toString(lb.strides);
                 if (exactBinary(op)) exact(r[0][2], r[1][2], what);
-                else close(r[0][2], r[1][2], 1e-6, what);
+                else assertMatchesReference(r[0][2], r[1][2], 1e-6, what);
             }
         }
     }
@@ -392,7 +371,7 @@ class NativeTensorKernelsTest {
                 float[][][] f = both(new float[][] {x, poison(n + 1)}, (k, p) -> k.unary(op, n, p1, p2, p[0], inPlace ? p[0] : p[1]));
                 int out = inPlace ? 0 : 1;
                 if (exactForward(op)) exact(f[0][out], f[1][out], "unary " + what);
-                else close(f[0][out], f[1][out], 1e-5, "unary " + what);
+                else assertMatchesReference(f[0][out], f[1][out], 1e-5, "unary " + what);
                 // backward: dx = dy * op'(x), into a poisoned dx (or into dy itself)
                 float[][][] g = both(new float[][] {x, dy, poison(n + 1)},
                         (k, p) -> k.unaryBackward(op, n, p1, p2, p[0], p[1], inPlace ? p[1] : p[2]));
@@ -460,7 +439,7 @@ class NativeTensorKernelsTest {
                 switch (op) {
                     case MAX, MIN, ARGMAX, ARGMIN -> exact(r[0][1], r[1][1], what);
                     case SUM, MEAN -> sums(r[0][1], r[1][1], x, c, op == ReduceOp.MEAN, what);
-                    case LOGSUMEXP -> close(r[0][1], r[1][1], 1e-5, what);
+                    case LOGSUMEXP -> assertMatchesReference(r[0][1], r[1][1], 1e-5, what);
                 }
             }
         }
