@@ -111,7 +111,7 @@ public final class AnnClassifier implements AutoCloseable {
             for (int epoch = 0; epoch < epochs; epoch++) {
                 for (int i = 0; i < x.length; i++) {
                     try (MemoryScope step = MemoryScope.open()) {
-                        input.copyFrom(toFloats(x[i]));
+                        input.copyFrom(HostArrays.toFloats(x[i]));
                         label.set(Arrays.binarySearch(classes, y[i]), 0);
                         Softmax.crossEntropy(logits(input), label).backward();
                         sgd.step();
@@ -144,7 +144,7 @@ public final class AnnClassifier implements AutoCloseable {
                     + w1.size(1));
         }
         float[] flat = new float[x.length * features];
-        for (int i = 0; i < x.length; i++) System.arraycopy(toFloats(x[i]), 0, flat, i * features, features);
+        for (int i = 0; i < x.length; i++) System.arraycopy(HostArrays.toFloats(x[i]), 0, flat, i * features, features);
         try (MemoryScope scope = MemoryScope.open(); GradMode off = GradMode.off()) {
             float[] p = logits(Tensor.of(flat, x.length, features)).softmax().toArray();
             double[][] out = new double[x.length][classes.length];
@@ -184,12 +184,6 @@ public final class AnnClassifier implements AutoCloseable {
 
     private void checkFitted() {
         if (classes == null) throw new IllegalStateException("AnnClassifier: call fit before predict");
-    }
-
-    private static float[] toFloats(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
-        return f;
     }
 
     /** Frees the weights (fit makes new ones). */

@@ -87,7 +87,7 @@ public final class BackpropNet implements AutoCloseable {
     public double[] eval(double[] input) {
         checkLength("input", input, structure[0]);
         try (MemoryScope scope = MemoryScope.open(); GradMode off = GradMode.off()) {
-            return toDoubles(forward(input).toArray());
+            return HostArrays.toDoubles(forward(input).toArray());
         }
     }
 
@@ -97,7 +97,7 @@ public final class BackpropNet implements AutoCloseable {
         checkLength("expected output", expected, structure[structure.length - 1]);
         try (MemoryScope scope = MemoryScope.open()) {
             Tensor out = forward(input);
-            Tensor target = Tensor.of(toFloats(expected), 1, expected.length);
+            Tensor target = Tensor.of(HostArrays.toFloats(expected), 1, expected.length);
             Tensor error = out.sub(target).square().sum().mul(0.5f);
             double before = error.item();
             for (Tensor w : weights) w.zeroGrad();
@@ -118,12 +118,12 @@ public final class BackpropNet implements AutoCloseable {
         if (layer < 0 || layer >= weights.length) {
             throw new IllegalArgumentException("BackpropNet: layer " + layer + " out of range [0, " + weights.length + ")");
         }
-        return toDoubles(weights[layer].toArray());
+        return HostArrays.toDoubles(weights[layer].toArray());
     }
 
     /** Logistic units layer by layer, each layer's activations extended by the bias unit 1. */
     private Tensor forward(double[] input) {
-        Tensor a = Tensor.of(toFloats(input), 1, input.length);
+        Tensor a = Tensor.of(HostArrays.toFloats(input), 1, input.length);
         for (Tensor w : weights) {
             Tensor withBias = Tensor.concat(1, a, Tensor.ones(1, 1));
             a = withBias.matmul(w).sigmoid();
@@ -135,18 +135,6 @@ public final class BackpropNet implements AutoCloseable {
         if (v == null) throw new IllegalArgumentException("BackpropNet: " + what + " is null");
         if (v.length != n) throw new IllegalArgumentException("BackpropNet: " + what + " has " + v.length + " values, the net expects " + n);
         for (double d : v) if (!Double.isFinite(d)) throw new IllegalArgumentException("BackpropNet: " + what + " holds " + d);
-    }
-
-    private static float[] toFloats(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
-        return f;
-    }
-
-    private static double[] toDoubles(float[] v) {
-        double[] d = new double[v.length];
-        for (int i = 0; i < v.length; i++) d[i] = v[i];
-        return d;
     }
 
     /** Frees the weights. */

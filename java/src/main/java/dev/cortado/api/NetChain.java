@@ -138,13 +138,8 @@ public final class NetChain implements AutoCloseable {
         if (x == null || x.length != Shape.numel(inputShape)) {
             throw new IllegalArgumentException("NetChain.apply: " + (x == null ? "no" : x.length) + " values for an input " + Shape.str(inputShape));
         }
-        float[] f = new float[x.length];
-        for (int i = 0; i < x.length; i++) f[i] = (float) x[i];
         try (MemoryScope scope = MemoryScope.open(); GradMode off = GradMode.off()) {
-            float[] y = apply(Tensor.of(f, inputShape)).toArray();
-            double[] out = new double[y.length];
-            for (int i = 0; i < y.length; i++) out[i] = y[i];
-            return out;
+            return HostArrays.toDoubles(apply(Tensor.of(HostArrays.toFloats(x), inputShape)).toArray());
         }
     }
 
