@@ -146,25 +146,29 @@ public final class NetTrain {
         try (opt; DataLoader loader = new DataLoader(data, Math.min(options.batchSize, data.size()), true, options.seed, false)) {
             for (int round = 1; round <= options.maxTrainingRounds; round++) {
                 long t0 = System.nanoTime();
-                double lossSum = 0, wrong = 0, seen = 0;
-                for (int s = 0; s < steps; s++) {
-                    try (MemoryScope scope = MemoryScope.open()) {
-                        DataLoader.Batch b = loader.next();
-                        Tensor x = b.inputsTensor().to(options.targetDevice), y = b.labelsTensor().to(options.targetDevice);
-                        Tensor out = classifier ? net.logits(x) : net.module().forward(x);
-                        Tensor loss = classifier ? Softmax.crossEntropy(out, y) : Losses.mse(out, y.reshape(-1, 1));
-                        loss.backward();
-                        opt.step();
-                        net.module().zeroGrad();
-                        int n = b.labels().length;
-                        lossSum += loss.item() * n;
-                        if (classifier) wrong += n - Losses.accuracy(out, y) * n;
-                        seen += n;
+                double seen = 0;
+                double[] sums; // {Σ loss · batch size, Σ correct}, kept on the device and read once a round
+                try (Tensor lossSum = Tensor.zeros(options.targetDevice); Tensor correct = Tensor.zeros(options.targetDevice)) {
+                    for (int s = 0; s < steps; s++) {
+                        try (MemoryScope scope = MemoryScope.open()) {
+                            DataLoader.Batch b = loader.next();
+                            Tensor x = b.inputsTensor().to(options.targetDevice), y = b.labelsTensor().to(options.targetDevice);
+                            Tensor out = classifier ? net.logits(x) : net.module().forward(x);
+                            Tensor loss = classifier ? Softmax.crossEntropy(out, y) : Losses.mse(out, y.reshape(-1, 1));
+                            loss.backward();
+                            opt.step();
+                            net.module().zeroGrad();
+                            int n = b.labels().length;
+                            addInto(lossSum, loss, n);
+                            if (classifier) addInto(correct, Losses.correct(out, y), 1);
+                            seen += n;
+                        }
                     }
+                    sums = new double[] {lossSum.item(), correct.item()};
                 }
                 double[] validation = options.validationSet == null ? new double[] {Double.NaN, Double.NaN}
                         : evaluate(net, options.validationSet, options.targetDevice);
-                Round r = new Round(round, lossSum / seen, classifier ? wrong / seen : Double.NaN, validation[0], validation[1],
+                Round r = new Round(round, sums[0] / seen, classifier ? 1 - sums[1] / seen : Double.NaN, validation[0], validation[1],
                         (System.nanoTime() - t0) / 1e9);
                 rounds.add(r);
                 options.onRound.accept(r);
@@ -174,6 +178,11 @@ public final class NetTrain {
         return new Results(net, List.copyOf(rounds));
     }
 
+    /** sum += weight · value, for one-element tensors on the same device (no host read). */
+    private static void addInto(Tensor sum, Tensor value, float weight) {
+        sum.kernels().axpy(1, weight, value.ptr(), sum.ptr());
+    }
+
     /** {loss, error} of the net on data (error NaN for a regression chain). */
     static double[] evaluate(NetChain net, Dataset data, Device device) {
         if (!java.util.Arrays.equals(net.inputShape(), data.sampleShape())) {
@@ -181,23 +190,23 @@ public final class NetTrain {
                     + ", the net takes " + java.util.Arrays.toString(net.inputShape()));
         }
         boolean classifier = net.isClassifier();
-        double lossSum = 0, wrong = 0;
         net.module().eval();
-        try (GradMode off = GradMode.off(); DataLoader loader = new DataLoader(data, Math.min(256, data.size()), false, 0, false)) {
+        try (GradMode off = GradMode.off(); DataLoader loader = new DataLoader(data, Math.min(256, data.size()), false, 0, false);
+             Tensor lossSum = Tensor.zeros(device); Tensor correct = Tensor.zeros(device)) {
             for (int seen = 0; seen < data.size(); ) {
                 try (MemoryScope scope = MemoryScope.open()) {
                     DataLoader.Batch b = loader.next();
                     int n = Math.min(b.labels().length, data.size() - seen);
                     Tensor x = b.inputsTensor().to(device).narrow(0, 0, n), y = b.labelsTensor().to(device).narrow(0, 0, n);
                     Tensor out = classifier ? net.logits(x) : net.module().forward(x);
-                    lossSum += (classifier ? Softmax.crossEntropy(out, y) : Losses.mse(out, y.reshape(-1, 1))).item() * n;
-                    if (classifier) wrong += n - Losses.accuracy(out, y) * n;
+                    addInto(lossSum, classifier ? Softmax.crossEntropy(out, y) : Losses.mse(out, y.reshape(-1, 1)), n);
+                    if (classifier) addInto(correct, Losses.correct(out, y), 1);
                     seen += n;
                 }
             }
+            return new double[] {lossSum.item() / data.size(), classifier ? 1 - correct.item() / data.size() : Double.NaN};
         } finally {
             net.module().train();
         }
-        return new double[] {lossSum / data.size(), classifier ? wrong / data.size() : Double.NaN};
     }
 }
