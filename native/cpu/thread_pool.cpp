@@ -1,6 +1,12 @@
 #include "thread_pool.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <climits>
 #include <cstdint>
 #include <condition_variable>
 #include <mutex>
@@ -12,24 +18,67 @@
 namespace cortado {
 
 namespace {
-// Spin this many rounds before yielding / sleeping: back-to-back kernel calls then find the
-// workers awake (a condition-variable wake costs tens of microseconds).
-constexpr int kSpinRounds = 20000;
 
-inline void cpu_relax() { __builtin_ia32_pause(); }
+// How a thread waits for another thread of the pool: it pauses for a few microseconds (the other is
+// usually about to arrive), then yields its CPU between checks, then sleeps on a futex. Yielding
+// matters where there are as many busy threads as cores: the thread it waits for may be queued on
+// this very CPU, and a waiter that kept spinning would hold it off for a whole time slice
+// (measured: caller and worker taking turns on one CPU every 0.5 ms, each spinning while the other
+// ran). Sleeping matters when the awaited thread was preempted on the other CPU (by the JIT, say):
+// this CPU then goes idle and the scheduler moves that thread here at once, where a waiter that
+// kept yielding would leave it queued behind the preempting thread for a slice (the 4-6 ms tail of
+// LeNet inference on 2 threads before these rules).
+constexpr int kPauseRounds = 128;
+constexpr auto kSleepAfter = std::chrono::microseconds(50);
+// An idle worker checks for the next region this long before it sleeps: back-to-back kernel calls
+// find it awake, and a pool left alone does not burn a core.
+constexpr auto kIdleSleepAfter = std::chrono::microseconds(200);
+
+// Pauses, then yields; says when `limit` has passed (checking the clock every 64 rounds).
+class Backoff {
+public:
+    explicit Backoff(std::chrono::microseconds limit) : until_(std::chrono::steady_clock::now() + limit) {}
+    bool wait() {
+        if (++rounds_ <= kPauseRounds) __builtin_ia32_pause();
+        else std::this_thread::yield();
+        return rounds_ % 64 == 0 && std::chrono::steady_clock::now() > until_;
+    }
+private:
+    const std::chrono::steady_clock::time_point until_;
+    long rounds_ = 0;
+};
+
 }  // namespace
 
-void Barrier::wait() {
-    int gen = generation_.load(std::memory_order_acquire);
-    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
-        count_.store(0, std::memory_order_relaxed);
-        generation_.fetch_add(1, std::memory_order_acq_rel);
+void Signal::wake_sleepers() {
+    if (sleepers_.load(std::memory_order_seq_cst) > 0)
+        syscall(SYS_futex, reinterpret_cast<int*>(&value_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+void Signal::sleep_while(int seen) {
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    // returns at once if value_ is no longer `seen`: a change between our check and the call is not lost
+    if (value_.load(std::memory_order_seq_cst) == seen)
+        syscall(SYS_futex, reinterpret_cast<int*>(&value_), FUTEX_WAIT_PRIVATE, seen, nullptr, nullptr, 0);
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void Signal::await(int target) {
+    for (Backoff backoff(kSleepAfter); value_.load(std::memory_order_acquire) != target;) {
+        if (!backoff.wait()) continue;
+        for (int v; (v = value_.load(std::memory_order_acquire)) != target;) sleep_while(v);
         return;
     }
-    for (int spins = 0; generation_.load(std::memory_order_acquire) == gen; spins++) {
-        if (spins < kSpinRounds) cpu_relax();
-        else std::this_thread::yield();
+}
+
+void Barrier::wait() {
+    const int gen = generation_.get();
+    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+        count_.store(0, std::memory_order_relaxed);
+        generation_.add(1);
+        return;
     }
+    generation_.await(static_cast<int>(static_cast<unsigned>(gen) + 1u));  // wraps like the counter
 }
 
 namespace {
@@ -69,7 +118,7 @@ public:
         Barrier barrier(n);
         body_ = &body;
         barrier_ = &barrier;
-        done_.store(0, std::memory_order_relaxed);
+        done_.set(0);
         const long gen = generation_.load(std::memory_order_relaxed) + 1;
         slots_.store(pack(gen, n, 1), std::memory_order_release);  // tids 1..n-1 are up for claiming
         {
@@ -81,10 +130,7 @@ public:
         body(0, n, barrier);
         if (barrier_free) claim(gen);  // the tids no worker has taken yet
         in_region = false;
-        for (int spins = 0; done_.load(std::memory_order_acquire) != n - 1; spins++) {
-            if (spins < kSpinRounds) cpu_relax();
-            else std::this_thread::yield();
-        }
+        done_.await(n - 1);
     }
 
 private:
@@ -102,7 +148,7 @@ private:
             if (tid >= n) return;
             if (!slots_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
             (*body_)(tid, n, *barrier_);
-            done_.fetch_add(1, std::memory_order_acq_rel);
+            done_.add(1);
             s = slots_.load(std::memory_order_acquire);
         }
     }
@@ -110,12 +156,9 @@ private:
     void work(long seen) {
         in_region = true;
         for (;;) {
-            // spin a while for the next job, then sleep
-            int spins = 0;
-            while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_acquire)
-                   && spins < kSpinRounds) {
-                cpu_relax();
-                spins++;
+            // check a while for the next region, then sleep
+            for (Backoff backoff(kIdleSleepAfter);
+                 generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_acquire) && !backoff.wait();) {
             }
             if (generation_.load(std::memory_order_acquire) == seen) {
                 std::unique_lock<std::mutex> lock(mutex_);
@@ -149,7 +192,7 @@ private:
     const Body* body_ = nullptr;  // written before slots_ is published (release), read after a claim (acquire)
     Barrier* barrier_ = nullptr;
     std::atomic<uint64_t> slots_{0};
-    std::atomic<int> done_{0};    // tids 1..n-1 finished
+    Signal done_;                 // tids 1..n-1 finished
 };
 
 Pool& pool() {

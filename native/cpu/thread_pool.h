@@ -8,7 +8,22 @@
 
 namespace cortado {
 
-// A reusable spinning barrier for the threads of one parallel region.
+// A counter that threads of the pool wait on (spinning briefly, then yielding, then asleep).
+class Signal {
+public:
+    int get() const { return value_.load(std::memory_order_acquire); }
+    void set(int v) { value_.store(v, std::memory_order_seq_cst); wake_sleepers(); }
+    void add(int d) { value_.fetch_add(d, std::memory_order_seq_cst); wake_sleepers(); }
+    // Returns once the value is `target`.
+    void await(int target);
+private:
+    void wake_sleepers();
+    void sleep_while(int seen);
+    std::atomic<int> value_{0};
+    std::atomic<int> sleepers_{0};
+};
+
+// A reusable barrier for the threads of one parallel region.
 class Barrier {
 public:
     explicit Barrier(int n) : n_(n) {}
@@ -16,7 +31,7 @@ public:
 private:
     const int n_;
     std::atomic<int> count_{0};
-    std::atomic<int> generation_{0};
+    Signal generation_;
 };
 
 void set_threads(int n);

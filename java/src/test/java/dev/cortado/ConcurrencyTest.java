@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** Threads racing on tensors and kernels: closes during calls, shared models, thread-count changes. */
@@ -173,5 +174,39 @@ class ConcurrencyTest {
             shared.forEach(Tensor::close);
         }
         assertTrue(done.get() + refused.get() > 10, "calls made: " + done + " completed, " + refused + " refused");
+    }
+
+    @Test
+    void poolThreadsThatSleepAreWokenForEveryRegion() throws Exception {
+        // The pool's threads sleep on a futex after a short spin: idle workers between regions, and the
+        // caller or a barrier's early arrivals when a team member is late. A lost wake-up hangs here
+        // (race() fails a stuck thread). The pauses put the workers to sleep; the busy thread makes
+        // team members late by taking their core.
+        int before = CpuKernels.threads();
+        AtomicLong regions = new AtomicLong();
+        try (Backends.Selection cpu = Backends.use("cpu"); Tensor a = Tensor.ones(256, 256); Tensor b = Tensor.ones(256, 256);
+             Tensor p = Tensor.ones(16, 300); Tensor q = Tensor.ones(300, 64)) {
+            CpuKernels.setThreads(2);
+            race(2000, () -> {
+                // a tall C (row blocks, a barrier per shared B block) and a small one (the team shares each A block)
+                try (Tensor rows = a.matmul(b); Tensor shared = p.matmul(q)) {
+                    assertAll(rows.toArray(), 256f);
+                    assertAll(shared.toArray(), 300f);
+                }
+                if (regions.incrementAndGet() % 3 == 0) LockSupport.parkNanos(1_000_000);  // past the workers' idle spin
+            }, () -> {
+                for (long end = System.nanoTime() + 2_000_000; System.nanoTime() < end;) Thread.onSpinWait();
+                LockSupport.parkNanos(500_000);
+            });
+        } finally {
+            CpuKernels.setThreads(before);
+        }
+        assertTrue(regions.get() > 20, "GEMM pairs done: " + regions.get());
+    }
+
+    private static void assertAll(float[] values, float expected) {
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] != expected) assertEquals(expected, values[i], "element " + i);
+        }
     }
 }
