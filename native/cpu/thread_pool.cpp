@@ -19,25 +19,24 @@ namespace cortado {
 
 namespace {
 
-// How a thread waits for another thread of the pool: it pauses for a few microseconds (the other is
-// usually about to arrive), then yields its CPU between checks, then sleeps on a futex. Yielding
-// matters where there are as many busy threads as cores: the thread it waits for may be queued on
-// this very CPU, and a waiter that kept spinning would hold it off for a whole time slice
-// (measured: caller and worker taking turns on one CPU every 0.5 ms, each spinning while the other
-// ran). Sleeping matters when the awaited thread was preempted on the other CPU (by the JIT, say):
-// this CPU then goes idle and the scheduler moves that thread here at once, where a waiter that
-// kept yielding would leave it queued behind the preempting thread for a slice (the 4-6 ms tail of
-// LeNet inference on 2 threads before these rules).
+// How a thread of the pool waits (for another thread, or, idle, for the next region): it pauses
+// for a few microseconds (what it waits for is usually about to happen), then yields its CPU
+// between checks, then sleeps on a futex or condition variable. Yielding matters where there are
+// as many busy threads as cores: the thread it waits for may be queued on this very CPU, and a
+// waiter that kept spinning would hold it off for a whole time slice (traced: caller and worker
+// taking turns on one CPU every 0.5 ms, each spinning while the other ran — the 4-6 ms p99 of
+// LeNet inference on 2 threads). Sleeping matters when the awaited thread was preempted on the
+// other CPU (by the JIT, say): this CPU goes idle and the scheduler moves that thread here. The
+// sleep comes late enough that a team member's ordinary lateness at a barrier (a row block of a
+// GEMM, tens of microseconds) is waited out awake, and that back-to-back kernel calls find the
+// workers awake; a pool left alone soon stops using the CPU.
 constexpr int kPauseRounds = 128;
-constexpr auto kSleepAfter = std::chrono::microseconds(50);
-// An idle worker checks for the next region this long before it sleeps: back-to-back kernel calls
-// find it awake, and a pool left alone does not burn a core.
-constexpr auto kIdleSleepAfter = std::chrono::microseconds(200);
+constexpr auto kSleepAfter = std::chrono::microseconds(200);
 
-// Pauses, then yields; says when `limit` has passed (checking the clock every 64 rounds).
+// Pauses, then yields; says when it is time to sleep (checking the clock every 64 rounds).
 class Backoff {
 public:
-    explicit Backoff(std::chrono::microseconds limit) : until_(std::chrono::steady_clock::now() + limit) {}
+    Backoff() : until_(std::chrono::steady_clock::now() + kSleepAfter) {}
     bool wait() {
         if (++rounds_ <= kPauseRounds) __builtin_ia32_pause();
         else std::this_thread::yield();
@@ -64,7 +63,7 @@ void Signal::sleep_while(int seen) {
 }
 
 void Signal::await(int target) {
-    for (Backoff backoff(kSleepAfter); value_.load(std::memory_order_acquire) != target;) {
+    for (Backoff backoff; value_.load(std::memory_order_acquire) != target;) {
         if (!backoff.wait()) continue;
         for (int v; (v = value_.load(std::memory_order_acquire)) != target;) sleep_while(v);
         return;
@@ -157,7 +156,7 @@ private:
         in_region = true;
         for (;;) {
             // check a while for the next region, then sleep
-            for (Backoff backoff(kIdleSleepAfter);
+            for (Backoff backoff;
                  generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_acquire) && !backoff.wait();) {
             }
             if (generation_.load(std::memory_order_acquire) == seen) {
