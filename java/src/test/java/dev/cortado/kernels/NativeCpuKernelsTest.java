@@ -95,7 +95,8 @@ class NativeCpuKernelsTest {
     }
 
     private GemmCase gemmCase() {
-        int m = dim(1000), n = dim(1000), k = dim(1000);
+        // one case in three has at most 8 rows (the few-rows path: a layer at a small batch)
+        int m = rng.nextInt(3) == 0 ? 1 + rng.nextInt(8) : dim(1000), n = dim(1000), k = dim(1000);
         while ((long) m * n * k > 12_000_000) { // keep the java reference quick
             if (m >= n && m >= k) m /= 2;
             else if (n >= k) n /= 2;
@@ -149,7 +150,7 @@ class NativeCpuKernelsTest {
         CpuKernels.setIsa(CpuKernels.bestIsa());
     }
 
-    /** Corner shapes: 1x1x1, tall-thin transposed, and small C over a long k (the split-k path). */
+    /** Corner shapes: 1x1x1, tall-thin transposed, small C over a long k (the split-k path), few rows. */
     private static final GemmCase[] FIXED_GEMMS = {
         new GemmCase(false, false, 1, 1, 1, 1, 1, 1, 1f, 0f),
         new GemmCase(true, true, 1000, 3, 257, 1000, 257, 3, 1f, 0f),
@@ -159,11 +160,19 @@ class NativeCpuKernelsTest {
         // C over 2 MiB (kc doubled), taller than wide (row blocks taken by the threads), two passes
         // over k, a partial row block and a partial panel
         new GemmCase(true, false, 730, 725, 600, 733, 725, 728, 1f, 0.7f),
+        // few rows (B read unpacked): LeNet's first linear layer at batch 1 and 8, on both threads;
+        // odd column counts and k past a vector, every transpose, padded leading dimensions
+        new GemmCase(false, true, 1, 500, 800, 800, 800, 500, 1f, 0f),
+        new GemmCase(false, true, 8, 500, 800, 800, 800, 500, 1f, 1f),
+        new GemmCase(true, true, 3, 37, 1001, 3 + 5, 1001 + 2, 37 + 3, -0.5f, 0.7f),
+        new GemmCase(false, false, 5, 1000, 333, 340, 1000, 1001, 2.5f, 0f),
+        new GemmCase(true, false, 7, 33, 17, 7, 35, 33, 1f, 0.7f),
+        new GemmCase(false, false, 2, 9000, 31, 31, 9000, 9000, 1f, 0f),
     };
 
     @Test
     void gemmGivesTheSameBitsOnOneAndTwoThreads() {
-        for (int t = 0; t < 20; t++) {
+        for (int t = 0; t < FIXED_GEMMS.length + 14; t++) {
             GemmCase c = t < FIXED_GEMMS.length ? FIXED_GEMMS[t] : gemmCase();
             int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
             float[] a = random((long) (aRows - 1) * c.lda + (c.ta ? c.m : c.k), 1f);
