@@ -1,6 +1,5 @@
 package dev.cortado.benchmarks;
 
-import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.openblas.global.openblas;
@@ -10,38 +9,17 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The anchor for {@link LeNetLatencyBenchmark}: the same LeNet in PyTorch's C++ engine (libtorch,
- * through the org.bytedeco:pytorch preset), timed the same way in the same JMH run — eval mode,
+ * through the org.bytedeco:pytorch preset), timed alike ({@link LatencyBenchmark}) in the same JMH run — eval mode,
  * InferenceMode, one call per request, one output value read. Built only with {@code -Ppytorch}
  * (libtorch is a 90 MB download the tests do not need).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.SampleTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 3, time = 3)
-@Fork(1)
-public class PyTorchLeNetLatencyBenchmark {
-
-    @Param({"1", "2"})
-    public int threads;
-
-    @Param({"1", "8"})
-    public int batch;
+public class PyTorchLeNetLatencyBenchmark extends LatencyBenchmark {
 
     private Conv2dImpl conv1, conv2;
     private LinearImpl fc1, fc2;
