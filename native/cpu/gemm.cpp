@@ -187,7 +187,7 @@ void cortado_gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         scale_c(m, n, beta, c, ldc);
         return;
     }
-    if (g_isa == 2 && cortado::gemm_few_rows_avx512(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+    if (cortado::gemm_few_rows(g_isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
     using cortado::Matrix;
     cortado::gemm(m, n, k, cortado::PackMatrix{Matrix::rows(a, lda), transA, alpha},
                   cortado::PackMatrix{Matrix::rows(b, ldb), !transB, 1.0f}, beta, Matrix::rows(c, ldc));

@@ -56,10 +56,11 @@ bool pack_rows_avx512(const float* src, long ld, int w, int kc, float s, float* 
 // through 16 x 16 transposes in AVX-512 registers; false (nothing written) otherwise or when that
 // instruction set is not in use (gemm.cpp).
 bool pack_transposed_narrow_avx512(const float* const* row, int n, int w, int kc, float s, float* d);
-// C = alpha op(A) op(B) + beta C for a plain row-major C of 1..8 rows, without packing B
-// (gemm_few_rows.cpp); false (nothing written) for other shapes or when out of scratch memory.
-bool gemm_few_rows_avx512(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, long lda,
-                          const float* b, long ldb, float beta, float* c, long ldc);
+// C = alpha op(A) op(B) + beta C for a plain row-major C of 1..8 rows, without packing B, with the
+// kernels of instruction set `isa` (gemm_few_rows.cpp); false (nothing written) for other shapes
+// or when out of scratch memory.
+bool gemm_few_rows(int isa, bool transA, bool transB, int m, int n, int k, float alpha, const float* a, long lda,
+                   const float* b, long ldb, float beta, float* c, long ldc);
 
 
 // A row-major matrix whose columns come in groups of `group`, group g starting g * group_stride
