@@ -8,7 +8,9 @@ import dev.cortado.memory.Ptr;
 import dev.cortado.memory.Storage;
 import dev.cortado.tensor.Rng;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** Test helpers: off-heap buffers from arrays, poisoning, and comparisons where NaN never passes. */
 public final class Buffers {
@@ -27,6 +29,27 @@ public final class Buffers {
         float[] v = new float[n];
         Arrays.fill(v, Float.NaN);
         return ptr(v);
+    }
+
+    /** Off-heap copies that a test makes by the thousand and releases together (from an @AfterEach). */
+    public static final class Owned {
+        private final List<Storage> live = new ArrayList<>();
+
+        public Ptr ptr(float[] values) {
+            Ptr p = Buffers.ptr(values);
+            live.add(p.storage());
+            return p;
+        }
+
+        public void release() {
+            for (Storage s : live) s.release();
+            live.clear();
+        }
+    }
+
+    /** Everything from p to the end of its storage. */
+    public static float[] read(Ptr p) {
+        return read(p, (int) p.remaining());
     }
 
     public static float[] read(Ptr p, int n) {

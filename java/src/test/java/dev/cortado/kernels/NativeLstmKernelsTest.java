@@ -2,6 +2,7 @@ package dev.cortado.kernels;
 
 import static dev.cortado.kernels.Buffers.assertMatchesReference;
 import static dev.cortado.kernels.Buffers.poison;
+import static dev.cortado.kernels.Buffers.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Ptr;
-import dev.cortado.memory.Storage;
 import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +34,7 @@ class NativeLstmKernelsTest {
     private final KernelSet ref = Backends.byName("java");
     private final KernelSet cpu = Backends.byName("cpu");
     private final Rng rng = new Rng(20_261_202);
-    private final List<Storage> live = new ArrayList<>();
+    private final Buffers.Owned owned = new Buffers.Owned();
 
     @AfterAll
     static void restore() {
@@ -45,19 +45,12 @@ class NativeLstmKernelsTest {
 
     /** Off-heap copy of v, released by {@link #releaseAll}. */
     private Ptr ptr(float[] v) {
-        Ptr p = Buffers.ptr(v);
-        live.add(p.storage());
-        return p;
+        return owned.ptr(v);
     }
 
     @AfterEach
     void releaseAll() {
-        for (Storage s : live) s.release();
-        live.clear();
-    }
-
-    private static float[] read(Ptr p) {
-        return Buffers.read(p, (int) p.remaining());
+        owned.release();
     }
 
     private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
@@ -337,9 +330,8 @@ class NativeLstmKernelsTest {
             rejects("act overlaps c", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), big, big.at(20),
                     ptr(new float[6])));
             // forward: freed memory
-            Ptr freed = ptr(new float[24]);
+            Ptr freed = Buffers.ptr(new float[24]);  // not owned: released here
             freed.storage().release();
-            live.remove(freed.storage());
             rejects("gates was freed", () -> k.lstmCellForward(b, h, freed, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
                     ptr(new float[6])));
             rejects("act was freed", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),

@@ -2,6 +2,7 @@ package dev.cortado.kernels;
 
 import static dev.cortado.kernels.Buffers.assertMatchesReference;
 import static dev.cortado.kernels.Buffers.poison;
+import static dev.cortado.kernels.Buffers.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Ptr;
-import dev.cortado.memory.Storage;
 import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,7 +35,7 @@ class NativeTensorKernelsTest {
     private final KernelSet ref = Backends.byName("java");
     private final KernelSet cpu = Backends.byName("cpu");
     private final Rng rng = new Rng(20_261_126);
-    private final List<Storage> live = new ArrayList<>();
+    private final Buffers.Owned owned = new Buffers.Owned();
 
     @AfterAll
     static void restore() {
@@ -47,25 +47,16 @@ class NativeTensorKernelsTest {
 
     /** Off-heap copy of v, released by {@link #releaseAll}. */
     private Ptr ptr(float[] v) {
-        Ptr p = Buffers.ptr(v);
-        live.add(p.storage());
-        return p;
+        return owned.ptr(v);
     }
 
     private Ptr nans(long n) {
-        float[] v = new float[(int) n];
-        Arrays.fill(v, Float.NaN);
-        return ptr(v);
+        return ptr(poison(n));
     }
 
     @AfterEach
     void releaseAll() {
-        for (Storage s : live) s.release();
-        live.clear();
-    }
-
-    private static float[] read(Ptr p) {
-        return Buffers.read(p, (int) p.remaining());
+        owned.release();
     }
 
     /** Values the reference and the kernels must agree on, including at the edges of their domains. */
