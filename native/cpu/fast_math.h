@@ -12,15 +12,10 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+
+#include "math_ops.h"
 
 namespace cortado {
-
-inline double bits_double(uint64_t u) {
-    double d;
-    std::memcpy(&d, &u, 8);
-    return d;
-}
 
 // e^r for |r| <= ln2 / 2, minus 1: r + r^2 P(r).
 inline float expm1_reduced(float r) {
@@ -65,10 +60,7 @@ inline float exp_f(float x) {
     r = std::fma(n, 2.12194440e-4f, r);
     const int32_t ni = static_cast<int32_t>(n), n1 = ni >> 1, n2 = ni - n1;
     const uint32_t b1 = static_cast<uint32_t>(n1 + 127) << 23, b2 = static_cast<uint32_t>(n2 + 127) << 23;
-    float s1, s2;
-    std::memcpy(&s1, &b1, 4);
-    std::memcpy(&s2, &b2, 4);
-    float e = (1.0f + expm1_reduced(r)) * s1 * s2;
+    float e = (1.0f + expm1_reduced(r)) * bits_float(b1) * bits_float(b2);
     e = overflow ? __builtin_inff() : e;
     e = underflow ? 0.0f : e;
     return x != x ? x : e;
@@ -88,12 +80,10 @@ inline double expm1_nonpositive(float x) {
 inline float log_f(float x) {
     const bool sub = x < 1.17549435e-38f;
     const float xs = sub ? x * 8388608.0f : x;  // 2^23
-    uint32_t u;
-    std::memcpy(&u, &xs, 4);
+    const uint32_t u = float_bits(xs);
     int32_t e = static_cast<int32_t>((u >> 23) & 0xff) - 126;  // xs = m 2^e, m in [0.5, 1)
     const uint32_t mu = (u & 0x007fffffu) | 0x3f000000u;
-    float m;
-    std::memcpy(&m, &mu, 4);
+    const float m = bits_float(mu);
     const bool low = m < 0.707106781186547524f;
     e = low ? e - 1 : e;
     const float f = low ? m + m - 1.0f : m - 1.0f;

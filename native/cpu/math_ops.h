@@ -18,6 +18,12 @@ inline float bits_float(uint32_t u) {
     return x;
 }
 
+inline double bits_double(uint64_t u) {
+    double d;
+    std::memcpy(&d, &u, 8);
+    return d;
+}
+
 // Java's Math.max: NaN if either is NaN, and +0 above -0 (C's fmaxf drops a NaN).
 inline float java_max(float a, float b) {
     const float m = a > b ? a : b;
