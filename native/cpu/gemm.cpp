@@ -1,5 +1,6 @@
-// SGEMM: C (row-major) = alpha op(A) op(B) + beta C, through the blocked driver in gemm_driver.h,
-// and the per-ISA blocking and scratch memory that driver uses.
+// SGEMM: C (row-major) = alpha op(A) op(B) + beta C, through the blocked driver in gemm_driver.h
+// (or, for a C of at most 8 rows, gemm_few_rows.cpp), and the per-ISA blocking and scratch memory
+// that driver uses.
 #include <immintrin.h>
 
 #include <algorithm>
