@@ -28,21 +28,27 @@ CORTADO_CLONES void tanh_grad_span(const float* y, const float* dy, float* dx, l
 
 }  // namespace
 
-void cortado_sigmoid_forward(int64_t n, const float* x, float* y) {
+CORTADO_KERNEL(sigmoid_forward) {
     cortado::parallel_range(n, CORTADO_GRAIN / 8, [&](long b, long e) { sigmoid_span(x + b, y + b, e - b); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_sigmoid_backward(int64_t n, const float* y, const float* dy, float* dx) {
+CORTADO_KERNEL(sigmoid_backward) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long b, long e) { sigmoid_grad_span(y + b, dy + b, dx + b, e - b); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_relu_forward(int64_t n, const float* x, float* y) {
+CORTADO_KERNEL(relu_forward) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long b, long e) { relu_span(x + b, y + b, e - b); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_relu_backward(int64_t n, const float* x, const float* dy, float* dx) {
+CORTADO_KERNEL(relu_backward) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long b, long e) { relu_grad_span(x + b, dy + b, dx + b, e - b); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_tanh_forward(int64_t n, const float* x, float* y) {
+CORTADO_KERNEL(tanh_forward) {
     cortado::parallel_range(n, CORTADO_GRAIN / 8, [&](long b, long e) { tanh_span(x + b, y + b, e - b); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_tanh_backward(int64_t n, const float* y, const float* dy, float* dx) {
+CORTADO_KERNEL(tanh_backward) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long b, long e) { tanh_grad_span(y + b, dy + b, dx + b, e - b); });
+    return CORTADO_STATUS_OK;
 }

@@ -104,8 +104,7 @@ void run(const Space& sp, long total, const float* a, const float* b, float* y, 
 
 }  // namespace
 
-void cortado_binary(int op, int rank, const int64_t* shape, const int64_t* a_strides, const float* a,
-                    const int64_t* b_strides, const float* b, float* y) {
+CORTADO_KERNEL(binary) {
     Space sp;
     sp.rank = rank;
     for (int d = 0; d < rank; d++) {
@@ -114,21 +113,22 @@ void cortado_binary(int op, int rank, const int64_t* shape, const int64_t* a_str
         sp.stride[1][d] = b_strides[d];
     }
     const long total = sp.simplify();  // y is contiguous: it merges wherever a and b do
-    if (total == 0) return;
+    if (total == 0) return CORTADO_STATUS_OK;
     switch (op) {
-        case CORTADO_BINARY_ADD: return run<Add>(sp, total, a, b, y);
-        case CORTADO_BINARY_SUB: return run<Sub>(sp, total, a, b, y);
-        case CORTADO_BINARY_MUL: return run<Mul>(sp, total, a, b, y);
-        case CORTADO_BINARY_DIV: return run<Div>(sp, total, a, b, y);
-        case CORTADO_BINARY_POW: return run<Pow>(sp, total, a, b, y, CORTADO_GRAIN / 16);
-        case CORTADO_BINARY_MAX: return run<Max>(sp, total, a, b, y);
-        case CORTADO_BINARY_MIN: return run<Min>(sp, total, a, b, y);
-        case CORTADO_BINARY_EQ: return run<Eq>(sp, total, a, b, y);
-        case CORTADO_BINARY_NE: return run<Ne>(sp, total, a, b, y);
-        case CORTADO_BINARY_LT: return run<Lt>(sp, total, a, b, y);
-        case CORTADO_BINARY_LE: return run<Le>(sp, total, a, b, y);
-        case CORTADO_BINARY_GT: return run<Gt>(sp, total, a, b, y);
-        case CORTADO_BINARY_GE: return run<Ge>(sp, total, a, b, y);
-        default: return;  // validated in Java
+        case CORTADO_BINARY_ADD: run<Add>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_SUB: run<Sub>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_MUL: run<Mul>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_DIV: run<Div>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_POW: run<Pow>(sp, total, a, b, y, CORTADO_GRAIN / 16); break;
+        case CORTADO_BINARY_MAX: run<Max>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_MIN: run<Min>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_EQ: run<Eq>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_NE: run<Ne>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_LT: run<Lt>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_LE: run<Le>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_GT: run<Gt>(sp, total, a, b, y); break;
+        case CORTADO_BINARY_GE: run<Ge>(sp, total, a, b, y); break;
+        default: break;  // validated in Java
     }
+    return CORTADO_STATUS_OK;
 }

@@ -214,11 +214,10 @@ Matrix by_filter(const float* p, int filters, long pixels) {
 
 }  // namespace
 
-void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x, const float* weight,
-                          const float* bias, float* y) {
+CORTADO_KERNEL(conv_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
-    if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, y)) return;
+    if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, y)) return CORTADO_STATUS_OK;
     // the bias is one more column of A against a row of ones: y is written once, never read
     std::vector<float> wb;
     if (bias) {
@@ -231,23 +230,25 @@ void cortado_conv_forward(CORTADO_WINDOW, int batch, int filters, const float* x
     const long kb = bias ? k + 1 : k;
     cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
                   PackColumns{Columns(w, x), k}, 0.0f, by_filter(y, filters, pixels));
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_conv_backward_filter(CORTADO_WINDOW, int batch, int filters, const float* x, const float* dy, float* dweight) {
+CORTADO_KERNEL(conv_backward_filter) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
-    if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return;
+    if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
     cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackMatrix{by_filter(dy, filters, pixels), false, 1.0f},
                   PackColumnsT{Columns(w, x)}, 0.0f, Matrix::rows(dweight, k));
+    return CORTADO_STATUS_OK;
 }
 
-int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const float* weight, const float* dy, float* dx) {
+CORTADO_KERNEL(conv_backward_data) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw, image = channels * w.plane();
     if (filters == 0) {  // an empty sum
         std::fill(dx, dx + batch * image, 0.0f);
-        return 0;
+        return CORTADO_STATUS_OK;
     }
     // Each thread lowers whole chunks of images whose columns fit in its L2 (col = W^T dY, then
     // col2im): no barriers, and an image's result does not depend on the thread count.
@@ -256,16 +257,17 @@ int cortado_conv_backward_data(CORTADO_WINDOW, int batch, int filters, const flo
     const long per = std::max(1L, std::min(fit, cortado::ceil_div(batch, threads)));
     const long chunks = cortado::ceil_div(batch, per);
     const int workers = static_cast<int>(std::min<long>(chunks, threads));
-    std::unique_ptr<float[]> cols(new (std::nothrow) float[workers * k * per * pixels]);
-    if (!cols) return -1;
+    float* cols = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * k * per * pixels));
+    if (!cols) return CORTADO_STATUS_NO_WORKSPACE;
     cortado::parallel_items(workers, chunks, [&](int tid, long c) {
-        float* col = cols.get() + tid * k * per * pixels;
+        float* col = cols + tid * k * per * pixels;
         const long n0 = c * per, nb = std::min(per, batch - n0);
         cortado::gemm(static_cast<int>(k), static_cast<int>(nb * pixels), filters,
                       cortado::PackMatrix{Matrix::rows(weight, k), true, 1.0f},
                       cortado::PackMatrix{by_filter(dy + n0 * filters * pixels, filters, pixels), true, 1.0f}, 0.0f,
                       Matrix::rows(col, nb * pixels));
-        cortado_col2im(CORTADO_WINDOW_ARGS, static_cast<int>(nb), col, dx + n0 * image);
+        cortado_col2im(ctx, CORTADO_WINDOW_ARGS, static_cast<int>(nb), col, dx + n0 * image);
     });
-    return 0;
+    ctx->release(ctx, cols);
+    return CORTADO_STATUS_OK;
 }

@@ -43,33 +43,39 @@ CORTADO_CLONES double cortado::sum_span(const float* x, long n) {
     return s;
 }
 
-void cortado_add(int64_t n, const float* a, const float* b, float* y) {
+CORTADO_KERNEL(add) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { add_span(a + s, b + s, y + s, e - s); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_mul(int64_t n, const float* a, const float* b, float* y) {
+CORTADO_KERNEL(mul) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { mul_span(a + s, b + s, y + s, e - s); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_scale(int64_t n, float alpha, const float* x, float* y) {
+CORTADO_KERNEL(scale) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { scale_span(alpha, x + s, y + s, e - s); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_axpy(int64_t n, float alpha, const float* x, float* y) {
+CORTADO_KERNEL(axpy) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { axpy_span(alpha, x + s, y + s, e - s); });
+    return CORTADO_STATUS_OK;
 }
-void cortado_fill(int64_t n, float value, float* y) {
+CORTADO_KERNEL(fill) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { fill_span(value, y + s, e - s); });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_bias_add(int outer, int channels, int inner, const float* bias, float* y) {
+CORTADO_KERNEL(bias_add) {
     if (inner == 1) {  // a fully connected layer: add the bias vector to every row
         cortado::parallel_range(outer, std::max(1L, CORTADO_GRAIN / std::max(1, channels)), [&](long r0, long r1) {
             for (long r = r0; r < r1; r++) add_span(y + r * channels, bias, y + r * channels, channels);
         });
-        return;
+        return CORTADO_STATUS_OK;
     }
     const long rows = static_cast<long>(outer) * channels;
     cortado::parallel_range(rows, std::max(1L, CORTADO_GRAIN / std::max(1, inner)), [&](long r0, long r1) {
         for (long r = r0; r < r1; r++) add_scalar_span(bias[r % channels], y + r * inner, inner);
     });
+    return CORTADO_STATUS_OK;
 }
 
 namespace {
@@ -84,14 +90,14 @@ CORTADO_CLONES void column_sums(int outer, int channels, long c0, long c1, const
 
 }  // namespace
 
-void cortado_bias_grad(int outer, int channels, int inner, const float* dy, float* db) {
+CORTADO_KERNEL(bias_grad) {
     if (inner == 1) {  // a fully connected layer's bias: sum down the columns
         cortado::parallel_range(channels, std::max(1L, CORTADO_GRAIN / std::max(1, outer)), [&](long c0, long c1) {
             std::vector<double> acc(c1 - c0, 0.0);
             column_sums(outer, channels, c0, c1, dy, acc.data());
             for (long c = c0; c < c1; c++) db[c] = static_cast<float>(acc[c - c0]);
         });
-        return;
+        return CORTADO_STATUS_OK;
     }
     cortado::parallel_range(channels, std::max(1L, CORTADO_GRAIN / std::max(1L, static_cast<long>(outer) * inner)),
                             [&](long c0, long c1) {
@@ -101,9 +107,10 @@ void cortado_bias_grad(int outer, int channels, int inner, const float* dy, floa
             db[c] = static_cast<float>(s);
         }
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_sum(int64_t n, const float* x, float* out) {
+CORTADO_KERNEL(sum) {
     // fixed chunks summed in chunk order: the same bits for any thread count
     const long chunks = std::max<long>(1, (n + CORTADO_GRAIN - 1) / CORTADO_GRAIN);
     std::vector<double> partial(chunks, 0.0);
@@ -116,13 +123,15 @@ void cortado_sum(int64_t n, const float* x, float* out) {
     double s = 0;
     for (double p : partial) s += p;
     *out = static_cast<float>(s);
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_equal(int64_t n, const float* a, const float* b, float* y) {
+CORTADO_KERNEL(equal) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) { equal_span(a + s, b + s, y + s, e - s); });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_argmax(int rows, int cols, const float* x, float* out) {
+CORTADO_KERNEL(argmax) {
     for (long r = 0; r < rows; r++) {
         const float* row = x + r * cols;
         int best = 0;
@@ -135,4 +144,5 @@ void cortado_argmax(int rows, int cols, const float* x, float* out) {
         }
         out[r] = static_cast<float>(best);
     }
+    return CORTADO_STATUS_OK;
 }

@@ -99,10 +99,9 @@ void scatter_rows(long outer, long len, long inner, long count, const float* ind
 
 }  // namespace
 
-void cortado_gather(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* x, const float* index,
-                    int64_t is0, int64_t is1, int64_t is2, float* y) {
+CORTADO_KERNEL(gather) {
     const long rows = outer * count;
-    if (rows == 0 || inner == 0) return;
+    if (rows == 0 || inner == 0) return CORTADO_STATUS_OK;
     if (is2 == 0) {
         cortado::parallel_range(rows, std::max(1L, CORTADO_GRAIN / inner), [&](long r0, long r1) {
             for (long r = r0; r < r1; r++) {
@@ -112,7 +111,7 @@ void cortado_gather(int64_t outer, int64_t len, int64_t inner, int64_t count, co
                 else std::memcpy(y + r * inner, from, sizeof(float) * inner);
             }
         });
-        return;
+        return CORTADO_STATUS_OK;
     }
     cortado::parallel_range(rows * inner, CORTADO_GRAIN, [&](long e0, long e1) {
         for (long e = e0; e < e1;) {
@@ -122,12 +121,15 @@ void cortado_gather(int64_t outer, int64_t len, int64_t inner, int64_t count, co
             e += n;
         }
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_scatter_add(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* index,
-                         int64_t is0, int64_t is1, int64_t is2, const float* dy, float* dx) {
-    if (outer == 0 || count == 0 || inner == 0) return;
-    if (is2 == 0) return scatter_rows(outer, len, inner, count, index, is0, is1, dy, dx);
+CORTADO_KERNEL(scatter_add) {
+    if (outer == 0 || count == 0 || inner == 0) return CORTADO_STATUS_OK;
+    if (is2 == 0) {
+        scatter_rows(outer, len, inner, count, index, is0, is1, dy, dx);
+        return CORTADO_STATUS_OK;
+    }
     // columns (o, block of w values of i), each with a dense double buffer over (l, i)
     const long w = std::max(1L, std::min<long>(inner, (1L << 14) / std::max<long>(1, len)));
     const long blocks = (inner + w - 1) / w;
@@ -148,4 +150,5 @@ void cortado_scatter_add(int64_t outer, int64_t len, int64_t inner, int64_t coun
                 }
         }
     });
+    return CORTADO_STATUS_OK;
 }

@@ -181,17 +181,17 @@ int cortado_set_isa(int isa) {
     return g_isa;
 }
 
-void cortado_gemm(bool transA, bool transB, int m, int n, int k, float alpha,
-                   const float* a, int lda, const float* b, int ldb, float beta, float* c, int ldc) {
-    if (m == 0 || n == 0) return;
+CORTADO_KERNEL(gemm) {
+    if (m == 0 || n == 0) return CORTADO_STATUS_OK;
     if (k == 0 || alpha == 0.0f) {
         scale_c(m, n, beta, c, ldc);
-        return;
+        return CORTADO_STATUS_OK;
     }
-    if (cortado::gemm_few_rows(g_isa, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+    if (cortado::gemm_few_rows(g_isa, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return CORTADO_STATUS_OK;
     using cortado::Matrix;
-    cortado::gemm(m, n, k, cortado::PackMatrix{Matrix::rows(a, lda), transA, alpha},
-                  cortado::PackMatrix{Matrix::rows(b, ldb), !transB, 1.0f}, beta, Matrix::rows(c, ldc));
+    cortado::gemm(m, n, k, cortado::PackMatrix{Matrix::rows(a, lda), trans_a, alpha},
+                  cortado::PackMatrix{Matrix::rows(b, ldb), !trans_b, 1.0f}, beta, Matrix::rows(c, ldc));
+    return CORTADO_STATUS_OK;
 }
 
 // Many products of the same shape: with items enough for every thread (or items too small to split
@@ -199,18 +199,17 @@ void cortado_gemm(bool transA, bool transB, int m, int n, int k, float alpha,
 // inside a pool thread runs single-threaded, and packs into that thread's scratch); otherwise the
 // products go one after another, each on every thread. Either way each product is the one
 // cortado_gemm computes, whose bits do not depend on the threads.
-void cortado_gemm_batched(bool transA, bool transB, int m, int n, int k, float alpha, const float* a, int lda,
-                          int64_t strideA, const float* b, int ldb, int64_t strideB, float beta, float* c, int ldc,
-                          int64_t strideC, int batch) {
-    if (m == 0 || n == 0 || batch == 0) return;
+CORTADO_KERNEL(gemm_batched) {
+    if (m == 0 || n == 0 || batch == 0) return CORTADO_STATUS_OK;
     auto item = [&](long i) {
-        cortado_gemm(transA, transB, m, n, k, alpha, a + i * strideA, lda, b + i * strideB, ldb, beta, c + i * strideC, ldc);
+        cortado_gemm(ctx, trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c, ldc);
     };
     const double flops = 2.0 * m * n * k;
     const int threads = cortado::threads();
     if (threads > 1 && (batch >= 2L * threads || flops < 4.0e6)) {
         cortado::parallel_items(threads, batch, [&](int, long i) { item(i); });
-        return;
+        return CORTADO_STATUS_OK;
     }
     for (long i = 0; i < batch; i++) item(i);
+    return CORTADO_STATUS_OK;
 }

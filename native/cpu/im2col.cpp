@@ -16,7 +16,7 @@
 using cortado::Window;
 
 
-void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col) {
+CORTADO_KERNEL(im2col) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
     const long rows = static_cast<long>(channels) * kh * kw, cols = static_cast<long>(batch) * oh * ow;
@@ -32,6 +32,7 @@ void cortado_im2col(CORTADO_WINDOW, int batch, const float* images, float* col) 
             }
         }
     });
+    return CORTADO_STATUS_OK;
 }
 
 namespace {
@@ -76,7 +77,7 @@ __attribute__((target("avx512f"))) void col2im_plane_unit_stride(const Window& w
 
 }  // namespace
 
-void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) {
+CORTADO_KERNEL(col2im) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
     const long cols = static_cast<long>(batch) * oh * ow;
@@ -115,5 +116,6 @@ void cortado_col2im(CORTADO_WINDOW, int batch, const float* col, float* images) 
                 }
         }
     });
+    return CORTADO_STATUS_OK;
 }
 

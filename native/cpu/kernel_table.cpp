@@ -1,26 +1,36 @@
-// The CPU library's kernel table: every slot filled with its cortado_<slot> kernel.
-#include <cstddef>
+// The CPU library's kernel table (every slot filled with its cortado_<slot> kernel) and its
+// execution context.
+#include <cstdlib>
 
 #include "cortado_cpu.h"
 
 namespace {
 
-#define CORTADO_COUNT(slot) +1
-constexpr std::size_t kListed = 0 CORTADO_CPU_KERNELS(CORTADO_COUNT);
-#undef CORTADO_COUNT
-static_assert(sizeof(cortado_kernels) == offsetof(cortado_kernels, gemm) + kListed * sizeof(void (*)()),
-              "CORTADO_CPU_KERNELS must list every slot of struct cortado_kernels");
+// Workspace from the heap, 64-byte aligned; the CPU runs each call to its end before returning.
+void* heap_workspace(const cortado_context*, size_t bytes) {
+    return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+}
+
+void heap_release(const cortado_context*, void* block) { std::free(block); }
+
+const char* no_error() { return ""; }
 
 cortado_kernels make_table() {
     cortado_kernels t{};
-    t.abi_version = CORTADO_KERNELS_ABI_VERSION;
+    t.abi_hash = CORTADO_KERNELS_ABI_HASH;
+    t.last_error = no_error;
 #define CORTADO_FILL(slot) t.slot = cortado_##slot;
-    CORTADO_CPU_KERNELS(CORTADO_FILL)
+    CORTADO_KERNEL_LIST(CORTADO_FILL)
 #undef CORTADO_FILL
     return t;
 }
 
 }  // namespace
+
+const cortado_context* cortado_cpu_context() {
+    static const cortado_context context{nullptr, heap_workspace, heap_release, nullptr};
+    return &context;
+}
 
 extern "C" const cortado_kernels* cortado_kernel_table(void) {
     static const cortado_kernels table = make_table();

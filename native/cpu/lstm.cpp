@@ -102,23 +102,24 @@ long row_grain(long hidden) { return std::max(1L, (CORTADO_GRAIN / 8) / std::max
 
 }  // namespace
 
-void cortado_lstm_cell_forward(int batch, int hidden, const float* gates, const float* c_prev, float* act, float* c, float* h) {
+CORTADO_KERNEL(lstm_cell_forward) {
     const long H = hidden;
-    if (batch <= 0 || H <= 0) return;
+    if (batch <= 0 || H <= 0) return CORTADO_STATUS_OK;
     cortado::parallel_range(batch, row_grain(H), [&](long b, long e) {
         for (long r = b; r < e; r++) {
             forward_row(gates + r * 4 * H, c_prev + r * H, act + r * 4 * H, c + r * H, h + r * H, H);
         }
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_lstm_cell_backward(int batch, int hidden, const float* act, const float* c_prev, const float* c, const float* dh,
-                                const float* dc, float* d_gates, float* dc_prev) {
+CORTADO_KERNEL(lstm_cell_backward) {
     const long H = hidden;
-    if (batch <= 0 || H <= 0) return;
+    if (batch <= 0 || H <= 0) return CORTADO_STATUS_OK;
     cortado::parallel_range(batch, row_grain(H), [&](long b, long e) {
         for (long r = b; r < e; r++) {
             backward_row(act + r * 4 * H, c_prev + r * H, c + r * H, dh + r * H, dc + r * H, d_gates + r * 4 * H, dc_prev + r * H, H);
         }
     });
+    return CORTADO_STATUS_OK;
 }

@@ -28,18 +28,18 @@ CORTADO_CLONES void adam_span(float lr, float b1, float b2, float eps, float wd,
 
 }  // namespace
 
-void cortado_sgd_momentum(int64_t n, float lr, float momentum, float weight_decay, bool nesterov,
-                          float* w, const float* g, float* v) {
+CORTADO_KERNEL(sgd_momentum) {
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) {
         sgd_span(lr, momentum, weight_decay, nesterov, w + s, g + s, v + s, e - s);
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_adam(int64_t n, float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
-                  float* w, const float* g, float* m, float* v) {
+CORTADO_KERNEL(adam) {
     const float c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(step)));
     const float c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(step)));
     cortado::parallel_range(n, CORTADO_GRAIN, [&](long s, long e) {
         adam_span(lr, beta1, beta2, eps, weight_decay, c1, c2, w + s, g + s, m + s, v + s, e - s);
     });
+    return CORTADO_STATUS_OK;
 }

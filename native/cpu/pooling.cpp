@@ -135,7 +135,7 @@ __attribute__((target("avx512f"))) void max_pool_2x2_backward_row_avx512(const f
 }
 }  // namespace
 
-void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
+CORTADO_KERNEL(max_pool_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
     // The forward needs the maximum only (the backward finds its position again), so the common
@@ -157,6 +157,7 @@ void cortado_max_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
         }
         each_window_max(w, in, [&](int o, long at) { out[o] = in[at]; });
     });
+    return CORTADO_STATUS_OK;
 }
 
 // One output row of the 2x2/stride-2 max-pool backward: the gradient goes to the window's first
@@ -181,7 +182,7 @@ static CORTADO_CLONES void max_pool_2x2_backward_row(const float* __restrict r0,
     }
 }
 
-void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, float* dx) {
+CORTADO_KERNEL(max_pool_backward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
     const bool two = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
@@ -202,9 +203,10 @@ void cortado_max_pool_backward(CORTADO_WINDOW, const float* x, const float* dy, 
         std::memset(d, 0, sizeof(float) * w.plane());
         each_window_max(w, in, [&](int o, long at) { d[at] += g[o]; });
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_avg_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
+CORTADO_KERNEL(avg_pool_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
     const float inv = 1.0f / (kh * kw);
@@ -221,9 +223,10 @@ void cortado_avg_pool_forward(CORTADO_WINDOW, const float* x, float* y) {
                 out[oy * ow + ox] = s * inv;
             }
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_avg_pool_backward(CORTADO_WINDOW, const float* dy, float* dx) {
+CORTADO_KERNEL(avg_pool_backward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const int oh = w.out_h(), ow = w.out_w();
     const float inv = 1.0f / (kh * kw);
@@ -240,4 +243,5 @@ void cortado_avg_pool_backward(CORTADO_WINDOW, const float* dy, float* dx) {
                     for (int xx = x0; xx < x1; xx++) d[static_cast<long>(yy) * width + xx] += v;
             }
     });
+    return CORTADO_STATUS_OK;
 }

@@ -23,8 +23,9 @@ CORTADO_CLONES void rand_span(uint64_t state, uint64_t first, float* y, long n) 
 
 }  // namespace
 
-void cortado_rand(int64_t n, int64_t state, float* y) {
+CORTADO_KERNEL(rand) {
     cortado::parallel_range(n, CORTADO_GRAIN / 8, [&](long s, long e) {
         rand_span(static_cast<uint64_t>(state), static_cast<uint64_t>(s), y + s, e - s);
     });
+    return CORTADO_STATUS_OK;
 }

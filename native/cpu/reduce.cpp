@@ -268,40 +268,46 @@ void reduce_all(Kind kind, const Plan& p, const float* x, const float* mx, const
 
 }  // namespace
 
-void cortado_reduce(int op, int64_t outer, int64_t len, int64_t inner, const float* x, float* y) {
+CORTADO_KERNEL(reduce) {
     const long ny = outer * inner;
-    if (ny == 0) return;
+    if (ny == 0) return CORTADO_STATUS_OK;
     if (len == 0) {  // (MAX, MIN, ARGMAX and ARGMIN are refused over an empty axis)
         const float v = op == CORTADO_REDUCE_SUM ? 0.0f
                         : op == CORTADO_REDUCE_MEAN ? std::numeric_limits<float>::quiet_NaN()
                                                     : -std::numeric_limits<float>::infinity();
         for (long k = 0; k < ny; k++) y[k] = v;
-        return;
+        return CORTADO_STATUS_OK;
     }
     const Plan p(outer, len, inner);
     auto at = [&](long o, long i) -> float& { return y[o * inner + i]; };
     switch (op) {
         case CORTADO_REDUCE_SUM:
-            return reduce_all(kSum, p, x, nullptr, [&](long o, long i, const Partial& q) { at(o, i) = static_cast<float>(q.s); });
+            reduce_all(kSum, p, x, nullptr, [&](long o, long i, const Partial& q) { at(o, i) = static_cast<float>(q.s); });
+            break;
         case CORTADO_REDUCE_MEAN:
-            return reduce_all(kSum, p, x, nullptr, [&](long o, long i, const Partial& q) {
+            reduce_all(kSum, p, x, nullptr, [&](long o, long i, const Partial& q) {
                 at(o, i) = static_cast<float>(q.s / static_cast<double>(len));
             });
+            break;
         case CORTADO_REDUCE_MAX:
         case CORTADO_REDUCE_MIN:
-            return reduce_all(op == CORTADO_REDUCE_MAX ? kMax : kMin, p, x, nullptr,
-                              [&](long o, long i, const Partial& q) { at(o, i) = x[(o * len + q.a.id) * inner + i]; });
+            reduce_all(op == CORTADO_REDUCE_MAX ? kMax : kMin, p, x, nullptr,
+                       [&](long o, long i, const Partial& q) { at(o, i) = x[(o * len + q.a.id) * inner + i]; });
+            break;
         case CORTADO_REDUCE_ARGMAX:
         case CORTADO_REDUCE_ARGMIN:
-            return reduce_all(op == CORTADO_REDUCE_ARGMAX ? kMax : kMin, p, x, nullptr,
-                              [&](long o, long i, const Partial& q) { at(o, i) = static_cast<float>(q.a.id); });
+            reduce_all(op == CORTADO_REDUCE_ARGMAX ? kMax : kMin, p, x, nullptr,
+                       [&](long o, long i, const Partial& q) { at(o, i) = static_cast<float>(q.a.id); });
+            break;
         case CORTADO_REDUCE_LOGSUMEXP:
             // the maxima into y, then m + log(sum e^(x - m)) where m is finite (else m itself)
             reduce_all(kMax, p, x, nullptr, [&](long o, long i, const Partial& q) { at(o, i) = x[(o * len + q.a.id) * inner + i]; });
-            return reduce_all(kExpSum, p, x, y, [&](long o, long i, const Partial& q) {
+            reduce_all(kExpSum, p, x, y, [&](long o, long i, const Partial& q) {
                 const float m = at(o, i);
                 if (std::isfinite(m)) at(o, i) = static_cast<float>(m + std::log(q.s));
             });
-        default: return;  // validated in Java
+            break;
+        default: break;  // validated in Java
     }
+    return CORTADO_STATUS_OK;
 }

@@ -29,49 +29,55 @@ void for_rows(int rows, int cols, F body) {
 
 }  // namespace
 
-void cortado_softmax_forward(int rows, int cols, const float* x, float* y) {
+CORTADO_KERNEL(softmax_forward) {
     for_rows(rows, cols, [&](long o) {
         const float m = row_max(x + o, cols);
         double s = 0;
         for (int j = 0; j < cols; j++) s += std::exp(static_cast<double>(x[o + j]) - m);
         for (int j = 0; j < cols; j++) y[o + j] = static_cast<float>(std::exp(static_cast<double>(x[o + j]) - m) / s);
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx) {
+CORTADO_KERNEL(softmax_backward) {
     for_rows(rows, cols, [&](long o) {
         double dot = 0;
         for (int j = 0; j < cols; j++) dot += static_cast<double>(dy[o + j]) * y[o + j];
         for (int j = 0; j < cols; j++) dx[o + j] = static_cast<float>(y[o + j] * (dy[o + j] - dot));
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_log_softmax_forward(int rows, int cols, const float* x, float* y) {
+CORTADO_KERNEL(log_softmax_forward) {
     for_rows(rows, cols, [&](long o) {
         const double lse = log_sum_exp(x + o, cols);
         for (int j = 0; j < cols; j++) y[o + j] = static_cast<float>(x[o + j] - lse);
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_log_softmax_backward(int rows, int cols, const float* y, const float* dy, float* dx) {
+CORTADO_KERNEL(log_softmax_backward) {
     for_rows(rows, cols, [&](long o) {
         double s = 0;
         for (int j = 0; j < cols; j++) s += dy[o + j];
         for (int j = 0; j < cols; j++) dx[o + j] = static_cast<float>(dy[o + j] - std::exp(static_cast<double>(y[o + j])) * s);
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_softmax_cross_entropy_forward(int rows, int cols, const float* logits, const float* labels, float* probs, float* loss) {
-    cortado_softmax_forward(rows, cols, logits, probs);
+CORTADO_KERNEL(softmax_cross_entropy_forward) {
+    cortado_softmax_forward(ctx, rows, cols, logits, probs);
     for_rows(rows, cols, [&](long o) {
         const long r = o / cols;
         loss[r] = static_cast<float>(log_sum_exp(logits + o, cols) - logits[o + static_cast<int>(labels[r])]);
     });
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_softmax_cross_entropy_backward(int rows, int cols, const float* probs, const float* labels, float scale, float* dx) {
+CORTADO_KERNEL(softmax_cross_entropy_backward) {
     for_rows(rows, cols, [&](long o) {
         const int label = static_cast<int>(labels[o / cols]);
         for (int j = 0; j < cols; j++) dx[o + j] = scale * (probs[o + j] - (j == label ? 1.0f : 0.0f));
     });
+    return CORTADO_STATUS_OK;
 }

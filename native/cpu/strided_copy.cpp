@@ -165,8 +165,7 @@ void transpose_range(const Space& sp, const float* src, float* dst, long q0, lon
 
 }  // namespace
 
-void cortado_copy_strided(int rank, const int64_t* shape, const int64_t* src_strides, const float* src,
-                          const int64_t* dst_strides, float* dst) {
+CORTADO_KERNEL(copy_strided) {
     Space sp;
     sp.rank = rank;
     // axes by dst stride, largest first (insertion sort; ties by src stride)
@@ -186,7 +185,7 @@ void cortado_copy_strided(int rank, const int64_t* shape, const int64_t* src_str
         sp.stride[kDst][d] = dst_strides[order[d]];
     }
     const long total = sp.simplify();
-    if (total == 0) return;
+    if (total == 0) return CORTADO_STATUS_OK;
     const int r = sp.rank;
 
     // A permute: dst steps by 1 along the last axis, src by 1 along another (the one src steps
@@ -202,9 +201,10 @@ void cortado_copy_strided(int rank, const int64_t* shape, const int64_t* src_str
             const bool avx512 = cortado_isa() >= 2, stream = cortado::streams(total * static_cast<long>(sizeof(float)));
             cortado::parallel_range(strips, std::max(1L, CORTADO_GRAIN / per_strip),
                                     [&](long q0, long q1) { transpose_range(sp, src, dst, q0, q1, avx512, stream); });
-            return;
+            return CORTADO_STATUS_OK;
         }
     }
     const bool stream = cortado::streams(total * static_cast<long>(sizeof(float)));
     cortado::parallel_range(total, CORTADO_GRAIN, [&](long e0, long e1) { copy_range(sp, src, dst, e0, e1, stream); });
+    return CORTADO_STATUS_OK;
 }

@@ -302,10 +302,12 @@ struct Backward {
 
 }  // namespace
 
-void cortado_unary(int op, int64_t n, float p1, float p2, const float* x, float* y) {
+CORTADO_KERNEL(unary) {
     dispatch<Forward>(op, static_cast<long>(n), p1, p2, x, y);
+    return CORTADO_STATUS_OK;
 }
 
-void cortado_unary_backward(int op, int64_t n, float p1, float p2, const float* x, const float* dy, float* dx) {
+CORTADO_KERNEL(unary_backward) {
     dispatch<Backward>(op, static_cast<long>(n), p1, p2, x, dy, dx);
+    return CORTADO_STATUS_OK;
 }

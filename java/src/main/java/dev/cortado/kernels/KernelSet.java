@@ -1,5 +1,12 @@
 package dev.cortado.kernels;
 
+import dev.cortado.kernels.decl.AnyValue;
+import dev.cortado.kernels.decl.Check;
+import dev.cortado.kernels.decl.Finite;
+import dev.cortado.kernels.decl.In;
+import dev.cortado.kernels.decl.InOut;
+import dev.cortado.kernels.decl.Kernels;
+import dev.cortado.kernels.decl.Out;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Ptr;
 
@@ -10,10 +17,18 @@ import dev.cortado.memory.Ptr;
  *
  * <p>Conventions: matrices are row-major; {@code n}, {@code rows}, {@code cols} count floats;
  * an output is fully overwritten unless the method says it accumulates; an output may be the
- * same memory as an input for the elementwise kernels (in place), never for gemm, im2col,
- * col2im or pooling. Callers go through {@link CheckedKernels}, which validates every argument
- * before an implementation sees it, so implementations may assume valid input.
+ * same memory as an input only where its declaration says {@code inPlace}.
+ *
+ * <p>This interface is the one declaration of every kernel (each abstract void method): its
+ * arguments, which pointers are read ({@link In}), written ({@link Out}) or both ({@link InOut})
+ * and over how many floats, which floats must be finite, and the kernel's own checks
+ * ({@link Check}). At compile time {@code KernelProcessor} generates from it the C header of the
+ * native ABI (cortado_kernels.h), the native adapter ({@link NativeKernels}) and the argument
+ * checks ({@link CheckedKernels}); what is left by hand is each kernel set's bodies. Ints and
+ * longs are counts or strides, checked to be >= 0 unless marked {@link AnyValue}. Callers go
+ * through {@link CheckedKernels}, so implementations may assume valid input.
  */
+@Kernels
 public interface KernelSet {
 
     /** Short name: "java", "cpu" or "cuda". */
@@ -28,8 +43,11 @@ public interface KernelSet {
      * {@code C = alpha * op(A) * op(B) + beta * C}, op(A) is m x k, op(B) is k x n, C is m x n.
      * With transA, A is stored k x m. When beta is 0, C is not read (NaN in C does not leak).
      */
-    void gemm(boolean transA, boolean transB, int m, int n, int k,
-              float alpha, Ptr a, int lda, Ptr b, int ldb, float beta, Ptr c, int ldc);
+    @Check("matrices(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)")
+    void gemm(boolean transA, boolean transB, int m, int n, int k, @Finite float alpha,
+              @In(value = "span(transA ? k : m, transA ? m : k, lda)", as = "A") Ptr a, int lda,
+              @In(value = "span(transB ? n : k, transB ? k : n, ldb)", as = "B") Ptr b, int ldb,
+              @Finite float beta, @InOut(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
 
     // ---- convolution lowering (Caffe layout) ---------------------------------------------------
 
@@ -38,109 +56,129 @@ public interface KernelSet {
      * matrix of colRows x (batch · colCols): column n · colCols + p holds image n's window p.
      * Padding reads as 0.
      */
-    void im2col(Window w, int batch, Ptr images, Ptr col);
+    @Check("columnsFit(w, batch)")
+    void im2col(Window w, int batch, @In("batch * w.inputSize()") Ptr images, @Out("columns(w, batch)") Ptr col);
 
     /** The column matrix back to {@code batch} images, summing overlapping windows; images are overwritten. */
-    void col2im(Window w, int batch, Ptr col, Ptr images);
+    @Check("columnsFit(w, batch)")
+    void col2im(Window w, int batch, @In("columns(w, batch)") Ptr col, @Out("batch * w.inputSize()") Ptr images);
 
 
     // ---- convolution (cuDNN's three): x [batch, w.channels, w.height, w.width],
     //      weight [filters, w.channels, w.kernelH, w.kernelW], y/dy [batch, filters, w.outH, w.outW] ----
 
     /** y = x convolved with weight (cross-correlation, as in Caffe and PyTorch), plus bias[filters] unless bias is null. */
-    void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y);
+    @Check("convolutionFits(w, batch, filters)")
+    void convForward(Window w, int batch, int filters, @In("batch * w.inputSize()") Ptr x,
+                     @In("(long) filters * w.colRows()") Ptr weight, @In(value = "filters", optional = true) Ptr bias,
+                     @Out("(long) batch * filters * w.colCols()") Ptr y);
 
     /** dx = the gradient of convForward's y with respect to x, given dy (dx is overwritten). */
-    void convBackwardData(Window w, int batch, int filters, Ptr weight, Ptr dy, Ptr dx);
+    @Check("convolutionFits(w, batch, filters)")
+    void convBackwardData(Window w, int batch, int filters, @In("(long) filters * w.colRows()") Ptr weight,
+                          @In("(long) batch * filters * w.colCols()") Ptr dy, @Out("batch * w.inputSize()") Ptr dx);
 
     /** dweight = the gradient of convForward's y with respect to weight, given dy (overwritten). */
-    void convBackwardFilter(Window w, int batch, int filters, Ptr x, Ptr dy, Ptr dweight);
+    @Check("convolutionFits(w, batch, filters)")
+    void convBackwardFilter(Window w, int batch, int filters, @In("batch * w.inputSize()") Ptr x,
+                            @In("(long) batch * filters * w.colCols()") Ptr dy, @Out("(long) filters * w.colRows()") Ptr dweight);
 
     // ---- pooling over w.channels() planes ------------------------------------------------------
 
     /** Max over each window, padding excluded. */
-    void maxPoolForward(Window w, Ptr x, Ptr y);
+    @Check("poolWindow(w)")
+    void maxPoolForward(Window w, @In("w.inputSize()") Ptr x, @Out("w.outputSize()") Ptr y);
 
     /** dx (overwritten) receives dy at the first maximum of each window, in scan order. */
-    void maxPoolBackward(Window w, Ptr x, Ptr dy, Ptr dx);
+    @Check("poolWindow(w)")
+    void maxPoolBackward(Window w, @In("w.inputSize()") Ptr x, @In("w.outputSize()") Ptr dy, @Out("w.inputSize()") Ptr dx);
 
     /** Mean over each window; padding counts as zeros (divisor kernelH * kernelW). */
-    void avgPoolForward(Window w, Ptr x, Ptr y);
+    @Check("poolWindow(w)")
+    void avgPoolForward(Window w, @In("w.inputSize()") Ptr x, @Out("w.outputSize()") Ptr y);
 
     /** dx (overwritten) = the backward of {@link #avgPoolForward}. */
-    void avgPoolBackward(Window w, Ptr dy, Ptr dx);
+    @Check("poolWindow(w)")
+    void avgPoolBackward(Window w, @In("w.outputSize()") Ptr dy, @Out("w.inputSize()") Ptr dx);
 
     // ---- activations ---------------------------------------------------------------------------
 
-    void sigmoidForward(long n, Ptr x, Ptr y);
+    void sigmoidForward(long n, @In("n") Ptr x, @Out(value = "n", inPlace = "x") Ptr y);
 
     /** dx = dy * y * (1 - y), from the forward output y. */
-    void sigmoidBackward(long n, Ptr y, Ptr dy, Ptr dx);
+    void sigmoidBackward(long n, @In("n") Ptr y, @In("n") Ptr dy, @Out(value = "n", inPlace = {"y", "dy"}) Ptr dx);
 
-    void reluForward(long n, Ptr x, Ptr y);
+    void reluForward(long n, @In("n") Ptr x, @Out(value = "n", inPlace = "x") Ptr y);
 
     /** dx = x > 0 ? dy : 0, from the forward input x. */
-    void reluBackward(long n, Ptr x, Ptr dy, Ptr dx);
+    void reluBackward(long n, @In("n") Ptr x, @In("n") Ptr dy, @Out(value = "n", inPlace = {"x", "dy"}) Ptr dx);
 
-    void tanhForward(long n, Ptr x, Ptr y);
+    void tanhForward(long n, @In("n") Ptr x, @Out(value = "n", inPlace = "x") Ptr y);
 
     /** dx = dy * (1 - y^2), from the forward output y. */
-    void tanhBackward(long n, Ptr y, Ptr dy, Ptr dx);
+    void tanhBackward(long n, @In("n") Ptr y, @In("n") Ptr dy, @Out(value = "n", inPlace = {"y", "dy"}) Ptr dx);
 
     // ---- softmax family, over each of {@code rows} rows of {@code cols} -----------------------
 
-    void softmaxForward(int rows, int cols, Ptr x, Ptr y);
+    void softmaxForward(int rows, int cols, @In("(long) rows * cols") Ptr x, @Out(value = "(long) rows * cols", inPlace = "x") Ptr y);
 
     /** dx = y * (dy - sum(dy * y)), from the forward output y. */
-    void softmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx);
+    void softmaxBackward(int rows, int cols, @In("(long) rows * cols") Ptr y, @In("(long) rows * cols") Ptr dy,
+                         @Out(value = "(long) rows * cols", inPlace = {"y", "dy"}) Ptr dx);
 
-    void logSoftmaxForward(int rows, int cols, Ptr x, Ptr y);
+    void logSoftmaxForward(int rows, int cols, @In("(long) rows * cols") Ptr x, @Out(value = "(long) rows * cols", inPlace = "x") Ptr y);
 
     /** dx = dy - exp(y) * sum(dy), from the forward output y. */
-    void logSoftmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx);
+    void logSoftmaxBackward(int rows, int cols, @In("(long) rows * cols") Ptr y, @In("(long) rows * cols") Ptr dy,
+                            @Out(value = "(long) rows * cols", inPlace = {"y", "dy"}) Ptr dx);
 
     /**
      * Softmax of the logits into probs and, per row, loss = -log softmax(logits)[label], with
      * labels holding class indices as floats (Caffe convention).
      */
-    void softmaxCrossEntropyForward(int rows, int cols, Ptr logits, Ptr labels, Ptr probs, Ptr loss);
+    @Check(leased = "hostLabels(rows, cols, labels)")
+    void softmaxCrossEntropyForward(int rows, int cols, @In("(long) rows * cols") Ptr logits, @In("rows") Ptr labels,
+                                    @Out("(long) rows * cols") Ptr probs, @Out("rows") Ptr loss);
 
     /** dx = scale * (probs - onehot(labels)). */
-    void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr dx);
+    @Check(leased = "hostLabels(rows, cols, labels)")
+    void softmaxCrossEntropyBackward(int rows, int cols, @In("(long) rows * cols") Ptr probs, @In("rows") Ptr labels,
+                                     @Finite float scale, @Out(value = "(long) rows * cols", inPlace = "probs") Ptr dx);
 
     // ---- elementwise ---------------------------------------------------------------------------
 
     /** y = a + b. */
-    void add(long n, Ptr a, Ptr b, Ptr y);
+    void add(long n, @In("n") Ptr a, @In("n") Ptr b, @Out(value = "n", inPlace = {"a", "b"}) Ptr y);
 
     /** y = a * b. */
-    void mul(long n, Ptr a, Ptr b, Ptr y);
+    void mul(long n, @In("n") Ptr a, @In("n") Ptr b, @Out(value = "n", inPlace = {"a", "b"}) Ptr y);
 
     /** y = alpha * x. */
-    void scale(long n, float alpha, Ptr x, Ptr y);
+    void scale(long n, float alpha, @In("n") Ptr x, @Out(value = "n", inPlace = "x") Ptr y);
 
     /** y += alpha * x. */
-    void axpy(long n, float alpha, Ptr x, Ptr y);
+    void axpy(long n, float alpha, @In("n") Ptr x, @InOut(value = "n", inPlace = "x") Ptr y);
 
     /** y = value. */
-    void fill(long n, float value, Ptr y);
+    void fill(long n, float value, @Out("n") Ptr y);
 
     /** y[o, c, i] += bias[c] for y laid out outer x channels x inner. */
-    void biasAdd(int outer, int channels, int inner, Ptr bias, Ptr y);
+    void biasAdd(int outer, int channels, int inner, @In("channels") Ptr bias, @InOut("layout(outer, channels, inner)") Ptr y);
 
     /** db[c] = sum over o, i of dy[o, c, i] (overwritten). */
-    void biasGrad(int outer, int channels, int inner, Ptr dy, Ptr db);
+    void biasGrad(int outer, int channels, int inner, @In("layout(outer, channels, inner)") Ptr dy, @Out("channels") Ptr db);
 
     // ---- reductions ----------------------------------------------------------------------------
 
     /** out[0] = sum of x[0..n). */
-    void sum(long n, Ptr x, Ptr out);
+    void sum(long n, @In("n") Ptr x, @Out("1") Ptr out);
 
     /** y = a == b ? 1 : 0, elementwise (NaN equals nothing). */
-    void equal(long n, Ptr a, Ptr b, Ptr y);
+    void equal(long n, @In("n") Ptr a, @In("n") Ptr b, @Out(value = "n", inPlace = {"a", "b"}) Ptr y);
 
     /** out[r] = index of the first maximum of row r (NaN counts as the maximum), as a float. */
-    void argmax(int rows, int cols, Ptr x, Ptr out);
+    @Check("nonEmptyRows(cols)")
+    void argmax(int rows, int cols, @In("(long) rows * cols") Ptr x, @Out("rows") Ptr out);
 
     // ---- general tensor ops: any rank up to MAX_RANK, element strides (0 repeats an element) ----
 
@@ -154,26 +192,34 @@ public interface KernelSet {
      * element (its axes of extent above 1, ordered by stride, each step past every position the
      * smaller ones reach); src and dst do not overlap.
      */
-    void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst);
+    @Check("writesOnce(shape, dstStrides)")
+    void copyStrided(long[] shape, long[] srcStrides, @In("strided(\"src\", shape, srcStrides)") Ptr src,
+                     long[] dstStrides, @Out("strided(\"dst\", shape, dstStrides)") Ptr dst);
 
     /**
      * {@code y[i] = op(a[Σ i_d·aStrides_d], b[Σ i_d·bStrides_d])} for every index i below shape,
      * y contiguous (row-major) in shape: a broadcast binary op, a broadcast axis having stride 0.
      * y does not overlap a or b.
      */
-    void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y);
+    void binary(BinaryOp op, long[] shape, long[] aStrides, @In("strided(\"a\", shape, aStrides)") Ptr a,
+                long[] bStrides, @In("strided(\"b\", shape, bStrides)") Ptr b, @Out("numel(shape)") Ptr y);
 
     /** y = op(x) elementwise with settings p1, p2 ({@link UnaryOp}); y may be x (in place). */
-    void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y);
+    @Check("unarySettings(op, p1, p2)")
+    void unary(UnaryOp op, long n, float p1, float p2, @In("n") Ptr x, @Out(value = "n", inPlace = "x") Ptr y);
 
     /** dx = dy · op'(x) elementwise, from the forward input x; dx may be dy (in place). */
-    void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx);
+    @Check("unarySettings(op, p1, p2)")
+    void unaryBackward(UnaryOp op, long n, float p1, float p2, @In("n") Ptr x, @In("n") Ptr dy,
+                       @Out(value = "n", inPlace = "dy") Ptr dx);
 
     /**
      * y[o, i] = op over j &lt; len of x[o, j, i], x laid out [outer, len, inner] and y [outer, inner]
      * (indices as floats for ARGMAX and ARGMIN). y does not overlap x.
      */
-    void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y);
+    @Check("reduceAxis(op, outer, len, inner)")
+    void reduce(ReduceOp op, long outer, long len, long inner, @In("layout(outer, len, inner)") Ptr x,
+                @Out("layout(outer, 1, inner)") Ptr y);
 
     /**
      * y[o, j, i] = x[o, index[o·is0 + j·is1 + i·is2], i] for y [outer, count, inner] and x
@@ -181,22 +227,31 @@ public interface KernelSet {
      * and the embedding lookup. Indices are integers in [0, len) stored as floats. y overlaps
      * neither x nor index.
      */
-    void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y);
+    @Check(leased = "hostIndices(index, len, outer, count, inner, is0, is1, is2)")
+    void gather(long outer, long len, long inner, long count, @In("layout(outer, len, inner)") Ptr x,
+                @In("indexSpan(outer, count, inner, is0, is1, is2)") Ptr index, long is0, long is1, long is2,
+                @Out("layout(outer, count, inner)") Ptr y);
 
     /**
      * The backward of {@link #gather}: dx[o, index[o·is0 + j·is1 + i·is2], i] += dy[o, j, i]
      * (dx accumulates; repeated indices add up). dx overlaps neither dy nor index.
      */
-    void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx);
+    @Check(leased = "hostIndices(index, len, outer, count, inner, is0, is1, is2)")
+    void scatterAdd(long outer, long len, long inner, long count, @In("indexSpan(outer, count, inner, is0, is1, is2)") Ptr index,
+                    long is0, long is1, long is2, @In("layout(outer, count, inner)") Ptr dy,
+                    @InOut("layout(outer, len, inner)") Ptr dx);
 
     /**
      * {@link #gemm} on {@code batch} matrix triples, the b-th at a + b·strideA, b + b·strideB and
      * c + b·strideC: {@code C_b = alpha · op(A_b) · op(B_b) + beta · C_b}. strideA or strideB may
      * be 0 (one matrix for every product); the C_b do not overlap each other, A or B.
      */
-    void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                     Ptr a, int lda, long strideA, Ptr b, int ldb, long strideB,
-                     float beta, Ptr c, int ldc, long strideC, int batch);
+    @Check("batchedMatrices(transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)")
+    void gemmBatched(boolean transA, boolean transB, int m, int n, int k, @Finite float alpha,
+                     @In(value = "batched(transA ? k : m, transA ? m : k, lda, strideA, batch)", as = "A") Ptr a, int lda, long strideA,
+                     @In(value = "batched(transB ? n : k, transB ? k : n, ldb, strideB, batch)", as = "B") Ptr b, int ldb, long strideB,
+                     @Finite float beta, @InOut(value = "batched(m, n, ldc, strideC, batch)", as = "C") Ptr c, int ldc, long strideC,
+                     int batch);
 
     // ---- recurrent cells -----------------------------------------------------------------------
 
@@ -207,7 +262,9 @@ public interface KernelSet {
      * c = σ(f)·cPrev + σ(i)·tanh(g) and h = σ(o)·tanh(c), each [batch, hidden].
      * No output overlaps an input or another output.
      */
-    void lstmCellForward(int batch, int hidden, Ptr gates, Ptr cPrev, Ptr act, Ptr c, Ptr h);
+    @Check("lstmStep(batch, hidden)")
+    void lstmCellForward(int batch, int hidden, @In("4L * batch * hidden") Ptr gates, @In("(long) batch * hidden") Ptr cPrev,
+                         @Out("4L * batch * hidden") Ptr act, @Out("(long) batch * hidden") Ptr c, @Out("(long) batch * hidden") Ptr h);
 
     /**
      * Its backward, from the forward's act, cPrev and c: given dh and dc (the gradients of h and c
@@ -217,7 +274,10 @@ public interface KernelSet {
      * df = dcTotal·cPrev·σf(1-σf); dg = dcTotal·σi·(1 - tanh(g)²); do = dh·t·σo(1-σo);
      * dcPrev = dcTotal·σf. No output overlaps an input or the other output.
      */
-    void lstmCellBackward(int batch, int hidden, Ptr act, Ptr cPrev, Ptr c, Ptr dh, Ptr dc, Ptr dGates, Ptr dcPrev);
+    @Check("lstmStep(batch, hidden)")
+    void lstmCellBackward(int batch, int hidden, @In("4L * batch * hidden") Ptr act, @In("(long) batch * hidden") Ptr cPrev,
+                          @In("(long) batch * hidden") Ptr c, @In("(long) batch * hidden") Ptr dh, @In("(long) batch * hidden") Ptr dc,
+                          @Out("4L * batch * hidden") Ptr dGates, @Out("(long) batch * hidden") Ptr dcPrev);
 
     // ---- random numbers ------------------------------------------------------------------------
 
@@ -226,7 +286,7 @@ public interface KernelSet {
      * {@code state} ({@link SplitMix64#floatAt}): the values {@code new Rng(state).nextFloat()}
      * returns, in order, on every backend.
      */
-    void rand(long n, long state, Ptr y);
+    void rand(long n, @AnyValue long state, @Out("n") Ptr y);
 
     // ---- optimizer updates ---------------------------------------------------------------------
 
@@ -234,12 +294,14 @@ public interface KernelSet {
      * Caffe/Mocha SGD with momentum: {@code v = momentum * v - lr * (g + weightDecay * w)};
      * {@code w += v}, or with Nesterov {@code w += (1 + momentum) * v - momentum * vPrev}.
      */
-    void sgdMomentum(long n, float lr, float momentum, float weightDecay, boolean nesterov, Ptr w, Ptr g, Ptr v);
+    void sgdMomentum(long n, @Finite float lr, @Finite float momentum, @Finite float weightDecay, boolean nesterov,
+                     @InOut("n") Ptr w, @In("n") Ptr g, @InOut("n") Ptr v);
 
     /**
      * Adam (Kingma and Ba) with bias correction at {@code step} (1-based) and L2 weight decay
      * added to the gradient: {@code w -= lr * mHat / (sqrt(vHat) + eps)}.
      */
-    void adam(long n, float lr, float beta1, float beta2, float eps, float weightDecay, long step,
-              Ptr w, Ptr g, Ptr m, Ptr v);
+    @Check("adamSettings(beta1, beta2, eps, step)")
+    void adam(long n, @Finite float lr, float beta1, float beta2, float eps, @Finite float weightDecay, @AnyValue long step,
+              @InOut("n") Ptr w, @In("n") Ptr g, @InOut("n") Ptr m, @InOut("n") Ptr v);
 }

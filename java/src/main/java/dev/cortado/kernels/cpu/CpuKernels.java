@@ -18,10 +18,10 @@ public final class CpuKernels extends NativeKernels {
 
     private static final Throwable LOAD_FAILURE = tryLoad();
 
-    /** Loads the library and binds its table once (which checks the glue and the ABI version). */
+    /** Loads the library and binds its table once (which checks the glue and the ABI hash). */
     private static Throwable tryLoad() {
         try {
-            new NativeKernels("cpu", Device.Kind.CPU, CpuLibrary.cortado_kernel_table());
+            new NativeKernels("cpu", Device.Kind.CPU, CpuLibrary.cortado_kernel_table(), CpuLibrary.cortado_cpu_context());
             return null;
         } catch (Throwable t) {
             return t;
@@ -40,7 +40,7 @@ public final class CpuKernels extends NativeKernels {
 
     /** The kernels of the loaded library, or throws with the reason it did not load. */
     public CpuKernels() {
-        super("cpu", Device.Kind.CPU, table());
+        super("cpu", Device.Kind.CPU, table(), CpuLibrary.cortado_cpu_context());
     }
 
     private static long table() {

@@ -6,8 +6,8 @@ import org.bytedeco.javacpp.annotation.Platform;
 
 /**
  * The JNI library built from native/cpu (by the javacpp Maven plugin, see java/pom.xml): its
- * kernel table, which {@link dev.cortado.kernels.NativeKernels} calls through, and the CPU
- * runtime controls of native/cpu/cortado_cpu.h, which are not kernels.
+ * kernel table and execution context, which {@link dev.cortado.kernels.NativeKernels} calls
+ * through, and the CPU runtime controls of native/cpu/cortado_cpu.h, which are not kernels.
  */
 @Platform(include = {"cortado_kernels.h", "cortado_cpu.h"}, compiler = "cpp17", library = "jnicortado_cpu")
 final class CpuLibrary {
@@ -21,6 +21,9 @@ final class CpuLibrary {
 
     /** The address of the library's {@code struct cortado_kernels}. */
     static native @Cast("intptr_t") long cortado_kernel_table();
+
+    /** The address of the execution context every cpu kernel call runs in. */
+    static native @Cast("intptr_t") long cortado_cpu_context();
 
     static native void cortado_set_threads(int n);
 

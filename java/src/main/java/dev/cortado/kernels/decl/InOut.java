@@ -1,0 +1,17 @@
+package dev.cortado.kernels.decl;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/** A pointer argument the kernel reads and writes (accumulates into, updates), over {@link #value} floats; placed as an {@link Out}. */
+@Retention(RetentionPolicy.SOURCE)
+@Target(ElementType.PARAMETER)
+public @interface InOut {
+    String value();
+
+    String[] inPlace() default {};
+
+    String as() default "";
+}
