@@ -1,41 +1,37 @@
 package dev.cortado.kernels;
 
-import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.engine.Engine;
+import dev.cortado.engine.Engines;
 import dev.cortado.memory.Device;
-import dev.cortado.memory.SimAllocator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 
 /**
- * The kernel-set registry, keyed by device kind: an op on a tensor runs the kernel set chosen for
- * its device's kind. Kernel sets by name:
- * <ul>
- *   <li>{@code cpu} — our native C++ kernels (CPU memory; the default for CPU tensors),
- *   <li>{@code java} — the pure-Java reference kernels (CPU memory),
- *   <li>{@code sim} — the java reference kernels behind the host-sealed test device's wall (sim memory).
- * </ul>
- * An engine for another device kind adds its kernel set with {@link #register} (named after the
- * kind, e.g. "cuda", it becomes that kind's default). The choice per kind comes from the system
- * property {@code cortado.backend.<kind>} (for the CPU also plain {@code cortado.backend});
- * without one, CPU tensors use {@code cpu}, or {@code java} with a warning when the native
- * library cannot load. {@link #use} switches a kind's kernels for a
- * block of code and restores the previous choice when the block ends. {@code cortado.threads} sets
- * the native thread count. Every kernel set is returned wrapped in {@link CheckedKernels}.
+ * The kernel-set registry: an op on a tensor runs the kernel set chosen for its device's kind.
+ * The kernel sets are those the engines bring ({@link Engine#kernelSets}: with cortado-core,
+ * {@code cpu} and {@code java} on host memory and {@code sim} on the sealed test device) plus
+ * any {@link #register}ed. The choice per kind comes from the system property
+ * {@code cortado.backend.<kind>} (for the CPU also plain {@code cortado.backend}), else the
+ * kind's engine's default. {@link #use} switches a kind's kernels for a block of code and
+ * restores the previous choice when the block ends. Every kernel set is returned wrapped in
+ * {@link CheckedKernels}.
  */
 public final class Backends {
 
-    private static final System.Logger LOG = System.getLogger(Backends.class.getName());
-    private static final KernelSet JAVA = new CheckedKernels(new JavaKernels());
-    private static final KernelSet SIM = new CheckedKernels(new JavaKernels("sim", Device.Kind.SIM, SimAllocator::kernelView));
     /** The kernel set chosen per device kind (by ordinal); null until first asked for. */
     private static final AtomicReferenceArray<KernelSet> CHOSEN = new AtomicReferenceArray<>(Device.Kind.values().length);
-    private static volatile KernelSet cpu;
-    private static final Map<String, Supplier<KernelSet>> NAMED = new ConcurrentHashMap<>(Map.of(
-            "java", () -> JAVA, "cpu", Backends::nativeCpu, "sim", () -> SIM));
+    /** Every kernel set by name, each made once on first use. */
+    private static final Map<String, Supplier<KernelSet>> NAMED = new LinkedHashMap<>();
+
+    static {
+        for (Engine e : Engines.all()) e.kernelSets().forEach(Backends::add);
+    }
 
     private Backends() {
     }
@@ -52,51 +48,66 @@ public final class Backends {
     private static KernelSet chooseDefault(Device.Kind kind) {
         String key = "cortado.backend." + kind.name().toLowerCase(Locale.ROOT);
         String name = System.getProperty(key, kind == Device.Kind.CPU ? System.getProperty("cortado.backend") : null);
-        if (name != null) {
-            KernelSet k = byName(name);
-            if (k.deviceKind() != kind) throw new IllegalArgumentException(key + "=" + name + " does not run on " + kind + " memory");
-            return k;
-        }
-        return switch (kind) {
-            case CPU -> {
-                if (CpuKernels.isAvailable()) yield byName("cpu");
-                LOG.log(System.Logger.Level.WARNING, "native cpu kernels unavailable, using the java reference kernels: "
-                        + CpuKernels.loadFailure());
-                yield JAVA;
-            }
-            default -> {
-                String own = kind.name().toLowerCase(Locale.ROOT);
-                if (!NAMED.containsKey(own)) {
-                    throw new UnsupportedOperationException("no kernel set for " + own + " devices: its engine is not loaded");
-                }
-                yield byName(own);
-            }
-        };
+        if (name == null) return byName(Engines.forKind(kind).defaultKernelSet());
+        KernelSet k = byName(name);
+        if (k.deviceKind() != kind) throw new IllegalArgumentException(key + "=" + name + " does not run on " + kind + " memory");
+        return k;
     }
 
     /** One line saying which kernels run CPU ops, e.g. "cpu (native C++, AVX512 GEMM micro-kernel, 2 threads)". */
     public static String describe() {
-        KernelSet k = of(Device.CPU);
-        return k.name().equals("cpu")
-                ? "cpu (native C++, " + CpuKernels.isa() + " GEMM micro-kernel, " + CpuKernels.threads() + " threads)"
-                : k.name() + " (pure-Java reference kernels)";
+        return describe(Device.CPU);
     }
 
-    /** The checked kernel set called {@code name} ("java", "cpu", "sim", or one {@link #register}ed). */
+    /** One line saying which kernels run ops on {@code device}. */
+    public static String describe(Device device) {
+        return Engines.forKind(device.kind()).describe(of(device));
+    }
+
+    /** The checked kernel set called {@code name} (one an engine brings, or one {@link #register}ed). */
     public static KernelSet byName(String name) {
         if (name == null) throw new IllegalArgumentException("backend name is null");
-        Supplier<KernelSet> k = NAMED.get(name.toLowerCase(Locale.ROOT));
-        if (k == null) throw new IllegalArgumentException("unknown backend '" + name + "' (known: " + new TreeSet<>(NAMED.keySet()) + ")");
+        Supplier<KernelSet> k;
+        synchronized (NAMED) {
+            k = NAMED.get(name.toLowerCase(Locale.ROOT));
+            if (k == null) throw new IllegalArgumentException("unknown backend '" + name + "' (known: " + new TreeSet<>(NAMED.keySet()) + ")");
+        }
         return k.get();
     }
 
     /**
-     * Adds a kernel set under {@code name} (an engine for a new device kind calls this when it
-     * loads); {@code factory} is called when the set is first asked for and its result is
-     * checked like every other set's.
+     * Every kernel set that can run here, checked, in the order the engines and {@link #register}
+     * added them: the kernel conformance suite runs on each (sets whose engine cannot run here, or
+     * whose library does not load, are left out).
+     */
+    public static List<KernelSet> all() {
+        List<Supplier<KernelSet>> sets;
+        synchronized (NAMED) {
+            sets = new ArrayList<>(NAMED.values());
+        }
+        List<KernelSet> out = new ArrayList<>();
+        for (Supplier<KernelSet> s : sets) {
+            KernelSet k;
+            try {
+                k = s.get();
+            } catch (RuntimeException | LinkageError e) {
+                continue;
+            }
+            if (Engines.all().stream().anyMatch(e -> e.kind() == k.deviceKind() && e.unavailable() == null)) out.add(k);
+        }
+        return out;
+    }
+
+    /**
+     * Adds a kernel set under {@code name} for a kind an engine runs; {@code factory} is called
+     * when the set is first asked for and its result is checked like every other set's.
      */
     public static void register(String name, Supplier<KernelSet> factory) {
         if (name == null || factory == null) throw new IllegalArgumentException("name and factory must not be null");
+        add(name, factory);
+    }
+
+    private static void add(String name, Supplier<KernelSet> factory) {
         KernelSet[] made = new KernelSet[1];
         Supplier<KernelSet> once = () -> {
             synchronized (made) {
@@ -104,25 +115,11 @@ public final class Backends {
                 return made[0];
             }
         };
-        if (NAMED.putIfAbsent(name.toLowerCase(Locale.ROOT), once) != null) {
-            throw new IllegalArgumentException("a backend named '" + name + "' is already registered");
-        }
-    }
-
-    private static synchronized KernelSet nativeCpu() {
-        if (cpu == null) {
-            CpuKernels kernels = new CpuKernels(); // throws with the load failure
-            String threads = System.getProperty("cortado.threads");
-            if (threads != null) {
-                try {
-                    CpuKernels.setThreads(Integer.parseInt(threads.trim()));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("cortado.threads must be an integer, got '" + threads + "'", e);
-                }
+        synchronized (NAMED) {
+            if (NAMED.putIfAbsent(name.toLowerCase(Locale.ROOT), once) != null) {
+                throw new IllegalArgumentException("a backend named '" + name + "' is already registered");
             }
-            cpu = new CheckedKernels(kernels);
         }
-        return cpu;
     }
 
     /**

@@ -49,21 +49,21 @@ public final class JavaKernels implements KernelSet {
 
     @Override
     public void gemm(boolean transA, boolean transB, int m, int n, int k,
-                     float alpha, Ptr pa, int lda, Ptr pb, int ldb, float beta, Ptr pc, int ldc) {
-        FloatBuffer a = view(pa), b = view(pb), c = view(pc);
+                     float alpha, Ptr a, int lda, Ptr b, int ldb, float beta, Ptr c, int ldc) {
+        FloatBuffer va = view(a), vb = view(b), vc = view(c);
         double[] acc = new double[n];
         for (int i = 0; i < m; i++) {
             Arrays.fill(acc, 0.0);
             for (int p = 0; p < k; p++) {
-                double aip = transA ? a.get(p * lda + i) : a.get(i * lda + p);
+                double aip = transA ? va.get(p * lda + i) : va.get(i * lda + p);
                 for (int j = 0; j < n; j++) {
-                    acc[j] += aip * (transB ? b.get(j * ldb + p) : b.get(p * ldb + j));
+                    acc[j] += aip * (transB ? vb.get(j * ldb + p) : vb.get(p * ldb + j));
                 }
             }
             for (int j = 0; j < n; j++) {
                 double v = alpha * acc[j];
-                if (beta != 0) v += (double) beta * c.get(i * ldc + j);
-                c.put(i * ldc + j, (float) v);
+                if (beta != 0) v += (double) beta * vc.get(i * ldc + j);
+                vc.put(i * ldc + j, (float) v);
             }
         }
     }
@@ -170,42 +170,42 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void maxPoolForward(Window w, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
+    public void maxPoolForward(Window w, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
         forEachWindow(w, (plane, out) -> {
-            int at = firstMax(w, x, plane, out);
-            y.put(out, x.get(at));
+            int at = firstMax(w, vx, plane, out);
+            vy.put(out, vx.get(at));
         });
     }
 
     @Override
-    public void maxPoolBackward(Window w, Ptr px, Ptr pdy, Ptr pdx) {
-        FloatBuffer x = view(px), dy = view(pdy), dx = view(pdx);
+    public void maxPoolBackward(Window w, Ptr x, Ptr dy, Ptr dx) {
+        FloatBuffer vx = view(x), vdy = view(dy), vdx = view(dx);
         double[] acc = new double[(int) w.inputSize()];
-        forEachWindow(w, (plane, out) -> acc[firstMax(w, x, plane, out)] += dy.get(out));
-        for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
+        forEachWindow(w, (plane, out) -> acc[firstMax(w, vx, plane, out)] += vdy.get(out));
+        for (int i = 0; i < acc.length; i++) vdx.put(i, (float) acc[i]);
     }
 
     @Override
-    public void avgPoolForward(Window w, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
+    public void avgPoolForward(Window w, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
         int area = w.kernelH() * w.kernelW();
         forEachWindow(w, (plane, out) -> {
             double s = 0;
-            for (int i : windowIndices(w, plane, out)) s += x.get(i);
-            y.put(out, (float) (s / area));
+            for (int i : windowIndices(w, plane, out)) s += vx.get(i);
+            vy.put(out, (float) (s / area));
         });
     }
 
     @Override
-    public void avgPoolBackward(Window w, Ptr pdy, Ptr pdx) {
-        FloatBuffer dy = view(pdy), dx = view(pdx);
+    public void avgPoolBackward(Window w, Ptr dy, Ptr dx) {
+        FloatBuffer vdy = view(dy), vdx = view(dx);
         double[] acc = new double[(int) w.inputSize()];
         int area = w.kernelH() * w.kernelW();
         forEachWindow(w, (plane, out) -> {
-            for (int i : windowIndices(w, plane, out)) acc[i] += dy.get(out) / (double) area;
+            for (int i : windowIndices(w, plane, out)) acc[i] += vdy.get(out) / (double) area;
         });
-        for (int i = 0; i < acc.length; i++) dx.put(i, (float) acc[i]);
+        for (int i = 0; i < acc.length; i++) vdx.put(i, (float) acc[i]);
     }
 
     private interface WindowVisitor {
@@ -250,86 +250,86 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void sigmoidForward(long n, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, (float) (1.0 / (1.0 + Math.exp(-x.get(i)))));
+    public void sigmoidForward(long n, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, (float) (1.0 / (1.0 + Math.exp(-vx.get(i)))));
     }
 
     @Override
-    public void sigmoidBackward(long n, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
+    public void sigmoidBackward(long n, Ptr y, Ptr dy, Ptr dx) {
+        FloatBuffer vy = view(y), vdy = view(dy), vdx = view(dx);
         for (int i = 0; i < n; i++) {
-            double s = y.get(i);
-            dx.put(i, (float) (dy.get(i) * s * (1.0 - s)));
+            double s = vy.get(i);
+            vdx.put(i, (float) (vdy.get(i) * s * (1.0 - s)));
         }
     }
 
     @Override
-    public void reluForward(long n, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, Math.max(x.get(i), 0f)); // Math.max keeps NaN
+    public void reluForward(long n, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, Math.max(vx.get(i), 0f)); // Math.max keeps NaN
     }
 
     @Override
-    public void reluBackward(long n, Ptr px, Ptr pdy, Ptr pdx) {
-        FloatBuffer x = view(px), dy = view(pdy), dx = view(pdx);
-        for (int i = 0; i < n; i++) dx.put(i, x.get(i) > 0 ? dy.get(i) : 0f);
+    public void reluBackward(long n, Ptr x, Ptr dy, Ptr dx) {
+        FloatBuffer vx = view(x), vdy = view(dy), vdx = view(dx);
+        for (int i = 0; i < n; i++) vdx.put(i, vx.get(i) > 0 ? vdy.get(i) : 0f);
     }
 
     @Override
-    public void tanhForward(long n, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, (float) Math.tanh(x.get(i)));
+    public void tanhForward(long n, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, (float) Math.tanh(vx.get(i)));
     }
 
     @Override
-    public void tanhBackward(long n, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
+    public void tanhBackward(long n, Ptr y, Ptr dy, Ptr dx) {
+        FloatBuffer vy = view(y), vdy = view(dy), vdx = view(dx);
         for (int i = 0; i < n; i++) {
-            double t = y.get(i);
-            dx.put(i, (float) (dy.get(i) * (1.0 - t * t)));
+            double t = vy.get(i);
+            vdx.put(i, (float) (vdy.get(i) * (1.0 - t * t)));
         }
     }
 
     @Override
-    public void softmaxForward(int rows, int cols, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
+    public void softmaxForward(int rows, int cols, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
-            double logZ = logSumExp(x, o, cols);
-            for (int j = 0; j < cols; j++) y.put(o + j, (float) Math.exp(x.get(o + j) - logZ));
+            double logZ = logSumExp(vx, o, cols);
+            for (int j = 0; j < cols; j++) vy.put(o + j, (float) Math.exp(vx.get(o + j) - logZ));
         }
     }
 
     @Override
-    public void softmaxBackward(int rows, int cols, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
+    public void softmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx) {
+        FloatBuffer vy = view(y), vdy = view(dy), vdx = view(dx);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             double dot = 0;
-            for (int j = 0; j < cols; j++) dot += (double) dy.get(o + j) * y.get(o + j);
-            for (int j = 0; j < cols; j++) dx.put(o + j, (float) (y.get(o + j) * (dy.get(o + j) - dot)));
+            for (int j = 0; j < cols; j++) dot += (double) vdy.get(o + j) * vy.get(o + j);
+            for (int j = 0; j < cols; j++) vdx.put(o + j, (float) (vy.get(o + j) * (vdy.get(o + j) - dot)));
         }
     }
 
     @Override
-    public void logSoftmaxForward(int rows, int cols, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
+    public void logSoftmaxForward(int rows, int cols, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
-            double logZ = logSumExp(x, o, cols);
-            for (int j = 0; j < cols; j++) y.put(o + j, (float) (x.get(o + j) - logZ));
+            double logZ = logSumExp(vx, o, cols);
+            for (int j = 0; j < cols; j++) vy.put(o + j, (float) (vx.get(o + j) - logZ));
         }
     }
 
     @Override
-    public void logSoftmaxBackward(int rows, int cols, Ptr py, Ptr pdy, Ptr pdx) {
-        FloatBuffer y = view(py), dy = view(pdy), dx = view(pdx);
+    public void logSoftmaxBackward(int rows, int cols, Ptr y, Ptr dy, Ptr dx) {
+        FloatBuffer vy = view(y), vdy = view(dy), vdx = view(dx);
         for (int r = 0; r < rows; r++) {
             int o = r * cols;
             double sum = 0;
-            for (int j = 0; j < cols; j++) sum += dy.get(o + j);
-            for (int j = 0; j < cols; j++) dx.put(o + j, (float) (dy.get(o + j) - Math.exp(y.get(o + j)) * sum));
+            for (int j = 0; j < cols; j++) sum += vdy.get(o + j);
+            for (int j = 0; j < cols; j++) vdx.put(o + j, (float) (vdy.get(o + j) - Math.exp(vy.get(o + j)) * sum));
         }
     }
 
@@ -345,14 +345,14 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr pdx) {
-        FloatBuffer p = view(probs), lab = view(labels), dx = view(pdx);
+    public void softmaxCrossEntropyBackward(int rows, int cols, Ptr probs, Ptr labels, float scale, Ptr dx) {
+        FloatBuffer p = view(probs), lab = view(labels), vdx = view(dx);
         Labels.check(lab, rows, cols);
         for (int r = 0; r < rows; r++) {
             int label = (int) lab.get(r);
             for (int j = 0; j < cols; j++) {
                 double target = j == label ? 1.0 : 0.0;
-                dx.put(r * cols + j, (float) (scale * (p.get(r * cols + j) - target)));
+                vdx.put(r * cols + j, (float) (scale * (p.get(r * cols + j) - target)));
             }
         }
     }
@@ -370,85 +370,85 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void add(long n, Ptr pa, Ptr pb, Ptr py) {
-        FloatBuffer a = view(pa), b = view(pb), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, a.get(i) + b.get(i));
+    public void add(long n, Ptr a, Ptr b, Ptr y) {
+        FloatBuffer va = view(a), vb = view(b), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, va.get(i) + vb.get(i));
     }
 
     @Override
-    public void mul(long n, Ptr pa, Ptr pb, Ptr py) {
-        FloatBuffer a = view(pa), b = view(pb), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, a.get(i) * b.get(i));
+    public void mul(long n, Ptr a, Ptr b, Ptr y) {
+        FloatBuffer va = view(a), vb = view(b), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, va.get(i) * vb.get(i));
     }
 
     @Override
-    public void scale(long n, float alpha, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, alpha * x.get(i));
+    public void scale(long n, float alpha, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, alpha * vx.get(i));
     }
 
     @Override
-    public void axpy(long n, float alpha, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, (float) (y.get(i) + (double) alpha * x.get(i)));
+    public void axpy(long n, float alpha, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, (float) (vy.get(i) + (double) alpha * vx.get(i)));
     }
 
     @Override
-    public void fill(long n, float value, Ptr py) {
-        FloatBuffer y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, value);
+    public void fill(long n, float value, Ptr y) {
+        FloatBuffer vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, value);
     }
 
     @Override
-    public void biasAdd(int outer, int channels, int inner, Ptr pbias, Ptr py) {
-        FloatBuffer bias = view(pbias), y = view(py);
+    public void biasAdd(int outer, int channels, int inner, Ptr bias, Ptr y) {
+        FloatBuffer vbias = view(bias), vy = view(y);
         for (int o = 0; o < outer; o++) {
             for (int c = 0; c < channels; c++) {
                 int base = (o * channels + c) * inner;
-                for (int i = 0; i < inner; i++) y.put(base + i, y.get(base + i) + bias.get(c));
+                for (int i = 0; i < inner; i++) vy.put(base + i, vy.get(base + i) + vbias.get(c));
             }
         }
     }
 
     @Override
-    public void biasGrad(int outer, int channels, int inner, Ptr pdy, Ptr pdb) {
-        FloatBuffer dy = view(pdy), db = view(pdb);
+    public void biasGrad(int outer, int channels, int inner, Ptr dy, Ptr db) {
+        FloatBuffer vdy = view(dy), vdb = view(db);
         for (int c = 0; c < channels; c++) {
             double s = 0;
             for (int o = 0; o < outer; o++) {
                 int base = (o * channels + c) * inner;
-                for (int i = 0; i < inner; i++) s += dy.get(base + i);
+                for (int i = 0; i < inner; i++) s += vdy.get(base + i);
             }
-            db.put(c, (float) s);
+            vdb.put(c, (float) s);
         }
     }
 
     @Override
-    public void sum(long n, Ptr px, Ptr out) {
-        FloatBuffer x = view(px);
+    public void sum(long n, Ptr x, Ptr out) {
+        FloatBuffer vx = view(x);
         double s = 0;
-        for (int i = 0; i < n; i++) s += x.get(i);
+        for (int i = 0; i < n; i++) s += vx.get(i);
         view(out).put(0, (float) s);
     }
 
     @Override
-    public void equal(long n, Ptr pa, Ptr pb, Ptr py) {
-        FloatBuffer a = view(pa), b = view(pb), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, a.get(i) == b.get(i) ? 1f : 0f);
+    public void equal(long n, Ptr a, Ptr b, Ptr y) {
+        FloatBuffer va = view(a), vb = view(b), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, va.get(i) == vb.get(i) ? 1f : 0f);
     }
 
     @Override
-    public void argmax(int rows, int cols, Ptr px, Ptr out) {
-        FloatBuffer x = view(px), o = view(out);
+    public void argmax(int rows, int cols, Ptr x, Ptr out) {
+        FloatBuffer vx = view(x), o = view(out);
         for (int r = 0; r < rows; r++) {
             int best = 0;
             for (int j = 0; j < cols; j++) {
-                float v = x.get(r * cols + j);
+                float v = vx.get(r * cols + j);
                 if (Float.isNaN(v)) {
                     best = j;
                     break;
                 }
-                if (v > x.get(r * cols + best)) best = j;
+                if (v > vx.get(r * cols + best)) best = j;
             }
             o.put(r, best);
         }
@@ -478,38 +478,38 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void copyStrided(long[] shape, long[] srcStrides, Ptr psrc, long[] dstStrides, Ptr pdst) {
-        FloatBuffer src = view(psrc), dst = view(pdst);
+    public void copyStrided(long[] shape, long[] srcStrides, Ptr src, long[] dstStrides, Ptr dst) {
+        FloatBuffer vsrc = view(src), vdst = view(dst);
         long[] from = offsets(shape, srcStrides), to = offsets(shape, dstStrides);
-        for (int k = 0; k < from.length; k++) dst.put((int) to[k], src.get((int) from[k]));
+        for (int k = 0; k < from.length; k++) vdst.put((int) to[k], vsrc.get((int) from[k]));
     }
 
     @Override
-    public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr pa, long[] bStrides, Ptr pb, Ptr py) {
-        FloatBuffer a = view(pa), b = view(pb), y = view(py);
+    public void binary(BinaryOp op, long[] shape, long[] aStrides, Ptr a, long[] bStrides, Ptr b, Ptr y) {
+        FloatBuffer va = view(a), vb = view(b), vy = view(y);
         long[] ia = offsets(shape, aStrides), ib = offsets(shape, bStrides);
-        for (int k = 0; k < ia.length; k++) y.put(k, op.apply(a.get((int) ia[k]), b.get((int) ib[k])));
+        for (int k = 0; k < ia.length; k++) vy.put(k, op.apply(va.get((int) ia[k]), vb.get((int) ib[k])));
     }
 
     @Override
-    public void unary(UnaryOp op, long n, float p1, float p2, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, op.apply(x.get(i), p1, p2));
+    public void unary(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, op.apply(vx.get(i), p1, p2));
     }
 
     @Override
-    public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr px, Ptr pdy, Ptr pdx) {
-        FloatBuffer x = view(px), dy = view(pdy), dx = view(pdx);
-        for (int i = 0; i < n; i++) dx.put(i, op.derivative(x.get(i), dy.get(i), p1, p2));
+    public void unaryBackward(UnaryOp op, long n, float p1, float p2, Ptr x, Ptr dy, Ptr dx) {
+        FloatBuffer vx = view(x), vdy = view(dy), vdx = view(dx);
+        for (int i = 0; i < n; i++) vdx.put(i, op.derivative(vx.get(i), vdy.get(i), p1, p2));
     }
 
     @Override
-    public void reduce(ReduceOp op, long outer, long len, long inner, Ptr px, Ptr py) {
-        FloatBuffer x = view(px), y = view(py);
+    public void reduce(ReduceOp op, long outer, long len, long inner, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
         for (int o = 0; o < outer; o++) {
             for (int i = 0; i < inner; i++) {
                 int base = (int) (o * len * inner + i);
-                y.put((int) (o * inner + i), reduceOne(op, x, base, (int) len, (int) inner));
+                vy.put((int) (o * inner + i), reduceOne(op, vx, base, (int) len, (int) inner));
             }
         }
     }
@@ -560,32 +560,32 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void gather(long outer, long len, long inner, long count, Ptr px, Ptr pindex, long is0, long is1, long is2, Ptr py) {
-        FloatBuffer x = view(px), index = view(pindex), y = view(py);
+    public void gather(long outer, long len, long inner, long count, Ptr x, Ptr index, long is0, long is1, long is2, Ptr y) {
+        FloatBuffer vx = view(x), vindex = view(index), vy = view(y);
         for (int o = 0; o < outer; o++) {
             for (int j = 0; j < count; j++) {
                 for (int i = 0; i < inner; i++) {
-                    int at = indexAt(index, o * is0 + j * is1 + i * is2, len);
-                    y.put((int) ((o * count + j) * inner + i), x.get((int) ((o * len + at) * inner + i)));
+                    int at = indexAt(vindex, o * is0 + j * is1 + i * is2, len);
+                    vy.put((int) ((o * count + j) * inner + i), vx.get((int) ((o * len + at) * inner + i)));
                 }
             }
         }
     }
 
     @Override
-    public void scatterAdd(long outer, long len, long inner, long count, Ptr pindex, long is0, long is1, long is2, Ptr pdy, Ptr pdx) {
-        FloatBuffer index = view(pindex), dy = view(pdy), dx = view(pdx);
+    public void scatterAdd(long outer, long len, long inner, long count, Ptr index, long is0, long is1, long is2, Ptr dy, Ptr dx) {
+        FloatBuffer vindex = view(index), vdy = view(dy), vdx = view(dx);
         double[] acc = new double[(int) (outer * len * inner)]; // each element summed in double, in order of j
         for (int o = 0; o < outer; o++) {
             for (int j = 0; j < count; j++) {
                 for (int i = 0; i < inner; i++) {
-                    int at = indexAt(index, o * is0 + j * is1 + i * is2, len);
-                    acc[(int) ((o * len + at) * inner + i)] += dy.get((int) ((o * count + j) * inner + i));
+                    int at = indexAt(vindex, o * is0 + j * is1 + i * is2, len);
+                    acc[(int) ((o * len + at) * inner + i)] += vdy.get((int) ((o * count + j) * inner + i));
                 }
             }
         }
         for (int k = 0; k < acc.length; k++) {
-            if (acc[k] != 0) dx.put(k, (float) (dx.get(k) + acc[k]));
+            if (acc[k] != 0) vdx.put(k, (float) (vdx.get(k) + acc[k]));
         }
     }
 
@@ -608,73 +608,73 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void lstmCellForward(int batch, int hidden, Ptr pgates, Ptr pcPrev, Ptr pact, Ptr pc, Ptr ph) {
-        FloatBuffer gates = view(pgates), cPrev = view(pcPrev), act = view(pact), c = view(pc), h = view(ph);
+    public void lstmCellForward(int batch, int hidden, Ptr gates, Ptr cPrev, Ptr act, Ptr c, Ptr h) {
+        FloatBuffer vgates = view(gates), vcPrev = view(cPrev), vact = view(act), vc = view(c), vh = view(h);
         for (int r = 0; r < batch; r++) {
             int g = r * 4 * hidden, o = r * hidden;
             for (int j = 0; j < hidden; j++) {
-                double i = sigmoid(gates.get(g + j)), f = sigmoid(gates.get(g + hidden + j));
-                double gg = Math.tanh(gates.get(g + 2 * hidden + j)), out = sigmoid(gates.get(g + 3 * hidden + j));
-                double cNew = f * cPrev.get(o + j) + i * gg;
-                act.put(g + j, (float) i);
-                act.put(g + hidden + j, (float) f);
-                act.put(g + 2 * hidden + j, (float) gg);
-                act.put(g + 3 * hidden + j, (float) out);
-                c.put(o + j, (float) cNew);
-                h.put(o + j, (float) (out * Math.tanh(cNew)));
+                double i = sigmoid(vgates.get(g + j)), f = sigmoid(vgates.get(g + hidden + j));
+                double gg = Math.tanh(vgates.get(g + 2 * hidden + j)), out = sigmoid(vgates.get(g + 3 * hidden + j));
+                double cNew = f * vcPrev.get(o + j) + i * gg;
+                vact.put(g + j, (float) i);
+                vact.put(g + hidden + j, (float) f);
+                vact.put(g + 2 * hidden + j, (float) gg);
+                vact.put(g + 3 * hidden + j, (float) out);
+                vc.put(o + j, (float) cNew);
+                vh.put(o + j, (float) (out * Math.tanh(cNew)));
             }
         }
     }
 
     @Override
-    public void lstmCellBackward(int batch, int hidden, Ptr pact, Ptr pcPrev, Ptr pc, Ptr pdh, Ptr pdc, Ptr pdGates, Ptr pdcPrev) {
-        FloatBuffer act = view(pact), cPrev = view(pcPrev), c = view(pc), dh = view(pdh), dc = view(pdc);
-        FloatBuffer dGates = view(pdGates), dcPrev = view(pdcPrev);
+    public void lstmCellBackward(int batch, int hidden, Ptr act, Ptr cPrev, Ptr c, Ptr dh, Ptr dc, Ptr dGates, Ptr dcPrev) {
+        FloatBuffer vact = view(act), vcPrev = view(cPrev), vc = view(c), vdh = view(dh), vdc = view(dc);
+        FloatBuffer vdGates = view(dGates), vdcPrev = view(dcPrev);
         for (int r = 0; r < batch; r++) {
             int g = r * 4 * hidden, o = r * hidden;
             for (int j = 0; j < hidden; j++) {
-                double i = act.get(g + j), f = act.get(g + hidden + j), gg = act.get(g + 2 * hidden + j), out = act.get(g + 3 * hidden + j);
-                double t = Math.tanh(c.get(o + j)), dhj = dh.get(o + j);
-                double dcTotal = dc.get(o + j) + dhj * out * (1.0 - t * t);
-                dGates.put(g + j, (float) (dcTotal * gg * i * (1.0 - i)));
-                dGates.put(g + hidden + j, (float) (dcTotal * cPrev.get(o + j) * f * (1.0 - f)));
-                dGates.put(g + 2 * hidden + j, (float) (dcTotal * i * (1.0 - gg * gg)));
-                dGates.put(g + 3 * hidden + j, (float) (dhj * t * out * (1.0 - out)));
-                dcPrev.put(o + j, (float) (dcTotal * f));
+                double i = vact.get(g + j), f = vact.get(g + hidden + j), gg = vact.get(g + 2 * hidden + j), out = vact.get(g + 3 * hidden + j);
+                double t = Math.tanh(vc.get(o + j)), dhj = vdh.get(o + j);
+                double dcTotal = vdc.get(o + j) + dhj * out * (1.0 - t * t);
+                vdGates.put(g + j, (float) (dcTotal * gg * i * (1.0 - i)));
+                vdGates.put(g + hidden + j, (float) (dcTotal * vcPrev.get(o + j) * f * (1.0 - f)));
+                vdGates.put(g + 2 * hidden + j, (float) (dcTotal * i * (1.0 - gg * gg)));
+                vdGates.put(g + 3 * hidden + j, (float) (dhj * t * out * (1.0 - out)));
+                vdcPrev.put(o + j, (float) (dcTotal * f));
             }
         }
     }
 
     @Override
-    public void rand(long n, long state, Ptr py) {
-        FloatBuffer y = view(py);
-        for (int i = 0; i < n; i++) y.put(i, SplitMix64.floatAt(state, i));
+    public void rand(long n, long state, Ptr y) {
+        FloatBuffer vy = view(y);
+        for (int i = 0; i < n; i++) vy.put(i, SplitMix64.floatAt(state, i));
     }
 
     @Override
-    public void sgdMomentum(long n, float lr, float momentum, float weightDecay, boolean nesterov, Ptr pw, Ptr pg, Ptr pv) {
-        FloatBuffer w = view(pw), g = view(pg), v = view(pv);
+    public void sgdMomentum(long n, float lr, float momentum, float weightDecay, boolean nesterov, Ptr w, Ptr g, Ptr v) {
+        FloatBuffer vw = view(w), vg = view(g), vv = view(v);
         for (int i = 0; i < n; i++) {
-            double vPrev = v.get(i);
-            double vNew = momentum * vPrev - lr * (g.get(i) + (double) weightDecay * w.get(i));
+            double vPrev = vv.get(i);
+            double vNew = momentum * vPrev - lr * (vg.get(i) + (double) weightDecay * vw.get(i));
             double step = nesterov ? (1.0 + momentum) * vNew - momentum * vPrev : vNew;
-            v.put(i, (float) vNew);
-            w.put(i, (float) (w.get(i) + step));
+            vv.put(i, (float) vNew);
+            vw.put(i, (float) (vw.get(i) + step));
         }
     }
 
     @Override
     public void adam(long n, float lr, float beta1, float beta2, float eps, float weightDecay, long step,
-                     Ptr pw, Ptr pg, Ptr pm, Ptr pv) {
-        FloatBuffer w = view(pw), g = view(pg), m = view(pm), v = view(pv);
+                     Ptr w, Ptr g, Ptr m, Ptr v) {
+        FloatBuffer vw = view(w), vg = view(g), vm = view(m), vv = view(v);
         double c1 = 1.0 - Math.pow(beta1, step), c2 = 1.0 - Math.pow(beta2, step);
         for (int i = 0; i < n; i++) {
-            double d = g.get(i) + (double) weightDecay * w.get(i);
-            double mi = beta1 * (double) m.get(i) + (1.0 - beta1) * d;
-            double vi = beta2 * (double) v.get(i) + (1.0 - beta2) * d * d;
-            m.put(i, (float) mi);
-            v.put(i, (float) vi);
-            w.put(i, (float) (w.get(i) - lr * (mi / c1) / (Math.sqrt(vi / c2) + eps)));
+            double d = vg.get(i) + (double) weightDecay * vw.get(i);
+            double mi = beta1 * (double) vm.get(i) + (1.0 - beta1) * d;
+            double vi = beta2 * (double) vv.get(i) + (1.0 - beta2) * d * d;
+            vm.put(i, (float) mi);
+            vv.put(i, (float) vi);
+            vw.put(i, (float) (vw.get(i) - lr * (mi / c1) / (Math.sqrt(vi / c2) + eps)));
         }
     }
 }

@@ -8,12 +8,17 @@ import org.bytedeco.javacpp.FloatPointer;
  * and a JNI call copies nothing. JavaCPP's own deallocator is only the backstop for blocks that
  * are never freed.
  */
-final class CpuAllocator extends ViewAllocator {
+public final class CpuAllocator extends ViewAllocator {
 
     static final CpuAllocator INSTANCE = new CpuAllocator();
 
     private CpuAllocator() {
         super(Device.CPU);
+    }
+
+    /** The one allocator of host memory. */
+    public static Allocator instance() {
+        return INSTANCE;
     }
 
     @Override

@@ -1,41 +1,28 @@
 package dev.cortado.memory;
 
+import dev.cortado.engine.Engines;
 import java.nio.FloatBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
- * The allocators of all devices, one per device (so one cache per device), and copies between
- * any two devices. Device kinds other than cpu and sim register their allocator when their
- * engine loads ({@link #register}).
+ * The allocators of all devices, one per device (so one cache per device) from its kind's
+ * {@link dev.cortado.engine.Engine}, and copies between any two devices.
  */
 public final class Memory {
 
     private static final Map<Device, Allocator> ALLOCATORS = new ConcurrentHashMap<>();
-    private static final Map<Device.Kind, Function<Device, Allocator>> FACTORIES = new ConcurrentHashMap<>(Map.of(
-            Device.Kind.CPU, d -> CpuAllocator.INSTANCE,
-            Device.Kind.SIM, SimAllocator::new));
     /** Floats staged through the host per step of a copy between two devices of different kinds. */
     private static final int STAGE = 1 << 20;
 
     private Memory() {
     }
 
-    /** Makes {@code factory} the allocator maker for devices of {@code kind}. */
-    public static void register(Device.Kind kind, Function<Device, Allocator> factory) {
-        if (kind == null || factory == null) throw new IllegalArgumentException("kind and factory must not be null");
-        FACTORIES.put(kind, factory);
-    }
-
     /** The allocator of {@code device}. */
     public static Allocator allocator(Device device) {
         if (device == null) throw new IllegalArgumentException("device is null");
-        return ALLOCATORS.computeIfAbsent(device, d -> {
-            Function<Device, Allocator> f = FACTORIES.get(d.kind());
-            if (f == null) throw new UnsupportedOperationException("no allocator for " + d + ": its engine is not loaded");
-            return f.apply(d);
-        });
+        Allocator a = ALLOCATORS.get(device);
+        return a != null ? a : ALLOCATORS.computeIfAbsent(device, d -> Engines.forKind(d.kind()).allocator(d));
     }
 
     /** Bytes in use, cached and at peak on {@code device}. */

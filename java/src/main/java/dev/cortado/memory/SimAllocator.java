@@ -14,7 +14,7 @@ public final class SimAllocator extends ViewAllocator {
 
     private final AtomicLong hostReads = new AtomicLong();
 
-    SimAllocator(Device device) {
+    public SimAllocator(Device device) {
         super(device);
         if (device.kind() != Device.Kind.SIM) throw new IllegalArgumentException(device + " is not a sim device");
     }

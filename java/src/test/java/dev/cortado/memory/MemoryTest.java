@@ -141,7 +141,7 @@ class MemoryTest {
         assertThrows(IllegalArgumentException.class, () -> Device.parse("cpu:1"));
         assertThrows(IllegalArgumentException.class, () -> Device.parse("cuda:x"));
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> Tensor.zeros(Device.cuda(0), 2));
-        assertTrue(e.getMessage().contains("cuda:0"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("no engine for cuda: "), e.getMessage());
     }
 
     @Test
@@ -171,6 +171,6 @@ class MemoryTest {
         e = assertThrows(IllegalArgumentException.class, () -> Backends.byName("nope"));
         assertTrue(e.getMessage().contains("reference-copy"), e.getMessage());
         UnsupportedOperationException u = assertThrows(UnsupportedOperationException.class, () -> Backends.of(Device.cuda(0)));
-        assertTrue(u.getMessage().contains("no kernel set for cuda devices"), u.getMessage());
+        assertTrue(u.getMessage().startsWith("no engine for cuda: "), u.getMessage());
     }
 }
