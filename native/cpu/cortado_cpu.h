@@ -16,6 +16,8 @@ int cortado_set_isa(int isa);
 int cortado_isa();
 // The context every call runs in: no stream (calls are synchronous), workspace from the heap.
 const cortado_context* cortado_cpu_context();
+// A context that never has workspace (tests of the status path).
+const cortado_context* cortado_cpu_context_without_workspace();
 
 // ---- kernels: declared from the table's slot types, so a definition that is not the declared
 // kernel fails to compile or link ----

@@ -32,6 +32,14 @@ const cortado_context* cortado_cpu_context() {
     return &context;
 }
 
+// No workspace at all: for the tests of the status path (a kernel that needs one reports it).
+void* no_workspace(const cortado_context*, size_t) { return nullptr; }
+
+const cortado_context* cortado_cpu_context_without_workspace() {
+    static const cortado_context context{nullptr, no_workspace, heap_release, nullptr};
+    return &context;
+}
+
 extern "C" const cortado_kernels* cortado_kernel_table(void) {
     static const cortado_kernels table = make_table();
     return &table;

@@ -43,6 +43,14 @@ public final class CpuKernels extends NativeKernels {
         super("cpu", Device.Kind.CPU, table(), CpuLibrary.cortado_cpu_context());
     }
 
+    /**
+     * The same kernels in an execution context that never has workspace: a kernel that needs
+     * some reports it (tests of the status path use this).
+     */
+    public static NativeKernels withoutWorkspace() {
+        return new NativeKernels("cpu", Device.Kind.CPU, table(), CpuLibrary.cortado_cpu_context_without_workspace());
+    }
+
     private static long table() {
         if (LOAD_FAILURE != null) {
             throw new IllegalStateException("native cpu kernels unavailable: " + LOAD_FAILURE, LOAD_FAILURE);

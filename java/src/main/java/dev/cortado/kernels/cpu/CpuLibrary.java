@@ -25,6 +25,9 @@ final class CpuLibrary {
     /** The address of the execution context every cpu kernel call runs in. */
     static native @Cast("intptr_t") long cortado_cpu_context();
 
+    /** A context that never has workspace, for tests of the status path. */
+    static native @Cast("intptr_t") long cortado_cpu_context_without_workspace();
+
     static native void cortado_set_threads(int n);
 
     static native int cortado_threads();
