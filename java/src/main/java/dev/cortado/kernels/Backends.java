@@ -90,6 +90,12 @@ public final class Backends {
         return k.get();
     }
 
+    /** Every registered kernel set, checked, as {@link #byName} returns them. */
+    public static java.util.List<KernelSet> all() {
+        // stub: the engine registry replaces this
+        return java.util.List.of(byName("java"), byName("cpu"), byName("sim"));
+    }
+
     /**
      * Adds a kernel set under {@code name} (an engine for a new device kind calls this when it
      * loads); {@code factory} is called when the set is first asked for and its result is
