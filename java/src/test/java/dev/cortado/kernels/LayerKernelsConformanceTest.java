@@ -315,6 +315,40 @@ class LayerKernelsConformanceTest extends KernelConformance {
         }, 0, 0, "relu");
     }
 
+    /** Inputs the random cases never draw: ±0 (relu's kink), the tiniest and largest floats, saturation, ±inf, NaN. */
+    private static final float[] ACTIVATION_EDGES = {0f, -0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e-30f, 1f, -1f, 30f, -30f,
+        100f, -100f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+
+    @OnEveryTarget
+    void activationsAtTheEdgesOfTheirDomains(ConformanceTarget target) {
+        // the edges alone (a vector's tail), then 23 times over (every one in vector bodies and at every lane)
+        for (int copies : new int[] {1, 23}) {
+            float[] x = new float[ACTIVATION_EDGES.length * copies];
+            for (int i = 0; i < x.length; i++) x[i] = ACTIVATION_EDGES[i % ACTIVATION_EDGES.length];
+            long n = x.length;
+            float[] dy = random(n, 4f);
+            String what = " at the edges, n=" + n;
+            float[][][] r = both(target, new float[][] {x, dy, poison(n), poison(n)}, (k, p) -> {
+                k.sigmoidForward(n, p[0], p[2]);
+                k.sigmoidBackward(n, p[2], p[1], p[3]);
+            });
+            Buffers.assertMatchesReference(r[0][2], r[1][2], 1e-5, "sigmoid" + what);
+            Buffers.assertMatchesReference(r[0][3], r[1][3], 1e-5, "sigmoid backward" + what);
+            r = both(target, new float[][] {x, dy, poison(n), poison(n)}, (k, p) -> {
+                k.tanhForward(n, p[0], p[2]);
+                k.tanhBackward(n, p[2], p[1], p[3]);
+            });
+            Buffers.assertMatchesReference(r[0][2], r[1][2], 1e-5, "tanh" + what);
+            Buffers.assertMatchesReference(r[0][3], r[1][3], 1e-5, "tanh backward" + what);
+            r = both(target, new float[][] {x, dy, poison(n), poison(n)}, (k, p) -> {
+                k.reluForward(n, p[0], p[2]);
+                k.reluBackward(n, p[0], p[1], p[3]);
+            });
+            Buffers.assertMatchesReference(r[0][2], r[1][2], 0, "relu" + what);
+            Buffers.assertMatchesReference(r[0][3], r[1][3], 0, "relu backward" + what);
+        }
+    }
+
     @OnEveryTarget
     void elementwiseAndOptimizers(ConformanceTarget target) {
         comparePointwise(target, 2, 3, (k, n, p) -> {
