@@ -1,6 +1,7 @@
 package dev.cortado.kernels;
 
 import dev.cortado.memory.Device;
+import dev.cortado.memory.Memory;
 import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Rng;
 import java.lang.annotation.ElementType;
@@ -8,6 +9,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -56,6 +58,12 @@ abstract class KernelConformance {
     @AfterEach
     void restoreTargets() {
         targets().forEach(ConformanceTarget::restore);
+    }
+
+    /** Hands back the blocks the targets' allocators keep for reuse (sim's live on the JVM heap). */
+    @AfterAll
+    static void emptyTargetCaches() {
+        targets().forEach(t -> Memory.emptyCache(new Device(t.kernels().deviceKind(), 0)));
     }
 
     /** A copy of v in memory of k's device (released after the test, or at {@link #releaseAll}). */
