@@ -1,12 +1,12 @@
 package dev.cortado.kernels;
 
-import static dev.cortado.kernels.Buffers.ptr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Ptr;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
@@ -29,6 +29,7 @@ abstract class CheckedKernelsTest {
     }
 
     private final KernelSet k;
+    private final Buffers.Owned owned = new Buffers.Owned();
 
     CheckedKernelsTest(String backend) {
         k = Backends.byName(backend);
@@ -40,7 +41,22 @@ abstract class CheckedKernelsTest {
         assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
     }
 
-    private static Ptr buf(int n) {
+    /** Refused with an IllegalArgumentException (not an IllegalStateException) whose message mentions fragment. */
+    private static void rejectsArgument(String fragment, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
+    }
+
+    @AfterEach
+    void releaseAll() {
+        owned.release();
+    }
+
+    private Ptr ptr(float... values) {
+        return owned.ptr(values);
+    }
+
+    private Ptr buf(int n) {
         return ptr(new float[n]);
     }
 
@@ -180,6 +196,90 @@ abstract class CheckedKernelsTest {
         rejects("beta2 must be in [0, 1)", () -> k.adam(4, 0.1f, 0.9f, 1f, 1e-8f, 0f, 1, buf(4), buf(4), buf(4), buf(4)));
         rejects("eps must be > 0", () -> k.adam(4, 0.1f, 0.9f, 0.99f, 0f, 0f, 1, buf(4), buf(4), buf(4), buf(4)));
         rejects("m needs 4", () -> k.adam(4, 0.1f, 0.9f, 0.99f, 1e-8f, 0f, 1, buf(4), buf(4), buf(2), buf(4)));
+    }
+
+    @Test
+    void tensorKernels() {
+        Ptr src = ptr(new float[64]), dst = ptr(new float[64]);
+        rejectsArgument("src strides [3] do not match shape [2, 3]", () -> k.copyStrided(new long[] {2, 3}, new long[] {3}, src, new long[] {3, 1}, dst));
+        rejectsArgument("dst strides [1, 1] write some elements of shape [2, 3] twice",
+                () -> k.copyStrided(new long[] {2, 3}, new long[] {3, 1}, src, new long[] {1, 1}, dst));
+        rejectsArgument("rank 9 exceeds 8", () -> k.copyStrided(new long[9], new long[9], src, new long[9], dst));
+        rejectsArgument("b strides", () -> k.binary(BinaryOp.ADD, new long[] {4}, new long[] {1}, src, new long[] {1, 1}, src, dst));
+        rejectsArgument("index 5.0", () -> k.gather(1, 5, 2, 2, src, ptr(new float[] {1, 5}), 0, 1, 0, dst));
+        rejectsArgument("index -1.0", () -> k.scatterAdd(1, 5, 2, 2, ptr(new float[] {-1, 0}), 0, 1, 0, src, dst));
+        rejectsArgument("ARGMAX over an axis of length 0", () -> k.reduce(ReduceOp.ARGMAX, 2, 0, 3, src, dst));
+        rejectsArgument("strideC 3", () -> k.gemmBatched(false, false, 2, 2, 2, 1, src, 2, 4, src, 2, 4, 0, dst, 2, 3, 2));
+        rejectsArgument("clamp min 2.0 exceeds max 1.0", () -> k.unary(UnaryOp.CLAMP, 4, 2, 1, src, dst));
+    }
+
+    @Test
+    void lstmCell() {
+        int b = 2, h = 3; // 6 units, 24 gates
+        // forward: sizes
+        rejects("batch must be >= 0", () -> k.lstmCellForward(-1, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                ptr(new float[6]), ptr(new float[6])));
+        rejects("hidden must be >= 0", () -> k.lstmCellForward(b, -3, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                ptr(new float[6]), ptr(new float[6])));
+        rejects("gates needs 24", () -> k.lstmCellForward(b, h, ptr(new float[23]), ptr(new float[6]), ptr(new float[24]),
+                ptr(new float[6]), ptr(new float[6])));
+        rejects("cPrev needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[5]), ptr(new float[24]),
+                ptr(new float[6]), ptr(new float[6])));
+        rejects("act needs 24", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[23]),
+                ptr(new float[6]), ptr(new float[6])));
+        rejects("c needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                ptr(new float[5]), ptr(new float[6])));
+        rejects("h needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
+                ptr(new float[6]), ptr(new float[5])));
+        rejects("more than 2^31 gate values", () -> k.lstmCellForward(1 << 16, 1 << 14, ptr(new float[1]), ptr(new float[1]),
+                ptr(new float[1]), ptr(new float[1]), ptr(new float[1])));
+        // forward: overlaps (outputs with inputs and with each other)
+        Ptr big = ptr(new float[100]);
+        rejects("act overlaps gates", () -> k.lstmCellForward(b, h, big, ptr(new float[6]), big.at(23), ptr(new float[6]),
+                ptr(new float[6])));
+        rejects("c overlaps cPrev", () -> k.lstmCellForward(b, h, ptr(new float[24]), big, ptr(new float[24]), big.at(5),
+                ptr(new float[6])));
+        rejects("h overlaps gates", () -> k.lstmCellForward(b, h, big, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
+                big.at(10)));
+        rejects("c overlaps h", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]), big,
+                big.at(3)));
+        rejects("act overlaps c", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), big, big.at(20),
+                ptr(new float[6])));
+        // forward: freed memory
+        Ptr freed = Buffers.ptr(new float[24]);
+        freed.storage().release();
+        rejects("gates was freed", () -> k.lstmCellForward(b, h, freed, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
+                ptr(new float[6])));
+        rejects("act was freed", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),
+                ptr(new float[6])));
+
+        // backward: sizes
+        rejects("act needs 24", () -> k.lstmCellBackward(b, h, ptr(new float[20]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
+        rejects("dh needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[1]), ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
+        rejects("dc needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[0]), ptr(new float[24]), ptr(new float[6])));
+        rejects("dGates needs 24", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[6]), ptr(new float[12]), ptr(new float[6])));
+        rejects("dcPrev needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), ptr(new float[2])));
+        // backward: overlaps
+        rejects("dGates overlaps act", () -> k.lstmCellBackward(b, h, big, ptr(new float[6]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), big.at(1), ptr(new float[6])));
+        rejects("dGates overlaps dh", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                big.at(30), ptr(new float[6]), big.at(10), ptr(new float[6])));
+        rejects("dcPrev overlaps dc", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), big, ptr(new float[24]), big.at(5)));
+        rejects("dcPrev overlaps cPrev", () -> k.lstmCellBackward(b, h, ptr(new float[24]), big, ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), big));
+        rejects("dGates overlaps dcPrev", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[6]), big, big.at(23)));
+        // backward: freed memory
+        rejects("c was freed", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
+        rejects("dGates was freed", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
+                ptr(new float[6]), ptr(new float[6]), freed, ptr(new float[6])));
     }
 
     @Test

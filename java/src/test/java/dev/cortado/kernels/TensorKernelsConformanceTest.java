@@ -2,62 +2,34 @@ package dev.cortado.kernels;
 
 import static dev.cortado.kernels.Buffers.assertMatchesReference;
 import static dev.cortado.kernels.Buffers.poison;
-import static dev.cortado.kernels.Buffers.read;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.kernels.ConformanceTarget.Variant;
 import dev.cortado.memory.Ptr;
-import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * The general tensor kernels (copyStrided, binary, unary, unaryBackward, reduce, gather,
- * scatterAdd, gemmBatched) of the native cpu set equal the java reference, every op code, on at
- * least 100 random cases each: ranks 0 to 8, extents 1, primes, 0 and non-multiples of the tiles
- * and vectors, broadcast (stride 0), permuted and padded strides, repeated indices; inputs with
- * NaN, infinities, signed zeros and negatives; outputs poisoned with NaN before each call (NaN
- * must match NaN, and passes nowhere else). Exact ops must give the reference's bits; 1 and 2
- * threads give identical bits; the checks refuse bad arguments by name.
+ * scatterAdd, gemmBatched) of each target equal the java reference, every op code, on at least
+ * 100 random cases each (cpu; a target's share of them otherwise): ranks 0 to 8, extents 1,
+ * primes, 0 and non-multiples of the tiles and vectors, broadcast (stride 0), permuted and padded
+ * strides, repeated indices; inputs with NaN, infinities, signed zeros and negatives; outputs
+ * poisoned with NaN before each call (NaN must match NaN, and passes nowhere else). Exact ops
+ * must give the reference's bits; on cpu 1 and 2 threads give identical bits. (That the checks
+ * refuse bad arguments by name is {@link CheckedKernelsTest}'s.)
  */
-class NativeTensorKernelsTest {
+class TensorKernelsConformanceTest extends KernelConformance {
 
     private static final int CASES = 120;
-    private final KernelSet ref = Backends.byName("java");
-    private final KernelSet cpu = Backends.byName("cpu");
-    private final Rng rng = new Rng(20_261_126);
-    private final Buffers.Owned owned = new Buffers.Owned();
 
-    @AfterAll
-    static void restore() {
-        CpuKernels.setIsa(CpuKernels.bestIsa());
-        CpuKernels.setThreads(Runtime.getRuntime().availableProcessors());
+    TensorKernelsConformanceTest() {
+        super(20_261_126);
     }
 
-    // ---- memory and values -----------------------------------------------------------------------
-
-    /** Off-heap copy of v, released by {@link #releaseAll}. */
-    private Ptr ptr(float[] v) {
-        return owned.ptr(v);
-    }
-
-    private Ptr nans(long n) {
-        return ptr(poison(n));
-    }
-
-    @AfterEach
-    void releaseAll() {
-        owned.release();
-    }
+    // ---- values ----------------------------------------------------------------------------------
 
     /** Values the reference and the kernels must agree on, including at the edges of their domains. */
     private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 1f, -1f,
@@ -75,7 +47,7 @@ class NativeTensorKernelsTest {
         assertEquals(expected.length, actual.length, what + ": length");
         for (int i = 0; i < expected.length; i++) {
             if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
-                fail(what + ": element " + i + " java " + expected[i] + " cpu " + actual[i]);
+                fail(what + ": element " + i + " java " + expected[i] + " got " + actual[i]);
             }
         }
     }
@@ -93,29 +65,8 @@ class NativeTensorKernelsTest {
             boolean ok = Float.isNaN(e) ? Float.isNaN(a)
                     : Float.isInfinite(e) || Float.isInfinite(a) ? e == a
                     : !Float.isNaN(a) && Math.abs((double) a - e) <= allowed;
-            if (!ok) fail(what + ": element " + i + " java " + e + " cpu " + a + " (dy " + (i < dy.length ? dy[i] : 0) + ")");
+            if (!ok) fail(what + ": element " + i + " java " + e + " got " + a + " (dy " + (i < dy.length ? dy[i] : 0) + ")");
         }
-    }
-
-    /**
-     * Runs `call` on the reference and on the cpu kernels, each on fresh copies of `arrays`
-     * (inputs and pre-filled outputs alike); returns every array after each call: {java, cpu}.
-     */
-    private float[][][] both(float[][] arrays, Call call) {
-        float[][][] out = new float[2][][];
-        KernelSet[] sets = {ref, cpu};
-        for (int s = 0; s < 2; s++) {
-            Ptr[] p = new Ptr[arrays.length];
-            for (int i = 0; i < arrays.length; i++) p[i] = ptr(arrays[i]);
-            call.run(sets[s], p);
-            out[s] = new float[arrays.length][];
-            for (int i = 0; i < arrays.length; i++) out[s][i] = read(p[i]);
-        }
-        return out;
-    }
-
-    private interface Call {
-        void run(KernelSet k, Ptr[] p);
     }
 
     // ---- shapes and strided layouts ----------------------------------------------------------------
@@ -206,10 +157,10 @@ class NativeTensorKernelsTest {
         {{4, 33, 3, 65}, {3, 0, 2, 1}, {1, 3, 0, 2}},
     };
 
-    @Test
-    void copyStridedMatchesTheReferenceBitForBit() {
-        List<CpuKernels.Isa> isas = List.of(CpuKernels.bestIsa(), CpuKernels.Isa.PORTABLE);
-        for (int t = 0; t < 3 * CASES; t++) {
+    @OnEveryTarget
+    void copyStridedMatchesTheReferenceBitForBit(ConformanceTarget target) {
+        List<Variant> variants = target.defaultAndPlainest();
+        for (int t = 0; t < target.cases(3 * CASES); t++) {
             releaseAll();
             long[] shape;
             Layout src, dst;
@@ -226,19 +177,18 @@ class NativeTensorKernelsTest {
             for (int i = 0; i < in.length; i += 97) in[i] = Float.intBitsToFloat(0x7fc01234); // a NaN with a payload
             long[] sh = shape;
             Layout s = src, d = dst;
-            for (CpuKernels.Isa isa : isas) {
-                CpuKernels.setIsa(isa);
-                float[][][] r = both(new float[][] {in, poison(d.length)},
+            for (Variant isa : variants) {
+                isa.select().run();
+                float[][][] r = both(target, new float[][] {in, poison(d.length)},
                         (k, p) -> k.copyStrided(sh, s.strides, p[0].at(s.offset), d.strides, p[1].at(d.offset)));
                 String what = "copyStrided " + Arrays.toString(sh) + " src " + Arrays.toString(s.strides) + " dst "
                         + Arrays.toString(d.strides) + " " + isa;
                 int[] a = rawBits(r[0][1]), b = rawBits(r[1][1]);
                 for (int i = 0; i < a.length; i++) {
-                    if (a[i] != b[i]) fail(what + ": dst element " + i + " java " + r[0][1][i] + " cpu " + r[1][1][i]);
+                    if (a[i] != b[i]) fail(what + ": dst element " + i + " java " + r[0][1][i] + " " + target + " " + r[1][1][i]);
                 }
             }
         }
-        CpuKernels.setIsa(CpuKernels.bestIsa());
     }
 
     private static int[] toInts(long[] v) {
@@ -260,9 +210,9 @@ class NativeTensorKernelsTest {
         return op != BinaryOp.POW;
     }
 
-    @Test
-    void binaryMatchesTheReferenceForEveryOp() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void binaryMatchesTheReferenceForEveryOp(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             long[] shape;
             Layout a, b;
@@ -287,7 +237,7 @@ class NativeTensorKernelsTest {
             long[] sh = shape;
             Layout la = a, lb = b;
             for (BinaryOp op : BinaryOp.values()) {
-                float[][][] r = both(new float[][] {av, bv, poison(n + 1)},
+                float[][][] r = both(target, new float[][] {av, bv, poison(n + 1)},
                         (k, p) -> k.binary(op, sh, la.strides, p[0].at(la.offset), lb.strides, p[1].at(lb.offset), p[2]));
                 String what = "binary " + op + " " + Arrays.toString(sh) + " a " + Arrays.toString(la.strides) + " b "
                         + Arrays.toString(lb.strides);
@@ -297,17 +247,17 @@ class NativeTensorKernelsTest {
         }
     }
 
-    @Test
-    void powFollowsCAtPlusAndMinusOne() {
+    @OnEveryTarget
+    void powFollowsCAtPlusAndMinusOne(ConformanceTarget target) {
         // C's powf (the op's documented semantics): 1 to any power is 1, and -1 to an infinite one
         float[] a = {1f, 1f, 1f, -1f, -1f, 2f, Float.NaN, -1f};
         float[] b = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY,
             Float.NEGATIVE_INFINITY, Float.NaN, 0f, 3f};
         float[] expected = {1f, 1f, 1f, 1f, 1f, Float.NaN, 1f, -1f};
-        for (KernelSet k : new KernelSet[] {ref, cpu}) {
-            Ptr y = nans(a.length);
-            k.binary(BinaryOp.POW, new long[] {a.length}, new long[] {1}, ptr(a), new long[] {1}, ptr(b), y);
-            exact(expected, read(y), "pow on " + k.name());
+        for (KernelSet k : new KernelSet[] {REF, target.kernels()}) {
+            Ptr y = put(k, poison(a.length));
+            k.binary(BinaryOp.POW, new long[] {a.length}, new long[] {1}, put(k, a), new long[] {1}, put(k, b), y);
+            exact(expected, get(y), "pow on " + k.name());
         }
     }
 
@@ -347,9 +297,9 @@ class NativeTensorKernelsTest {
         return rng.nextInt(8) == 0 ? 20_000 + rng.nextInt(60_000) : rng.nextInt(3000);
     }
 
-    @Test
-    void unaryAndItsDerivativeMatchTheReferenceForEveryOp() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void unaryAndItsDerivativeMatchTheReferenceForEveryOp(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             long n = length(t);
             float[] x = values(n, 6f, 8), dy = values(n, 3f, 12);
@@ -359,12 +309,12 @@ class NativeTensorKernelsTest {
                 float p1 = s[0], p2 = s[1];
                 String what = op + "(" + p1 + ", " + p2 + ") n=" + n + (inPlace ? " in place" : "");
                 // forward: y = op(x) into a poisoned y one longer than n (or into x itself)
-                float[][][] f = both(new float[][] {x, poison(n + 1)}, (k, p) -> k.unary(op, n, p1, p2, p[0], inPlace ? p[0] : p[1]));
+                float[][][] f = both(target, new float[][] {x, poison(n + 1)}, (k, p) -> k.unary(op, n, p1, p2, p[0], inPlace ? p[0] : p[1]));
                 int out = inPlace ? 0 : 1;
                 if (exactForward(op)) exact(f[0][out], f[1][out], "unary " + what);
                 else assertMatchesReference(f[0][out], f[1][out], 1e-5, "unary " + what);
                 // backward: dx = dy * op'(x), into a poisoned dx (or into dy itself)
-                float[][][] g = both(new float[][] {x, dy, poison(n + 1)},
+                float[][][] g = both(target, new float[][] {x, dy, poison(n + 1)},
                         (k, p) -> k.unaryBackward(op, n, p1, p2, p[0], p[1], inPlace ? p[1] : p[2]));
                 int dx = inPlace ? 1 : 2;
                 if (exactBackward(op)) exact(g[0][dx], g[1][dx], "unaryBackward " + what);
@@ -416,16 +366,16 @@ class NativeTensorKernelsTest {
         };
     }
 
-    @Test
-    void reduceMatchesTheReferenceForEveryOp() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void reduceMatchesTheReferenceForEveryOp(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             ReduceCase c = reduceCase(t);
             long n = c.outer * c.len * c.inner, ny = c.outer * c.inner;
             float[] x = reduceValues(n, t);
             for (ReduceOp op : ReduceOp.values()) {
                 if (c.len == 0 && ny > 0 && op.needsElements()) continue; // refused (see checksRefuseBadArguments)
-                float[][][] r = both(new float[][] {x, poison(ny + 1)}, (k, p) -> k.reduce(op, c.outer, c.len, c.inner, p[0], p[1]));
+                float[][][] r = both(target, new float[][] {x, poison(ny + 1)}, (k, p) -> k.reduce(op, c.outer, c.len, c.inner, p[0], p[1]));
                 String what = "reduce " + op + " " + c;
                 switch (op) {
                     case MAX, MIN, ARGMAX, ARGMIN -> exact(r[0][1], r[1][1], what);
@@ -448,7 +398,7 @@ class NativeTensorKernelsTest {
                 boolean ok = Float.isNaN(e) ? Float.isNaN(a)
                         : Float.isInfinite(e) || Float.isInfinite(a) ? e == a
                         : Math.abs((double) a - e) <= 1e-6 * Math.abs(e) + 1e-12 * mag;
-                if (!ok) fail(what + ": y[" + o + ", " + i + "] java " + e + " cpu " + a);
+                if (!ok) fail(what + ": y[" + o + ", " + i + "] java " + e + " got " + a);
             }
         }
         exact(Arrays.copyOfRange(expected, (int) (c.outer * c.inner), expected.length),
@@ -490,16 +440,16 @@ class NativeTensorKernelsTest {
         return v;
     }
 
-    @Test
-    void gatherAndScatterAddMatchTheReference() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void gatherAndScatterAddMatchTheReference(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             GatherCase c = gatherCase(t);
             long xn = c.outer * c.len * c.inner, yn = c.outer * c.count * c.inner;
             float[] x = values(xn, 4f, 10), index = indices(c), dy = values(yn, 2f, t % 5 == 0 ? 20 : 0);
             float[] dx0 = values(xn, 3f, 0);
             if (t % 7 == 0 && dx0.length > 0) dx0[0] = -0f; // untouched or summed to nothing, it stays -0
-            float[][][] r = both(new float[][] {x, index, poison(yn + 1), dy, dx0}, (k, p) -> {
+            float[][][] r = both(target, new float[][] {x, index, poison(yn + 1), dy, dx0}, (k, p) -> {
                 k.gather(c.outer, c.len, c.inner, c.count, p[0], p[1], c.is0, c.is1, c.is2, p[2]);
                 k.scatterAdd(c.outer, c.len, c.inner, c.count, p[1], c.is0, c.is1, c.is2, p[3], p[4]);
             });
@@ -567,9 +517,9 @@ class NativeTensorKernelsTest {
         return rng.nextInt(4) == 0 ? (int) EXTENTS[rng.nextInt(EXTENTS.length)] : 1 + rng.nextInt(40);
     }
 
-    @Test
-    void gemmBatchedMatchesTheReference() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void gemmBatchedMatchesTheReference(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             BatchCase c = batchCase(t);
             long an = BatchCase.all(c.aOne(), c.strideA, c.batch), bn = BatchCase.all(c.bOne(), c.strideB, c.batch);
@@ -577,7 +527,7 @@ class NativeTensorKernelsTest {
             // beta = 0 must not read C: poison it (NaN would leak); otherwise start from random values.
             // Either way the gaps between and after the C matrices must come back untouched.
             float[] c0 = c.beta == 0 ? poison(cn) : values(cn, 1f, 0);
-            float[][][] r = both(new float[][] {values(an, 1f, 0), values(bn, 1f, 0), c0}, (k, p) -> k.gemmBatched(c.ta, c.tb, c.m, c.n,
+            float[][][] r = both(target, new float[][] {values(an, 1f, 0), values(bn, 1f, 0), c0}, (k, p) -> k.gemmBatched(c.ta, c.tb, c.m, c.n,
                     c.k, c.alpha, p[0], c.lda, c.strideA, p[1], c.ldb, c.strideB, c.beta, p[2], c.ldc, c.strideC, c.batch));
             float[] e = r[0][2], g = r[1][2];
             double atol = 2e-6 * c.k * Math.abs(c.alpha) + 1e-6;
@@ -590,7 +540,7 @@ class NativeTensorKernelsTest {
                 if (!inC) {
                     if (Float.floatToRawIntBits(c0[at]) != Float.floatToRawIntBits(g[at])) fail("gemmBatched wrote outside C at " + at + " " + c);
                 } else if (Float.isNaN(g[at]) || Math.abs((double) g[at] - e[at]) > atol + 1e-5 * Math.abs(e[at])) {
-                    fail("gemmBatched " + c + ": C element " + at + " java " + e[at] + " cpu " + g[at]);
+                    fail("gemmBatched " + c + ": C element " + at + " java " + e[at] + " " + target + " " + g[at]);
                 }
             }
         }
@@ -603,8 +553,8 @@ class NativeTensorKernelsTest {
      * written with streaming stores in copies, expands, permutes, binary and the plain unary ops:
      * the same bits as the reference, with y's first element on no cache-line boundary too.
      */
-    @Test
-    void largeOutputsWrittenPastTheCachesKeepTheReferenceBits() {
+    @OnEveryTarget
+    void largeOutputsWrittenPastTheCachesKeepTheReferenceBits(ConformanceTarget target) {
         long[] nchw = {22, 512, 28, 28};
         long n = numel(nchw); // 8.83 M floats, 35 MB
         Layout plain = layout(nchw, identity(4), false, null), nhwc = layout(nchw, new int[] {0, 2, 3, 1}, false, null);
@@ -616,7 +566,7 @@ class NativeTensorKernelsTest {
         int dstOffset = 3;
         releaseAll();
         long[] flat = {n - dstOffset};
-        float[][][] r = both(new float[][] {x, poison(n), poison(n)}, (k, p) -> {
+        float[][][] r = both(target, new float[][] {x, poison(n), poison(n)}, (k, p) -> {
             k.copyStrided(flat, new long[] {1}, p[0], new long[] {1}, p[1].at(dstOffset));
             k.copyStrided(nchw, plain.strides, p[0], nhwc.strides, p[2]);
         });
@@ -624,14 +574,14 @@ class NativeTensorKernelsTest {
         exact(r[0][2], r[1][2], "permute to NHWC");
         releaseAll();
         long[] expand = {8500, 1001}; // x[1] = -0 fills row 1
-        r = both(new float[][] {x, poison(8500 * 1001)}, (k, p) -> k.copyStrided(expand, new long[] {1, 0}, p[0], new long[] {1001, 1}, p[1]));
+        r = both(target, new float[][] {x, poison(8500 * 1001)}, (k, p) -> k.copyStrided(expand, new long[] {1, 0}, p[0], new long[] {1001, 1}, p[1]));
         exact(r[0][1], r[1][1], "expand");
         BinaryOp[] ops = {BinaryOp.ADD, BinaryOp.MAX, BinaryOp.LT};
         for (int c = 0; c < ops.length; c++) {
             releaseAll();
             BinaryOp op = ops[c];
             int off = c % 2 == 0 ? 3 : 0;
-            r = both(new float[][] {x, z, poison(n + off)}, (k, p) -> {
+            r = both(target, new float[][] {x, z, poison(n + off)}, (k, p) -> {
                 if (op == BinaryOp.LT) k.binary(op, nchw, bias.strides, p[0], plain.strides, p[1], p[2].at(off));
                 else k.binary(op, nchw, plain.strides, p[0], op == BinaryOp.ADD ? bias.strides : plain.strides, p[1], p[2].at(off));
             });
@@ -645,7 +595,7 @@ class NativeTensorKernelsTest {
             boolean inPlace = c % 2 == 1;
             long m = n - off;
             float lo = op == UnaryOp.CLAMP ? -0f : -0.5f; // clamp to [-0, 1.5]: -0 stays -0
-            r = both(new float[][] {x, poison(n)}, (k, p) -> k.unary(op, m, lo, 1.5f, p[0].at(off), inPlace ? p[0].at(off) : p[1].at(off)));
+            r = both(target, new float[][] {x, poison(n)}, (k, p) -> k.unary(op, m, lo, 1.5f, p[0].at(off), inPlace ? p[0].at(off) : p[1].at(off)));
             int y = inPlace ? 0 : 1;
             exact(r[0][y], r[1][y], "large unary " + op + ", y offset " + off + (inPlace ? ", in place" : ""));
         }
@@ -653,8 +603,10 @@ class NativeTensorKernelsTest {
 
     // ---- threads -------------------------------------------------------------------------------
 
-    @Test
-    void everyKernelGivesTheSameBitsOnOneAndTwoThreads() {
+    @OnEveryTarget
+    void everyKernelGivesTheSameBitsOnOneAndTwoThreads(ConformanceTarget target) {
+        target.assumeThreadControl();
+        KernelSet k = target.kernels();
         long[] shape = {2, 300, 257};
         Layout perm = layout(shape, new int[] {0, 2, 1}, false, null), plain = layout(shape, identity(3), false, null);
         Layout bcast = layout(shape, identity(3), false, new boolean[] {false, false, true});
@@ -668,43 +620,43 @@ class NativeTensorKernelsTest {
         int[][] bits = new int[2][];
         for (int threads = 1; threads <= 2; threads++) {
             releaseAll();
-            CpuKernels.setThreads(threads);
+            target.setThreads(threads);
             List<Ptr> outs = new ArrayList<>();
-            Ptr px = ptr(x), py = ptr(y);
-            Ptr copy = nans(perm.length);
-            cpu.copyStrided(shape, plain.strides, px, perm.strides, copy);
+            Ptr px = put(k, x), py = put(k, y);
+            Ptr copy = put(k, poison(perm.length));
+            k.copyStrided(shape, plain.strides, px, perm.strides, copy);
             outs.add(copy);
             for (BinaryOp op : new BinaryOp[] {BinaryOp.ADD, BinaryOp.POW, BinaryOp.MAX}) {
-                Ptr out = nans(n);
-                cpu.binary(op, shape, plain.strides, px, bcast.strides, py, out);
+                Ptr out = put(k, poison(n));
+                k.binary(op, shape, plain.strides, px, bcast.strides, py, out);
                 outs.add(out);
             }
             for (UnaryOp op : UnaryOp.values()) {
                 float p1 = op == UnaryOp.CLAMP ? -1 : 1, p2 = op == UnaryOp.CLAMP || op == UnaryOp.SOFTPLUS ? 2 : 0;
-                Ptr f = nans(n), g = nans(n);
-                cpu.unary(op, n, p1, p2, px, f);
-                cpu.unaryBackward(op, n, p1, p2, px, py, g);
+                Ptr f = put(k, poison(n)), g = put(k, poison(n));
+                k.unary(op, n, p1, p2, px, f);
+                k.unaryBackward(op, n, p1, p2, px, py, g);
                 outs.add(f);
                 outs.add(g);
             }
             for (ReduceOp op : ReduceOp.values()) {
                 for (long[] c : reduces) {
-                    Ptr out = nans(c[0] * c[2]);
-                    cpu.reduce(op, c[0], c[1], c[2], px, out);
+                    Ptr out = put(k, poison(c[0] * c[2]));
+                    k.reduce(op, c[0], c[1], c[2], px, out);
                     outs.add(out);
                 }
             }
             for (GatherCase c : new GatherCase[] {rows, cols}) {
-                Ptr index = ptr(c == rows ? rowIndex : colIndex), g = nans(c.outer * c.count * c.inner);
-                Ptr dx = ptr(Arrays.copyOf(y, (int) (c.outer * c.len * c.inner)));
-                cpu.gather(c.outer, c.len, c.inner, c.count, px, index, c.is0, c.is1, c.is2, g);
-                cpu.scatterAdd(c.outer, c.len, c.inner, c.count, index, c.is0, c.is1, c.is2, px, dx);
+                Ptr index = put(k, c == rows ? rowIndex : colIndex), g = put(k, poison(c.outer * c.count * c.inner));
+                Ptr dx = put(k, Arrays.copyOf(y, (int) (c.outer * c.len * c.inner)));
+                k.gather(c.outer, c.len, c.inner, c.count, px, index, c.is0, c.is1, c.is2, g);
+                k.scatterAdd(c.outer, c.len, c.inner, c.count, index, c.is0, c.is1, c.is2, px, dx);
                 outs.add(g);
                 outs.add(dx);
             }
             for (BatchCase c : batches) {
-                Ptr cc = nans(BatchCase.all(c.cOne(), c.strideC, c.batch));
-                cpu.gemmBatched(c.ta, c.tb, c.m, c.n, c.k, c.alpha, px, c.lda, c.strideA, py, c.ldb, c.strideB, c.beta, cc, c.ldc,
+                Ptr cc = put(k, poison(BatchCase.all(c.cOne(), c.strideC, c.batch)));
+                k.gemmBatched(c.ta, c.tb, c.m, c.n, c.k, c.alpha, px, c.lda, c.strideA, py, c.ldb, c.strideB, c.beta, cc, c.ldc,
                         c.strideC, c.batch);
                 outs.add(cc);
             }
@@ -713,7 +665,7 @@ class NativeTensorKernelsTest {
             bits[threads - 1] = new int[total];
             int at = 0;
             // (a NaN is a NaN: which one an op returns, payload or sign, is not specified)
-            for (Ptr p : outs) for (float v : read(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
+            for (Ptr p : outs) for (float v : get(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
         }
         for (int i = 0; i < bits[0].length; i++) {
             if (bits[0][i] != bits[1][i]) {
@@ -723,33 +675,13 @@ class NativeTensorKernelsTest {
         }
     }
 
-    // ---- checks ----------------------------------------------------------------------------------
+    // ---- empty work ----------------------------------------------------------------------------
 
-    private static void rejects(String fragment, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
-
-    @Test
-    void checksRefuseBadArgumentsByName() {
-        Ptr src = ptr(new float[64]), dst = ptr(new float[64]);
-        rejects("src strides [3] do not match shape [2, 3]", () -> cpu.copyStrided(new long[] {2, 3}, new long[] {3}, src, new long[] {3, 1}, dst));
-        rejects("dst strides [1, 1] write some elements of shape [2, 3] twice",
-                () -> cpu.copyStrided(new long[] {2, 3}, new long[] {3, 1}, src, new long[] {1, 1}, dst));
-        rejects("rank 9 exceeds 8", () -> cpu.copyStrided(new long[9], new long[9], src, new long[9], dst));
-        rejects("b strides", () -> cpu.binary(BinaryOp.ADD, new long[] {4}, new long[] {1}, src, new long[] {1, 1}, src, dst));
-        rejects("index 5.0", () -> cpu.gather(1, 5, 2, 2, src, ptr(new float[] {1, 5}), 0, 1, 0, dst));
-        rejects("index -1.0", () -> cpu.scatterAdd(1, 5, 2, 2, ptr(new float[] {-1, 0}), 0, 1, 0, src, dst));
-        rejects("ARGMAX over an axis of length 0", () -> cpu.reduce(ReduceOp.ARGMAX, 2, 0, 3, src, dst));
-        rejects("strideC 3", () -> cpu.gemmBatched(false, false, 2, 2, 2, 1, src, 2, 4, src, 2, 4, 0, dst, 2, 3, 2));
-        rejects("clamp min 2.0 exceeds max 1.0", () -> cpu.unary(UnaryOp.CLAMP, 4, 2, 1, src, dst));
-    }
-
-    @Test
-    void checksLetEmptyWorkThrough() {
+    @OnEveryTarget
+    void checksLetEmptyWorkThrough(ConformanceTarget target) {
         // a contiguous [6, 0, 47] has strides [0, 47, 1]: no element, so none written twice (was refused)
-        Ptr none = ptr(new float[0]);
-        for (KernelSet k : new KernelSet[] {ref, cpu}) {
+        for (KernelSet k : new KernelSet[] {REF, target.kernels()}) {
+            Ptr none = put(k, new float[0]);
             k.copyStrided(new long[] {6, 0, 47}, new long[] {0, 47, 1}, none, new long[] {0, 47, 1}, none);
             // an empty batch reads no matrix (was: A and B had to hold one)
             k.gemmBatched(false, false, 15, 13, 7, 1, none, 7, 105, none, 13, 91, 0, none, 13, 195, 0);

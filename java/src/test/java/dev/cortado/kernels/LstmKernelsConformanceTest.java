@@ -2,76 +2,40 @@ package dev.cortado.kernels;
 
 import static dev.cortado.kernels.Buffers.assertMatchesReference;
 import static dev.cortado.kernels.Buffers.poison;
-import static dev.cortado.kernels.Buffers.read;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Ptr;
-import dev.cortado.tensor.Rng;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
- * The fused LSTM cell kernels (lstmCellForward, lstmCellBackward): the native cpu set equals the
- * java reference on at least 150 random cases each (batch and hidden 1, primes, the vector widths
- * 8 and 16 and their neighbours, up to a few hundred; inputs in [-4, 4], some cases with NaN and
- * infinities; outputs poisoned with NaN, one float longer than needed, before each call: NaN
- * matches only NaN); 1 and 2 threads give identical bits; the reference backward is the gradient
- * of the reference forward (central differences in double); the checks refuse bad arguments by name.
+ * The fused LSTM cell kernels (lstmCellForward, lstmCellBackward): each target equals the java
+ * reference on at least 150 random cases each on cpu, its share of them elsewhere (batch and
+ * hidden 1, primes, the vector widths 8 and 16 and their neighbours, up to a few hundred; inputs
+ * in [-4, 4], some cases with NaN and infinities; outputs poisoned with NaN, one float longer than
+ * needed, before each call: NaN matches only NaN); on cpu 1 and 2 threads give identical bits; the
+ * reference backward is the gradient of the reference forward (central differences in double).
+ * (That the checks refuse bad arguments by name is {@link CheckedKernelsTest}'s.)
  */
-class NativeLstmKernelsTest {
+class LstmKernelsConformanceTest extends KernelConformance {
 
     private static final int CASES = 160;
     private static final double REL = 1e-5;
-    private final KernelSet ref = Backends.byName("java");
-    private final KernelSet cpu = Backends.byName("cpu");
-    private final Rng rng = new Rng(20_261_202);
-    private final Buffers.Owned owned = new Buffers.Owned();
 
-    @AfterAll
-    static void restore() {
-        CpuKernels.setThreads(Runtime.getRuntime().availableProcessors());
+    LstmKernelsConformanceTest() {
+        super(20_261_202);
     }
 
-    // ---- memory and values -----------------------------------------------------------------------
-
-    /** Off-heap copy of v, released by {@link #releaseAll}. */
-    private Ptr ptr(float[] v) {
-        return owned.ptr(v);
-    }
-
-    @AfterEach
-    void releaseAll() {
-        owned.release();
-    }
+    // ---- values ----------------------------------------------------------------------------------
 
     private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
 
     /** n values uniform in [-scale, scale], about one in {@code specialEvery} a SPECIAL value instead (none if 0). */
     private float[] values(long n, float scale, int specialEvery) {
         return Buffers.values(rng, n, scale, specialEvery, SPECIAL);
-    }
-
-    /** Runs `call` on fresh copies of `arrays` (inputs and poisoned outputs) and returns them all after it. */
-    private float[][] run(KernelSet k, float[][] arrays, Call call) {
-        Ptr[] p = new Ptr[arrays.length];
-        for (int i = 0; i < arrays.length; i++) p[i] = ptr(arrays[i]);
-        call.run(k, p);
-        float[][] out = new float[arrays.length][];
-        for (int i = 0; i < arrays.length; i++) out[i] = read(p[i]);
-        return out;
-    }
-
-    private interface Call {
-        void run(KernelSet k, Ptr[] p);
     }
 
     // ---- shapes ----------------------------------------------------------------------------------
@@ -96,9 +60,9 @@ class NativeLstmKernelsTest {
 
     // ---- forward ---------------------------------------------------------------------------------
 
-    @Test
-    void forwardMatchesTheReference() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void forwardMatchesTheReference(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             int[] s = shape(t);
             int batch = s[0], hidden = s[1];
@@ -106,7 +70,7 @@ class NativeLstmKernelsTest {
             float[] gates = values(4 * n, 4f, specials(t)), cPrev = values(n, 4f, specials(t));
             float[][] in = {gates, cPrev, poison(4 * n + 1), poison(n + 1), poison(n + 1)};
             Call call = (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
-            float[][] j = run(ref, in, call), c = run(cpu, in, call);
+            float[][] j = run(REF, in, call), c = run(target.kernels(), in, call);
             String what = "lstmCellForward batch " + batch + " hidden " + hidden + (specials(t) > 0 ? " (NaN, inf)" : "");
             assertMatchesReference(j[2], c[2], REL, what + " act");
             assertMatchesReference(j[3], c[3], REL, what + " c");
@@ -116,8 +80,8 @@ class NativeLstmKernelsTest {
         }
     }
 
-    @Test
-    void forwardAtTheEdgesOfItsFunctions() {
+    @OnEveryTarget
+    void forwardAtTheEdgesOfItsFunctions(ConformanceTarget target) {
         // σ and tanh at 0, ±inf, NaN, and far out (where they saturate); cPrev ±inf meets σ(f) = 0 and 1
         float[] edge = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 30f, -30f, 1e-6f, -1e-6f, 9f, -9f, 0.3f};
         int hidden = edge.length;
@@ -128,7 +92,7 @@ class NativeLstmKernelsTest {
         for (int j = 0; j < hidden; j++) cPrev[j] = edge[(j + 2) % hidden];
         float[][] in = {gates, cPrev, poison(4 * hidden), poison(hidden), poison(hidden)};
         Call call = (k, p) -> k.lstmCellForward(1, hidden, p[0], p[1], p[2], p[3], p[4]);
-        float[][] j = run(ref, in, call), c = run(cpu, in, call);
+        float[][] j = run(REF, in, call), c = run(target.kernels(), in, call);
         assertMatchesReference(j[2], c[2], REL, "edges act");
         assertMatchesReference(j[3], c[3], REL, "edges c");
         assertMatchesReference(j[4], c[4], REL, "edges h");
@@ -141,16 +105,16 @@ class NativeLstmKernelsTest {
 
     // ---- backward --------------------------------------------------------------------------------
 
-    @Test
-    void backwardMatchesTheReference() {
-        for (int t = 0; t < CASES; t++) {
+    @OnEveryTarget
+    void backwardMatchesTheReference(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
             releaseAll();
             int[] s = shape(t);
             int batch = s[0], hidden = s[1];
             long n = (long) batch * hidden;
             // act and c as a forward makes them (from gates in [-4, 4]), the gradients from above random
             float[] cPrev = values(n, 4f, 0);
-            float[][] fwd = run(ref, new float[][] {values(4 * n, 4f, 0), cPrev, new float[(int) (4 * n)], new float[(int) n],
+            float[][] fwd = run(REF, new float[][] {values(4 * n, 4f, 0), cPrev, new float[(int) (4 * n)], new float[(int) n],
                 new float[(int) n]}, (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
             float[] act = fwd[2], c = fwd[3];
             int sp = specials(t);
@@ -165,7 +129,7 @@ class NativeLstmKernelsTest {
             float[] dh = values(n, 4f, sp), dc = values(n, 4f, sp);
             float[][] in = {act, cPrev, c, dh, dc, poison(4 * n + 1), poison(n + 1)};
             Call call = (k, p) -> k.lstmCellBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-            float[][] j = run(ref, in, call), nat = run(cpu, in, call);
+            float[][] j = run(REF, in, call), nat = run(target.kernels(), in, call);
             String what = "lstmCellBackward batch " + batch + " hidden " + hidden + (sp > 0 ? " (NaN, inf)" : "");
             assertMatchesReference(j[5], nat[5], REL, what + " dGates");
             assertMatchesReference(j[6], nat[6], REL, what + " dcPrev");
@@ -173,8 +137,8 @@ class NativeLstmKernelsTest {
         }
     }
 
-    @Test
-    void backwardWhereTanhOfCSaturates() {
+    @OnEveryTarget
+    void backwardWhereTanhOfCSaturates(ConformanceTarget target) {
         // 1 - tanh²(c) for |c| up to 9 (where float's 1 - t·t has lost every digit; beyond, double's too): against the reference to 1e-5 of dh
         int hidden = 61;
         float[] act = new float[4 * hidden], c = new float[hidden], cPrev = new float[hidden], dh = new float[hidden];
@@ -185,18 +149,20 @@ class NativeLstmKernelsTest {
         }
         float[][] in = {act, cPrev, c, dh, new float[hidden], poison(4 * hidden), poison(hidden)};
         Call call = (k, p) -> k.lstmCellBackward(1, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
-        float[][] j = run(ref, in, call), nat = run(cpu, in, call);
+        float[][] j = run(REF, in, call), nat = run(target.kernels(), in, call);
         for (int i = 0; i < hidden; i++) {
             double e = j[6][i], a = nat[6][i]; // dcPrev = dh σo (1 - t²) σf: relative accuracy kept
-            assertTrue(Math.abs(a - e) <= 1e-5 * Math.abs(e), "dcPrev at c = " + c[i] + ": java " + e + " cpu " + a);
+            assertTrue(Math.abs(a - e) <= 1e-5 * Math.abs(e), "dcPrev at c = " + c[i] + ": java " + e + " " + target + " " + a);
         }
         assertMatchesReference(j[5], nat[5], REL, "saturated dGates");
     }
 
     // ---- threads ---------------------------------------------------------------------------------
 
-    @Test
-    void oneAndTwoThreadsGiveTheSameBits() {
+    @OnEveryTarget
+    void oneAndTwoThreadsGiveTheSameBits(ConformanceTarget target) {
+        target.assumeThreadControl();
+        KernelSet k = target.kernels();
         int[][] shapes = {{97, 300}, {2, 5000}, {1000, 33}, {64, 257}, {5, 1}};
         int[][] bits = new int[2][];
         List<float[]> inputs = new ArrayList<>();
@@ -209,24 +175,23 @@ class NativeLstmKernelsTest {
         }
         for (int threads = 1; threads <= 2; threads++) {
             releaseAll();
-            CpuKernels.setThreads(threads);
+            target.setThreads(threads);
             List<Ptr> outs = new ArrayList<>();
             for (int i = 0; i < shapes.length; i++) {
                 int batch = shapes[i][0], hidden = shapes[i][1];
                 long n = (long) batch * hidden;
-                Ptr gates = ptr(inputs.get(4 * i)), cPrev = ptr(inputs.get(4 * i + 1));
-                Ptr act = ptr(poison(4 * n)), c = ptr(poison(n)), h = ptr(poison(n)), dGates = ptr(poison(4 * n)), dcPrev = ptr(poison(n));
-                cpu.lstmCellForward(batch, hidden, gates, cPrev, act, c, h);
-                cpu.lstmCellBackward(batch, hidden, act, cPrev, c, ptr(inputs.get(4 * i + 2)), ptr(inputs.get(4 * i + 3)), dGates, dcPrev);
+                Ptr gates = put(k, inputs.get(4 * i)), cPrev = put(k, inputs.get(4 * i + 1));
+                Ptr act = put(k, poison(4 * n)), c = put(k, poison(n)), h = put(k, poison(n)), dGates = put(k, poison(4 * n)), dcPrev = put(k, poison(n));
+                k.lstmCellForward(batch, hidden, gates, cPrev, act, c, h);
+                k.lstmCellBackward(batch, hidden, act, cPrev, c, put(k, inputs.get(4 * i + 2)), put(k, inputs.get(4 * i + 3)), dGates, dcPrev);
                 outs.addAll(List.of(act, c, h, dGates, dcPrev));
             }
             int total = 0;
             for (Ptr p : outs) total += (int) p.remaining();
             bits[threads - 1] = new int[total];
             int at = 0;
-            for (Ptr p : outs) for (float v : read(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
+            for (Ptr p : outs) for (float v : get(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
         }
-        CpuKernels.setThreads(Runtime.getRuntime().availableProcessors());
         for (int i = 0; i < bits[0].length; i++) {
             if (bits[0][i] != bits[1][i]) {
                 fail("1 and 2 threads differ at output float " + i + ": " + Float.intBitsToFloat(bits[0][i]) + " vs "
@@ -240,7 +205,7 @@ class NativeLstmKernelsTest {
     /** Σ r·h + Σ s·c in double, from the reference forward at gates and cPrev. */
     private double objective(int batch, int hidden, float[] gates, float[] cPrev, float[] r, float[] s) {
         long n = (long) batch * hidden;
-        float[][] out = run(ref, new float[][] {gates, cPrev, new float[(int) (4 * n)], new float[(int) n], new float[(int) n]},
+        float[][] out = run(REF, new float[][] {gates, cPrev, new float[(int) (4 * n)], new float[(int) n], new float[(int) n]},
                 (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
         double sum = 0;
         for (int i = 0; i < n; i++) sum += (double) r[i] * out[4][i] + (double) s[i] * out[3][i];
@@ -268,9 +233,9 @@ class NativeLstmKernelsTest {
             int batch = sh[0], hidden = sh[1];
             int n = batch * hidden;
             float[] gates = values(4L * n, 2f, 0), cPrev = values(n, 2f, 0), r = values(n, 1f, 0), s = values(n, 1f, 0);
-            float[][] fwd = run(ref, new float[][] {gates, cPrev, new float[4 * n], new float[n], new float[n]},
+            float[][] fwd = run(REF, new float[][] {gates, cPrev, new float[4 * n], new float[n], new float[n]},
                     (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
-            float[][] bwd = run(ref, new float[][] {fwd[2], cPrev, fwd[3], r, s, poison(4L * n), poison(n)},
+            float[][] bwd = run(REF, new float[][] {fwd[2], cPrev, fwd[3], r, s, poison(4L * n), poison(n)},
                     (k, p) -> k.lstmCellBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]));
             String what = "batch " + batch + " hidden " + hidden;
             for (int i = 0; i < 4 * n; i++) {
@@ -288,89 +253,12 @@ class NativeLstmKernelsTest {
         }
     }
 
-    // ---- checks ----------------------------------------------------------------------------------
+    // ---- empty steps -----------------------------------------------------------------------------
 
-    private static void rejects(String fragment, Executable call) {
-        RuntimeException e = assertThrows(RuntimeException.class, call);
-        assertTrue(e instanceof IllegalArgumentException || e instanceof IllegalStateException, "wrong type: " + e);
-        assertTrue(e.getMessage().contains(fragment), "message '" + e.getMessage() + "' should mention '" + fragment + "'");
-    }
-
-    @Test
-    void checksRefuseBadArgumentsByName() {
-        for (KernelSet k : new KernelSet[] {ref, cpu}) {
-            int b = 2, h = 3; // 6 units, 24 gates
-            // forward: sizes
-            rejects("batch must be >= 0", () -> k.lstmCellForward(-1, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
-                    ptr(new float[6]), ptr(new float[6])));
-            rejects("hidden must be >= 0", () -> k.lstmCellForward(b, -3, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
-                    ptr(new float[6]), ptr(new float[6])));
-            rejects("gates needs 24", () -> k.lstmCellForward(b, h, ptr(new float[23]), ptr(new float[6]), ptr(new float[24]),
-                    ptr(new float[6]), ptr(new float[6])));
-            rejects("cPrev needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[5]), ptr(new float[24]),
-                    ptr(new float[6]), ptr(new float[6])));
-            rejects("act needs 24", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[23]),
-                    ptr(new float[6]), ptr(new float[6])));
-            rejects("c needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
-                    ptr(new float[5]), ptr(new float[6])));
-            rejects("h needs 6", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]),
-                    ptr(new float[6]), ptr(new float[5])));
-            rejects("more than 2^31 gate values", () -> k.lstmCellForward(1 << 16, 1 << 14, ptr(new float[1]), ptr(new float[1]),
-                    ptr(new float[1]), ptr(new float[1]), ptr(new float[1])));
-            // forward: overlaps (outputs with inputs and with each other)
-            Ptr big = ptr(new float[100]);
-            rejects("act overlaps gates", () -> k.lstmCellForward(b, h, big, ptr(new float[6]), big.at(23), ptr(new float[6]),
-                    ptr(new float[6])));
-            rejects("c overlaps cPrev", () -> k.lstmCellForward(b, h, ptr(new float[24]), big, ptr(new float[24]), big.at(5),
-                    ptr(new float[6])));
-            rejects("h overlaps gates", () -> k.lstmCellForward(b, h, big, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
-                    big.at(10)));
-            rejects("c overlaps h", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[24]), big,
-                    big.at(3)));
-            rejects("act overlaps c", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), big, big.at(20),
-                    ptr(new float[6])));
-            // forward: freed memory
-            Ptr freed = Buffers.ptr(new float[24]);  // not owned: released here
-            freed.storage().release();
-            rejects("gates was freed", () -> k.lstmCellForward(b, h, freed, ptr(new float[6]), ptr(new float[24]), ptr(new float[6]),
-                    ptr(new float[6])));
-            rejects("act was freed", () -> k.lstmCellForward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),
-                    ptr(new float[6])));
-
-            // backward: sizes
-            rejects("act needs 24", () -> k.lstmCellBackward(b, h, ptr(new float[20]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
-            rejects("dh needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[1]), ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
-            rejects("dc needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[0]), ptr(new float[24]), ptr(new float[6])));
-            rejects("dGates needs 24", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[6]), ptr(new float[12]), ptr(new float[6])));
-            rejects("dcPrev needs 6", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), ptr(new float[2])));
-            // backward: overlaps
-            rejects("dGates overlaps act", () -> k.lstmCellBackward(b, h, big, ptr(new float[6]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), big.at(1), ptr(new float[6])));
-            rejects("dGates overlaps dh", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    big.at(30), ptr(new float[6]), big.at(10), ptr(new float[6])));
-            rejects("dcPrev overlaps dc", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), big, ptr(new float[24]), big.at(5)));
-            rejects("dcPrev overlaps cPrev", () -> k.lstmCellBackward(b, h, ptr(new float[24]), big, ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[6]), ptr(new float[24]), big));
-            rejects("dGates overlaps dcPrev", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[6]), big, big.at(23)));
-            // backward: freed memory
-            rejects("c was freed", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), freed, ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[24]), ptr(new float[6])));
-            rejects("dGates was freed", () -> k.lstmCellBackward(b, h, ptr(new float[24]), ptr(new float[6]), ptr(new float[6]),
-                    ptr(new float[6]), ptr(new float[6]), freed, ptr(new float[6])));
-        }
-    }
-
-    @Test
-    void emptyStepsWriteNothing() {
-        Ptr none = ptr(new float[0]);
-        for (KernelSet k : new KernelSet[] {ref, cpu}) {
+    @OnEveryTarget
+    void emptyStepsWriteNothing(ConformanceTarget target) {
+        for (KernelSet k : new KernelSet[] {REF, target.kernels()}) {
+            Ptr none = put(k, new float[0]);
             k.lstmCellForward(0, 7, none, none, none, none, none);
             k.lstmCellForward(5, 0, none, none, none, none, none);
             k.lstmCellBackward(0, 7, none, none, none, none, none, none, none);

@@ -1,0 +1,97 @@
+package dev.cortado.kernels;
+
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Memory;
+import dev.cortado.memory.Ptr;
+import dev.cortado.tensor.Rng;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Base of the kernel conformance suite: every registered kernel set but the java reference
+ * ({@link Backends#all}) is run against the reference (java, on CPU memory), case by case. An
+ * engine for a new device inherits every test by registering its kernel set.
+ *
+ * <p>Inputs are made as float[] on the host; each kernel set gets fresh copies in memory of its own
+ * device, outputs poisoned with NaN, and every array comes back by {@link dev.cortado.memory.Memory#copy}
+ * before it is read: nothing here reads a target's memory directly, so the suite passes on the
+ * host-sealed sim device, as it must on a GPU's. Everything allocated is released after each test,
+ * and every target's settings (ISA, threads) are restored.
+ */
+abstract class KernelConformance {
+
+    /** The oracle. */
+    static final KernelSet REF = Backends.byName("java");
+
+    /** A test run once per target, named after it. */
+    @Target(ElementType.METHOD)
+    @Retention(RetentionPolicy.RUNTIME)
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.cortado.kernels.KernelConformance#targets")
+    @interface OnEveryTarget {
+    }
+
+    /** Every registered kernel set except the reference itself. */
+    static Stream<ConformanceTarget> targets() {
+        return Backends.all().stream().filter(k -> !k.name().equals(REF.name())).map(ConformanceTarget::of);
+    }
+
+    protected final Rng rng;
+    private final Buffers.Owned owned = new Buffers.Owned();
+
+    protected KernelConformance(long seed) {
+        rng = new Rng(seed);
+    }
+
+    @AfterEach
+    protected void releaseAll() {
+        owned.release();
+    }
+
+    @AfterEach
+    void restoreTargets() {
+        targets().forEach(ConformanceTarget::restore);
+    }
+
+    /** Hands back the blocks the targets' allocators keep for reuse (sim's live on the JVM heap). */
+    @AfterAll
+    static void emptyTargetCaches() {
+        targets().forEach(t -> Memory.emptyCache(new Device(t.kernels().deviceKind(), 0)));
+    }
+
+    /** A copy of v in memory of k's device (released after the test, or at {@link #releaseAll}). */
+    protected final Ptr put(KernelSet k, float[] v) {
+        return owned.copyTo(new Device(k.deviceKind(), 0), v);
+    }
+
+    /** Everything from p to the end of its storage, copied back to the host. */
+    protected static float[] get(Ptr p) {
+        return Buffers.fetch(p);
+    }
+
+    protected interface Call {
+        void run(KernelSet k, Ptr[] p);
+    }
+
+    /** Runs call on k with fresh copies of arrays (inputs and poisoned outputs alike); returns every array after it. */
+    protected final float[][] run(KernelSet k, float[][] arrays, Call call) {
+        Ptr[] p = new Ptr[arrays.length];
+        for (int i = 0; i < arrays.length; i++) p[i] = put(k, arrays[i]);
+        call.run(k, p);
+        float[][] out = new float[arrays.length][];
+        for (int i = 0; i < arrays.length; i++) out[i] = get(p[i]);
+        return out;
+    }
+
+    /** {@link #run} on the reference and on the target: {reference arrays, target arrays}. */
+    protected final float[][][] both(ConformanceTarget t, float[][] arrays, Call call) {
+        return new float[][][] {run(REF, arrays, call), run(t.kernels(), arrays, call)};
+    }
+}
