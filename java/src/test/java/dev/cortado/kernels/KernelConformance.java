@@ -1,5 +1,7 @@
 package dev.cortado.kernels;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Memory;
 import dev.cortado.memory.Ptr;
@@ -8,6 +10,7 @@ import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -93,5 +96,25 @@ abstract class KernelConformance {
     /** {@link #run} on the reference and on the target: {reference arrays, target arrays}. */
     protected final float[][][] both(ConformanceTarget t, float[][] arrays, Call call) {
         return new float[][][] {run(REF, arrays, call), run(t.kernels(), arrays, call)};
+    }
+
+    /** The bits of every float the outputs hold, one after another (a NaN is a NaN: which one an op returns is not specified). */
+    protected static int[] bitsOf(List<Ptr> outs) {
+        int total = 0;
+        for (Ptr p : outs) total += (int) p.remaining();
+        int[] bits = new int[total];
+        int at = 0;
+        for (Ptr p : outs) for (float v : get(p)) bits[at++] = Float.floatToIntBits(v);
+        return bits;
+    }
+
+    /** The outputs of a run on 1 and on 2 threads are the same bits. */
+    protected static void assertSameBitsOnOneAndTwoThreads(int[][] bits) {
+        for (int i = 0; i < bits[0].length; i++) {
+            if (bits[0][i] != bits[1][i]) {
+                fail("1 and 2 threads differ at output float " + i + ": " + Float.intBitsToFloat(bits[0][i]) + " vs "
+                        + Float.intBitsToFloat(bits[1][i]));
+            }
+        }
     }
 }

@@ -186,18 +186,9 @@ class LstmKernelsConformanceTest extends KernelConformance {
                 k.lstmCellBackward(batch, hidden, act, cPrev, c, put(k, inputs.get(4 * i + 2)), put(k, inputs.get(4 * i + 3)), dGates, dcPrev);
                 outs.addAll(List.of(act, c, h, dGates, dcPrev));
             }
-            int total = 0;
-            for (Ptr p : outs) total += (int) p.remaining();
-            bits[threads - 1] = new int[total];
-            int at = 0;
-            for (Ptr p : outs) for (float v : get(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
+            bits[threads - 1] = bitsOf(outs);
         }
-        for (int i = 0; i < bits[0].length; i++) {
-            if (bits[0][i] != bits[1][i]) {
-                fail("1 and 2 threads differ at output float " + i + ": " + Float.intBitsToFloat(bits[0][i]) + " vs "
-                        + Float.intBitsToFloat(bits[1][i]));
-            }
-        }
+        assertSameBitsOnOneAndTwoThreads(bits);
     }
 
     // ---- the reference backward is the forward's gradient ------------------------------------------

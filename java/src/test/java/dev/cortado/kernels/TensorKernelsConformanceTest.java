@@ -660,19 +660,9 @@ class TensorKernelsConformanceTest extends KernelConformance {
                         c.strideC, c.batch);
                 outs.add(cc);
             }
-            int total = 0;
-            for (Ptr p : outs) total += (int) p.remaining();
-            bits[threads - 1] = new int[total];
-            int at = 0;
-            // (a NaN is a NaN: which one an op returns, payload or sign, is not specified)
-            for (Ptr p : outs) for (float v : get(p)) bits[threads - 1][at++] = Float.floatToIntBits(v);
+            bits[threads - 1] = bitsOf(outs);
         }
-        for (int i = 0; i < bits[0].length; i++) {
-            if (bits[0][i] != bits[1][i]) {
-                fail("1 and 2 threads differ at output float " + i + ": " + Float.intBitsToFloat(bits[0][i]) + " vs "
-                        + Float.intBitsToFloat(bits[1][i]));
-            }
-        }
+        assertSameBitsOnOneAndTwoThreads(bits);
     }
 
     // ---- empty work ----------------------------------------------------------------------------
