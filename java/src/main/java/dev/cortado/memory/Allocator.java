@@ -14,7 +14,14 @@ public interface Allocator {
     /** A block of at least {@code floats} floats, uninitialised; throws OutOfMemoryError naming the sizes. */
     Block allocate(long floats);
 
-    /** Gives the block back (to the cache, or to the system). */
+    /**
+     * Gives the block back (to the cache, or to the system) once no call holds it. On a device that
+     * runs asynchronously the device may not yet have passed the calls that used it: such an
+     * allocator keeps one stream per device, on which every kernel and copy is queued in call
+     * order, and hands a freed block out again only to work queued after this free — so the device
+     * has passed those calls before a new owner's work touches the block — and synchronises the
+     * stream before it returns memory to the driver. On the CPU every call has ended when it returns.
+     */
     void free(Block block);
 
     /** Copies {@code n} floats from {@code src} (from its position; its position does not move) into {@code dst}. */

@@ -7,7 +7,9 @@ import java.nio.FloatBuffer;
  *
  * <p>Storage is reference counted: a tensor and its views each hold one reference, and the block
  * goes back to its allocator deterministically when the last one is released. A kernel call or a
- * copy holds a {@link Leases lease} on every storage it reads or writes while it runs: a release
+ * copy holds a {@link Leases lease} on every storage it reads or writes until the device has passed
+ * the call (on an asynchronous device: until the call is queued, after which the allocator reuses
+ * the block only in stream order, see {@link Allocator#free}): a release
  * (a close on another thread) during the call takes effect when the call returns, so native code
  * never touches freed memory. Only CPU storage can be read by the host directly ({@link #host()});
  * every other device's memory is reached through its allocator's copies.
