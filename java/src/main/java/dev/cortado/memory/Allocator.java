@@ -38,6 +38,10 @@ public interface Allocator {
 
     MemoryStats stats();
 
+    /** Waits until the device has done all the work queued on it (a no-op where calls run to their end, as on the CPU). */
+    default void synchronize() {
+    }
+
     /** Frees every cached block. */
     void emptyCache();
 

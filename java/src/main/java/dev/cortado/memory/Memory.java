@@ -30,6 +30,11 @@ public final class Memory {
         return allocator(device).stats();
     }
 
+    /** Waits until {@code device} has done all the work queued on it (for timing; host reads wait by themselves). */
+    public static void synchronize(Device device) {
+        allocator(device).synchronize();
+    }
+
     /** Frees the blocks {@code device}'s allocator keeps for reuse. */
     public static void emptyCache(Device device) {
         allocator(device).emptyCache();

@@ -27,11 +27,16 @@ record ConformanceTarget(KernelSet kernels, List<Variant> variants, IntConsumer 
     /** The one variant of a target without settings. */
     static final Variant AS_IS = new Variant("default", () -> { });
 
-    /** What the suite knows of {@code kernels}: cpu's ISAs and threads; sim (the java code behind a wall) on a fifth of the cases. */
+    /**
+     * What the suite knows of {@code kernels}: cpu's ISAs and threads; sim (the java code behind a
+     * wall) and the emulated cuda kernels on a fifth of the cases.
+     */
     static ConformanceTarget of(KernelSet kernels) {
         return switch (kernels.name()) {
             case "cpu" -> new ConformanceTarget(kernels, cpuIsas(), CpuKernels::setThreads, 1);
             case "sim" -> new ConformanceTarget(kernels, List.of(AS_IS), null, 5);
+            // the CUDA kernels on the CPU emulation (every CUDA thread a fiber): a fifth of the cases, as sim
+            case "cuda" -> new ConformanceTarget(kernels, List.of(AS_IS), null, "emulate".equals(System.getProperty("cortado.cuda")) ? 5 : 1);
             default -> new ConformanceTarget(kernels, List.of(AS_IS), null, 1);
         };
     }

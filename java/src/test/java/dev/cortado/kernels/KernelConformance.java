@@ -41,9 +41,16 @@ abstract class KernelConformance {
     @interface OnEveryTarget {
     }
 
-    /** Every registered kernel set except the reference itself. */
+    /**
+     * Every registered kernel set except the reference itself; with the system property
+     * {@code cortado.conformance.targets} (names, comma-separated) only those (an engine's module
+     * runs the suite on its own kernel sets).
+     */
     static Stream<ConformanceTarget> targets() {
-        return Backends.all().stream().filter(k -> !k.name().equals(REF.name())).map(ConformanceTarget::of);
+        String only = System.getProperty("cortado.conformance.targets");
+        List<String> names = only == null ? null : List.of(only.split(","));
+        return Backends.all().stream().filter(k -> !k.name().equals(REF.name()))
+                .filter(k -> names == null || names.contains(k.name())).map(ConformanceTarget::of);
     }
 
     protected final Rng rng;
