@@ -335,9 +335,18 @@ class SimDeviceTest {
         assertParts(straight.get(1), resumed.get(1), "resume on " + DUT + " differs from the uninterrupted run");
     }
 
+    /** The bundled MNIST sample, found from whichever module's directory the test runs in. */
+    private static Path mnistSample() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            Path sample = p.resolve("examples/data/mnist-sample");
+            if (java.nio.file.Files.isDirectory(sample)) return sample;
+        }
+        throw new IllegalStateException("examples/data/mnist-sample not found above " + Path.of("").toAbsolutePath());
+    }
+
     @Test
     void fiftyLeNetIterations() throws Exception {
-        Dataset mnist = Dataset.mnist(Path.of("../examples/data/mnist-sample"), "train");
+        Dataset mnist = Dataset.mnist(mnistSample(), "train");
         sameOnSim("LeNet", d -> {
             try (Module net = LeNet.create(new Rng(1)).to(d);
                  Sgd sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);

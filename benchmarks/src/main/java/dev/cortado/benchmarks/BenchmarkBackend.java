@@ -2,8 +2,9 @@ package dev.cortado.benchmarks;
 
 import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.memory.Device;
 
-/** Routes CPU ops to a benchmark's backend parameter and sets the native thread count. */
+/** Routes ops to a benchmark's backend parameter (its device kind's kernels) and sets the native thread count. */
 final class BenchmarkBackend {
 
     private BenchmarkBackend() {
@@ -14,5 +15,10 @@ final class BenchmarkBackend {
         Backends.Selection selection = Backends.use(backend);
         if (backend.equals("cpu")) CpuKernels.setThreads(threads);
         return selection;
+    }
+
+    /** The device a backend's kernels run on (cpu for cpu and java, cuda:0 for cuda). */
+    static Device device(String backend) {
+        return new Device(Backends.byName(backend).deviceKind(), 0);
     }
 }

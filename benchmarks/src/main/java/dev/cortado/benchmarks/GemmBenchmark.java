@@ -4,6 +4,8 @@ import dev.cortado.kernels.Backends;
 import dev.cortado.kernels.CheckedKernels;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.kernels.cpu.CpuKernels;
+import dev.cortado.memory.Device;
+import dev.cortado.memory.Memory;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class GemmBenchmark {
 
+    /** java, cpu, openblas; cuda where the CUDA engine runs (-p backend=cuda, n=4096 and 8192 by -p n=...). */
     @Param({"java", "cpu", "openblas"})
     public String backend;
 
@@ -46,6 +49,7 @@ public class GemmBenchmark {
     public int threads;
 
     private KernelSet kernels;
+    private Device device = Device.CPU;
     private java.nio.FloatBuffer hostA, hostB, hostC;
     private Tensor a, b, c;
 
@@ -63,7 +67,19 @@ public class GemmBenchmark {
         } else {
             kernels = ((CheckedKernels) Backends.byName(backend)).unchecked();
             if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+            device = new Device(kernels.deviceKind(), 0);
+            if (!device.isCpu()) { // a GPU: the operands move there, each call is timed to its end
+                a = moved(a);
+                b = moved(b);
+                c = moved(c);
+            }
         }
+    }
+
+    private Tensor moved(Tensor t) {
+        Tensor on = t.to(device);
+        t.close();
+        return on;
     }
 
     @Benchmark
@@ -73,6 +89,7 @@ public class GemmBenchmark {
                     openblas_nolapack.CblasNoTrans, n, n, n, 1f, hostA, n, hostB, n, 0f, hostC, n);
         } else {
             kernels.gemm(false, false, n, n, n, 1f, a.ptr(), n, b.ptr(), n, 0f, c.ptr(), n);
+            if (!device.isCpu()) Memory.synchronize(device);
         }
         return c;
     }

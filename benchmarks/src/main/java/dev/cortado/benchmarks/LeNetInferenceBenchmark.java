@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** LeNet forward only (eval mode, no grad) at batch 1000. samples/s = 1000 / time. */
+/** LeNet forward only (eval mode, no grad) at batch 1000 (-p batch=...). samples/s = batch / time. */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -30,11 +30,14 @@ public class LeNetInferenceBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    @Param({"1000"})
+    public int batch;
+
     private LeNetInference model;
 
     @Setup(Level.Trial)
     public void setUp() {
-        model = new LeNetInference(backend, threads, 1000);
+        model = new LeNetInference(backend, threads, batch);
     }
 
     @Benchmark

@@ -1,6 +1,7 @@
 package dev.cortado.benchmarks;
 
 import dev.cortado.kernels.Backends;
+import dev.cortado.memory.Device;
 import dev.cortado.nn.LeNet;
 import dev.cortado.nn.Losses;
 import dev.cortado.nn.Module;
@@ -27,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training iteration of Mocha's LeNet (forward, loss, backward, SGD momentum update with
- * weight decay) at batch 64 on resident data. samples/s = 64 / time.
+ * weight decay) at batch 64 (-p batch=...) on resident data, on the backend's device. samples/s = batch / time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +44,9 @@ public class LeNetTrainBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    @Param({"64"})
+    public int batch;
+
     private Backends.Selection selection;
     private Module net;
     private Sgd sgd;
@@ -52,12 +56,13 @@ public class LeNetTrainBenchmark {
     public void setUp() {
         selection = BenchmarkBackend.select(backend, threads);
         Rng rng = new Rng(1);
-        net = LeNet.create(rng);
+        Device device = BenchmarkBackend.device(backend);
+        net = LeNet.create(rng).to(device);
         sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);
-        x = Tensor.uniform(rng, 0, 1, 64, 1, 28, 28);
-        float[] y = new float[64];
-        for (int i = 0; i < 64; i++) y[i] = i % 10;
-        labels = Tensor.of(y, 64);
+        x = Tensor.uniform(device, rng, 0, 1, batch, 1, 28, 28);
+        float[] y = new float[batch];
+        for (int i = 0; i < batch; i++) y[i] = i % 10;
+        labels = Tensor.of(device, y, batch);
     }
 
     @Benchmark

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the GPU bundle: one self-contained folder (at most 60 MiB) for a GPU machine that has the
+# NVIDIA driver and Python with PyTorch but no Java, Maven or network: a jlink runtime, the jars
+# (cortado-core, cortado-cuda with both its native libraries, the test jars with the conformance
+# suite, the benchmarks), and run.sh. Usage: bash benchmarks/gpu/build-bundle.sh [out-dir]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=$(realpath -m "${1:-target/gpu-bundle}")
+mvn -B -q install -DskipTests
+rm -rf "$OUT"
+mkdir -p "$OUT/lib"
+# java.desktop: XChart draws the report's PNG
+jlink --add-modules java.base,java.management,jdk.unsupported,java.logging,java.desktop \
+  --strip-debug --no-man-pages --no-header-files --compress=2 --output "$OUT/runtime"
+# the benchmarks' runtime class path, without the CPU anchors' large natives (OpenBLAS, libtorch)
+mvn -B -q -pl benchmarks dependency:copy-dependencies -DincludeScope=runtime \
+  -DexcludeArtifactIds=openblas,pytorch -DoutputDirectory="$OUT/lib"
+cp benchmarks/target/cortado-benchmarks-*.jar "$OUT/lib/"
+cp java/target/cortado-core-*-tests.jar java/cuda/target/cortado-cuda-*-tests.jar "$OUT/lib/"
+mvn -B -q -pl java dependency:copy-dependencies -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+  -DoutputDirectory="$OUT/lib"
+cp benchmarks/gpu/run.sh benchmarks/gpu/torch_anchors.py "$OUT/"
+git rev-parse --short HEAD > "$OUT/COMMIT" 2>/dev/null || true
+du -sh "$OUT"
+size=$(du -sm "$OUT" | cut -f1)
+if [ "$size" -gt 60 ]; then echo "bundle is $size MiB, over the 60 MiB limit" >&2; exit 1; fi

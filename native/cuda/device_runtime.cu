@@ -1,0 +1,175 @@
+// The device runtime (device_runtime.h) over the CUDA runtime, or, in the emulated build, over host
+// memory (the emulation runs each launch to its end: its "stream" is always idle).
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "cortado_cuda.h"
+#include "device_runtime.h"
+
+namespace {
+
+using cortado::cuda::fail;
+
+constexpr int kMaxDevices = 64;
+
+#if CORTADO_EMULATED
+
+int device_count() { return 1; }
+
+const char* device_name(int) { return "emulated CUDA device (CPU fibers, host memory)"; }
+
+void* dev_malloc(int, size_t bytes) { return std::aligned_alloc(256, (bytes + 255) / 256 * 256); }
+
+int dev_free(int, void* p) {
+    std::free(p);
+    return CORTADO_STATUS_OK;
+}
+
+int copy(int, void* dst, const void* src, size_t bytes) {
+    std::memcpy(dst, src, bytes);
+    return CORTADO_STATUS_OK;
+}
+
+int fill(int, float* dst, size_t n, float value) {
+    for (size_t i = 0; i < n; i++) dst[i] = value;
+    return CORTADO_STATUS_OK;
+}
+
+int synchronize(int) { return CORTADO_STATUS_OK; }
+
+void* workspace(const cortado_context*, size_t bytes) { return dev_malloc(0, bytes); }
+
+void release(const cortado_context*, void* p) { std::free(p); }
+
+const cortado_context* context(int device) {
+    static cortado_context contexts[kMaxDevices];
+    static std::once_flag once;
+    std::call_once(once, [] {
+        for (auto& c : contexts) c = cortado_context{nullptr, workspace, release, nullptr};
+    });
+    return device >= 0 && device < kMaxDevices ? &contexts[device] : nullptr;
+}
+
+#else
+
+int check(const char* what, cudaError_t e) { return e == cudaSuccess ? CORTADO_STATUS_OK : fail(what, cudaGetErrorString(e)); }
+
+// Per device: its stream and the context that carries it, made on first use.
+struct Device {
+    std::once_flag made;
+    cudaStream_t stream = nullptr;
+    cortado_context context{};
+    char name[256] = "";
+};
+Device devices[kMaxDevices];
+
+void* workspace(const cortado_context* ctx, size_t bytes) {
+    void* p = nullptr;
+    if (cudaMallocAsync(&p, bytes, static_cast<cudaStream_t>(ctx->stream)) != cudaSuccess) {
+        cudaGetLastError();  // clear it: the caller reports NO_WORKSPACE
+        return nullptr;
+    }
+    return p;
+}
+
+void release(const cortado_context* ctx, void* p) { cudaFreeAsync(p, static_cast<cudaStream_t>(ctx->stream)); }
+
+Device* device(int d) {
+    if (d < 0 || d >= kMaxDevices) return nullptr;
+    Device& dev = devices[d];
+    std::call_once(dev.made, [&] {
+        cudaSetDevice(d);
+        cudaStreamCreateWithFlags(&dev.stream, cudaStreamNonBlocking);
+        dev.context = cortado_context{dev.stream, workspace, release, nullptr};
+        cudaDeviceProp p{};
+        if (cudaGetDeviceProperties(&p, d) == cudaSuccess) {
+            std::snprintf(dev.name, sizeof dev.name, "%s (sm_%d%d, %.1f GiB)", p.name, p.major, p.minor,
+                          p.totalGlobalMem / 1073741824.0);
+        }
+    });
+    cudaSetDevice(d);
+    return &dev;
+}
+
+int device_count() {
+    int n = 0;
+    cudaError_t e = cudaGetDeviceCount(&n);
+    if (e != cudaSuccess) {
+        fail("cudaGetDeviceCount", cudaGetErrorString(e));
+        return -1;
+    }
+    return n;
+}
+
+const char* device_name(int d) { return device(d)->name; }
+
+void* dev_malloc(int d, size_t bytes) {
+    device(d);
+    void* p = nullptr;
+    if (cudaMalloc(&p, bytes == 0 ? 1 : bytes) != cudaSuccess) {
+        cudaGetLastError();
+        return nullptr;
+    }
+    return p;
+}
+
+int dev_free(int d, void* p) {
+    Device* dev = device(d);
+    int s = check("cudaStreamSynchronize", cudaStreamSynchronize(dev->stream));
+    return s != CORTADO_STATUS_OK ? s : check("cudaFree", cudaFree(p));
+}
+
+int copy_to_device(int d, void* dst, const void* src, size_t bytes) {
+    // pageable host memory: cudaMemcpyAsync returns once the source has been read
+    return check("cudaMemcpyAsync (host to device)", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, device(d)->stream));
+}
+
+int copy_to_host(int d, void* dst, const void* src, size_t bytes) {
+    Device* dev = device(d);
+    int s = check("cudaMemcpyAsync (device to host)", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, dev->stream));
+    return s != CORTADO_STATUS_OK ? s : check("cudaStreamSynchronize", cudaStreamSynchronize(dev->stream));
+}
+
+int copy_on_device(int d, void* dst, const void* src, size_t bytes) {
+    return check("cudaMemcpyAsync (device to device)", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, device(d)->stream));
+}
+
+__global__ void fill_kernel(float* dst, int64_t n, float value) {
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        dst[i] = value;
+    }
+}
+
+int fill(int d, float* dst, size_t n, float value) {
+    return CORTADO_LAUNCH(&device(d)->context, fill_kernel, dim3(cortado::cuda::blocks_for(static_cast<int64_t>(n), 256) > 65535 ? 65535 : cortado::cuda::blocks_for(static_cast<int64_t>(n), 256)), dim3(256), 0, dst, static_cast<int64_t>(n), value);
+}
+
+int synchronize(int d) { return check("cudaStreamSynchronize", cudaStreamSynchronize(device(d)->stream)); }
+
+const cortado_context* context(int d) {
+    Device* dev = device(d);
+    return dev ? &dev->context : nullptr;
+}
+
+#endif
+
+const char* runtime_last_error() { return cortado::cuda::last_error(); }
+
+cortado_cuda_runtime make_runtime() {
+#if CORTADO_EMULATED
+    return cortado_cuda_runtime{device_count, device_name, dev_malloc, dev_free, copy, copy, copy, fill, synchronize, context, runtime_last_error};
+#else
+    return cortado_cuda_runtime{device_count, device_name, dev_malloc, dev_free, copy_to_device, copy_to_host, copy_on_device, fill,
+                                synchronize, context, runtime_last_error};
+#endif
+}
+
+}  // namespace
+
+extern "C" const cortado_cuda_runtime* cortado_cuda_runtime_table(void) {
+    static const cortado_cuda_runtime runtime = make_runtime();
+    return &runtime;
+}

@@ -1,0 +1,312 @@
+// Softmax, log-softmax and softmax cross-entropy over the rows of a rows x cols matrix.
+//
+// A row is reduced by one warp (cols <= kWarpCols: kRowsPerBlock rows per block) or by one whole
+// block (longer rows). Each thread walks its columns j = lane, lane + T, ... (T threads on the
+// row) in order, then the threads' values are combined by a fixed butterfly of warp shuffles (and,
+// for a block, the warps' results in warp order): the same order on every call, so the bits do not
+// depend on scheduling. As the java reference: the row maximum propagates NaN, the sums are in
+// double, logZ = max + log(sum) in double; the exponentials are float expf of the difference
+// taken in double (an error of a few ulp relative to the result, well inside the suite's
+// tolerance), except log-softmax's backward, whose exp(y) multiplies a sum that may be large, in
+// double. Outputs are written after the row's reductions, each element by the thread that read
+// it, so y may be x (in place).
+//
+// Cross-entropy labels are class indices stored as floats in device memory: a label that is not an
+// integer in [0, cols) is never used to index; it sets a flag in workspace memory that the host
+// reads back after the launch, and the call returns CORTADO_STATUS_BAD_INDEX (that row's loss, or
+// its gradient, is NaN).
+#include "cortado_cuda.h"
+
+namespace {
+
+constexpr unsigned kWarp = 32;
+constexpr unsigned kFullMask = 0xffffffffu;
+constexpr unsigned kRowsPerBlock = 4;   // warp mode: rows (warps) per block
+constexpr int kWarpCols = 1024;         // rows up to this long take one warp each
+constexpr unsigned kElementThreads = 256;
+constexpr int64_t kMaxBlocks = 4096;
+
+// ---- reductions ------------------------------------------------------------------------------
+
+// The larger of a and b, NaN if either is (Math.max on the reference's doubles).
+__device__ __forceinline__ float nan_max(float a, float b) {
+    return (a != a || a > b) ? a : b;
+}
+
+// Butterfly over the warp: every lane ends with the same bits (a + b == b + a at every step).
+__device__ __forceinline__ double warp_sum(double v) {
+    for (unsigned off = kWarp / 2; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
+    return v;
+}
+
+__device__ __forceinline__ float warp_max(float v) {
+    for (unsigned off = kWarp / 2; off > 0; off >>= 1) v = nan_max(v, __shfl_xor_sync(kFullMask, v, off));
+    return v;
+}
+
+// The threads of a row: a warp (kBlock false) or the whole block.
+template <bool kBlock>
+struct Row {
+    int64_t row;     // the row index (may be >= rows in warp mode: the warp has nothing to do)
+    unsigned lane;   // this thread's place among the row's threads
+    unsigned width;  // how many threads work on the row
+
+    __device__ __forceinline__ Row() {
+        if (kBlock) {
+            row = blockIdx.x;
+            lane = threadIdx.x;
+            width = blockDim.x;
+        } else {
+            row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
+            lane = threadIdx.x % kWarp;
+            width = kWarp;
+        }
+    }
+
+    // The sum over the row's threads of v: the same bits in every thread. `shared` holds a double
+    // per warp of the block (block mode).
+    __device__ __forceinline__ double sum(double v, double* shared) const {
+        v = warp_sum(v);
+        if (!kBlock) return v;
+        const unsigned warp = threadIdx.x / kWarp, warps = blockDim.x / kWarp;
+        __syncthreads();  // the previous reduction's readers are done with shared
+        if (threadIdx.x % kWarp == 0) shared[warp] = v;
+        __syncthreads();
+        const unsigned l = threadIdx.x % kWarp;
+        return warp_sum(l < warps ? shared[l] : 0.0);
+    }
+
+    __device__ __forceinline__ float max(float v, float* shared) const {
+        v = warp_max(v);
+        if (!kBlock) return v;
+        const unsigned warp = threadIdx.x / kWarp, warps = blockDim.x / kWarp;
+        __syncthreads();
+        if (threadIdx.x % kWarp == 0) shared[warp] = v;
+        __syncthreads();
+        const unsigned l = threadIdx.x % kWarp;
+        return warp_max(l < warps ? shared[l] : -INFINITY);
+    }
+};
+
+// max of the row x[0..cols) and log(sum(exp(x - max))) + max, as the reference's logSumExp.
+template <bool kBlock>
+__device__ __forceinline__ double log_sum_exp(const Row<kBlock>& r, const float* x, int cols, double* dshared,
+                                              float* fshared) {
+    float m = -INFINITY;
+    for (int j = r.lane; j < cols; j += r.width) m = nan_max(m, x[j]);
+    m = r.max(m, fshared);
+    double s = 0.0;
+    for (int j = r.lane; j < cols; j += r.width) s += expf(static_cast<float>(static_cast<double>(x[j]) - m));
+    s = r.sum(s, dshared);
+    return static_cast<double>(m) + log(s);
+}
+
+// k / d for k >= 0, d > 0: in 32 bits where k fits (a GPU's 64-bit division is a long routine).
+__device__ __forceinline__ int64_t quotient(int64_t k, int d) {
+    return k <= 0xffffffffLL ? static_cast<int64_t>(static_cast<uint32_t>(k) / static_cast<uint32_t>(d)) : k / d;
+}
+
+// Whether a label is a class index: an integer in [0, cols) (Labels.check).
+__device__ __forceinline__ bool valid_label(float v, int cols) {
+    return v >= 0.0f && static_cast<double>(v) < static_cast<double>(cols) && v == rintf(v);
+}
+
+// ---- kernels ---------------------------------------------------------------------------------
+
+// The kernels take their row as the block (kBlock) or one warp of it; a warp past the last row
+// returns at once (it shares no barrier with the others in warp mode).
+#define CORTADO_ROW_PROLOGUE()                                        \
+    const Row<kBlock> r;                                              \
+    if (!kBlock && r.row >= rows) return;                             \
+    __shared__ double dshared[32];                                    \
+    __shared__ float fshared[32];                                     \
+    const int64_t o = r.row * static_cast<int64_t>(cols)
+
+template <bool kBlock>
+__global__ void softmax_forward_kernel(int rows, int cols, const float* x, float* y) {
+    CORTADO_ROW_PROLOGUE();
+    const double logz = log_sum_exp(r, x + o, cols, dshared, fshared);
+    for (int j = r.lane; j < cols; j += r.width) {
+        y[o + j] = expf(static_cast<float>(static_cast<double>(x[o + j]) - logz));
+    }
+}
+
+template <bool kBlock>
+__global__ void log_softmax_forward_kernel(int rows, int cols, const float* x, float* y) {
+    CORTADO_ROW_PROLOGUE();
+    const double logz = log_sum_exp(r, x + o, cols, dshared, fshared);
+    for (int j = r.lane; j < cols; j += r.width) y[o + j] = static_cast<float>(static_cast<double>(x[o + j]) - logz);
+}
+
+template <bool kBlock>
+__global__ void softmax_backward_kernel(int rows, int cols, const float* y, const float* dy, float* dx) {
+    CORTADO_ROW_PROLOGUE();
+    (void)fshared;
+    double dot = 0.0;
+    for (int j = r.lane; j < cols; j += r.width) dot += static_cast<double>(dy[o + j]) * y[o + j];
+    dot = r.sum(dot, dshared);
+    for (int j = r.lane; j < cols; j += r.width) {
+        const double yj = y[o + j], gj = dy[o + j];
+        dx[o + j] = static_cast<float>(yj * (gj - dot));
+    }
+}
+
+template <bool kBlock>
+__global__ void log_softmax_backward_kernel(int rows, int cols, const float* y, const float* dy, float* dx) {
+    CORTADO_ROW_PROLOGUE();
+    (void)fshared;
+    double s = 0.0;
+    for (int j = r.lane; j < cols; j += r.width) s += dy[o + j];
+    s = r.sum(s, dshared);
+    for (int j = r.lane; j < cols; j += r.width) {
+        const double yj = y[o + j], gj = dy[o + j];
+        dx[o + j] = static_cast<float>(gj - exp(yj) * s);
+    }
+}
+
+// probs = softmax(logits); loss[row] = logZ - logits[label] (NaN, and the flag set, for a label
+// that is not a class index).
+template <bool kBlock>
+__global__ void softmax_cross_entropy_forward_kernel(int rows, int cols, const float* logits, const float* labels,
+                                                     float* probs, float* loss, int* bad) {
+    CORTADO_ROW_PROLOGUE();
+    const double logz = log_sum_exp(r, logits + o, cols, dshared, fshared);
+    for (int j = r.lane; j < cols; j += r.width) {
+        probs[o + j] = expf(static_cast<float>(static_cast<double>(logits[o + j]) - logz));
+    }
+    if (r.lane == 0) {
+        const float label = labels[r.row];
+        if (valid_label(label, cols)) {
+            loss[r.row] = static_cast<float>(logz - logits[o + static_cast<int>(label)]);
+        } else {
+            loss[r.row] = NAN;
+            atomicOr(bad, 1);
+        }
+    }
+}
+
+// dx = scale * (probs - onehot(label)), one element per thread (NaN, and the flag set, over a row
+// whose label is not a class index).
+__global__ void softmax_cross_entropy_backward_kernel(int64_t n, int cols, const float* probs, const float* labels,
+                                                      float scale, float* dx, int* bad) {
+    const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const int64_t row = quotient(i, cols);
+        const int j = static_cast<int>(i - row * cols);
+        const float label = labels[row];
+        const double p = probs[i];
+        if (valid_label(label, cols)) {
+            const double target = j == static_cast<int>(label) ? 1.0 : 0.0;
+            dx[i] = static_cast<float>(static_cast<double>(scale) * (p - target));
+        } else {
+            dx[i] = NAN;
+            if (j == 0) atomicOr(bad, 1);
+        }
+    }
+}
+
+__global__ void clear_flag_kernel(int* flag) {
+    *flag = 0;
+}
+
+// ---- host ------------------------------------------------------------------------------------
+
+// Runs the row kernel `warp_kernel` (a warp per row) or `block_kernel` (a block per row) by the
+// row length.
+template <typename... P, typename... A>
+int launch_rows(const cortado_context* ctx, const char* name, int rows, int cols, void (*warp_kernel)(P...),
+                void (*block_kernel)(P...), A... args) {
+    if (rows <= 0 || cols <= 0) return CORTADO_STATUS_OK;
+    if (cols <= kWarpCols) {
+        return cortado::cuda::launch(ctx, name, dim3(cortado::cuda::blocks_for(rows, kRowsPerBlock)),
+                                     dim3(kRowsPerBlock * kWarp), 0, warp_kernel, args...);
+    }
+    const unsigned threads = cols > 16384 ? 1024 : 256;
+    return cortado::cuda::launch(ctx, name, dim3(static_cast<unsigned>(rows)), dim3(threads), 0, block_kernel, args...);
+}
+
+#define CORTADO_LAUNCH_ROWS(ctx, kernel, rows, cols, ...) \
+    launch_rows(ctx, #kernel, rows, cols, kernel<false>, kernel<true>, __VA_ARGS__)
+
+// A flag in workspace memory that kernels set when they meet an index they must not use: cleared
+// by begin(), read back by finish() (which waits for the stream) and released there.
+struct IndexFlag {
+    const cortado_context* ctx;
+    int* flag = nullptr;
+
+    explicit IndexFlag(const cortado_context* c) : ctx(c) {}
+
+    // CORTADO_STATUS_OK, or NO_WORKSPACE / the launch's status.
+    int begin() {
+        flag = static_cast<int*>(ctx->workspace(ctx, sizeof(int)));
+        if (flag == nullptr) return CORTADO_STATUS_NO_WORKSPACE;
+        return CORTADO_LAUNCH(ctx, clear_flag_kernel, dim3(1), dim3(1), 0, flag);
+    }
+
+    // `status` of the kernels run in between, or BAD_INDEX if one set the flag; releases the flag.
+    int finish(int status) {
+        if (flag == nullptr) return status;
+        if (status == CORTADO_STATUS_OK) {
+            int set = 0;
+#if CORTADO_EMULATED
+            set = *flag;
+#else
+            cudaStream_t stream = static_cast<cudaStream_t>(ctx->stream);
+            cudaError_t e = cudaMemcpyAsync(&set, flag, sizeof(int), cudaMemcpyDeviceToHost, stream);
+            if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
+            if (e != cudaSuccess) status = cortado::cuda::fail("index flag read-back", cudaGetErrorString(e));
+#endif
+            if (status == CORTADO_STATUS_OK && set != 0) status = CORTADO_STATUS_BAD_INDEX;
+        }
+        ctx->release(ctx, flag);
+        flag = nullptr;
+        return status;
+    }
+};
+
+}  // namespace
+
+CORTADO_KERNEL(softmax_forward) {
+    return CORTADO_LAUNCH_ROWS(ctx, softmax_forward_kernel, rows, cols, rows, cols, x, y);
+}
+
+CORTADO_KERNEL(softmax_backward) {
+    return CORTADO_LAUNCH_ROWS(ctx, softmax_backward_kernel, rows, cols, rows, cols, y, dy, dx);
+}
+
+CORTADO_KERNEL(log_softmax_forward) {
+    return CORTADO_LAUNCH_ROWS(ctx, log_softmax_forward_kernel, rows, cols, rows, cols, x, y);
+}
+
+CORTADO_KERNEL(log_softmax_backward) {
+    return CORTADO_LAUNCH_ROWS(ctx, log_softmax_backward_kernel, rows, cols, rows, cols, y, dy, dx);
+}
+
+CORTADO_KERNEL(softmax_cross_entropy_forward) {
+    if (rows <= 0) return CORTADO_STATUS_OK;
+    if (cols <= 0) return CORTADO_STATUS_BAD_INDEX;  // no label can be a class index
+    IndexFlag bad(ctx);
+    int status = bad.begin();
+    if (status == CORTADO_STATUS_NO_WORKSPACE) return status;
+    if (status == CORTADO_STATUS_OK) {
+        status = CORTADO_LAUNCH_ROWS(ctx, softmax_cross_entropy_forward_kernel, rows, cols, rows, cols, logits, labels,
+                                     probs, loss, bad.flag);
+    }
+    return bad.finish(status);
+}
+
+CORTADO_KERNEL(softmax_cross_entropy_backward) {
+    if (rows <= 0) return CORTADO_STATUS_OK;
+    if (cols <= 0) return CORTADO_STATUS_BAD_INDEX;
+    IndexFlag bad(ctx);
+    int status = bad.begin();
+    if (status == CORTADO_STATUS_NO_WORKSPACE) return status;
+    if (status == CORTADO_STATUS_OK) {
+        const int64_t n = static_cast<int64_t>(rows) * cols;
+        unsigned blocks = cortado::cuda::blocks_for(n, kElementThreads);
+        if (blocks > kMaxBlocks) blocks = static_cast<unsigned>(kMaxBlocks);
+        status = CORTADO_LAUNCH(ctx, softmax_cross_entropy_backward_kernel, dim3(blocks), dim3(kElementThreads), 0, n,
+                                cols, probs, labels, scale, dx, bad.flag);
+    }
+    return bad.finish(status);
+}
