@@ -8,13 +8,7 @@
 // forward and backward-data passes. col2im gathers: each image pixel sums, in double and in the
 // reference's order (ki, then kj), the column entries that copy it; no atomics.
 #include "cortado_cuda.h"
-
-namespace cortado::cuda {
-// gemm.cu: strided-batched C_z = alpha · op(A_z) op(B_z) + beta · C_z (+ bias[row] if bias is not null).
-int gemm_launch(const cortado_context* ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
-                const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta,
-                float* c, int ldc, int64_t stride_c, int batch, const float* bias);
-}
+#include "gemm.h"
 
 namespace {
 

@@ -19,6 +19,7 @@
 // and the same on every run. All indices are checked before dx is touched: a bad one leaves dx as
 // it was.
 #include "cortado_cuda.h"
+#include "index_flag.h"
 
 namespace {
 
@@ -39,37 +40,6 @@ __device__ __forceinline__ int64_t first_index() { return static_cast<int64_t>(b
 
 __device__ __forceinline__ int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
 
-// ---- the bad-index flag ---------------------------------------------------------------------------
-
-// An int in workspace memory that a kernel sets to 1 when it meets an index that is not an integer
-// in [0, len); the host zeroes it before and reads it after the kernels (a synchronous copy on the
-// GPU; plain memory in the emulation, whose launches run to their end).
-__global__ void zero_flag_kernel(int* flag) { *flag = 0; }
-
-__device__ __forceinline__ void raise_flag(int* flag) { atomicExch(flag, 1); }
-
-// Whether v is an integer in [0, len) (NaN is not).
-__device__ __forceinline__ bool valid_index(float v, int64_t len) {
-    return v >= 0.0f && static_cast<double>(v) < static_cast<double>(len) && v == floorf(v);
-}
-
-// *raised = whether the flag was raised; a status.
-int read_flag(const cortado_context* ctx, const int* flag, bool* raised) {
-#if CORTADO_EMULATED
-    (void)ctx;
-    *raised = *flag != 0;
-    return CORTADO_STATUS_OK;
-#else
-    int v = 0;
-    const cudaStream_t stream = static_cast<cudaStream_t>(ctx->stream);
-    cudaError_t e = cudaMemcpyAsync(&v, flag, sizeof v, cudaMemcpyDeviceToHost, stream);
-    if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
-    if (e != cudaSuccess) return cortado::cuda::fail("index check", cudaGetErrorString(e));
-    *raised = v != 0;
-    return CORTADO_STATUS_OK;
-#endif
-}
-
 // ---- gather ---------------------------------------------------------------------------------------
 
 __global__ void gather_kernel(int64_t outer, int64_t len, int64_t inner, int64_t count, const float* x, const float* index,
@@ -78,8 +48,8 @@ __global__ void gather_kernel(int64_t outer, int64_t len, int64_t inner, int64_t
     for (int64_t e = first_index(); e < total; e += grid_stride()) {
         const int64_t i = e % inner, r = e / inner, j = r % count, o = r / count;
         const float v = index[o * is0 + j * is1 + i * is2];
-        if (!valid_index(v, len)) {
-            raise_flag(flag);
+        if (!cortado::cuda::valid_index(v, len)) {
+            cortado::cuda::raise_index_flag(flag);
             continue;
         }
         y[e] = x[(o * len + static_cast<int64_t>(v)) * inner + i];
@@ -106,11 +76,11 @@ __global__ void scatter_keys_kernel(Scatter s, const float* index, int64_t* keys
         const int64_t o = s.rows ? c : c / s.inner, i = s.rows ? 0 : c % s.inner;
         const float v = index[o * s.is0 + j * s.is1 + i * s.is2];
         int64_t key = 0;
-        if (valid_index(v, s.len)) {
+        if (cortado::cuda::valid_index(v, s.len)) {
             const int64_t row = o * s.len + static_cast<int64_t>(v);
             key = s.rows ? row : row * s.inner + i;
         } else {
-            raise_flag(flag);
+            cortado::cuda::raise_index_flag(flag);
         }
         keys[n] = key;
         items[n] = n;
@@ -195,39 +165,32 @@ __global__ void scatter_apply_kernel(Scatter s, const int64_t* keys, const int64
 CORTADO_KERNEL(gather) {
     const int64_t total = outer * count * inner;
     if (total <= 0) return CORTADO_STATUS_OK;
-    int* flag = static_cast<int*>(ctx->workspace(ctx, sizeof(int)));
-    if (!flag) return CORTADO_STATUS_NO_WORKSPACE;
-    int status = CORTADO_LAUNCH(ctx, zero_flag_kernel, 1, 1, 0, flag);
+    cortado::cuda::IndexFlag bad(ctx);
+    int status = bad.begin();
+    if (status == CORTADO_STATUS_NO_WORKSPACE) return status;
     if (status == CORTADO_STATUS_OK) {
         status = CORTADO_LAUNCH(ctx, gather_kernel, grid_for(total), kThreads, 0, outer, len, inner, count, x, index, is0, is1, is2,
-                                y, flag);
+                                y, bad.flag);
     }
-    bool bad = false;
-    if (status == CORTADO_STATUS_OK) status = read_flag(ctx, flag, &bad);
-    ctx->release(ctx, flag);
-    if (status != CORTADO_STATUS_OK) return status;
-    return bad ? CORTADO_STATUS_BAD_INDEX : CORTADO_STATUS_OK;
+    return bad.finish(status);
 }
 
 CORTADO_KERNEL(scatter_add) {
     if (outer <= 0 || count <= 0 || inner <= 0) return CORTADO_STATUS_OK;
     const Scatter s{outer, len, inner, count, is0, is1, is2, is2 == 0};
     const int64_t n_items = s.rows ? outer * count : outer * inner * count;
-    // the flag, then two buffers of keys and items
-    const size_t bytes = sizeof(int64_t) * (1 + 4 * static_cast<size_t>(n_items));
-    char* base = static_cast<char*>(ctx->workspace(ctx, bytes));
+    // two buffers of keys and items
+    int64_t* base = static_cast<int64_t*>(ctx->workspace(ctx, sizeof(int64_t) * 4 * static_cast<size_t>(n_items)));
     if (!base) return CORTADO_STATUS_NO_WORKSPACE;
-    int* flag = reinterpret_cast<int*>(base);
-    int64_t* keys[2] = {reinterpret_cast<int64_t*>(base) + 1, reinterpret_cast<int64_t*>(base) + 1 + n_items};
+    int64_t* keys[2] = {base, base + n_items};
     int64_t* items[2] = {keys[1] + n_items, keys[1] + 2 * n_items};
 
-    int status = CORTADO_LAUNCH(ctx, zero_flag_kernel, 1, 1, 0, flag);
+    cortado::cuda::IndexFlag bad(ctx);
+    int status = bad.begin();
     if (status == CORTADO_STATUS_OK) {
-        status = CORTADO_LAUNCH(ctx, scatter_keys_kernel, grid_for(n_items), kThreads, 0, s, index, keys[0], items[0], flag);
+        status = CORTADO_LAUNCH(ctx, scatter_keys_kernel, grid_for(n_items), kThreads, 0, s, index, keys[0], items[0], bad.flag);
     }
-    bool bad = false;
-    if (status == CORTADO_STATUS_OK) status = read_flag(ctx, flag, &bad);
-    if (status == CORTADO_STATUS_OK && bad) status = CORTADO_STATUS_BAD_INDEX;  // dx untouched
+    status = bad.finish(status);  // BAD_INDEX leaves dx untouched
     int cur = 0;
     if (status == CORTADO_STATUS_OK) {
         status = CORTADO_LAUNCH(ctx, sort_chunks_kernel, grid_for((n_items + kChunk - 1) / kChunk), kThreads, 0, n_items, keys[0],

@@ -11,6 +11,7 @@
 // Also the launcher the convolutions reuse: cortado::cuda::gemm_launch (strided batch, optional
 // per-row bias added after alpha/beta).
 #include "cortado_cuda.h"
+#include "gemm.h"
 
 #if CORTADO_EMULATED
 #define GEMM_UNROLL
@@ -19,12 +20,6 @@
 #define GEMM_UNROLL _Pragma("unroll")
 #define GEMM_LAUNCH_BOUNDS(n, b) __launch_bounds__(n, b)
 #endif
-
-namespace cortado::cuda {
-int gemm_launch(const cortado_context* ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
-                const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta,
-                float* c, int ldc, int64_t stride_c, int batch, const float* bias);
-}
 
 namespace {
 

@@ -16,6 +16,7 @@
 // reads back after the launch, and the call returns CORTADO_STATUS_BAD_INDEX (that row's loss, or
 // its gradient, is NaN).
 #include "cortado_cuda.h"
+#include "index_flag.h"
 
 namespace {
 
@@ -106,11 +107,6 @@ __device__ __forceinline__ int64_t quotient(int64_t k, int d) {
     return k <= 0xffffffffLL ? static_cast<int64_t>(static_cast<uint32_t>(k) / static_cast<uint32_t>(d)) : k / d;
 }
 
-// Whether a label is a class index: an integer in [0, cols) (Labels.check).
-__device__ __forceinline__ bool valid_label(float v, int cols) {
-    return v >= 0.0f && static_cast<double>(v) < static_cast<double>(cols) && v == rintf(v);
-}
-
 // ---- kernels ---------------------------------------------------------------------------------
 
 // The kernels take their row as the block (kBlock) or one warp of it; a warp past the last row
@@ -176,11 +172,11 @@ __global__ void softmax_cross_entropy_forward_kernel(int rows, int cols, const f
     }
     if (r.lane == 0) {
         const float label = labels[r.row];
-        if (valid_label(label, cols)) {
+        if (cortado::cuda::valid_index(label, cols)) {
             loss[r.row] = static_cast<float>(logz - logits[o + static_cast<int>(label)]);
         } else {
             loss[r.row] = NAN;
-            atomicOr(bad, 1);
+            cortado::cuda::raise_index_flag(bad);
         }
     }
 }
@@ -195,18 +191,14 @@ __global__ void softmax_cross_entropy_backward_kernel(int64_t n, int cols, const
         const int j = static_cast<int>(i - row * cols);
         const float label = labels[row];
         const double p = probs[i];
-        if (valid_label(label, cols)) {
+        if (cortado::cuda::valid_index(label, cols)) {
             const double target = j == static_cast<int>(label) ? 1.0 : 0.0;
             dx[i] = static_cast<float>(static_cast<double>(scale) * (p - target));
         } else {
             dx[i] = NAN;
-            if (j == 0) atomicOr(bad, 1);
+            if (j == 0) cortado::cuda::raise_index_flag(bad);
         }
     }
-}
-
-__global__ void clear_flag_kernel(int* flag) {
-    *flag = 0;
 }
 
 // ---- host ------------------------------------------------------------------------------------
@@ -228,41 +220,6 @@ int launch_rows(const cortado_context* ctx, const char* name, int rows, int cols
 #define CORTADO_LAUNCH_ROWS(ctx, kernel, rows, cols, ...) \
     launch_rows(ctx, #kernel, rows, cols, kernel<false>, kernel<true>, __VA_ARGS__)
 
-// A flag in workspace memory that kernels set when they meet an index they must not use: cleared
-// by begin(), read back by finish() (which waits for the stream) and released there.
-struct IndexFlag {
-    const cortado_context* ctx;
-    int* flag = nullptr;
-
-    explicit IndexFlag(const cortado_context* c) : ctx(c) {}
-
-    // CORTADO_STATUS_OK, or NO_WORKSPACE / the launch's status.
-    int begin() {
-        flag = static_cast<int*>(ctx->workspace(ctx, sizeof(int)));
-        if (flag == nullptr) return CORTADO_STATUS_NO_WORKSPACE;
-        return CORTADO_LAUNCH(ctx, clear_flag_kernel, dim3(1), dim3(1), 0, flag);
-    }
-
-    // `status` of the kernels run in between, or BAD_INDEX if one set the flag; releases the flag.
-    int finish(int status) {
-        if (flag == nullptr) return status;
-        if (status == CORTADO_STATUS_OK) {
-            int set = 0;
-#if CORTADO_EMULATED
-            set = *flag;
-#else
-            cudaStream_t stream = static_cast<cudaStream_t>(ctx->stream);
-            cudaError_t e = cudaMemcpyAsync(&set, flag, sizeof(int), cudaMemcpyDeviceToHost, stream);
-            if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
-            if (e != cudaSuccess) status = cortado::cuda::fail("index flag read-back", cudaGetErrorString(e));
-#endif
-            if (status == CORTADO_STATUS_OK && set != 0) status = CORTADO_STATUS_BAD_INDEX;
-        }
-        ctx->release(ctx, flag);
-        flag = nullptr;
-        return status;
-    }
-};
 
 }  // namespace
 
@@ -285,7 +242,7 @@ CORTADO_KERNEL(log_softmax_backward) {
 CORTADO_KERNEL(softmax_cross_entropy_forward) {
     if (rows <= 0) return CORTADO_STATUS_OK;
     if (cols <= 0) return CORTADO_STATUS_BAD_INDEX;  // no label can be a class index
-    IndexFlag bad(ctx);
+    cortado::cuda::IndexFlag bad(ctx);
     int status = bad.begin();
     if (status == CORTADO_STATUS_NO_WORKSPACE) return status;
     if (status == CORTADO_STATUS_OK) {
@@ -298,7 +255,7 @@ CORTADO_KERNEL(softmax_cross_entropy_forward) {
 CORTADO_KERNEL(softmax_cross_entropy_backward) {
     if (rows <= 0) return CORTADO_STATUS_OK;
     if (cols <= 0) return CORTADO_STATUS_BAD_INDEX;
-    IndexFlag bad(ctx);
+    cortado::cuda::IndexFlag bad(ctx);
     int status = bad.begin();
     if (status == CORTADO_STATUS_NO_WORKSPACE) return status;
     if (status == CORTADO_STATUS_OK) {

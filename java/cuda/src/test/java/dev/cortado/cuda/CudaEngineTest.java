@@ -34,16 +34,38 @@ class CudaEngineTest {
         assertTrue(Memory.stats(cuda).peakInUse() > 0);
     }
 
+    /**
+     * On a GPU, the real library's kernels through the public API: a matmul and a softmax on
+     * cuda:0 equal the cpu's within float tolerance (skipped, saying why, without a GPU; the whole
+     * conformance suite runs on real cuda from the GPU bundle, benchmarks/gpu/run.sh).
+     */
     @Test
-    void theRealLibrarySaysWhyThereIsNoGpu() {
-        long table;
+    void aGpuRunsTheKernels() {
+        CudaRuntime runtime = realRuntime();
+        int n = runtime.device_count();
+        assumeTrue(n > 0, "no GPU: " + (n < 0 ? runtime.lastError() : "no CUDA device"));
+        assumeTrue(!CudaEngine.emulated(), "a GPU is here, but this JVM runs the emulated library (-Dcortado.cuda=emulate)");
+        Device cuda = Device.cuda(0);
+        dev.cortado.tensor.Rng rng = new dev.cortado.tensor.Rng(7);
+        try (Tensor a = Tensor.uniform(rng, -1, 1, 37, 53); Tensor b = Tensor.uniform(rng, -1, 1, 53, 29);
+             Tensor onCpu = a.matmul(b).softmax(1); Tensor ga = a.to(cuda); Tensor gb = b.to(cuda);
+             Tensor onGpu = ga.matmul(gb).softmax(1)) {
+            dev.cortado.kernels.Buffers.assertMatchesReference(onCpu.toArray(), onGpu.toArray(), 1e-5, "matmul + softmax on " + cuda);
+        }
+    }
+
+    private static CudaRuntime realRuntime() {
         try {
-            table = CudaLibrary.cortado_cuda_runtime_table();
+            return new CudaRuntime(CudaLibrary.cortado_cuda_runtime_table());
         } catch (Throwable t) {
             assumeTrue(false, "the nvcc-built library is not in this build (no nvcc here, or -DskipCuda): " + t);
-            return;
+            return null;
         }
-        CudaRuntime runtime = new CudaRuntime(table);
+    }
+
+    @Test
+    void theRealLibrarySaysWhyThereIsNoGpu() {
+        CudaRuntime runtime = realRuntime();
         int n = runtime.device_count();
         assumeTrue(n <= 0, "this machine has " + n + " GPU(s): the no-GPU path is checked on machines without one");
         assertEquals(-1, n);
