@@ -9,12 +9,13 @@ OUT=$(realpath -m "${1:-target/gpu-bundle}")
 mvn -B -q install -DskipTests
 rm -rf "$OUT"
 mkdir -p "$OUT/lib"
-# java.desktop: XChart draws the report's PNG
-jlink --add-modules java.base,java.management,jdk.unsupported,java.logging,java.desktop \
+# (no java.desktop: the report's PNG is drawn where a full JDK is, from the JSON the run writes)
+jlink --add-modules java.base,java.management,jdk.unsupported,java.logging \
   --strip-debug --no-man-pages --no-header-files --compress=2 --output "$OUT/runtime"
 # the benchmarks' runtime class path, without the CPU anchors' large natives (OpenBLAS, libtorch)
 mvn -B -q -pl benchmarks dependency:copy-dependencies -DincludeScope=runtime \
-  -DexcludeArtifactIds=openblas,pytorch -DoutputDirectory="$OUT/lib"
+  -DexcludeArtifactIds=openblas,pytorch,pdfbox,pdfbox-io,fontbox,VectorGraphics2D,graphics2d,animated-gif-lib \
+  -DoutputDirectory="$OUT/lib"
 cp benchmarks/target/cortado-benchmarks-*.jar "$OUT/lib/"
 cp java/target/cortado-core-*-tests.jar java/cuda/target/cortado-cuda-*-tests.jar "$OUT/lib/"
 mvn -B -q -pl java dependency:copy-dependencies -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \

@@ -4,7 +4,8 @@
 # real cuda kernels, then again under compute-sanitizer (memcheck, racecheck); GEMM against cuBLAS
 # (torch.mm, TF32 off) at n = 1024, 4096, 8192; LeNet training and inference on cuda at batch 64,
 # 512 and 1000 beside PyTorch eager on the same GPU, and on the cpu backend on all cores beside
-# PyTorch's CPU; the report (markdown + PNG) from all the JSON, its table printed last.
+# PyTorch's CPU; the report's markdown table from all the JSON, printed last (its PNG chart is drawn
+# from the same JSON with a full JDK: this runtime has no java.desktop).
 # Without a GPU it prints "no GPU: <reason>", runs the CPU parts and exits 0.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -53,7 +54,8 @@ machine=$( [ $gpu = 1 ] && nvidia-smi --query-gpu=name --format=csv,noheader | h
 args=()
 for f in "$OUT"/gemm-cuda.json "$OUT"/lenet-cuda.json "$OUT"/lenet-cpu.json "$OUT"/torch.json; do [ -s "$f" ] && args+=("$machine=$f"); done
 log "report"
-"$JAVA" -cp "$CP" -Djava.awt.headless=true dev.cortado.benchmarks.report.BenchReport "$OUT" "${args[@]}" > "$OUT/report.log" 2>&1 || status=1
+"$JAVA" -cp "$CP" dev.cortado.benchmarks.report.BenchReport "$OUT" "${args[@]}" > "$OUT/report.log" 2>&1 || status=1
+grep -h "not drawn" "$OUT/report.log" | tee -a "$OUT/run.log"
 cat "$OUT/report.md" 2>/dev/null || tail -5 "$OUT/report.log"
 [ $gpu = 0 ] && exit 0
 exit $status

@@ -69,7 +69,20 @@ void release(Stack stack) {
     if (stack.lo != nullptr) munmap(stack.lo - page_size(), stack.size + page_size());
 }
 
+#if !defined(CORTADO_EMU_UCONTEXT)
+namespace {
+// The MXCSR and x87 control words new fibers start with: the OS thread's, when init_thread ran
+// (not those of the fiber that happens to prepare them).
+thread_local uint32_t initial_mxcsr = 0x1f80;
+thread_local uint16_t initial_fpucw = 0x037f;
+}  // namespace
+#endif
+
 void init_thread(Context* ctx) {
+#if !defined(CORTADO_EMU_UCONTEXT)
+    asm volatile("stmxcsr %0" : "=m"(initial_mxcsr));
+    asm volatile("fnstcw %0" : "=m"(initial_fpucw));
+#endif
 #if defined(CORTADO_EMU_TSAN)
     ctx->tsan_fiber = __tsan_get_current_fiber();
 #endif
@@ -210,16 +223,12 @@ void prepare(Context* ctx, Stack stack, void (*entry)(void*), void* arg) {
     ctx->arg = arg;
     ctx->stack_lo = stack.lo;
     ctx->stack_size = stack.size;
-    uint32_t mxcsr;
-    uint16_t fpucw;
-    asm volatile("stmxcsr %0" : "=m"(mxcsr));
-    asm volatile("fnstcw %0" : "=m"(fpucw));
     // From the 16-aligned top down: an empty slot, the return address (the trampoline; after the
     // switch's ret, rsp is 16-aligned again, as a call instruction wants it), rbp = 0 (ends frame
     // pointer walks), rbx = ctx, r12-r15, then MXCSR and the x87 control word.
     uint64_t* top = reinterpret_cast<uint64_t*>(reinterpret_cast<uintptr_t>(stack.lo + stack.size) & ~uintptr_t(15));
     uint64_t* sp = top - 10;
-    sp[0] = uint64_t(mxcsr) | (uint64_t(fpucw) << 32);
+    sp[0] = uint64_t(initial_mxcsr) | (uint64_t(initial_fpucw) << 32);
     sp[1] = sp[2] = sp[3] = sp[4] = 0;  // r15, r14, r13, r12
     sp[5] = reinterpret_cast<uint64_t>(ctx);  // rbx
     sp[6] = 0;  // rbp

@@ -16,7 +16,8 @@ import org.knowm.xchart.CategoryChartBuilder;
 
 /**
  * Renders JMH JSON results (ours, and the anchors' in the same format: cuBLAS/torch.mm, PyTorch's
- * LeNet) from any number of machines into one markdown table and one PNG chart:
+ * LeNet) from any number of machines into one markdown table (report.md) and a PNG bar chart per
+ * task (report-gemm.png, report-lenet-train.png, report-lenet-infer.png):
  * {@code BenchReport <out-dir> <machine>=<result.json>...}. Each row is one measurement with its
  * rate — GFLOPS for GEMM (2n^3 / time), samples/s for LeNet (batch / time) — and where an anchor
  * or a CPU run of the same shape exists on the same machine, our rate over the anchor's
@@ -50,7 +51,12 @@ public final class BenchReport {
         Files.createDirectories(out);
         String md = markdown(rows);
         Files.writeString(out.resolve("report.md"), md);
-        chart(rows, out.resolve("report.png"));
+        if (ModuleLayer.boot().findModule("java.desktop").isPresent()) {
+            charts(rows, out);
+        } else { // the GPU bundle's small runtime: draw the chart later from the same JSON with a full JDK
+            System.err.println("report-*.png not drawn: this Java runtime has no java.desktop; run BenchReport with a full JDK"
+                    + " (java -cp benchmarks/target/benchmarks.jar " + BenchReport.class.getName() + " <out-dir> <machine>=<json>...)");
+        }
         System.out.print(md);
     }
 
@@ -114,28 +120,28 @@ public final class BenchReport {
         return sb.toString();
     }
 
-    static void chart(List<Row> rows, Path png) throws IOException {
-        Map<String, List<Row>> byUnit = new LinkedHashMap<>();
-        for (Row r : rows) byUnit.computeIfAbsent(r.unit(), u -> new ArrayList<>()).add(r);
-        CategoryChart chart = new CategoryChartBuilder().width(1400).height(700).title("Cortado benchmarks (log scale)")
-                .yAxisTitle("rate (GFLOPS for GEMM, samples/s for LeNet)").build();
-        chart.getStyler().setYAxisLogarithmic(true);
-        chart.getStyler().setXAxisLabelRotation(45);
-        Map<String, List<Double>> series = new LinkedHashMap<>();
-        List<String> categories = new ArrayList<>();
-        for (Row r : rows) {
-            String cat = r.machine() + " " + r.task() + " " + r.size();
-            if (!categories.contains(cat)) categories.add(cat);
-        }
-        for (Row r : rows) series.computeIfAbsent(r.backend(), b -> new ArrayList<>());
-        for (Map.Entry<String, List<Double>> s : series.entrySet()) {
-            for (String cat : categories) {
-                Double v = null;
-                for (Row r : rows) if (r.backend().equals(s.getKey()) && cat.equals(r.machine() + " " + r.task() + " " + r.size())) v = r.rate();
-                s.getValue().add(v == null ? 0.0 : v);
+    /** One bar chart per task (GEMM in GFLOPS, LeNet training and inference in samples/s): machine and size along x, a bar per backend. */
+    static void charts(List<Row> rows, Path dir) throws IOException {
+        Map<String, List<Row>> byTask = new LinkedHashMap<>();
+        for (Row r : rows) byTask.computeIfAbsent(r.task(), t -> new ArrayList<>()).add(r);
+        for (Map.Entry<String, List<Row>> task : byTask.entrySet()) {
+            List<Row> rs = task.getValue();
+            CategoryChart chart = new CategoryChartBuilder().width(1000).height(600).title(task.getKey())
+                    .xAxisTitle("machine, n / batch").yAxisTitle(rs.get(0).unit()).build();
+            chart.getStyler().setXAxisLabelRotation(30);
+            List<String> categories = new ArrayList<>();
+            for (Row r : rs) if (!categories.contains(r.machine() + " " + r.size())) categories.add(r.machine() + " " + r.size());
+            Map<String, List<Double>> series = new LinkedHashMap<>();
+            for (Row r : rs) series.computeIfAbsent(r.backend(), b -> new ArrayList<>());
+            for (Map.Entry<String, List<Double>> s : series.entrySet()) {
+                for (String cat : categories) {
+                    double v = 0; // a backend not run at that size draws no bar
+                    for (Row r : rs) if (r.backend().equals(s.getKey()) && cat.equals(r.machine() + " " + r.size())) v = r.rate();
+                    s.getValue().add(v);
+                }
+                chart.addSeries(s.getKey(), categories, s.getValue());
             }
-            chart.addSeries(s.getKey(), categories, s.getValue());
+            BitmapEncoder.saveBitmap(chart, dir.resolve("report-" + task.getKey() + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
         }
-        if (!categories.isEmpty()) BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 }
