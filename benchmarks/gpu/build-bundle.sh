@@ -21,6 +21,11 @@ cp java/target/cortado-core-*-tests.jar java/cuda/target/cortado-cuda-*-tests.ja
 mvn -B -q -pl java dependency:copy-dependencies -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
   -DoutputDirectory="$OUT/lib"
 cp benchmarks/gpu/run.sh benchmarks/gpu/torch_anchors.py "$OUT/"
+# the CUDA sources and the generated ABI header, for the numbered SGEMM versions (native/cuda/dev) built there by nvcc
+mkdir -p "$OUT/native"
+cp -r native/cuda "$OUT/native/cuda"
+rm -rf "$OUT/native/cuda/wip"
+cp -r java/target/generated-sources/native "$OUT/native/generated"
 git rev-parse --short HEAD > "$OUT/COMMIT" 2>/dev/null || true
 du -sh "$OUT"
 size=$(du -sm "$OUT" | cut -f1)

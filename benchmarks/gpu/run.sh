@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU bundle's one script (built by benchmarks/gpu/build-bundle.sh). Usage: ./run.sh <out-dir>
 # On a machine with a GPU, in under 8 minutes: nvidia-smi facts; the kernel conformance suite on the
-# real cuda kernels, then again under compute-sanitizer (memcheck, racecheck); GEMM against cuBLAS
+# real cuda kernels, then again under compute-sanitizer (memcheck, racecheck); the numbered SGEMM
+# versions of native/cuda/dev (built there with nvcc, checked and timed); GEMM against cuBLAS
 # (torch.mm, TF32 off) at n = 1024, 4096, 8192; LeNet training and inference on cuda at batch 64,
 # 512 and 1000 beside PyTorch eager on the same GPU, and on the cpu backend on all cores beside
 # PyTorch's CPU; the report's markdown table from all the JSON, printed last (its PNG chart is drawn
@@ -13,7 +14,7 @@ OUT=$(realpath -m "${1:?usage: run.sh <out-dir>}")
 mkdir -p "$OUT"
 JAVA="$HERE/runtime/bin/java"
 CP="$HERE/lib/*"
-JMH=(-f 1 -wi 2 -w 2 -i 3 -r 2 -rf json)
+JMH=(-f 1 -wi 2 -w 1 -i 3 -r 1 -rf json)
 log() { echo "== $*" | tee -a "$OUT/run.log"; }
 status=0
 
@@ -28,12 +29,19 @@ if [ $gpu = 1 ]; then
     > "$OUT/conformance.log" 2>&1 || status=1
   tail -15 "$OUT/conformance.log" | tee -a "$OUT/run.log"
   for tool in memcheck racecheck; do
-    log "compute-sanitizer $tool (GEMM, convolution and tensor kernels)"
+    log "compute-sanitizer $tool (the layer and tensor kernels, a tenth of the cases)"
     timeout 120 compute-sanitizer --tool $tool --target-processes all --error-exitcode 9 \
-      "$JAVA" -cp "$CP" -Dcortado.conformance.targets=cuda dev.cortado.benchmarks.gpu.SuiteRunner '.*LayerKernelsConformanceTest' '.*TensorKernelsConformanceTest' \
+      "$JAVA" -cp "$CP" -Dcortado.conformance.targets=cuda -Dcortado.conformance.divisor=10 dev.cortado.benchmarks.gpu.SuiteRunner '.*LayerKernelsConformanceTest' '.*TensorKernelsConformanceTest' \
       > "$OUT/sanitizer-$tool.log" 2>&1 || status=1
     grep -E "ERROR SUMMARY|Tests (successful|failed)" "$OUT/sanitizer-$tool.log" | tee -a "$OUT/run.log"
   done
+  log "SGEMM versions of native/cuda/dev (nvcc here), 4096^3"
+  if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then
+    timeout 120 make -s -C "$HERE/native/cuda/dev" gpu OUT="$OUT/dev" GEN="$HERE/native/generated" > "$OUT/sgemm-dev-build.log" 2>&1 \
+      && timeout 60 "$OUT/dev/sgemm" 0 4096 4096 4096 2>&1 | tee "$OUT/sgemm-dev.log" | tee -a "$OUT/run.log" || status=1
+  else
+    echo "no nvcc here: the dev versions are not built" | tee -a "$OUT/run.log"
+  fi
   log "GEMM on cuda"
   timeout 90 "$JAVA" -cp "$CP" org.openjdk.jmh.Main GemmBenchmark -p backend=cuda -p n=1024,4096,8192 -p threads=1 "${JMH[@]}" -rff "$OUT/gemm-cuda.json" > "$OUT/gemm-cuda.log" 2>&1 || status=1
   log "LeNet on cuda"

@@ -29,9 +29,16 @@ record ConformanceTarget(KernelSet kernels, List<Variant> variants, IntConsumer 
 
     /**
      * What the suite knows of {@code kernels}: cpu's ISAs and threads; sim (the java code behind a
-     * wall) and the emulated cuda kernels on a fifth of the cases.
+     * wall) and the emulated cuda kernels on a fifth of the cases; {@code -Dcortado.conformance.divisor=d}
+     * gives every target 1 in d.
      */
     static ConformanceTarget of(KernelSet kernels) {
+        ConformanceTarget t = byName(kernels);
+        String divisor = System.getProperty("cortado.conformance.divisor"); // e.g. under compute-sanitizer, which is slow
+        return divisor == null ? t : new ConformanceTarget(t.kernels(), t.variants(), t.threads(), Integer.parseInt(divisor.trim()));
+    }
+
+    private static ConformanceTarget byName(KernelSet kernels) {
         return switch (kernels.name()) {
             case "cpu" -> new ConformanceTarget(kernels, cpuIsas(), CpuKernels::setThreads, 1);
             case "sim" -> new ConformanceTarget(kernels, List.of(AS_IS), null, 5);
