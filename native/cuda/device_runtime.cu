@@ -58,11 +58,24 @@ const cortado_context* context(int device) {
 int check(const char* what, cudaError_t e) { return e == cudaSuccess ? CORTADO_STATUS_OK : fail(what, cudaGetErrorString(e)); }
 
 // Per device: its stream and the context that carries it, made on first use.
+// Pinned staging for host copies: two page-locked buffers used in turn, each with an event that
+// says when the device has finished the copy that reads or fills it, so the host's memcpy of one
+// chunk overlaps the DMA of the other (pageable memory would be staged by the driver, synchronously).
+constexpr size_t kStage = 4u << 20;
+
+struct Staging {
+    std::mutex lock;  // one copy at a time per device
+    void* buffer[2] = {nullptr, nullptr};
+    cudaEvent_t done[2] = {nullptr, nullptr};
+    bool ready = false;
+};
+
 struct Device {
     std::once_flag made;
     cudaStream_t stream = nullptr;
     cortado_context context{};
     char name[256] = "";
+    Staging staging;
 };
 Device devices[kMaxDevices];
 
@@ -86,7 +99,7 @@ Device* device(int d) {
         dev.context = cortado_context{dev.stream, workspace, release, nullptr};
         cudaDeviceProp p{};
         if (cudaGetDeviceProperties(&p, d) == cudaSuccess) {
-            std::snprintf(dev.name, sizeof dev.name, "%s (sm_%d%d, %.1f GiB)", p.name, p.major, p.minor,
+            std::snprintf(dev.name, sizeof dev.name, "%.200s (sm_%d%d, %.1f GiB)", p.name, p.major, p.minor,
                           p.totalGlobalMem / 1073741824.0);
         }
     });
@@ -122,15 +135,60 @@ int dev_free(int d, void* p) {
     return s != CORTADO_STATUS_OK ? s : check("cudaFree", cudaFree(p));
 }
 
-int copy_to_device(int d, void* dst, const void* src, size_t bytes) {
-    // pageable host memory: cudaMemcpyAsync returns once the source has been read
-    return check("cudaMemcpyAsync (host to device)", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, device(d)->stream));
+// The device's staging buffers, made on first use (a status).
+int staging(Device* dev) {
+    Staging& st = dev->staging;
+    if (st.ready) return CORTADO_STATUS_OK;
+    for (int i = 0; i < 2; i++) {
+        int s = check("cudaMallocHost (staging)", cudaMallocHost(&st.buffer[i], kStage));
+        if (s == CORTADO_STATUS_OK) s = check("cudaEventCreate", cudaEventCreateWithFlags(&st.done[i], cudaEventDisableTiming));
+        if (s != CORTADO_STATUS_OK) return s;
+    }
+    st.ready = true;
+    return CORTADO_STATUS_OK;
 }
 
+// Host to device through the staging buffers: queued on the stream; returns once the host memory
+// has been read (copied into staging).
+int copy_to_device(int d, void* dst, const void* src, size_t bytes) {
+    Device* dev = device(d);
+    std::lock_guard<std::mutex> hold(dev->staging.lock);
+    int s = staging(dev);
+    Staging& st = dev->staging;
+    for (size_t done = 0, i = 0; s == CORTADO_STATUS_OK && done < bytes; done += kStage, i ^= 1) {
+        const size_t len = bytes - done < kStage ? bytes - done : kStage;
+        s = check("cudaEventSynchronize (staging)", cudaEventSynchronize(st.done[i]));  // its last copy has read it
+        if (s != CORTADO_STATUS_OK) break;
+        std::memcpy(st.buffer[i], static_cast<const char*>(src) + done, len);
+        s = check("cudaMemcpyAsync (host to device)",
+                  cudaMemcpyAsync(static_cast<char*>(dst) + done, st.buffer[i], len, cudaMemcpyHostToDevice, dev->stream));
+        if (s == CORTADO_STATUS_OK) s = check("cudaEventRecord", cudaEventRecord(st.done[i], dev->stream));
+    }
+    return s;
+}
+
+// Device to host through the staging buffers, two chunks in flight: chunk k's DMA into buffer
+// k % 2 runs while the host copies chunk k - 1 out of the other; waits for the stream's earlier work.
 int copy_to_host(int d, void* dst, const void* src, size_t bytes) {
     Device* dev = device(d);
-    int s = check("cudaMemcpyAsync (device to host)", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, dev->stream));
-    return s != CORTADO_STATUS_OK ? s : check("cudaStreamSynchronize", cudaStreamSynchronize(dev->stream));
+    std::lock_guard<std::mutex> hold(dev->staging.lock);
+    int s = staging(dev);
+    Staging& st = dev->staging;
+    const size_t chunks = (bytes + kStage - 1) / kStage;
+    auto length = [&](size_t k) { return k + 1 < chunks ? kStage : bytes - k * kStage; };
+    auto drain = [&](size_t k) {  // chunk k, whose DMA was queued: wait for it, copy it out
+        int r = check("cudaEventSynchronize (staging)", cudaEventSynchronize(st.done[k & 1]));
+        if (r == CORTADO_STATUS_OK) std::memcpy(static_cast<char*>(dst) + k * kStage, st.buffer[k & 1], length(k));
+        return r;
+    };
+    for (size_t k = 0; s == CORTADO_STATUS_OK && k < chunks; k++) {
+        s = check("cudaMemcpyAsync (device to host)", cudaMemcpyAsync(st.buffer[k & 1], static_cast<const char*>(src) + k * kStage,
+                                                                     length(k), cudaMemcpyDeviceToHost, dev->stream));
+        if (s == CORTADO_STATUS_OK) s = check("cudaEventRecord", cudaEventRecord(st.done[k & 1], dev->stream));
+        if (s == CORTADO_STATUS_OK && k > 0) s = drain(k - 1);  // buffer (k-1) % 2 is free again after this
+    }
+    if (s == CORTADO_STATUS_OK && chunks > 0) s = drain(chunks - 1);
+    return s;
 }
 
 int copy_on_device(int d, void* dst, const void* src, size_t bytes) {

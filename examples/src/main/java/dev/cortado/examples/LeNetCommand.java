@@ -95,7 +95,7 @@ final class LeNetCommand implements Callable<Integer> {
         Device on = Device.parse(device);
         if (threads != null) CpuKernels.setThreads(threads);
         try (Backends.Selection chosen = backend == null ? null : Backends.use(backend)) {
-            System.out.println("Cortado kernels: " + (on.isCpu() ? Backends.describe() : Backends.of(on).name() + " on " + on));
+            System.out.println("Cortado kernels: " + Backends.describe(on) + (on.isCpu() ? "" : " on " + on));
             KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(on)) : null;
             try (Backends.Selection profiled = profiler == null ? null : Backends.use(profiler.kernels())) {
                 return train(on, profiler);

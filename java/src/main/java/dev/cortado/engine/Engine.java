@@ -35,6 +35,6 @@ public interface Engine {
 
     /** One line naming the kernels ops on this kind use now, for logs: e.g. "cpu (native C++, AVX512 ...)". */
     default String describe(KernelSet inUse) {
-        return inUse.name() + " on " + kind().name().toLowerCase(java.util.Locale.ROOT);
+        return inUse.name();
     }
 }

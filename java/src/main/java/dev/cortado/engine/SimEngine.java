@@ -38,4 +38,9 @@ public final class SimEngine implements Engine {
     public String defaultKernelSet() {
         return "sim";
     }
+
+    @Override
+    public String describe(KernelSet inUse) {
+        return inUse.name() + " (the java reference kernels behind the host-sealed wall)";
+    }
 }
