@@ -6,25 +6,14 @@
 // NaN and infinities come out as in the reference: relu keeps NaN (Math.max), σ(±inf) = 1 or 0,
 // tanh(±inf) = ±1.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
+using cortado::cuda::first_index;
+using cortado::cuda::grid_stride;
 
 namespace {
-
-constexpr unsigned kThreads = 256;
-// At most this many blocks: every thread then loops over its share (enough to fill any GPU).
-constexpr int64_t kMaxBlocks = 4096;
-
-unsigned grid_for(int64_t n) {
-    unsigned b = cortado::cuda::blocks_for(n, kThreads);
-    return b > kMaxBlocks ? static_cast<unsigned>(kMaxBlocks) : b;
-}
-
-__device__ __forceinline__ int64_t first_index() {
-    return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-
-__device__ __forceinline__ int64_t grid_stride() {
-    return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
 
 __global__ void sigmoid_forward_kernel(int64_t n, const float* x, float* y) {
     for (int64_t i = first_index(); i < n; i += grid_stride()) {

@@ -15,31 +15,18 @@
 // (NaN above everything, then the value, then the lower index), so the tree's shape does not
 // matter.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
+using cortado::cuda::first_index;
+using cortado::cuda::grid_stride;
+using cortado::cuda::quotient;
 
 namespace {
 
-constexpr unsigned kThreads = 256;
-constexpr int64_t kMaxBlocks = 4096;
 constexpr unsigned kWarp = 32;
 constexpr unsigned kFullMask = 0xffffffffu;
-
-unsigned grid_for(int64_t n) {
-    unsigned b = cortado::cuda::blocks_for(n, kThreads);
-    return b > kMaxBlocks ? static_cast<unsigned>(kMaxBlocks) : b;
-}
-
-__device__ __forceinline__ int64_t first_index() {
-    return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-
-__device__ __forceinline__ int64_t grid_stride() {
-    return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
-
-// k / d for k >= 0, d > 0: in 32 bits where k fits (a GPU's 64-bit division is a long routine).
-__device__ __forceinline__ int64_t quotient(int64_t k, int d) {
-    return k <= 0xffffffffLL ? static_cast<int64_t>(static_cast<uint32_t>(k) / static_cast<uint32_t>(d)) : k / d;
-}
 
 // ---- elementwise -----------------------------------------------------------------------------
 

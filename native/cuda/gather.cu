@@ -19,26 +19,17 @@
 // and the same on every run. All indices are checked before dx is touched: a bad one leaves dx as
 // it was.
 #include "cortado_cuda.h"
+#include "grid.h"
 #include "index_flag.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
+using cortado::cuda::first_index;
+using cortado::cuda::grid_stride;
 
 namespace {
 
-constexpr unsigned kThreads = 256;
-#if CORTADO_EMULATED
-constexpr int64_t kMaxBlocks = 64;  // emulated threads are fibers: fewer, each looping longer
-#else
-constexpr int64_t kMaxBlocks = 4096;
-#endif
 constexpr int64_t kChunk = 16;  // items per thread in the first sort pass
-
-unsigned grid_for(int64_t n) {
-    const int64_t b = (n + kThreads - 1) / kThreads;
-    return static_cast<unsigned>(b < 1 ? 1 : b > kMaxBlocks ? kMaxBlocks : b);
-}
-
-__device__ __forceinline__ int64_t first_index() { return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; }
-
-__device__ __forceinline__ int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
 
 // ---- gather ---------------------------------------------------------------------------------------
 

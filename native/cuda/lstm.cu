@@ -5,21 +5,13 @@
 // infinities and NaN come out where the reference's do (σ(±inf) = 1 or 0, tanh(±inf) = ±1,
 // 0·inf = NaN) and 1 - tanh²(c) keeps its accuracy as tanh(c) nears ±1 as far as double's does.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
+using cortado::cuda::quotient;
 
 namespace {
-
-constexpr unsigned kThreads = 256;
-constexpr int64_t kMaxBlocks = 4096;
-
-unsigned grid_for(int64_t n) {
-    unsigned b = cortado::cuda::blocks_for(n, kThreads);
-    return b > kMaxBlocks ? static_cast<unsigned>(kMaxBlocks) : b;
-}
-
-// k / d for k >= 0, d > 0: in 32 bits where k fits (a GPU's 64-bit division is a long routine).
-__device__ __forceinline__ int64_t quotient(int64_t k, int d) {
-    return k <= 0xffffffffLL ? static_cast<int64_t>(static_cast<uint32_t>(k) / static_cast<uint32_t>(d)) : k / d;
-}
 
 __device__ __forceinline__ double sigmoid(double x) {
     return 1.0 / (1.0 + exp(-x));

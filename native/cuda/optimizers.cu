@@ -2,24 +2,14 @@
 // grid-stride loop. As the java reference: every update in double from the float operands,
 // rounded to float once when stored; Adam's bias corrections 1 - beta^step in double on the host.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
+using cortado::cuda::first_index;
+using cortado::cuda::grid_stride;
 
 namespace {
-
-constexpr unsigned kThreads = 256;
-constexpr int64_t kMaxBlocks = 4096;
-
-unsigned grid_for(int64_t n) {
-    unsigned b = cortado::cuda::blocks_for(n, kThreads);
-    return b > kMaxBlocks ? static_cast<unsigned>(kMaxBlocks) : b;
-}
-
-__device__ __forceinline__ int64_t first_index() {
-    return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-
-__device__ __forceinline__ int64_t grid_stride() {
-    return static_cast<int64_t>(gridDim.x) * blockDim.x;
-}
 
 // v = momentum·v - lr·(g + weightDecay·w); w += v, or with Nesterov w += (1 + momentum)·v - momentum·vPrev.
 __global__ void sgd_momentum_kernel(int64_t n, double lr, double momentum, double weight_decay, bool nesterov, float* w,

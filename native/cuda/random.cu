@@ -3,11 +3,15 @@
 // (state, i) in wrapping 64-bit integer arithmetic, so every element is the reference's bits
 // whatever thread computes it.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
+using cortado::cuda::first_index;
+using cortado::cuda::grid_stride;
 
 namespace {
 
-constexpr unsigned kThreads = 256;
-constexpr int64_t kMaxBlocks = 4096;
 constexpr uint64_t kGamma = 0x9E3779B97F4A7C15ull;
 
 __device__ __forceinline__ float float_at(uint64_t state, uint64_t i) {
@@ -19,8 +23,7 @@ __device__ __forceinline__ float float_at(uint64_t state, uint64_t i) {
 }
 
 __global__ void rand_kernel(int64_t n, uint64_t state, float* y) {
-    const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+    for (int64_t i = first_index(); i < n; i += grid_stride()) {
         y[i] = float_at(state, static_cast<uint64_t>(i));
     }
 }
@@ -29,7 +32,5 @@ __global__ void rand_kernel(int64_t n, uint64_t state, float* y) {
 
 CORTADO_KERNEL(rand) {
     if (n <= 0) return CORTADO_STATUS_OK;
-    unsigned blocks = cortado::cuda::blocks_for(n, kThreads);
-    if (blocks > kMaxBlocks) blocks = static_cast<unsigned>(kMaxBlocks);
-    return CORTADO_LAUNCH(ctx, rand_kernel, blocks, kThreads, 0, n, static_cast<uint64_t>(state), y);
+    return CORTADO_LAUNCH(ctx, rand_kernel, grid_for(n), kThreads, 0, n, static_cast<uint64_t>(state), y);
 }

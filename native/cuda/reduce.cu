@@ -14,10 +14,12 @@
 // then m + log(sum e^(x - m)) in double where m is finite, m itself where it is not.
 // Over an empty axis (len == 0): SUM 0, MEAN NaN, LOGSUMEXP -inf (the others are refused in Java).
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
 
 namespace {
 
-constexpr unsigned kThreads = 256;
 #if CORTADO_EMULATED
 constexpr int64_t kMaxBlocks = 64;  // emulated threads are fibers: fewer blocks, each looping longer
 #else

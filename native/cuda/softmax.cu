@@ -16,7 +16,11 @@
 // reads back after the launch, and the call returns CORTADO_STATUS_BAD_INDEX (that row's loss, or
 // its gradient, is NaN).
 #include "cortado_cuda.h"
+#include "grid.h"
 #include "index_flag.h"
+
+using cortado::cuda::kMaxBlocks;
+using cortado::cuda::quotient;
 
 namespace {
 
@@ -25,7 +29,6 @@ constexpr unsigned kFullMask = 0xffffffffu;
 constexpr unsigned kRowsPerBlock = 4;   // warp mode: rows (warps) per block
 constexpr int kWarpCols = 1024;         // rows up to this long take one warp each
 constexpr unsigned kElementThreads = 256;
-constexpr int64_t kMaxBlocks = 4096;
 
 // ---- reductions ------------------------------------------------------------------------------
 
@@ -100,11 +103,6 @@ __device__ __forceinline__ double log_sum_exp(const Row<kBlock>& r, const float*
     for (int j = r.lane; j < cols; j += r.width) s += expf(static_cast<float>(static_cast<double>(x[j]) - m));
     s = r.sum(s, dshared);
     return static_cast<double>(m) + log(s);
-}
-
-// k / d for k >= 0, d > 0: in 32 bits where k fits (a GPU's 64-bit division is a long routine).
-__device__ __forceinline__ int64_t quotient(int64_t k, int d) {
-    return k <= 0xffffffffLL ? static_cast<int64_t>(static_cast<uint32_t>(k) / static_cast<uint32_t>(d)) : k / d;
 }
 
 // ---- kernels ---------------------------------------------------------------------------------
@@ -219,7 +217,6 @@ int launch_rows(const cortado_context* ctx, const char* name, int rows, int cols
 
 #define CORTADO_LAUNCH_ROWS(ctx, kernel, rows, cols, ...) \
     launch_rows(ctx, #kernel, rows, cols, kernel<false>, kernel<true>, __VA_ARGS__)
-
 
 }  // namespace
 

@@ -14,20 +14,13 @@
 // NaN, else Java's Math.max/min: +0 above -0), POW is C's pow in double rounded once, with 1 to any
 // power and -1 to an infinite one giving 1.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::kMaxBlocks;
+using cortado::cuda::grid_for;
 
 namespace {
-
-constexpr unsigned kThreads = 256;
-#if CORTADO_EMULATED
-constexpr unsigned kMaxBlocks = 64;  // emulated threads are fibers: fewer, each looping longer
-#else
-constexpr unsigned kMaxBlocks = 4096;
-#endif
-
-unsigned grid_for(int64_t n) {
-    const unsigned b = cortado::cuda::blocks_for(n, kThreads);
-    return b > kMaxBlocks ? kMaxBlocks : b;
-}
 
 // The index space of two strided operands (copy: src, dst; binary: a, b), by value to the kernel.
 struct Space {

@@ -9,20 +9,12 @@
 // bits where it is checked bit for bit (sqrt, and the derivatives of log, sqrt, rsqrt, square:
 // IEEE double division and square root), its infinities and NaN everywhere.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::kThreads;
+using cortado::cuda::grid_for;
 
 namespace {
-
-constexpr unsigned kThreads = 256;
-#if CORTADO_EMULATED
-constexpr unsigned kMaxBlocks = 64;  // emulated threads are fibers: fewer, each looping longer
-#else
-constexpr unsigned kMaxBlocks = 4096;
-#endif
-
-unsigned grid_for(int64_t n) {
-    const unsigned b = cortado::cuda::blocks_for(n, kThreads);
-    return b > kMaxBlocks ? kMaxBlocks : b;
-}
 
 constexpr double kGeluC = 0.7978845608028654;  // Math.sqrt(2 / Math.PI)
 
