@@ -16,17 +16,19 @@
 // matter.
 #include "cortado_cuda.h"
 #include "grid.h"
+#include "warp.h"
 
 using cortado::cuda::kThreads;
 using cortado::cuda::grid_for;
 using cortado::cuda::first_index;
 using cortado::cuda::grid_stride;
 using cortado::cuda::quotient;
+using cortado::cuda::kFullMask;
+using cortado::cuda::kWarp;
+using cortado::cuda::warp_sum;
 
 namespace {
 
-constexpr unsigned kWarp = 32;
-constexpr unsigned kFullMask = 0xffffffffu;
 
 // ---- elementwise -----------------------------------------------------------------------------
 
@@ -80,10 +82,6 @@ __global__ void bias_add_kernel(int64_t n, int channels, int inner, const float*
 
 // ---- deterministic sums ----------------------------------------------------------------------
 
-__device__ __forceinline__ double warp_sum(double v) {
-    for (unsigned off = kWarp / 2; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
-    return v;
-}
 
 // The sum of v over the block, by a fixed tree; the same bits in every thread. shared: a double
 // per warp.
@@ -205,18 +203,10 @@ __device__ __forceinline__ void warp_argmax(float& v, int& j) {
 // Warp mode (kBlock false): kRowsPerBlock rows per block, a warp each; block mode: a row per block.
 template <bool kBlock>
 __global__ void argmax_kernel(int rows, int cols, const float* x, float* out) {
-    int64_t row;
-    unsigned lane, width;
-    if (kBlock) {
-        row = blockIdx.x;
-        lane = threadIdx.x;
-        width = blockDim.x;
-    } else {
-        row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
-        lane = threadIdx.x % kWarp;
-        width = kWarp;
-        if (row >= rows) return;
-    }
+    const cortado::cuda::RowThreads<kBlock> t;
+    if (!kBlock && t.row >= rows) return;
+    const int64_t row = t.row;
+    const unsigned lane = t.lane, width = t.width;
     const float* xr = x + row * static_cast<int64_t>(cols);
     // each thread's first maximum of its columns (a NaN ends its scan: none after it can win)
     float best = 0.0f;

@@ -5,6 +5,10 @@
 // per input pixel sums, in double and in the reference's window order (oy, then ox, ascending),
 // the windows that cover it — no atomics, so the results are the same bits on every run.
 #include "cortado_cuda.h"
+#include "grid.h"
+
+using cortado::cuda::first_index;
+using cortado::cuda::grid_stride;
 
 namespace {
 
@@ -47,10 +51,26 @@ __device__ __forceinline__ void covering(int i, int pad, int k, int s, int outs,
     lo = first <= 0 ? 0 : (first + s - 1) / s;
 }
 
+// An input pixel i of [channels, height, width]: its plane c, its offset r in the plane, and the
+// windows that cover it — rows ylo..yhi, columns xlo..xhi (none when lo > hi).
+struct Covered {
+    int64_t c;
+    int r, ylo, yhi, xlo, xhi;
+};
+
+__device__ __forceinline__ Covered covered(const Geometry& g, int64_t i) {
+    const int64_t plane_in = static_cast<int64_t>(g.height) * g.width;
+    Covered p;
+    p.c = i / plane_in;
+    p.r = static_cast<int>(i - p.c * plane_in);
+    covering(p.r / g.width, g.ph, g.kh, g.sh, g.oh, p.ylo, p.yhi);
+    covering(p.r % g.width, g.pw, g.kw, g.sw, g.ow, p.xlo, p.xhi);
+    return p;
+}
+
 __global__ void max_pool_forward_kernel(Geometry g, int64_t total, const float* __restrict__ x, float* __restrict__ y) {
     const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow, plane_in = static_cast<int64_t>(g.height) * g.width;
-    for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < total;
-         o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t o = first_index(); o < total; o += grid_stride()) {
         const int64_t c = o / plane_out;
         const int r = static_cast<int>(o - c * plane_out);
         const float* plane = x + c * plane_in;
@@ -64,17 +84,11 @@ __global__ void max_pool_forward_kernel(Geometry g, int64_t total, const float* 
 __global__ void max_pool_backward_disjoint_kernel(Geometry g, int64_t total, const float* __restrict__ x,
                                                   const float* __restrict__ dy, float* __restrict__ dx) {
     const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow, plane_in = static_cast<int64_t>(g.height) * g.width;
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t c = i / plane_in;
-        const int r = static_cast<int>(i - c * plane_in);
-        const int iy = r / g.width, ix = r % g.width;
-        int ylo, yhi, xlo, xhi;
-        covering(iy, g.ph, g.kh, g.sh, g.oh, ylo, yhi);
-        covering(ix, g.pw, g.kw, g.sw, g.ow, xlo, xhi);
+    for (int64_t i = first_index(); i < total; i += grid_stride()) {
+        const Covered p = covered(g, i);
         float v = 0.0f;
-        if (ylo <= yhi && xlo <= xhi && first_max(g, x + c * plane_in, ylo, xlo) == r) {
-            v = __ldg(dy + c * plane_out + static_cast<int64_t>(ylo) * g.ow + xlo);
+        if (p.ylo <= p.yhi && p.xlo <= p.xhi && first_max(g, x + p.c * plane_in, p.ylo, p.xlo) == p.r) {
+            v = __ldg(dy + p.c * plane_out + static_cast<int64_t>(p.ylo) * g.ow + p.xlo);
         }
         dx[i] = v;
     }
@@ -83,8 +97,7 @@ __global__ void max_pool_backward_disjoint_kernel(Geometry g, int64_t total, con
 // Overlapping windows, pass 1: each window's first maximum (index within the plane) into scratch.
 __global__ void max_pool_argmax_kernel(Geometry g, int64_t total, const float* __restrict__ x, int* __restrict__ arg) {
     const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow, plane_in = static_cast<int64_t>(g.height) * g.width;
-    for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < total;
-         o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t o = first_index(); o < total; o += grid_stride()) {
         const int64_t c = o / plane_out;
         const int r = static_cast<int>(o - c * plane_out);
         arg[o] = first_max(g, x + c * plane_in, r / g.ow, r % g.ow);
@@ -94,22 +107,16 @@ __global__ void max_pool_argmax_kernel(Geometry g, int64_t total, const float* _
 // Pass 2: each input pixel sums (in double, in window order) the dy of the windows whose maximum it is.
 __global__ void max_pool_gather_kernel(Geometry g, int64_t total, const int* __restrict__ arg, const float* __restrict__ dy,
                                        float* __restrict__ dx) {
-    const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow, plane_in = static_cast<int64_t>(g.height) * g.width;
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t c = i / plane_in;
-        const int r = static_cast<int>(i - c * plane_in);
-        const int iy = r / g.width, ix = r % g.width;
-        int ylo, yhi, xlo, xhi;
-        covering(iy, g.ph, g.kh, g.sh, g.oh, ylo, yhi);
-        covering(ix, g.pw, g.kw, g.sw, g.ow, xlo, xhi);
-        const int* a = arg + c * plane_out;
-        const float* d = dy + c * plane_out;
+    const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow;
+    for (int64_t i = first_index(); i < total; i += grid_stride()) {
+        const Covered p = covered(g, i);
+        const int* a = arg + p.c * plane_out;
+        const float* d = dy + p.c * plane_out;
         double acc = 0.0;
-        for (int oy = ylo; oy <= yhi; oy++) {
-            for (int ox = xlo; ox <= xhi; ox++) {
+        for (int oy = p.ylo; oy <= p.yhi; oy++) {
+            for (int ox = p.xlo; ox <= p.xhi; ox++) {
                 const int o = oy * g.ow + ox;
-                if (__ldg(a + o) == r) acc += static_cast<double>(__ldg(d + o));
+                if (__ldg(a + o) == p.r) acc += static_cast<double>(__ldg(d + o));
             }
         }
         dx[i] = static_cast<float>(acc);
@@ -119,8 +126,7 @@ __global__ void max_pool_gather_kernel(Geometry g, int64_t total, const int* __r
 __global__ void avg_pool_forward_kernel(Geometry g, int64_t total, const float* __restrict__ x, float* __restrict__ y) {
     const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow, plane_in = static_cast<int64_t>(g.height) * g.width;
     const double area = static_cast<double>(g.kh) * g.kw;
-    for (int64_t o = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; o < total;
-         o += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t o = first_index(); o < total; o += grid_stride()) {
         const int64_t c = o / plane_out;
         const int r = static_cast<int>(o - c * plane_out);
         const int ys = (r / g.ow) * g.sh - g.ph, xs = (r % g.ow) * g.sw - g.pw;
@@ -136,19 +142,14 @@ __global__ void avg_pool_forward_kernel(Geometry g, int64_t total, const float* 
 }
 
 __global__ void avg_pool_backward_kernel(Geometry g, int64_t total, const float* __restrict__ dy, float* __restrict__ dx) {
-    const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow, plane_in = static_cast<int64_t>(g.height) * g.width;
+    const int64_t plane_out = static_cast<int64_t>(g.oh) * g.ow;
     const double area = static_cast<double>(g.kh) * g.kw;
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        const int64_t c = i / plane_in;
-        const int r = static_cast<int>(i - c * plane_in);
-        int ylo, yhi, xlo, xhi;
-        covering(r / g.width, g.ph, g.kh, g.sh, g.oh, ylo, yhi);
-        covering(r % g.width, g.pw, g.kw, g.sw, g.ow, xlo, xhi);
-        const float* d = dy + c * plane_out;
+    for (int64_t i = first_index(); i < total; i += grid_stride()) {
+        const Covered p = covered(g, i);
+        const float* d = dy + p.c * plane_out;
         double acc = 0.0;
-        for (int oy = ylo; oy <= yhi; oy++) {
-            for (int ox = xlo; ox <= xhi; ox++) acc += static_cast<double>(__ldg(d + oy * g.ow + ox)) / area;
+        for (int oy = p.ylo; oy <= p.yhi; oy++) {
+            for (int ox = p.xlo; ox <= p.xhi; ox++) acc += static_cast<double>(__ldg(d + oy * g.ow + ox)) / area;
         }
         dx[i] = static_cast<float>(acc);
     }

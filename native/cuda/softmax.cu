@@ -18,14 +18,16 @@
 #include "cortado_cuda.h"
 #include "grid.h"
 #include "index_flag.h"
+#include "warp.h"
 
 using cortado::cuda::kMaxBlocks;
 using cortado::cuda::quotient;
+using cortado::cuda::kFullMask;
+using cortado::cuda::kWarp;
+using cortado::cuda::warp_sum;
 
 namespace {
 
-constexpr unsigned kWarp = 32;
-constexpr unsigned kFullMask = 0xffffffffu;
 constexpr unsigned kRowsPerBlock = 4;   // warp mode: rows (warps) per block
 constexpr int kWarpCols = 1024;         // rows up to this long take one warp each
 constexpr unsigned kElementThreads = 256;
@@ -37,36 +39,14 @@ __device__ __forceinline__ float nan_max(float a, float b) {
     return (a != a || a > b) ? a : b;
 }
 
-// Butterfly over the warp: every lane ends with the same bits (a + b == b + a at every step).
-__device__ __forceinline__ double warp_sum(double v) {
-    for (unsigned off = kWarp / 2; off > 0; off >>= 1) v += __shfl_xor_sync(kFullMask, v, off);
-    return v;
-}
-
 __device__ __forceinline__ float warp_max(float v) {
     for (unsigned off = kWarp / 2; off > 0; off >>= 1) v = nan_max(v, __shfl_xor_sync(kFullMask, v, off));
     return v;
 }
 
-// The threads of a row: a warp (kBlock false) or the whole block.
+// The threads of a row (a warp, or the whole block) and their reductions.
 template <bool kBlock>
-struct Row {
-    int64_t row;     // the row index (may be >= rows in warp mode: the warp has nothing to do)
-    unsigned lane;   // this thread's place among the row's threads
-    unsigned width;  // how many threads work on the row
-
-    __device__ __forceinline__ Row() {
-        if (kBlock) {
-            row = blockIdx.x;
-            lane = threadIdx.x;
-            width = blockDim.x;
-        } else {
-            row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
-            lane = threadIdx.x % kWarp;
-            width = kWarp;
-        }
-    }
-
+struct Row : cortado::cuda::RowThreads<kBlock> {
     // The sum over the row's threads of v: the same bits in every thread. `shared` holds a double
     // per warp of the block (block mode).
     __device__ __forceinline__ double sum(double v, double* shared) const {
