@@ -23,7 +23,7 @@ mvn -B -q -pl java dependency:copy-dependencies -DincludeScope=test -DincludeGro
 cp benchmarks/gpu/run.sh benchmarks/gpu/torch_anchors.py "$OUT/"
 # the CUDA sources and the generated ABI header, for the numbered SGEMM versions (native/cuda/dev) built there by nvcc
 mkdir -p "$OUT/native"
-cp -r native/cuda "$OUT/native/cuda"
+cp -r native/cuda native/common "$OUT/native/"
 rm -rf "$OUT/native/cuda/wip"
 cp -r java/target/generated-sources/native "$OUT/native/generated"
 git rev-parse --short HEAD > "$OUT/COMMIT" 2>/dev/null || true

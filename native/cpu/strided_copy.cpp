@@ -168,17 +168,8 @@ void transpose_range(const Space& sp, const float* src, float* dst, long q0, lon
 CORTADO_KERNEL(copy_strided) {
     Space sp;
     sp.rank = rank;
-    // axes by dst stride, largest first (insertion sort; ties by src stride)
     int order[cortado::kMaxRank];
-    for (int d = 0; d < rank; d++) {
-        int at = d;
-        while (at > 0 && (dst_strides[order[at - 1]] < dst_strides[d] ||
-                          (dst_strides[order[at - 1]] == dst_strides[d] && src_strides[order[at - 1]] < src_strides[d]))) {
-            order[at] = order[at - 1];
-            at--;
-        }
-        order[at] = d;
-    }
+    cortado::order_by_dst(rank, src_strides, dst_strides, order);
     for (int d = 0; d < rank; d++) {
         sp.shape[d] = shape[order[d]];
         sp.stride[kSrc][d] = src_strides[order[d]];

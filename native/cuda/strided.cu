@@ -15,6 +15,7 @@
 // power and -1 to an infinite one giving 1.
 #include "cortado_cuda.h"
 #include "grid.h"
+#include "index_space.h"
 
 using cortado::cuda::kThreads;
 using cortado::cuda::kMaxBlocks;
@@ -23,44 +24,7 @@ using cortado::cuda::grid_for;
 namespace {
 
 // The index space of two strided operands (copy: src, dst; binary: a, b), by value to the kernel.
-struct Space {
-    int rank;
-    int64_t shape[CORTADO_MAX_RANK];
-    int64_t s0[CORTADO_MAX_RANK];
-    int64_t s1[CORTADO_MAX_RANK];
-
-    // Drops axes of extent 1, merges axis d into d + 1 where both operands allow; returns the
-    // number of elements (0: nothing to do). At least one axis remains when there are elements.
-    int64_t simplify() {
-        int r = 0;
-        int64_t n = 1;
-        for (int d = 0; d < rank; d++) {
-            n *= shape[d];
-            if (shape[d] == 1) continue;
-            if (r > 0 && s0[r - 1] == s0[d] * shape[d] && s1[r - 1] == s1[d] * shape[d]) {
-                shape[r - 1] *= shape[d];
-                s0[r - 1] = s0[d];
-                s1[r - 1] = s1[d];
-            } else {
-                shape[r] = shape[d];
-                s0[r] = s0[d];
-                s1[r] = s1[d];
-                r++;
-            }
-        }
-        if (n == 0) {
-            rank = 0;
-            return 0;
-        }
-        if (r == 0) {
-            shape[0] = 1;
-            s0[0] = s1[0] = 0;
-            r = 1;
-        }
-        rank = r;
-        return n;
-    }
-};
+using Space = cortado::Space<2>;
 
 // The two operands' element offsets of linear index e (row-major over the space).
 template <typename I>
@@ -70,11 +34,11 @@ __device__ __forceinline__ void offsets(const Space& sp, I e, int64_t& o0, int64
         const I n = static_cast<I>(sp.shape[d]);
         const I c = e % n;
         e /= n;
-        a += static_cast<int64_t>(c) * sp.s0[d];
-        b += static_cast<int64_t>(c) * sp.s1[d];
+        a += static_cast<int64_t>(c) * sp.stride[0][d];
+        b += static_cast<int64_t>(c) * sp.stride[1][d];
     }
-    o0 = a + static_cast<int64_t>(e) * sp.s0[0];
-    o1 = b + static_cast<int64_t>(e) * sp.s1[0];
+    o0 = a + static_cast<int64_t>(e) * sp.stride[0][0];
+    o1 = b + static_cast<int64_t>(e) * sp.stride[1][0];
 }
 
 // A permute: 32 x 32 tiles of two axes, a (src stride 1, dst stride da) and b (src stride sb, dst
@@ -173,54 +137,45 @@ int run_binary(const cortado_context* ctx, const Space& sp, int64_t total, const
 }  // namespace
 
 CORTADO_KERNEL(copy_strided) {
-    // axes by dst stride, largest first (insertion sort; ties by src stride, largest first)
-    int order[CORTADO_MAX_RANK];
-    for (int d = 0; d < rank; d++) {
-        int at = d;
-        while (at > 0 && (dst_strides[order[at - 1]] < dst_strides[d] ||
-                          (dst_strides[order[at - 1]] == dst_strides[d] && src_strides[order[at - 1]] < src_strides[d]))) {
-            order[at] = order[at - 1];
-            at--;
-        }
-        order[at] = d;
-    }
+    int order[cortado::kMaxRank];
+    cortado::order_by_dst(rank, src_strides, dst_strides, order);
     Space sp;
     sp.rank = rank;
     for (int d = 0; d < rank; d++) {
         sp.shape[d] = shape[order[d]];
-        sp.s0[d] = src_strides[order[d]];
-        sp.s1[d] = dst_strides[order[d]];
+        sp.stride[0][d] = src_strides[order[d]];
+        sp.stride[1][d] = dst_strides[order[d]];
     }
     const int64_t total = sp.simplify();
     if (total == 0) return CORTADO_STATUS_OK;
     // A permute: dst steps by 1 along the last axis (b), src by 1 along another (a), both long
     // enough to fill tiles.
     const int r = sp.rank;
-    if (r >= 2 && sp.s1[r - 1] == 1 && sp.s0[r - 1] != 1 && sp.shape[r - 1] >= 8) {
+    if (r >= 2 && sp.stride[1][r - 1] == 1 && sp.stride[0][r - 1] != 1 && sp.shape[r - 1] >= 8) {
         int a = -1;
         for (int d = 0; d < r - 1; d++)
-            if (sp.s0[d] == 1 && sp.shape[d] >= 8) a = d;
+            if (sp.stride[0][d] == 1 && sp.shape[d] >= 8) a = d;
         if (a >= 0) {
             Space outer;
             outer.rank = 0;
             for (int d = 0; d < r - 1; d++) {
                 if (d == a) continue;
                 outer.shape[outer.rank] = sp.shape[d];
-                outer.s0[outer.rank] = sp.s0[d];
-                outer.s1[outer.rank] = sp.s1[d];
+                outer.stride[0][outer.rank] = sp.stride[0][d];
+                outer.stride[1][outer.rank] = sp.stride[1][d];
                 outer.rank++;
             }
             if (outer.rank == 0) {
                 outer.rank = 1;
                 outer.shape[0] = 1;
-                outer.s0[0] = outer.s1[0] = 0;
+                outer.stride[0][0] = outer.stride[1][0] = 0;
             }
             const int64_t na = sp.shape[a], nb = sp.shape[r - 1];
             const int64_t tiles_a = (na + kTile - 1) / kTile, tiles_b = (nb + kTile - 1) / kTile;
             const int64_t tiles = total / (na * nb) * tiles_a * tiles_b;
             const unsigned grid = static_cast<unsigned>(tiles < kMaxBlocks ? tiles : kMaxBlocks);
             return CORTADO_LAUNCH(ctx, transpose_kernel, grid, dim3(kTile, kTileRows), 0, outer, tiles, tiles_a, tiles_b, na, nb,
-                                  sp.s0[r - 1], sp.s1[a], src, dst);
+                                  sp.stride[0][r - 1], sp.stride[1][a], src, dst);
         }
     }
     if (total < (int64_t{1} << 31)) {
@@ -235,8 +190,8 @@ CORTADO_KERNEL(binary) {
     sp.rank = rank;
     for (int d = 0; d < rank; d++) {
         sp.shape[d] = shape[d];
-        sp.s0[d] = a_strides[d];
-        sp.s1[d] = b_strides[d];
+        sp.stride[0][d] = a_strides[d];
+        sp.stride[1][d] = b_strides[d];
     }
     const int64_t total = sp.simplify();  // y is contiguous: it merges wherever a and b do
     if (total == 0) return CORTADO_STATUS_OK;
