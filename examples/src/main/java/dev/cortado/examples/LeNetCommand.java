@@ -38,7 +38,9 @@ import picocli.CommandLine.Option;
                   "  java -jar cortado-examples.jar lenet --resume lenet-snapshots --iterations 4000",
                   "  java -jar cortado-examples.jar lenet --hdf5-train train.txt --hdf5-test test.txt",
                   "  java -jar cortado-examples.jar lenet --iterations 300 --profile        # time per kernel and shape",
-                  "  java -jar cortado-examples.jar lenet --device sim --iterations 20 --batch 8"})
+                  "  java -jar cortado-examples.jar lenet --device sim --iterations 20 --batch 8",
+                  "  java -jar cortado-examples.jar lenet --device cuda",
+                  "  java -Dcortado.cuda=emulate -jar cortado-examples.jar lenet --device cuda --iterations 20 --batch 8"})
 final class LeNetCommand implements Callable<Integer> {
 
     @Option(names = "--data",
@@ -86,13 +88,22 @@ final class LeNetCommand implements Callable<Integer> {
     @Option(names = "--profile", description = "Time every kernel call and print where the training time went.")
     boolean profile;
 
-    @Option(names = "--device", defaultValue = "cpu",
-            description = "Device to train on: cpu (default) or sim (the host-sealed test device: java kernels behind a wall).")
-    String device = "cpu";
+    @Option(names = "--device", defaultValue = "cpu", converter = DeviceName.class,
+            description = "Device to train on: cpu (default), cuda or cuda:N (a GPU, with cortado-cuda; on the CPU emulation with "
+                    + "-Dcortado.cuda=emulate), or sim (the host-sealed test device: java kernels behind a wall).")
+    Device device = Device.CPU;
+
+    /** A bad device name is a command-line error (exit 2), named by Device.parse. */
+    static final class DeviceName implements picocli.CommandLine.ITypeConverter<Device> {
+        @Override
+        public Device convert(String name) {
+            return Device.parse(name);
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
-        Device on = Device.parse(device);
+        Device on = device;
         if (threads != null) CpuKernels.setThreads(threads);
         try (Backends.Selection chosen = backend == null ? null : Backends.use(backend)) {
             System.out.println("Cortado kernels: " + Backends.describe(on) + (on.isCpu() ? "" : " on " + on));

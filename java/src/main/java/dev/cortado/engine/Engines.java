@@ -40,7 +40,8 @@ public final class Engines {
         Engine e = BY_KIND.get(kind);
         if (e == null) {
             throw new UnsupportedOperationException("no engine for " + name(kind) + ": none on the class path provides it"
-                    + (FAILURES.isEmpty() ? "" : " (failed to load: " + String.join("; ", FAILURES) + ")"));
+                    + " (add " + kind.engineArtifact() + ")"
+                    + (FAILURES.isEmpty() ? "" : "; failed to load: " + String.join("; ", FAILURES)));
         }
         String why = e.unavailable();
         if (why != null) throw new UnsupportedOperationException(name(kind) + " unavailable: " + why);

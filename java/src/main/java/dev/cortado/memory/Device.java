@@ -11,11 +11,22 @@ public record Device(Kind kind, int index) {
 
     public enum Kind {
         /** Host memory, off-heap: java and native kernels read the same bytes. */
-        CPU,
+        CPU("dev.cortado:cortado-core"),
         /** The host-sealed test device: the java reference kernels behind a wall the host can cross only by copies. */
-        SIM,
+        SIM("dev.cortado:cortado-core"),
         /** An NVIDIA GPU (the CUDA engine). */
-        CUDA
+        CUDA("dev.cortado:cortado-cuda");
+
+        private final String engineArtifact;
+
+        Kind(String engineArtifact) {
+            this.engineArtifact = engineArtifact;
+        }
+
+        /** The Maven artifact whose engine runs this kind (named when it is missing). */
+        public String engineArtifact() {
+            return engineArtifact;
+        }
     }
 
     /** Host memory, off-heap. */

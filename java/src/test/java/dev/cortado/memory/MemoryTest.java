@@ -171,6 +171,6 @@ class MemoryTest {
         e = assertThrows(IllegalArgumentException.class, () -> Backends.byName("nope"));
         assertTrue(e.getMessage().contains("reference-copy"), e.getMessage());
         UnsupportedOperationException u = assertThrows(UnsupportedOperationException.class, () -> Backends.of(Device.cuda(0)));
-        assertTrue(u.getMessage().startsWith("no engine for cuda: "), u.getMessage());
+        assertTrue(u.getMessage().startsWith("no engine for cuda: ") && u.getMessage().contains("dev.cortado:cortado-cuda"), u.getMessage());
     }
 }

@@ -17,14 +17,19 @@ import java.util.function.Supplier;
  */
 public final class CudaEngine implements Engine {
 
-    /** "emulate" runs the emulated library; anything else the real one. */
-    static final boolean EMULATED = "emulate".equals(System.getProperty("cortado.cuda"));
+    /** -Dcortado.cuda: "emulate" runs the emulated library; unset (or "gpu") the real one; anything else is a mistake, named. */
+    private static final String MODE = System.getProperty("cortado.cuda", "gpu");
+    static final boolean EMULATED = "emulate".equals(MODE);
 
     private static final Library LIBRARY = Library.load();
 
     /** The loaded library's table and runtime, or why it did not load. */
     private record Library(long table, CudaRuntime runtime, String failure) {
         static Library load() {
+            if (!EMULATED && !"gpu".equals(MODE)) {
+                return new Library(0, null, "-Dcortado.cuda=" + MODE + " is not a mode: use -Dcortado.cuda=emulate (the CUDA kernels "
+                        + "on the CPU emulation) or leave it unset (a GPU)");
+            }
             try {
                 long table = EMULATED ? CudaEmuLibrary.cortado_kernel_table() : CudaLibrary.cortado_kernel_table();
                 long runtime = EMULATED ? CudaEmuLibrary.cortado_cuda_runtime_table() : CudaLibrary.cortado_cuda_runtime_table();
@@ -44,15 +49,17 @@ public final class CudaEngine implements Engine {
     public String unavailable() {
         if (LIBRARY.failure() != null) return LIBRARY.failure();
         int n = LIBRARY.runtime().device_count();
-        if (n < 0) return LIBRARY.runtime().lastError();
-        return n == 0 ? "no CUDA device on this machine" : null;
+        String hint = " (no usable NVIDIA driver and GPU here; -Dcortado.cuda=emulate runs the CUDA kernels on the CPU emulation)";
+        if (n < 0) return LIBRARY.runtime().lastError() + hint;
+        return n == 0 ? "no CUDA device on this machine" + hint : null;
     }
 
     @Override
     public Allocator allocator(Device device) {
         int n = LIBRARY.runtime().device_count();
         if (device.index() >= n) {
-            throw new IllegalArgumentException(device + " does not exist: this machine has " + n + " CUDA device" + (n == 1 ? "" : "s"));
+            throw new IllegalArgumentException(device + " does not exist: " + (EMULATED ? "the emulation has " : "this machine has ") + n
+                    + " CUDA device" + (n == 1 ? "" : "s"));
         }
         return new CudaAllocator(device, LIBRARY.runtime());
     }
