@@ -84,4 +84,25 @@ inline void order_by_dst(int rank, const int64_t* src_strides, const int64_t* ds
     }
 }
 
+// The space of two operands over `shape` (operand 0 steps s0, operand 1 s1), its axes in `order`
+// (order[d]: the axis that goes d-th; null: as given), not yet simplified.
+inline Space<2> space_of(int rank, const int64_t* shape, const int64_t* s0, const int64_t* s1, const int* order = nullptr) {
+    Space<2> sp;
+    sp.rank = rank;
+    for (int d = 0; d < rank; d++) {
+        const int a = order ? order[d] : d;
+        sp.shape[d] = shape[a];
+        sp.stride[0][d] = s0[a];
+        sp.stride[1][d] = s1[a];
+    }
+    return sp;
+}
+
+// A copy's space (operand 0 src, 1 dst) with its axes ordered by dst stride (order_by_dst).
+inline Space<2> copy_space(int rank, const int64_t* shape, const int64_t* src_strides, const int64_t* dst_strides) {
+    int order[kMaxRank];
+    order_by_dst(rank, src_strides, dst_strides, order);
+    return space_of(rank, shape, src_strides, dst_strides, order);
+}
+
 }  // namespace cortado

@@ -105,13 +105,7 @@ void run(const Space& sp, long total, const float* a, const float* b, float* y, 
 }  // namespace
 
 CORTADO_KERNEL(binary) {
-    Space sp;
-    sp.rank = rank;
-    for (int d = 0; d < rank; d++) {
-        sp.shape[d] = shape[d];
-        sp.stride[0][d] = a_strides[d];
-        sp.stride[1][d] = b_strides[d];
-    }
+    Space sp = cortado::space_of(rank, shape, a_strides, b_strides);
     const long total = sp.simplify();  // y is contiguous: it merges wherever a and b do
     if (total == 0) return CORTADO_STATUS_OK;
     switch (op) {

@@ -166,15 +166,7 @@ void transpose_range(const Space& sp, const float* src, float* dst, long q0, lon
 }  // namespace
 
 CORTADO_KERNEL(copy_strided) {
-    Space sp;
-    sp.rank = rank;
-    int order[cortado::kMaxRank];
-    cortado::order_by_dst(rank, src_strides, dst_strides, order);
-    for (int d = 0; d < rank; d++) {
-        sp.shape[d] = shape[order[d]];
-        sp.stride[kSrc][d] = src_strides[order[d]];
-        sp.stride[kDst][d] = dst_strides[order[d]];
-    }
+    Space sp = cortado::copy_space(rank, shape, src_strides, dst_strides);  // kSrc, kDst
     const long total = sp.simplify();
     if (total == 0) return CORTADO_STATUS_OK;
     const int r = sp.rank;

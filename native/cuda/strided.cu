@@ -137,15 +137,7 @@ int run_binary(const cortado_context* ctx, const Space& sp, int64_t total, const
 }  // namespace
 
 CORTADO_KERNEL(copy_strided) {
-    int order[cortado::kMaxRank];
-    cortado::order_by_dst(rank, src_strides, dst_strides, order);
-    Space sp;
-    sp.rank = rank;
-    for (int d = 0; d < rank; d++) {
-        sp.shape[d] = shape[order[d]];
-        sp.stride[0][d] = src_strides[order[d]];
-        sp.stride[1][d] = dst_strides[order[d]];
-    }
+    Space sp = cortado::copy_space(rank, shape, src_strides, dst_strides);
     const int64_t total = sp.simplify();
     if (total == 0) return CORTADO_STATUS_OK;
     // A permute: dst steps by 1 along the last axis (b), src by 1 along another (a), both long
@@ -186,13 +178,7 @@ CORTADO_KERNEL(copy_strided) {
 }
 
 CORTADO_KERNEL(binary) {
-    Space sp;
-    sp.rank = rank;
-    for (int d = 0; d < rank; d++) {
-        sp.shape[d] = shape[d];
-        sp.stride[0][d] = a_strides[d];
-        sp.stride[1][d] = b_strides[d];
-    }
+    Space sp = cortado::space_of(rank, shape, a_strides, b_strides);
     const int64_t total = sp.simplify();  // y is contiguous: it merges wherever a and b do
     if (total == 0) return CORTADO_STATUS_OK;
     switch (op) {
