@@ -27,6 +27,12 @@
 #define CORTADO_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(cortado::emu::dynamic_shared())
 #endif
 
+// Every kernel of the table, cortado_<slot> (defined with CORTADO_KERNEL in its family's file):
+// declared here so that kernels and the runtime can call one another (e.g. cortado_fill).
+#define CORTADO_CUDA_DECLARE(slot) cortado_##slot##_fn cortado_##slot;
+CORTADO_KERNEL_LIST(CORTADO_CUDA_DECLARE)
+#undef CORTADO_CUDA_DECLARE
+
 namespace cortado::cuda {
 
 // Records the message of a failed call for the table's last_error (per host thread) and returns

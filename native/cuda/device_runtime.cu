@@ -33,11 +33,6 @@ int copy(int, void* dst, const void* src, size_t bytes) {
     return CORTADO_STATUS_OK;
 }
 
-int fill(int, float* dst, size_t n, float value) {
-    for (size_t i = 0; i < n; i++) dst[i] = value;
-    return CORTADO_STATUS_OK;
-}
-
 int synchronize(int) { return CORTADO_STATUS_OK; }
 
 void* workspace(const cortado_context*, size_t bytes) { return dev_malloc(0, bytes); }
@@ -195,16 +190,6 @@ int copy_on_device(int d, void* dst, const void* src, size_t bytes) {
     return check("cudaMemcpyAsync (device to device)", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, device(d)->stream));
 }
 
-__global__ void fill_kernel(float* dst, int64_t n, float value) {
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        dst[i] = value;
-    }
-}
-
-int fill(int d, float* dst, size_t n, float value) {
-    return CORTADO_LAUNCH(&device(d)->context, fill_kernel, dim3(cortado::cuda::blocks_for(static_cast<int64_t>(n), 256) > 65535 ? 65535 : cortado::cuda::blocks_for(static_cast<int64_t>(n), 256)), dim3(256), 0, dst, static_cast<int64_t>(n), value);
-}
-
 int synchronize(int d) { return check("cudaStreamSynchronize", cudaStreamSynchronize(device(d)->stream)); }
 
 const cortado_context* context(int d) {
@@ -213,6 +198,9 @@ const cortado_context* context(int d) {
 }
 
 #endif
+
+// The table's fill kernel, on the device's stream.
+int fill(int d, float* dst, size_t n, float value) { return cortado_fill(context(d), static_cast<int64_t>(n), value, dst); }
 
 const char* runtime_last_error() { return cortado::cuda::last_error(); }
 

@@ -51,11 +51,6 @@ __device__ __forceinline__ void combine(float& am, int64_t& aid, float bm, int64
     }
 }
 
-__global__ void fill_kernel(int64_t n, float v, float* y) {
-    const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-    for (int64_t k = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += stride) y[k] = v;
-}
-
 // Sum of x over this thread's j of output (o, i), ty + TY·t, in order; e^(x - m) when Exp.
 template <bool Exp>
 __device__ __forceinline__ double thread_sum(const float* col, int64_t len, int64_t inner, unsigned ty, unsigned ny, double m) {
@@ -174,9 +169,7 @@ CORTADO_KERNEL(reduce) {
     if (outputs == 0) return CORTADO_STATUS_OK;
     if (len == 0) {  // (MAX, MIN, ARGMAX and ARGMIN are refused over an empty axis)
         const float v = op == CORTADO_REDUCE_SUM ? 0.0f : op == CORTADO_REDUCE_MEAN ? NAN : -INFINITY;
-        const int64_t b = (outputs + kThreads - 1) / kThreads;
-        const unsigned grid = static_cast<unsigned>(b < kMaxBlocks ? b : kMaxBlocks);
-        return CORTADO_LAUNCH(ctx, fill_kernel, grid, kThreads, 0, outputs, v, y);
+        return cortado_fill(ctx, outputs, v, y);
     }
     switch (op) {
         case CORTADO_REDUCE_SUM: return run<kSum>(ctx, outer, len, inner, x, y);

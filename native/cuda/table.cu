@@ -4,10 +4,6 @@
 
 #include "cortado_cuda.h"
 
-#define CORTADO_CUDA_DECLARE(slot) cortado_##slot##_fn cortado_##slot;
-CORTADO_KERNEL_LIST(CORTADO_CUDA_DECLARE)
-#undef CORTADO_CUDA_DECLARE
-
 namespace cortado::cuda {
 
 namespace {
