@@ -15,16 +15,18 @@ public enum KernelStatus {
     /** The device reported an error (the table's last_error says which). */
     DEVICE_ERROR;
 
-    /** The exception for a call of {@code kernel} on the kernel set {@code set} that returned {@code status}. */
-    public static RuntimeException failure(String set, String kernel, int status, String detail) {
+    /**
+     * Throws the exception for a call of {@code kernel} on the kernel set {@code set} that returned
+     * {@code status}: an OutOfMemoryError for NO_WORKSPACE, an IllegalArgumentException for
+     * BAD_INDEX, a KernelException otherwise.
+     */
+    public static void raise(String set, String kernel, int status, String detail) {
         String where = set + " " + kernel + ": ";
         String more = detail == null || detail.isEmpty() ? "" : " (" + detail + ")";
-        if (status == NO_WORKSPACE.ordinal()) {
-            throw new OutOfMemoryError(where + "no memory for its workspace" + more);
-        }
-        if (status == BAD_INDEX.ordinal()) return new IllegalArgumentException(where + "an index or label is out of range" + more);
-        if (status == DEVICE_ERROR.ordinal()) return new KernelException(where + "device error" + more);
-        return new KernelException(where + "unknown status " + status + more);
+        if (status == NO_WORKSPACE.ordinal()) throw new OutOfMemoryError(where + "no memory for its workspace" + more);
+        if (status == BAD_INDEX.ordinal()) throw new IllegalArgumentException(where + "an index or label is out of range" + more);
+        if (status == DEVICE_ERROR.ordinal()) throw new KernelException(where + "device error" + more);
+        throw new KernelException(where + "unknown status " + status + more);
     }
 
     /** A kernel failed on its device. */

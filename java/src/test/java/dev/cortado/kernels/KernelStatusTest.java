@@ -27,10 +27,13 @@ class KernelStatusTest {
 
     @Test
     void everyStatusBecomesAnExceptionThatNamesIt() {
-        assertTrue(KernelStatus.failure("cuda", "gather", KernelStatus.BAD_INDEX.ordinal(), "")
-                instanceof IllegalArgumentException iae && iae.getMessage().equals("cuda gather: an index or label is out of range"));
-        RuntimeException device = KernelStatus.failure("cuda", "gemm", KernelStatus.DEVICE_ERROR.ordinal(), "an illegal memory access was encountered");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> KernelStatus.raise("cuda", "gather", KernelStatus.BAD_INDEX.ordinal(), ""));
+        assertEquals("cuda gather: an index or label is out of range", bad.getMessage());
+        KernelStatus.KernelException device = assertThrows(KernelStatus.KernelException.class,
+                () -> KernelStatus.raise("cuda", "gemm", KernelStatus.DEVICE_ERROR.ordinal(), "an illegal memory access was encountered"));
         assertEquals("cuda gemm: device error (an illegal memory access was encountered)", device.getMessage());
-        assertEquals("cuda gemm: unknown status 99", KernelStatus.failure("cuda", "gemm", 99, null).getMessage());
+        assertEquals("cuda gemm: unknown status 99",
+                assertThrows(KernelStatus.KernelException.class, () -> KernelStatus.raise("cuda", "gemm", 99, null)).getMessage());
     }
 }

@@ -54,8 +54,8 @@ final class CudaAllocator extends CachingAllocator {
             int len = (int) Math.min(stage.capacity(), n - done);
             stage.clear();
             stage.put(src.duplicate().position(src.position() + (int) done).limit(src.position() + (int) done + len));
+            // copy_to_device has read the stage when it returns: the next step may refill it
             check("copy to the device", runtime.copy_to_device(index, dst.at(done).address(), address(stage.flip()), 4L * len));
-            check("copy to the device", runtime.synchronize(index)); // the stage is reused next step
         }
     }
 

@@ -135,7 +135,7 @@ final class AdapterWriter {
                     private void status(String kernel, int status) {
                         if (status == 0) return;
                         org.bytedeco.javacpp.BytePointer detail = t.last_error();
-                        throw KernelStatus.failure(name, kernel, status, detail == null || detail.isNull() ? "" : detail.getString());
+                        KernelStatus.raise(name, kernel, status, detail == null || detail.isNull() ? "" : detail.getString());
                     }
                 """.formatted(iface, hash));
         for (KernelDecl k : kernels) {

@@ -51,7 +51,7 @@ final class JavaText {
             }
         }
         StringBuilder sb = new StringBuilder();
-        for (String i : imports) sb.append(i.startsWith("static ") ? "import " + i + ";\n" : "import " + i + ";\n");
+        for (String i : imports) sb.append("import ").append(i).append(";\n");
         return sb.toString();
     }
 }
