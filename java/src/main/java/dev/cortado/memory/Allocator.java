@@ -38,6 +38,9 @@ public interface Allocator {
 
     MemoryStats stats();
 
+    /** Starts the peak of {@link #stats()} again from what is in use now. */
+    void resetPeak();
+
     /** Waits until the device has done all the work queued on it (a no-op where calls run to their end, as on the CPU). */
     default void synchronize() {
     }

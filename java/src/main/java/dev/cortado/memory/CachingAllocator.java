@@ -10,18 +10,30 @@ import java.util.Map;
  * released block waits in its class's free list for the next request of that class, and the
  * cache holds at most {@code cortado.cacheBytes} bytes per device (default 1 GiB). A training
  * step allocates the same sizes every iteration; reuse saves the system allocator's page faults
- * (and, on a GPU, cudaMalloc's synchronisation). A failed allocation frees the cache and retries
- * once before it throws.
+ * (and, on a GPU, cudaMalloc's synchronisation).
+ *
+ * <p>Storages nobody released are freed when the GC finds them unreachable ({@link Reclaimer}):
+ * every allocation first returns what the GC found since the last one, and an allocation that
+ * would take the device's memory (in use plus cached) past its garbage threshold
+ * ({@code cortado.gcBytes}, default 256 MiB, per device; {@link Memory#collectGarbageAbove})
+ * asks the JVM for a collection first; the threshold then moves to twice what is still in use, so
+ * a large live set does not collect on every allocation. A failed allocation frees the cache,
+ * collects garbage and retries before it throws. The bytes freed that way are counted in
+ * {@link MemoryStats#collected()}.
  */
 public abstract class CachingAllocator implements Allocator {
 
     /** Smallest size class, in floats. */
     static final long MIN_CLASS = 64;
     private static final long LIMIT_BYTES = Long.getLong("cortado.cacheBytes", 1L << 30);
+    private static final long GC_BYTES = Long.getLong("cortado.gcBytes", 256L << 20);
+    /** How long a collection waits for the GC's findings to reach the reclaimers. */
+    private static final long GC_WAIT_MILLIS = 50;
 
     private final Device device;
     private final Map<Long, ArrayDeque<Block>> cache = new HashMap<>();
-    private long inUse, cached, peak;
+    private long inUse, cached, peak, collected;
+    private long gcBase = GC_BYTES, gcAbove = GC_BYTES;
 
     protected CachingAllocator(Device device) {
         this.device = device;
@@ -49,15 +61,22 @@ public abstract class CachingAllocator implements Allocator {
     public final Block allocate(long floats) {
         if (floats < 0) throw new IllegalArgumentException("allocation of " + floats + " floats");
         long size = sizeClass(floats);
-        synchronized (this) {
-            ArrayDeque<Block> free = cache.get(size);
-            if (free != null && !free.isEmpty()) {
-                cached -= 4 * size;
-                return count(free.pop());
-            }
+        Reclaimer.drain();
+        Block b = fromCache(size);
+        if (b != null) return b;
+        if (overThreshold(4 * size)) {
+            collectGarbage();
+            b = fromCache(size);
+            if (b != null) return b;
+            if (overThreshold(4 * size)) emptyCache();
         }
-        Block b = allocateRaw(size);
+        b = allocateRaw(size);
         if (b == null) {
+            emptyCache();
+            b = allocateRaw(size);
+        }
+        if (b == null) {
+            collectGarbage();
             emptyCache();
             b = allocateRaw(size);
         }
@@ -69,6 +88,44 @@ public abstract class CachingAllocator implements Allocator {
         synchronized (this) {
             return count(b);
         }
+    }
+
+    private synchronized Block fromCache(long size) {
+        ArrayDeque<Block> free = cache.get(size);
+        if (free == null || free.isEmpty()) return null;
+        cached -= 4 * size;
+        return count(free.pop());
+    }
+
+    private synchronized boolean overThreshold(long bytes) {
+        return inUse + cached + bytes > gcAbove;
+    }
+
+    /**
+     * Asks the JVM for a collection and frees the storages it found unreachable (on every device),
+     * then sets the next threshold to twice what is still in use here (at least the base).
+     */
+    private void collectGarbage() {
+        System.gc();
+        try {
+            Reclaimer.await(GC_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            gcAbove = Math.max(gcBase, 2 * inUse);
+        }
+    }
+
+    /** Sets the garbage threshold of this device (bytes in use plus cached); see the class comment. */
+    public final synchronized void collectGarbageAbove(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("garbage threshold must be > 0 bytes, got " + bytes);
+        gcBase = gcAbove = bytes;
+    }
+
+    /** Counts a block the GC path freed (its bytes were already taken off in-use by {@link #free}). */
+    final synchronized void countCollected(Block b) {
+        collected += 4 * b.capacity();
     }
 
     /** Counts a block handed out (under the lock). */
@@ -93,8 +150,18 @@ public abstract class CachingAllocator implements Allocator {
     }
 
     @Override
-    public final synchronized MemoryStats stats() {
-        return new MemoryStats(inUse, cached, peak);
+    public final MemoryStats stats() {
+        Reclaimer.drain();
+        return counters();
+    }
+
+    private synchronized MemoryStats counters() {
+        return new MemoryStats(inUse, cached, peak, collected);
+    }
+
+    @Override
+    public final synchronized void resetPeak() {
+        peak = inUse;
     }
 
     @Override

@@ -30,6 +30,24 @@ public final class Memory {
         return allocator(device).stats();
     }
 
+    /** Starts {@code device}'s peak-in-use count again from what is in use now. */
+    public static void resetPeak(Device device) {
+        allocator(device).resetPeak();
+    }
+
+    /**
+     * Sets the bytes (in use plus cached) past which an allocation on {@code device} first asks the
+     * JVM to collect garbage, so that tensors nobody closed give their memory back (default
+     * {@code cortado.gcBytes}, 256 MiB). Tensors in a {@link dev.cortado.tensor.MemoryScope} or
+     * closed by hand never wait for the GC.
+     */
+    public static void collectGarbageAbove(Device device, long bytes) {
+        if (!(allocator(device) instanceof CachingAllocator c)) {
+            throw new UnsupportedOperationException("the allocator of " + device + " has no garbage threshold");
+        }
+        c.collectGarbageAbove(bytes);
+    }
+
     /** Waits until {@code device} has done all the work queued on it (for timing; host reads wait by themselves). */
     public static void synchronize(Device device) {
         allocator(device).synchronize();

@@ -11,13 +11,16 @@ import java.nio.FloatBuffer;
  * the call (on an asynchronous device: until the call is queued, after which the allocator reuses
  * the block only in stream order, see {@link Allocator#free}): a release
  * (a close on another thread) during the call takes effect when the call returns, so native code
- * never touches freed memory. Only CPU storage can be read by the host directly ({@link #host()});
+ * never touches freed memory. A storage no one released that became unreachable (a tensor made
+ * outside any MemoryScope and dropped) is freed by its {@link Reclaimer} after the GC finds it;
+ * the allocators collect garbage before they give up or grow past a threshold. Only CPU storage can be read by the host directly ({@link #host()});
  * every other device's memory is reached through its allocator's copies.
  */
 public final class Storage {
 
     private final Allocator allocator;
     private final long length;
+    private final Reclaimer reclaimer;
     private Block block;
     private FloatBuffer host;
     private int refs = 1;   // owners: a tensor and its views
@@ -27,14 +30,18 @@ public final class Storage {
         this.allocator = allocator;
         this.length = length;
         this.block = block;
+        this.reclaimer = new Reclaimer(this, allocator, block);
     }
 
     /** Allocates uninitialised memory for {@code length} floats on {@code device}; the caller holds the one reference. */
     public static Storage allocate(Device device, long length) {
         if (device == null) throw new IllegalArgumentException("device is null");
         if (length < 0) throw new IllegalArgumentException("storage length must be >= 0, got " + length);
-        Allocator a = Memory.allocator(device);
-        return new Storage(a, length, a.allocate(length));
+        return allocate(Memory.allocator(device), length);
+    }
+
+    static Storage allocate(Allocator allocator, long length) {
+        return new Storage(allocator, length, allocator.allocate(length));
     }
 
     public Device device() {
@@ -98,7 +105,7 @@ public final class Storage {
     }
 
     private void free() {
-        allocator.free(block);
+        reclaimer.free();
         block = null;
         host = null;
     }

@@ -14,11 +14,16 @@ import java.util.Set;
  *
  * <pre>{@code
  * try (MemoryScope step = MemoryScope.open()) {
- *     Tensor loss = model.forward(x).crossEntropy(labels);
+ *     optimizer.zeroGrad();
+ *     Tensor loss = Losses.softmaxCrossEntropy(model.forward(x), labels);
  *     loss.backward();
  *     optimizer.step();
  * } // every tensor made inside is closed here; parameters and their .grad live on
  * }</pre>
+ *
+ * A scope is the fast, deterministic path. Tensors made outside any scope and never closed are
+ * not lost either: their memory goes back when the GC finds them unreachable (see
+ * {@link dev.cortado.memory.CachingAllocator}), later and at the cost of a collection.
  *
  * Scopes nest; a tensor belongs to the innermost open scope. {@link Tensor#keep()} takes a tensor
  * out of its scope, and the caller then owns it.

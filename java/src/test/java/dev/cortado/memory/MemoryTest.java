@@ -40,17 +40,17 @@ class MemoryTest {
     void statsCountInUseCachedAndPeakPerDevice() {
         Device sim = Device.sim(3); // a device of its own: no other test touches its counters
         MemoryStats before = Memory.stats(sim);
-        assertEquals(new MemoryStats(0, 0, 0), before);
+        assertEquals(new MemoryStats(0, 0, 0, 0), before);
         Tensor a = Tensor.zeros(sim, 1000), b = Tensor.zeros(sim, 10);
         assertEquals(4 * (1024 + 64), Memory.stats(sim).inUse());
         a.close();
-        assertEquals(new MemoryStats(4 * 64, 4 * 1024, 4 * (1024 + 64)), Memory.stats(sim));
+        assertEquals(new MemoryStats(4 * 64, 4 * 1024, 4 * (1024 + 64), 0), Memory.stats(sim));
         Tensor c = Tensor.zeros(sim, 1010); // same size class: the cached block is reused
-        assertEquals(new MemoryStats(4 * (1024 + 64), 0, 4 * (1024 + 64)), Memory.stats(sim));
+        assertEquals(new MemoryStats(4 * (1024 + 64), 0, 4 * (1024 + 64), 0), Memory.stats(sim));
         b.close();
         c.close();
         Memory.emptyCache(sim);
-        assertEquals(new MemoryStats(0, 0, 4 * (1024 + 64)), Memory.stats(sim));
+        assertEquals(new MemoryStats(0, 0, 4 * (1024 + 64), 0), Memory.stats(sim));
         assertTrue(Memory.stats(Device.CPU).peakInUse() > 0);
     }
 
