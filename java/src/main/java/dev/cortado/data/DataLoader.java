@@ -27,6 +27,19 @@ public final class DataLoader implements AutoCloseable {
         public Tensor labelsTensor() {
             return Tensor.of(labels, labels.length);
         }
+
+        /** The labels as class indices (see {@link Dataset#label(int)}). */
+        public int[] intLabels() {
+            int[] out = new int[labels.length];
+            for (int i = 0; i < out.length; i++) {
+                float v = labels[i];
+                if (!(v >= 0 && v == Math.rint(v) && v <= Integer.MAX_VALUE)) {
+                    throw new IllegalArgumentException("label " + v + " at batch position " + i + " is not a class index (an integer >= 0)");
+                }
+                out[i] = (int) v;
+            }
+            return out;
+        }
     }
 
     /** Positions beyond 2^53 samples are not reachable by training and would overflow the epoch arithmetic. */

@@ -181,22 +181,35 @@ public record Dataset(float[] inputs, int[] sampleShape, float[] labels) {
      * inputs have shape [1, rows, cols].
      */
     public static Dataset mnist(Path dir, String prefix) throws IOException {
-        Path imagesFile = find(dir, prefix + "-images-idx3-ubyte");
-        Path labelsFile = find(dir, prefix + "-labels-idx1-ubyte");
+        Dataset d = idx(find(dir, prefix + "-images-idx3-ubyte"), find(dir, prefix + "-labels-idx1-ubyte"), 256f);
+        for (int i = 0; i < d.size(); i++) {
+            if (d.labels[i] > 9) throw new IOException(find(dir, prefix + "-labels-idx1-ubyte") + ": label " + (int) d.labels[i] + " at index " + i + " is not a digit 0-9");
+        }
+        return d;
+    }
+
+    /**
+     * Images and labels from an IDX pair (MNIST, Fashion-MNIST, KMNIST, raw or gzip): pixels
+     * scaled to [0, 1] by 1/255 (so {@link ImageFolder#write} stores them exactly), inputs of
+     * shape [1, rows, cols], labels the stored bytes 0-255.
+     */
+    public static Dataset idx(Path imagesFile, Path labelsFile) throws IOException {
+        if (imagesFile == null || labelsFile == null) throw new IllegalArgumentException("images and labels files must not be null");
+        return idx(imagesFile, labelsFile, 255f);
+    }
+
+    private static Dataset idx(Path imagesFile, Path labelsFile, float scale) throws IOException {
         Idx.Data images = Idx.read(imagesFile), labels = Idx.read(labelsFile);
         if (images.dims().length != 3) throw new IOException(imagesFile + ": images need 3 dimensions, found " + Arrays.toString(images.dims()));
         if (labels.dims().length != 1) throw new IOException(labelsFile + ": labels need 1 dimension, found " + Arrays.toString(labels.dims()));
         if (images.count() != labels.count()) {
             throw new IOException(imagesFile + " holds " + images.count() + " images but " + labelsFile + " holds " + labels.count() + " labels");
         }
+        if (images.dims()[1] < 1 || images.dims()[2] < 1) throw new IOException(imagesFile + ": images of " + images.dims()[1] + "x" + images.dims()[2] + " pixels");
         float[] x = new float[images.bytes().length];
-        for (int i = 0; i < x.length; i++) x[i] = (images.bytes()[i] & 0xff) / 256f;
+        for (int i = 0; i < x.length; i++) x[i] = (images.bytes()[i] & 0xff) / scale;
         float[] y = new float[labels.count()];
-        for (int i = 0; i < y.length; i++) {
-            int v = labels.bytes()[i] & 0xff;
-            if (v > 9) throw new IOException(labelsFile + ": label " + v + " at index " + i + " is not a digit 0-9");
-            y[i] = v;
-        }
+        for (int i = 0; i < y.length; i++) y[i] = labels.bytes()[i] & 0xff;
         return new Dataset(x, new int[] {1, images.dims()[1], images.dims()[2]}, y);
     }
 

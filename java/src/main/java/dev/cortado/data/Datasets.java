@@ -3,12 +3,13 @@ package dev.cortado.data;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -77,17 +78,17 @@ public final class Datasets {
         List<String> featureNames = new ArrayList<>(names);
         featureNames.remove(label);
         boolean numeric = options.labels() == CsvOptions.Labels.NUMBERS
-                || options.labels() == CsvOptions.Labels.AUTO && java.util.Arrays.stream(labelText).allMatch(t -> NUMBER.matcher(t).matches());
+                || options.labels() == CsvOptions.Labels.AUTO && Arrays.stream(labelText).allMatch(t -> NUMBER.matcher(t).matches());
         float[] y = new float[data.size()];
         List<String> classNames = List.of();
         if (numeric) {
             for (int r = 0; r < y.length; r++) y[r] = number(file, data.get(r), r, options, names, label);
         } else {
-            boolean allNumbers = java.util.Arrays.stream(labelText).allMatch(t -> NUMBER.matcher(t).matches());
+            boolean allNumbers = Arrays.stream(labelText).allMatch(t -> NUMBER.matcher(t).matches());
             Comparator<String> order = allNumbers ? Comparator.comparingDouble(Double::parseDouble) : Comparator.naturalOrder();
             TreeSet<String> distinct = new TreeSet<>(order.thenComparing(Comparator.naturalOrder()));
             for (String t : labelText) distinct.add(t);
-            Map<String, Integer> index = new TreeMap<>();
+            Map<String, Integer> index = new HashMap<>();
             for (String t : distinct) index.put(t, index.size());
             for (int r = 0; r < y.length; r++) y[r] = index.get(labelText[r]);
             classNames = List.copyOf(distinct);

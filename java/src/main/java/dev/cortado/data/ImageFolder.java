@@ -42,24 +42,29 @@ public final class ImageFolder {
         List<Path> classes = list(root, true);
         if (classes.isEmpty()) throw new IOException(root + ": no class folders (expected " + root + "/<class>/*.png or *.jpg)");
         int channels = color == Color.GRAY ? 1 : 3, per = channels * height * width;
-        List<float[]> images = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        List<String> names = new ArrayList<>();
+        List<List<Path>> files = new ArrayList<>();
+        long total = 0;
         for (Path dir : classes) {
-            List<Path> files = list(dir, false);
-            if (files.isEmpty()) throw new IOException(dir + ": class folder '" + dir.getFileName() + "' holds no .png, .jpg or .jpeg images");
-            if ((long) (images.size() + files.size()) * per > Integer.MAX_VALUE) {
-                throw new IOException(root + ": more than 2^31 values at " + height + "x" + width + "x" + channels + "; use a smaller size");
-            }
-            for (Path f : files) {
-                images.add(resize(pixels(f, channels), height, width));
-                labels.add(names.size());
-            }
-            names.add(dir.getFileName().toString());
+            List<Path> images = list(dir, false);
+            if (images.isEmpty()) throw new IOException(dir + ": class folder '" + dir.getFileName() + "' holds no .png, .jpg or .jpeg images");
+            files.add(images);
+            total += images.size();
         }
-        float[] x = new float[images.size() * per];
-        for (int i = 0; i < images.size(); i++) System.arraycopy(images.get(i), 0, x, i * per, per);
-        Dataset d = Dataset.of(x, new int[] {channels, height, width}, labels.stream().mapToInt(Integer::intValue).toArray());
+        if (total * per > Integer.MAX_VALUE) {
+            throw new IOException(root + ": " + total + " images of " + channels + "x" + height + "x" + width + " exceed 2^31 values; use a smaller size");
+        }
+        float[] x = new float[(int) total * per];
+        int[] labels = new int[(int) total];
+        List<String> names = new ArrayList<>();
+        int row = 0;
+        for (int c = 0; c < classes.size(); c++) {
+            for (Path f : files.get(c)) {
+                System.arraycopy(resize(pixels(f, channels), height, width), 0, x, row * per, per);
+                labels[row++] = c;
+            }
+            names.add(classes.get(c).getFileName().toString());
+        }
+        Dataset d = Dataset.of(x, new int[] {channels, height, width}, labels);
         return new LabeledDataset(d, List.of(), names);
     }
 

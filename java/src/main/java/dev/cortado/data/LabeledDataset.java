@@ -1,6 +1,7 @@
 package dev.cortado.data;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A {@link Dataset} read from a file or folder, with the names that came with it: the feature
@@ -11,6 +12,9 @@ public record LabeledDataset(Dataset dataset, List<String> featureNames, List<St
 
     public LabeledDataset {
         if (dataset == null) throw new IllegalArgumentException("dataset is null");
+        if (featureNames != null && featureNames.stream().anyMatch(Objects::isNull) || classNames != null && classNames.stream().anyMatch(Objects::isNull)) {
+            throw new IllegalArgumentException("feature and class names must not contain null");
+        }
         featureNames = List.copyOf(featureNames == null ? List.of() : featureNames);
         classNames = List.copyOf(classNames == null ? List.of() : classNames);
     }

@@ -42,6 +42,7 @@ public final class Normalizer {
     /** Mean and std of each channel (the first dimension of the sample shape, e.g. C of [C, H, W]). */
     public static Normalizer fitPerChannel(Dataset train) {
         if (train == null) throw new IllegalArgumentException("dataset is null");
+        if (train.sampleShape().length == 0) throw new IllegalArgumentException("per-channel statistics need samples [C, ...]; these samples are scalars (shape [])");
         return fit(train, train.sampleSize() / train.sampleShape()[0]);
     }
 

@@ -34,6 +34,7 @@ public final class Splits {
 
     /** The part sizes for {@code n} samples (largest-remainder rounding, as documented above). */
     public static int[] sizes(int n, double... fractions) {
+        if (n < 0) throw new IllegalArgumentException("sample count must be >= 0, got " + n);
         if (fractions == null || fractions.length == 0) throw new IllegalArgumentException("give at least one fraction, e.g. 0.8, 0.2");
         double sum = 0;
         for (int i = 0; i < fractions.length; i++) {

@@ -66,5 +66,16 @@ class DatasetTest {
         Dataset s = d.subset(new int[] {2, 0});
         assertArrayEquals(new float[] {12, 10}, s.inputs());
         assertArrayEquals(new int[] {2, 0}, s.intLabels());
+        try (DataLoader l = new DataLoader(d, 2, false, 0, false)) {
+            assertArrayEquals(new int[] {0, 1}, l.next().intLabels());
+        }
+    }
+
+    @Test
+    void labeledDatasetNamesClasses() {
+        LabeledDataset t = new LabeledDataset(Dataset.of(new float[][] {{1}}, new int[] {1}), java.util.List.of("x"), java.util.List.of("cat", "dog"));
+        assertEquals("dog", t.className(t.dataset().label(0)));
+        refused("class 2 is outside [0, 2): the classes are [cat, dog]", () -> t.className(2));
+        refused("must not contain null", () -> new LabeledDataset(t.dataset(), java.util.Arrays.asList("a", null), null));
     }
 }
