@@ -90,6 +90,11 @@ class TransformTest {
             c.seek(12);
             for (int i = 3; i < 8; i++) assertArrayEquals(seq[i], c.next().inputs(), "resumed batch " + i);
         }
+        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        try (DataLoader p = new DataLoader(d, 4, true, 7, true, (x, shape, rng) -> threads.add(Thread.currentThread().getName()))) {
+            p.next();
+        }
+        assertEquals(java.util.Set.of("cortado-prefetch"), threads, "with prefetch the transform runs in the prefetch thread");
         // a sample seen twice (another epoch) is augmented afresh, not identically every time
         try (DataLoader e = new DataLoader(d, 10, false, 7, false, Transform.randomCrop(1))) {
             float[] first = e.next().inputs(), second = e.next().inputs();
