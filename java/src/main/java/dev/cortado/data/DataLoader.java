@@ -1,5 +1,6 @@
 package dev.cortado.data;
 
+import dev.cortado.kernels.SplitMix64;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -10,7 +11,10 @@ import java.util.concurrent.BlockingQueue;
  * epoch visits the samples in an order shuffled from the seed and the epoch number (or in
  * order), and a batch that runs past the end continues into the next epoch. The order depends
  * only on (seed, epoch, position), so {@link #position()} and {@link #seek} resume a run
- * exactly. With prefetch, the next batches are assembled on a background thread.
+ * exactly. With prefetch, the next batches are assembled on a background thread. An optional
+ * {@link Transform} changes each sample as its batch is assembled (in the prefetch thread when
+ * there is one), with randomness seeded from the seed and the sample's stream position, so a
+ * run resumed by {@link #seek} sees the same augmented samples.
  */
 public final class DataLoader implements AutoCloseable {
 
@@ -23,6 +27,19 @@ public final class DataLoader implements AutoCloseable {
         public Tensor labelsTensor() {
             return Tensor.of(labels, labels.length);
         }
+
+        /** The labels as class indices (see {@link Dataset#label(int)}). */
+        public int[] intLabels() {
+            int[] out = new int[labels.length];
+            for (int i = 0; i < out.length; i++) {
+                float v = labels[i];
+                if (!(v >= 0 && v == Math.rint(v) && v <= Integer.MAX_VALUE)) {
+                    throw new IllegalArgumentException("label " + v + " at batch position " + i + " is not a class index (an integer >= 0)");
+                }
+                out[i] = (int) v;
+            }
+            return out;
+        }
     }
 
     /** Positions beyond 2^53 samples are not reachable by training and would overflow the epoch arithmetic. */
@@ -33,6 +50,7 @@ public final class DataLoader implements AutoCloseable {
     private final boolean shuffle;
     private final long seed;
     private final boolean prefetch;
+    private final Transform transform;
     private long position;       // samples consumed by the caller, over all epochs
     private long producerPosition;
     private int[] order;
@@ -41,13 +59,20 @@ public final class DataLoader implements AutoCloseable {
     private Thread worker;
 
     public DataLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean prefetch) {
-        if (data == null || data.size() == 0) throw new IllegalArgumentException("dataset is empty");
+        this(data, batchSize, shuffle, seed, prefetch, null);
+    }
+
+    /** A loader whose samples pass through {@code transform} (null: none), e.g. {@code Transform.randomCrop(4).andThen(Transform.horizontalFlip())}. */
+    public DataLoader(Dataset data, int batchSize, boolean shuffle, long seed, boolean prefetch, Transform transform) {
+        if (data == null) throw new IllegalArgumentException("dataset is null");
+        data.requireNonEmpty("the DataLoader's dataset");
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         this.data = data;
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.seed = seed;
         this.prefetch = prefetch;
+        this.transform = transform;
     }
 
     public int batchSize() {
@@ -128,11 +153,20 @@ public final class DataLoader implements AutoCloseable {
             int sample = sampleAt(pos);
             System.arraycopy(data.inputs(), sample * per, x, i * per, per);
             y[i] = data.labels()[sample];
+            if (transform != null) augment(x, i * per, per, pos);
         }
         int[] shape = new int[data.sampleShape().length + 1];
         shape[0] = batchSize;
         System.arraycopy(data.sampleShape(), 0, shape, 1, data.sampleShape().length);
         return new Batch(x, shape, y, pos);
+    }
+
+    /** Applies the transform to the sample at {@code x[offset, offset + per)}, drawn at stream position {@code pos}. */
+    private void augment(float[] x, int offset, int per, long pos) {
+        float[] sample = java.util.Arrays.copyOfRange(x, offset, offset + per);
+        Rng rng = new Rng(SplitMix64.mix(seed * 0xD1B54A32D192ED03L + SplitMix64.mix(pos)));
+        transform.apply(sample, data.sampleShape().clone(), rng);
+        System.arraycopy(sample, 0, x, offset, per);
     }
 
     private int sampleAt(long pos) {

@@ -97,6 +97,25 @@ class DataTest {
         failsNaming(badLabel, "label 12", () -> Dataset.mnist(dir, "bad"));
     }
 
+    @Test
+    void idxPairScaledBy255WritesAnImageFolderExactly() throws IOException {
+        Path images = write("fashion-images", idx(8, new int[] {3, 2, 2}, new byte[] {0, (byte) 255, 51, 1, 2, 3, 4, 5, 6, 7, 8, (byte) 128}), true);
+        Path labels = write("fashion-labels", idx(8, new int[] {3}, new byte[] {9, 0, 9}), false);
+        Dataset d = Dataset.idx(images, labels);
+        assertArrayEquals(new float[] {0, 1, 51 / 255f, 1 / 255f}, d.sample(0), 0f);
+        assertArrayEquals(new int[] {9, 0, 9}, d.intLabels());
+        String[] names = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+        Path root = dir.resolve("png");
+        ImageFolder.write(d, root, names);
+        LabeledDataset back = ImageFolder.read(root, 2, 2, ImageFolder.Color.GRAY);
+        assertEquals(java.util.List.of("Ankle boot", "T-shirt"), back.classNames());
+        // by class: Ankle boot holds rows 0 and 2, T-shirt row 1
+        assertArrayEquals(d.sample(0), back.dataset().sample(0), 0f, "every byte value survives, 255 included");
+        assertArrayEquals(d.sample(2), back.dataset().sample(1), 0f, "and 128");
+        assertArrayEquals(d.sample(1), back.dataset().sample(2), 0f);
+        failsNaming(labels, "holds 3 labels", () -> Dataset.idx(write("four", idx(8, new int[] {4, 1, 1}, new byte[4]), false), labels));
+    }
+
     private static Dataset counting(int n) {
         float[] x = new float[n], y = new float[n];
         for (int i = 0; i < n; i++) x[i] = y[i] = i;
