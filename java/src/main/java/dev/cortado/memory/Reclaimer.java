@@ -1,11 +1,10 @@
 package dev.cortado.memory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The cleaner of one {@link Storage}: returns its block to its allocator exactly once, either
@@ -18,18 +17,44 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Reclaimer extends PhantomReference<Storage> {
 
     private static final ReferenceQueue<Storage> QUEUE = new ReferenceQueue<>();
-    /** Keeps every pending cleaner reachable until it has run. */
-    private static final Set<Reclaimer> PENDING = ConcurrentHashMap.newKeySet();
+    private static final VarHandle DONE;
+    /**
+     * Every pending cleaner, reachable from here until it has run (a reference object nobody can
+     * reach is never enqueued): a doubly linked list, as java.lang.ref.Cleaner keeps, so adding and
+     * removing allocate nothing.
+     */
+    private static final Reclaimer PENDING = new Reclaimer();
+
+    static {
+        try {
+            DONE = MethodHandles.lookup().findVarHandle(Reclaimer.class, "done", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Allocator allocator;
     private final Block block;
-    private final AtomicBoolean done = new AtomicBoolean();
+    private volatile boolean done;
+    private Reclaimer prev, next; // under PENDING's lock
 
     Reclaimer(Storage storage, Allocator allocator, Block block) {
         super(storage, QUEUE);
         this.allocator = allocator;
         this.block = block;
-        PENDING.add(this);
+        synchronized (PENDING) {
+            next = PENDING.next;
+            prev = PENDING;
+            if (next != null) next.prev = this;
+            PENDING.next = this;
+        }
+    }
+
+    /** The list's head. */
+    private Reclaimer() {
+        super(null, null);
+        allocator = null;
+        block = null;
     }
 
     /** The explicit path: the last owner released the storage and no call holds it. */
@@ -62,8 +87,12 @@ final class Reclaimer extends PhantomReference<Storage> {
     }
 
     private boolean claim() {
-        if (!done.compareAndSet(false, true)) return false;
-        PENDING.remove(this);
+        if (!DONE.compareAndSet(this, false, true)) return false;
+        synchronized (PENDING) {
+            prev.next = next;
+            if (next != null) next.prev = prev;
+            prev = next = null;
+        }
         clear();
         return true;
     }
