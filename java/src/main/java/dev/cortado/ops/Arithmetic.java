@@ -190,18 +190,31 @@ public final class Arithmetic {
 
     /** alpha * x. */
     public static Tensor scale(Tensor x, float alpha) {
-        Checks.notNull("scale", "x", x);
+        return scale("scale", x, alpha);
+    }
+
+    /**
+     * alpha * x, reported (in errors and {@code gradFn}) as {@code op}, the method the user
+     * called: {@code mul} for {@code x.mul(2f)}.
+     */
+    public static Tensor scale(String op, Tensor x, float alpha) {
+        Checks.notNull(op, "x", x);
         Tensor y = Tensor.empty(x.device(), x.shape());
         x.kernels().scale(x.numel(), alpha, x.ptr(), y.ptr());
-        return Autograd.record(y, "scale", g -> new Tensor[] {scale(g, alpha)}, x);
+        return Autograd.record(y, op, g -> new Tensor[] {scale(g, alpha)}, x);
     }
 
     /** x + c for a scalar c. */
     public static Tensor addScalar(Tensor x, float c) {
-        Checks.notNull("addScalar", "x", x);
+        return addScalar("add", x, c);
+    }
+
+    /** x + c for a scalar c, reported as {@code op} (e.g. {@code sub} for {@code x.sub(1f)}). */
+    public static Tensor addScalar(String op, Tensor x, float c) {
+        Checks.notNull(op, "x", x);
         Tensor y = Tensor.full(x.device(), c, x.shape());
         x.kernels().axpy(x.numel(), 1f, x.ptr(), y.ptr());
-        return Autograd.record(y, "add_scalar", g -> new Tensor[] {g}, x);
+        return Autograd.record(y, op, g -> new Tensor[] {g}, x);
     }
 
     /**

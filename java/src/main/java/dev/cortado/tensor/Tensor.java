@@ -117,6 +117,16 @@ public final class Tensor implements AutoCloseable {
         return of(Device.CPU, data, shape);
     }
 
+    /**
+     * A 1-D CPU tensor holding a copy of {@code values}, as {@code torch.tensor([1., 2., 3.])}:
+     * {@code Tensor.of(1f, 2f, 3f)} or {@code Tensor.of(array)} without a shape gives a vector
+     * (use {@link #scalar(float)} for a 0-d tensor, {@link #of(float[], int...)} for other shapes).
+     */
+    public static Tensor of(float... values) {
+        if (values == null) throw new IllegalArgumentException("values is null");
+        return of(Device.CPU, values, values.length);
+    }
+
     /** A 2-D CPU tensor from rows of equal length. */
     public static Tensor of(float[][] rows) {
         if (rows == null || rows.length == 0) throw new IllegalArgumentException("rows must be non-empty");
@@ -368,7 +378,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A new tensor with the same values (differentiable). */
     public Tensor copy() {
-        return Arithmetic.scale(this, 1f);
+        return Arithmetic.scale("copy", this, 1f);
     }
 
     /** A view of the same memory outside the autograd graph. */
@@ -458,20 +468,22 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor mul(float alpha) {
-        return Arithmetic.scale(this, alpha);
+        return Arithmetic.scale("mul", this, alpha);
     }
 
     public Tensor add(float c) {
-        return Arithmetic.addScalar(this, c);
+        return Arithmetic.addScalar("add", this, c);
     }
 
     /** c - this. */
     public Tensor rsub(float c) {
-        return Arithmetic.addScalar(Arithmetic.scale(this, -1f), c);
+        Tensor negated = Arithmetic.scale("rsub", this, -1f), y = Arithmetic.addScalar("rsub", negated, c);
+        Autograd.closeUnlessRecorded(y, negated);
+        return y;
     }
 
     public Tensor sub(float c) {
-        return Arithmetic.addScalar(this, -c);
+        return Arithmetic.addScalar("sub", this, -c);
     }
 
     public Tensor div(Tensor other) {
@@ -646,6 +658,16 @@ public final class Tensor implements AutoCloseable {
         return Shapes.transpose(this, d0, d1);
     }
 
+    /** The transpose of a 2-D tensor (PyTorch's {@code t()}); other ranks are refused (use {@link #mT()} or {@link #transpose}). */
+    public Tensor t() {
+        return Shapes.t(this);
+    }
+
+    /** This tensor with its last two axes swapped (PyTorch's {@code mT}): a batch of transposed matrices. */
+    public Tensor mT() {
+        return Shapes.mT(this);
+    }
+
     public Tensor permute(int... dims) {
         return Shapes.permute(this, dims);
     }
@@ -720,6 +742,63 @@ public final class Tensor implements AutoCloseable {
 
     public Tensor argmax() {
         return Reductions.argmax(this);
+    }
+
+    // Axis reductions without keepdim drop the reduced axes, as PyTorch's default keepdim=False.
+
+    /** Sum along dim, which is dropped from the shape. */
+    public Tensor sum(int dim) {
+        return sum(dim, false);
+    }
+
+    /** Sum over dims, which are dropped from the shape. */
+    public Tensor sum(int[] dims) {
+        return sum(dims, false);
+    }
+
+    /** Mean along dim, which is dropped from the shape. */
+    public Tensor mean(int dim) {
+        return mean(dim, false);
+    }
+
+    /** Mean over dims, which are dropped from the shape. */
+    public Tensor mean(int[] dims) {
+        return mean(dims, false);
+    }
+
+    /** Index of the first maximum along dim (as floats); dim is dropped from the shape. */
+    public Tensor argmax(int dim) {
+        return argmax(dim, false);
+    }
+
+    /** Index of the first minimum along dim (as floats); dim is dropped from the shape. */
+    public Tensor argmin(int dim) {
+        return argmin(dim, false);
+    }
+
+    /** The maxima along dim and their first positions, dim dropped ({@code torch.max(x, dim)}); the values are differentiable. */
+    public ValuesIndices max(int dim) {
+        return Reductions.maxWithIndices(this, dim);
+    }
+
+    /** The minima along dim and their first positions, dim dropped ({@code torch.min(x, dim)}). */
+    public ValuesIndices min(int dim) {
+        return Reductions.minWithIndices(this, dim);
+    }
+
+    /** Variance along dim with Bessel's correction; dim is dropped from the shape. */
+    public Tensor var(int dim) {
+        return var(dim, false);
+    }
+
+    /** Standard deviation along dim with Bessel's correction; dim is dropped from the shape. */
+    public Tensor std(int dim) {
+        return std(dim, false);
+    }
+
+    /** log Σ e^x along dim, which is dropped from the shape. */
+    public Tensor logsumexp(int dim) {
+        return logsumexp(dim, false);
     }
 
     public Tensor sum(int dim, boolean keepdim) {
@@ -820,19 +899,36 @@ public final class Tensor implements AutoCloseable {
         return node == null ? null : node.op();
     }
 
-    /** Back-propagates from this one-element tensor (the loss). */
+    /**
+     * Back-propagates from this one-element tensor (the loss), then frees the graph: a second
+     * backward through it throws (see {@link #backward(boolean)}).
+     */
     public void backward() {
+        backward(false);
+    }
+
+    /**
+     * Back-propagates from this one-element tensor; {@code retainGraph} keeps the graph (its
+     * saved tensors) for another backward, as PyTorch's {@code retain_graph=True}.
+     */
+    public void backward(boolean retainGraph) {
         if (numel != 1) throw new IllegalStateException("backward() without a gradient needs a one-element tensor, shape is " + Shape.str(shape));
         try (Tensor seed = full(device(), 1f, shape)) {
-            backward(seed);
+            backward(seed, retainGraph);
         }
     }
 
-    /** Back-propagates {@code gradient}, the gradient of some objective with respect to this tensor. */
+    /** Back-propagates {@code gradient}, the gradient of some objective with respect to this tensor, then frees the graph. */
     public void backward(Tensor gradient) {
+        backward(gradient, false);
+    }
+
+    /** {@link #backward(Tensor)}, keeping the graph for another backward when {@code retainGraph}. */
+    public void backward(Tensor gradient, boolean retainGraph) {
         checkOpen();
+        if (gradient == null) throw new IllegalArgumentException("backward: gradient is null");
         gradient.checkOpen();
-        Autograd.backward(this, gradient);
+        Autograd.backward(this, gradient, retainGraph);
     }
 
     static {
