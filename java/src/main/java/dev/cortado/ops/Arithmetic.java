@@ -33,19 +33,24 @@ public final class Arithmetic {
 
     /** A 0-d tensor holding c on x's device: a float operand. */
     static Tensor scalar(Tensor x, float c) {
-        Checks.notNull("scalar", "x", x);
+        return scalar("scalar", x, c);
+    }
+
+    private static Tensor scalar(String op, Tensor x, float c) {
+        Checks.notNull(op, "x", x);
         return Tensor.full(x.device(), c);
     }
 
     /**
      * op(x, c), or op(c, x) when scalarFirst, with the float c as a 0-d tensor on x's device,
-     * closed after unless the result's graph holds it.
+     * closed after unless the result's graph holds it; reported (in errors and {@code gradFn})
+     * as {@code name}, the method the user called, e.g. {@code rdiv}.
      */
-    public static Tensor withScalar(BinaryOperator<Tensor> op, Tensor x, float c, boolean scalarFirst) {
-        Tensor s = scalar(x, c);
+    public static Tensor withScalar(String name, BinaryOperator<Tensor> op, Tensor x, float c, boolean scalarFirst) {
+        Tensor s = scalar(name, x, c);
         Tensor y = scalarFirst ? op.apply(s, x) : op.apply(x, s);
         Autograd.closeUnlessRecorded(y, s);
-        return y;
+        return Autograd.named(y, name);
     }
 
     /** a + b. */

@@ -27,7 +27,8 @@ import java.util.Arrays;
  * one closes); tensors made inside a {@link MemoryScope} are closed with it.
  *
  * <p>Autograd: {@link #requiresGrad(boolean)} marks a leaf; ops on such tensors record a tape,
- * and {@link #backward()} accumulates gradients into each leaf's {@link #grad()}.
+ * and {@link #backward()} accumulates gradients into each leaf's {@link #grad()}, then frees the
+ * tape it ran through ({@link #backward(boolean)} keeps it for another backward).
  */
 public final class Tensor implements AutoCloseable {
 
@@ -491,12 +492,12 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor div(float c) {
-        return Arithmetic.withScalar(Arithmetic::div, this, c, false);
+        return Arithmetic.withScalar("div", Arithmetic::div, this, c, false);
     }
 
     /** c / this. */
     public Tensor rdiv(float c) {
-        return Arithmetic.withScalar(Arithmetic::div, this, c, true);
+        return Arithmetic.withScalar("rdiv", Arithmetic::div, this, c, true);
     }
 
     public Tensor pow(Tensor exponent) {
@@ -504,12 +505,12 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor pow(float exponent) {
-        return Arithmetic.withScalar(Arithmetic::pow, this, exponent, false);
+        return Arithmetic.withScalar("pow", Arithmetic::pow, this, exponent, false);
     }
 
     /** c to the power this. */
     public Tensor rpow(float c) {
-        return Arithmetic.withScalar(Arithmetic::pow, this, c, true);
+        return Arithmetic.withScalar("rpow", Arithmetic::pow, this, c, true);
     }
 
     public Tensor maximum(Tensor other) {
@@ -517,7 +518,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor maximum(float c) {
-        return Arithmetic.withScalar(Arithmetic::maximum, this, c, false);
+        return Arithmetic.withScalar("maximum", Arithmetic::maximum, this, c, false);
     }
 
     public Tensor minimum(Tensor other) {
@@ -525,7 +526,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor minimum(float c) {
-        return Arithmetic.withScalar(Arithmetic::minimum, this, c, false);
+        return Arithmetic.withScalar("minimum", Arithmetic::minimum, this, c, false);
     }
 
     public Tensor eq(Tensor other) {
@@ -533,7 +534,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor eq(float c) {
-        return Arithmetic.withScalar(Arithmetic::eq, this, c, false);
+        return Arithmetic.withScalar("eq", Arithmetic::eq, this, c, false);
     }
 
     public Tensor ne(Tensor other) {
@@ -541,7 +542,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor ne(float c) {
-        return Arithmetic.withScalar(Arithmetic::ne, this, c, false);
+        return Arithmetic.withScalar("ne", Arithmetic::ne, this, c, false);
     }
 
     public Tensor lt(Tensor other) {
@@ -549,7 +550,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor lt(float c) {
-        return Arithmetic.withScalar(Arithmetic::lt, this, c, false);
+        return Arithmetic.withScalar("lt", Arithmetic::lt, this, c, false);
     }
 
     public Tensor le(Tensor other) {
@@ -557,7 +558,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor le(float c) {
-        return Arithmetic.withScalar(Arithmetic::le, this, c, false);
+        return Arithmetic.withScalar("le", Arithmetic::le, this, c, false);
     }
 
     public Tensor gt(Tensor other) {
@@ -565,7 +566,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor gt(float c) {
-        return Arithmetic.withScalar(Arithmetic::gt, this, c, false);
+        return Arithmetic.withScalar("gt", Arithmetic::gt, this, c, false);
     }
 
     public Tensor ge(Tensor other) {
@@ -573,7 +574,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor ge(float c) {
-        return Arithmetic.withScalar(Arithmetic::ge, this, c, false);
+        return Arithmetic.withScalar("ge", Arithmetic::ge, this, c, false);
     }
 
     public Tensor exp() {

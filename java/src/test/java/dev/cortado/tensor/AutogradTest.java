@@ -301,6 +301,8 @@ class AutogradTest {
         assertEquals("sub", x.sub(1f).gradFn());
         assertEquals("rsub", x.rsub(1f).gradFn());
         assertEquals("copy", x.copy().gradFn());
+        assertEquals("rdiv", x.rdiv(1f).gradFn());
+        assertEquals("maximum", x.maximum(0f).gradFn());
         assertEquals("mean", x.mean().gradFn());
         assertEquals("var", x.var(0).gradFn());
         assertEquals("std", x.std(0).gradFn());
@@ -313,5 +315,7 @@ class AutogradTest {
         assertTrue(c.getMessage().startsWith("mul:"), c.getMessage());
         c = assertThrows(IllegalStateException.class, () -> closed.sub(2f));
         assertTrue(c.getMessage().startsWith("sub:"), c.getMessage());
+        c = assertThrows(IllegalStateException.class, () -> closed.rdiv(2f));
+        assertTrue(c.getMessage().startsWith("rdiv:"), c.getMessage());
     }
 }
