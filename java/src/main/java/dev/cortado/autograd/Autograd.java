@@ -67,6 +67,17 @@ public final class Autograd {
         return output;
     }
 
+    /**
+     * Names the node that made {@code result}, the last step of an op composed of other ops, as
+     * the user called it ({@code mean}, not the {@code scale} it ends with), for {@code gradFn}
+     * and error messages. Does nothing when result is not on the tape. Returns result.
+     */
+    public static Tensor named(Tensor result, String op) {
+        Node n = hooks.node(result);
+        if (n != null) n.op = op;
+        return result;
+    }
+
     /** Whether an op on these inputs would be recorded: grad mode is on and one of them requires grad. */
     public static boolean needsGrad(Tensor... inputs) {
         if (!GradMode.isEnabled()) return false;
@@ -88,8 +99,13 @@ public final class Autograd {
         return tensors;
     }
 
-    /** Back-propagates {@code seed} (the gradient of {@code root}) into every leaf's {@code grad}. */
-    public static void backward(Tensor root, Tensor seed) {
+    /**
+     * Back-propagates {@code seed} (the gradient of {@code root}) into every leaf's {@code grad}.
+     * Unless {@code retainGraph}, each node of the graph then drops its inputs, its backward
+     * formula and the tensors that formula saved (so their memory can be freed), and a second
+     * backward through any of them throws, as PyTorch's does.
+     */
+    public static void backward(Tensor root, Tensor seed, boolean retainGraph) {
         if (!root.requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require grad (no input had requiresGrad set)");
         }
@@ -114,9 +130,18 @@ public final class Autograd {
                 } else {
                     propagate(node, g, pending);
                     g.close();
+                    if (!retainGraph) node.release();
                 }
             }
         }
+        if (!retainGraph) for (Tensor t : order) if (hooks.node(t) != null) hooks.node(t).release();
+    }
+
+    /** A second backward reached a node that an earlier backward released. */
+    private static IllegalStateException releasedGraph(Node node) {
+        return new IllegalStateException("backward through the graph a second time: the tensors saved by " + node.op
+                + " were freed by the first backward(); call backward(true) (retain the graph) the first time to go back twice,"
+                + " or compute the forward again");
     }
 
     /** A tensor the tape needs was closed before backward: name the op that needs it and what it is. */
@@ -170,6 +195,7 @@ public final class Autograd {
             Tensor t = (Tensor) frame[0];
             int next = (Integer) frame[1];
             Node node = hooks.node(t);
+            if (node != null && node.released()) throw releasedGraph(node);
             Tensor[] inputs = node == null ? new Tensor[0] : node.inputs;
             if (next < inputs.length) {
                 frame[1] = next + 1;

@@ -9,10 +9,10 @@ import dev.cortado.tensor.Tensor;
  */
 public final class Node {
 
-    final String op;
-    final Tensor[] inputs;
-    final Backward backward;
-    final Tensor[] saved;   // the tensors the backward formula reads
+    String op;              // renamed by Autograd.named for composite ops
+    Tensor[] inputs;        // the next three are dropped by release() after a backward without retainGraph
+    Backward backward;
+    Tensor[] saved;         // the tensors the backward formula reads
     final int[] versions;   // their versions when the op ran
 
     Node(String op, Tensor[] inputs, Backward backward, Tensor[] saved) {
@@ -22,6 +22,18 @@ public final class Node {
         this.saved = saved;
         this.versions = new int[saved.length];
         for (int i = 0; i < saved.length; i++) versions[i] = saved[i].version();
+    }
+
+    /** Whether a backward without retainGraph ran through this node and dropped what it saved. */
+    boolean released() {
+        return backward == null;
+    }
+
+    /** Drops the inputs, the backward formula and the tensors it captured, so that their memory can be freed. */
+    void release() {
+        inputs = null;
+        backward = null;
+        saved = null;
     }
 
     /** Throws if a tensor the backward reads was changed in place since the op ran. */

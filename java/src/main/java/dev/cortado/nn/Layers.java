@@ -123,9 +123,11 @@ public final class Layers {
 
     /** An elementwise function as a layer: ReLU, Sigmoid, Tanh, Softmax, Flatten. */
     public static final class Function extends Module {
+        private final String name;
         private final UnaryOperator<Tensor> f;
 
-        private Function(UnaryOperator<Tensor> f) {
+        private Function(String name, UnaryOperator<Tensor> f) {
+            this.name = name;
             this.f = f;
         }
 
@@ -133,31 +135,36 @@ public final class Layers {
         public Tensor forward(Tensor x) {
             return f.apply(x);
         }
+
+        @Override
+        protected String kind() {
+            return name;
+        }
     }
 
     public static Module relu() {
-        return new Function(Activations::relu);
+        return new Function("ReLU", Activations::relu);
     }
 
     public static Module sigmoid() {
-        return new Function(Activations::sigmoid);
+        return new Function("Sigmoid", Activations::sigmoid);
     }
 
     public static Module tanh() {
-        return new Function(Activations::tanh);
+        return new Function("Tanh", Activations::tanh);
     }
 
     public static Module softmax() {
-        return new Function(Tensor::softmax);
+        return new Function("Softmax", Tensor::softmax);
     }
 
     public static Module flatten() {
-        return new Function(Tensor::flatten);
+        return new Function("Flatten", Tensor::flatten);
     }
 
     /** Keeps the last step of a sequence [batch, time, features]: [batch, features] (Mathematica's SequenceLastLayer). */
     public static Module sequenceLast() {
-        return new Function(x -> x.select(1, -1));
+        return new Function("SequenceLast", x -> x.select(1, -1));
     }
 
     /**
@@ -232,6 +239,11 @@ public final class Layers {
             Tensor y = x;
             for (Module m : layers) y = m.forward(y);
             return y;
+        }
+
+        /** The layers in order. */
+        Module[] layers() {
+            return layers.clone();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.cortado.nn;
 
+import dev.cortado.autograd.Autograd;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.memory.Device;
@@ -22,8 +23,9 @@ public final class Losses {
 
     /** Mean squared error over all elements. */
     public static Tensor mse(Tensor prediction, Tensor target) {
-        Tensor d = prediction.sub(target);
-        return d.mul(d).mean();
+        Tensor d = prediction.sub(target), sq = d.mul(d), y = sq.mean();
+        Autograd.closeUnlessRecorded(y, d, sq);
+        return Autograd.named(y, "mse");
     }
 
     /**
@@ -42,7 +44,7 @@ public final class Losses {
         Tensor pairs = Linalg.matmul(logits.reshape(n, 1), Tensor.of(d, new float[] {0, 1}, 1, 2));
         Tensor weights = Linalg.matmul(targets.reshape(n, 1), Tensor.of(d, new float[] {-1, 1}, 1, 2))
                 .add(Linalg.matmul(Tensor.ones(d, n, 1), Tensor.of(d, new float[] {1, 0}, 1, 2)));
-        return pairs.logSoftmax().mul(weights).sum().mul(-1f / n);
+        return Autograd.named(pairs.logSoftmax().mul(weights).sum().mul(-1f / n), "binary_cross_entropy_with_logits");
     }
 
     /** Fraction of rows whose largest logit is at the label (reads one number from the device). */

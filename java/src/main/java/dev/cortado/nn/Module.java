@@ -63,6 +63,41 @@ public abstract class Module implements AutoCloseable {
         return training;
     }
 
+    /** Sets this module's mode alone (not its children's), to restore saved modes. */
+    final void setTrainingOnly(boolean train) {
+        training = train;
+    }
+
+    /** The direct children, by name, in registration order. */
+    final Map<String, Module> childModules() {
+        return Collections.unmodifiableMap(children);
+    }
+
+    /** How many numbers the parameters of this module and its children hold. */
+    public final long parameterCount() {
+        long n = 0;
+        for (Tensor p : parameters()) n += p.numel();
+        return n;
+    }
+
+    /** The name of this layer's kind in {@link #summary}: the class's simple name unless a layer says better. */
+    protected String kind() {
+        return getClass().getSimpleName();
+    }
+
+    /**
+     * A table of the layers (a Sequential's, nested ones with dotted names), each one's output
+     * shape for an input of {@code inputShape} (e.g. {@code 1, 1, 28, 28}) and its parameter
+     * count, and the total, as Keras' {@code model.summary()}. The shapes come from one forward
+     * of zeros without autograd, in eval mode (the modes are restored after), whose memory is
+     * freed before this returns. Without a shape the table lists layers and parameters only.
+     *
+     * @throws IllegalArgumentException naming the layer that cannot take its input
+     */
+    public final String summary(int... inputShape) {
+        return Summary.of(this, inputShape);
+    }
+
     public final void zeroGrad() {
         for (Tensor p : parameters()) p.zeroGrad();
     }

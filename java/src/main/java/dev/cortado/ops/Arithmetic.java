@@ -33,19 +33,24 @@ public final class Arithmetic {
 
     /** A 0-d tensor holding c on x's device: a float operand. */
     static Tensor scalar(Tensor x, float c) {
-        Checks.notNull("scalar", "x", x);
+        return scalar("scalar", x, c);
+    }
+
+    private static Tensor scalar(String op, Tensor x, float c) {
+        Checks.notNull(op, "x", x);
         return Tensor.full(x.device(), c);
     }
 
     /**
      * op(x, c), or op(c, x) when scalarFirst, with the float c as a 0-d tensor on x's device,
-     * closed after unless the result's graph holds it.
+     * closed after unless the result's graph holds it; reported (in errors and {@code gradFn})
+     * as {@code name}, the method the user called, e.g. {@code rdiv}.
      */
-    public static Tensor withScalar(BinaryOperator<Tensor> op, Tensor x, float c, boolean scalarFirst) {
-        Tensor s = scalar(x, c);
+    public static Tensor withScalar(String name, BinaryOperator<Tensor> op, Tensor x, float c, boolean scalarFirst) {
+        Tensor s = scalar(name, x, c);
         Tensor y = scalarFirst ? op.apply(s, x) : op.apply(x, s);
         Autograd.closeUnlessRecorded(y, s);
-        return y;
+        return Autograd.named(y, name);
     }
 
     /** a + b. */
@@ -190,18 +195,31 @@ public final class Arithmetic {
 
     /** alpha * x. */
     public static Tensor scale(Tensor x, float alpha) {
-        Checks.notNull("scale", "x", x);
+        return scale("scale", x, alpha);
+    }
+
+    /**
+     * alpha * x, reported (in errors and {@code gradFn}) as {@code op}, the method the user
+     * called: {@code mul} for {@code x.mul(2f)}.
+     */
+    public static Tensor scale(String op, Tensor x, float alpha) {
+        Checks.notNull(op, "x", x);
         Tensor y = Tensor.empty(x.device(), x.shape());
         x.kernels().scale(x.numel(), alpha, x.ptr(), y.ptr());
-        return Autograd.record(y, "scale", g -> new Tensor[] {scale(g, alpha)}, x);
+        return Autograd.record(y, op, g -> new Tensor[] {scale(g, alpha)}, x);
     }
 
     /** x + c for a scalar c. */
     public static Tensor addScalar(Tensor x, float c) {
-        Checks.notNull("addScalar", "x", x);
+        return addScalar("add", x, c);
+    }
+
+    /** x + c for a scalar c, reported as {@code op} (e.g. {@code sub} for {@code x.sub(1f)}). */
+    public static Tensor addScalar(String op, Tensor x, float c) {
+        Checks.notNull(op, "x", x);
         Tensor y = Tensor.full(x.device(), c, x.shape());
         x.kernels().axpy(x.numel(), 1f, x.ptr(), y.ptr());
-        return Autograd.record(y, "add_scalar", g -> new Tensor[] {g}, x);
+        return Autograd.record(y, op, g -> new Tensor[] {g}, x);
     }
 
     /**

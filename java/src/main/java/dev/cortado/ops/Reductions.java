@@ -7,6 +7,7 @@ import dev.cortado.kernels.UnaryOp;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.tensor.ValuesIndices;
 import java.util.Arrays;
 
 /**
@@ -30,7 +31,9 @@ public final class Reductions {
     public static Tensor mean(Tensor x) {
         Checks.notNull("mean", "x", x);
         if (x.numel() == 0) throw new IllegalArgumentException("mean: tensor has no elements");
-        return Arithmetic.scale(sum(x), 1f / x.numel());
+        Tensor s = sum(x), y = Arithmetic.scale("mean", s, 1f / x.numel());
+        Autograd.closeUnlessRecorded(y, s);
+        return Autograd.named(y, "mean");
     }
 
     /** Sum over {@code dims} (each once; negative counts from the end); keepdim keeps them with size 1. */
@@ -61,29 +64,47 @@ public final class Reductions {
 
     /** Maximum along dim (NaN if the axis holds one); the gradient goes to the first maximum, as PyTorch's max(dim). */
     public static Tensor max(Tensor x, int dim, boolean keepdim) {
-        return extreme("max", ReduceOp.MAX, ReduceOp.ARGMAX, x, dim, keepdim);
+        return extreme("max", ReduceOp.MAX, ReduceOp.ARGMAX, x, dim, keepdim, false).values();
     }
 
     /** Minimum along dim; the gradient goes to the first minimum. */
     public static Tensor min(Tensor x, int dim, boolean keepdim) {
-        return extreme("min", ReduceOp.MIN, ReduceOp.ARGMIN, x, dim, keepdim);
+        return extreme("min", ReduceOp.MIN, ReduceOp.ARGMIN, x, dim, keepdim, false).values();
     }
 
-    private static Tensor extreme(String op, ReduceOp value, ReduceOp index, Tensor x, int dim, boolean keepdim) {
+    /** {@link #max} without dim, and the index of each first maximum (torch.max(x, dim)). */
+    public static ValuesIndices maxWithIndices(Tensor x, int dim) {
+        return extreme("max", ReduceOp.MAX, ReduceOp.ARGMAX, x, dim, false, true);
+    }
+
+    /** {@link #min} without dim, and the index of each first minimum (torch.min(x, dim)). */
+    public static ValuesIndices minWithIndices(Tensor x, int dim) {
+        return extreme("min", ReduceOp.MIN, ReduceOp.ARGMIN, x, dim, false, true);
+    }
+
+    /** The values along dim, and their indices when asked for (else null); the indices route the gradient. */
+    private static ValuesIndices extreme(String op, ReduceOp value, ReduceOp index, Tensor x, int dim, boolean keepdim, boolean withIndices) {
         Checks.notNull(op, "x", x);
         int d = Strides.axis(op, dim, x.shape());
         nonEmpty(op, x, d);
         boolean[] axes = one(x, d);
         Tensor y = shaped(Strides.reduce(value, x, axes), axes, keepdim);
-        if (!x.requiresGrad()) return y;
-        Tensor at = Strides.reduce(index, x, axes); // where each gradient goes (not visible to the user)
-        return Autograd.record(y, op, g -> {
+        boolean grad = Autograd.needsGrad(x);
+        if (!grad && !withIndices) return new ValuesIndices(y, null);
+        Tensor at = Strides.reduce(index, x, axes); // where each gradient goes
+        Tensor indices = withIndices ? shaped(at.detach(), axes, keepdim) : null;
+        if (!grad) {
+            at.close();
+            return new ValuesIndices(y, indices);
+        }
+        Autograd.record(y, op, Autograd.saves(at), g -> {
             int[] s = x.shape();
             long outer = Strides.prod(s, 0, d), len = s[d], inner = Strides.prod(s, d + 1, s.length);
             Tensor dx = Tensor.zeros(x.device(), s);
             x.kernels().scatterAdd(outer, len, inner, 1, at.ptr(), inner, 0, 1, g.ptr(), dx.ptr());
             return new Tensor[] {dx};
         }, x);
+        return new ValuesIndices(y, indices);
     }
 
     /** Index of the first maximum along dim, as floats (not differentiable). */
@@ -125,16 +146,16 @@ public final class Reductions {
         for (int d = 0; d < axes.length; d++) if (axes[d]) count *= x.size(d);
         int[] all = reducedDims(axes);
         Tensor mu = mean(x, all, true), dev = Arithmetic.sub(x, mu), sq = UnaryMath.square(dev), ss = sum(sq, all, keepdim);
-        Tensor v = Arithmetic.scale(ss, 1f / Math.max(0, count - correction));
+        Tensor v = Arithmetic.scale("var", ss, 1f / Math.max(0, count - correction));
         Autograd.closeUnlessRecorded(v, mu, dev, sq, ss);
-        return v;
+        return Autograd.named(v, "var");
     }
 
     /** Standard deviation: the square root of {@link #var}. */
     public static Tensor std(Tensor x, int[] dims, int correction, boolean keepdim) {
         Tensor v = var(x, dims, correction, keepdim), s = UnaryMath.sqrt(v);
         Autograd.closeUnlessRecorded(s, v);
-        return s;
+        return Autograd.named(s, "std");
     }
 
     /** log Σ e^x along dim, computed stably; -inf over an empty axis. */

@@ -133,10 +133,35 @@ public final class Shapes {
         return count;
     }
 
+    /**
+     * Pieces of the given lengths along axis d, all of lengths[0] but the last. Where they are
+     * not windows of x (an axis before d is longer than 1), one strided copy lays the equal
+     * pieces out one after another and each is a view of that copy: one allocation and one
+     * kernel call instead of one per piece.
+     */
     private static Tensor[] pieces(String op, Tensor x, int d, int[] lengths) {
         Tensor[] out = new Tensor[lengths.length];
+        int[] s = x.shape();
+        int size = lengths.length == 0 ? 0 : lengths[0];
+        int equal = lengths.length > 0 && lengths[lengths.length - 1] == size ? lengths.length : lengths.length - 1;
+        long outer = Strides.prod(s, 0, d), inner = Strides.prod(s, d + 1, s.length);
+        if (equal < 2 || outer < 2 || size == 0 || inner == 0) return rangePieces(op, x, d, lengths, out, 0);
+        // x as [outer, equal, size, inner], read as [equal, outer, size, inner]
+        long[] strides = {size * inner, s[d] * inner, inner, 1};
+        Tensor laidOut = strided(op, x, new int[] {equal, (int) outer, size, (int) inner}, strides, 0);
+        int[] shape = s.clone();
+        shape[d] = size;
+        long step = outer * size * inner;
+        for (int i = 0; i < equal; i++) out[i] = Autograd.named(laidOut.view(i * step, shape), op);
+        Autograd.closeUnlessRecorded(out[0], laidOut);
+        return rangePieces(op, x, d, lengths, out, equal);
+    }
+
+    /** Pieces from index {@code first} on, each a window or a strided copy of x. */
+    private static Tensor[] rangePieces(String op, Tensor x, int d, int[] lengths, Tensor[] out, int first) {
         int start = 0;
-        for (int i = 0; i < lengths.length; i++) {
+        for (int i = 0; i < first; i++) start += lengths[i];
+        for (int i = first; i < lengths.length; i++) {
             out[i] = range(op, x, d, start, lengths[i], 1);
             start += lengths[i];
         }
@@ -355,6 +380,28 @@ public final class Shapes {
         perm[a] = b;
         perm[b] = a;
         return permuted("transpose", x, perm);
+    }
+
+    /** The transpose of a 2-D x (torch.t); other ranks are refused, naming the shape. */
+    public static Tensor t(Tensor x) {
+        Checks.notNull("t", "x", x);
+        if (x.dim() != 2) {
+            throw new IllegalArgumentException("t: needs a 2-D tensor, got shape " + Shape.str(x.shape())
+                    + "; use mT() to swap the last two axes or transpose(d0, d1)");
+        }
+        return permuted("t", x, new int[] {1, 0});
+    }
+
+    /** x with its last two axes swapped (torch's x.mT), for x of at least 2 dimensions. */
+    public static Tensor mT(Tensor x) {
+        Checks.notNull("mT", "x", x);
+        int n = x.dim();
+        if (n < 2) throw new IllegalArgumentException("mT: needs at least 2 dimensions, got shape " + Shape.str(x.shape()));
+        int[] perm = new int[n];
+        Arrays.setAll(perm, k -> k);
+        perm[n - 2] = n - 1;
+        perm[n - 1] = n - 2;
+        return permuted("mT", x, perm);
     }
 
     /** x with its axes reordered: axis k of the result is axis dims[k] of x (dims is a permutation of x's axes). */

@@ -81,7 +81,7 @@ public final class Softmax {
         Tensor ratio = Arithmetic.div(parts[0], parts[1]), nll = ratio.neg();
         if (labelSmoothing == 0) {
             Autograd.closeUnlessRecorded(nll, logp, parts[0], parts[1], parts[2], ratio);
-            return nll;
+            return Autograd.named(nll, "cross_entropy");
         }
         // ε/C · Σ_rows valid · Σ_c w_c · (-log p_c) / Σ w
         Tensor perClass = weight == null ? logp : Arithmetic.mul(logp, weight);
@@ -94,7 +94,7 @@ public final class Softmax {
         Tensor loss = Arithmetic.sub(hard, soft);
         Autograd.closeUnlessRecorded(loss, logp, parts[0], parts[1], parts[2], ratio, nll, perClass == logp ? null : perClass, perRow, kept,
                 keptSum, smooth, hard, soft);
-        return loss;
+        return Autograd.named(loss, "cross_entropy");
     }
 
     /** PyTorch's nll_loss with mean reduction: -Σ w[label]·logProbs[row, label] / Σ w[label] over the rows not ignored. */
@@ -103,7 +103,7 @@ public final class Softmax {
         Tensor[] parts = weightedPick(logProbs, labels, weight, ignoreIndex);
         Tensor ratio = Arithmetic.div(parts[0], parts[1]), loss = ratio.neg();
         Autograd.closeUnlessRecorded(loss, parts[0], parts[1], parts[2], ratio);
-        return loss;
+        return Autograd.named(loss, "nll_loss");
     }
 
     /** {Σ_rows w·logp[row, label], Σ_rows w, valid[rows]} with w = weight[label] (1 without weights), 0 on ignored rows. */

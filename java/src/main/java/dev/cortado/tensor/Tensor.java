@@ -27,7 +27,8 @@ import java.util.Arrays;
  * one closes); tensors made inside a {@link MemoryScope} are closed with it.
  *
  * <p>Autograd: {@link #requiresGrad(boolean)} marks a leaf; ops on such tensors record a tape,
- * and {@link #backward()} accumulates gradients into each leaf's {@link #grad()}.
+ * and {@link #backward()} accumulates gradients into each leaf's {@link #grad()}, then frees the
+ * tape it ran through ({@link #backward(boolean)} keeps it for another backward).
  */
 public final class Tensor implements AutoCloseable {
 
@@ -115,6 +116,16 @@ public final class Tensor implements AutoCloseable {
     /** A CPU tensor holding a copy of {@code data}, which must have exactly numel(shape) values. */
     public static Tensor of(float[] data, int... shape) {
         return of(Device.CPU, data, shape);
+    }
+
+    /**
+     * A 1-D CPU tensor holding a copy of {@code values}, as {@code torch.tensor([1., 2., 3.])}:
+     * {@code Tensor.of(1f, 2f, 3f)} or {@code Tensor.of(array)} without a shape gives a vector
+     * (use {@link #scalar(float)} for a 0-d tensor, {@link #of(float[], int...)} for other shapes).
+     */
+    public static Tensor of(float... values) {
+        if (values == null) throw new IllegalArgumentException("values is null");
+        return of(Device.CPU, values, values.length);
     }
 
     /** A 2-D CPU tensor from rows of equal length. */
@@ -368,7 +379,7 @@ public final class Tensor implements AutoCloseable {
 
     /** A new tensor with the same values (differentiable). */
     public Tensor copy() {
-        return Arithmetic.scale(this, 1f);
+        return Arithmetic.scale("copy", this, 1f);
     }
 
     /** A view of the same memory outside the autograd graph. */
@@ -458,20 +469,22 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor mul(float alpha) {
-        return Arithmetic.scale(this, alpha);
+        return Arithmetic.scale("mul", this, alpha);
     }
 
     public Tensor add(float c) {
-        return Arithmetic.addScalar(this, c);
+        return Arithmetic.addScalar("add", this, c);
     }
 
     /** c - this. */
     public Tensor rsub(float c) {
-        return Arithmetic.addScalar(Arithmetic.scale(this, -1f), c);
+        Tensor negated = Arithmetic.scale("rsub", this, -1f), y = Arithmetic.addScalar("rsub", negated, c);
+        Autograd.closeUnlessRecorded(y, negated);
+        return y;
     }
 
     public Tensor sub(float c) {
-        return Arithmetic.addScalar(this, -c);
+        return Arithmetic.addScalar("sub", this, -c);
     }
 
     public Tensor div(Tensor other) {
@@ -479,12 +492,12 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor div(float c) {
-        return Arithmetic.withScalar(Arithmetic::div, this, c, false);
+        return Arithmetic.withScalar("div", Arithmetic::div, this, c, false);
     }
 
     /** c / this. */
     public Tensor rdiv(float c) {
-        return Arithmetic.withScalar(Arithmetic::div, this, c, true);
+        return Arithmetic.withScalar("rdiv", Arithmetic::div, this, c, true);
     }
 
     public Tensor pow(Tensor exponent) {
@@ -492,12 +505,12 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor pow(float exponent) {
-        return Arithmetic.withScalar(Arithmetic::pow, this, exponent, false);
+        return Arithmetic.withScalar("pow", Arithmetic::pow, this, exponent, false);
     }
 
     /** c to the power this. */
     public Tensor rpow(float c) {
-        return Arithmetic.withScalar(Arithmetic::pow, this, c, true);
+        return Arithmetic.withScalar("rpow", Arithmetic::pow, this, c, true);
     }
 
     public Tensor maximum(Tensor other) {
@@ -505,7 +518,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor maximum(float c) {
-        return Arithmetic.withScalar(Arithmetic::maximum, this, c, false);
+        return Arithmetic.withScalar("maximum", Arithmetic::maximum, this, c, false);
     }
 
     public Tensor minimum(Tensor other) {
@@ -513,7 +526,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor minimum(float c) {
-        return Arithmetic.withScalar(Arithmetic::minimum, this, c, false);
+        return Arithmetic.withScalar("minimum", Arithmetic::minimum, this, c, false);
     }
 
     public Tensor eq(Tensor other) {
@@ -521,7 +534,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor eq(float c) {
-        return Arithmetic.withScalar(Arithmetic::eq, this, c, false);
+        return Arithmetic.withScalar("eq", Arithmetic::eq, this, c, false);
     }
 
     public Tensor ne(Tensor other) {
@@ -529,7 +542,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor ne(float c) {
-        return Arithmetic.withScalar(Arithmetic::ne, this, c, false);
+        return Arithmetic.withScalar("ne", Arithmetic::ne, this, c, false);
     }
 
     public Tensor lt(Tensor other) {
@@ -537,7 +550,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor lt(float c) {
-        return Arithmetic.withScalar(Arithmetic::lt, this, c, false);
+        return Arithmetic.withScalar("lt", Arithmetic::lt, this, c, false);
     }
 
     public Tensor le(Tensor other) {
@@ -545,7 +558,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor le(float c) {
-        return Arithmetic.withScalar(Arithmetic::le, this, c, false);
+        return Arithmetic.withScalar("le", Arithmetic::le, this, c, false);
     }
 
     public Tensor gt(Tensor other) {
@@ -553,7 +566,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor gt(float c) {
-        return Arithmetic.withScalar(Arithmetic::gt, this, c, false);
+        return Arithmetic.withScalar("gt", Arithmetic::gt, this, c, false);
     }
 
     public Tensor ge(Tensor other) {
@@ -561,7 +574,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor ge(float c) {
-        return Arithmetic.withScalar(Arithmetic::ge, this, c, false);
+        return Arithmetic.withScalar("ge", Arithmetic::ge, this, c, false);
     }
 
     public Tensor exp() {
@@ -646,6 +659,16 @@ public final class Tensor implements AutoCloseable {
         return Shapes.transpose(this, d0, d1);
     }
 
+    /** The transpose of a 2-D tensor (PyTorch's {@code t()}); other ranks are refused (use {@link #mT()} or {@link #transpose}). */
+    public Tensor t() {
+        return Shapes.t(this);
+    }
+
+    /** This tensor with its last two axes swapped (PyTorch's {@code mT}): a batch of transposed matrices. */
+    public Tensor mT() {
+        return Shapes.mT(this);
+    }
+
     public Tensor permute(int... dims) {
         return Shapes.permute(this, dims);
     }
@@ -720,6 +743,63 @@ public final class Tensor implements AutoCloseable {
 
     public Tensor argmax() {
         return Reductions.argmax(this);
+    }
+
+    // Axis reductions without keepdim drop the reduced axes, as PyTorch's default keepdim=False.
+
+    /** Sum along dim, which is dropped from the shape. */
+    public Tensor sum(int dim) {
+        return sum(dim, false);
+    }
+
+    /** Sum over dims, which are dropped from the shape. */
+    public Tensor sum(int[] dims) {
+        return sum(dims, false);
+    }
+
+    /** Mean along dim, which is dropped from the shape. */
+    public Tensor mean(int dim) {
+        return mean(dim, false);
+    }
+
+    /** Mean over dims, which are dropped from the shape. */
+    public Tensor mean(int[] dims) {
+        return mean(dims, false);
+    }
+
+    /** Index of the first maximum along dim (as floats); dim is dropped from the shape. */
+    public Tensor argmax(int dim) {
+        return argmax(dim, false);
+    }
+
+    /** Index of the first minimum along dim (as floats); dim is dropped from the shape. */
+    public Tensor argmin(int dim) {
+        return argmin(dim, false);
+    }
+
+    /** The maxima along dim and their first positions, dim dropped ({@code torch.max(x, dim)}); the values are differentiable. */
+    public ValuesIndices max(int dim) {
+        return Reductions.maxWithIndices(this, dim);
+    }
+
+    /** The minima along dim and their first positions, dim dropped ({@code torch.min(x, dim)}). */
+    public ValuesIndices min(int dim) {
+        return Reductions.minWithIndices(this, dim);
+    }
+
+    /** Variance along dim with Bessel's correction; dim is dropped from the shape. */
+    public Tensor var(int dim) {
+        return var(dim, false);
+    }
+
+    /** Standard deviation along dim with Bessel's correction; dim is dropped from the shape. */
+    public Tensor std(int dim) {
+        return std(dim, false);
+    }
+
+    /** log Σ e^x along dim, which is dropped from the shape. */
+    public Tensor logsumexp(int dim) {
+        return logsumexp(dim, false);
     }
 
     public Tensor sum(int dim, boolean keepdim) {
@@ -820,19 +900,36 @@ public final class Tensor implements AutoCloseable {
         return node == null ? null : node.op();
     }
 
-    /** Back-propagates from this one-element tensor (the loss). */
+    /**
+     * Back-propagates from this one-element tensor (the loss), then frees the graph: a second
+     * backward through it throws (see {@link #backward(boolean)}).
+     */
     public void backward() {
+        backward(false);
+    }
+
+    /**
+     * Back-propagates from this one-element tensor; {@code retainGraph} keeps the graph (its
+     * saved tensors) for another backward, as PyTorch's {@code retain_graph=True}.
+     */
+    public void backward(boolean retainGraph) {
         if (numel != 1) throw new IllegalStateException("backward() without a gradient needs a one-element tensor, shape is " + Shape.str(shape));
         try (Tensor seed = full(device(), 1f, shape)) {
-            backward(seed);
+            backward(seed, retainGraph);
         }
     }
 
-    /** Back-propagates {@code gradient}, the gradient of some objective with respect to this tensor. */
+    /** Back-propagates {@code gradient}, the gradient of some objective with respect to this tensor, then frees the graph. */
     public void backward(Tensor gradient) {
+        backward(gradient, false);
+    }
+
+    /** {@link #backward(Tensor)}, keeping the graph for another backward when {@code retainGraph}. */
+    public void backward(Tensor gradient, boolean retainGraph) {
         checkOpen();
+        if (gradient == null) throw new IllegalArgumentException("backward: gradient is null");
         gradient.checkOpen();
-        Autograd.backward(this, gradient);
+        Autograd.backward(this, gradient, retainGraph);
     }
 
     static {

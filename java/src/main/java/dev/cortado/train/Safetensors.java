@@ -10,6 +10,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -38,8 +39,13 @@ public final class Safetensors {
      * verifies.
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        if (file == null) throw new IllegalArgumentException("safetensors: file is null");
+        if (tensors == null) throw new IllegalArgumentException(file + ": tensors is null");
         long total = 0;
-        for (Tensor t : tensors.values()) total += 4 * t.numel();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' is null");
+            total += 4 * e.getValue().numel();
+        }
         if (total > Integer.MAX_VALUE - 1024) throw new IOException(file + ": tensors larger than 2 GiB are not supported");
         ByteBuffer data = ByteBuffer.allocate((int) total).order(ByteOrder.LITTLE_ENDIAN);
         ObjectNode header = JSON.createObjectNode();
@@ -64,6 +70,13 @@ public final class Safetensors {
         AtomicFiles.write(file, out.array());
     }
 
+    /** Refuses a null path, a missing file or a directory with an exception that names the path. */
+    private static void checkReadable(Path file) throws IOException {
+        if (file == null) throw new IllegalArgumentException("safetensors: file is null");
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a directory, not a safetensors file");
+        if (!Files.exists(file)) throw new NoSuchFileException(file.toString(), null, "no such safetensors file");
+    }
+
     /** Metadata key prefix of a tensor's checksum. */
     public static final String CHECKSUM = "cortado.crc32c.";
 
@@ -75,6 +88,7 @@ public final class Safetensors {
 
     /** Reads every tensor of {@code file}; any inconsistency is an IOException naming the file. */
     public static Map<String, Tensor> read(Path file) throws IOException {
+        checkReadable(file);
         long size = Files.size(file);
         if (size < 8) throw new IOException(file + ": too short for a safetensors header (" + size + " bytes)");
         ByteBuffer all;
@@ -131,6 +145,7 @@ public final class Safetensors {
 
     /** The "__metadata__" strings of {@code file}. */
     public static Map<String, String> metadata(Path file) throws IOException {
+        checkReadable(file);
         Map<String, String> out = new LinkedHashMap<>();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);

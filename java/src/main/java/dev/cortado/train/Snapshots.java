@@ -41,6 +41,7 @@ public final class Snapshots implements CoffeeBreak {
     private final Path dir;
 
     public Snapshots(Path dir) {
+        if (dir == null) throw new IllegalArgumentException("snapshots: dir is null");
         this.dir = dir;
     }
 
@@ -51,6 +52,9 @@ public final class Snapshots implements CoffeeBreak {
 
     /** Writes one snapshot and returns its directory. */
     public static Path save(Path dir, Module net, Optimizer optimizer, DataLoader data) throws IOException {
+        required("save", "dir", dir);
+        required("save", "net", net);
+        required("save", "optimizer", optimizer);
         Files.createDirectories(dir);
         tidy(dir);
         String name = String.format("iter-%08d", optimizer.iteration());
@@ -130,8 +134,14 @@ public final class Snapshots implements CoffeeBreak {
      * Restores weights, optimizer state, iteration and data position from {@code snapshot}
      * (one iter-* directory, or a snapshot root whose latest is taken). Mismatched names or
      * shapes are an IOException naming the file. Returns the restored iteration.
+     * {@code optimizer} and {@code data} may be null: then only the weights (and the data
+     * position, with data) are restored, e.g. to run a trained model.
+     *
+     * @throws IllegalArgumentException if snapshot or net is null
      */
     public static long load(Path snapshot, Module net, Optimizer optimizer, DataLoader data) throws IOException {
+        required("load", "snapshot", snapshot);
+        required("load", "net", net);
         Path from = Files.isRegularFile(snapshot.resolve("solver.json")) ? snapshot : latest(snapshot);
         if (from == null) throw new IOException(snapshot + ": no complete snapshot (iter-*/solver.json) found");
         Path solverFile = from.resolve("solver.json");
@@ -155,12 +165,12 @@ public final class Snapshots implements CoffeeBreak {
                     + data.batchSize() + " (the data stream continues from the same sample, the learning-rate schedule from the same iteration)");
         }
         Path modelFile = from.resolve("model.safetensors"), optFile = from.resolve("optimizer.safetensors");
-        Map<String, Tensor> weights = Safetensors.read(modelFile), state = Safetensors.read(optFile);
+        Map<String, Tensor> weights = Safetensors.read(modelFile), state = optimizer == null ? Map.of() : Safetensors.read(optFile);
         try (GradMode off = GradMode.off()) {
             Map<String, Tensor> params = net.namedParameters();
             for (Map.Entry<String, Tensor> p : params.entrySet()) copyInto(modelFile, p.getKey(), weights, p.getValue());
             List<String> names = List.copyOf(params.keySet());
-            List<Tensor[]> opt = optimizer.state();
+            List<Tensor[]> opt = optimizer == null ? List.of() : optimizer.state();
             for (int i = 0; i < opt.size(); i++) {
                 for (int j = 0; j < opt.get(i).length; j++) copyInto(optFile, names.get(i) + "." + j, state, opt.get(i)[j]);
             }
@@ -168,9 +178,13 @@ public final class Snapshots implements CoffeeBreak {
             weights.values().forEach(Tensor::close);
             state.values().forEach(Tensor::close);
         }
-        optimizer.setIteration(iteration);
+        if (optimizer != null) optimizer.setIteration(iteration);
         if (data != null) data.seek(position);
         return iteration;
+    }
+
+    private static void required(String op, String name, Object value) {
+        if (value == null) throw new IllegalArgumentException("Snapshots." + op + ": " + name + " is null");
     }
 
     private static void copyInto(Path file, String name, Map<String, Tensor> saved, Tensor target) throws IOException {

@@ -189,6 +189,26 @@ abstract class ShapeOpsTest extends PerBackend {
     }
 
     @Test
+    void splitIntoManyPiecesAlongAnInnerAxisEqualsNarrow() {
+        // the layout of issue 20's [2, 5, 1048576, 3] split into pieces of 3 (laid out by one copy), smaller
+        Tensor x = iota(2, 5, 301, 3);
+        Tensor[] p = Shapes.split(x, 2, 3);
+        assertEquals(101, p.length);
+        for (int i = 0; i < p.length; i++) {
+            int len = i < 100 ? 3 : 1;
+            assertArrayEquals(new int[] {2, 5, len, 3}, p[i].shape(), "piece " + i);
+            assertArrayEquals(Shapes.narrow(x, 2, 3 * i, len).toArray(), p[i].toArray(), "piece " + i);
+        }
+        x.set(-1f, 1, 4, 299, 2);
+        assertEquals(1f * (1 * 5 * 301 * 3 + 4 * 301 * 3 + 299 * 3 + 2), p[99].get(1, 4, 2, 2), "pieces are copies, not views of x");
+        p[0].set(-5f, 0, 0, 0, 0);
+        assertEquals(9f, p[1].get(0, 0, 0, 0), "pieces do not overlap");
+        Tensor[] c = Shapes.chunk(x, 2, 7);
+        assertEquals(7, c.length);
+        assertArrayEquals(Shapes.narrow(x, 2, 6 * 43, 43).toArray(), c[6].toArray());
+    }
+
+    @Test
     void transposePermuteValues() {
         same(f(0, 3, 1, 4, 2, 5), new int[] {3, 2}, Shapes.transpose(iota(2, 3), 0, 1));
         same(f(0, 3, 1, 4, 2, 5), new int[] {3, 2}, Shapes.transpose(iota(2, 3), -1, -2));

@@ -222,10 +222,100 @@ class AutogradTest {
     void anOptimizerStepInvalidatesGraphsThatSavedTheParameter() {
         Tensor p = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
         Tensor loss = p.mul(p).sum();
-        loss.backward();
+        loss.backward(true); // the graph is kept, so what stops the second backward is the changed parameter
         int before = p.version();
         new dev.cortado.optim.Sgd(java.util.List.of(p), dev.cortado.optim.LearningRate.fixed(0.1), dev.cortado.optim.Momentum.fixed(0), 0f, false).step();
         assertEquals(before + 1, p.version());
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("modified in place"), e.getMessage());
+    }
+
+    // ---- a second backward through the same graph (PyTorch's retain_graph) ---------------------
+
+    @Test
+    void aSecondBackwardThroughTheSameGraphThrowsNamingTheOp() {
+        Tensor w = Tensor.of(new float[] {1, 1, 1}, 3).requiresGrad(true), x = Tensor.of(new float[] {2, 2, 2}, 3);
+        Tensor loss = w.mul(x).sum();
+        loss.backward();
+        IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+        assertTrue(e.getMessage().contains("second time") && e.getMessage().contains("sum") && e.getMessage().contains("backward(true)"),
+                e.getMessage());
+        assertArrayEquals(new float[] {2, 2, 2}, w.grad().toArray(), "the refused backward added nothing");
+    }
+
+    @Test
+    void aGraphSharedWithAnEarlierBackwardIsFreedToo() {
+        Tensor w = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        Tensor y = w.mul(w);
+        y.sum().backward();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> y.mul(3f).sum().backward());
+        assertTrue(e.getMessage().contains("saved by mul"), e.getMessage());
+        assertEquals("mul", y.gradFn(), "the graph's structure stays readable");
+        assertArrayEquals(new float[] {1, 4}, y.toArray(), "forward values stay readable");
+    }
+
+    @Test
+    void retainGraphAllowsAnotherBackwardThatThenFreesIt() {
+        Tensor w = Tensor.of(new float[] {1, 1, 1}, 3).requiresGrad(true), x = Tensor.of(new float[] {2, 2, 2}, 3);
+        Tensor loss = w.mul(x).sum();
+        loss.backward(true);
+        loss.backward();
+        assertArrayEquals(new float[] {4, 4, 4}, w.grad().toArray());
         assertThrows(IllegalStateException.class, loss::backward);
+        Tensor out = w.mul(x);
+        try (Tensor seed = Tensor.ones(3)) {
+            out.backward(seed, true);
+            out.backward(seed);
+        }
+        assertArrayEquals(new float[] {8, 8, 8}, w.grad().toArray());
+    }
+
+    @Test
+    void aBackwardReleasesTheTensorsTheGraphHeld() throws InterruptedException {
+        Tensor w = Tensor.of(new float[] {1, 2}, 2).requiresGrad(true);
+        Tensor[] out = new Tensor[1];
+        java.lang.ref.WeakReference<Tensor> held = lossHoldingATemporary(w, out);
+        out[0].backward();
+        for (int i = 0; i < 100 && held.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(held.get(), "the temporary that only the graph referenced became unreachable");
+        assertArrayEquals(new float[] {3, 3}, w.grad().toArray());
+    }
+
+    /** loss = sum(w * t) for a temporary t that nothing but the graph references; returns a weak reference to t. */
+    private static java.lang.ref.WeakReference<Tensor> lossHoldingATemporary(Tensor w, Tensor[] loss) {
+        Tensor t = Tensor.of(new float[] {3, 3}, 2);
+        loss[0] = w.mul(t).sum();
+        return new java.lang.ref.WeakReference<>(t);
+    }
+
+    // ---- op names as the user called them -------------------------------------------------------
+
+    @Test
+    void opsAreNamedAsTheUserCalledThem() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        assertEquals("mul", x.mul(2f).gradFn());
+        assertEquals("add", x.add(1f).gradFn());
+        assertEquals("sub", x.sub(1f).gradFn());
+        assertEquals("rsub", x.rsub(1f).gradFn());
+        assertEquals("copy", x.copy().gradFn());
+        assertEquals("rdiv", x.rdiv(1f).gradFn());
+        assertEquals("maximum", x.maximum(0f).gradFn());
+        assertEquals("mean", x.mean().gradFn());
+        assertEquals("var", x.var(0).gradFn());
+        assertEquals("std", x.std(0).gradFn());
+        assertEquals("mse", dev.cortado.nn.Losses.mse(x, Tensor.zeros(2, 2)).gradFn());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> x.mul(2f).requiresGrad(false));
+        assertTrue(e.getMessage().contains("made by mul"), e.getMessage());
+        Tensor closed = Tensor.ones(2);
+        closed.close();
+        IllegalStateException c = assertThrows(IllegalStateException.class, () -> closed.mul(2f));
+        assertTrue(c.getMessage().startsWith("mul:"), c.getMessage());
+        c = assertThrows(IllegalStateException.class, () -> closed.sub(2f));
+        assertTrue(c.getMessage().startsWith("sub:"), c.getMessage());
+        c = assertThrows(IllegalStateException.class, () -> closed.rdiv(2f));
+        assertTrue(c.getMessage().startsWith("rdiv:"), c.getMessage());
     }
 }

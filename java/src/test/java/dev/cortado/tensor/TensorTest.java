@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -165,5 +166,74 @@ class TensorTest {
             p.fill(0f);
         }
         assertArrayEquals(new float[] {0, 0}, p.toArray());
+    }
+
+    // ---- PyTorch conveniences ------------------------------------------------------------------
+
+    @Test
+    void ofFloatsMakesAVector() {
+        Tensor v = Tensor.of(1f, 2f, 3f);
+        assertArrayEquals(new int[] {3}, v.shape());
+        assertArrayEquals(new float[] {1, 2, 3}, v.toArray());
+        Tensor fromArray = Tensor.of(new float[] {4, 5}); // an array without a shape is a vector too, not a 0-d tensor
+        assertArrayEquals(new int[] {2}, fromArray.shape());
+        assertArrayEquals(new int[] {1, 2}, Tensor.of(new float[] {4, 5}, 1, 2).shape()); // with a shape, as before
+        assertArrayEquals(new int[] {0}, Tensor.of().shape());
+        assertArrayEquals(new int[] {}, Tensor.scalar(3f).shape());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Tensor.of((float[]) null));
+        assertTrue(e.getMessage().contains("null"), e.getMessage());
+    }
+
+    @Test
+    void reductionsAlongAnAxisDropItWithoutAKeepdimFlag() {
+        Tensor x = Tensor.of(new float[] {1, 5, 3, 4, 2, 6}, 2, 3);
+        assertArrayEquals(new int[] {2}, x.sum(1).shape());
+        assertArrayEquals(new float[] {9, 12}, x.sum(1).toArray());
+        assertArrayEquals(new float[] {2.5f, 3.5f, 4.5f}, x.mean(0).toArray());
+        assertArrayEquals(new float[] {21}, x.sum(new int[] {0, 1}).reshape(1).toArray());
+        assertArrayEquals(new int[] {}, x.mean(new int[] {0, 1}).shape());
+        assertArrayEquals(new float[] {1, 2}, x.argmax(1).toArray());
+        assertArrayEquals(new float[] {0, 1}, x.argmin(1).toArray());
+        assertArrayEquals(new float[] {4.5f, 4.5f, 4.5f}, x.var(0).toArray(), 1e-6f);
+        assertArrayEquals(new float[] {4, 4}, x.var(1).toArray(), 1e-6f);
+        assertArrayEquals(new float[] {2, 2}, x.std(1).toArray(), 1e-6f);
+        assertArrayEquals(new int[] {2}, x.logsumexp(1).shape());
+        assertArrayEquals(x.sum(1, false).toArray(), x.sum(1).toArray());
+    }
+
+    @Test
+    void maxAndMinAlongAnAxisGiveValuesAndIndices() {
+        Tensor x = Tensor.of(new float[] {1, 5, 3, 6, 2, 6}, 2, 3).requiresGrad(true);
+        try (ValuesIndices max = x.max(1); ValuesIndices min = x.min(0)) {
+            assertArrayEquals(new float[] {5, 6}, max.values().toArray());
+            assertArrayEquals(new float[] {1, 0}, max.indices().toArray()); // the first maximum, as PyTorch
+            assertArrayEquals(new float[] {1, 2, 3}, min.values().toArray());
+            assertArrayEquals(new float[] {0, 1, 0}, min.indices().toArray());
+            assertEquals("max", max.values().gradFn());
+            assertNull(max.indices().gradFn());
+            max.values().sum().backward();
+            assertArrayEquals(new float[] {0, 1, 0, 1, 0, 0}, x.grad().toArray());
+        }
+        assertArrayEquals(new float[] {5, 6}, x.max(1, false).toArray(), "today's methods stay");
+        assertThrows(IllegalArgumentException.class, () -> x.max(2));
+    }
+
+    @Test
+    void tAndMTTranspose() {
+        Tensor m = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        assertArrayEquals(new int[] {3, 2}, m.t().shape());
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, m.t().toArray());
+        assertArrayEquals(m.t().toArray(), m.mT().toArray());
+        Tensor batch = Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 2, 2, 2);
+        assertArrayEquals(new int[] {2, 2, 2}, batch.mT().shape());
+        assertArrayEquals(new float[] {1, 3, 2, 4, 5, 7, 6, 8}, batch.mT().toArray());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, batch::t);
+        assertTrue(e.getMessage().contains("t: needs a 2-D tensor, got shape [2, 2, 2]"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Tensor.of(1f, 2f).mT());
+        assertTrue(e.getMessage().contains("mT: needs at least 2 dimensions"), e.getMessage());
+        Tensor w = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        assertEquals("t", w.t().gradFn());
+        w.t().mul(Tensor.of(new float[] {1, 2, 3, 4}, 2, 2)).sum().backward();
+        assertArrayEquals(new float[] {1, 3, 2, 4}, w.grad().toArray());
     }
 }

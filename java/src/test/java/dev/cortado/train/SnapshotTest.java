@@ -239,4 +239,41 @@ class SnapshotTest {
             log.removeHandler(capture);
         }
     }
+
+    @Test
+    void safetensorsNameThePathOfADirectoryOrAMissingFile() throws IOException {
+        IOException e = assertThrows(IOException.class, () -> Safetensors.read(dir));
+        assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("is a directory"), e.getMessage());
+        e = assertThrows(IOException.class, () -> Safetensors.metadata(dir));
+        assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
+        Path missing = dir.resolve("missing.safetensors");
+        e = assertThrows(IOException.class, () -> Safetensors.read(missing));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+        IllegalArgumentException a = assertThrows(IllegalArgumentException.class, () -> Safetensors.read(null));
+        assertTrue(a.getMessage().contains("file is null"), a.getMessage());
+        a = assertThrows(IllegalArgumentException.class, () -> Safetensors.write(dir.resolve("x"), null, null));
+        assertTrue(a.getMessage().contains("tensors is null"), a.getMessage());
+    }
+
+    @Test
+    void snapshotsLoadWeightsWithoutAnOptimizerAndNameMissingArguments() throws Exception {
+        Path snaps = dir.resolve("snaps");
+        List<float[]> trained;
+        try (Module net = net(); Sgd opt = sgd(net); DataLoader dl = new DataLoader(data(), 16, true, 5, true)) {
+            new Solver(net, opt, dl, Losses::softmaxCrossEntropy, 10, null).addCoffeeBreak(new Snapshots(snaps), 10).run();
+            trained = weights(net);
+        }
+        try (Module net = net()) {
+            assertEquals(10, Snapshots.load(snaps, net, null, null)); // weights only, e.g. to run the trained model
+            List<float[]> loaded = weights(net);
+            for (int i = 0; i < trained.size(); i++) assertArrayEquals(trained.get(i), loaded.get(i), "parameter " + i);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Snapshots.load(snaps, null, null, null));
+            assertEquals("Snapshots.load: net is null", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> Snapshots.load(null, net, null, null));
+            assertEquals("Snapshots.load: snapshot is null", e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> Snapshots.save(snaps, net, null, null));
+            assertEquals("Snapshots.save: optimizer is null", e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Snapshots(null));
+    }
 }
