@@ -43,7 +43,10 @@ public final class Datasets {
                     + "choose it by index or set header(true)");
         }
         List<CsvParser.Row> rows = CsvParser.parse(file, options.delimiter());
-        if (rows.isEmpty()) throw new IOException(file + ": no rows (the file is empty)");
+        rows = rows.subList(Math.min(options.skipLines(), rows.size()), rows.size());
+        if (rows.isEmpty()) {
+            throw new IOException(file + ": no rows (" + (options.skipLines() > 0 ? "none after the " + options.skipLines() + " skipped" : "the file is empty") + ")");
+        }
         List<String> names = new ArrayList<>();
         if (options.header()) {
             names.addAll(rows.get(0).fields());

@@ -47,6 +47,21 @@ class CsvTest {
         assertEquals("virginica", t.className(d.label(0)));
     }
 
+    /** scikit-learn's bundled CSVs open with a line of counts and class names before the data: skipLines(1). */
+    @Test
+    void skipLinesBeforeTheData() throws IOException {
+        Path p = file("3,2,class_0,class_1\n1.5,2,0\n-3,4,1\nx,6,1\n");
+        refused("3,2,class_0,class_1\n1.5,2,0\n", CsvOptions.defaults().header(false), "line 2 (data row 2)", "3 fields");
+        IOException e = assertThrows(IOException.class, () -> Datasets.csv(p, CsvOptions.defaults().header(false).skipLines(1)));
+        assertTrue(e.getMessage().contains("line 4 (data row 3)"), "lines still count from the file's start: " + e.getMessage());
+        Files.writeString(p, "3,2,class_0,class_1\n1.5,2,0\n-3,4,1\n");
+        Dataset d = Datasets.csv(p, CsvOptions.defaults().header(false).skipLines(1)).dataset();
+        assertArrayEquals(new float[] {1.5f, 2, -3, 4}, d.inputs());
+        assertArrayEquals(new int[] {0, 1}, d.intLabels());
+        refused("a,b\n", CsvOptions.defaults().skipLines(5), "no rows (none after the 5 skipped)");
+        assertThrows(IllegalArgumentException.class, () -> CsvOptions.defaults().skipLines(-1));
+    }
+
     @Test
     void noHeaderIndexDelimiterAndNumericLabels() throws IOException {
         Path p = file("1;10;0.5\n2;20;1.5\n");
