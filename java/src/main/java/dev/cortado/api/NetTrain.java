@@ -29,7 +29,9 @@ import java.util.function.Consumer;
  * <p>By default each round prints one line to {@code System.out} (round, training loss and error,
  * validation loss and error, learning rate, seconds of training and of validation); {@link
  * Options#log} sends the lines elsewhere and {@link Options#quiet} silences them. A loss that is
- * not finite stops training with a {@link NonFiniteLossException} naming the round and the batch.
+ * not finite stops training with a {@link NonFiniteLossException} naming the round and the batch
+ * (the batches' losses stay on the device and are read at the end of each round, so the check
+ * costs no synchronisation per batch).
  * Options add learning-rate schedules ({@link LearningRate}), L2 weight decay, early stopping on
  * the validation loss or error, and a best-model checkpoint (in memory, optionally written as
  * safetensors, restored at the end when asked).
@@ -172,7 +174,7 @@ public final class NetTrain {
         /**
          * Keeps a copy of the weights of the best validation round (by {@link #monitor}) in memory;
          * with {@code restore} the net gets them back when training ends (also after early
-         * stopping). Needs a validation set.
+         * stopping, and before a {@link NonFiniteLossException} is thrown). Needs a validation set.
          */
         public Options keepBestModel(boolean restore) {
             keepBest = true;
@@ -243,6 +245,7 @@ public final class NetTrain {
     public static Results train(NetChain net, Dataset data, Options options) {
         if (net == null) throw new IllegalArgumentException("NetTrain: net is null");
         if (options == null) throw new IllegalArgumentException("NetTrain: options are null");
+        net.checkOpen();
         if (data == null || data.size() == 0) throw new IllegalArgumentException("NetTrain: the training data is " + (data == null ? "null" : "empty (0 samples)"));
         Dataset validationSet = options.validationSet;
         if (validationSet != null && validationSet.size() == 0) {
@@ -251,7 +254,9 @@ public final class NetTrain {
         if (validationSet == null && (options.patience > 0 || options.keepBest)) {
             throw new IllegalArgumentException("NetTrain: early stopping and the best-model checkpoint watch the validation set; give one with validationSet(data)");
         }
-        net.checkOpen();
+        if (options.monitor == Monitor.VALIDATION_ERROR && (options.patience > 0 || options.keepBest) && !net.isClassifier()) {
+            throw new IllegalArgumentException("NetTrain: monitor(VALIDATION_ERROR) needs a classifier (a chain ending in softmax()); a regression has a validation loss only");
+        }
         if (!net.isInitialized()) net.initialize(options.seed, data.sampleShape());
         if (!java.util.Arrays.equals(net.inputShape(), data.sampleShape())) {
             throw new IllegalArgumentException("NetTrain: the data's samples are " + java.util.Arrays.toString(data.sampleShape())
@@ -306,7 +311,10 @@ public final class NetTrain {
                     stepLosses = losses.toArray();
                     correctCount = correct.item();
                     for (int s = 0; s < steps; s++) {
-                        if (!Double.isFinite(stepLosses[s])) throw new NonFiniteLossException(round, s + 1, steps, stepLosses[s]);
+                        if (!Double.isFinite(stepLosses[s])) {
+                            if (best != null && options.restoreBest) best.restore();
+                            throw new NonFiniteLossException(round, s + 1, steps, stepLosses[s]);
+                        }
                         lossSum += (double) stepLosses[s] * n;
                         seen += n;
                     }

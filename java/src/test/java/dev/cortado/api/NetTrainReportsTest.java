@@ -209,6 +209,36 @@ class NetTrainReportsTest {
     }
 
     @Test
+    void earlyStoppingCanWatchTheValidationErrorOfAClassifierOnly() {
+        Dataset train = blobs(90), test = blobs(30);
+        try (NetChain net = NetChain.of(3, softmax())) {
+            NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().batchSize(30).maxTrainingRounds(10).validationSet(test).quiet()
+                    .learningRateSchedule(it -> it < 3 ? 0.05 : 0).earlyStopping(3).monitor(NetTrain.Monitor.VALIDATION_ERROR));
+            assertEquals(4, r.rounds().size());
+            assertEquals(1, r.bestRound());
+        }
+        Dataset regression = new Dataset(new float[] {1, 2, 3}, new int[] {1}, new float[] {1, 2, 3});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetTrain.train(NetChain.of(NetLayer.linear(1)), regression,
+                NetTrain.options().validationSet(regression).earlyStopping(2).monitor(NetTrain.Monitor.VALIDATION_ERROR).quiet()));
+        assertTrue(e.getMessage().startsWith("NetTrain: monitor(VALIDATION_ERROR) needs a classifier"), e.getMessage());
+    }
+
+    /** Two good rounds, then a rate that overflows the weights: the loss stops training and the best round's weights are back. */
+    @Test
+    void aNonFiniteLossRestoresTheBestModelWhenAsked() {
+        Dataset train = blobs(90), test = blobs(60);
+        List<NetTrain.Round> rounds = new ArrayList<>();
+        try (NetChain net = NetChain.of(8, ramp(), 3, softmax())) {
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> NetTrain.train(net, train, NetTrain.options()
+                    .method(NetTrain.Method.SGD).batchSize(30).maxTrainingRounds(6).validationSet(test).quiet().onRound(rounds::add)
+                    .learningRateSchedule(it -> it < 6 ? 0.05 : 1e37).keepBestModel(true)));
+            assertTrue(e.round() >= 3, e.getMessage());
+            double best = rounds.stream().mapToDouble(NetTrain.Round::validationLoss).min().orElseThrow();
+            assertEquals(best, NetTrain.evaluate(net, test, Device.CPU)[0], 1e-6);
+        }
+    }
+
+    @Test
     void labelsAreCheckedByDatasetRowBeforeTraining() {
         Dataset data = blobs(60);
         data.labels()[59] = 3;
