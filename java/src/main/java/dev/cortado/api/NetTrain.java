@@ -66,7 +66,8 @@ public final class NetTrain {
         private Dataset validationSet;
         private Device targetDevice = Device.CPU;
         private long seed = 1;
-        private PrintStream log = System.out;
+        private PrintStream log;
+        private boolean logToSystemOut = true; // System.out as it is when training starts
         private final List<Consumer<Round>> onRound = new ArrayList<>();
         private int patience;                     // 0: no early stopping
         private Monitor monitor = Monitor.VALIDATION_LOSS;
@@ -139,6 +140,7 @@ public final class NetTrain {
         /** Where each round's line goes (default System.out); null silences them, as {@link #quiet}. */
         public Options log(PrintStream out) {
             log = out;
+            logToSystemOut = false;
             return this;
         }
 
@@ -278,6 +280,7 @@ public final class NetTrain {
             case ADAM -> new Adam(params, rate, 0.9f, 0.999f, 1e-8f, decay);
             case SGD, SGD_MOMENTUM -> new Sgd(params, rate, Momentum.fixed(options.method == Method.SGD ? 0 : 0.9), decay, false);
         };
+        PrintStream log = options.logToSystemOut ? System.out : options.log;
         List<Round> rounds = new ArrayList<>();
         int steps = (data.size() + options.batchSize - 1) / options.batchSize;
         BestModel best = options.keepBest ? new BestModel(net, options.checkpoint) : null;
@@ -327,9 +330,9 @@ public final class NetTrain {
                 Round r = new Round(round, lossSum / seen, classifier ? 1 - correctCount / seen : Double.NaN, validation[0], validation[1],
                         lastRate, trainingSeconds, validationSeconds);
                 rounds.add(r);
-                if (options.log != null) {
-                    options.log.println(r.line(options.maxTrainingRounds));
-                    options.log.flush();
+                if (log != null) {
+                    log.println(r.line(options.maxTrainingRounds));
+                    log.flush();
                 }
                 for (Consumer<Round> listener : options.onRound) listener.accept(r);
                 if (validationSet != null) {
@@ -341,8 +344,8 @@ public final class NetTrain {
                         if (best != null) best.keep(round);
                     } else if (options.patience > 0 && ++sinceBest >= options.patience && round < options.maxTrainingRounds) {
                         stoppedEarly = true;
-                        if (options.log != null) {
-                            options.log.println("NetTrain: stopped early after round " + round + ": " + options.patience + " rounds without a better "
+                        if (log != null) {
+                            log.println("NetTrain: stopped early after round " + round + ": " + options.patience + " rounds without a better "
                                     + options.monitor.name().toLowerCase(Locale.ROOT).replace('_', ' ') + " than round " + bestRound + "'s");
                         }
                         break;

@@ -32,6 +32,7 @@ public final class ConfusionMatrix {
     /** The matrix of these pairs (class indices into {@code names}), printed with the names. */
     public static ConfusionMatrix of(List<String> names, int[] actual, int[] predicted) {
         if (names == null || names.isEmpty()) throw new IllegalArgumentException("ConfusionMatrix: no classes");
+        for (int c = 0; c < names.size(); c++) if (names.get(c) == null) throw new IllegalArgumentException("ConfusionMatrix: class " + c + " has no name");
         if (actual == null || predicted == null) throw new IllegalArgumentException("ConfusionMatrix: actual or predicted classes are null");
         if (actual.length != predicted.length) {
             throw new IllegalArgumentException("ConfusionMatrix: " + actual.length + " actual classes but " + predicted.length + " predicted");

@@ -80,8 +80,9 @@ class NetTrainReportsTest {
         PrintStream saved = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (NetChain a = NetChain.of(3, softmax()); NetChain b = NetChain.of(3, softmax())) {
+            NetTrain.Options made = NetTrain.options().maxTrainingRounds(2); // System.out is read when training starts
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            NetTrain.train(a, blobs(60), NetTrain.options().maxTrainingRounds(2));
+            NetTrain.train(a, blobs(60), made);
             assertEquals(2, lines(out).length);
             out.reset();
             NetTrain.train(b, blobs(60), NetTrain.options().maxTrainingRounds(2).quiet());
@@ -162,10 +163,14 @@ class NetTrainReportsTest {
     @Test
     void earlyStoppingEndsAfterPatienceRoundsWithoutABetterValidationLoss() {
         Dataset train = blobs(90), test = blobs(30); // 3 steps a round; the rate drops to 0 after round 1: nothing improves after it
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (NetChain net = NetChain.of(3, softmax())) {
-            NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().batchSize(30).maxTrainingRounds(10).validationSet(test).quiet()
-                    .learningRateSchedule(it -> it < 3 ? 0.05 : 0).earlyStopping(2));
+            NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().batchSize(30).maxTrainingRounds(10).validationSet(test)
+                    .log(new PrintStream(out, true, StandardCharsets.UTF_8)).learningRateSchedule(it -> it < 3 ? 0.05 : 0).earlyStopping(2));
             assertEquals(3, r.rounds().size());
+            String[] lines = lines(out);
+            assertEquals(4, lines.length);
+            assertEquals("NetTrain: stopped early after round 3: 2 rounds without a better validation loss than round 1's", lines[3]);
             assertTrue(r.stoppedEarly());
             assertEquals(1, r.bestRound());
         }
