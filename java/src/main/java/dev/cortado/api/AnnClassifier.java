@@ -11,7 +11,6 @@ import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
-import java.util.TreeSet;
 
 /**
  * ANN.jl's classifier (ArtificialNeuralNetwork, fit!, predict): one sigmoid hidden layer and a
@@ -94,11 +93,11 @@ public final class AnnClassifier implements AutoCloseable {
         if (y == null || y.length != x.length) {
             throw new IllegalArgumentException("AnnClassifier.fit: " + (y == null ? "labels are null" : y.length + " labels for " + x.length + " rows"));
         }
-        TreeSet<Integer> found = new TreeSet<>();
-        for (int label : y) found.add(label);
-        if (found.size() < 2) throw new IllegalArgumentException("AnnClassifier.fit: the labels hold one class only (" + found.first() + ")");
+        int[] found = Arrays.stream(y).sorted().distinct().toArray();
+        if (found.length < 2) throw new IllegalArgumentException("AnnClassifier.fit: the labels hold one class only (" + found[0] + ")");
+        checkWork(x.length, features, found.length);
         close();
-        classes = found.stream().mapToInt(Integer::intValue).toArray();
+        classes = found;
         Rng rng = new Rng(seed);
         w1 = glorot(rng, hidden, features);
         b1 = Tensor.zeros(hidden).keep().requiresGrad(true);
@@ -155,6 +154,26 @@ public final class AnnClassifier implements AutoCloseable {
 
     private Tensor logits(Tensor input) {
         return Linalg.linear(Linalg.linear(input, w1, b1).sigmoid(), w2, b2);
+    }
+
+    /** The most multiply-adds {@link #fit} takes on (about 10 minutes of one-row-at-a-time steps on a CPU core). */
+    static final double MAX_MULTIPLY_ADDS = 1e12;
+
+    /**
+     * Refuses up front a fit that would not finish: online SGD costs about
+     * 3 · epochs · rows · hidden · (features + classes) multiply-adds, one row at a time.
+     */
+    private void checkWork(int rows, int features, int classes) {
+        double work = 3.0 * epochs * rows * hidden * ((double) features + classes);
+        if (work <= MAX_MULTIPLY_ADDS) return;
+        String why = classes > rows / 10
+                ? "too many classes: " + classes + " distinct labels for " + rows + " rows (each class needs many rows to be learnt); group the labels"
+                        + " into fewer classes, or "
+                : "";
+        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                "AnnClassifier.fit: %d rows x %d features x %d classes with %d hidden units and %d epochs would take about %.1e multiply-adds,"
+                        + " one row at a time (the limit is %.0e, about 10 minutes); %strain on fewer rows, with fewer epochs or hidden units",
+                rows, features, classes, hidden, epochs, work, MAX_MULTIPLY_ADDS, why));
     }
 
     /** Glorot and Bengio's uniform bound sqrt(6 / (in + out)), as ANN.jl draws its weights. */

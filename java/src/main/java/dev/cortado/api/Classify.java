@@ -36,6 +36,7 @@ public final class Classify {
         }
         int features = DenseNet.features("Classify", x);
         if (index.size() < 2) throw new IllegalArgumentException("Classify: the examples hold one class only (" + index.keySet().iterator().next() + ")");
+        checkSize(x.length, index.size());
         labels.addAll(index.keySet());
         int[] y = new int[x.length];
         for (int i = 0; i < x.length; i++) y[i] = index.get(examples.get(i).target());
@@ -57,6 +58,20 @@ public final class Classify {
             if (mlp > logistic) method = "MLP";
         }
         return new Classifier<>(fit(x, y, features, labels.size(), method.equals("MLP")), labels, features, method, heldOut);
+    }
+
+    /** The most logits (examples x classes) Classify trains on: each takes 4 bytes in several tensors (logits, probabilities, gradients). */
+    static final long MAX_LOGITS = 1L << 28;
+
+    /** Refuses up front a problem whose logits (a probability per example and class) would not fit, saying what to change. */
+    private static void checkSize(int examples, int classes) {
+        long logits = (long) examples * classes;
+        if (logits <= MAX_LOGITS) return;
+        throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                "Classify: too many classes: %d distinct labels among %d examples; training computes a probability for every class of every"
+                        + " example, %d x %d = %.1e values (%.1f GB per copy, limit %d values). Group the labels into fewer classes%s, or train on"
+                        + " fewer examples", classes, examples, examples, classes, (double) logits, 4e-9 * logits, MAX_LOGITS,
+                classes > examples / 2 ? " (most labels occur once: is the label a number to Predict?)" : ""));
     }
 
     private static DenseNet fit(double[][] x, int[] y, int features, int classes, boolean hidden) {

@@ -90,6 +90,10 @@ final class DenseNet implements AutoCloseable {
             }
             for (int j = 0; j < n; j++) {
                 if (!Double.isFinite(x[i][j])) throw new IllegalArgumentException(api + ": feature " + j + " of example " + i + " is " + x[i][j]);
+                if (Math.abs(x[i][j]) > Float.MAX_VALUE) {
+                    throw new IllegalArgumentException(api + ": feature " + j + " of example " + i + " is " + x[i][j] + ", beyond the float range (±"
+                            + Float.MAX_VALUE + ") the model computes in; rescale it");
+                }
             }
         }
         return n;

@@ -26,6 +26,7 @@ public final class NetChain implements AutoCloseable {
     private int[][] shapes;         // the output shape of each layer
     private Module[] modules;       // one per layer
     private Layers.Sequential module;
+    private boolean closed;
 
     private NetChain(List<NetLayer> layers) {
         this.layers = layers;
@@ -51,6 +52,7 @@ public final class NetChain implements AutoCloseable {
 
     /** NetInitialize: fixes every layer's shapes for inputs of {@code inputShape} (one sample) and draws the weights. */
     public NetChain initialize(long seed, int... inputShape) {
+        checkOpen();
         if (inputShape == null || inputShape.length == 0) throw new IllegalArgumentException("NetChain: the input shape is empty");
         for (int d : inputShape) if (d < 1) throw new IllegalArgumentException("NetChain: input shape " + Arrays.toString(inputShape) + " has an empty axis");
         int[][] out = new int[layers.size()][];
@@ -64,7 +66,7 @@ public final class NetChain implements AutoCloseable {
             }
             in = out[i];
         }
-        close();
+        free();
         Rng rng = new Rng(seed);
         Module[] modules = new Module[layers.size()];
         in = inputShape.clone();
@@ -81,6 +83,11 @@ public final class NetChain implements AutoCloseable {
 
     public boolean isInitialized() {
         return module != null;
+    }
+
+    /** Whether {@link #close} freed the weights (the chain can no longer be used). */
+    public boolean isClosed() {
+        return closed;
     }
 
     /** Whether the chain ends in softmax (its outputs are class probabilities). */
@@ -117,6 +124,7 @@ public final class NetChain implements AutoCloseable {
      */
     public Tensor apply(Tensor x) {
         if (x == null) throw new IllegalArgumentException("NetChain.apply: x is null");
+        checkOpen();
         if (!isInitialized()) initialize(x.shape());
         int[] s = x.shape();
         boolean single = Arrays.equals(s, inputShape);
@@ -160,17 +168,29 @@ public final class NetChain implements AutoCloseable {
     }
 
     private void checkInitialized() {
+        checkOpen();
         if (!isInitialized()) throw new IllegalStateException("NetChain: not initialized (call initialize(inputShape) or train it)");
+    }
+
+    /** IllegalStateException once the chain is closed. */
+    void checkOpen() {
+        if (closed) throw new IllegalStateException("NetChain: the chain was closed (close() freed its weights); build a new chain to use it again");
     }
 
     @Override
     public String toString() {
-        return "NetChain" + layers + (isInitialized() ? " for input " + Arrays.toString(inputShape) : " (uninitialized)");
+        return "NetChain" + layers + (closed ? " (closed)" : isInitialized() ? " for input " + Arrays.toString(inputShape) : " (uninitialized)");
     }
 
-    @Override
-    public void close() {
+    private void free() {
         if (module != null) module.close();
         module = null;
+    }
+
+    /** Frees the weights; the chain refuses any further use, saying it was closed. Closing twice does nothing. */
+    @Override
+    public void close() {
+        free();
+        closed = true;
     }
 }

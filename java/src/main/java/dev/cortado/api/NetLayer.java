@@ -1,5 +1,6 @@
 package dev.cortado.api;
 
+import dev.cortado.nn.Initializer;
 import dev.cortado.nn.Layers;
 import dev.cortado.nn.Module;
 import dev.cortado.tensor.Rng;
@@ -74,18 +75,35 @@ public abstract class NetLayer {
 
     /** ConvolutionLayer[filters, kernel]: stride 1, no padding, on [channels, height, width]. */
     public static NetLayer convolution(int filters, int kernel) {
+        return convolution(filters, kernel, 1, 0);
+    }
+
+    /**
+     * ConvolutionLayer[filters, kernel, "Stride" -> stride, "PaddingSize" -> padding] on
+     * [channels, height, width]: {@code padding} zeros on each side of both spatial axes, output
+     * size ⌊(size + 2·padding − kernel) / stride⌋ + 1 (padding (kernel − 1) / 2 with stride 1
+     * keeps an odd kernel's "same" size).
+     */
+    public static NetLayer convolution(int filters, int kernel, int stride, int padding) {
         if (filters < 1 || kernel < 1) throw new IllegalArgumentException("convolution: filters and kernel must be >= 1, got " + filters + ", " + kernel);
-        return new NetLayer("convolution(" + filters + ", " + kernel + ")") {
+        if (stride < 1) throw new IllegalArgumentException("convolution: stride must be >= 1, got " + stride);
+        if (padding < 0) throw new IllegalArgumentException("convolution: padding must be >= 0, got " + padding);
+        String name = stride == 1 && padding == 0 ? "convolution(" + filters + ", " + kernel + ")"
+                : "convolution(" + filters + ", " + kernel + ", " + stride + ", " + padding + ")";
+        return new NetLayer(name) {
             int[] outputShape(int[] in) {
                 image(in);
-                if (in[1] < kernel || in[2] < kernel) {
-                    throw new IllegalArgumentException("its " + kernel + "x" + kernel + " kernel is larger than the " + in[1] + "x" + in[2] + " image");
+                int h = in[1] + 2 * padding, w = in[2] + 2 * padding;
+                if (h < kernel || w < kernel) {
+                    throw new IllegalArgumentException("its " + kernel + "x" + kernel + " kernel is larger than the " + in[1] + "x" + in[2] + " image"
+                            + (padding > 0 ? " padded by " + padding : ""));
                 }
-                return new int[] {filters, in[1] - kernel + 1, in[2] - kernel + 1};
+                return new int[] {filters, (h - kernel) / stride + 1, (w - kernel) / stride + 1};
             }
 
             Module build(int[] in, Rng rng) {
-                return new Layers.Conv2d(in[0], filters, kernel, rng);
+                return new Layers.Conv2d(in[0], filters, kernel, stride, padding, Layers.Neuron.IDENTITY, Initializer.xavier(),
+                        Initializer.constant(0f), rng);
             }
         };
     }

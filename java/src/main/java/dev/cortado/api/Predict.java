@@ -25,6 +25,10 @@ public final class Predict {
             if (e == null || e.target() == null || !Double.isFinite(e.target())) {
                 throw new IllegalArgumentException("Predict: example " + i + " has target " + (e == null ? null : e.target()));
             }
+            if (Math.abs(e.target()) > Float.MAX_VALUE) {
+                throw new IllegalArgumentException("Predict: the target of example " + i + " is " + e.target() + ", beyond the float range (±"
+                        + Float.MAX_VALUE + ") the model computes in; rescale the targets");
+            }
             x[i] = e.features();
             y[i] = e.target();
         }

@@ -1,6 +1,9 @@
 package dev.cortado.optim;
 
-/** Learning-rate policies of Mocha/Caffe, as functions of the iteration (0-based). */
+/**
+ * Learning-rate policies of Mocha/Caffe (and PyTorch's StepLR, ExponentialLR, CosineAnnealingLR
+ * and linear warm-up), as functions of the iteration (0-based): the optimizer's step count.
+ */
 @FunctionalInterface
 public interface LearningRate {
 
@@ -23,6 +26,26 @@ public interface LearningRate {
     /** base · gamma^iteration. */
     static LearningRate exp(double base, double gamma) {
         return it -> base * Math.pow(gamma, it);
+    }
+
+    /**
+     * Cosine annealing (PyTorch's CosineAnnealingLR): from base at iteration 0 down to min at
+     * iteration {@code period}, following half a cosine, and min after it.
+     */
+    static LearningRate cosine(double base, double min, long period) {
+        if (period < 1) throw new IllegalArgumentException("cosine: period must be >= 1, got " + period);
+        return it -> it >= period ? min : min + (base - min) * (1 + Math.cos(Math.PI * it / period)) / 2;
+    }
+
+    /**
+     * Linear warm-up: rises from {@code after.at(0) / warmup} at iteration 0 to {@code after.at(0)}
+     * at iteration {@code warmup - 1}; from iteration {@code warmup} on, {@code after} runs,
+     * counting its iterations from 0.
+     */
+    static LearningRate warmup(long warmup, LearningRate after) {
+        if (warmup < 1) throw new IllegalArgumentException("warmup: iterations must be >= 1, got " + warmup);
+        if (after == null) throw new IllegalArgumentException("warmup: the schedule after it is null");
+        return it -> it < warmup ? after.at(0) * (it + 1) / warmup : after.at(it - warmup);
     }
 
     /** base · (1 + gamma · iteration)^(-power) (Mocha's Inv, used by the LeNet example). */

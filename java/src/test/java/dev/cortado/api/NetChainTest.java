@@ -92,7 +92,7 @@ class NetChainTest {
             y[i] = sum > 0 ? 1 : 0;
         }
         try (NetChain net = NetChain.of(lstm(16), sequenceLast(), 2, softmax())) {
-            NetTrain.Results r = NetTrain.train(net, new Dataset(x, new int[] {6, 2}, y), NetTrain.options().learningRate(0.01).maxTrainingRounds(25));
+            NetTrain.Results r = NetTrain.train(net, new Dataset(x, new int[] {6, 2}, y), NetTrain.options().quiet().learningRate(0.01).maxTrainingRounds(25));
             assertTrue(r.errorPerRound()[24] < 0.1, "training error by round " + java.util.Arrays.toString(r.errorPerRound()));
         }
     }
@@ -114,7 +114,7 @@ class NetChainTest {
     void netTrainClassifies() {
         Dataset train = blobs(600), test = blobs(300);
         try (NetChain net = NetChain.of(16, ramp(), 3, softmax())) {
-            NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().maxTrainingRounds(15).learningRate(0.01).validationSet(test));
+            NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().quiet().maxTrainingRounds(15).learningRate(0.01).validationSet(test));
             double[] loss = r.lossPerRound();
             assertEquals(15, loss.length);
             assertTrue(loss[14] < loss[0] / 3, "loss " + java.util.Arrays.toString(loss));
@@ -136,14 +136,14 @@ class NetChainTest {
         }
         try (NetChain net = NetChain.of(linear(1))) {
             NetTrain.Results r = NetTrain.train(net, new Dataset(x, new int[] {2}, y),
-                    NetTrain.options().method(NetTrain.Method.SGD_MOMENTUM).learningRate(0.05).maxTrainingRounds(30).batchSize(32));
+                    NetTrain.options().quiet().method(NetTrain.Method.SGD_MOMENTUM).learningRate(0.05).maxTrainingRounds(30).batchSize(32));
             assertTrue(r.lossPerRound()[29] < 1e-4, "final MSE " + r.lossPerRound()[29]);
             assertEquals(2 * 0.5 - 0.25 + 0.5, net.apply(new double[] {0.5, 0.25})[0], 0.02);
             assertTrue(Double.isNaN(r.errorPerRound()[0]));
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> NetTrain.train(NetChain.of(3), new Dataset(x, new int[] {2}, y), NetTrain.options()));
+                () -> NetTrain.train(NetChain.of(3), new Dataset(x, new int[] {2}, y), NetTrain.options().quiet()));
         assertTrue(e.getMessage().contains("must output [1], not [3]"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> NetTrain.options().batchSize(0));
+        assertThrows(IllegalArgumentException.class, () -> NetTrain.options().quiet().batchSize(0));
     }
 }

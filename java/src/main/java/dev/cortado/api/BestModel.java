@@ -1,0 +1,48 @@
+package dev.cortado.api;
+
+import dev.cortado.autograd.GradMode;
+import dev.cortado.tensor.Tensor;
+import dev.cortado.train.Safetensors;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * NetTrain's best-model checkpoint: host copies of a net's parameters at its best round,
+ * optionally written to a safetensors file each time they change, and copied back on request.
+ */
+final class BestModel {
+
+    private final NetChain net;
+    private final Path file;
+    private final List<float[]> values = new ArrayList<>();
+
+    BestModel(NetChain net, Path file) {
+        this.net = net;
+        this.file = file;
+    }
+
+    /** Copies the net's current parameters (and writes them to the file, if any) as round {@code round}'s. */
+    void keep(int round) {
+        values.clear();
+        for (Tensor p : net.module().parameters()) values.add(p.toArray());
+        if (file == null) return;
+        try {
+            Safetensors.write(file, net.module().namedParameters(), Map.of("round", Integer.toString(round)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("NetTrain: cannot write the best-model checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Puts the kept parameters back into the net (nothing if none were kept). */
+    void restore() {
+        if (values.isEmpty()) return;
+        List<Tensor> params = net.module().parameters();
+        try (GradMode off = GradMode.off()) {
+            for (int i = 0; i < params.size(); i++) params.get(i).copyFrom(values.get(i));
+        }
+    }
+}
