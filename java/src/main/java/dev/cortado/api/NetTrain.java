@@ -2,6 +2,7 @@ package dev.cortado.api;
 
 import dev.cortado.autograd.GradMode;
 import dev.cortado.data.DataLoader;
+import dev.cortado.data.Transform;
 import dev.cortado.data.Dataset;
 import dev.cortado.memory.Device;
 import dev.cortado.nn.Losses;
@@ -73,6 +74,7 @@ public final class NetTrain {
         private Monitor monitor = Monitor.VALIDATION_LOSS;
         private boolean keepBest, restoreBest;
         private Path checkpoint;
+        private Transform transform;
 
         public Options batchSize(int n) {
             if (n < 1) throw new IllegalArgumentException("NetTrain: BatchSize must be >= 1, got " + n);
@@ -132,6 +134,16 @@ public final class NetTrain {
         }
 
         /** The seed of the weights (when training initializes the chain) and of the batch order. */
+        /**
+         * Augments each training sample as its batch is assembled, in the loader's prefetch thread
+         * (e.g. {@code Transform.randomCrop(4).andThen(Transform.horizontalFlip())}); the
+         * validation set is never transformed.
+         */
+        public Options transform(Transform t) {
+            this.transform = t;
+            return this;
+        }
+
         public Options seed(long value) {
             seed = value;
             return this;
@@ -287,7 +299,8 @@ public final class NetTrain {
         double bestValue = Double.POSITIVE_INFINITY;
         int bestRound = 0, sinceBest = 0;
         boolean stoppedEarly = false;
-        try (opt; DataLoader loader = new DataLoader(data, Math.min(options.batchSize, data.size()), true, options.seed, false)) {
+        try (opt; DataLoader loader = new DataLoader(data, Math.min(options.batchSize, data.size()), true, options.seed,
+                options.transform != null, options.transform)) {
             for (int round = 1; round <= options.maxTrainingRounds; round++) {
                 long t0 = System.nanoTime();
                 double lossSum = 0, seen = 0;

@@ -47,6 +47,28 @@ class NetTrainReportsTest {
         return s.isEmpty() ? new String[0] : s.split("\\R");
     }
 
+    /** A transform augments every training sample, in the loader's prefetch thread, and never the validation set. */
+    @Test
+    void transformAugmentsTrainingSamplesInThePrefetchThread() {
+        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        dev.cortado.data.Transform count = (sample, shape, r) -> {
+            threads.add(Thread.currentThread().getName());
+            calls.incrementAndGet();
+        };
+        try (NetChain net = NetChain.of(8, ramp(), 3, softmax())) {
+            NetTrain.train(net, blobs(120), NetTrain.options().quiet().batchSize(40).maxTrainingRounds(2).validationSet(blobs(30)).transform(count));
+        }
+        assertTrue(calls.get() >= 240, "2 rounds of 120 samples, transformed " + calls.get() + " times");
+        assertFalse(threads.contains(Thread.currentThread().getName()), "transformed on the training thread: " + threads);
+        // a transform that breaks every sample shows in the loss: it really reaches the batches
+        dev.cortado.data.Transform poison = (sample, shape, r) -> java.util.Arrays.fill(sample, Float.NaN);
+        try (NetChain net = NetChain.of(8, ramp(), 3, softmax())) {
+            assertThrows(NonFiniteLossException.class,
+                    () -> NetTrain.train(net, blobs(120), NetTrain.options().quiet().maxTrainingRounds(1).transform(poison)));
+        }
+    }
+
     @Test
     void logsALinePerRoundWithTrainingAndValidationSecondsApart() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -97,7 +97,7 @@ class ModelApiFuzzTest {
     private static Dataset data(FuzzedDataProvider in, int[] shape) {
         int rows = in.consumeInt(0, 9), per = 1;
         for (int d : shape) per *= d;
-        float[] x = new float[rows * per];
+        float[] x = new float[Math.max(0, rows * per)]; // a shape with a negative axis: the Dataset must refuse it
         for (int i = 0; i < x.length; i++) x[i] = (float) value(in);
         float[] y = new float[rows];
         for (int i = 0; i < rows; i++) y[i] = in.consumeInt(0, 9) == 0 ? in.consumeInt(-2, 100) : in.consumeInt(0, 2);
