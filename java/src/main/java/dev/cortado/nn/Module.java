@@ -2,6 +2,9 @@ package dev.cortado.nn;
 
 import dev.cortado.memory.Device;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.train.Safetensors;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -96,6 +99,22 @@ public abstract class Module implements AutoCloseable {
      */
     public final String summary(int... inputShape) {
         return Summary.of(this, inputShape);
+    }
+
+    /**
+     * Writes the parameters to a safetensors file with PyTorch's names (a state_dict, which
+     * {@code safetensors.torch.load_file} reads), atomically: an interrupted save leaves the old file.
+     */
+    public final void saveWeights(Path file) throws IOException {
+        Safetensors.write(file, namedParameters(), Map.of("format", "pt", "writer", "cortado"));
+    }
+
+    /**
+     * Reads parameters saved by {@link #saveWeights} (or by PyTorch for a model of the same
+     * layers) into this module; a missing name or another shape is an IOException naming the file.
+     */
+    public final void loadWeights(Path file) throws IOException {
+        Safetensors.readInto(file, namedParameters());
     }
 
     public final void zeroGrad() {

@@ -3,6 +3,8 @@ package dev.cortado.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cortado.autograd.GradMode;
+import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,6 +87,42 @@ public final class Safetensors {
         CRC32C c = new CRC32C();
         c.update(bytes, from, to - from);
         return String.format("%08x", c.getValue());
+    }
+
+    /**
+     * Copies the tensors of {@code file} into {@code targets} by name (as PyTorch's strict
+     * {@code load_state_dict}): a target the file lacks or whose shape differs is an IOException
+     * naming the file and the tensor, and then no target has changed; the file's other tensors
+     * are ignored.
+     */
+    public static void readInto(Path file, Map<String, Tensor> targets) throws IOException {
+        if (targets == null) throw new IllegalArgumentException("Safetensors.readInto: targets are null");
+        Map<String, Tensor> saved = read(file);
+        try {
+            check(file, saved, targets);
+            copy(saved, targets);
+        } finally {
+            saved.values().forEach(Tensor::close);
+        }
+    }
+
+    /** Checks that {@code saved} (read from {@code file}) holds every target by name and shape. */
+    static void check(Path file, Map<String, Tensor> saved, Map<String, Tensor> targets) throws IOException {
+        for (Map.Entry<String, Tensor> e : targets.entrySet()) {
+            Tensor t = saved.get(e.getKey());
+            if (t == null) throw new IOException(file + ": no tensor '" + e.getKey() + "'");
+            if (!Arrays.equals(t.shape(), e.getValue().shape())) {
+                throw new IOException(file + ": tensor '" + e.getKey() + "' has shape " + Shape.str(t.shape()) + ", the model has "
+                        + Shape.str(e.getValue().shape()));
+            }
+        }
+    }
+
+    /** Copies each target's saved tensor into it (after {@link #check}). */
+    static void copy(Map<String, Tensor> saved, Map<String, Tensor> targets) {
+        try (GradMode off = GradMode.off()) {
+            targets.forEach((name, target) -> target.copyFrom(saved.get(name)));
+        }
     }
 
     /** Reads every tensor of {@code file}; any inconsistency is an IOException naming the file. */

@@ -3,18 +3,15 @@ package dev.cortado.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.cortado.autograd.GradMode;
 import dev.cortado.data.DataLoader;
 import dev.cortado.nn.Module;
 import dev.cortado.optim.Optimizer;
-import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,12 +58,7 @@ public final class Snapshots implements CoffeeBreak {
         Path target = dir.resolve(name);
         Path tmp = Files.createTempDirectory(dir, name + ".tmp-");
         Safetensors.write(tmp.resolve("model.safetensors"), net.namedParameters(), Map.of("format", "pt", "writer", "cortado"));
-        Map<String, Tensor> state = new LinkedHashMap<>();
-        List<Tensor[]> opt = optimizer.state();
-        List<String> names = List.copyOf(net.namedParameters().keySet());
-        for (int i = 0; i < opt.size(); i++) {
-            for (int j = 0; j < opt.get(i).length; j++) state.put(names.get(i) + "." + j, opt.get(i)[j]);
-        }
+        Map<String, Tensor> state = optimizerState(net.namedParameters(), optimizer);
         Safetensors.write(tmp.resolve("optimizer.safetensors"), state, Map.of("writer", "cortado"));
         ObjectNode solver = JSON.createObjectNode();
         solver.put("iteration", optimizer.iteration());
@@ -164,35 +156,36 @@ public final class Snapshots implements CoffeeBreak {
             LOG.log(System.Logger.Level.WARNING, solverFile + " was saved with batch size " + batch + "; resuming with "
                     + data.batchSize() + " (the data stream continues from the same sample, the learning-rate schedule from the same iteration)");
         }
+        // both files are read and checked before anything is copied: a bad snapshot changes nothing
         Path modelFile = from.resolve("model.safetensors"), optFile = from.resolve("optimizer.safetensors");
-        Map<String, Tensor> weights = Safetensors.read(modelFile), state = optimizer == null ? Map.of() : Safetensors.read(optFile);
-        try (GradMode off = GradMode.off()) {
-            Map<String, Tensor> params = net.namedParameters();
-            for (Map.Entry<String, Tensor> p : params.entrySet()) copyInto(modelFile, p.getKey(), weights, p.getValue());
-            List<String> names = List.copyOf(params.keySet());
-            List<Tensor[]> opt = optimizer == null ? List.of() : optimizer.state();
-            for (int i = 0; i < opt.size(); i++) {
-                for (int j = 0; j < opt.get(i).length; j++) copyInto(optFile, names.get(i) + "." + j, state, opt.get(i)[j]);
-            }
+        Map<String, Tensor> params = net.namedParameters(), state = optimizer == null ? Map.of() : optimizerState(params, optimizer);
+        Map<String, Tensor> weights = Safetensors.read(modelFile), saved = optimizer == null ? Map.of() : Safetensors.read(optFile);
+        try {
+            Safetensors.check(modelFile, weights, params);
+            Safetensors.check(optFile, saved, state);
+            Safetensors.copy(weights, params);
+            Safetensors.copy(saved, state);
         } finally {
             weights.values().forEach(Tensor::close);
-            state.values().forEach(Tensor::close);
+            saved.values().forEach(Tensor::close);
         }
         if (optimizer != null) optimizer.setIteration(iteration);
         if (data != null) data.seek(position);
         return iteration;
     }
 
-    private static void required(String op, String name, Object value) {
-        if (value == null) throw new IllegalArgumentException("Snapshots." + op + ": " + name + " is null");
+    /** The optimizer's state tensors by the names they are saved under: the parameter's name, a dot and the slot. */
+    private static Map<String, Tensor> optimizerState(Map<String, Tensor> params, Optimizer optimizer) {
+        Map<String, Tensor> state = new LinkedHashMap<>();
+        List<String> names = List.copyOf(params.keySet());
+        List<Tensor[]> opt = optimizer.state();
+        for (int i = 0; i < opt.size(); i++) {
+            for (int j = 0; j < opt.get(i).length; j++) state.put(names.get(i) + "." + j, opt.get(i)[j]);
+        }
+        return state;
     }
 
-    private static void copyInto(Path file, String name, Map<String, Tensor> saved, Tensor target) throws IOException {
-        Tensor t = saved.get(name);
-        if (t == null) throw new IOException(file + ": no tensor '" + name + "'");
-        if (!Arrays.equals(t.shape(), target.shape())) {
-            throw new IOException(file + ": tensor '" + name + "' has shape " + Shape.str(t.shape()) + ", the model has " + Shape.str(target.shape()));
-        }
-        target.copyFrom(t);
+    private static void required(String op, String name, Object value) {
+        if (value == null) throw new IllegalArgumentException("Snapshots." + op + ": " + name + " is null");
     }
 }

@@ -276,4 +276,20 @@ class SnapshotTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new Snapshots(null));
     }
+
+    /** A snapshot that does not fit the optimizer changes nothing: both files are checked before any copy. */
+    @Test
+    void aSnapshotThatDoesNotFitChangesNoWeight() throws Exception {
+        Path snaps = dir.resolve("snaps");
+        try (Module net = net(); Sgd opt = sgd(net); DataLoader dl = new DataLoader(data(), 16, true, 5, true)) {
+            new Solver(net, opt, dl, Losses::softmaxCrossEntropy, 10, null).addCoffeeBreak(new Snapshots(snaps), 10).run();
+        }
+        try (Module net = net(); dev.cortado.optim.Adam adam = new dev.cortado.optim.Adam(net.parameters(), 1e-3)) {
+            List<float[]> before = weights(net);
+            IOException e = assertThrows(IOException.class, () -> Snapshots.load(snaps, net, adam, null)); // Adam keeps 2 tensors per parameter, SGD 1
+            assertTrue(e.getMessage().contains("optimizer.safetensors: no tensor '0.weight.1'"), e.getMessage());
+            List<float[]> after = weights(net);
+            for (int i = 0; i < before.size(); i++) assertArrayEquals(before.get(i), after.get(i), "parameter " + i + " changed");
+        }
+    }
 }
