@@ -31,13 +31,18 @@ public final class ImageFolder {
         RGB
     }
 
+    /** The largest height or width read accepts. */
+    public static final int MAX_SIDE = 16384;
+
     private ImageFolder() {
     }
 
     /** Reads {@code root}; the result's class names are the folder names. */
     public static LabeledDataset read(Path root, int height, int width, Color color) throws IOException {
         if (root == null || color == null) throw new IllegalArgumentException("root and color must not be null");
-        if (height < 1 || width < 1) throw new IllegalArgumentException("image size must be >= 1x1, got " + height + "x" + width);
+        if (height < 1 || width < 1 || height > MAX_SIDE || width > MAX_SIDE) {
+            throw new IllegalArgumentException("image size must be between 1x1 and " + MAX_SIDE + "x" + MAX_SIDE + ", got " + height + "x" + width);
+        }
         if (!Files.isDirectory(root)) throw new IOException(root + ": no such directory");
         List<Path> classes = list(root, true);
         if (classes.isEmpty()) throw new IOException(root + ": no class folders (expected " + root + "/<class>/*.png or *.jpg)");
@@ -53,7 +58,13 @@ public final class ImageFolder {
         if (total * per > Integer.MAX_VALUE) {
             throw new IOException(root + ": " + total + " images of " + channels + "x" + height + "x" + width + " exceed 2^31 values; use a smaller size");
         }
-        float[] x = new float[(int) total * per];
+        float[] x;
+        try {
+            x = new float[(int) (total * per)];
+        } catch (OutOfMemoryError e) { // one allocation failed whole: nothing else is affected, and the user can act on it
+            throw new IOException(root + ": " + total + " images of " + channels + "x" + height + "x" + width + " need "
+                    + (4 * total * per >> 20) + " MiB of Java heap; raise -Xmx or read a smaller size", e);
+        }
         int[] labels = new int[(int) total];
         List<String> names = new ArrayList<>();
         int row = 0;
