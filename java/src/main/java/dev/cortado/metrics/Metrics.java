@@ -6,6 +6,7 @@ import dev.cortado.api.NetChain;
 import dev.cortado.api.Predictor;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.data.Dataset;
+import dev.cortado.data.LabeledDataset;
 import dev.cortado.nn.Module;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Tensor;
@@ -94,8 +95,21 @@ public final class Metrics {
         return evaluate(net, data, DEFAULT_K);
     }
 
+    /**
+     * {@link #evaluate(NetChain, Dataset)} on a table or image folder whose class names label the
+     * report's rows (when it has one name per output of the net).
+     */
+    public static Report evaluate(NetChain net, LabeledDataset data) {
+        if (data == null) throw new IllegalArgumentException("evaluate: the data is null");
+        return evaluate(net, data.dataset(), DEFAULT_K, data.classNames());
+    }
+
     /** {@link #evaluate(NetChain, Dataset)} with top-k accuracy for this k. */
     public static Report evaluate(NetChain net, Dataset data, int k) {
+        return evaluate(net, data, k, List.of());
+    }
+
+    private static Report evaluate(NetChain net, Dataset data, int k, List<String> names) {
         if (net == null) throw new IllegalArgumentException("evaluate: net is null");
         if (data == null || data.size() == 0) throw new IllegalArgumentException("evaluate: the data is " + (data == null ? "null" : "empty (0 samples)"));
         if (k < 1) throw new IllegalArgumentException("evaluate: k must be >= 1, got " + k);
@@ -117,7 +131,7 @@ public final class Metrics {
                 }
                 actual[i] = (int) labels[i];
             }
-            return classification(out, actual, null, Math.min(k, classes));
+            return classification(out, actual, names.size() == classes ? names : null, Math.min(k, classes));
         }
         if (out[0].length != 1) throw new IllegalArgumentException("evaluate: a chain without softmax() must output one value, not " + out[0].length);
         double[] actual = new double[labels.length], predicted = new double[labels.length];

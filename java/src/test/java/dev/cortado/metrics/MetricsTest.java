@@ -105,6 +105,10 @@ class MetricsTest {
             assertEquals(2, r.confusion().count(1, 1));
             assertTrue(r.toString().startsWith("4 rows: accuracy 0.7500, top-2 accuracy 1.0000"), r.toString());
             assertThrows(IllegalStateException.class, () -> Metrics.evaluate(net, data).regression());
+            // a labelled table's class names head the rows of the report
+            String named = Metrics.evaluate(net, new dev.cortado.data.LabeledDataset(data, java.util.List.of("x", "y"),
+                    java.util.List.of("cat", "dog"))).toString();
+            assertTrue(named.contains("cat") && named.contains("dog"), named);
             Dataset bad = new Dataset(new float[] {1, 0}, new int[] {2}, new float[] {2});
             assertEquals("evaluate: the label at dataset row 0 is 2.0, not a class index 0..1",
                     assertThrows(IllegalArgumentException.class, () -> Metrics.evaluate(net, bad)).getMessage());
