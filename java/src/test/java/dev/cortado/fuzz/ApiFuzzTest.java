@@ -15,9 +15,6 @@ import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -33,12 +30,11 @@ import org.junit.jupiter.api.AfterAll;
  */
 class ApiFuzzTest {
 
-    private static final AtomicLong CALLS = new AtomicLong();
-    private static final Map<String, AtomicLong> THROWN = new ConcurrentSkipListMap<>();
+    private static final FuzzTally TALLY = new FuzzTally("ApiFuzzTest");
 
     @AfterAll
     static void report() {
-        System.out.println("ApiFuzzTest: " + CALLS.get() + " calls, clean exceptions by type: " + THROWN);
+        TALLY.report();
     }
 
     private static final String[] OPS = {"add", "sub", "mul", "matmul", "linear", "conv2d", "maxpool", "avgpool", "sigmoid",
@@ -59,16 +55,15 @@ class ApiFuzzTest {
             for (int i = 0, n = in.consumeInt(1, 4); i < n; i++) pool.add(tensor(in, rng, device));
             for (int step = 0, steps = in.consumeInt(1, 6); step < steps; step++) {
                 try {
-                    CALLS.incrementAndGet();
+                    TALLY.call();
                     Tensor out = call(in, pool, rng);
                     if (out != null) pool.add(out);
                 } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException | UnsupportedOperationException e) {
-                    if (e.getMessage() == null || e.getMessage().isBlank()) throw new AssertionError("an exception without a message", e);
-                    THROWN.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
+                    TALLY.clean(e);
                 } catch (OutOfMemoryError e) {
                     // an allocator's own refusal of a request too large for the device is a clean answer
                     if (e.getMessage() == null || !e.getMessage().startsWith("out of memory on ")) throw e;
-                    THROWN.computeIfAbsent("OutOfMemoryError (allocator)", k -> new AtomicLong()).incrementAndGet();
+                    TALLY.clean("OutOfMemoryError (allocator)", e);
                 }
             }
         }

@@ -16,9 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
-import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -38,19 +35,18 @@ import org.junit.jupiter.api.AfterAll;
  */
 class DataFuzzTest {
 
-    private static final AtomicLong CALLS = new AtomicLong();
-    private static final Map<String, AtomicLong> THROWN = new ConcurrentSkipListMap<>();
+    private static final FuzzTally TALLY = new FuzzTally("DataFuzzTest");
 
     @AfterAll
     static void report() {
-        System.out.println("DataFuzzTest: " + CALLS.get() + " calls, clean exceptions by type: " + THROWN);
+        TALLY.report();
     }
 
     @FuzzTest(maxDuration = "5m")
     void dataApi(FuzzedDataProvider in) throws IOException {
         Path dir = Files.createTempDirectory("cortado-fuzz");
         try {
-            CALLS.incrementAndGet();
+            TALLY.call();
             switch (in.consumeInt(0, 4)) {
                 case 0 -> csv(in, dir);
                 case 1 -> imageFolder(in, dir);
@@ -61,12 +57,11 @@ class DataFuzzTest {
         } catch (IOException e) {
             String m = e.getMessage();
             if (m == null || !m.contains(dir.toString())) throw new AssertionError("an IOException that does not name the file", e);
-            THROWN.computeIfAbsent("IOException", k -> new AtomicLong()).incrementAndGet();
+            TALLY.clean("IOException", e);
         } catch (ArrayIndexOutOfBoundsException | StringIndexOutOfBoundsException e) {
             throw new AssertionError("an index error from inside the package", e);
         } catch (IllegalArgumentException | IllegalStateException | UnsupportedOperationException | IndexOutOfBoundsException e) {
-            if (e.getMessage() == null || e.getMessage().isBlank()) throw new AssertionError("an exception without a message", e);
-            THROWN.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
+            TALLY.clean(e);
         } finally {
             try (Stream<Path> all = Files.walk(dir)) {
                 all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -16,9 +16,6 @@ import dev.cortado.metrics.Metrics;
 import dev.cortado.tensor.MemoryScope;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 
 /**
@@ -36,17 +33,16 @@ import org.junit.jupiter.api.AfterAll;
  */
 class ModelApiFuzzTest {
 
-    private static final AtomicLong CALLS = new AtomicLong();
-    private static final Map<String, AtomicLong> THROWN = new ConcurrentSkipListMap<>();
+    private static final FuzzTally TALLY = new FuzzTally("ModelApiFuzzTest");
 
     @AfterAll
     static void report() {
-        System.out.println("ModelApiFuzzTest: " + CALLS.get() + " calls, clean exceptions by type: " + THROWN);
+        TALLY.report();
     }
 
     @FuzzTest(maxDuration = "5m")
     void modelApi(FuzzedDataProvider in) {
-        CALLS.incrementAndGet();
+        TALLY.call();
         try (MemoryScope scope = MemoryScope.open()) {
             switch (in.consumeInt(0, 5)) {
                 case 0, 1 -> netTrain(in);
@@ -58,8 +54,7 @@ class ModelApiFuzzTest {
         } catch (ArrayIndexOutOfBoundsException | StringIndexOutOfBoundsException e) {
             throw new AssertionError("an index error from inside the API", e);
         } catch (IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException | UnsupportedOperationException e) {
-            if (e.getMessage() == null || e.getMessage().isBlank()) throw new AssertionError("an exception without a message", e);
-            THROWN.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicLong()).incrementAndGet();
+            TALLY.clean(e);
         }
     }
 
