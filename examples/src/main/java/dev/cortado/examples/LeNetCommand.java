@@ -19,12 +19,10 @@ import dev.cortado.train.Solver;
 import dev.cortado.train.Statistics;
 import dev.cortado.train.TrainingSummary;
 import dev.cortado.train.ValidationPerformance;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -82,8 +80,12 @@ final class LeNetCommand implements Callable<Integer> {
     @Option(names = "--hdf5-test", description = "Test/validation HDF5 list file (with --hdf5-train).")
     Path hdf5Test;
 
-    @Option(names = "--no-progress", description = "No progress bar.")
+    @Option(names = "--no-progress", description = "No progress bar (there is none anyway without a terminal).")
     boolean noProgress;
+
+    @Option(names = "--validate-every", defaultValue = "500",
+            description = "Test-set accuracy every this many iterations (default ${DEFAULT-VALUE}).")
+    int validateEvery = 500;
 
     @Option(names = "--profile", description = "Time every kernel call and print where the training time went.")
     boolean profile;
@@ -105,8 +107,10 @@ final class LeNetCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Device on = device;
         if (threads != null) CpuKernels.setThreads(threads);
+        if (validateEvery < 1) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                "--validate-every " + validateEvery + " is under 1 iteration");
         try (Backends.Selection chosen = backend == null ? null : Backends.use(backend)) {
-            System.out.println("Cortado kernels: " + Backends.describe(on) + (on.isCpu() ? "" : " on " + on));
+            Console.system().log().println("Cortado kernels: " + Backends.describe(on) + (on.isCpu() ? "" : " on " + on));
             KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(on)) : null;
             try (Backends.Selection profiled = profiler == null ? null : Backends.use(profiler.kernels())) {
                 return train(on, profiler);
@@ -115,48 +119,44 @@ final class LeNetCommand implements Callable<Integer> {
     }
 
     private int train(Device on, KernelProfiler profiler) throws Exception {
+        Console console = Console.system();
+        PrintStream out = console.log();
         boolean hdf5 = hdf5Train != null;
         if (hdf5 && hdf5Test == null) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--hdf5-train needs --hdf5-test");
         Path data = this.data != null ? this.data : bundledSample();
         Dataset train = hdf5 ? Hdf5Source.load(hdf5Train) : Dataset.mnist(data, "train");
         Dataset test = hdf5 ? Hdf5Source.load(hdf5Test) : Dataset.mnist(data, "t10k");
-        System.out.printf("MNIST from %s: %d training, %d test images%n", hdf5 ? hdf5Train : data, train.size(), test.size());
+        out.printf("MNIST from %s: %d training, %d test images%n", hdf5 ? hdf5Train : data, train.size(), test.size());
         try (Module net = LeNet.create(new Rng(seed)).to(on);
              Sgd sgd = Sgd.mocha(net.namedParameters(), LearningRate.inv(0.01, 0.0001, 0.75), Momentum.fixed(0.9), 0.0005f);
              DataLoader loader = new DataLoader(train, batch, true, seed, true);
              Statistics statistics = new Statistics(stats)) {
-            if (resume != null) System.out.println("resumed at iteration " + Snapshots.load(resume, net, sgd, loader) + " from " + resume);
+            if (resume != null) out.println("resumed at iteration " + Snapshots.load(resume, net, sgd, loader) + " from " + resume);
             long start = sgd.iteration();
-            ValidationPerformance validation = new ValidationPerformance(test, 500, System.out);
+            ValidationPerformance validation = new ValidationPerformance(test, 500, out);
             Solver solver = new Solver(net, sgd, loader, Losses::softmaxCrossEntropy, iterations, statistics)
-                    .addCoffeeBreak(new TrainingSummary(System.out), 100)
-                    .addCoffeeBreak(validation, 500)
+                    .addCoffeeBreak(new TrainingSummary(out), 100)
+                    .addCoffeeBreak(validation, validateEvery)
                     .addCoffeeBreak(new Snapshots(snapshotDir), 500);
-            ProgressBar bar = noProgress ? null : new ProgressBarBuilder().setTaskName("LeNet").setInitialMax(iterations)
-                    .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setUnit(" it", 1).showSpeed().build();
-            if (bar != null) {
+            long t0 = System.nanoTime();
+            try (Console.Progress bar = noProgress ? Console.Progress.NONE : console.progress("LeNet", iterations, " it")) {
                 bar.stepTo(start);
                 solver.addCoffeeBreak(s -> bar.stepTo(s.iteration()), 1);
-            }
-            long t0 = System.nanoTime();
-            try {
                 solver.run();
-            } finally {
-                if (bar != null) bar.close();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (profiler != null) {
                 int steps = (int) Math.max(1, solver.iteration() - start);
-                System.out.printf(Locale.ROOT, "kernel time per training iteration (%.3f ms wall per iteration, validation included):%n%s",
+                out.printf(Locale.ROOT, "kernel time per training iteration (%.3f ms wall per iteration, validation included):%n%s",
                         seconds * 1e3 / steps, profiler.report(steps));
             }
             double accuracy = ValidationPerformance.accuracy(net, test, 500);
             statistics.record(solver.iteration(), "test_accuracy", accuracy);
-            System.out.printf(Locale.ROOT, "trained iterations %d..%d in %.1f s (%.0f samples/s); test accuracy %.2f%% on %d images%n",
+            out.printf(Locale.ROOT, "trained iterations %d..%d in %.1f s (%.0f samples/s); test accuracy %.2f%% on %d images%n",
                     start, solver.iteration(), seconds, (solver.iteration() - start) * (double) batch / seconds, 100 * accuracy, test.size());
             Path last = Snapshots.save(snapshotDir, net, sgd, loader);
             TrainingCurve.write(statistics, plot);
-            System.out.println("statistics: " + stats.toAbsolutePath() + "\nsnapshot: " + last.toAbsolutePath()
+            out.println("statistics: " + stats.toAbsolutePath() + "\nsnapshot: " + last.toAbsolutePath()
                     + "\ntraining curve: " + plot.toAbsolutePath());
         }
         return 0;

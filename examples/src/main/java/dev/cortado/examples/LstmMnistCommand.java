@@ -9,9 +9,6 @@ import dev.cortado.api.NetTrain;
 import dev.cortado.data.Dataset;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,14 +30,16 @@ final class LstmMnistCommand implements Callable<Integer> {
         Dataset train = rows(Dataset.mnist(dir, "train")), test = rows(Dataset.mnist(dir, "t10k"));
         int perRound = (train.size() + 63) / 64, rounds = Math.max(1, (iterations + perRound - 1) / perRound);
         try (NetChain net = NetChain.of(lstm(128), sequenceLast(), 10, softmax());
-             ProgressBar bar = new ProgressBarBuilder().setTaskName("lstm-mnist").setInitialMax(rounds).setStyle(ProgressBarStyle.ASCII)
-                     .setUnit(" rounds", 1).build()) {
+             Console.Progress bar = Console.system().progress("lstm-mnist", rounds, " rounds")) {
             NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().batchSize(64).maxTrainingRounds(rounds).learningRate(1e-3)
-                    .validationSet(test).onRound(x -> bar.step()));
+                    .validationSet(test).onRound(x -> {
+                        NetChainCommand.logRound(x);
+                        bar.step();
+                    }));
             bar.close();
             NetTrain.Round last = r.rounds().get(rounds - 1);
             double seconds = r.rounds().stream().mapToDouble(x -> x.seconds()).sum();
-            System.out.printf("lstm-mnist: %d iterations (%d rounds of %d) in %.1f s; training loss %.4f; test accuracy %.2f %% on %d digits%n",
+            Console.system().log().printf("lstm-mnist: %d iterations (%d rounds of %d) in %.1f s; training loss %.4f; test accuracy %.2f %% on %d digits%n",
                     rounds * perRound, rounds, perRound, seconds, last.loss(), 100 * (1 - last.validationError()), test.size());
         }
         return 0;

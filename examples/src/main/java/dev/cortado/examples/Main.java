@@ -33,7 +33,11 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        Console console = Console.system();
+        System.setOut(console.log()); // what the library prints to System.out goes above the progress bar too
+        int code = commandLine().execute(args);
+        console.log().close(); // prints a last line left without its newline
+        System.exit(code);
     }
 
     /** The command line with one-line error reporting (exit 2 for a bad command line, 1 for a failed run). */
@@ -66,7 +70,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            System.out.println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
+            Console.system().log().println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
             Perceptron.print(Perceptron.train(seed, iterations));
             return 0;
         }
@@ -85,7 +89,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            System.out.println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
+            Console.system().log().println("Cortado kernels: " + dev.cortado.kernels.Backends.describe());
             for (float[] target : new float[][] {TwoLayerNet.FIRST_INPUT, TwoLayerNet.XOR}) {
                 String name = target == TwoLayerNet.XOR ? "XOR" : "y = first input";
                 long t0 = System.nanoTime();
@@ -100,7 +104,7 @@ public final class Main implements Callable<Integer> {
                 double maxDiff = 0;
                 for (int i = 0; i < hand.w1().length; i++) maxDiff = Math.max(maxDiff, Math.abs(hand.w1()[i] - auto.w1()[i]));
                 for (int i = 0; i < hand.w2().length; i++) maxDiff = Math.max(maxDiff, Math.abs(hand.w2()[i] - auto.w2()[i]));
-                System.out.printf("  max |w_hand - w_autograd| = %.3g%n%n", maxDiff);
+                Console.system().log().printf("  max |w_hand - w_autograd| = %.3g%n%n", maxDiff);
             }
             return 0;
         }
@@ -124,20 +128,20 @@ public final class Main implements Callable<Integer> {
         public Integer call() {
             double[] in = {0.15, 0.7}, want = {0.1, 0.9};
             try (dev.cortado.api.BackpropNet net = dev.cortado.api.BackpropNet.init(2, 3, 2).learningRate(rate).momentum(momentum)) {
-                System.out.println("net = BackpropNet.init(2, 3, 2); net.train([0.15, 0.7], [0.1, 0.9]) x " + steps);
+                Console.system().log().println("net = BackpropNet.init(2, 3, 2); net.train([0.15, 0.7], [0.1, 0.9]) x " + steps);
                 for (int i = 1; i <= steps; i++) {
                     double err = net.train(in, want);
-                    if (i == 1 || i % Math.max(1, steps / 5) == 0) System.out.printf("  step %5d: error %.6f%n", i, err);
+                    if (i == 1 || i % Math.max(1, steps / 5) == 0) Console.system().log().printf("  step %5d: error %.6f%n", i, err);
                 }
-                System.out.println("net.eval([0.15, 0.7]) = " + java.util.Arrays.toString(net.eval(in)));
+                Console.system().log().println("net.eval([0.15, 0.7]) = " + java.util.Arrays.toString(net.eval(in)));
             }
             double[][] x = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
             try (dev.cortado.api.BackpropNet xor = dev.cortado.api.BackpropNet.init(2, 3, 1).learningRate(rate).momentum(momentum)) {
                 for (int epoch = 0; epoch < 6000; epoch++) {
                     for (double[] row : x) xor.train(row, new double[] {row[0] != row[1] ? 1 : 0});
                 }
-                System.out.println("XOR on 2-3-1 after 6000 epochs:");
-                for (double[] row : x) System.out.printf("  %s -> %.3f%n", java.util.Arrays.toString(row), xor.eval(row)[0]);
+                Console.system().log().println("XOR on 2-3-1 after 6000 epochs:");
+                for (double[] row : x) Console.system().log().printf("  %s -> %.3f%n", java.util.Arrays.toString(row), xor.eval(row)[0]);
             }
             return 0;
         }
@@ -168,11 +172,11 @@ public final class Main implements Callable<Integer> {
             }
             for (double[] row : xNew) for (int j = 0; j < 80; j++) row[j] = rng.nextGaussian();
             try (dev.cortado.api.AnnClassifier ann = new dev.cortado.api.AnnClassifier(hidden).epochs(epochs).seed(seed)) {
-                System.out.println("ann = new AnnClassifier(" + hidden + "); ann.fit(X [150 x 80], y); ann.predict(Xnew [60 x 80])");
+                Console.system().log().println("ann = new AnnClassifier(" + hidden + "); ann.fit(X [150 x 80], y); ann.predict(Xnew [60 x 80])");
                 int[] pred = ann.fit(x, y).predict(xNew);
-                System.out.println("classes: " + java.util.Arrays.toString(ann.classes()));
-                System.out.println("predictions: " + java.util.Arrays.toString(pred));
-                System.out.println("probabilities of the first new row: " + java.util.Arrays.toString(ann.predictProba(new double[][] {xNew[0]})[0]));
+                Console.system().log().println("classes: " + java.util.Arrays.toString(ann.classes()));
+                Console.system().log().println("predictions: " + java.util.Arrays.toString(pred));
+                Console.system().log().println("probabilities of the first new row: " + java.util.Arrays.toString(ann.predictProba(new double[][] {xNew[0]})[0]));
             }
             return 0;
         }
@@ -195,9 +199,9 @@ public final class Main implements Callable<Integer> {
                 shapes.add(dev.cortado.api.Example.of(new double[] {r * Math.cos(a), r * Math.sin(a)}, small ? "small" : "large"));
             }
             try (dev.cortado.api.Classifier<String> c = dev.cortado.api.Classify.train(shapes)) {
-                System.out.printf("Classify.train(300 points, labels \"small\"/\"large\"): %s, held-out accuracy %.3f%n", c.method(), c.heldOutAccuracy());
-                System.out.println("  classify([0.2, 0.1]) = " + c.classify(new double[] {0.2, 0.1}) + ", probabilities " + c.probabilities(new double[] {0.2, 0.1}));
-                System.out.println("  classify([2.5, 0.0]) = " + c.classify(new double[] {2.5, 0}));
+                Console.system().log().printf("Classify.train(300 points, labels \"small\"/\"large\"): %s, held-out accuracy %.3f%n", c.method(), c.heldOutAccuracy());
+                Console.system().log().println("  classify([0.2, 0.1]) = " + c.classify(new double[] {0.2, 0.1}) + ", probabilities " + c.probabilities(new double[] {0.2, 0.1}));
+                Console.system().log().println("  classify([2.5, 0.0]) = " + c.classify(new double[] {2.5, 0}));
             }
             java.util.List<dev.cortado.api.Example<Double>> line = new java.util.ArrayList<>();
             for (int i = 0; i < 300; i++) {
@@ -205,8 +209,8 @@ public final class Main implements Callable<Integer> {
                 line.add(dev.cortado.api.Example.of(new double[] {a, b}, 3 * a - 2 * b + 1 + 0.1 * rng.nextGaussian()));
             }
             try (dev.cortado.api.Predictor p = dev.cortado.api.Predict.train(line)) {
-                System.out.printf("Predict.train(300 points of y = 3a - 2b + 1 + noise 0.1): %s, held-out RMSE %.4f%n", p.method(), p.heldOutRmse());
-                System.out.printf("  predict([1, 1]) = %.4f (true 2)%n", p.predict(new double[] {1, 1}));
+                Console.system().log().printf("Predict.train(300 points of y = 3a - 2b + 1 + noise 0.1): %s, held-out RMSE %.4f%n", p.method(), p.heldOutRmse());
+                Console.system().log().printf("  predict([1, 1]) = %.4f (true 2)%n", p.predict(new double[] {1, 1}));
             }
             return 0;
         }

@@ -17,9 +17,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -50,7 +47,7 @@ final class NetChainCommand implements Callable<Integer> {
         for (NetChain small : List.of(NetChain.of(linear(5)), NetChain.of(ramp()), NetChain.of(elementwise(NetLayer.Function.TANH)),
                 NetChain.of(elementwise(NetLayer.Function.LOGISTIC_SIGMOID)))) {
             try (small) {
-                System.out.println(small.initialize(3) + ".apply(" + Arrays.toString(v) + ") = " + Arrays.toString(small.apply(v)));
+                Console.system().log().println(small.initialize(3) + ".apply(" + Arrays.toString(v) + ") = " + Arrays.toString(small.apply(v)));
             }
         }
         Path dir = data != null ? data : LeNetCommand.bundledSample();
@@ -62,14 +59,16 @@ final class NetChainCommand implements Callable<Integer> {
         }
         try (NetChain net = mnistChain()) {
             NetTrain.Results r;
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("NetTrain").setInitialMax(rounds).setStyle(ProgressBarStyle.ASCII)
-                    .setUnit(" rounds", 1).build()) {
+            try (Console.Progress bar = Console.system().progress("NetTrain", rounds, " rounds")) {
                 r = NetTrain.train(net, train, NetTrain.options().batchSize(batch).maxTrainingRounds(rounds).validationSet(test)
-                        .onRound(x -> bar.step()));
+                        .onRound(x -> {
+                            logRound(x);
+                            bar.step();
+                        }));
             }
             report("NetTrain[net, data] on " + train.size() + " digits (" + rounds + " rounds)", r);
             plot(r, curve);
-            System.out.println("loss and error per round: " + curve);
+            Console.system().log().println("loss and error per round: " + curve);
         }
         return 0;
     }
@@ -98,9 +97,15 @@ final class NetChainCommand implements Callable<Integer> {
         return new Dataset(x, data.sampleShape(), y);
     }
 
+    /** One line per round (until NetTrain logs rounds itself), above the bar on a terminal. */
+    static void logRound(NetTrain.Round r) {
+        Console.system().log().printf(java.util.Locale.ROOT, "round %d: loss %.4f, training error %.1f %%, validation error %.1f %% (%.1f s)%n",
+                r.round(), r.loss(), 100 * r.error(), 100 * r.validationError(), r.seconds());
+    }
+
     private static void report(String what, NetTrain.Results r) {
         NetTrain.Round last = r.rounds().get(r.rounds().size() - 1);
-        System.out.printf("%s: loss %.4f -> %.4f, training error %.1f %%, test error %.1f %% (%.1f s)%n", what, r.rounds().get(0).loss(),
+        Console.system().log().printf("%s: loss %.4f -> %.4f, training error %.1f %%, test error %.1f %% (%.1f s)%n", what, r.rounds().get(0).loss(),
                 last.loss(), 100 * last.error(), 100 * last.validationError(), r.totalSeconds());
     }
 

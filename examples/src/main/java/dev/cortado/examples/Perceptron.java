@@ -45,10 +45,10 @@ public final class Perceptron {
     }
 
     static void print(Result r) {
-        System.out.println("Perceptron (3 inputs -> 1 sigmoid output), delta rule");
+        Console.system().log().println("Perceptron (3 inputs -> 1 sigmoid output), delta rule");
         for (int i = 0; i < 4; i++) {
-            System.out.printf("  x = %s  y = %.0f  l1 = %.6f%n", java.util.Arrays.toString(X[i]), Y[i], r.output()[i]);
+            Console.system().log().printf("  x = %s  y = %.0f  l1 = %.6f%n", java.util.Arrays.toString(X[i]), Y[i], r.output()[i]);
         }
-        System.out.printf("  w = %s%n", java.util.Arrays.toString(r.weights()));
+        Console.system().log().printf("  w = %s%n", java.util.Arrays.toString(r.weights()));
     }
 }

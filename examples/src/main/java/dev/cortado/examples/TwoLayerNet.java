@@ -94,10 +94,10 @@ public final class TwoLayerNet {
     }
 
     static void print(String title, float[] target, Result r) {
-        System.out.println(title);
+        Console.system().log().println(title);
         for (int i = 0; i < 4; i++) {
-            System.out.printf("  x = %s  y = %.0f  l2 = %.6f%n", java.util.Arrays.toString(Perceptron.X[i]), target[i], r.output()[i]);
+            Console.system().log().printf("  x = %s  y = %.0f  l2 = %.6f%n", java.util.Arrays.toString(Perceptron.X[i]), target[i], r.output()[i]);
         }
-        System.out.printf("  w1 = %s%n  w2 = %s%n", java.util.Arrays.toString(r.w1()), java.util.Arrays.toString(r.w2()));
+        Console.system().log().printf("  w1 = %s%n  w2 = %s%n", java.util.Arrays.toString(r.w1()), java.util.Arrays.toString(r.w2()));
     }
 }
