@@ -97,9 +97,10 @@ public final class Console {
     public Progress progress(String task, long max, String unit) {
         if (max < 0) throw new IllegalArgumentException("Console.progress: max " + max + " is negative");
         if (!terminal) return Progress.NONE;
+        BarLine line = new BarLine();
         ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
-                .setUnit(unit, 1).setUpdateIntervalMillis(500).showSpeed().setConsumer(new BarLine()).build();
-        return new Progress(bar);
+                .setUnit(unit, 1).setUpdateIntervalMillis(500).showSpeed().setConsumer(line).build();
+        return new Progress(bar, line);
     }
 
     private synchronized void line(String line) {
@@ -128,13 +129,15 @@ public final class Console {
     /** A progress bar, or nothing without a terminal; closing it leaves its last state on screen. */
     public static final class Progress implements AutoCloseable {
         /** No bar: every method does nothing. */
-        public static final Progress NONE = new Progress(null);
+        public static final Progress NONE = new Progress(null, null);
 
         private final ProgressBar bar;
+        private final ProgressBarConsumer line;
         private boolean closed;
 
-        private Progress(ProgressBar bar) {
+        private Progress(ProgressBar bar, ProgressBarConsumer line) {
             this.bar = bar;
+            this.line = line;
         }
 
         public void step() {
@@ -150,13 +153,19 @@ public final class Console {
         public synchronized void close() {
             if (closed) return;
             closed = true;
-            if (bar != null) bar.close();
+            if (bar == null) return;
+            bar.close();
+            line.close(); // the library's own close may have failed quietly on its thread: the bar ends here in any case
         }
     }
 
-    /** Where the progress bar library renders: the console's last line. */
+    /**
+     * Where the progress bar library renders: the console's last line. The library may render and
+     * close from its periodic task and from close() at once; both hold the console's lock, so the
+     * bar has ended on screen before any close returns.
+     */
     private final class BarLine implements ProgressBarConsumer {
-        private volatile boolean closed;
+        private boolean closed; // guarded by Console.this
 
         @Override
         public int getMaxRenderedLength() {
@@ -165,14 +174,18 @@ public final class Console {
 
         @Override
         public void accept(String rendered) {
-            if (!closed) drawBar(rendered);
+            synchronized (Console.this) {
+                if (!closed) drawBar(rendered);
+            }
         }
 
         @Override
         public void close() {
-            if (closed) return;
-            closed = true;
-            endBar();
+            synchronized (Console.this) {
+                if (closed) return;
+                closed = true;
+                endBar();
+            }
         }
     }
 

@@ -168,14 +168,22 @@ final class LeNetCommand implements Callable<Integer> {
      * or examples/target/classes).
      */
     static Path bundledSample() {
-        Path relative = Path.of("examples", "data", "mnist-sample");
-        if (java.nio.file.Files.isDirectory(relative)) return relative;
+        return bundled("mnist-sample");
+    }
+
+    /**
+     * {@code examples/data/<name>}: relative to the working directory (the repository root), else
+     * beside the build's jar or classes.
+     */
+    static Path bundled(String name) {
+        Path relative = Path.of("examples", "data", name);
+        if (java.nio.file.Files.exists(relative)) return relative;
         try {
             Path code = Path.of(LeNetCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path fromBuild = code.getParent().getParent().resolve("data").resolve("mnist-sample");
-            if (java.nio.file.Files.isDirectory(fromBuild)) return fromBuild;
+            Path fromBuild = code.getParent().getParent().resolve("data").resolve(name);
+            if (java.nio.file.Files.exists(fromBuild)) return fromBuild;
         } catch (java.net.URISyntaxException | RuntimeException e) {
-            // fall through to the relative path, whose absence the loader reports
+            // fall through to the relative path, whose absence the reader reports
         }
         return relative;
     }

@@ -32,10 +32,7 @@ final class LstmMnistCommand implements Callable<Integer> {
         try (NetChain net = NetChain.of(lstm(128), sequenceLast(), 10, softmax());
              Console.Progress bar = Console.system().progress("lstm-mnist", rounds, " rounds")) {
             NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().batchSize(64).maxTrainingRounds(rounds).learningRate(1e-3)
-                    .validationSet(test).onRound(x -> {
-                        NetChainCommand.logRound(x);
-                        bar.step();
-                    }));
+                    .validationSet(test).onRound(x -> bar.step())); // NetTrain logs each round above the bar
             bar.close();
             NetTrain.Round last = r.rounds().get(rounds - 1);
             double seconds = r.rounds().stream().mapToDouble(x -> x.seconds()).sum();

@@ -12,11 +12,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "cortado-examples", mixinStandardHelpOptions = true,
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
-        subcommands = {LeNetCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class,
+        subcommands = {LeNetCommand.class, FirstModelCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class,
             Main.AnnCommand.class, Main.ClassifyCommand.class,
             NetChainCommand.class, LstmMnistCommand.class},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
                   "  java -jar cortado-examples.jar lenet --help",
+                  "  java -jar cortado-examples.jar first-model         # the README's first model: a classifier on a CSV",
                   "  java -jar cortado-examples.jar perceptron", "  java -jar cortado-examples.jar two-layer --iterations 20000",
                   "  java -jar cortado-examples.jar backprop", "  java -jar cortado-examples.jar ann",
                   "  java -jar cortado-examples.jar classify",

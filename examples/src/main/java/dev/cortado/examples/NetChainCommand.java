@@ -54,17 +54,14 @@ final class NetChainCommand implements Callable<Integer> {
         Dataset train = Dataset.mnist(dir, "train"), test = Dataset.mnist(dir, "t10k");
         Dataset hundred = sample(train, 100, new Rng(1));
         try (NetChain few = mnistChain()) {
-            NetTrain.Results r = NetTrain.train(few, hundred, NetTrain.options().batchSize(batch).maxTrainingRounds(20).validationSet(test));
+            NetTrain.Results r = NetTrain.train(few, hundred, NetTrain.options().batchSize(batch).maxTrainingRounds(20).validationSet(test).quiet());
             report("NetTrain[net, RandomSample[data, 100]] (20 rounds)", r);
         }
         try (NetChain net = mnistChain()) {
             NetTrain.Results r;
             try (Console.Progress bar = Console.system().progress("NetTrain", rounds, " rounds")) {
                 r = NetTrain.train(net, train, NetTrain.options().batchSize(batch).maxTrainingRounds(rounds).validationSet(test)
-                        .onRound(x -> {
-                            logRound(x);
-                            bar.step();
-                        }));
+                        .onRound(x -> bar.step())); // NetTrain logs each round above the bar
             }
             report("NetTrain[net, data] on " + train.size() + " digits (" + rounds + " rounds)", r);
             plot(r, curve);
@@ -95,12 +92,6 @@ final class NetChainCommand implements Callable<Integer> {
             y[i] = data.labels()[order[i]];
         }
         return new Dataset(x, data.sampleShape(), y);
-    }
-
-    /** One line per round (until NetTrain logs rounds itself), above the bar on a terminal. */
-    static void logRound(NetTrain.Round r) {
-        Console.system().log().printf(java.util.Locale.ROOT, "round %d: loss %.4f, training error %.1f %%, validation error %.1f %% (%.1f s)%n",
-                r.round(), r.loss(), 100 * r.error(), 100 * r.validationError(), r.seconds());
     }
 
     private static void report(String what, NetTrain.Results r) {

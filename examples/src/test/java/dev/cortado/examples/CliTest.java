@@ -27,6 +27,7 @@ class CliTest {
         cmd.setOut(new PrintWriter(out, true));
         cmd.setErr(new PrintWriter(err, true));
         int code = cmd.execute(args);
+        assertFalse(Thread.interrupted(), "a command left this thread's interrupt flag set: " + String.join(" ", args));
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -49,9 +50,29 @@ class CliTest {
         assertTrue(verbose.err().contains("\tat dev.cortado"), "--verbose adds the stack trace: " + verbose.err());
     }
 
+    /** The README's first model, run as the README says: a line per round, then a report with a real accuracy. */
+    @Test
+    void firstModelTrainsAndReports() {
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        Run r;
+        try {
+            r = run("first-model");
+        } finally {
+            System.setOut(out);
+        }
+        String text = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, r.code(), r.err());
+        assertEquals(30, text.lines().filter(l -> l.startsWith("round ")).count(), text);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("30 rows: accuracy (\\d\\.\\d+)").matcher(text);
+        assertTrue(m.find(), text);
+        assertTrue(Double.parseDouble(m.group(1)) >= 0.85, "iris test accuracy " + m.group(1));
+    }
+
     @Test
     void everyCommandsHelpHasExamples() {
-        for (String command : new String[] {"lenet", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain", "lstm-mnist"}) {
+        for (String command : new String[] {"lenet", "first-model", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain", "lstm-mnist"}) {
             Run help = run(command, "--help");
             assertEquals(0, help.code());
             assertTrue(help.out().contains("Examples:") && help.out().contains("java -jar cortado-examples.jar " + command), help.out());
