@@ -1,6 +1,7 @@
 # Quiet recipes for the native Makefiles: $(call logged,command) runs command with its output
 # appended to $(LOG) (set by the includer), printing the command and its output only when it
-# fails; `make V=1` runs and prints everything as it goes.
+# fails; `make V=1` runs and prints everything as it goes. A comma in the command must come from a
+# variable (a literal one would split call's arguments).
 ifeq ($(V),1)
 logged = $(1)
 else
