@@ -189,6 +189,11 @@ public final class Layers {
         public Tensor forward(Tensor x) {
             return Recurrent.lstm(x, weightIh, weightHh, bias);
         }
+
+        /** From the state (h0, c0) [batch, hidden] (null: zeros), with the final state: a sequence continued step by step. */
+        public Recurrent.LstmResult forward(Tensor x, Tensor h0, Tensor c0) {
+            return Recurrent.lstm(x, weightIh, weightHh, bias, h0, c0);
+        }
     }
 
     /** Inverted dropout: in training, zeroes each element with probability p and scales the rest by 1/(1-p). */

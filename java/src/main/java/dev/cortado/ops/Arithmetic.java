@@ -98,7 +98,7 @@ public final class Arithmetic {
 
     /**
      * a to the power b. Gradients as PyTorch gives them: b · a^(b-1) (0 where b is 0) for a, and
-     * y · ln a (0 where a is 0) for b.
+     * y · ln a for b (0 where a is 0 and b >= 0; -inf at 0 to a negative power).
      */
     public static Tensor pow(Tensor a, Tensor b) {
         Tensor y = apply("pow", BinaryOp.POW, a, b);
@@ -112,9 +112,10 @@ public final class Arithmetic {
                     ga = product(g, bp, a.shape());
                 }
             }
-            if (b.requiresGrad()) { // g · y · ln(a + [a == 0])
+            if (b.requiresGrad()) { // g · y · ln(a + [a == 0 and b >= 0]): 0 there, and -inf at 0 ** negative, as PyTorch
                 try (Tensor zero = scalar(a, 0f); Tensor isZero = apply("pow", BinaryOp.EQ, a, zero);
-                     Tensor safe = apply("pow", BinaryOp.ADD, a, isZero); Tensor ln = UnaryMath.apply(UnaryOp.LOG, safe, 0f, 0f);
+                     Tensor bNonNegative = apply("pow", BinaryOp.GE, b, zero); Tensor masked = apply("pow", BinaryOp.MUL, isZero, bNonNegative);
+                     Tensor safe = apply("pow", BinaryOp.ADD, a, masked); Tensor ln = UnaryMath.apply(UnaryOp.LOG, safe, 0f, 0f);
                      Tensor yl = apply("pow", BinaryOp.MUL, y, ln)) {
                     gb = product(g, yl, b.shape());
                 }

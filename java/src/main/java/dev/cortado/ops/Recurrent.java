@@ -7,18 +7,42 @@ import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 
 /**
- * The LSTM over a sequence, PyTorch's {@code nn.LSTM} (one layer, batch_first, zero initial
- * state; gate order i, f, g, o): x [batch, time, features], wIh [4·hidden, features], wHh
- * [4·hidden, hidden], bias [4·hidden] (PyTorch's b_ih + b_hh) give every step's h, [batch, time,
- * hidden]. The input projection of all steps is one GEMM, each step one recurrent GEMM and
- * one fused cell kernel; the backward runs through time the same way.
+ * The LSTM over a sequence, PyTorch's {@code nn.LSTM} (one layer, batch_first; gate order i, f,
+ * g, o): x [batch, time, features], wIh [4·hidden, features], wHh [4·hidden, hidden], bias
+ * [4·hidden] (PyTorch's b_ih + b_hh) give every step's h, [batch, time, hidden]. The initial state
+ * (h0, c0) is zero unless given, and {@link #lstm(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)}
+ * also returns the final state, so a sequence can be continued (sampled) step by step. The input
+ * projection of all steps is one GEMM, each step one recurrent GEMM and one fused cell kernel;
+ * the backward runs through time the same way.
  */
 public final class Recurrent {
 
     private Recurrent() {
     }
 
+    /**
+     * The outputs of every step [batch, time, hidden] and the final state h and c [batch, hidden]
+     * (PyTorch's {@code output, (h_n, c_n)} without the layer axis). Gradients reach the inputs
+     * and the initial state through {@code output} and {@code h} (h is the output's last step);
+     * {@code c} is the cell state's value only (no gradient flows back through it).
+     */
+    public record LstmResult(Tensor output, Tensor h, Tensor c) {
+    }
+
+    /** {@link #lstm(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)} from the zero state, giving the outputs only. */
     public static Tensor lstm(Tensor x, Tensor wIh, Tensor wHh, Tensor bias) {
+        return run(x, wIh, wHh, bias, null, null, null);
+    }
+
+    /** The LSTM from the state (h0, c0) [batch, hidden] (either may be null: zeros), with its final state. */
+    public static LstmResult lstm(Tensor x, Tensor wIh, Tensor wHh, Tensor bias, Tensor h0, Tensor c0) {
+        Tensor[] cLast = new Tensor[1];
+        Tensor y = run(x, wIh, wHh, bias, h0, c0, cLast);
+        return new LstmResult(y, y.select(1, y.size(1) - 1), cLast[0]);
+    }
+
+    /** The LSTM; when {@code cLast} is given, its element receives a copy of the last step's c. */
+    private static Tensor run(Tensor x, Tensor wIh, Tensor wHh, Tensor bias, Tensor h0, Tensor c0, Tensor[] cLast) {
         Checks.rank("lstm", "x", x, 3);
         Checks.rank("lstm", "wIh", wIh, 2);
         Checks.rank("lstm", "wHh", wHh, 2);
@@ -31,6 +55,14 @@ public final class Recurrent {
         }
         Checks.bias("lstm", x, bias, g4, "gate rows");
         if (steps == 0 || batch == 0) throw new IllegalArgumentException("lstm: x " + Shape.str(x.shape()) + " holds no steps");
+        for (Tensor s0 : new Tensor[] {h0, c0}) {
+            if (s0 == null) continue;
+            Checks.sameDevice("lstm", x, s0);
+            if (s0.dim() != 2 || s0.size(0) != batch || s0.size(1) != hidden) {
+                throw new IllegalArgumentException("lstm: initial " + (s0 == h0 ? "h0 " : "c0 ") + Shape.str(s0.shape()) + " is not [batch, hidden] = ["
+                        + batch + ", " + hidden + "]");
+            }
+        }
         KernelSet k = x.kernels();
         int rows = batch * steps;
         // time-major input [time, batch, features]: each step's rows lie together
@@ -43,25 +75,26 @@ public final class Recurrent {
         long gStep = (long) batch * g4, hStep = (long) batch * hidden;
         try (Tensor zeros = Tensor.zeros(x.device(), batch, hidden)) {
             for (int t = 0; t < steps; t++) {
-                if (t > 0) {
-                    k.gemm(false, true, batch, g4, hidden, 1f, h.ptr().at((t - 1) * hStep), hidden, wHh.ptr(), hidden, 1f,
+                if (t > 0 || h0 != null) {
+                    k.gemm(false, true, batch, g4, hidden, 1f, t > 0 ? h.ptr().at((t - 1) * hStep) : h0.ptr(), hidden, wHh.ptr(), hidden, 1f,
                             gates.ptr().at(t * gStep), g4);
                 }
-                k.lstmCellForward(batch, hidden, gates.ptr().at(t * gStep), t == 0 ? zeros.ptr() : c.ptr().at((t - 1) * hStep),
+                k.lstmCellForward(batch, hidden, gates.ptr().at(t * gStep), t > 0 ? c.ptr().at((t - 1) * hStep) : c0 != null ? c0.ptr() : zeros.ptr(),
                         act.ptr().at(t * gStep), c.ptr().at(t * hStep), h.ptr().at(t * hStep));
             }
         }
         gates.close();
+        if (cLast != null) cLast[0] = Tensor.empty(x.device(), batch, hidden).copyFrom(c.narrow(0, steps - 1, 1).reshape(batch, hidden));
         // back to batch-major [batch, time, hidden]
         Tensor y = Strides.copy(h, new int[] {batch, steps, hidden}, new long[] {hidden, hStep, 1}, 0);
-        if (!Autograd.needsGrad(x, wIh, wHh, bias)) {
+        if (!Autograd.needsGrad(x, wIh, wHh, bias, h0, c0)) {
             xt.close();
             act.close();
             c.close();
             h.close();
             return y;
         }
-        return Autograd.record(y, "lstm", Autograd.saves(wIh, wHh), g -> { // x is read from its time-major copy
+        return Autograd.record(y, "lstm", Autograd.saves(wIh, wHh, h0, c0), g -> { // x is read from its time-major copy
             Tensor dGates = Tensor.empty(x.device(), steps, batch, g4);
             try (Tensor gt = Strides.copy(g, new int[] {steps, batch, hidden}, new long[] {hidden, (long) steps * hidden, 1}, 0);
                  Tensor dh = Tensor.empty(x.device(), batch, hidden); Tensor dc = Tensor.zeros(x.device(), batch, hidden);
@@ -72,11 +105,16 @@ public final class Recurrent {
                     if (t < steps - 1) {
                         k.gemm(false, false, batch, hidden, g4, 1f, dGates.ptr().at((t + 1) * gStep), g4, wHh.ptr(), hidden, 1f, dh.ptr(), hidden);
                     }
-                    k.lstmCellBackward(batch, hidden, act.ptr().at(t * gStep), t == 0 ? zeros.ptr() : c.ptr().at((t - 1) * hStep),
+                    k.lstmCellBackward(batch, hidden, act.ptr().at(t * gStep), t > 0 ? c.ptr().at((t - 1) * hStep) : c0 != null ? c0.ptr() : zeros.ptr(),
                             c.ptr().at(t * hStep), dh.ptr(), dc.ptr(), dGates.ptr().at(t * gStep), dcPrev.ptr());
                     k.scale(hStep, 1f, dcPrev.ptr(), dc.ptr());
                 }
-                Tensor dx = null, dwIh = null, dwHh = null, db = null;
+                Tensor dx = null, dwIh = null, dwHh = null, db = null, dh0 = null, dc0 = null;
+                if (h0 != null && h0.requiresGrad()) { // step 0's recurrent GEMM read h0: dGates_0 · wHh
+                    dh0 = Tensor.empty(x.device(), batch, hidden);
+                    k.gemm(false, false, batch, hidden, g4, 1f, dGates.ptr(), g4, wHh.ptr(), hidden, 0f, dh0.ptr(), hidden);
+                }
+                if (c0 != null && c0.requiresGrad()) dc0 = Tensor.empty(x.device(), batch, hidden).copyFrom(dc); // step 0's dcPrev
                 if (x.requiresGrad()) { // dGates [rows, 4H] · wIh [4H, F], back to batch-major
                     try (Tensor dxt = Tensor.empty(x.device(), steps, batch, features)) {
                         k.gemm(false, false, rows, features, g4, 1f, dGates.ptr(), g4, wIh.ptr(), features, 0f, dxt.ptr(), features);
@@ -93,12 +131,13 @@ public final class Recurrent {
                         k.gemm(true, false, g4, hidden, (steps - 1) * batch, 1f, dGates.ptr().at(gStep), g4, h.ptr(), hidden, 0f,
                                 dwHh.ptr(), hidden);
                     }
+                    if (h0 != null) k.gemm(true, false, g4, hidden, batch, 1f, dGates.ptr(), g4, h0.ptr(), hidden, 1f, dwHh.ptr(), hidden);
                 }
                 if (bias != null && bias.requiresGrad()) db = Reductions.biasGrad(dGates, rows, g4, 1);
-                return new Tensor[] {dx, dwIh, dwHh, db};
+                return new Tensor[] {dx, dwIh, dwHh, db, dh0, dc0};
             } finally {
                 dGates.close();
             }
-        }, x, wIh, wHh, bias);
+        }, x, wIh, wHh, bias, h0, c0);
     }
 }

@@ -151,6 +151,11 @@ abstract class ElementwiseOpsTest extends PerBackend {
         a.pow(b).sum().backward();
         assertArrayEquals(new float[] {0, 0}, a.grad().toArray());
         assertArrayEquals(new float[] {0, (float) Math.log(2)}, b.grad().toArray(), 1e-6f);
+        // d/db 0^b for b < 0: y · ln 0 = inf · -inf = -inf in PyTorch (masked to 0 only where b >= 0), not NaN
+        Tensor z = t(new float[] {0, 0, 0, 2}, 4).requiresGrad(true), e = t(new float[] {-1, -2.5f, 3, -1}, 4).requiresGrad(true);
+        z.pow(e).sum().backward();
+        assertArrayEquals(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, 0, (float) (0.5 * Math.log(2))},
+                e.grad().toArray(), 1e-6f);
     }
 
     @Test

@@ -80,6 +80,39 @@ abstract class RecurrentTest extends PerBackend {
         gradOk(t -> Recurrent.lstm(t[0], t[1], t[2], t[3]).select(1, -1), leaf(rng, 2, 5, 2), leaf(rng, 4, 2), leaf(rng, 4, 1), leaf(rng, 4));
     }
 
+    /** A sequence continued from the state its first half ended in equals the whole sequence run at once. */
+    @Test
+    void aSequenceContinuesFromItsFinalState() {
+        Tensor x = Tensor.uniform(rng, -1, 1, 2, 7, 3), wIh = Tensor.uniform(rng, -0.5f, 0.5f, 16, 3);
+        Tensor wHh = Tensor.uniform(rng, -0.5f, 0.5f, 16, 4), b = Tensor.uniform(rng, -0.5f, 0.5f, 16);
+        Tensor whole = Recurrent.lstm(x, wIh, wHh, b);
+        Recurrent.LstmResult first = Recurrent.lstm(x.narrow(1, 0, 4), wIh, wHh, b, null, null);
+        Recurrent.LstmResult rest = Recurrent.lstm(x.narrow(1, 4, 3), wIh, wHh, b, first.h(), first.c());
+        assertArrayEquals(whole.toArray(), Tensor.concat(1, first.output(), rest.output()).toArray(), 1e-5f);
+        assertArrayEquals(whole.select(1, 6).toArray(), rest.h().toArray(), 1e-5f);
+        // one step at a time, as a sampler runs it
+        Tensor h = null, c = null;
+        for (int t = 0; t < 7; t++) {
+            Recurrent.LstmResult r = Recurrent.lstm(x.narrow(1, t, 1), wIh, wHh, b, h, c);
+            assertArrayEquals(whole.select(1, t).toArray(), r.h().toArray(), 1e-5f, "step " + t);
+            h = r.h();
+            c = r.c();
+        }
+    }
+
+    @Test
+    void gradientsReachTheInitialState() {
+        gradOk("h0, c0 and the weights", t -> Recurrent.lstm(t[0], t[1], t[2], t[3], t[4], t[5]).output(),
+                leaf(rng, 2, 3, 2), leaf(rng, 12, 2), leaf(rng, 12, 3), leaf(rng, 12), leaf(rng, 2, 3), leaf(rng, 2, 3));
+        gradOk("through the final h", t -> Recurrent.lstm(t[0], t[1], t[2], null, t[3], null).h(),
+                leaf(rng, 1, 4, 2), leaf(rng, 8, 2), leaf(rng, 8, 2), leaf(rng, 1, 2));
+        Tensor x = Tensor.ones(2, 3, 4);
+        rejects("lstm: initial h0 [3, 5] is not [batch, hidden] = [2, 5]",
+                () -> Recurrent.lstm(x, Tensor.ones(20, 4), Tensor.ones(20, 5), null, Tensor.ones(3, 5), null));
+        rejects("lstm: initial c0 [2, 4] is not [batch, hidden] = [2, 5]",
+                () -> Recurrent.lstm(x, Tensor.ones(20, 4), Tensor.ones(20, 5), null, null, Tensor.ones(2, 4)));
+    }
+
     @Test
     void badShapes() {
         Tensor x = Tensor.ones(2, 3, 4);
