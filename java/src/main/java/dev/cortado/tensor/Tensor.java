@@ -699,6 +699,11 @@ public final class Tensor implements AutoCloseable {
         return Padding.pad(this, pads, value);
     }
 
+    /** Reflect or replicate padding (F.pad's mode='reflect' / 'replicate'), pads as above. */
+    public Tensor pad(int[] pads, Padding.Mode mode) {
+        return Padding.pad(this, pads, mode);
+    }
+
     /** The tensors joined along an existing axis (torch.cat). */
     public static Tensor concat(int dim, Tensor... tensors) {
         return Shapes.concat(dim, tensors);

@@ -630,4 +630,27 @@ abstract class ShapeOpsTest extends PerBackend {
         rejects("chunk: 2000000000 pieces along dim 1 of shape [2097152, 0]", () -> Shapes.chunk(x, 1, 2_000_000_000));
         assertEquals(2, Shapes.split(x, 0, 1 << 20).length);
     }
+
+    /** F.pad's reflect and replicate modes, by hand (torch: F.pad(x, (2, 1), 'reflect') etc.), and their gradients. */
+    @Test
+    void reflectAndReplicatePadding() {
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
+        assertArrayEquals(new float[] {3, 2, 1, 2, 3, 2, 6, 5, 4, 5, 6, 5}, x.pad(new int[] {2, 1}, Padding.Mode.REFLECT).toArray());
+        assertArrayEquals(new float[] {1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6}, x.pad(new int[] {2, 1}, Padding.Mode.REPLICATE).toArray());
+        // two axes: rows reflected after columns, as torch's 2-D reflect pad (1, 1, 1, 0)
+        Tensor two = x.pad(new int[] {1, 1, 1, 0}, Padding.Mode.REFLECT);
+        assertArrayEquals(new int[] {3, 5}, two.shape());
+        assertArrayEquals(new float[] {5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5}, two.toArray());
+        Tensor rep = x.pad(new int[] {0, 0, 2, 1}, Padding.Mode.REPLICATE);
+        assertArrayEquals(new float[] {1, 2, 3, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}, rep.toArray());
+        // each output copies one input: the gradient counts the copies
+        Tensor leaf = Tensor.of(new float[] {1, 2, 3}, 1, 3).requiresGrad(true);
+        leaf.pad(new int[] {2, 1}, Padding.Mode.REPLICATE).sum().backward();
+        assertArrayEquals(new float[] {3, 1, 2}, leaf.grad().toArray());
+        gradOk("reflect", t -> t[0].pad(new int[] {2, 1, 1, 2}, Padding.Mode.REFLECT), leaf(rng, 2, 4, 3));
+        gradOk("replicate", t -> t[0].pad(new int[] {3, 0, 0, 2}, Padding.Mode.REPLICATE), leaf(rng, 2, 3, 2));
+        rejects("pad: reflect padding (3, 0) of dim 1 must be smaller than its size 3 in [2, 3]", () -> x.pad(new int[] {3, 0}, Padding.Mode.REFLECT));
+        rejects("pad: negative padding [-1, 0]", () -> x.pad(new int[] {-1, 0}, Padding.Mode.REPLICATE));
+        rejects("pad: mode is null", () -> x.pad(new int[] {1, 0}, (Padding.Mode) null));
+    }
 }
