@@ -208,6 +208,51 @@ public final class JavaKernels implements KernelSet {
         for (int i = 0; i < acc.length; i++) vdx.put(i, (float) acc[i]);
     }
 
+    @Override
+    public void adaptiveAvgPoolForward(int planes, int height, int width, int outH, int outW, Ptr x, Ptr y) {
+        FloatBuffer vx = view(x), vy = view(y);
+        for (long p = 0; p < planes; p++) {
+            long in = p * height * width, out = p * outH * outW;
+            for (int i = 0; i < outH; i++) {
+                int r0 = adaptiveStart(i, height, outH), r1 = adaptiveEnd(i, height, outH);
+                for (int j = 0; j < outW; j++) {
+                    int c0 = adaptiveStart(j, width, outW), c1 = adaptiveEnd(j, width, outW);
+                    double s = 0;
+                    for (int r = r0; r < r1; r++) for (int c = c0; c < c1; c++) s += vx.get((int) (in + (long) r * width + c));
+                    vy.put((int) (out + (long) i * outW + j), (float) (s / ((r1 - r0) * (c1 - c0))));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void adaptiveAvgPoolBackward(int planes, int height, int width, int outH, int outW, Ptr dy, Ptr dx) {
+        FloatBuffer vdy = view(dy), vdx = view(dx);
+        double[] acc = new double[height * width];
+        for (long p = 0; p < planes; p++) {
+            long in = p * height * width, out = p * outH * outW;
+            java.util.Arrays.fill(acc, 0);
+            for (int i = 0; i < outH; i++) { // windows in scan order, as the gathers of the other backends sum them
+                int r0 = adaptiveStart(i, height, outH), r1 = adaptiveEnd(i, height, outH);
+                for (int j = 0; j < outW; j++) {
+                    int c0 = adaptiveStart(j, width, outW), c1 = adaptiveEnd(j, width, outW);
+                    double g = vdy.get((int) (out + (long) i * outW + j)) / (double) ((r1 - r0) * (c1 - c0));
+                    for (int r = r0; r < r1; r++) for (int c = c0; c < c1; c++) acc[r * width + c] += g;
+                }
+            }
+            for (int k = 0; k < acc.length; k++) vdx.put((int) (in + k), (float) acc[k]);
+        }
+    }
+
+    /** Adaptive pooling's window of output i: rows floor(i·in/outs) to ceil((i+1)·in/outs), exclusive (native/common/adaptive_window.h). */
+    private static int adaptiveStart(int i, int in, int outs) {
+        return (int) ((long) i * in / outs);
+    }
+
+    private static int adaptiveEnd(int i, int in, int outs) {
+        return (int) (((long) (i + 1) * in + outs - 1) / outs);
+    }
+
     private interface WindowVisitor {
         void visit(int plane, int outIndex);
     }

@@ -133,6 +133,17 @@ final class KernelChecks {
         }
     }
 
+    static void adaptivePool(int planes, int height, int width, int outH, int outW) {
+        if (height < 1 || width < 1 || outH < 1 || outW < 1) {
+            throw new IllegalArgumentException("adaptive pooling of " + height + "x" + width + " planes to " + outH + "x" + outW
+                    + " needs every size >= 1");
+        }
+        if ((double) planes * height * width > Long.MAX_VALUE / 8 || (double) planes * outH * outW > Long.MAX_VALUE / 8) {
+            throw new IllegalArgumentException("adaptive pooling of " + planes + " planes " + height + "x" + width + " to " + outH + "x" + outW
+                    + " has too many values");
+        }
+    }
+
     static void nonEmptyRows(int cols) {
         if (cols == 0) throw new IllegalArgumentException("argmax over rows of 0 columns");
     }

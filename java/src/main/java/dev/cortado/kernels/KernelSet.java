@@ -101,6 +101,21 @@ public interface KernelSet {
     @Check("poolWindow(w)")
     void avgPoolBackward(Window w, @In("w.outputSize()") Ptr dy, @Out("w.inputSize()") Ptr dx);
 
+    /**
+     * PyTorch's adaptive average pooling of {@code planes} planes [height, width] to [outH, outW]:
+     * output (i, j) is the mean of rows floor(i·height/outH) .. ceil((i+1)·height/outH) - 1 and the
+     * columns likewise (windows may overlap), summed in double — so an inf or NaN reaches only the
+     * windows that hold it.
+     */
+    @Check("adaptivePool(planes, height, width, outH, outW)")
+    void adaptiveAvgPoolForward(int planes, int height, int width, int outH, int outW, @In("(long) planes * height * width") Ptr x,
+                                @Out("(long) planes * outH * outW") Ptr y);
+
+    /** dx (overwritten) = the backward of {@link #adaptiveAvgPoolForward}: each pixel sums dy / window area over the windows holding it. */
+    @Check("adaptivePool(planes, height, width, outH, outW)")
+    void adaptiveAvgPoolBackward(int planes, int height, int width, int outH, int outW, @In("(long) planes * outH * outW") Ptr dy,
+                                 @Out("(long) planes * height * width") Ptr dx);
+
     // ---- activations ---------------------------------------------------------------------------
 
     void sigmoidForward(long n, @In("n") Ptr x, @Out(value = "n", inPlace = "x") Ptr y);

@@ -77,38 +77,25 @@ public final class Pooling {
 
     /**
      * PyTorch's adaptive_avg_pool2d: output cell (i, j) averages rows floor(i·H/outH) to
-     * ceil((i+1)·H/outH) - 1 and the columns likewise. Averaging is separable and linear: two
-     * batched matmuls with averaging matrices (one mean for global pooling, outH = outW = 1).
+     * ceil((i+1)·H/outH) - 1 and the columns likewise (outH = outW = 1: global average pooling).
+     * A kernel of its own: an inf or NaN reaches only the windows that hold it.
      */
     public static Tensor adaptiveAvgPool2d(Tensor x, int outH, int outW) {
         Checks.rank("adaptive_avg_pool2d", "x", x, 4);
         if (outH < 1 || outW < 1) throw new IllegalArgumentException("adaptive_avg_pool2d: output size " + outH + "x" + outW + " must be >= 1");
-        int h = x.size(2), w = x.size(3);
-        long cells = Math.max((long) outH * h, (long) outW * w);
-        if (cells > MAX_AVERAGING || (long) x.size(0) * x.size(1) * outH * outW > Integer.MAX_VALUE - 8) {
+        int n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+        if (h == 0 || w == 0) throw new IllegalArgumentException("adaptive_avg_pool2d: x " + Shape.str(x.shape()) + " has an empty plane");
+        if ((long) n * c * outH * outW > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("adaptive_avg_pool2d: an output of " + outH + "x" + outW + " from x " + Shape.str(x.shape())
-                    + " is too large (its averaging matrices hold up to " + cells + " elements, at most " + MAX_AVERAGING + ")");
+                    + " has more than 2^31 elements");
         }
-        if (outH == 1 && outW == 1) return Reductions.mean(x, new int[] {2, 3}, true);
-        Tensor rows = averaging(x, outH, h), cols = averaging(x, outW, w);
-        Tensor t = Linalg.matmul(rows, x);                       // [N, C, outH, W]
-        Tensor y = Linalg.matmul(t, false, cols, true);          // [N, C, outH, outW]
-        Autograd.closeUnlessRecorded(y, t, rows, cols);
-        return y;
-    }
-
-    /** The largest averaging matrix adaptive pooling builds (2^26 floats, 256 MiB). */
-    private static final long MAX_AVERAGING = 1L << 26;
-
-    /** The [out, in] matrix whose row i averages adaptive window i of in positions. */
-    private static Tensor averaging(Tensor x, int out, int in) {
-        if (in == 0) throw new IllegalArgumentException("adaptive_avg_pool2d: x " + Shape.str(x.shape()) + " has an empty plane");
-        float[] m = new float[out * in];
-        for (int i = 0; i < out; i++) {
-            int start = (int) ((long) i * in / out), end = (int) (((long) (i + 1) * in + out - 1) / out);
-            for (int r = start; r < end; r++) m[i * in + r] = 1f / (end - start);
-        }
-        return Tensor.of(x.device(), m, out, in);
+        Tensor y = Tensor.empty(x.device(), n, c, outH, outW);
+        x.kernels().adaptiveAvgPoolForward(n * c, h, w, outH, outW, x.ptr(), y.ptr());
+        return Autograd.record(y, "adaptive_avg_pool2d", g -> {
+            Tensor dx = Tensor.empty(x.device(), x.shape());
+            x.kernels().adaptiveAvgPoolBackward(n * c, h, w, outH, outW, g.ptr(), dx.ptr());
+            return new Tensor[] {dx};
+        }, x);
     }
 
     /**

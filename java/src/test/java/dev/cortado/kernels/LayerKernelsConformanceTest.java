@@ -243,6 +243,38 @@ class LayerKernelsConformanceTest extends KernelConformance {
         }
     }
 
+    /**
+     * Adaptive average pooling, forward and backward, on random planes and output sizes (1, primes,
+     * larger than the input: overlapping windows); one case in four with infinities and NaNs, which
+     * must land in exactly the reference's outputs.
+     */
+    @OnEveryTarget
+    void adaptiveAveragePooling(ConformanceTarget target) {
+        for (int t = 0; t < target.cases(CASES); t++) {
+            int planes = 1 + rng.nextInt(6), h = dim(40), w = dim(40), oh = 1 + rng.nextInt(Math.min(2 * h, 50)), ow = 1 + rng.nextInt(Math.min(2 * w, 50));
+            long in = (long) planes * h * w, out = (long) planes * oh * ow;
+            float[] x = t % 4 == 0 ? Buffers.values(rng, in, 1f, 7, new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN})
+                    : random(in, 1f);
+            float[][][] r = both(target, new float[][] {x, random(out, 1f), poison(out), poison(in)}, (k, p) -> {
+                k.adaptiveAvgPoolForward(planes, h, w, oh, ow, p[0], p[2]);
+                k.adaptiveAvgPoolBackward(planes, h, w, oh, ow, p[1], p[3]);
+            });
+            String what = planes + " planes " + h + "x" + w + " to " + oh + "x" + ow;
+            assertSameSpecialsAndClose(r[0][2], r[1][2], "adaptiveAvgPoolForward " + what);
+            assertClose(r[0][3], r[1][3], 1e-6, 1e-5, "adaptiveAvgPoolBackward " + what);
+        }
+    }
+
+    /** Non-finite expected values must be matched exactly (the same infinity, or NaN); finite ones closely. */
+    private static void assertSameSpecialsAndClose(float[] expected, float[] actual, String what) {
+        org.junit.jupiter.api.Assertions.assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            float e = expected[i], a = actual[i];
+            boolean ok = Float.isFinite(e) ? Float.isFinite(a) && Math.abs(a - e) <= 1e-6 + 1e-5 * Math.abs(e) : Float.compare(e, a) == 0;
+            if (!ok) org.junit.jupiter.api.Assertions.fail(what + ": element " + i + " expected " + e + " got " + a);
+        }
+    }
+
     @OnEveryTarget
     void maxPoolTwoByTwoFastPathAgreesIncludingNaN(ConformanceTarget target) {
         List<Variant> variants = target.variants();

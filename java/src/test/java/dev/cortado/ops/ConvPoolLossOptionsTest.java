@@ -168,13 +168,17 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
                 }
             }
         }
-        assertArrayEquals(x.mean(new int[] {2, 3}, true).toArray(), Pooling.adaptiveAvgPool2d(x, 1, 1).toArray());
+        assertArrayEquals(x.mean(new int[] {2, 3}, true).toArray(), Pooling.adaptiveAvgPool2d(x, 1, 1).toArray(), 1e-6f);
+        // an inf or NaN reaches only the windows that hold it, as in PyTorch (the averaging matrices once spread 0·inf = NaN)
+        Tensor special = Tensor.of(new float[] {Float.POSITIVE_INFINITY, 1, 2, 3, Float.NaN, 1, 2, 3}, 1, 2, 1, 4);
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, 2.5f, Float.NaN, 2.5f}, Pooling.adaptiveAvgPool2d(special, 1, 2).toArray());
         // divisible sizes: the same as the plain average pool
         Tensor z = Tensor.uniform(rng, -1, 1, 1, 2, 6, 4);
         assertArrayEquals(Pooling.avgPool2d(z, 2, 2).toArray(), Pooling.adaptiveAvgPool2d(z, 3, 2).toArray(), 1e-6f);
         assertThrows(IllegalArgumentException.class, () -> Pooling.adaptiveAvgPool2d(z, 0, 2));
-        // found by the fuzzer: an output this large ran the heap out building its averaging matrix
-        rejects("adaptive_avg_pool2d: an output of 1073741824x2 from x [1, 2, 6, 4] is too large", () -> Pooling.adaptiveAvgPool2d(z, 1 << 30, 2));
+        // found by the fuzzer: an output this large ran the heap out (when averaging matrices computed it)
+        rejects("adaptive_avg_pool2d: an output of 1073741824x2 from x [1, 2, 6, 4] has more than 2^31 elements", () -> Pooling.adaptiveAvgPool2d(z, 1 << 30, 2));
+        rejects("adaptive_avg_pool2d: x [1, 2, 0, 4] has an empty plane", () -> Pooling.adaptiveAvgPool2d(Tensor.zeros(1, 2, 0, 4), 1, 1));
     }
 
     @Test
@@ -185,6 +189,7 @@ abstract class ConvPoolLossOptionsTest extends PerBackend {
         gradOk(t -> Pooling.avgPool2d(t[0], 2, 2, 2, 2, 0, 0, true, true), leaf(rng, 1, 2, 5, 5));
         gradOk(t -> Pooling.adaptiveAvgPool2d(t[0], 3, 2), leaf(rng, 2, 2, 5, 7));
         gradOk(t -> Pooling.adaptiveAvgPool2d(t[0], 1, 1), leaf(rng, 2, 2, 3, 3));
+        gradOk("overlapping windows", t -> Pooling.adaptiveAvgPool2d(t[0], 4, 5), leaf(rng, 1, 2, 3, 3));
     }
 
     // ---- losses --------------------------------------------------------------------------------
