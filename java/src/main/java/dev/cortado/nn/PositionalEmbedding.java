@@ -7,7 +7,7 @@ import dev.cortado.tensor.Tensor;
 
 /**
  * Learned positional embeddings (GPT-2's wpe): x [batch, L, dim] plus row t of an
- * {@link Embedding} over positions 0 .. maxLength-1 at each position t < L.
+ * {@link Embedding} over positions 0 .. maxLength-1 at each position {@code t < L}.
  */
 public final class PositionalEmbedding extends Module {
 

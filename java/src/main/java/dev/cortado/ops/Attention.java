@@ -19,7 +19,7 @@ public final class Attention {
     /**
      * {@code softmax(q·kᵀ / sqrt(E) + mask)·v} for q [..., L, E], k [..., S, E], v [..., S, Ev]
      * (batch axes broadcast as matmul's do): a result [..., L, Ev]. With {@code causal} position
-     * i attends to positions j <= i only (PyTorch's is_causal: the upper triangle above the
+     * i attends to positions {@code j <= i} only (PyTorch's is_causal: the upper triangle above the
      * diagonal, aligned at the top left, is -inf before the softmax). With {@code dropoutP > 0}
      * each attention weight is zeroed with that probability and the rest scaled by 1/(1-p),
      * drawn from {@code rng}, as PyTorch does whenever dropout_p is set (a layer passes 0 in eval).
@@ -57,7 +57,7 @@ public final class Attention {
         return Autograd.named(weights, "attention_weights");
     }
 
-    /** [L, S]: 0 where j <= i, -inf above the diagonal. */
+    /** [L, S]: 0 where {@code j <= i}, -inf above the diagonal. */
     private static Tensor causalMask(Tensor like, int l, int s) {
         float[] m = new float[l * s];
         for (int i = 0; i < l; i++) for (int j = i + 1; j < s; j++) m[i * s + j] = Float.NEGATIVE_INFINITY;

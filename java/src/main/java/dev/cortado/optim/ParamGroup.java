@@ -9,7 +9,7 @@ import java.util.Map;
  * Parameters that share a weight decay (PyTorch's parameter groups, {@code {"params": ..., "weight_decay": ...}}).
  *
  * @param params      the parameters
- * @param weightDecay their decoupled weight decay (AdamW's λ), finite and >= 0
+ * @param weightDecay their decoupled weight decay (AdamW's λ), finite and at least 0
  */
 public record ParamGroup(List<Tensor> params, double weightDecay) {
 
