@@ -5,12 +5,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.autograd.GradCheck;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-class GlobalAvgPoolTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class GlobalAvgPoolTest extends PerBackend {
+
+    static final class JavaTest extends GlobalAvgPoolTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends GlobalAvgPoolTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    GlobalAvgPoolTest(String backend) {
+        super(backend);
+    }
 
     @Test
     void averagesEachChannelsPlane() {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.autograd.GradCheck;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.tensor.Rng;
@@ -12,7 +13,24 @@ import dev.cortado.tensor.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class MultiheadAttentionTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class MultiheadAttentionTest extends PerBackend {
+
+    static final class JavaTest extends MultiheadAttentionTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends MultiheadAttentionTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    MultiheadAttentionTest(String backend) {
+        super(backend);
+    }
 
     /** x · Wᵀ + b in double for x [n, in], W [out, in]. */
     static double[] linear(double[] x, int n, int in, float[] w, float[] b, int out) {

@@ -5,13 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.autograd.GradCheck;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class ResidualTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class ResidualTest extends PerBackend {
+
+    static final class JavaTest extends ResidualTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends ResidualTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    ResidualTest(String backend) {
+        super(backend);
+    }
 
     @Test
     void identityShortcutAddsTheInput() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.autograd.GradCheck;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.tensor.Rng;
@@ -11,7 +12,24 @@ import dev.cortado.tensor.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class TransformerBlockTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class TransformerBlockTest extends PerBackend {
+
+    static final class JavaTest extends TransformerBlockTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends TransformerBlockTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    TransformerBlockTest(String backend) {
+        super(backend);
+    }
 
     /** A stand-in for LayerNorm: an elementwise learned scale over the last axis (weight [E]). */
     static final class Scale extends Module {

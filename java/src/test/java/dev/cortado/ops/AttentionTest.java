@@ -7,11 +7,29 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
-class AttentionTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class AttentionTest extends PerBackend {
+
+    static final class JavaTest extends AttentionTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends AttentionTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    AttentionTest(String backend) {
+        super(backend);
+    }
 
     /** PyTorch's formula in double: softmax(q kᵀ / sqrt(E) + mask) for one [L, E] x [S, E] pair. */
     static double[][] weights(float[] q, float[] k, int l, int s, int e, boolean causal) {

@@ -5,13 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class AdamWTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class AdamWTest extends PerBackend {
+
+    static final class JavaTest extends AdamWTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends AdamWTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    AdamWTest(String backend) {
+        super(backend);
+    }
 
     /** torch.optim.AdamW's update for one element, in double; state {p, m, v}. */
     static void torchAdamW(double[] s, double g, double lr, double b1, double b2, double eps, double wd, int t) {

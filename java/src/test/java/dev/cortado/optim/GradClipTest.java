@@ -5,11 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.kernels.PerBackend;
 import dev.cortado.tensor.Tensor;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class GradClipTest {
+/** Runs on the java reference kernels and on the cpu kernels. */
+abstract class GradClipTest extends PerBackend {
+
+    static final class JavaTest extends GradClipTest {
+        JavaTest() {
+            super("java");
+        }
+    }
+
+    static final class CpuTest extends GradClipTest {
+        CpuTest() {
+            super("cpu");
+        }
+    }
+
+    GradClipTest(String backend) {
+        super(backend);
+    }
 
     @Test
     void clipsByTheGlobalNormAsClipGradNorm() {
