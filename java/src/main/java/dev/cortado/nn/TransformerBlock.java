@@ -30,11 +30,17 @@ public final class TransformerBlock extends Module {
         if (norm == null) throw new IllegalArgumentException("TransformerBlock: norm factory is null");
         this.embed = embed;
         attn = new MultiheadAttention(embed, heads, true, dropout, rng);
-        ln1 = child("ln_1", norm.apply(embed));
+        ln1 = child("ln_1", normLayer(norm, embed));
         child("attn", attn);
-        ln2 = child("ln_2", norm.apply(embed));
+        ln2 = child("ln_2", normLayer(norm, embed));
         mlp = child("mlp", new Mlp(embed, 4 * embed, rng));
         residualDropout = child("drop", new Layers.Dropout(dropout, rng));
+    }
+
+    private static Module normLayer(IntFunction<? extends Module> norm, int embed) {
+        Module m = norm.apply(embed);
+        if (m == null) throw new IllegalArgumentException("TransformerBlock: the norm factory gave null for size " + embed);
+        return m;
     }
 
     @Override
