@@ -1,0 +1,86 @@
+package dev.cortado.nn;
+
+import dev.cortado.ops.Attention;
+import dev.cortado.ops.Linalg;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Shape;
+import dev.cortado.tensor.Tensor;
+
+/**
+ * Multi-head self-attention with PyTorch's nn.MultiheadAttention parameters and names
+ * (batch_first=True): {@code in_proj_weight} [3E, E] (the q, k and v projections stacked),
+ * {@code in_proj_bias} [3E], {@code out_proj.weight} [E, E], {@code out_proj.bias} [E], so a
+ * state_dict loads either way. Each of the H heads attends over its own E/H features.
+ */
+public final class MultiheadAttention extends Module {
+
+    public final Tensor inProjWeight;
+    public final Tensor inProjBias;
+    public final Layers.Linear outProj;
+    private final int embed, heads;
+    private final boolean causal;
+    private final float dropout;
+    private final Rng rng;
+
+    /**
+     * @param causal  whether {@link #forward(Tensor)} masks future positions (a GPT's attention)
+     * @param dropout probability of dropping an attention weight in training (PyTorch's dropout)
+     */
+    public MultiheadAttention(int embed, int heads, boolean causal, float dropout, Rng rng) {
+        if (embed < 1 || heads < 1 || embed % heads != 0) {
+            throw new IllegalArgumentException("MultiheadAttention: embed " + embed + " must be >= 1 and divisible by heads " + heads);
+        }
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("MultiheadAttention: dropout must be in [0, 1), got " + dropout);
+        if (rng == null) throw new IllegalArgumentException("MultiheadAttention: rng is null");
+        this.embed = embed;
+        this.heads = heads;
+        this.causal = causal;
+        this.dropout = dropout;
+        this.rng = rng;
+        // PyTorch: xavier_uniform_ on in_proj_weight (fan_in E, fan_out 3E), zero biases
+        float bound = (float) Math.sqrt(6.0 / (embed + 3 * embed));
+        inProjWeight = parameter("in_proj_weight", Tensor.uniform(rng, -bound, bound, 3 * embed, embed));
+        inProjBias = parameter("in_proj_bias", Tensor.zeros(3 * embed));
+        outProj = child("out_proj", new Layers.Linear(embed, embed, Layers.Neuron.IDENTITY, Initializer.xavier(), Initializer.constant(0f), rng));
+    }
+
+    public MultiheadAttention(int embed, int heads, Rng rng) {
+        this(embed, heads, false, 0f, rng);
+    }
+
+    public int embedDim() {
+        return embed;
+    }
+
+    public int numHeads() {
+        return heads;
+    }
+
+    /** Self-attention of x [batch, L, E] (or unbatched [L, E]), causal as constructed: the same shape. */
+    @Override
+    public Tensor forward(Tensor x) {
+        return forward(x, causal);
+    }
+
+    /** Self-attention of x [batch, L, E] (or [L, E]) with the causal mask on or off. */
+    public Tensor forward(Tensor x, boolean causal) {
+        if (x == null) throw new IllegalArgumentException("MultiheadAttention: x is null");
+        if (x.dim() == 2) return forward(x.unsqueeze(0), causal).squeeze(0);
+        if (x.dim() != 3 || x.size(2) != embed) {
+            throw new IllegalArgumentException("MultiheadAttention: x must be [batch, L, " + embed + "] or [L, " + embed + "], got "
+                    + Shape.str(x.shape()));
+        }
+        int b = x.size(0), l = x.size(1), d = embed / heads;
+        Tensor qkv = Linalg.linear(x.reshape(b * l, embed), inProjWeight, inProjBias)    // [B·L, 3E]
+                .reshape(b, l, 3, heads, d).permute(2, 0, 3, 1, 4);                      // [3, B, H, L, D]
+        Tensor attended = Attention.scaledDotProductAttention(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), causal,
+                isTraining() ? dropout : 0f, rng);                                         // [B, H, L, D]
+        Tensor merged = attended.permute(0, 2, 1, 3).reshape(b * l, embed);
+        return outProj.forward(merged).reshape(b, l, embed);
+    }
+
+    @Override
+    protected String kind() {
+        return "MultiheadAttention";
+    }
+}

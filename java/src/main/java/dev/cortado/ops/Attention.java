@@ -1,0 +1,91 @@
+package dev.cortado.ops;
+
+import dev.cortado.autograd.Autograd;
+import dev.cortado.nn.Layers;
+import dev.cortado.tensor.Checks;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Shape;
+import dev.cortado.tensor.Tensor;
+
+/**
+ * Scaled dot-product attention (PyTorch's {@code F.scaled_dot_product_attention}) composed of
+ * the batched GEMM, softmax and dropout, so its gradient is theirs.
+ */
+public final class Attention {
+
+    private Attention() {
+    }
+
+    /**
+     * {@code softmax(q·kᵀ / sqrt(E) + mask)·v} for q [..., L, E], k [..., S, E], v [..., S, Ev]
+     * (batch axes broadcast as matmul's do): a result [..., L, Ev]. With {@code causal} position
+     * i attends to positions {@code j <= i} only (PyTorch's is_causal: the upper triangle above the
+     * diagonal, aligned at the top left, is -inf before the softmax). With {@code dropoutP > 0}
+     * each attention weight is zeroed with that probability and the rest scaled by 1/(1-p),
+     * drawn from {@code rng}, as PyTorch does whenever dropout_p is set (a layer passes 0 in eval).
+     *
+     * @throws IllegalArgumentException naming the argument and the shapes that do not fit
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, boolean causal, float dropoutP, Rng rng) {
+        check(q, k, v);
+        if (!(dropoutP >= 0 && dropoutP < 1)) {
+            throw new IllegalArgumentException("scaled_dot_product_attention: dropoutP must be in [0, 1), got " + dropoutP);
+        }
+        if (dropoutP > 0 && rng == null) {
+            throw new IllegalArgumentException("scaled_dot_product_attention: dropoutP " + dropoutP + " needs a random generator, got null");
+        }
+        Tensor weights = attentionWeights(q, k, causal);
+        Tensor dropped = dropoutP == 0 ? weights : new Layers.Dropout(dropoutP, rng).forward(weights);
+        Tensor out = Linalg.matmul(dropped, false, v, false);
+        Autograd.closeUnlessRecorded(out, weights, dropped == weights ? null : dropped);
+        return Autograd.named(out, "scaled_dot_product_attention");
+    }
+
+    /**
+     * The attention weights {@code softmax(q·kᵀ / sqrt(E) + mask)} [..., L, S] (each row sums to
+     * 1), before any dropout: what {@link #scaledDotProductAttention} multiplies v by.
+     */
+    public static Tensor attentionWeights(Tensor q, Tensor k, boolean causal) {
+        checkQk("attention_weights", q, k);
+        int l = q.size(-2), s = k.size(-2), e = q.size(-1);
+        Tensor scores = Linalg.matmul(q, false, k, true);
+        Tensor scaled = scores.mul((float) (1 / Math.sqrt(e)));
+        Tensor mask = causal ? causalMask(q, l, s) : null;
+        Tensor masked = mask == null ? scaled : Arithmetic.add(scaled, mask);
+        Tensor weights = Softmax.softmax(masked, -1);
+        Autograd.closeUnlessRecorded(weights, scores, scaled, mask, masked == scaled ? null : masked);
+        return Autograd.named(weights, "attention_weights");
+    }
+
+    /** [L, S]: 0 where {@code j <= i}, -inf above the diagonal. */
+    private static Tensor causalMask(Tensor like, int l, int s) {
+        float[] m = new float[l * s];
+        for (int i = 0; i < l; i++) for (int j = i + 1; j < s; j++) m[i * s + j] = Float.NEGATIVE_INFINITY;
+        return Tensor.of(like.device(), m, l, s);
+    }
+
+    private static void check(Tensor q, Tensor k, Tensor v) {
+        String op = "scaled_dot_product_attention";
+        checkQk(op, q, k);
+        Checks.notNull(op, "v", v);
+        Checks.sameDevice(op, q, v);
+        if (v.dim() < 2) throw new IllegalArgumentException(op + ": v needs at least 2 dimensions [..., S, Ev], got " + Shape.str(v.shape()));
+        if (v.size(-2) != k.size(-2)) {
+            throw new IllegalArgumentException(op + ": v " + Shape.str(v.shape()) + " has " + v.size(-2) + " positions but k "
+                    + Shape.str(k.shape()) + " has " + k.size(-2));
+        }
+    }
+
+    private static void checkQk(String op, Tensor q, Tensor k) {
+        Checks.notNull(op, "q", q);
+        Checks.notNull(op, "k", k);
+        Checks.sameDevice(op, q, k);
+        if (q.dim() < 2) throw new IllegalArgumentException(op + ": q needs at least 2 dimensions [..., L, E], got " + Shape.str(q.shape()));
+        if (k.dim() < 2) throw new IllegalArgumentException(op + ": k needs at least 2 dimensions [..., S, E], got " + Shape.str(k.shape()));
+        if (q.size(-1) != k.size(-1)) {
+            throw new IllegalArgumentException(op + ": q " + Shape.str(q.shape()) + " and k " + Shape.str(k.shape())
+                    + " differ in the embedding size E (last axis)");
+        }
+        if (q.size(-1) == 0) throw new IllegalArgumentException(op + ": q " + Shape.str(q.shape()) + " has embedding size 0");
+    }
+}
