@@ -1,7 +1,5 @@
 package dev.cortado.nn;
 
-import dev.cortado.autograd.GradMode;
-import dev.cortado.kernels.KernelSet;
 import dev.cortado.ops.Activations;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
@@ -207,26 +205,9 @@ public final class Layers {
             this.rng = rng;
         }
 
-        /**
-         * The mask is made on x's device from the counter-based generator: u = rand, then
-         * keep where u - p > 0 (ReLU's backward kernel as the step function), so every device
-         * draws the same mask from the same seed.
-         */
         @Override
         public Tensor forward(Tensor x) {
-            if (!isTraining() || p == 0) return x;
-            KernelSet k = x.kernels();
-            long n = x.numel();
-            Tensor mask = Tensor.empty(x.device(), x.shape());
-            try (GradMode off = GradMode.off();
-                 Tensor u = Tensor.empty(x.device(), x.shape());
-                 Tensor keep = Tensor.full(x.device(), 1f / (1f - p), x.shape())) {
-                k.rand(n, rng.take(n), u.ptr());
-                try (Tensor shifted = u.add(-p)) {
-                    k.reluBackward(n, shifted.ptr(), keep.ptr(), mask.ptr());
-                }
-            }
-            return x.mul(mask);
+            return isTraining() ? dev.cortado.ops.Dropout.dropout(x, p, rng) : x;
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.cortado.ops;
 
 import dev.cortado.autograd.Autograd;
-import dev.cortado.nn.Layers;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
@@ -35,7 +34,7 @@ public final class Attention {
             throw new IllegalArgumentException("scaled_dot_product_attention: dropoutP " + dropoutP + " needs a random generator, got null");
         }
         Tensor weights = attentionWeights(q, k, causal);
-        Tensor dropped = dropoutP == 0 ? weights : new Layers.Dropout(dropoutP, rng).forward(weights);
+        Tensor dropped = dropoutP == 0 ? weights : Dropout.dropout(weights, dropoutP, rng);
         Tensor out = Linalg.matmul(dropped, false, v, false);
         Autograd.closeUnlessRecorded(out, weights, dropped == weights ? null : dropped);
         return Autograd.named(out, "scaled_dot_product_attention");
