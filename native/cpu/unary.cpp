@@ -167,7 +167,8 @@ struct Gelu {
 // t e^(-z² + P(t)), t = 1 / (1 + |z|/2)), in float; its derivative Φ(x) + x φ(x), φ(x) =
 // e^(-x²/2)/sqrt(2 pi), NaN at infinite x (0 times infinity, as in the reference).
 struct GeluErf {
-    static float cdf(float x) {
+    // erfc(|x| / sqrt 2)
+    static float erfc_abs(float x) {
         const float z = std::fabs(x) * 0.70710678f, t = 1.0f / (1.0f + 0.5f * z);
         const float p =
             -1.26551223f +
@@ -176,13 +177,18 @@ struct GeluErf {
                       t * (0.09678418f +
                            t * (-0.18628806f +
                                 t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
-        const float e = t * cortado::exp_f(-z * z + p);  // erfc(|z|)
-        return x > 0.0f ? 1.0f - 0.5f * e : 0.5f * e;
+        return t * cortado::exp_f(-z * z + p);
     }
-    static float f(float x, float, float) { return x * cdf(x); }
+    static float f(float x, float, float) {
+        const float e = erfc_abs(x);
+        return x * (x > 0.0f ? 1.0f - 0.5f * e : 0.5f * e);
+    }
+    // the sum in double: a derivative just above 1 (Φ near 1) times dy = +-FLT_MAX overflows where
+    // the reference's does
     static float d(float x, float dy, float, float) {
-        const float g = cdf(x) + x * (0.39894228f * cortado::exp_f(-0.5f * x * x));
-        return to_float(static_cast<double>(dy) * g);
+        const double e = erfc_abs(x), cdf = x > 0.0f ? 1.0 - 0.5 * e : 0.5 * e;
+        const double g = cdf + static_cast<double>(x * (0.39894228f * cortado::exp_f(-0.5f * x * x)));
+        return to_float(dy * g);
     }
 };
 
