@@ -34,6 +34,7 @@ public final class LayerNormalization {
     public static Tensor layerNorm(Tensor x, int[] normalizedShape, Tensor weight, Tensor bias, float eps) {
         String op = "layer_norm";
         int cols = check(op, x, normalizedShape, weight, eps);
+        int[] shape = normalizedShape.clone(); // the backward's, whatever the caller does with theirs
         checkAffine(op, "bias", x, bias, normalizedShape);
         int rows = cols == 0 ? 0 : (int) (x.numel() / cols);
         KernelSet k = x.kernels();
@@ -47,7 +48,7 @@ public final class LayerNormalization {
         }
         return Autograd.record(y, op, Autograd.saves(x, weight), g -> {
             Tensor dx = Tensor.empty(x.device(), x.shape());
-            Tensor dw = Tensor.empty(x.device(), normalizedShape), db = Tensor.empty(x.device(), normalizedShape);
+            Tensor dw = Tensor.empty(x.device(), shape), db = Tensor.empty(x.device(), shape);
             k.layerNormBackward(rows, cols, x.ptr(), ptr(weight), mean.ptr(), rstd.ptr(), g.ptr(), dx.ptr(), dw.ptr(), db.ptr());
             return new Tensor[] {keepIf(x, dx), keepIf(weight, dw), keepIf(bias, db)};
         }, x, weight, bias);
@@ -57,6 +58,7 @@ public final class LayerNormalization {
     public static Tensor rmsNorm(Tensor x, int[] normalizedShape, Tensor weight, float eps) {
         String op = "rms_norm";
         int cols = check(op, x, normalizedShape, weight, eps);
+        int[] shape = normalizedShape.clone();
         int rows = cols == 0 ? 0 : (int) (x.numel() / cols);
         KernelSet k = x.kernels();
         Tensor y = Tensor.empty(x.device(), x.shape());
@@ -67,7 +69,7 @@ public final class LayerNormalization {
             return y;
         }
         return Autograd.record(y, op, Autograd.saves(x, weight), g -> {
-            Tensor dx = Tensor.empty(x.device(), x.shape()), dw = Tensor.empty(x.device(), normalizedShape);
+            Tensor dx = Tensor.empty(x.device(), x.shape()), dw = Tensor.empty(x.device(), shape);
             k.rmsNormBackward(rows, cols, x.ptr(), ptr(weight), rstd.ptr(), g.ptr(), dx.ptr(), dw.ptr());
             return new Tensor[] {keepIf(x, dx), keepIf(weight, dw)};
         }, x, weight);
