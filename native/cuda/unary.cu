@@ -35,6 +35,12 @@ __device__ __forceinline__ float java_min(float a, float b) {
 
 __device__ __forceinline__ float to_float(double v) { return static_cast<float>(v); }
 
+constexpr double kInvSqrt2Pi = 0.3989422804014327;  // 1 / sqrt(2 pi)
+
+// Φ(x) = erfc(-x / sqrt 2) / 2, the standard normal distribution function (GELU_ERF): erfc keeps
+// the lower tail's relative accuracy.
+__device__ __forceinline__ double normal_cdf(double x) { return 0.5 * erfc(-x * 0.7071067811865476); }
+
 template <int Op>
 __device__ __forceinline__ float forward(float xf, float p1, float p2) {
     const double x = xf;
@@ -53,6 +59,7 @@ __device__ __forceinline__ float forward(float xf, float p1, float p2) {
         }
         case CORTADO_UNARY_LEAKY_RELU: return xf > 0.0f ? xf : p1 * xf;
         case CORTADO_UNARY_ELU: return xf > 0.0f ? xf : to_float(static_cast<double>(p1) * expm1(x));
+        case CORTADO_UNARY_GELU_ERF: return to_float(x * normal_cdf(x));
         default: {  // GELU
             const double u = kGeluC * (x + 0.044715 * x * x * x);
             return to_float(0.5 * x * (1.0 + tanh(u)));
@@ -78,6 +85,7 @@ __device__ __forceinline__ float backward(float xf, float dyf, float p1, float p
         }
         case CORTADO_UNARY_LEAKY_RELU: return xf > 0.0f ? dyf : dyf * p1;
         case CORTADO_UNARY_ELU: return xf > 0.0f ? dyf : to_float(dy * static_cast<double>(p1) * exp(x));
+        case CORTADO_UNARY_GELU_ERF: return to_float(dy * (normal_cdf(x) + x * exp(-0.5 * x * x) * kInvSqrt2Pi));
         default: {  // GELU
             const double u = kGeluC * (x + 0.044715 * x * x * x), t = tanh(u);
             const double du = kGeluC * (1.0 + 3.0 * 0.044715 * x * x);
@@ -128,6 +136,7 @@ int run_backward(const cortado_context* ctx, int64_t n, float p1, float p2, cons
         case CORTADO_UNARY_LEAKY_RELU: return CALL(CORTADO_UNARY_LEAKY_RELU); \
         case CORTADO_UNARY_ELU: return CALL(CORTADO_UNARY_ELU);     \
         case CORTADO_UNARY_GELU: return CALL(CORTADO_UNARY_GELU);   \
+        case CORTADO_UNARY_GELU_ERF: return CALL(CORTADO_UNARY_GELU_ERF); \
         default: return CORTADO_STATUS_OK; /* validated in Java */ \
     }
 

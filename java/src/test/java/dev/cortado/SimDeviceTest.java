@@ -147,7 +147,7 @@ class SimDeviceTest {
                 t -> t[0].gt(0f).mul(t[0]).add(t[0].rdiv(3f)).add(t[0].abs().rpow(2f)), m234));
         sameOnSim("unary math", d -> forwardBackward(d, t -> t[0].exp().add(t[0].abs().add(0.5f).log()).add(t[0].square().sqrt())
                 .add(t[0].abs().add(1f).rsqrt()).add(t[0].neg().clamp(-0.5f, 0.5f)).add(t[0].softplus(1f, 20f))
-                .add(t[0].leakyRelu(0.1f)).add(t[0].elu(1f)).add(t[0].gelu()), m234));
+                .add(t[0].leakyRelu(0.1f)).add(t[0].elu(1f)).add(t[0].gelu()).add(t[0].gelu(true)), m234));
         sameOnSim("axis reductions", d -> forwardBackward(d, t -> t[0].sum(1, true).add(t[0].mean(new int[] {0, 2}, true))
                 .add(t[0].max(2, true)).add(t[0].min(0, true)).add(t[0].logsumexp(1, true)).add(t[0].var(2, true)), m234));
         sameOnSim("softmax and log-softmax along dim 1", d -> forwardBackward(d, t -> t[0].softmax(1).add(t[0].logSoftmax(0)), m234));

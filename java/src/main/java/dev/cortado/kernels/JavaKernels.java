@@ -646,6 +646,87 @@ public final class JavaKernels implements KernelSet {
         }
     }
 
+    // ---- layer normalisation: statistics and every element in double, rounded once -------------
+
+    @Override
+    public void layerNormForward(int rows, int cols, float eps, Ptr x, Ptr weight, Ptr bias, Ptr y, Ptr mean, Ptr rstd) {
+        normForward(rows, cols, eps, true, x, weight, bias, y, mean, rstd);
+    }
+
+    @Override
+    public void layerNormBackward(int rows, int cols, Ptr x, Ptr weight, Ptr mean, Ptr rstd, Ptr dy, Ptr dx, Ptr dweight, Ptr dbias) {
+        normBackward(rows, cols, x, weight, mean, rstd, dy, dx, dweight, dbias);
+    }
+
+    @Override
+    public void rmsNormForward(int rows, int cols, float eps, Ptr x, Ptr weight, Ptr y, Ptr rstd) {
+        normForward(rows, cols, eps, false, x, weight, null, y, null, rstd);
+    }
+
+    @Override
+    public void rmsNormBackward(int rows, int cols, Ptr x, Ptr weight, Ptr rstd, Ptr dy, Ptr dx, Ptr dweight) {
+        normBackward(rows, cols, x, weight, null, rstd, dy, dx, dweight, null);
+    }
+
+    /** LayerNorm (centred: mean and bias) or RMSNorm (mean 0, no bias, mean null). */
+    private void normForward(int rows, int cols, float eps, boolean centred, Ptr x, Ptr weight, Ptr bias, Ptr y, Ptr mean,
+                                    Ptr rstd) {
+        FloatBuffer vx = view(x), vy = view(y), vr = view(rstd);
+        FloatBuffer vw = weight == null ? null : view(weight), vb = bias == null ? null : view(bias);
+        FloatBuffer vm = mean == null ? null : view(mean);
+        for (int r = 0; r < rows; r++) {
+            long o = (long) r * cols;
+            double mu = 0;
+            if (centred) {
+                for (int j = 0; j < cols; j++) mu += vx.get((int) (o + j));
+                mu /= cols;
+            }
+            double ss = 0;
+            for (int j = 0; j < cols; j++) {
+                double d = vx.get((int) (o + j)) - mu;
+                ss += d * d;
+            }
+            double rs = 1 / Math.sqrt(ss / cols + eps);
+            for (int j = 0; j < cols; j++) {
+                double v = (vx.get((int) (o + j)) - mu) * rs;
+                if (vw != null) v *= vw.get(j);
+                if (vb != null) v += vb.get(j);
+                vy.put((int) (o + j), (float) v);
+            }
+            if (vm != null) vm.put(r, (float) mu);
+            vr.put(r, (float) rs);
+        }
+    }
+
+    /** The backward of {@link #normForward}: centred when mean is given (then dbias too). */
+    private void normBackward(int rows, int cols, Ptr x, Ptr weight, Ptr mean, Ptr rstd, Ptr dy, Ptr dx, Ptr dweight, Ptr dbias) {
+        FloatBuffer vx = view(x), vr = view(rstd), vdy = view(dy), vdx = view(dx);
+        FloatBuffer vw = weight == null ? null : view(weight), vm = mean == null ? null : view(mean);
+        double[] dw = new double[cols], db = new double[cols];
+        for (int r = 0; r < rows; r++) {
+            long o = (long) r * cols;
+            double mu = vm == null ? 0 : vm.get(r), rs = vr.get(r);
+            double sg = 0, sgx = 0;
+            for (int j = 0; j < cols; j++) {
+                double d = vdy.get((int) (o + j)), xh = (vx.get((int) (o + j)) - mu) * rs, g = vw == null ? d : d * vw.get(j);
+                sg += g;
+                sgx += g * xh;
+                dw[j] += d * xh;
+                db[j] += d;
+            }
+            double a = vm == null ? 0 : sg / cols, b = sgx / cols;
+            for (int j = 0; j < cols; j++) {
+                double d = vdy.get((int) (o + j)), xh = (vx.get((int) (o + j)) - mu) * rs, g = vw == null ? d : d * vw.get(j);
+                vdx.put((int) (o + j), (float) (rs * (g - a - xh * b)));
+            }
+        }
+        FloatBuffer vdw = view(dweight), vdb = dbias == null ? null : view(dbias);
+        for (int j = 0; j < cols; j++) {
+            vdw.put(j, (float) dw[j]);
+            if (vdb != null) vdb.put(j, (float) db[j]);
+        }
+    }
+
     // ---- recurrent cells: each element in double from the float inputs, rounded once ------------
 
     private static double sigmoid(double x) {

@@ -190,6 +190,12 @@ final class KernelChecks {
         }
     }
 
+    /** A normalised row holds at least one value when there are rows; eps is >= 0 and finite. */
+    static void normRows(int rows, int cols, float eps) {
+        if (rows > 0 && cols == 0) throw new IllegalArgumentException("a normalisation over rows of 0 values (rows " + rows + ")");
+        if (!(eps >= 0) || Float.isInfinite(eps)) throw new IllegalArgumentException("eps must be >= 0 and finite, got " + eps);
+    }
+
     static void adamSettings(float beta1, float beta2, float eps, long step) {
         if (!(beta1 >= 0 && beta1 < 1)) throw new IllegalArgumentException("beta1 must be in [0, 1), got " + beta1);
         if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);

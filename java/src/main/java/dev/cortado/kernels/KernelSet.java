@@ -270,6 +270,48 @@ public interface KernelSet {
 
     // ---- recurrent cells -----------------------------------------------------------------------
 
+    // --- layer normalisation
+    // Over each of {@code rows} rows of {@code cols} (the normalised trailing axes flattened), the
+    // statistics of a row computed before it is normalised; weight and bias [cols] optional
+    // (null: ones, zeros). No output overlaps an input or another output.
+
+    /**
+     * LayerNorm (PyTorch's F.layer_norm): mean[r] = Σx/cols, rstd[r] = 1/sqrt(Σ(x - mean)²/cols +
+     * eps) (the biased variance), y = (x - mean)·rstd·weight + bias; mean and rstd are kept for the
+     * backward.
+     */
+    @Check("normRows(rows, cols, eps)")
+    void layerNormForward(int rows, int cols, float eps, @In("(long) rows * cols") Ptr x, @In(value = "cols", optional = true) Ptr weight,
+                          @In(value = "cols", optional = true) Ptr bias, @Out("(long) rows * cols") Ptr y, @Out("rows") Ptr mean,
+                          @Out("rows") Ptr rstd);
+
+    /**
+     * Its backward from x and the forward's mean and rstd, given dy: with x̂ = (x - mean)·rstd and
+     * g = dy·weight, dx = rstd·(g - mean(g) - x̂·mean(g·x̂)) (means over the row); dweight[j] =
+     * Σ_r dy·x̂ and dbias[j] = Σ_r dy (both overwritten; zeros when rows is 0).
+     */
+    @Check("normRows(rows, cols, 0f)")
+    void layerNormBackward(int rows, int cols, @In("(long) rows * cols") Ptr x, @In(value = "cols", optional = true) Ptr weight,
+                           @In("rows") Ptr mean, @In("rows") Ptr rstd, @In("(long) rows * cols") Ptr dy,
+                           @Out("(long) rows * cols") Ptr dx, @Out("cols") Ptr dweight, @Out("cols") Ptr dbias);
+
+    /**
+     * RMSNorm (PyTorch's nn.RMSNorm): rstd[r] = 1/sqrt(Σx²/cols + eps), y = x·rstd·weight; rstd is
+     * kept for the backward.
+     */
+    @Check("normRows(rows, cols, eps)")
+    void rmsNormForward(int rows, int cols, float eps, @In("(long) rows * cols") Ptr x, @In(value = "cols", optional = true) Ptr weight,
+                        @Out("(long) rows * cols") Ptr y, @Out("rows") Ptr rstd);
+
+    /**
+     * Its backward from x and the forward's rstd, given dy: with x̂ = x·rstd and g = dy·weight,
+     * dx = rstd·(g - x̂·mean(g·x̂)); dweight[j] = Σ_r dy·x̂ (overwritten; zeros when rows is 0).
+     */
+    @Check("normRows(rows, cols, 0f)")
+    void rmsNormBackward(int rows, int cols, @In("(long) rows * cols") Ptr x, @In(value = "cols", optional = true) Ptr weight,
+                         @In("rows") Ptr rstd, @In("(long) rows * cols") Ptr dy, @Out("(long) rows * cols") Ptr dx,
+                         @Out("cols") Ptr dweight);
+
     /**
      * One LSTM step for {@code batch} rows of {@code hidden} units (PyTorch's gate order i, f, g, o):
      * gates [batch, 4·hidden] holds the pre-activations x·W_ih + h_prev·W_hh + b; writes

@@ -30,7 +30,9 @@ public enum UnaryOp {
     /** x for x &gt; 0, else p1 (e^x - 1) */
     ELU,
     /** 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))): GELU, tanh form (PyTorch's approximate='tanh') */
-    GELU;
+    GELU,
+    /** x Φ(x) = 0.5 x (1 + erf(x / sqrt 2)): GELU, exact (erf) form (PyTorch's default approximate='none') */
+    GELU_ERF;
 
     private static final double GELU_C = Math.sqrt(2 / Math.PI);
 
@@ -50,6 +52,7 @@ public enum UnaryOp {
             case LEAKY_RELU -> x > 0 ? x : p1 * x;
             case ELU -> x > 0 ? x : p1 * Math.expm1(x);
             case GELU -> 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
+            case GELU_ERF -> x * normalCdf(x);
         };
     }
 
@@ -73,6 +76,40 @@ public enum UnaryOp {
                 double du = GELU_C * (1 + 3 * 0.044715 * x * x);
                 yield dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du);
             }
+            case GELU_ERF -> dy * (normalCdf(x) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI);
         };
+    }
+
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+    private static final double INV_SQRT_PI = 1 / Math.sqrt(Math.PI);
+
+    /**
+     * Φ(x) = 0.5 (1 + erf(x / sqrt 2)), the standard normal distribution function, to about 1e-15
+     * relative (Java has no erf): 1 + erf(z) from erf's series where |z| &lt; 2.5, else from erfc's
+     * continued fraction (so that the lower tail keeps its relative accuracy).
+     */
+    public static double normalCdf(double x) {
+        double z = x * Math.sqrt(0.5);
+        if (Double.isNaN(z)) return z;
+        if (Math.abs(z) < 2.5) return 0.5 * (1 + erfSeries(z));
+        return z > 0 ? 1 - 0.5 * erfcFraction(z) : 0.5 * erfcFraction(-z);
+    }
+
+    /** erf(z) = 2/sqrt(pi) e^(-z²) Σ (2z²)^n z / (1·3·…·(2n+1)): positive terms, no cancellation. */
+    private static double erfSeries(double z) {
+        double term = z, sum = z, z2 = 2 * z * z;
+        for (int n = 1; n < 200 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+            term *= z2 / (2 * n + 1);
+            sum += term;
+        }
+        return 2 * INV_SQRT_PI * Math.exp(-z * z) * sum;
+    }
+
+    /** erfc(z) for z >= 2.5: e^(-z²)/sqrt(pi) / (z + (1/2)/(z + 1/(z + (3/2)/(z + ...)))), from the bottom up. */
+    private static double erfcFraction(double z) {
+        if (z == Double.POSITIVE_INFINITY) return 0;
+        double f = z;
+        for (int k = 120; k >= 1; k--) f = z + 0.5 * k / f;
+        return Math.exp(-z * z) * INV_SQRT_PI / f;
     }
 }

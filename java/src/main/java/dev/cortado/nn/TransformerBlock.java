@@ -72,7 +72,7 @@ public final class TransformerBlock extends Module {
                 throw new IllegalArgumentException("Mlp: x must end in " + embed + " features, got " + Shape.str(s));
             }
             Tensor rows = x.reshape(-1, embed);
-            Tensor hidden = Linalg.linear(rows, cFc.weight, cFc.bias).gelu();
+            Tensor hidden = Linalg.linear(rows, cFc.weight, cFc.bias).gelu(true); // the tanh form, as GPT-2 and nanoGPT
             return Linalg.linear(hidden, cProj.weight, cProj.bias).reshape(s);
         }
     }

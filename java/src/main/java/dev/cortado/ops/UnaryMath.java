@@ -7,7 +7,7 @@ import dev.cortado.tensor.Tensor;
 
 /**
  * Elementwise math with PyTorch's names and defaults: exp, log, sqrt, rsqrt, abs, neg, square,
- * clamp, softplus, leaky_relu, elu and gelu (tanh form). One kernel pair serves them all
+ * clamp, softplus, leaky_relu, elu and gelu (exact erf form, or tanh form). One kernel pair serves them all
  * ({@link UnaryOp}); each backward reads the forward input.
  */
 public final class UnaryMath {
@@ -70,9 +70,21 @@ public final class UnaryMath {
         return op(UnaryOp.ELU, "elu", x, alpha, 0f);
     }
 
-    /** GELU in its tanh form (PyTorch's gelu(approximate='tanh')). */
+    /** GELU in its exact form x Φ(x) = 0.5 x (1 + erf(x / sqrt 2)) (PyTorch's default, gelu(approximate='none')). */
     public static Tensor gelu(Tensor x) {
-        return op(UnaryOp.GELU, "gelu", x, 0f, 0f);
+        return gelu(x, false);
+    }
+
+    /** GELU in its tanh form when approximateTanh (PyTorch's gelu(approximate='tanh')), else exact. */
+    public static Tensor gelu(Tensor x, boolean approximateTanh) {
+        return approximateTanh ? op(UnaryOp.GELU, "gelu", x, 0f, 0f) : op(UnaryOp.GELU_ERF, "gelu", x, 0f, 0f);
+    }
+
+    /** GELU by PyTorch's {@code approximate} argument: "none" (exact, erf) or "tanh". */
+    public static Tensor gelu(Tensor x, String approximate) {
+        if ("none".equals(approximate)) return gelu(x, false);
+        if ("tanh".equals(approximate)) return gelu(x, true);
+        throw new IllegalArgumentException("gelu: approximate must be 'none' or 'tanh', got " + (approximate == null ? "null" : "'" + approximate + "'"));
     }
 
     private static Tensor op(UnaryOp op, String name, Tensor x, float p1, float p2) {

@@ -621,8 +621,19 @@ public final class Tensor implements AutoCloseable {
         return UnaryMath.elu(this, alpha);
     }
 
+    /** GELU, exact (erf) form: PyTorch's default. */
     public Tensor gelu() {
         return UnaryMath.gelu(this);
+    }
+
+    /** GELU, tanh form when approximateTanh (PyTorch's approximate='tanh'), else exact. */
+    public Tensor gelu(boolean approximateTanh) {
+        return UnaryMath.gelu(this, approximateTanh);
+    }
+
+    /** GELU by PyTorch's approximate argument: "none" or "tanh". */
+    public Tensor gelu(String approximate) {
+        return UnaryMath.gelu(this, approximate);
     }
 
     // shapes (dev.cortado.ops.Shapes): views where the elements lie together, else one strided copy

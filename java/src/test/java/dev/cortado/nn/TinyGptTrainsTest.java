@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The blocks together, as workload A uses them in small: token and positional embeddings, two
- * pre-norm blocks (identity norms standing in for LayerNorm), a tied output head, AdamW with
+ * pre-norm blocks with LayerNorm and a final LayerNorm, a tied output head, AdamW with
  * nanoGPT's groups, warm-up then cosine, clipping at 1. It learns a cyclic sequence.
  */
 class TinyGptTrainsTest {
@@ -22,13 +22,15 @@ class TinyGptTrainsTest {
         final Embedding wte;
         final PositionalEmbedding wpe;
         final TransformerBlock[] blocks;
+        final LayerNorm lnF;
         final Module head;
 
         TinyGpt(int vocab, int context, int embed, int heads, int layers, Rng rng) {
             wte = child("wte", new Embedding(vocab, embed, rng));
             wpe = child("wpe", new PositionalEmbedding(context, embed, rng));
             blocks = new TransformerBlock[layers];
-            for (int i = 0; i < layers; i++) blocks[i] = child("h" + i, new TransformerBlock(embed, heads, 0f, e -> new Layers.Sequential(), rng));
+            for (int i = 0; i < layers; i++) blocks[i] = child("h" + i, new TransformerBlock(embed, heads, 0f, LayerNorm::new, rng));
+            lnF = child("ln_f", new LayerNorm(embed));
             head = wte.tiedLinear();
         }
 
@@ -36,7 +38,7 @@ class TinyGptTrainsTest {
         public Tensor forward(Tensor ids) {
             Tensor x = wpe.forward(wte.forward(ids));
             for (TransformerBlock b : blocks) x = b.forward(x);
-            return head.forward(x);
+            return head.forward(lnF.forward(x));
         }
     }
 

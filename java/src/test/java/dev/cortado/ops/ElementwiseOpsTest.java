@@ -97,7 +97,29 @@ abstract class ElementwiseOpsTest extends PerBackend {
             (float) Math.log1p(Math.E), (float) Math.log1p(Math.exp(4))}, x.softplus(1f, 20f).toArray(), 1e-6f);
         assertArrayEquals(new float[] {1, 4}, t(new float[] {1, 4}, 2).softplus(1f, 0.5f).toArray()); // linear above the threshold
         // GELU (tanh form) at 1: 0.8411920 (PyTorch: gelu(tensor(1.), approximate='tanh'))
-        assertEquals(0.841192f, t(new float[] {1}, 1).gelu().item(), 1e-6f);
+        assertEquals(0.841192f, t(new float[] {1}, 1).gelu(true).item(), 1e-6f);
+        assertEquals(0.841192f, t(new float[] {1}, 1).gelu("tanh").item(), 1e-6f);
+        // GELU (exact, PyTorch's default): x Φ(x) = 0.5 x (1 + erf(x / sqrt 2)), Φ from the normal table
+        float[] gx = {-3, -1, -0.5f, 0, 0.5f, 1, 2, 10};
+        double[] phi = {0.0013498980316301, 0.15865525393145707, 0.3085375387259869, 0.5, 0.6914624612740131, 0.8413447460685429,
+            0.9772498680518208, 1};
+        float[] gelu = t(gx, gx.length).gelu().toArray(), none = t(gx, gx.length).gelu("none").toArray();
+        for (int i = 0; i < gx.length; i++) {
+            assertEquals(gx[i] * phi[i], gelu[i], 1e-6 * Math.max(1, Math.abs(gx[i])), "gelu(" + gx[i] + ")");
+            assertEquals(gelu[i], none[i], "gelu(" + gx[i] + ", 'none')");
+        }
+        assertEquals(0.8413447f, t(new float[] {1}, 1).gelu().item(), 1e-6f); // PyTorch: gelu(tensor(1.))
+        // its derivative Φ(x) + x φ(x), φ(x) = e^(-x²/2) / sqrt(2 pi)
+        for (int i = 0; i < gx.length; i++) {
+            Tensor leaf = t(new float[] {gx[i]}, 1).requiresGrad(true);
+            leaf.gelu().sum().backward();
+            double want = phi[i] + gx[i] * Math.exp(-0.5 * gx[i] * gx[i]) / Math.sqrt(2 * Math.PI);
+            assertEquals(want, leaf.grad().item(), 1e-6, "gelu'(" + gx[i] + ")");
+        }
+        // at the infinities as PyTorch's formula in double: +inf, and -inf · 0 = NaN
+        assertArrayEquals(new float[] {Float.POSITIVE_INFINITY, Float.NaN, Float.NaN},
+                t(new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN}, 3).gelu().toArray());
+        rejects("gelu: approximate must be 'none' or 'tanh', got 'erf'", () -> x.gelu("erf"));
         assertArrayEquals(new float[] {Float.NaN}, t(new float[] {Float.NaN}, 1).clamp(-1, 1).toArray());
         rejects("clamp: min 2.0 and max 1.0", () -> x.clamp(2, 1));
         rejects("softplus: beta must be > 0", () -> x.softplus(0f, 20f));
@@ -172,5 +194,6 @@ abstract class ElementwiseOpsTest extends PerBackend {
         gradOk(in -> in[0].leakyRelu(0.1f), Tensor.of(new float[] {-0.9f, -0.3f, 0.1f, 0.45f, 0.8f}, 5).requiresGrad(true));
         gradOk(in -> in[0].elu(0.7f), leafIn(rng, -3, 3, 4, 3));
         gradOk(in -> in[0].gelu(), leafIn(rng, -3, 3, 4, 3));
+        gradOk(in -> in[0].gelu(true), leafIn(rng, -3, 3, 4, 3));
     }
 }
