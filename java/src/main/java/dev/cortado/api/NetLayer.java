@@ -1,8 +1,13 @@
 package dev.cortado.api;
 
+import dev.cortado.nn.Embedding;
+import dev.cortado.nn.GlobalAvgPool;
 import dev.cortado.nn.Initializer;
+import dev.cortado.nn.LayerNorm;
 import dev.cortado.nn.Layers;
 import dev.cortado.nn.Module;
+import dev.cortado.nn.MultiheadAttention;
+import dev.cortado.nn.Residual;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
 import java.util.Arrays;
@@ -182,6 +187,101 @@ public abstract class NetLayer {
 
             Module build(int[] in, Rng rng) {
                 return Layers.softmax();
+            }
+        };
+    }
+
+    /** LayerNormalizationLayer[]: normalises over the last axis (a vector's values, a sequence's features), with a learned scale and shift. */
+    public static NetLayer layerNormalization() {
+        return new NetLayer("layerNormalization()") {
+            int[] outputShape(int[] in) {
+                return in.clone();
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new LayerNorm(in[in.length - 1]);
+            }
+        };
+    }
+
+    /** EmbeddingLayer[dim, vocabulary]: a sequence of ids [time] (integers 0 .. vocabulary - 1) to vectors [time, dim]. */
+    public static NetLayer embedding(int dim, int vocabulary) {
+        if (dim < 1 || vocabulary < 1) throw new IllegalArgumentException("embedding: dim and vocabulary must be >= 1, got " + dim + ", " + vocabulary);
+        return new NetLayer("embedding(" + dim + ", " + vocabulary + ")") {
+            int[] outputShape(int[] in) {
+                if (in.length != 1) throw new IllegalArgumentException("it takes a sequence of ids [time], not " + Arrays.toString(in));
+                return new int[] {in[0], dim};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new Embedding(vocabulary, dim, rng);
+            }
+        };
+    }
+
+    /** AttentionLayer as self-attention: a sequence [time, features] attends to itself with {@code heads} heads (causal: each step to itself and earlier ones). */
+    public static NetLayer selfAttention(int heads, boolean causal) {
+        if (heads < 1) throw new IllegalArgumentException("selfAttention: heads must be >= 1, got " + heads);
+        return new NetLayer("selfAttention(" + heads + (causal ? ", causal" : "") + ")") {
+            int[] outputShape(int[] in) {
+                sequence(in);
+                if (in[1] % heads != 0) throw new IllegalArgumentException("its " + heads + " heads do not divide the " + in[1] + " features");
+                return in.clone();
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new MultiheadAttention(in[1], heads, causal, 0f, rng);
+            }
+        };
+    }
+
+    /** AggregationLayer[Mean] over an image's plane: [channels, height, width] to [channels] (global average pooling). */
+    public static NetLayer globalAveragePooling() {
+        return new NetLayer("globalAveragePooling()") {
+            int[] outputShape(int[] in) {
+                image(in);
+                return new int[] {in[0]};
+            }
+
+            Module build(int[] in, Rng rng) {
+                return new GlobalAvgPool();
+            }
+        };
+    }
+
+    /**
+     * A residual block: x + branch(x), the branch a chain of these layers that must give back the
+     * shape it takes (ResNet's identity shortcut, a transformer's sublayer).
+     */
+    public static NetLayer residual(NetLayer... branch) {
+        if (branch == null || branch.length == 0) throw new IllegalArgumentException("residual: no branch layers");
+        for (NetLayer l : branch) if (l == null) throw new IllegalArgumentException("residual: a branch layer is null");
+        NetLayer[] layers = branch.clone();
+        return new NetLayer("residual(" + String.join(", ", Arrays.stream(layers).map(NetLayer::toString).toList()) + ")") {
+            int[] outputShape(int[] in) {
+                int[] s = in;
+                for (int i = 0; i < layers.length; i++) {
+                    try {
+                        s = layers[i].outputShape(s);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("branch layer " + (i + 1) + " " + layers[i] + " cannot take input " + Arrays.toString(s) + ": "
+                                + e.getMessage(), e);
+                    }
+                }
+                if (!Arrays.equals(s, in)) {
+                    throw new IllegalArgumentException("its branch turns " + Arrays.toString(in) + " into " + Arrays.toString(s) + ", which cannot be added to it");
+                }
+                return in.clone();
+            }
+
+            Module build(int[] in, Rng rng) {
+                Module[] built = new Module[layers.length];
+                int[] s = in;
+                for (int i = 0; i < layers.length; i++) {
+                    built[i] = layers[i].build(s, rng);
+                    s = layers[i].outputShape(s);
+                }
+                return new Residual(new Layers.Sequential(built));
             }
         };
     }

@@ -1,0 +1,87 @@
+package dev.cortado.api;
+
+import static dev.cortado.api.NetLayer.convolution;
+import static dev.cortado.api.NetLayer.embedding;
+import static dev.cortado.api.NetLayer.globalAveragePooling;
+import static dev.cortado.api.NetLayer.layerNormalization;
+import static dev.cortado.api.NetLayer.ramp;
+import static dev.cortado.api.NetLayer.residual;
+import static dev.cortado.api.NetLayer.selfAttention;
+import static dev.cortado.api.NetLayer.sequenceLast;
+import static dev.cortado.api.NetLayer.softmax;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.cortado.autograd.GradMode;
+import dev.cortado.data.Dataset;
+import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The modern layers in NetChain: residual branches, global average pooling, layer normalisation, embeddings, self-attention. */
+class NetChainLayersTest {
+
+    @Test
+    void aResidualConvolutionChainInfersItsShapes() {
+        try (NetChain net = NetChain.of(convolution(8, 3, 1, 1), ramp(), residual(convolution(8, 3, 1, 1), ramp(), convolution(8, 3, 1, 1)),
+                globalAveragePooling(), 10, softmax()).initialize(2, 12, 12)) {
+            assertArrayEquals(new int[] {10}, net.outputShape());
+            // 3 convolutions (2·9·8+8, then 8·9·8+8 twice) and linear 8 -> 10
+            assertEquals(2 * 9 * 8 + 8 + 2 * (8 * 9 * 8 + 8) + 8 * 10 + 10, net.module().parameterCount());
+            double[] p = net.apply(new double[2 * 12 * 12]);
+            assertEquals(1, java.util.Arrays.stream(p).sum(), 1e-5);
+        }
+    }
+
+    @Test
+    void aResidualWithAZeroBranchIsTheIdentity() {
+        try (NetChain net = NetChain.of(residual(convolution(2, 3, 1, 1), ramp())).initialize(2, 5, 5)) {
+            try (GradMode off = GradMode.off()) {
+                for (Tensor w : net.module().parameters()) w.copyFrom(new float[(int) w.numel()]);
+            }
+            Tensor x = Tensor.uniform(new Rng(3), -1, 1, 4, 2, 5, 5);
+            assertArrayEquals(x.toArray(), net.apply(x).toArray());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NetChain.of(residual(convolution(4, 3))).initialize(2, 5, 5));
+        assertTrue(e.getMessage().contains("its branch turns [2, 5, 5] into [4, 3, 3], which cannot be added to it"), e.getMessage());
+    }
+
+    @Test
+    void aSequenceChainWithEmbeddingAttentionAndNormalisation() {
+        try (NetChain net = NetChain.of(embedding(16, 11), residual(layerNormalization(), selfAttention(4, true)), layerNormalization(),
+                sequenceLast(), 11, softmax()).initialize(9)) {
+            assertArrayEquals(new int[] {11}, net.outputShape());
+            Map<String, Tensor> p = net.module().namedParameters();
+            assertArrayEquals(new int[] {11, 16}, p.get("0.weight").shape(), "embedding table: " + p.keySet());
+            assertArrayEquals(new int[] {48, 16}, p.get("1.branch.1.in_proj_weight").shape(), "attention's PyTorch layout: " + p.keySet());
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NetChain.of(embedding(16, 11), selfAttention(3, false)).initialize(9))
+                .getMessage().contains("its 3 heads do not divide the 16 features"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NetChain.of(embedding(4, 3)).initialize(2, 5))
+                .getMessage().contains("it takes a sequence of ids [time], not [2, 5]"));
+    }
+
+    /** NetTrain fits the sequence chain: the class of a sequence is the id after its last (a cycle of 7). */
+    @Test
+    void netTrainLearnsTheNextIdWithAttention() {
+        int vocab = 7, time = 6, n = 280;
+        Rng rng = new Rng(5);
+        float[] x = new float[n * time], y = new float[n];
+        for (int i = 0; i < n; i++) {
+            int start = rng.nextInt(vocab);
+            for (int t = 0; t < time; t++) x[i * time + t] = (start + t) % vocab;
+            y[i] = (start + time) % vocab;
+        }
+        Dataset data = new Dataset(x, new int[] {time}, y);
+        try (NetChain net = NetChain.of(embedding(16, vocab), residual(layerNormalization(), selfAttention(2, true)), layerNormalization(),
+                sequenceLast(), vocab, softmax())) {
+            NetTrain.Results r = NetTrain.train(net, data, NetTrain.options().quiet().maxTrainingRounds(15).batchSize(20).learningRate(1e-2));
+            NetTrain.Round last = r.rounds().get(r.rounds().size() - 1);
+            assertTrue(last.error() < 0.05, "training error after 15 rounds: " + last.error());
+        }
+    }
+}
