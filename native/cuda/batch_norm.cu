@@ -41,7 +41,7 @@ __global__ void bn_forward_kernel(int64_t n, int64_t channels, int64_t spatial, 
     const int64_t c = blockIdx.x, m = n * spatial;
     const unsigned t = threadIdx.x;
     const float first = m > 0 ? x[c * spatial] : 0.0f;
-    const double sh = isfinite(first) ? static_cast<double>(first) : 0.0;
+    const double sh = first - first == 0.0f ? static_cast<double>(first) : 0.0;  // (first is finite)
     double a = 0.0, b = 0.0;
     for (int64_t k = t; k < m; k += kBlock) {
         const double d = static_cast<double>(x[offset(k, channels, spatial, c)]) - sh;
