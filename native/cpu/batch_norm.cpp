@@ -23,24 +23,72 @@ namespace {
 constexpr long kLanes = 16;
 constexpr long kRun = 1024;  // floats of one sample's block of channels, small planes
 
-// Σ a(x) and Σ b(x, y) per channel c in [c0, c1), over the n samples of [n, channels, spatial]:
-// the partial sums of the two quantities, reduced in a fixed order into sa[c - c0] and sb[c - c0].
-// F(xv, yv, c, double& a, double& b) adds one element's terms.
-template <class F>
-inline void channel_sums(const float* x, const float* y, long n, long channels, long spatial, long c0, long c1, double* sa,
-                         double* sb, F add) {
+// The partial sums of one run of len floats: pa[k] += d, pb[k] += d² with d = x - center (moments),
+// or pa[k] += dy, pb[k] += dy·(x - center) (gradient moments). Lanes: k = j % kLanes and one
+// center for the run; Each: k = j and a center per float (center[j]).
+CORTADO_CLONES void moments_lanes(const float* __restrict x, long len, double center, double* __restrict pa, double* __restrict pb) {
+    long j = 0;
+    for (; j + kLanes <= len; j += kLanes) {
+        for (long k = 0; k < kLanes; k++) {
+            const double d = static_cast<double>(x[j + k]) - center;
+            pa[k] += d;
+            pb[k] += d * d;
+        }
+    }
+    for (long k = 0; j < len; j++, k++) {
+        const double d = static_cast<double>(x[j]) - center;
+        pa[k] += d;
+        pb[k] += d * d;
+    }
+}
+
+CORTADO_CLONES void moments_each(const float* __restrict x, long len, const double* __restrict center, double* __restrict pa,
+                                 double* __restrict pb) {
+    for (long j = 0; j < len; j++) {
+        const double d = static_cast<double>(x[j]) - center[j];
+        pa[j] += d;
+        pb[j] += d * d;
+    }
+}
+
+CORTADO_CLONES void grad_moments_lanes(const float* __restrict x, const float* __restrict dy, long len, double center,
+                                       double* __restrict pa, double* __restrict pb) {
+    long j = 0;
+    for (; j + kLanes <= len; j += kLanes) {
+        for (long k = 0; k < kLanes; k++) {
+            const double g = dy[j + k];
+            pa[k] += g;
+            pb[k] += g * (static_cast<double>(x[j + k]) - center);
+        }
+    }
+    for (long k = 0; j < len; j++, k++) {
+        const double g = dy[j];
+        pa[k] += g;
+        pb[k] += g * (static_cast<double>(x[j]) - center);
+    }
+}
+
+CORTADO_CLONES void grad_moments_each(const float* __restrict x, const float* __restrict dy, long len, const double* __restrict center,
+                                      double* __restrict pa, double* __restrict pb) {
+    for (long j = 0; j < len; j++) {
+        const double g = dy[j];
+        pa[j] += g;
+        pb[j] += g * (static_cast<double>(x[j]) - center[j]);
+    }
+}
+
+// sa[c - c0] and sb[c - c0]: the two sums over the n samples of each channel c in [c0, c1) of
+// [n, channels, spatial], around center[c - c0]: moments of x, or with dy the gradient moments.
+// Partials reduced in a fixed order.
+void channel_sums(const float* x, const float* dy, long n, long channels, long spatial, long c0, long c1, const double* center,
+                  double* sa, double* sb) {
     if (spatial >= kLanes) {
         for (long c = c0; c < c1; c++) {
             double pa[kLanes] = {0}, pb[kLanes] = {0};
             for (long i = 0; i < n; i++) {
                 const long base = (i * channels + c) * spatial;
-                const float* xr = x + base;
-                const float* yr = y ? y + base : nullptr;
-                long j = 0;
-                for (; j + kLanes <= spatial; j += kLanes) {
-                    for (long k = 0; k < kLanes; k++) add(xr[j + k], yr ? yr[j + k] : 0.0f, c, pa[k], pb[k]);
-                }
-                for (long k = 0; j < spatial; j++, k++) add(xr[j], yr ? yr[j] : 0.0f, c, pa[k], pb[k]);
+                if (dy) grad_moments_lanes(x + base, dy + base, spatial, center[c - c0], pa, pb);
+                else moments_lanes(x + base, spatial, center[c - c0], pa, pb);
             }
             double a = 0, b = 0;
             for (long k = 0; k < kLanes; k++) {
@@ -52,11 +100,13 @@ inline void channel_sums(const float* x, const float* y, long n, long channels, 
         }
         return;
     }
-    const long run = (c1 - c0) * spatial;
-    std::vector<double> pa(run, 0.0), pb(run, 0.0);
+    const long run = (c1 - c0) * spatial;  // one sample's floats of the block, contiguous
+    std::vector<double> pa(run, 0.0), pb(run, 0.0), centers(run);
+    for (long j = 0; j < run; j++) centers[j] = center[j / spatial];
     for (long i = 0; i < n; i++) {
         const long base = (i * channels + c0) * spatial;
-        for (long j = 0; j < run; j++) add(x[base + j], y ? y[base + j] : 0.0f, c0 + j / spatial, pa[j], pb[j]);
+        if (dy) grad_moments_each(x + base, dy + base, run, centers.data(), pa.data(), pb.data());
+        else moments_each(x + base, run, centers.data(), pa.data(), pb.data());
     }
     for (long c = c0; c < c1; c++) {
         double a = 0, b = 0;
@@ -102,13 +152,18 @@ CORTADO_CLONES void dx_block(bool training, const float* __restrict x, const flo
     }
 }
 
-// Channels [c0, c1) of a block: one channel a block where planes are large, else as many as fill kRun floats.
-long channels_per_block(long spatial) { return spatial >= kLanes ? 1 : std::max(1L, kRun / std::max(1L, spatial)); }
+// Channels [c0, c1) of a block: one channel a block where planes are large, else as many as fill kRun
+// floats, but at most an eighth of them (so that a few hundred channels still spread over the pool).
+// (The sums do not depend on how channels are blocked.)
+long channels_per_block(long channels, long spatial) {
+    if (spatial >= kLanes) return 1;
+    return std::max(1L, std::min(kRun / std::max(1L, spatial), (channels + 7) / 8));
+}
 
 // Runs body(c0, c1) over blocks of channels, the blocks over the pool (at least CORTADO_GRAIN floats a thread).
 template <class B>
 void over_channel_blocks(long n, long channels, long spatial, B body) {
-    const long per = channels_per_block(spatial), blocks = (channels + per - 1) / per;
+    const long per = channels_per_block(channels, spatial), blocks = (channels + per - 1) / per;
     const long floats = std::max(1L, n * spatial * per);
     cortado::parallel_range(blocks, std::max(1L, CORTADO_GRAIN / floats), [&](long b0, long b1) {
         for (long b = b0; b < b1; b++) body(b * per, std::min(channels, (b + 1) * per));
@@ -129,12 +184,7 @@ CORTADO_KERNEL(batch_norm_forward) {
             const float first = n > 0 && spatial > 0 ? x[c * spatial] : 0.0f;
             shift[c - c0] = std::isfinite(first) ? first : 0.0;
         }
-        channel_sums(x, nullptr, n, channels, spatial, c0, c1, sum.data(), sq.data(),
-                     [&](float xv, float, long c, double& a, double& b) {
-                         const double d = static_cast<double>(xv) - shift[c - c0];
-                         a += d;
-                         b += d * d;
-                     });
+        channel_sums(x, nullptr, n, channels, spatial, c0, c1, shift.data(), sum.data(), sq.data());
         for (long c = c0; c < c1; c++) {
             const long j = c - c0;
             const double dm = sum[j] / m;
@@ -179,11 +229,7 @@ CORTADO_KERNEL(batch_norm_backward) {
         const long k = c1 - c0;
         std::vector<double> mu(k), sum_dy(k), sum_dy_xmu(k), a(k), b(k), d(k);
         for (long c = c0; c < c1; c++) mu[c - c0] = mean[c];
-        channel_sums(x, dy, n, channels, spatial, c0, c1, sum_dy.data(), sum_dy_xmu.data(),
-                     [&](float xv, float g, long c, double& s1, double& s2) {
-                         s1 += g;
-                         s2 += static_cast<double>(g) * (static_cast<double>(xv) - mu[c - c0]);
-                     });
+        channel_sums(x, dy, n, channels, spatial, c0, c1, mu.data(), sum_dy.data(), sum_dy_xmu.data());
         for (long c = c0; c < c1; c++) {
             const long j = c - c0;
             const double inv = invstd[c], sum_dy_xhat = sum_dy_xmu[j] * inv;
