@@ -6,9 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.optim.LearningRate;
+import dev.cortado.optim.Momentum;
+import dev.cortado.optim.Sgd;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import dev.cortado.train.Safetensors;
+import dev.cortado.train.Snapshots;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -77,6 +81,18 @@ class BatchNormTest {
             b.eval();
             Tensor x = Tensor.uniform(rng, -1, 1, 2, 3, 2, 2);
             assertArrayEquals(a.forward(x).toArray(), b.forward(x).toArray());
+        }
+    }
+
+    @Test
+    void snapshotsKeepTheRunningStatistics() throws IOException {
+        try (BatchNorm a = BatchNorm.of2d(2); BatchNorm b = BatchNorm.of2d(2)) {
+            a.forward(Tensor.uniform(rng, 1, 4, 3, 2, 3, 3));
+            Sgd sgd = new Sgd(a.parameters(), LearningRate.fixed(0.1), Momentum.fixed(0.9), 0f, false);
+            Path snapshot = Snapshots.save(dir.resolve("snaps"), a, sgd, null);
+            Snapshots.load(snapshot, b, new Sgd(b.parameters(), LearningRate.fixed(0.1), Momentum.fixed(0.9), 0f, false), null);
+            assertArrayEquals(a.runningMean.toArray(), b.runningMean.toArray());
+            assertArrayEquals(a.runningVar.toArray(), b.runningVar.toArray());
         }
     }
 
