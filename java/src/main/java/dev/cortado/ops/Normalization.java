@@ -67,9 +67,10 @@ public final class Normalization {
             }
         } else {
             k.batchNormInference(n, channels, spatial, eps, x.ptr(), w, b, runningMean.ptr(), runningVar.ptr(), y.ptr(), invstd.ptr());
-            k.scale(channels, 1f, runningMean.ptr(), mean.ptr()); // the backward's mean, safe from later updates
         }
-        if (!Autograd.needsGrad(x, weight, bias)) {
+        boolean grad = Autograd.needsGrad(x, weight, bias);
+        if (grad && !training) k.scale(channels, 1f, runningMean.ptr(), mean.ptr()); // the backward's mean, safe from later updates
+        if (!grad) {
             mean.close();
             invstd.close();
             return y;
