@@ -119,36 +119,76 @@ void channel_sums(const float* x, const float* dy, long n, long channels, long s
     }
 }
 
-// out = (in - mu[c])·scale[c] + shift[c] in double, over channels [c0, c1).
-CORTADO_CLONES void apply_block(const float* __restrict in, long n, long channels, long spatial, long c0, long c1,
-                                const double* __restrict mu, const double* __restrict scale, const double* __restrict shift,
-                                float* __restrict out) {
-    for (long i = 0; i < n; i++) {
-        for (long c = c0; c < c1; c++) {
-            const long base = (i * channels + c) * spatial;
-            const double m = mu[c - c0], a = scale[c - c0], b = shift[c - c0];
-            for (long s = 0; s < spatial; s++) out[base + s] = static_cast<float>((static_cast<double>(in[base + s]) - m) * a + b);
-        }
+// out = (in - mu)·a + b in double over a run of len floats: Lanes with one set of constants (a
+// channel's row), Each with a set per float (a small-plane block's run, constants expanded).
+CORTADO_CLONES void apply_lanes(const float* __restrict in, long len, double mu, double a, double b, float* __restrict out) {
+    for (long j = 0; j < len; j++) out[j] = static_cast<float>((static_cast<double>(in[j]) - mu) * a + b);
+}
+
+CORTADO_CLONES void apply_each(const float* __restrict in, long len, const double* __restrict mu, const double* __restrict a,
+                               const double* __restrict b, float* __restrict out) {
+    for (long j = 0; j < len; j++) out[j] = static_cast<float>((static_cast<double>(in[j]) - mu[j]) * a[j] + b[j]);
+}
+
+// dx = a·dy - b·(x - mu) - d in double (training mode; eval mode is apply with mu = 0, b = 0 on dy).
+CORTADO_CLONES void dx_lanes(const float* __restrict x, const float* __restrict dy, long len, double mu, double a, double b, double d,
+                             float* __restrict dx) {
+    for (long j = 0; j < len; j++) {
+        dx[j] = static_cast<float>(a * static_cast<double>(dy[j]) - b * (static_cast<double>(x[j]) - mu) - d);
     }
 }
 
-// dx = a·dy - b·(x - mu) - d in double in training mode, a·dy in eval mode, over channels [c0, c1).
-CORTADO_CLONES void dx_block(bool training, const float* __restrict x, const float* __restrict dy, long n, long channels,
-                             long spatial, long c0, long c1, const double* __restrict mu, const double* __restrict a, const double* __restrict b,
-                             const double* __restrict d, float* __restrict dx) {
-    for (long i = 0; i < n; i++) {
-        for (long c = c0; c < c1; c++) {
-            const long base = (i * channels + c) * spatial;
-            const double m = mu[c - c0], ka = a[c - c0], kb = b[c - c0], kd = d[c - c0];
-            if (!training) {
-                for (long s = 0; s < spatial; s++) dx[base + s] = static_cast<float>(ka * static_cast<double>(dy[base + s]));
-                continue;
-            }
-            for (long s = 0; s < spatial; s++) {
-                const double g = dy[base + s], xc = static_cast<double>(x[base + s]) - m;
-                dx[base + s] = static_cast<float>(ka * g - kb * xc - kd);
+CORTADO_CLONES void dx_each(const float* __restrict x, const float* __restrict dy, long len, const double* __restrict mu,
+                            const double* __restrict a, const double* __restrict b, const double* __restrict d, float* __restrict dx) {
+    for (long j = 0; j < len; j++) {
+        dx[j] = static_cast<float>(a[j] * static_cast<double>(dy[j]) - b[j] * (static_cast<double>(x[j]) - mu[j]) - d[j]);
+    }
+}
+
+// Per-channel constants k[c - c0] of a block, expanded to one per float of its run (spatial each).
+std::vector<double> expand(const std::vector<double>& k, long spatial) {
+    std::vector<double> e(k.size() * spatial);
+    for (size_t j = 0; j < e.size(); j++) e[j] = k[j / spatial];
+    return e;
+}
+
+// out = (in - mu[c])·a[c] + b[c] over channels [c0, c1) of [n, channels, spatial].
+void apply_block(const float* in, long n, long channels, long spatial, long c0, long c1, const std::vector<double>& mu,
+                 const std::vector<double>& a, const std::vector<double>& b, float* out) {
+    if (spatial >= kLanes) {
+        for (long i = 0; i < n; i++) {
+            for (long c = c0; c < c1; c++) {
+                const long base = (i * channels + c) * spatial;
+                apply_lanes(in + base, spatial, mu[c - c0], a[c - c0], b[c - c0], out + base);
             }
         }
+        return;
+    }
+    const long run = (c1 - c0) * spatial;
+    const std::vector<double> me = expand(mu, spatial), ae = expand(a, spatial), be = expand(b, spatial);
+    for (long i = 0; i < n; i++) {
+        const long base = (i * channels + c0) * spatial;
+        apply_each(in + base, run, me.data(), ae.data(), be.data(), out + base);
+    }
+}
+
+// dx = a[c]·dy - b[c]·(x - mu[c]) - d[c] over channels [c0, c1) (training mode).
+void dx_block(const float* x, const float* dy, long n, long channels, long spatial, long c0, long c1, const std::vector<double>& mu,
+              const std::vector<double>& a, const std::vector<double>& b, const std::vector<double>& d, float* dx) {
+    if (spatial >= kLanes) {
+        for (long i = 0; i < n; i++) {
+            for (long c = c0; c < c1; c++) {
+                const long base = (i * channels + c) * spatial;
+                dx_lanes(x + base, dy + base, spatial, mu[c - c0], a[c - c0], b[c - c0], d[c - c0], dx + base);
+            }
+        }
+        return;
+    }
+    const long run = (c1 - c0) * spatial;
+    const std::vector<double> me = expand(mu, spatial), ae = expand(a, spatial), be = expand(b, spatial), de = expand(d, spatial);
+    for (long i = 0; i < n; i++) {
+        const long base = (i * channels + c0) * spatial;
+        dx_each(x + base, dy + base, run, me.data(), ae.data(), be.data(), de.data(), dx + base);
     }
 }
 
@@ -200,7 +240,7 @@ CORTADO_KERNEL(batch_norm_forward) {
             scale[j] = invstd * weight_at(weight, c);
             add[j] = bias ? static_cast<double>(bias[c]) : 0.0;
         }
-        apply_block(x, n, channels, spatial, c0, c1, mu.data(), scale.data(), add.data(), y);
+        apply_block(x, n, channels, spatial, c0, c1, mu, scale, add, y);
     });
     return CORTADO_STATUS_OK;
 }
@@ -217,7 +257,7 @@ CORTADO_KERNEL(batch_norm_inference) {
             scale[c - c0] = inv * weight_at(weight, c);
             add[c - c0] = bias ? static_cast<double>(bias[c]) : 0.0;
         }
-        apply_block(x, n, channels, spatial, c0, c1, mu.data(), scale.data(), add.data(), y);
+        apply_block(x, n, channels, spatial, c0, c1, mu, scale, add, y);
     });
     return CORTADO_STATUS_OK;
 }
@@ -239,7 +279,12 @@ CORTADO_KERNEL(batch_norm_backward) {
             b[j] = training ? a[j] * inv * (sum_dy_xhat / m) : 0.0;
             d[j] = training ? a[j] * (sum_dy[j] / m) : 0.0;
         }
-        dx_block(training, x, dy, n, channels, spatial, c0, c1, mu.data(), a.data(), b.data(), d.data(), dx);
+        if (training) {
+            dx_block(x, dy, n, channels, spatial, c0, c1, mu, a, b, d, dx);
+        } else {  // dx = a·dy: apply on dy with mean 0 and no shift
+            const std::vector<double> zero(k, 0.0);
+            apply_block(dy, n, channels, spatial, c0, c1, zero, a, zero, dx);
+        }
     });
     return CORTADO_STATUS_OK;
 }
