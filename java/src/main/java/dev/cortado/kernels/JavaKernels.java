@@ -771,6 +771,100 @@ public final class JavaKernels implements KernelSet {
         }
     }
 
+    // ---- batch normalisation: per channel, statistics in double over two passes, each value rounded once ----
+
+    private static double weightAt(FloatBuffer w, int c) {
+        return w == null ? 1.0 : w.get(c);
+    }
+
+    /** Writes y = (x - mean[c])·invstd[c]·weight[c] + bias[c] over x [n, channels, spatial]. */
+    private static void batchNormApply(long n, int channels, long spatial, FloatBuffer vx, FloatBuffer vw, FloatBuffer vb,
+                                       double[] mean, double[] invstd, FloatBuffer vy) {
+        for (int c = 0; c < channels; c++) {
+            double scale = invstd[c] * weightAt(vw, c), shift = vb == null ? 0.0 : vb.get(c);
+            for (long i = 0; i < n; i++) {
+                int base = (int) ((i * channels + c) * spatial);
+                for (int s = 0; s < spatial; s++) vy.put(base + s, (float) ((vx.get(base + s) - mean[c]) * scale + shift));
+            }
+        }
+    }
+
+    @Override
+    public void batchNormForward(long n, int channels, long spatial, float eps, float momentum, Ptr x, Ptr weight, Ptr bias,
+                                 Ptr runningMean, Ptr runningVar, Ptr y, Ptr saveMean, Ptr saveInvstd) {
+        FloatBuffer vx = view(x), vw = weight == null ? null : view(weight), vb = bias == null ? null : view(bias);
+        FloatBuffer vrm = view(runningMean), vrv = view(runningVar), vsm = view(saveMean), vsi = view(saveInvstd);
+        double m = (double) n * spatial;
+        double[] mean = new double[channels], invstd = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            double sum = 0, sq = 0;
+            for (long i = 0; i < n; i++) {
+                int base = (int) ((i * channels + c) * spatial);
+                for (int s = 0; s < spatial; s++) sum += vx.get(base + s);
+            }
+            mean[c] = sum / m;
+            for (long i = 0; i < n; i++) {
+                int base = (int) ((i * channels + c) * spatial);
+                for (int s = 0; s < spatial; s++) {
+                    double d = vx.get(base + s) - mean[c];
+                    sq += d * d;
+                }
+            }
+            double var = sq / m;
+            invstd[c] = 1.0 / Math.sqrt(var + eps);
+            vsm.put(c, (float) mean[c]);
+            vsi.put(c, (float) invstd[c]);
+            double unbiased = var * m / (m - 1);
+            vrm.put(c, (float) ((1.0 - momentum) * vrm.get(c) + (double) momentum * mean[c]));
+            vrv.put(c, (float) ((1.0 - momentum) * vrv.get(c) + (double) momentum * unbiased));
+        }
+        batchNormApply(n, channels, spatial, vx, vw, vb, mean, invstd, view(y));
+    }
+
+    @Override
+    public void batchNormInference(long n, int channels, long spatial, float eps, Ptr x, Ptr weight, Ptr bias, Ptr runningMean,
+                                   Ptr runningVar, Ptr y, Ptr invstd) {
+        FloatBuffer vrm = view(runningMean), vrv = view(runningVar), vi = view(invstd);
+        double[] mean = new double[channels], inv = new double[channels];
+        for (int c = 0; c < channels; c++) {
+            mean[c] = vrm.get(c);
+            inv[c] = 1.0 / Math.sqrt((double) vrv.get(c) + eps);
+            vi.put(c, (float) inv[c]);
+        }
+        batchNormApply(n, channels, spatial, view(x), weight == null ? null : view(weight), bias == null ? null : view(bias), mean, inv,
+                view(y));
+    }
+
+    @Override
+    public void batchNormBackward(long n, int channels, long spatial, boolean training, Ptr x, Ptr dy, Ptr weight, Ptr mean,
+                                  Ptr invstd, Ptr dx, Ptr dweight, Ptr dbias) {
+        FloatBuffer vx = view(x), vdy = view(dy), vw = weight == null ? null : view(weight), vm = view(mean), vi = view(invstd);
+        FloatBuffer vdx = view(dx), vdw = view(dweight), vdb = view(dbias);
+        double m = (double) n * spatial;
+        for (int c = 0; c < channels; c++) {
+            double mu = vm.get(c), inv = vi.get(c), sumDy = 0, sumDyXhat = 0;
+            for (long i = 0; i < n; i++) {
+                int base = (int) ((i * channels + c) * spatial);
+                for (int s = 0; s < spatial; s++) {
+                    double g = vdy.get(base + s);
+                    sumDy += g;
+                    sumDyXhat += g * (vx.get(base + s) - mu) * inv;
+                }
+            }
+            vdb.put(c, (float) sumDy);
+            vdw.put(c, (float) sumDyXhat);
+            double scale = weightAt(vw, c) * inv, meanDy = sumDy / m, meanDyXhat = sumDyXhat / m;
+            for (long i = 0; i < n; i++) {
+                int base = (int) ((i * channels + c) * spatial);
+                for (int s = 0; s < spatial; s++) {
+                    double g = vdy.get(base + s);
+                    double v = training ? scale * (g - meanDy - (vx.get(base + s) - mu) * inv * meanDyXhat) : scale * g;
+                    vdx.put(base + s, (float) v);
+                }
+            }
+        }
+    }
+
     @Override
     public void rand(long n, long state, Ptr y) {
         FloatBuffer vy = view(y);

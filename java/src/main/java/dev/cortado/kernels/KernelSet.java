@@ -336,6 +336,47 @@ public interface KernelSet {
                           @In("(long) batch * hidden") Ptr c, @In("(long) batch * hidden") Ptr dh, @In("(long) batch * hidden") Ptr dc,
                           @Out("4L * batch * hidden") Ptr dGates, @Out("(long) batch * hidden") Ptr dcPrev);
 
+    // --- batch normalisation
+    //     x, y, dy [n, channels, spatial] (PyTorch's BatchNorm1d/2d: spatial = H·W, or 1); m = n·spatial;
+    //     weight and bias [channels] or null (1 and 0); statistics [channels]; sums in double.
+
+    /**
+     * Training mode: per channel c, in one pass over x, mean = Σ x / m and the biased variance
+     * var = Σ (x - mean)² / m; then y = (x - mean)·invstd·weight[c] + bias[c] with invstd =
+     * 1 / sqrt(var + eps). Writes saveMean and saveInvstd (for the backward) and updates the running
+     * statistics as PyTorch: runningMean = (1 - momentum)·runningMean + momentum·mean, runningVar
+     * likewise with the unbiased variance var·m / (m - 1) (NaN where m is 1; every statistic NaN
+     * where m is 0). No output overlaps an input or another output.
+     */
+    void batchNormForward(long n, int channels, long spatial, @Finite float eps, @Finite float momentum,
+                          @In("layout(n, channels, spatial)") Ptr x, @In(value = "channels", optional = true) Ptr weight,
+                          @In(value = "channels", optional = true) Ptr bias, @InOut("channels") Ptr runningMean,
+                          @InOut("channels") Ptr runningVar, @Out("layout(n, channels, spatial)") Ptr y,
+                          @Out("channels") Ptr saveMean, @Out("channels") Ptr saveInvstd);
+
+    /**
+     * Eval mode, from the running statistics: invstd[c] = 1 / sqrt(runningVar[c] + eps) (written
+     * for the backward) and y = (x - runningMean[c])·invstd[c]·weight[c] + bias[c]. No output
+     * overlaps an input or the other output.
+     */
+    void batchNormInference(long n, int channels, long spatial, @Finite float eps, @In("layout(n, channels, spatial)") Ptr x,
+                            @In(value = "channels", optional = true) Ptr weight, @In(value = "channels", optional = true) Ptr bias,
+                            @In("channels") Ptr runningMean, @In("channels") Ptr runningVar,
+                            @Out("layout(n, channels, spatial)") Ptr y, @Out("channels") Ptr invstd);
+
+    /**
+     * The backward of either forward, from x, dy and the forward's mean and invstd (saveMean and
+     * saveInvstd in training mode; runningMean and the inference's invstd in eval mode):
+     * xhat = (x - mean)·invstd, dbias = Σ dy, dweight = Σ dy·xhat (per channel, over n and
+     * spatial); dx = weight·invstd·(dy - dbias / m - xhat·dweight / m) in training mode (the batch
+     * statistics depend on x), dx = weight·invstd·dy in eval mode. No output overlaps an input or
+     * another output.
+     */
+    void batchNormBackward(long n, int channels, long spatial, boolean training, @In("layout(n, channels, spatial)") Ptr x,
+                           @In("layout(n, channels, spatial)") Ptr dy, @In(value = "channels", optional = true) Ptr weight,
+                           @In("channels") Ptr mean, @In("channels") Ptr invstd, @Out("layout(n, channels, spatial)") Ptr dx,
+                           @Out("channels") Ptr dweight, @Out("channels") Ptr dbias);
+
     // ---- random numbers ------------------------------------------------------------------------
 
     /**

@@ -12,13 +12,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A layer or a network: named parameters (owned by the module and freed when it closes), child
- * modules, and train/eval mode. Subclasses register parameters with {@link #parameter} and
- * children with {@link #child}.
+ * A layer or a network: named parameters and buffers (owned by the module and freed when it
+ * closes), child modules, and train/eval mode. Subclasses register parameters with
+ * {@link #parameter}, buffers (state that is saved but not trained, as BatchNorm's running
+ * statistics) with {@link #buffer} and children with {@link #child}.
  */
 public abstract class Module implements AutoCloseable {
 
     private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = true;
 
@@ -28,6 +30,13 @@ public abstract class Module implements AutoCloseable {
     protected final Tensor parameter(String name, Tensor value) {
         if (parameters.containsKey(name)) throw new IllegalArgumentException("duplicate parameter name '" + name + "'");
         parameters.put(name, value.keep().requiresGrad(true));
+        return value;
+    }
+
+    /** Registers a buffer, PyTorch's register_buffer: state owned by this module, saved with the weights, never trained. */
+    protected final Tensor buffer(String name, Tensor value) {
+        if (parameters.containsKey(name) || buffers.containsKey(name)) throw new IllegalArgumentException("duplicate buffer name '" + name + "'");
+        buffers.put(name, value.keep());
         return value;
     }
 
@@ -41,6 +50,21 @@ public abstract class Module implements AutoCloseable {
     public final Map<String, Tensor> namedParameters() {
         Map<String, Tensor> all = new LinkedHashMap<>(parameters);
         children.forEach((prefix, c) -> c.namedParameters().forEach((n, t) -> all.put(prefix + "." + n, t)));
+        return Collections.unmodifiableMap(all);
+    }
+
+    /** Every buffer in this module and its children, by dotted name ("1.running_mean"), in registration order. */
+    public final Map<String, Tensor> namedBuffers() {
+        Map<String, Tensor> all = new LinkedHashMap<>(buffers);
+        children.forEach((prefix, c) -> c.namedBuffers().forEach((n, t) -> all.put(prefix + "." + n, t)));
+        return Collections.unmodifiableMap(all);
+    }
+
+    /** Parameters and buffers by dotted name, in PyTorch's state_dict order (each module's parameters, its buffers, then its children's). */
+    public final Map<String, Tensor> stateDict() {
+        Map<String, Tensor> all = new LinkedHashMap<>(parameters);
+        all.putAll(buffers);
+        children.forEach((prefix, c) -> c.stateDict().forEach((n, t) -> all.put(prefix + "." + n, t)));
         return Collections.unmodifiableMap(all);
     }
 
@@ -102,19 +126,19 @@ public abstract class Module implements AutoCloseable {
     }
 
     /**
-     * Writes the parameters to a safetensors file with PyTorch's names (a state_dict, which
+     * Writes the parameters and buffers ({@link #stateDict}) to a safetensors file with PyTorch's names (a state_dict, which
      * {@code safetensors.torch.load_file} reads), atomically: an interrupted save leaves the old file.
      */
     public final void saveWeights(Path file) throws IOException {
-        Safetensors.write(file, namedParameters(), Map.of("format", "pt", "writer", "cortado"));
+        Safetensors.write(file, stateDict(), Map.of("format", "pt", "writer", "cortado"));
     }
 
     /**
-     * Reads parameters saved by {@link #saveWeights} (or by PyTorch for a model of the same
+     * Reads parameters and buffers saved by {@link #saveWeights} (or by PyTorch for a model of the same
      * layers) into this module; a missing name or another shape is an IOException naming the file.
      */
     public final void loadWeights(Path file) throws IOException {
-        Safetensors.readInto(file, namedParameters());
+        Safetensors.readInto(file, stateDict());
     }
 
     public final void zeroGrad() {
@@ -122,12 +146,13 @@ public abstract class Module implements AutoCloseable {
     }
 
     /**
-     * Moves every parameter (and its gradient) to {@code device} in place, as PyTorch's
+     * Moves every parameter (and its gradient) and buffer to {@code device} in place, as PyTorch's
      * {@code module.to()}: the layers' parameter fields keep pointing at the same tensors.
      * An optimizer's state follows its parameters at the next step.
      */
     public final Module to(Device device) {
         for (Tensor p : parameters()) p.moveTo(device);
+        for (Tensor b : namedBuffers().values()) b.moveTo(device);
         return this;
     }
 
@@ -137,10 +162,11 @@ public abstract class Module implements AutoCloseable {
         return p.isEmpty() ? Device.CPU : p.get(0).device();
     }
 
-    /** Frees every parameter (and gradient) of this module and its children. */
+    /** Frees every parameter (and gradient) and buffer of this module and its children. */
     @Override
     public void close() {
         parameters.values().forEach(Tensor::close);
+        buffers.values().forEach(Tensor::close);
         children.values().forEach(Module::close);
     }
 }

@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Snapshots a run into {@code dir/iter-NNNNNNNN/}: {@code model.safetensors} (the weights, by
- * parameter name, readable by PyTorch), {@code optimizer.safetensors} (velocities / moments) and
+ * Snapshots a run into {@code dir/iter-NNNNNNNN/}: {@code model.safetensors} (the weights and
+ * buffers, {@link Module#stateDict}, by PyTorch's names, readable by PyTorch), {@code optimizer.safetensors} (velocities / moments) and
  * {@code solver.json} (iteration, data-stream position). Each snapshot is written into a
  * temporary directory, synced, then renamed into place: a crash never leaves a half snapshot
  * under a final name, and {@link #latest} only sees complete ones.
@@ -57,7 +57,7 @@ public final class Snapshots implements CoffeeBreak {
         String name = String.format("iter-%08d", optimizer.iteration());
         Path target = dir.resolve(name);
         Path tmp = Files.createTempDirectory(dir, name + ".tmp-");
-        Safetensors.write(tmp.resolve("model.safetensors"), net.namedParameters(), Map.of("format", "pt", "writer", "cortado"));
+        Safetensors.write(tmp.resolve("model.safetensors"), net.stateDict(), Map.of("format", "pt", "writer", "cortado"));
         Map<String, Tensor> state = optimizerState(net.namedParameters(), optimizer);
         Safetensors.write(tmp.resolve("optimizer.safetensors"), state, Map.of("writer", "cortado"));
         ObjectNode solver = JSON.createObjectNode();
@@ -159,11 +159,12 @@ public final class Snapshots implements CoffeeBreak {
         // both files are read and checked before anything is copied: a bad snapshot changes nothing
         Path modelFile = from.resolve("model.safetensors"), optFile = from.resolve("optimizer.safetensors");
         Map<String, Tensor> params = net.namedParameters(), state = optimizer == null ? Map.of() : optimizerState(params, optimizer);
+        Map<String, Tensor> model = net.stateDict(); // parameters and buffers (BatchNorm's running statistics)
         Map<String, Tensor> weights = Safetensors.read(modelFile), saved = optimizer == null ? Map.of() : Safetensors.read(optFile);
         try {
-            Safetensors.check(modelFile, weights, params);
+            Safetensors.check(modelFile, weights, model);
             Safetensors.check(optFile, saved, state);
-            Safetensors.copy(weights, params);
+            Safetensors.copy(weights, model);
             Safetensors.copy(saved, state);
         } finally {
             weights.values().forEach(Tensor::close);
