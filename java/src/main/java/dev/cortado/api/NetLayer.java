@@ -1,5 +1,6 @@
 package dev.cortado.api;
 
+import dev.cortado.nn.BatchNorm;
 import dev.cortado.nn.Embedding;
 import dev.cortado.nn.GlobalAvgPool;
 import dev.cortado.nn.Initializer;
@@ -187,6 +188,26 @@ public abstract class NetLayer {
 
             Module build(int[] in, Rng rng) {
                 return Layers.softmax();
+            }
+        };
+    }
+
+    /**
+     * BatchNormalizationLayer[]: per channel of an image [channels, height, width] (BatchNorm2d) or
+     * per value of a vector [n] (BatchNorm1d), over the batch in training and by the running
+     * statistics when the chain is evaluated.
+     */
+    public static NetLayer batchNormalization() {
+        return new NetLayer("batchNormalization()") {
+            int[] outputShape(int[] in) {
+                if (in.length != 1 && in.length != 3) {
+                    throw new IllegalArgumentException("it takes a vector [n] or an image [channels, height, width], not " + Arrays.toString(in));
+                }
+                return in.clone();
+            }
+
+            Module build(int[] in, Rng rng) {
+                return in.length == 3 ? BatchNorm.of2d(in[0]) : BatchNorm.of1d(in[0]);
             }
         };
     }

@@ -1,5 +1,6 @@
 package dev.cortado.api;
 
+import static dev.cortado.api.NetLayer.batchNormalization;
 import static dev.cortado.api.NetLayer.convolution;
 import static dev.cortado.api.NetLayer.embedding;
 import static dev.cortado.api.NetLayer.globalAveragePooling;
@@ -34,6 +35,29 @@ class NetChainLayersTest {
             double[] p = net.apply(new double[2 * 12 * 12]);
             assertEquals(1, java.util.Arrays.stream(p).sum(), 1e-5);
         }
+    }
+
+    /** ResNet's basic block in NetChain terms: conv-BN-ReLU-conv-BN added to its input; BN's statistics move only in training. */
+    @Test
+    void batchNormalizationInAResidualBlock() {
+        try (NetChain net = NetChain.of(convolution(4, 3, 1, 1), batchNormalization(), ramp(),
+                residual(convolution(4, 3, 1, 1), batchNormalization(), ramp(), convolution(4, 3, 1, 1), batchNormalization()), ramp(),
+                globalAveragePooling(), 3, softmax()).initialize(1, 6, 6)) {
+            Map<String, Tensor> state = net.module().stateDict();
+            assertTrue(state.containsKey("1.running_mean") && state.containsKey("3.branch.1.running_var"), state.keySet().toString());
+            float[] before = state.get("1.running_mean").toArray();
+            net.apply(new double[36]); // evaluation: running statistics untouched
+            assertArrayEquals(before, state.get("1.running_mean").toArray());
+            float[] x = new float[12 * 36], y = new float[12];
+            Rng rng = new Rng(2);
+            for (int i = 0; i < x.length; i++) x[i] = 3 + rng.nextFloat();
+            for (int i = 0; i < y.length; i++) y[i] = i % 3;
+            NetTrain.train(net, new Dataset(x, new int[] {1, 6, 6}, y), NetTrain.options().quiet().maxTrainingRounds(1).batchSize(12));
+            float[] after = state.get("1.running_mean").toArray();
+            assertTrue(!java.util.Arrays.equals(before, after), "training moved the running mean");
+        }
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NetChain.of(NetLayer.embedding(4, 3), batchNormalization()).initialize(5))
+                .getMessage().contains("it takes a vector [n] or an image [channels, height, width], not [5, 4]"));
     }
 
     @Test
