@@ -29,8 +29,6 @@ class BatchNormKernelsConformanceTest extends KernelConformance {
         super(20_261_206);
     }
 
-    private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-
     private static final int[] SIZES = {1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 49, 63, 64, 65, 97, 128, 129, 257, 300};
 
     /** {n, channels, spatial} of case t: the edges and the 1d/2d layouts first, then random, at most 40,000 floats. */
@@ -217,17 +215,6 @@ class BatchNormKernelsConformanceTest extends KernelConformance {
         double sum = 0;
         for (int i = 0; i < len; i++) sum += (double) r[i] * out[5][i];
         return sum;
-    }
-
-    private double centralDifference(float[] v, int i, double eps, java.util.function.DoubleSupplier loss) {
-        float keep = v[i];
-        float up = (float) (keep + eps), down = (float) (keep - eps);
-        v[i] = up;
-        double lu = loss.getAsDouble();
-        v[i] = down;
-        double ld = loss.getAsDouble();
-        v[i] = keep;
-        return (lu - ld) / ((double) up - down);
     }
 
     @Test

@@ -60,6 +60,28 @@ abstract class KernelConformance {
         rng = new Rng(seed);
     }
 
+    /** The non-finite inputs a case may hold. */
+    protected static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+
+    /** n values uniform in offset ± scale, about one in {@code specialEvery} a SPECIAL value instead (none if 0). */
+    protected final float[] values(long n, float offset, float scale, int specialEvery) {
+        float[] v = Buffers.values(rng, n, scale, specialEvery, SPECIAL);
+        if (offset != 0) for (int i = 0; i < v.length; i++) v[i] += offset;
+        return v;
+    }
+
+    /** (L(x + eps) - L(x - eps)) / (the two floats' difference), perturbing x[i] in place: a reference backward's check. */
+    protected static double centralDifference(float[] x, int i, double eps, java.util.function.DoubleSupplier loss) {
+        float keep = x[i];
+        float up = (float) (keep + eps), down = (float) (keep - eps);
+        x[i] = up;
+        double lu = loss.getAsDouble();
+        x[i] = down;
+        double ld = loss.getAsDouble();
+        x[i] = keep;
+        return (lu - ld) / ((double) up - down);
+    }
+
     @AfterEach
     protected void releaseAll() {
         owned.release();

@@ -34,15 +34,6 @@ class LayerNormKernelsConformanceTest extends KernelConformance {
 
     // ---- values and shapes -----------------------------------------------------------------------
 
-    private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-
-    /** n values uniform in offset ± scale, about one in {@code specialEvery} a SPECIAL value instead (none if 0). */
-    private float[] values(long n, float offset, float scale, int specialEvery) {
-        float[] v = Buffers.values(rng, n, scale, specialEvery, SPECIAL);
-        for (int i = 0; i < v.length; i++) v[i] += offset;
-        return v;
-    }
-
     private static final int[] SIZES = {1, 2, 3, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 63, 64, 65, 97, 127, 128, 129, 257, 300,
         768, 1023, 1024, 1025, 1500};
 
@@ -236,18 +227,6 @@ class LayerNormKernelsConformanceTest extends KernelConformance {
         double sum = 0;
         for (int i = 0; i < rows * cols; i++) sum += (double) s[i] * out[layer ? 3 : 2][i];
         return sum;
-    }
-
-    /** (L(x + eps) - L(x - eps)) / (the two floats' difference), perturbing x[i] in place. */
-    private static double centralDifference(float[] x, int i, double eps, DoubleSupplier loss) {
-        float keep = x[i];
-        float up = (float) (keep + eps), down = (float) (keep - eps);
-        x[i] = up;
-        double lu = loss.getAsDouble();
-        x[i] = down;
-        double ld = loss.getAsDouble();
-        x[i] = keep;
-        return (lu - ld) / ((double) up - down);
     }
 
     private static void close(double numeric, double analytic, String what) {

@@ -29,15 +29,6 @@ class LstmKernelsConformanceTest extends KernelConformance {
         super(20_261_202);
     }
 
-    // ---- values ----------------------------------------------------------------------------------
-
-    private static final float[] SPECIAL = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
-
-    /** n values uniform in [-scale, scale], about one in {@code specialEvery} a SPECIAL value instead (none if 0). */
-    private float[] values(long n, float scale, int specialEvery) {
-        return Buffers.values(rng, n, scale, specialEvery, SPECIAL);
-    }
-
     // ---- shapes ----------------------------------------------------------------------------------
 
     /** 1, primes, the vector widths (8, 16 floats) and their neighbours, up to a few hundred. */
@@ -67,7 +58,7 @@ class LstmKernelsConformanceTest extends KernelConformance {
             int[] s = shape(t);
             int batch = s[0], hidden = s[1];
             long n = (long) batch * hidden;
-            float[] gates = values(4 * n, 4f, specials(t)), cPrev = values(n, 4f, specials(t));
+            float[] gates = values(4 * n, 0f, 4f, specials(t)), cPrev = values(n, 0f, 4f, specials(t));
             float[][] in = {gates, cPrev, poison(4 * n + 1), poison(n + 1), poison(n + 1)};
             Call call = (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]);
             float[][] j = run(REF, in, call), c = run(target.kernels(), in, call);
@@ -113,8 +104,8 @@ class LstmKernelsConformanceTest extends KernelConformance {
             int batch = s[0], hidden = s[1];
             long n = (long) batch * hidden;
             // act and c as a forward makes them (from gates in [-4, 4]), the gradients from above random
-            float[] cPrev = values(n, 4f, 0);
-            float[][] fwd = run(REF, new float[][] {values(4 * n, 4f, 0), cPrev, new float[(int) (4 * n)], new float[(int) n],
+            float[] cPrev = values(n, 0f, 4f, 0);
+            float[][] fwd = run(REF, new float[][] {values(4 * n, 0f, 4f, 0), cPrev, new float[(int) (4 * n)], new float[(int) n],
                 new float[(int) n]}, (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
             float[] act = fwd[2], c = fwd[3];
             int sp = specials(t);
@@ -126,7 +117,7 @@ class LstmKernelsConformanceTest extends KernelConformance {
                     }
                 }
             }
-            float[] dh = values(n, 4f, sp), dc = values(n, 4f, sp);
+            float[] dh = values(n, 0f, 4f, sp), dc = values(n, 0f, 4f, sp);
             float[][] in = {act, cPrev, c, dh, dc, poison(4 * n + 1), poison(n + 1)};
             Call call = (k, p) -> k.lstmCellBackward(batch, hidden, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
             float[][] j = run(REF, in, call), nat = run(target.kernels(), in, call);
@@ -168,10 +159,10 @@ class LstmKernelsConformanceTest extends KernelConformance {
         List<float[]> inputs = new ArrayList<>();
         for (int[] s : shapes) {
             long n = (long) s[0] * s[1];
-            inputs.add(values(4 * n, 4f, 50));
-            inputs.add(values(n, 4f, 50));
-            inputs.add(values(n, 4f, 50));
-            inputs.add(values(n, 4f, 50));
+            inputs.add(values(4 * n, 0f, 4f, 50));
+            inputs.add(values(n, 0f, 4f, 50));
+            inputs.add(values(n, 0f, 4f, 50));
+            inputs.add(values(n, 0f, 4f, 50));
         }
         for (int threads = 1; threads <= 2; threads++) {
             releaseAll();
@@ -203,18 +194,6 @@ class LstmKernelsConformanceTest extends KernelConformance {
         return sum;
     }
 
-    /** (L(x + eps) - L(x - eps)) / (the two floats' difference), perturbing x[i] in place. */
-    private double centralDifference(float[] x, int i, double eps, java.util.function.DoubleSupplier loss) {
-        float keep = x[i];
-        float up = (float) (keep + eps), down = (float) (keep - eps);
-        x[i] = up;
-        double lu = loss.getAsDouble();
-        x[i] = down;
-        double ld = loss.getAsDouble();
-        x[i] = keep;
-        return (lu - ld) / ((double) up - down);
-    }
-
     @Test
     void referenceBackwardIsTheGradientOfTheReferenceForward() {
         int[][] shapes = {{1, 1}, {2, 3}, {3, 5}, {1, 8}, {4, 2}};
@@ -223,7 +202,7 @@ class LstmKernelsConformanceTest extends KernelConformance {
             releaseAll();
             int batch = sh[0], hidden = sh[1];
             int n = batch * hidden;
-            float[] gates = values(4L * n, 2f, 0), cPrev = values(n, 2f, 0), r = values(n, 1f, 0), s = values(n, 1f, 0);
+            float[] gates = values(4L * n, 0f, 2f, 0), cPrev = values(n, 0f, 2f, 0), r = values(n, 0f, 1f, 0), s = values(n, 0f, 1f, 0);
             float[][] fwd = run(REF, new float[][] {gates, cPrev, new float[4 * n], new float[n], new float[n]},
                     (k, p) -> k.lstmCellForward(batch, hidden, p[0], p[1], p[2], p[3], p[4]));
             float[][] bwd = run(REF, new float[][] {fwd[2], cPrev, fwd[3], r, s, poison(4L * n), poison(n)},
