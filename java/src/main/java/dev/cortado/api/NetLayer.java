@@ -275,36 +275,65 @@ public abstract class NetLayer {
      * shape it takes (ResNet's identity shortcut, a transformer's sublayer).
      */
     public static NetLayer residual(NetLayer... branch) {
+        return residual(branch, new NetLayer[0]);
+    }
+
+    /**
+     * A residual block with a projection shortcut: branch(x) + shortcut(x), both chains of layers
+     * that must give the same shape (ResNet's downsampling block: a strided 1x1 convolution and
+     * batch normalisation as the shortcut). An empty shortcut is the identity.
+     */
+    public static NetLayer residual(NetLayer[] branch, NetLayer[] shortcut) {
         if (branch == null || branch.length == 0) throw new IllegalArgumentException("residual: no branch layers");
+        if (shortcut == null) throw new IllegalArgumentException("residual: the shortcut is null (an empty array is the identity)");
         for (NetLayer l : branch) if (l == null) throw new IllegalArgumentException("residual: a branch layer is null");
-        NetLayer[] layers = branch.clone();
-        return new NetLayer("residual(" + String.join(", ", Arrays.stream(layers).map(NetLayer::toString).toList()) + ")") {
+        for (NetLayer l : shortcut) if (l == null) throw new IllegalArgumentException("residual: a shortcut layer is null");
+        NetLayer[] main = branch.clone(), side = shortcut.clone();
+        String name = "residual(" + names(main) + (side.length == 0 ? "" : "; shortcut " + names(side)) + ")";
+        return new NetLayer(name) {
             int[] outputShape(int[] in) {
-                int[] s = in;
-                for (int i = 0; i < layers.length; i++) {
-                    try {
-                        s = layers[i].outputShape(s);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("branch layer " + (i + 1) + " " + layers[i] + " cannot take input " + Arrays.toString(s) + ": "
-                                + e.getMessage(), e);
-                    }
+                int[] b = chainShape("branch", main, in), s = chainShape("shortcut", side, in);
+                if (!Arrays.equals(b, s)) {
+                    throw new IllegalArgumentException(side.length == 0
+                            ? "its branch turns " + Arrays.toString(in) + " into " + Arrays.toString(b) + ", which cannot be added to it"
+                            : "its branch gives " + Arrays.toString(b) + " but its shortcut " + Arrays.toString(s));
                 }
-                if (!Arrays.equals(s, in)) {
-                    throw new IllegalArgumentException("its branch turns " + Arrays.toString(in) + " into " + Arrays.toString(s) + ", which cannot be added to it");
-                }
-                return in.clone();
+                return b;
             }
 
             Module build(int[] in, Rng rng) {
-                Module[] built = new Module[layers.length];
-                int[] s = in;
-                for (int i = 0; i < layers.length; i++) {
-                    built[i] = layers[i].build(s, rng);
-                    s = layers[i].outputShape(s);
-                }
-                return new Residual(new Layers.Sequential(built));
+                Module b = chain(main, in, rng);
+                return side.length == 0 ? new Residual(b) : new Residual(b, chain(side, in, rng));
             }
         };
+    }
+
+    private static String names(NetLayer[] layers) {
+        return String.join(", ", Arrays.stream(layers).map(NetLayer::toString).toList());
+    }
+
+    /** The shape a chain of layers gives for {@code in}, naming the layer that cannot take its input. */
+    private static int[] chainShape(String what, NetLayer[] layers, int[] in) {
+        int[] s = in;
+        for (int i = 0; i < layers.length; i++) {
+            try {
+                s = layers[i].outputShape(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(what + " layer " + (i + 1) + " " + layers[i] + " cannot take input " + Arrays.toString(s) + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        return s;
+    }
+
+    private static Module chain(NetLayer[] layers, int[] in, Rng rng) {
+        Module[] built = new Module[layers.length];
+        int[] s = in;
+        for (int i = 0; i < layers.length; i++) {
+            built[i] = layers[i].build(s, rng);
+            s = layers[i].outputShape(s);
+        }
+        return new Layers.Sequential(built);
     }
 
     static boolean isSoftmax(NetLayer layer) {

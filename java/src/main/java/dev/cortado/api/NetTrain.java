@@ -42,9 +42,9 @@ public final class NetTrain {
     private NetTrain() {
     }
 
-    /** Method: ADAM (the default), SGD, or SGD with momentum 0.9. */
+    /** Method: ADAM (the default), SGD, SGD with momentum 0.9, or with Nesterov momentum 0.9 (ResNet's recipe). */
     public enum Method {
-        ADAM, SGD, SGD_MOMENTUM
+        ADAM, SGD, SGD_MOMENTUM, SGD_NESTEROV
     }
 
     /** The validation measure that early stopping and the best-model checkpoint watch (lower is better). */
@@ -290,7 +290,8 @@ public final class NetTrain {
         float decay = (float) options.weightDecay;
         Optimizer opt = switch (options.method) {
             case ADAM -> new Adam(params, rate, 0.9f, 0.999f, 1e-8f, decay);
-            case SGD, SGD_MOMENTUM -> new Sgd(params, rate, Momentum.fixed(options.method == Method.SGD ? 0 : 0.9), decay, false);
+            case SGD, SGD_MOMENTUM, SGD_NESTEROV -> new Sgd(params, rate, Momentum.fixed(options.method == Method.SGD ? 0 : 0.9), decay,
+                    options.method == Method.SGD_NESTEROV);
         };
         PrintStream log = options.logToSystemOut ? System.out : options.log;
         List<Round> rounds = new ArrayList<>();

@@ -108,4 +108,54 @@ class NetChainLayersTest {
             assertTrue(last.error() < 0.05, "training error after 15 rounds: " + last.error());
         }
     }
+
+    /** ResNet-20 for 28x28 gray images (workload B) in NetChain terms: 3 stages of 3 basic blocks, projection shortcuts where the shape changes. */
+    static NetChain resnet20() {
+        java.util.List<Object> layers = new java.util.ArrayList<>(java.util.List.of(convolution(16, 3, 1, 1), batchNormalization(), ramp()));
+        int in = 16;
+        for (int[] stage : new int[][] {{16, 1}, {32, 2}, {64, 2}}) {
+            for (int b = 0; b < 3; b++) {
+                int c = stage[0], stride = b == 0 ? stage[1] : 1;
+                NetLayer[] branch = {convolution(c, 3, stride, 1), batchNormalization(), ramp(), convolution(c, 3, 1, 1), batchNormalization()};
+                NetLayer[] shortcut = stride != 1 || in != c ? new NetLayer[] {convolution(c, 1, stride, 0), batchNormalization()} : new NetLayer[0];
+                layers.add(NetLayer.residual(branch, shortcut));
+                layers.add(ramp());
+                in = c;
+            }
+        }
+        layers.addAll(java.util.List.of(globalAveragePooling(), 10, softmax()));
+        return NetChain.of(layers.toArray());
+    }
+
+    @Test
+    void resNet20HasPyTorchsParameterCount() {
+        try (NetChain net = resnet20().initialize(1, 28, 28)) {
+            assertArrayEquals(new int[] {10}, net.outputShape());
+            // benchmarks/resnet20.py prints 272,186 parameters for PyTorch's model, whose convolutions have no bias;
+            // NetChain's convolutions each add one per filter: 16 + 6·16 + (6·32 + 32) + (6·64 + 64) = 784
+            assertEquals(272_186 + 784, net.module().parameterCount());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetChain.of(NetLayer.residual(
+                new NetLayer[] {convolution(8, 3, 2, 1)}, new NetLayer[] {convolution(8, 1, 1, 0)})).initialize(4, 8, 8));
+        assertTrue(e.getMessage().contains("its branch gives [8, 4, 4] but its shortcut [8, 8, 8]"), e.getMessage());
+    }
+
+    /** A downsampling block trains with NetTrain's Nesterov SGD: the loss falls. */
+    @Test
+    void aDownsamplingBlockTrainsWithNesterov() {
+        Rng rng = new Rng(4);
+        int n = 48;
+        float[] x = new float[n * 2 * 6 * 6], y = new float[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 2;
+            for (int j = 0; j < 72; j++) x[i * 72 + j] = (float) (rng.nextGaussian() + (j < 36 ? 1.5 * y[i] : 0));
+        }
+        try (NetChain net = NetChain.of(NetLayer.residual(new NetLayer[] {convolution(4, 3, 2, 1), batchNormalization(), ramp(), convolution(4, 3, 1, 1)},
+                new NetLayer[] {convolution(4, 1, 2, 0)}), ramp(), globalAveragePooling(), 2, softmax())) {
+            NetTrain.Results r = NetTrain.train(net, new Dataset(x, new int[] {2, 6, 6}, y), NetTrain.options().quiet().maxTrainingRounds(20)
+                    .batchSize(16).method(NetTrain.Method.SGD_NESTEROV).learningRate(0.05).weightDecay(5e-4));
+            double first = r.rounds().get(0).loss(), last = r.rounds().get(19).loss();
+            assertTrue(last < 0.5 * first, "loss " + first + " -> " + last);
+        }
+    }
 }
