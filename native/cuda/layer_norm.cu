@@ -14,7 +14,6 @@
 #include "warp.h"
 
 using cortado::cuda::kWarp;
-using cortado::cuda::warp_sum;
 
 namespace {
 
@@ -23,20 +22,7 @@ constexpr int kWarpCols = 1024;        // rows up to this long take one warp eac
 
 // The threads of a row (a warp or the whole block) and their sum.
 template <bool kBlock>
-struct Row : cortado::cuda::RowThreads<kBlock> {
-    // The sum over the row's threads of v: the same bits in every thread. `shared` holds a double
-    // per warp of the block (block mode).
-    __device__ __forceinline__ double sum(double v, double* shared) const {
-        v = warp_sum(v);
-        if (!kBlock) return v;
-        const unsigned warp = threadIdx.x / kWarp, warps = blockDim.x / kWarp;
-        __syncthreads();  // the previous sum's readers are done with shared
-        if (threadIdx.x % kWarp == 0) shared[warp] = v;
-        __syncthreads();
-        const unsigned l = threadIdx.x % kWarp;
-        return warp_sum(l < warps ? shared[l] : 0.0);
-    }
-};
+using Row = cortado::cuda::RowThreads<kBlock>;
 
 // kCentred: LayerNorm (mean, bias); else RMSNorm (mean 0). w, b null: ones, zeros.
 template <bool kBlock, bool kCentred>

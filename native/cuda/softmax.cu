@@ -24,7 +24,6 @@ using cortado::cuda::kMaxBlocks;
 using cortado::cuda::quotient;
 using cortado::cuda::kFullMask;
 using cortado::cuda::kWarp;
-using cortado::cuda::warp_sum;
 
 namespace {
 
@@ -44,22 +43,9 @@ __device__ __forceinline__ float warp_max(float v) {
     return v;
 }
 
-// The threads of a row (a warp, or the whole block) and their reductions.
+// The threads of a row (a warp, or the whole block) and their reductions: RowThreads' sum, and max.
 template <bool kBlock>
 struct Row : cortado::cuda::RowThreads<kBlock> {
-    // The sum over the row's threads of v: the same bits in every thread. `shared` holds a double
-    // per warp of the block (block mode).
-    __device__ __forceinline__ double sum(double v, double* shared) const {
-        v = warp_sum(v);
-        if (!kBlock) return v;
-        const unsigned warp = threadIdx.x / kWarp, warps = blockDim.x / kWarp;
-        __syncthreads();  // the previous reduction's readers are done with shared
-        if (threadIdx.x % kWarp == 0) shared[warp] = v;
-        __syncthreads();
-        const unsigned l = threadIdx.x % kWarp;
-        return warp_sum(l < warps ? shared[l] : 0.0);
-    }
-
     __device__ __forceinline__ float max(float v, float* shared) const {
         v = warp_max(v);
         if (!kBlock) return v;

@@ -33,6 +33,19 @@ struct RowThreads {
             width = kWarp;
         }
     }
+
+    // The sum over the row's threads of v: the same bits in every thread. `shared` holds a double
+    // per warp of the block (block mode).
+    __device__ __forceinline__ double sum(double v, double* shared) const {
+        v = warp_sum(v);
+        if (!kBlock) return v;
+        const unsigned warp = threadIdx.x / kWarp, warps = blockDim.x / kWarp;
+        __syncthreads();  // the previous reduction's readers are done with shared
+        if (threadIdx.x % kWarp == 0) shared[warp] = v;
+        __syncthreads();
+        const unsigned l = threadIdx.x % kWarp;
+        return warp_sum(l < warps ? shared[l] : 0.0);
+    }
 };
 
 }  // namespace cortado::cuda
