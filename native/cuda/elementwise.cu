@@ -238,9 +238,6 @@ __global__ void argmax_kernel(int rows, int cols, const float* x, float* out) {
     if (lane == 0) out[row] = static_cast<float>(at);
 }
 
-constexpr unsigned kRowsPerBlock = 4;
-constexpr int kWarpCols = 1024;
-
 // The reductions' grid over n elements: at most kSumBlocks blocks, each thread at least
 // kPerThread elements.
 constexpr int64_t kSumBlocks = 1024;
@@ -365,12 +362,5 @@ CORTADO_KERNEL(sum) {
 }
 
 CORTADO_KERNEL(argmax) {
-    if (rows <= 0 || cols <= 0) return CORTADO_STATUS_OK;
-    if (cols <= kWarpCols) {
-        return CORTADO_LAUNCH(ctx, argmax_kernel<false>, dim3(cortado::cuda::blocks_for(rows, kRowsPerBlock)),
-                              dim3(kRowsPerBlock * kWarp), 0, rows, cols, x, out);
-    }
-    const unsigned threads = cols > 16384 ? 1024 : 256;
-    return CORTADO_LAUNCH(ctx, argmax_kernel<true>, dim3(static_cast<unsigned>(rows)), dim3(threads), 0, rows, cols, x,
-                          out);
+    return cortado::cuda::launch_rows(ctx, "argmax_kernel", rows, cols, argmax_kernel<false>, argmax_kernel<true>, rows, cols, x, out);
 }

@@ -14,11 +14,10 @@
 #include "warp.h"
 
 using cortado::cuda::kWarp;
+using cortado::cuda::launch_rows;
 
 namespace {
 
-constexpr unsigned kRowsPerBlock = 4;  // warp mode: rows (warps) per block
-constexpr int kWarpCols = 1024;        // rows up to this long take one warp each
 
 // The threads of a row (a warp or the whole block) and their sum.
 template <bool kBlock>
@@ -96,19 +95,6 @@ __global__ void norm_backward_weight_kernel(int rows, int cols, const float* x, 
     }
 }
 
-// Runs the row kernel `warp_kernel` (a warp per row) or `block_kernel` (a block per row) by the
-// row length.
-template <typename... P, typename... A>
-int launch_rows(const cortado_context* ctx, const char* name, int rows, int cols, void (*warp_kernel)(P...),
-                void (*block_kernel)(P...), A... args) {
-    if (rows <= 0 || cols <= 0) return CORTADO_STATUS_OK;
-    if (cols <= kWarpCols) {
-        return cortado::cuda::launch(ctx, name, dim3(cortado::cuda::blocks_for(rows, kRowsPerBlock)),
-                                     dim3(kRowsPerBlock * kWarp), 0, warp_kernel, args...);
-    }
-    const unsigned threads = cols > 16384 ? 1024 : 256;
-    return cortado::cuda::launch(ctx, name, dim3(static_cast<unsigned>(rows)), dim3(threads), 0, block_kernel, args...);
-}
 
 int backward(const cortado_context* ctx, int rows, int cols, const float* x, const float* w, const float* mean,
              const float* rstd, const float* dy, float* dx, float* dweight, float* dbias) {

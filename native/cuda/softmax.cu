@@ -24,11 +24,10 @@ using cortado::cuda::kMaxBlocks;
 using cortado::cuda::quotient;
 using cortado::cuda::kFullMask;
 using cortado::cuda::kWarp;
+using cortado::cuda::launch_rows;
 
 namespace {
 
-constexpr unsigned kRowsPerBlock = 4;   // warp mode: rows (warps) per block
-constexpr int kWarpCols = 1024;         // rows up to this long take one warp each
 constexpr unsigned kElementThreads = 256;
 
 // ---- reductions ------------------------------------------------------------------------------
@@ -167,19 +166,6 @@ __global__ void softmax_cross_entropy_backward_kernel(int64_t n, int cols, const
 
 // ---- host ------------------------------------------------------------------------------------
 
-// Runs the row kernel `warp_kernel` (a warp per row) or `block_kernel` (a block per row) by the
-// row length.
-template <typename... P, typename... A>
-int launch_rows(const cortado_context* ctx, const char* name, int rows, int cols, void (*warp_kernel)(P...),
-                void (*block_kernel)(P...), A... args) {
-    if (rows <= 0 || cols <= 0) return CORTADO_STATUS_OK;
-    if (cols <= kWarpCols) {
-        return cortado::cuda::launch(ctx, name, dim3(cortado::cuda::blocks_for(rows, kRowsPerBlock)),
-                                     dim3(kRowsPerBlock * kWarp), 0, warp_kernel, args...);
-    }
-    const unsigned threads = cols > 16384 ? 1024 : 256;
-    return cortado::cuda::launch(ctx, name, dim3(static_cast<unsigned>(rows)), dim3(threads), 0, block_kernel, args...);
-}
 
 #define CORTADO_LAUNCH_ROWS(ctx, kernel, rows, cols, ...) \
     launch_rows(ctx, #kernel, rows, cols, kernel<false>, kernel<true>, __VA_ARGS__)

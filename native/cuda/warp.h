@@ -48,4 +48,21 @@ struct RowThreads {
     }
 };
 
+constexpr unsigned kRowsPerBlock = 4;  // warp mode: rows (warps) per block
+constexpr int kWarpCols = 1024;        // rows up to this long take one warp each
+
+// Runs the row kernel `warp_kernel` (a warp per row) or `block_kernel` (a block per row) by the
+// row length.
+template <typename... P, typename... A>
+int launch_rows(const cortado_context* ctx, const char* name, int rows, int cols, void (*warp_kernel)(P...),
+                void (*block_kernel)(P...), A... args) {
+    if (rows <= 0 || cols <= 0) return CORTADO_STATUS_OK;
+    if (cols <= kWarpCols) {
+        return cortado::cuda::launch(ctx, name, dim3(cortado::cuda::blocks_for(rows, kRowsPerBlock)),
+                                     dim3(kRowsPerBlock * kWarp), 0, warp_kernel, args...);
+    }
+    const unsigned threads = cols > 16384 ? 1024 : 256;
+    return cortado::cuda::launch(ctx, name, dim3(static_cast<unsigned>(rows)), dim3(threads), 0, block_kernel, args...);
+}
+
 }  // namespace cortado::cuda
