@@ -91,11 +91,19 @@ public abstract class NetLayer {
      * keeps an odd kernel's "same" size).
      */
     public static NetLayer convolution(int filters, int kernel, int stride, int padding) {
+        return convolution(filters, kernel, stride, padding, true);
+    }
+
+    /**
+     * The same with {@code biases} false: no bias per filter ("Biases" -> None; PyTorch's
+     * {@code bias=False}), as before a batch normalisation, whose shift makes a bias redundant.
+     */
+    public static NetLayer convolution(int filters, int kernel, int stride, int padding, boolean biases) {
         if (filters < 1 || kernel < 1) throw new IllegalArgumentException("convolution: filters and kernel must be >= 1, got " + filters + ", " + kernel);
         if (stride < 1) throw new IllegalArgumentException("convolution: stride must be >= 1, got " + stride);
         if (padding < 0) throw new IllegalArgumentException("convolution: padding must be >= 0, got " + padding);
-        String name = stride == 1 && padding == 0 ? "convolution(" + filters + ", " + kernel + ")"
-                : "convolution(" + filters + ", " + kernel + ", " + stride + ", " + padding + ")";
+        String name = "convolution(" + filters + ", " + kernel + (stride == 1 && padding == 0 && biases ? "" : ", " + stride + ", " + padding)
+                + (biases ? ")" : ", no biases)");
         return new NetLayer(name) {
             int[] outputShape(int[] in) {
                 image(in);
@@ -109,7 +117,7 @@ public abstract class NetLayer {
 
             Module build(int[] in, Rng rng) {
                 return new Layers.Conv2d(in[0], filters, kernel, stride, padding, Layers.Neuron.IDENTITY, Initializer.xavier(),
-                        Initializer.constant(0f), rng);
+                        biases ? Initializer.constant(0f) : null, rng);
             }
         };
     }

@@ -70,6 +70,7 @@ public final class NetTrain {
         private PrintStream log;
         private boolean logToSystemOut = true; // System.out as it is when training starts
         private final List<Consumer<Round>> onRound = new ArrayList<>();
+        private final List<Runnable> onBatch = new ArrayList<>();
         private int patience;                     // 0: no early stopping
         private Monitor monitor = Monitor.VALIDATION_LOSS;
         private boolean keepBest, restoreBest;
@@ -165,6 +166,13 @@ public final class NetTrain {
         public Options onRound(Consumer<Round> listener) {
             if (listener == null) throw new IllegalArgumentException("NetTrain: onRound listener is null");
             onRound.add(listener);
+            return this;
+        }
+
+        /** Adds a listener called after each training batch (a progress bar); runs on the training thread. */
+        public Options onBatch(Runnable listener) {
+            if (listener == null) throw new IllegalArgumentException("NetTrain: onBatch listener is null");
+            onBatch.add(listener);
             return this;
         }
 
@@ -324,6 +332,7 @@ public final class NetTrain {
                             losses.kernels().axpy(1, 1f, loss.ptr(), losses.ptr().at(s));
                             if (classifier) addInto(correct, Losses.correct(out, y), 1);
                         }
+                        options.onBatch.forEach(Runnable::run);
                     }
                     stepLosses = losses.toArray();
                     correctCount = correct.item();

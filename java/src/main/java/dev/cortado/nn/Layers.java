@@ -57,7 +57,7 @@ public final class Layers {
         }
     }
 
-    /** 2-D convolution: W [filters, channels, k, k], b [filters]; square kernel, stride, padding. */
+    /** 2-D convolution: W [filters, channels, k, k], b [filters] (none when biasInit is null); square kernel, stride, padding. */
     public static final class Conv2d extends Module {
         public final Tensor weight;
         public final Tensor bias;
@@ -73,7 +73,7 @@ public final class Layers {
             }
             int area = kernel * kernel;
             weight = parameter("weight", init(weightInit, rng, channels * area, filters * area, filters, channels, kernel, kernel));
-            bias = parameter("bias", init(biasInit, rng, channels * area, filters * area, filters));
+            bias = biasInit == null ? null : parameter("bias", init(biasInit, rng, channels * area, filters * area, filters));
             this.stride = stride;
             this.pad = pad;
             this.neuron = neuron;

@@ -109,32 +109,14 @@ class NetChainLayersTest {
         }
     }
 
-    /** ResNet-20 for 28x28 gray images (workload B) in NetChain terms: 3 stages of 3 basic blocks, projection shortcuts where the shape changes. */
-    static NetChain resnet20() {
-        java.util.List<Object> layers = new java.util.ArrayList<>(java.util.List.of(convolution(16, 3, 1, 1), batchNormalization(), ramp()));
-        int in = 16;
-        for (int[] stage : new int[][] {{16, 1}, {32, 2}, {64, 2}}) {
-            for (int b = 0; b < 3; b++) {
-                int c = stage[0], stride = b == 0 ? stage[1] : 1;
-                NetLayer[] branch = {convolution(c, 3, stride, 1), batchNormalization(), ramp(), convolution(c, 3, 1, 1), batchNormalization()};
-                NetLayer[] shortcut = stride != 1 || in != c ? new NetLayer[] {convolution(c, 1, stride, 0), batchNormalization()} : new NetLayer[0];
-                layers.add(NetLayer.residual(branch, shortcut));
-                layers.add(ramp());
-                in = c;
-            }
-        }
-        layers.addAll(java.util.List.of(globalAveragePooling(), 10, softmax()));
-        return NetChain.of(layers.toArray());
-    }
-
     @Test
     void resNet20HasPyTorchsParameterCount() {
-        try (NetChain net = resnet20().initialize(1, 28, 28)) {
+        try (NetChain net = NetModels.cifarResNet(20, 10).initialize(1, 28, 28)) {
             assertArrayEquals(new int[] {10}, net.outputShape());
-            // benchmarks/resnet20.py prints 272,186 parameters for PyTorch's model, whose convolutions have no bias;
-            // NetChain's convolutions each add one per filter: 16 + 6·16 + (6·32 + 32) + (6·64 + 64) = 784
-            assertEquals(272_186 + 784, net.module().parameterCount());
+            assertEquals(272_186, net.module().parameterCount()); // benchmarks/resnet20.py prints 272,186 for PyTorch's model
         }
+        assertEquals(466_906, NetModels.cifarResNet(32, 10).initialize(3, 32, 32).module().parameterCount()); // PyTorch, the same blocks (n = 5, RGB)
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NetModels.cifarResNet(21, 10)).getMessage().contains("6n + 2"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NetChain.of(NetLayer.residual(
                 new NetLayer[] {convolution(8, 3, 2, 1)}, new NetLayer[] {convolution(8, 1, 1, 0)})).initialize(4, 8, 8));
         assertTrue(e.getMessage().contains("its branch gives [8, 4, 4] but its shortcut [8, 8, 8]"), e.getMessage());
