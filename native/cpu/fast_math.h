@@ -66,6 +66,45 @@ inline float exp_f(float x) {
     return x != x ? x : e;
 }
 
+// 2^k for an integral double k in [-1022, 1023], from its bits: k + 1.5·2^52 holds k in its low
+// bits, so no double-to-int64 conversion (which AVX2 lacks) is needed and the loop vectorises.
+inline double pow2_integral(double k) {
+    const uint64_t b = double_bits(k + 6755399441055744.0) - 0x4338000000000000ULL;  // k, two's complement
+    return bits_double((b + 1023) << 52);
+}
+
+// e^x for a double x, about 1 ulp (the softmax family, whose reference computes e^x in double):
+// x = n ln2 + r with |r| <= ln2/2 (ln2 in two parts, fdlibm's), e^r by its Taylor series to
+// degree 13 (truncation error below 2^-57 relative), 2^n applied as two halves so that a
+// subnormal result rounds once. +inf from 709.79 on, 0 below -745.14, NaN for NaN.
+inline double exp_dd(double x) {
+    const bool overflow = x > 709.782712893384, underflow = x < -745.1332191019412;
+    double xc = x < -746.0 ? -746.0 : x;  // (NaN passes, replaced below)
+    xc = x > 710.0 ? 710.0 : xc;
+    const double n = std::fma(xc, 1.4426950408889634, 6755399441055744.0) - 6755399441055744.0;  // round to nearest
+    double r = std::fma(n, -6.93147180369123816490e-01, xc);
+    r = std::fma(n, -1.90821492927058770002e-10, r);
+    double p = 1.0 / 6227020800.0;  // 1/13!
+    p = std::fma(p, r, 1.0 / 479001600.0);
+    p = std::fma(p, r, 1.0 / 39916800.0);
+    p = std::fma(p, r, 1.0 / 3628800.0);
+    p = std::fma(p, r, 1.0 / 362880.0);
+    p = std::fma(p, r, 1.0 / 40320.0);
+    p = std::fma(p, r, 1.0 / 5040.0);
+    p = std::fma(p, r, 1.0 / 720.0);
+    p = std::fma(p, r, 1.0 / 120.0);
+    p = std::fma(p, r, 1.0 / 24.0);
+    p = std::fma(p, r, 1.0 / 6.0);
+    p = std::fma(p, r, 0.5);
+    p = std::fma(p, r, 1.0);
+    p = std::fma(p, r, 1.0);
+    const double h = std::floor(n * 0.5);
+    double e = p * pow2_integral(h) * pow2_integral(n - h);
+    e = overflow ? __builtin_inf() : e;
+    e = underflow ? 0.0 : e;
+    return x != x ? x : e;
+}
+
 // e^x - 1 for x <= 0, accurate near 0 (no cancellation): the reduced polynomial there, e^x - 1
 // in double elsewhere.
 inline double expm1_nonpositive(float x) {

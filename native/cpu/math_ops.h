@@ -18,6 +18,12 @@ inline float bits_float(uint32_t u) {
     return x;
 }
 
+inline uint64_t double_bits(double x) {
+    uint64_t u;
+    std::memcpy(&u, &x, 8);
+    return u;
+}
+
 inline double bits_double(uint64_t u) {
     double d;
     std::memcpy(&d, &u, 8);

@@ -1,7 +1,14 @@
-// Softmax, log-softmax and softmax cross-entropy over rows; sums in double.
+// Softmax, log-softmax and softmax cross-entropy over rows, as the reference computes them: the
+// row's maximum m, e^(x - m) in double (fast_math.h's exp_dd, vectorised, about 1 ulp of double),
+// sums in double. A row's exponentials are computed once into a per-thread buffer.
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "cortado_cpu.h"
+#include "fast_math.h"
+#include "simd.h"
 #include "thread_pool.h"
 
 namespace {
@@ -12,35 +19,64 @@ inline float row_max(const float* x, int cols) {
     return m;
 }
 
-// log(sum(exp(x))) computed stably
-inline double log_sum_exp(const float* x, int cols) {
-    const float m = row_max(x, cols);
+CORTADO_CLONES void exp_shifted(const float* __restrict x, int cols, float m, double* __restrict e) {
+    for (int j = 0; j < cols; j++) e[j] = cortado::exp_dd(static_cast<double>(x[j]) - m);
+}
+
+CORTADO_CLONES void exp_of(const float* __restrict x, int cols, double* __restrict e) {
+    for (int j = 0; j < cols; j++) e[j] = cortado::exp_dd(x[j]);
+}
+
+CORTADO_CLONES void divide(const double* __restrict e, int cols, double s, float* __restrict y) {
+    for (int j = 0; j < cols; j++) y[j] = static_cast<float>(e[j] / s);
+}
+
+inline double sum(const double* e, int cols) {
     double s = 0;
-    for (int j = 0; j < cols; j++) s += std::exp(static_cast<double>(x[j]) - m);
-    return m + std::log(s);
+    for (int j = 0; j < cols; j++) s += e[j];
+    return s;
+}
+
+inline double sum_of(const float* x, int cols) {
+    double s = 0;
+    for (int j = 0; j < cols; j++) s += x[j];
+    return s;
+}
+
+// The calling thread's buffer of at least n doubles.
+double* buffer(int n) {
+    thread_local std::vector<double> b;
+    if (b.size() < static_cast<size_t>(n)) b.resize(n);
+    return b.data();
+}
+
+// e^(x - m) of the row into e; returns log(sum e^x) = m + log(sum e^(x - m)).
+inline double exps(const float* x, int cols, double* e) {
+    const float m = row_max(x, cols);
+    exp_shifted(x, cols, m, e);
+    return m + std::log(sum(e, cols));
 }
 
 template <class F>
 void for_rows(int rows, int cols, F body) {
     cortado::parallel_range(rows, std::max(1L, 4096L / std::max(1, cols)), [&](long r0, long r1) {
-        for (long r = r0; r < r1; r++) body(r * static_cast<long>(cols));
+        double* e = buffer(cols);
+        for (long r = r0; r < r1; r++) body(r * static_cast<long>(cols), e);
     });
 }
 
 }  // namespace
 
 CORTADO_KERNEL(softmax_forward) {
-    for_rows(rows, cols, [&](long o) {
-        const float m = row_max(x + o, cols);
-        double s = 0;
-        for (int j = 0; j < cols; j++) s += std::exp(static_cast<double>(x[o + j]) - m);
-        for (int j = 0; j < cols; j++) y[o + j] = static_cast<float>(std::exp(static_cast<double>(x[o + j]) - m) / s);
+    for_rows(rows, cols, [&](long o, double* e) {
+        exps(x + o, cols, e);
+        divide(e, cols, sum(e, cols), y + o);
     });
     return CORTADO_STATUS_OK;
 }
 
 CORTADO_KERNEL(softmax_backward) {
-    for_rows(rows, cols, [&](long o) {
+    for_rows(rows, cols, [&](long o, double*) {
         double dot = 0;
         for (int j = 0; j < cols; j++) dot += static_cast<double>(dy[o + j]) * y[o + j];
         for (int j = 0; j < cols; j++) dx[o + j] = static_cast<float>(y[o + j] * (dy[o + j] - dot));
@@ -49,33 +85,34 @@ CORTADO_KERNEL(softmax_backward) {
 }
 
 CORTADO_KERNEL(log_softmax_forward) {
-    for_rows(rows, cols, [&](long o) {
-        const double lse = log_sum_exp(x + o, cols);
+    for_rows(rows, cols, [&](long o, double* e) {
+        const double lse = exps(x + o, cols, e);
         for (int j = 0; j < cols; j++) y[o + j] = static_cast<float>(x[o + j] - lse);
     });
     return CORTADO_STATUS_OK;
 }
 
 CORTADO_KERNEL(log_softmax_backward) {
-    for_rows(rows, cols, [&](long o) {
-        double s = 0;
-        for (int j = 0; j < cols; j++) s += dy[o + j];
-        for (int j = 0; j < cols; j++) dx[o + j] = static_cast<float>(dy[o + j] - std::exp(static_cast<double>(y[o + j])) * s);
+    for_rows(rows, cols, [&](long o, double* e) {
+        const double s = sum_of(dy + o, cols);
+        exp_of(y + o, cols, e);
+        for (int j = 0; j < cols; j++) dx[o + j] = static_cast<float>(dy[o + j] - e[j] * s);
     });
     return CORTADO_STATUS_OK;
 }
 
 CORTADO_KERNEL(softmax_cross_entropy_forward) {
-    cortado_softmax_forward(ctx, rows, cols, logits, probs);
-    for_rows(rows, cols, [&](long o) {
+    for_rows(rows, cols, [&](long o, double* e) {
         const long r = o / cols;
-        loss[r] = static_cast<float>(log_sum_exp(logits + o, cols) - logits[o + static_cast<int>(labels[r])]);
+        const double lse = exps(logits + o, cols, e);
+        divide(e, cols, sum(e, cols), probs + o);
+        loss[r] = static_cast<float>(lse - logits[o + static_cast<int>(labels[r])]);
     });
     return CORTADO_STATUS_OK;
 }
 
 CORTADO_KERNEL(softmax_cross_entropy_backward) {
-    for_rows(rows, cols, [&](long o) {
+    for_rows(rows, cols, [&](long o, double*) {
         const int label = static_cast<int>(labels[o / cols]);
         for (int j = 0; j < cols; j++) dx[o + j] = scale * (probs[o + j] - (j == label ? 1.0f : 0.0f));
     });

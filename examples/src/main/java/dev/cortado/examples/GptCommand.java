@@ -1,6 +1,9 @@
 package dev.cortado.examples;
 
 import dev.cortado.autograd.GradMode;
+import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.KernelProfiler;
+import dev.cortado.memory.Device;
 import dev.cortado.data.TextCorpus;
 import dev.cortado.models.Gpt;
 import dev.cortado.optim.AdamW;
@@ -73,8 +76,19 @@ final class GptCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "20", description = "sample among the k likeliest characters, 0 for all (default ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--profile", description = "Time every kernel call and print, per training step, where the time went (loss estimates included).")
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
+        KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(Device.CPU)) : null;
+        try (Backends.Selection profiled = profiler == null ? null : Backends.use(profiler.kernels())) {
+            run(profiler);
+        }
+        return 0;
+    }
+
+    private void run(KernelProfiler profiler) throws Exception {
         if (iterations < 0 || evalEvery < 1 || evalBatches < 1 || tokens < 0) {
             throw new IllegalArgumentException("--iterations and --tokens must be >= 0, --eval-every and --eval-batches >= 1");
         }
@@ -84,13 +98,13 @@ final class GptCommand implements Callable<Integer> {
         Rng rng = new Rng(seed);
         try (Gpt gpt = new Gpt(Gpt.Config.charLevel(corpus.vocabularySize()), rng)) {
             log.printf("gpt: vocabulary %d, train %,d / validation %,d characters; %,d parameters; kernels %s%n", corpus.vocabularySize(),
-                    parts[0].length(), parts[1].length(), gpt.parameterCount(), dev.cortado.kernels.Backends.describe());
+                    parts[0].length(), parts[1].length(), gpt.parameterCount(), Backends.describe(Device.CPU));
             if (load != null) load(gpt, corpus);
             if (iterations > 0) train(gpt, parts, rng, log);
             int[] sample = gpt.generate(corpus.encode(prompt), tokens, temperature, topK, rng);
             log.printf("sample (temperature %s, top-k %d):%n%s%s%n", temperature, topK, prompt, corpus.decode(sample));
         }
-        return 0;
+        if (profiler != null && iterations > 0) log.print("kernel time per training iteration:\n" + profiler.report(iterations));
     }
 
     private void train(Gpt gpt, TextCorpus[] parts, Rng rng, PrintStream log) throws IOException {

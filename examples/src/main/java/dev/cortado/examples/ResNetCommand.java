@@ -1,6 +1,9 @@
 package dev.cortado.examples;
 
 import dev.cortado.api.NetChain;
+import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.KernelProfiler;
+import dev.cortado.memory.Device;
 import dev.cortado.api.NetModels;
 import dev.cortado.api.NetTrain;
 import dev.cortado.data.Dataset;
@@ -36,8 +39,19 @@ final class ResNetCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "resnet-out", description = "directory for resnet20.safetensors (default ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--profile", description = "Time every kernel call and print, per training step, where the time went (validation included).")
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
+        KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(Device.CPU)) : null;
+        try (Backends.Selection profiled = profiler == null ? null : Backends.use(profiler.kernels())) {
+            run(profiler);
+        }
+        return 0;
+    }
+
+    private void run(KernelProfiler profiler) throws Exception {
         if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
         Path dir = data != null ? data : FASHION;
         if (!Files.isDirectory(dir)) {
@@ -54,7 +68,7 @@ final class ResNetCommand implements Callable<Integer> {
              Console.Progress bar = Console.system().progress("resnet", (long) epochs * steps, " it")) {
             net.initialize(1, train.sampleShape());
             log.printf("resnet: ResNet-20, %,d parameters; %,d training and %,d test images; kernels %s%n",
-                    net.module().parameterCount(), train.size(), test.size(), dev.cortado.kernels.Backends.describe());
+                    net.module().parameterCount(), train.size(), test.size(), Backends.describe(Device.CPU));
             NetTrain.Results r = NetTrain.train(net, train, NetTrain.options().batchSize(batch).maxTrainingRounds(epochs)
                     .method(NetTrain.Method.SGD_NESTEROV).learningRateSchedule(LearningRate.cosine(0.1, 0, (long) epochs * steps))
                     .weightDecay(5e-4).validationSet(test).onBatch(bar::step)); // NetTrain logs each round above the bar
@@ -67,7 +81,7 @@ final class ResNetCommand implements Callable<Integer> {
             net.module().saveWeights(weights);
             log.printf("saved %s%n", weights);
         }
-        return 0;
+        if (profiler != null) log.print("kernel time per training step:\n" + profiler.report(epochs * steps));
     }
 
     private static Path idx(Path dir, String name) throws java.io.IOException {
