@@ -47,10 +47,71 @@ __attribute__((target("avx512f"))) void copy_runs_avx512(const float* base, cons
         }
 }
 
+__attribute__((target("avx2"))) void copy_runs_avx2(const float* base, const int* off, int count, const int* from,
+                                                     const int* at, const int* len, int runs, float* d, int nr) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int r = 0; r < runs; r++)
+        for (int t = 0; t < len[r]; t += 8) {
+            const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(len[r] - t), lane);
+            const float* s = base + from[r] + t;
+            float* o = d + at[r] + t;
+            for (int p = 0; p < count; p++) _mm256_maskstore_ps(o + p * nr, m, _mm256_maskload_ps(s + off[p], m));
+        }
+}
+
 inline void copy_runs(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
                       int runs, float* d, int nr) {
-    (cortado_isa() >= 2 ? copy_runs_avx512 : copy_runs_scalar)(base, off, count, from, at, len, runs, d, nr);
+    (cortado_isa() >= 2 ? copy_runs_avx512 : cortado_isa() == 1 ? copy_runs_avx2 : copy_runs_scalar)(base, off, count, from, at, len, runs, d, nr);
 }
+
+// A padded convolution with unit column stride reads its taps from a zero-padded copy of the
+// images, whose window has no padding: every tap is inside, so the packers copy whole runs
+// (their direct path) instead of lowering pixel by pixel around the edges. One pass over x.
+Window pad_images(const Window& w, int batch, const float* x, float* dst) {
+    Window p = w;
+    p.height += 2 * w.ph;
+    p.width += 2 * w.pw;
+    p.ph = p.pw = 0;
+    cortado::parallel_range(static_cast<long>(batch) * w.channels, 8, [&](long b, long e) {
+        for (long plane = b; plane < e; plane++) {
+            const float* s = x + plane * w.plane();
+            float* d = dst + plane * p.plane();
+            std::fill(d, d + static_cast<long>(w.ph) * p.width, 0.0f);
+            for (int y = 0; y < w.height; y++) {
+                float* row = d + static_cast<long>(w.ph + y) * p.width;
+                std::fill(row, row + w.pw, 0.0f);
+                std::copy(s + static_cast<long>(y) * w.width, s + static_cast<long>(y + 1) * w.width, row + w.pw);
+                std::fill(row + w.pw + w.width, row + p.width, 0.0f);
+            }
+            std::fill(d + static_cast<long>(w.ph + w.height) * p.width, d + p.plane(), 0.0f);
+        }
+    });
+    return p;
+}
+
+// The images a padded, unit-column-stride convolution packs from: a padded copy in workspace
+// (released by the destructor), or x itself. ok() is false when no workspace could be had.
+struct Source {
+    const cortado_context* ctx;
+    Window w;
+    const float* x;
+    float* copy = nullptr;
+    bool failed = false;
+
+    Source(const cortado_context* c, const Window& win, int batch, const float* images) : ctx(c), w(win), x(images) {
+        if ((win.ph == 0 && win.pw == 0) || win.sw != 1) return;
+        const long floats = static_cast<long>(batch) * win.channels * (win.height + 2L * win.ph) * (win.width + 2L * win.pw);
+        copy = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * floats));
+        failed = !copy;
+        if (failed) return;
+        w = pad_images(win, batch, images, copy);
+        x = copy;
+    }
+    bool ok() const { return !failed; }
+    ~Source() {
+        if (copy) ctx->release(ctx, copy);
+    }
+};
 
 // The im2col matrix of `images` (never stored), walked in its natural order.
 struct Columns {
@@ -228,8 +289,10 @@ CORTADO_KERNEL(conv_forward) {
         }
     }
     const long kb = bias ? k + 1 : k;
+    const Source src(ctx, w, batch, x);
+    if (!src.ok()) return CORTADO_STATUS_NO_WORKSPACE;
     cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
-                  PackColumns{Columns(w, x), k}, 0.0f, by_filter(y, filters, pixels));
+                  PackColumns{Columns(src.w, src.x), k}, 0.0f, by_filter(y, filters, pixels));
     return CORTADO_STATUS_OK;
 }
 
@@ -238,8 +301,10 @@ CORTADO_KERNEL(conv_backward_filter) {
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
     if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
+    const Source src(ctx, w, batch, x);
+    if (!src.ok()) return CORTADO_STATUS_NO_WORKSPACE;
     cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackMatrix{by_filter(dy, filters, pixels), false, 1.0f},
-                  PackColumnsT{Columns(w, x)}, 0.0f, Matrix::rows(dweight, k));
+                  PackColumnsT{Columns(src.w, src.x)}, 0.0f, Matrix::rows(dweight, k));
     return CORTADO_STATUS_OK;
 }
 

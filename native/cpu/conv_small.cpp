@@ -235,7 +235,7 @@ bool conv_forward_small(const Window& w, int batch, int filters, const float* x,
 // the batch); returns false, having written nothing, when it does not apply or lacks memory.
 bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight) {
     const long pixels = w.out_plane(), taps = static_cast<long>(w.channels) * w.kh * w.kw, weights = filters * taps;
-    if (w.sw != 1 || weights > 4096 || batch * pixels < 8192) return false;
+    if (w.sw != 1 || weights > 4096 || taps > 64 || batch * pixels < 8192) return false;
     const int chunk = static_cast<int>(std::max(1L, std::min<long>(batch, 4096 / pixels)));
     const long chunks = (batch + chunk - 1) / chunk;
     const Layout l = layout(w, filters, chunk);

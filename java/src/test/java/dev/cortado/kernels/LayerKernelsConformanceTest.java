@@ -179,7 +179,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
     /**
      * LeNet's two layers at a small batch (tiles that divide the pixels evenly); small filter banks
      * over at least 8192 pixels (the direct filter-gradient path: a 16-pixel tail, padding, row
-     * stride 2, filters and taps that do not fill its 4 x 5 blocks); then random windows.
+     * stride 2, filters and taps that do not fill its 4 x 5 blocks); padded windows of more taps (a
+     * zero-padded copy of x); then random windows.
      */
     private ConvCase convCase(int t) {
         if (t == 0) return new ConvCase(Window.square(1, 28, 28, 5, 1, 0), 3, 20);
@@ -187,6 +188,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 2) return new ConvCase(Window.square(1, 28, 28, 5, 1, 0), 16, 20);
         if (t == 3) return new ConvCase(new Window(3, 37, 41, 3, 3, 1, 1, 1, 1), 6, 7);
         if (t == 4) return new ConvCase(new Window(2, 45, 30, 4, 7, 2, 1, 2, 3), 12, 5);
+        if (t == 5) return new ConvCase(new Window(16, 14, 13, 3, 3, 1, 1, 1, 1), 3, 16); // ResNet's: through a padded copy of x
+        if (t == 6) return new ConvCase(new Window(5, 11, 9, 3, 5, 2, 1, 2, 1), 2, 9);     // row stride 2, uneven padding, padded copy
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
