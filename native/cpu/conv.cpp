@@ -113,6 +113,45 @@ struct Source {
     }
 };
 
+// d[t * nr + c] = base[toff[c] + t] for c < cols, t < len: `cols` runs of input, each becoming a
+// column of the panel. AVX2: 8 runs x 8 pixels loaded, transposed in registers and stored as 8
+// panel rows; the rest one float at a time.
+inline void transpose_runs_scalar(const float* base, const long* toff, int c0, int cols, int t0, int len, float* d, int nr) {
+    for (int c = c0; c < cols; c++)
+        for (int t = t0; t < len; t++) d[t * nr + c] = base[toff[c] + t];
+}
+
+__attribute__((target("avx2"))) void transpose_runs_avx2(const float* base, const long* toff, int cols, int len, float* d, int nr) {
+    int c0 = 0;
+    for (; c0 + 8 <= cols; c0 += 8) {
+        int t = 0;
+        for (; t + 8 <= len; t += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(base + toff[c0 + i] + t);
+            const __m256 a0 = _mm256_unpacklo_ps(r[0], r[1]), a1 = _mm256_unpackhi_ps(r[0], r[1]);
+            const __m256 a2 = _mm256_unpacklo_ps(r[2], r[3]), a3 = _mm256_unpackhi_ps(r[2], r[3]);
+            const __m256 a4 = _mm256_unpacklo_ps(r[4], r[5]), a5 = _mm256_unpackhi_ps(r[4], r[5]);
+            const __m256 a6 = _mm256_unpacklo_ps(r[6], r[7]), a7 = _mm256_unpackhi_ps(r[6], r[7]);
+            const __m256 b0 = _mm256_shuffle_ps(a0, a2, 0x44), b1 = _mm256_shuffle_ps(a0, a2, 0xee);
+            const __m256 b2 = _mm256_shuffle_ps(a1, a3, 0x44), b3 = _mm256_shuffle_ps(a1, a3, 0xee);
+            const __m256 b4 = _mm256_shuffle_ps(a4, a6, 0x44), b5 = _mm256_shuffle_ps(a4, a6, 0xee);
+            const __m256 b6 = _mm256_shuffle_ps(a5, a7, 0x44), b7 = _mm256_shuffle_ps(a5, a7, 0xee);
+            const __m256 o[8] = {_mm256_permute2f128_ps(b0, b4, 0x20), _mm256_permute2f128_ps(b1, b5, 0x20),
+                                 _mm256_permute2f128_ps(b2, b6, 0x20), _mm256_permute2f128_ps(b3, b7, 0x20),
+                                 _mm256_permute2f128_ps(b0, b4, 0x31), _mm256_permute2f128_ps(b1, b5, 0x31),
+                                 _mm256_permute2f128_ps(b2, b6, 0x31), _mm256_permute2f128_ps(b3, b7, 0x31)};
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(d + (t + i) * nr + c0, o[i]);
+        }
+        transpose_runs_scalar(base, toff, c0, c0 + 8, t, len, d, nr);
+    }
+    transpose_runs_scalar(base, toff, c0, cols, 0, len, d, nr);
+}
+
+inline void transpose_runs(const float* base, const long* toff, int cols, int len, float* d, int nr) {
+    if (cortado_isa() >= 1) transpose_runs_avx2(base, toff, cols, len, d, nr);
+    else transpose_runs_scalar(base, toff, 0, cols, 0, len, d, nr);
+}
+
 // The im2col matrix of `images` (never stored), walked in its natural order.
 struct Columns {
     Window w;
@@ -213,36 +252,29 @@ struct PackColumnsT {
 
     void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
-        // Without padding and with unit column stride every tap is inside: step p's pixel starts
-        // at x[off[p]], and a panel's taps are runs of consecutive kj, copied whole per step.
+        // Without padding and with unit column stride every tap is inside: tap c of a panel reads
+        // x[toff[c] + pixel], so each stretch of steps along one output row is a transpose of
+        // `cols` contiguous input runs (transpose_runs).
         const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
-        std::vector<int> off(direct ? kc : 0);
-        if (direct) {
-            const float* img;
-            int oy, ox;
-            col.position(p0, img, oy, ox);
-            for (int p = 0; p < kc; p++) {
-                off[p] = static_cast<int>(img - col.images + static_cast<long>(oy) * w.sh * w.width + ox);
-                if (++ox == col.ow) {
-                    ox = 0;
-                    col.next_row(img, oy);
-                }
-            }
-        }
         for (long q = q0; q < q1; q++) {
             float* d = dst + q * nr * kc;
             const int cols = std::min<long>(nr, nc - q * nr);
             if (direct) {
-                int from[64], at[64], len[64], runs = 0;
-                for (int c = 0; c < cols; runs++) {
+                long toff[64];
+                for (int c = 0; c < cols; c++) {
                     const long tap = j0 + q * nr + c;
-                    const int kj = static_cast<int>(tap % w.kw);
-                    from[runs] = static_cast<int>(tap / (w.kw * w.kh) * w.plane() + tap / w.kw % w.kh * w.width + kj);
-                    at[runs] = c;
-                    len[runs] = std::min(cols - c, w.kw - kj);
-                    c += len[runs];
+                    toff[c] = tap / (w.kw * w.kh) * w.plane() + tap / w.kw % w.kh * w.width + tap % w.kw;
                 }
-                copy_runs(col.images, off.data(), kc, from, at, len, runs, d, nr);
+                const float* img;
+                int oy, ox;
+                col.position(p0, img, oy, ox);
+                for (int p = 0; p < kc;) {
+                    const int len = std::min(kc - p, col.ow - ox);
+                    transpose_runs(img + static_cast<long>(oy) * w.sh * w.width + ox, toff, cols, len, d + p * nr, nr);
+                    p += len;
+                    ox = 0;
+                    col.next_row(img, oy);
+                }
                 for (int p = 0; p < kc; p++)
                     for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
                 continue;
