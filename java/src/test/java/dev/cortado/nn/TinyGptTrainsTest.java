@@ -2,6 +2,8 @@ package dev.cortado.nn;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+
+import dev.cortado.models.Gpt;
 import dev.cortado.optim.AdamW;
 import dev.cortado.optim.GradClip;
 import dev.cortado.optim.LearningRate;
@@ -12,41 +14,17 @@ import dev.cortado.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * The blocks together, as workload A uses them in small: token and positional embeddings, two
- * pre-norm blocks with LayerNorm and a final LayerNorm, a tied output head, AdamW with
- * nanoGPT's groups, warm-up then cosine, clipping at 1. It learns a cyclic sequence.
+ * The blocks together, as workload A uses them in small (models.Gpt: token and positional
+ * embeddings, two pre-norm blocks with LayerNorm and a final LayerNorm, a tied output head), AdamW
+ * with nanoGPT's groups, warm-up then cosine, clipping at 1. It learns a cyclic sequence.
  */
 class TinyGptTrainsTest {
-
-    static final class TinyGpt extends Module {
-        final Embedding wte;
-        final PositionalEmbedding wpe;
-        final TransformerBlock[] blocks;
-        final LayerNorm lnF;
-        final Module head;
-
-        TinyGpt(int vocab, int context, int embed, int heads, int layers, Rng rng) {
-            wte = child("wte", new Embedding(vocab, embed, rng));
-            wpe = child("wpe", new PositionalEmbedding(context, embed, rng));
-            blocks = new TransformerBlock[layers];
-            for (int i = 0; i < layers; i++) blocks[i] = child("h" + i, new TransformerBlock(embed, heads, 0f, LayerNorm::new, rng));
-            lnF = child("ln_f", new LayerNorm(embed));
-            head = wte.tiedLinear();
-        }
-
-        @Override
-        public Tensor forward(Tensor ids) {
-            Tensor x = wpe.forward(wte.forward(ids));
-            for (TransformerBlock b : blocks) x = b.forward(x);
-            return head.forward(lnF.forward(x));
-        }
-    }
 
     @Test
     void learnsACyclicSequence() {
         int vocab = 7, context = 8, batch = 4, steps = 80;
         Rng rng = new Rng(11);
-        TinyGpt gpt = new TinyGpt(vocab, context, 16, 2, 2, rng);
+        Gpt gpt = new Gpt(new Gpt.Config(vocab, context, 16, 2, 2, 0f), rng);
         double first = Double.NaN, last = Double.NaN;
         LearningRate lr = LearningRate.warmup(10, LearningRate.cosine(3e-2, 3e-3, steps - 10));
         try (AdamW opt = new AdamW(ParamGroup.decayAndNoDecay(gpt.namedParameters(), 0.1), lr, 0.9f, 0.99f, 1e-8f)) {
@@ -61,8 +39,7 @@ class TinyGptTrainsTest {
                 }
                 try (MemoryScope scope = MemoryScope.open()) {
                     opt.zeroGrad();
-                    Tensor logits = gpt.forward(Tensor.of(x, batch, context)).reshape(batch * context, vocab);
-                    Tensor loss = Losses.softmaxCrossEntropy(logits, Tensor.of(y, batch * context));
+                    Tensor loss = gpt.loss(Tensor.of(x, batch, context), Tensor.of(y, batch, context));
                     loss.backward();
                     double norm = GradClip.clipGradNorm(gpt.parameters(), 1.0);
                     assertTrue(Double.isFinite(norm), "gradient norm at step " + step);
