@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * NetTrain's best-model checkpoint: host copies of a net's parameters at its best round,
- * optionally written to a safetensors file each time they change, and copied back on request.
+ * NetTrain's best-model checkpoint: host copies of a net's state (parameters and buffers, such as
+ * a batch norm's running statistics) at its best round, optionally written to a safetensors file
+ * each time they change, and copied back on request.
  */
 final class BestModel {
 
@@ -25,24 +26,24 @@ final class BestModel {
         this.file = file;
     }
 
-    /** Copies the net's current parameters (and writes them to the file, if any) as round {@code round}'s. */
+    /** Copies the net's current state (and writes it to the file, if any) as round {@code round}'s. */
     void keep(int round) {
         values.clear();
-        for (Tensor p : net.module().parameters()) values.add(p.toArray());
+        for (Tensor t : net.module().stateDict().values()) values.add(t.toArray());
         if (file == null) return;
         try {
-            Safetensors.write(file, net.module().namedParameters(), Map.of("round", Integer.toString(round)));
+            Safetensors.write(file, net.module().stateDict(), Map.of("round", Integer.toString(round)));
         } catch (IOException e) {
             throw new UncheckedIOException("NetTrain: cannot write the best-model checkpoint " + file + ": " + e.getMessage(), e);
         }
     }
 
-    /** Puts the kept parameters back into the net (nothing if none were kept). */
+    /** Puts the kept state back into the net (nothing if none was kept). */
     void restore() {
         if (values.isEmpty()) return;
-        List<Tensor> params = net.module().parameters();
+        List<Tensor> state = new ArrayList<>(net.module().stateDict().values());
         try (GradMode off = GradMode.off()) {
-            for (int i = 0; i < params.size(); i++) params.get(i).copyFrom(values.get(i));
+            for (int i = 0; i < state.size(); i++) state.get(i).copyFrom(values.get(i));
         }
     }
 }

@@ -205,8 +205,8 @@ public final class NetTrain {
         }
 
         /**
-         * Also writes the best round's weights to {@code file} (safetensors, the parameter names of
-         * {@code net.module().namedParameters()}, metadata "round"), replaced atomically each time a
+         * Also writes the best round's weights and buffers to {@code file} (safetensors, the names of
+         * {@code net.module().stateDict()}, metadata "round"), replaced atomically each time a
          * round improves on the best. Implies {@link #keepBestModel} (without restoring, unless asked).
          */
         public Options checkpoint(Path file) {

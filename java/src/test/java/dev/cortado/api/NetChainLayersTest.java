@@ -140,4 +140,20 @@ class NetChainLayersTest {
             assertTrue(last < 0.5 * first, "loss " + first + " -> " + last);
         }
     }
+
+    /** was: the best round's parameters came back with the last round's running statistics */
+    @Test
+    void bestModelKeepsTheRunningStatistics() {
+        try (NetChain net = NetChain.of(4, batchNormalization(), ramp(), 2, softmax()).initialize(3)) {
+            BestModel best = new BestModel(net, null);
+            best.keep(1);
+            Map<String, Tensor> state = net.module().stateDict();
+            String mean = state.keySet().stream().filter(n -> n.endsWith("running_mean")).findFirst().orElseThrow();
+            float[] kept = state.get(mean).toArray();
+            net.module().train().forward(Tensor.uniform(new Rng(5), 1f, 3f, 8, 3)); // a training step's forward moves the statistics
+            assertTrue(!java.util.Arrays.equals(kept, state.get(mean).toArray()), "the forward moved the running mean");
+            best.restore();
+            assertArrayEquals(kept, state.get(mean).toArray(), 0f);
+        }
+    }
 }
