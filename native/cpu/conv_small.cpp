@@ -8,6 +8,8 @@
 //                    row shifted by kj; 4 filters x 5 taps of one kernel row in registers. Images
 //                    go in fixed chunks whose partial sums are added in chunk order, so the bits
 //                    do not depend on the thread count.
+// AVX-512 only: the register blocks (8-10 filters x 2 vectors, 4 filters x 5 taps) take 32 vector
+// registers; in AVX2's 16 they spilled, and LeNet's first layer ran 18x slower than the implicit GEMM.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -16,6 +18,7 @@
 // Rows here are short: keep the copy loops as loops (not memcpy/memset calls costlier than them).
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 #include "conv_small.h"
+#include "cortado_cpu.h"
 #include "simd.h"
 #include "thread_pool.h"
 #include "window.h"
@@ -204,7 +207,7 @@ namespace cortado {
 bool conv_forward_small(const Window& w, int batch, int filters, const float* x, const float* weight, const float* bias,
                         float* y) {
     const long taps = static_cast<long>(w.channels) * w.kh * w.kw;
-    if (w.sw != 1 || filters * taps > 4096 || taps > 128 || filters == 0) return false;
+    if (cortado_isa() < 2 || w.sw != 1 || filters * taps > 4096 || taps > 128 || filters == 0) return false;
     const Layout l = layout(w, filters, 1);
     const long perImage = static_cast<long>(w.channels) * w.height * l.row;
     const int workers = std::min(batch, threads());
@@ -235,7 +238,7 @@ bool conv_forward_small(const Window& w, int batch, int filters, const float* x,
 // the batch); returns false, having written nothing, when it does not apply or lacks memory.
 bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight) {
     const long pixels = w.out_plane(), taps = static_cast<long>(w.channels) * w.kh * w.kw, weights = filters * taps;
-    if (w.sw != 1 || weights > 4096 || taps > 64 || batch * pixels < 8192) return false;
+    if (cortado_isa() < 2 || w.sw != 1 || weights > 4096 || taps > 64 || batch * pixels < 8192) return false;
     const int chunk = static_cast<int>(std::max(1L, std::min<long>(batch, 4096 / pixels)));
     const long chunks = (batch + chunk - 1) / chunk;
     const Layout l = layout(w, filters, chunk);
