@@ -118,10 +118,11 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 // Low et al., "Analytical modeling is enough for high-performance BLIS" (TOMS 2016), section 4,
 // with the A block at half of L2 (as in BLIS's configurations) and the B block at half of this
 // thread's L3 share:
-// - kc: the B micro-panel (kc x nr) stays in L1 while A micro-panels (mr x kc) stream past it.
-//   Of L1's W ways (of N sets of L-byte lines), one is left to C's tile, the A micro-panel takes
-//   C_A = floor((W - 1) / (1 + nr / mr)) ways and the B micro-panel the nr / mr as many next to it:
-//   kc = C_A * N * L / (4 mr).
+// - kc: the B micro-panel (kc x nr) stays in L1 while A micro-panels (mr x kc) stream past it,
+//   each in ways of its own: of L1's W ways, one is left to C's tile, a to the A micro-panel and
+//   W - 1 - a to the B micro-panel; kc is the largest that fits both for the best a. (The paper's
+//   closed form fills the A ways exactly, a = floor((W - 1) / (1 + nr / mr)): 6 x 16 on 8 ways
+//   gets a = 1, kc = 170 and leaves 3 of 7 ways empty; here a = 2 gives kc = 320.)
 // - mc: the packed A block (mc x kc) fills half of L2, where it is reused for every B micro-panel.
 // - nc: the packed B block (kc x nc) fills half of the L3 this thread can count on
 //   (l3_per_thread), where it is reused for every A block (without an L3: as large as L2).
@@ -131,9 +132,10 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 cortado::CacheBlocks cortado::derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC) {
     const CacheLevel& l1 = caches.l1d;
     const int ways = std::max(2, l1.ways), line = std::max(16, l1.line);
-    const long sets = std::max(1L, l1.bytes / (static_cast<long>(ways) * line));
-    const long waysA = std::max(1, (ways - 1) * mr / (mr + nr));
-    long kc = waysA * sets * line / (4L * mr);
+    const long wayBytes = std::max(1L, l1.bytes / (static_cast<long>(ways) * line)) * line;
+    long kc = 0;
+    for (int a = 1; a < ways - 1; a++) kc = std::max(kc, std::min(a * wayBytes / (4L * mr), (ways - 1 - a) * wayBytes / (4L * nr)));
+    if (ways == 2) kc = wayBytes / (4L * (mr + nr));  // (or direct-mapped) the micro-panels share the one way left
     kc = std::max(16L, std::min(4096L, kc)) * (largeC ? 2 : 1);
     const long mc = std::max<long>(mr, caches.l2.bytes / 2 / (4 * kc) / mr * mr);
     const long l3 = caches.l3.bytes > 0 ? l3_per_thread(caches.l3) : caches.l2.bytes;  // no L3: B from memory
