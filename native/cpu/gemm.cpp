@@ -126,9 +126,11 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 // - mc: the packed A block (mc x kc) fills half of L2, where it is reused for every B micro-panel.
 // - nc: the packed B block (kc x nc) fills half of the L3 this thread can count on
 //   (l3_per_thread), where it is reused for every A block (without an L3: as large as L2).
-// `largeC` (a C larger than L2): kc doubled, mc and nc derived for it. Each pass over k reads and
-// writes all of C, from L3 or memory once C leaves L2; halving the passes beat keeping the whole
-// B micro-panel in L1 (square SGEMM n = 1024/2048: +5-10% on a Xeon; C's within L2 lost 3-5%).
+// `largeC` (a C larger than L2): kc doubled, as far as the B micro-panel alone fits in the W - 1
+// ways (the A micro-panels then come from L2), mc and nc derived for it. Each pass over k reads
+// and writes all of C, from L3 or memory once C leaves L2: fewer passes paid (square SGEMM
+// n = 1024/2048: +5-10% on a Xeon); a B micro-panel past L1 did not (a convolution's C of 50 x
+// 4096, k = 501, in one pass of 501 on Zen 3: 5% slower than in two).
 cortado::CacheBlocks cortado::derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC) {
     const CacheLevel& l1 = caches.l1d;
     const int ways = std::max(2, l1.ways), line = std::max(16, l1.line);
@@ -136,7 +138,8 @@ cortado::CacheBlocks cortado::derive_blocks(const CacheSizes& caches, int mr, in
     long kc = 0;
     for (int a = 1; a < ways - 1; a++) kc = std::max(kc, std::min(a * wayBytes / (4L * mr), (ways - 1 - a) * wayBytes / (4L * nr)));
     if (ways == 2) kc = wayBytes / (4L * (mr + nr));  // (or direct-mapped) the micro-panels share the one way left
-    kc = std::max(16L, std::min(4096L, kc)) * (largeC ? 2 : 1);
+    kc = std::max(16L, std::min(4096L, kc));
+    if (largeC) kc = std::max(kc, std::min(2 * kc, (ways - 1) * wayBytes / (4L * nr)));
     const long mc = std::max<long>(mr, caches.l2.bytes / 2 / (4 * kc) / mr * mr);
     const long l3 = caches.l3.bytes > 0 ? l3_per_thread(caches.l3) : caches.l2.bytes;  // no L3: B from memory
     const long nc = std::max<long>(nr, l3 / 2 / (4 * kc) / nr * nr);

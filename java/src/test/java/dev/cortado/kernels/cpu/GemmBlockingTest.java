@@ -75,8 +75,8 @@ class GemmBlockingTest {
                 assertEquals(0, nc % nr, where);
                 assertTrue(mc == mr || 4L * mc * kc <= l2 / 2 && 4L * (mc + mr) * kc > l2 / 2 || mc == 1 << 16, where);
                 assertTrue(nc == nr || 4L * nc * kc <= l3Share / 2 && 4L * (nc + nr) * kc > l3Share / 2, where);
-                // a C larger than L2: kc doubled, mc and nc derived for it
-                assertEquals(2 * kc, large[1], where);
+                // a C larger than L2: kc doubled as far as the B micro-panel alone fits in L1 less a way
+                assertEquals(Math.max(kc, Math.min(2L * kc, (ways - 1) * wayBytes / (4L * nr))), large[1], where);
                 assertTrue(large[0] <= mc && large[2] <= nc && large[0] % mr == 0 && large[2] % nr == 0, where);
             }
         }
@@ -95,6 +95,9 @@ class GemmBlockingTest {
         assertArrayEquals3(new int[] {1020, 256, 480}, derive(caches(CACHES[3]), 12, 32, false));
         // Zen 4, AVX-512 12x32: 7 of 8 ways, 2 for A and 5 for B: kc = 20 KiB / 128 = 160
         assertArrayEquals3(new int[] {816, 160, 1632}, derive(caches(CACHES[1]), 12, 32, false));
+        // Zen 3 and a C larger than L2: kc doubled to 640 would not keep the B micro-panel (64 bytes a
+        // step) in 7 ways of 4 KiB: 448; mc = 256 KiB / 1792 = 146 -> 144, nc = 2 MiB / 1792 = 1170 -> 1168
+        assertArrayEquals3(new int[] {144, 448, 1168}, derive(caches(CACHES[5]), 6, 16, true));
     }
 
     private static void assertArrayEquals3(int[] expected, int[] got) {
