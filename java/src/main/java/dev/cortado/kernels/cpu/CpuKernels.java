@@ -99,7 +99,7 @@ public final class CpuKernels extends NativeKernels {
      * The SGEMM cache blocking in use, in one line: the caches it was derived from (read from the
      * machine once) and the main micro-kernel's blocks, for a C that fits in L2 and a larger one, e.g.
      * "L1d 32 KiB 8-way, L2 512 KiB 8-way, L3 32 MiB 16-way shared by 2 CPUs (4 MiB per thread);
-     * AVX2 6x16 micro-kernel, mc/kc/nc 384/170/3072 (C within L2), 192/340/1536 (larger)".
+     * AVX2 6x16 micro-kernel, mc/kc/nc 204/320/1632 (C within L2), 144/448/1168 (larger)".
      */
     public static String gemmBlocking() {
         long[] c = new long[13];
