@@ -14,6 +14,16 @@ int cortado_threads();
 int cortado_best_isa();
 int cortado_set_isa(int isa);
 int cortado_isa();
+// SGEMM cache blocking. Caches as 12 longs: L1d, L2, L3, each {bytes, ways, line bytes, logical
+// CPUs sharing one instance}. cortado_cache_sizes: those the blocking was derived from (the
+// machine's, read once), and a 13th long, the L3 bytes one thread counts on. cortado_gemm_set_caches: derive every kernel's blocking from `caches`
+// instead (tests; null: the machine's again; not while kernels run). cortado_gemm_derive_blocks:
+// {mc, kc, nc} for an mr x nr micro-kernel and those caches (large_c: a C larger than L2).
+// cortado_gemm_blocking: {mr, nr, mc, kc, nc} an m x n C gets with the ISA in use.
+void cortado_cache_sizes(long* out);
+void cortado_gemm_set_caches(const long* caches);
+void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int* out);
+void cortado_gemm_blocking(long m, long n, int* out);
 // The context every call runs in: no stream (calls are synchronous), workspace from the heap.
 const cortado_context* cortado_cpu_context();
 // A context that never has workspace (tests of the status path).

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cache_sizes.h"
 #include "cortado_cpu.h"
 #include "gemm_driver.h"
 #include "simd.h"
@@ -21,22 +22,24 @@ void cortado_micro_kernel_avx512_8x32(int, const float*, const float*, float*, l
 namespace {
 
 using cortado::Blocking;
+using cortado::CacheBlocks;
+using cortado::CacheLevel;
+using cortado::CacheSizes;
+using cortado::MicroKernel;
 
-// Blocking per ISA: the B micro-panel (kc x nr floats) stays in L1 across the ir loop, the A
-// block (mc x kc) in L2, the B block (kc x nc) in L3; gemm_blocking doubles kc for a C larger
-// than L2 (see there). Chosen for 48 KiB L1d / 2 MiB L2 (the
-// Xeon this was measured on) and safe for 32 KiB / 1 MiB (Zen 4); timings on the shared 2-core
-// machine vary by +-20% run to run, more than the blocking choices between sane values.
-// The first entry of an ISA is its main kernel; the others serve C with few rows (a
-// convolution's filters, a batch) that they tile with fewer empty rows.
+// The micro-kernels per ISA. The first entry of an ISA is its main kernel; the others serve C
+// with few rows (a convolution's filters, a batch) that they tile with fewer empty rows.
 constexpr int kVariants = 3;
-Blocking kBlocking[][kVariants] = {
-    {{cortado_micro_kernel_generic, 4, 8, 128, 256, 4096}},
-    {{cortado_micro_kernel_avx2, 6, 16, 144, 256, 4096}},
-    {{cortado_micro_kernel_avx512, 12, 32, 192, 256, 4096},
-     {cortado_micro_kernel_avx512_10x32, 10, 32, 190, 256, 4096},
-     {cortado_micro_kernel_avx512_8x32, 8, 32, 192, 256, 4096}},
+struct Tile {
+    MicroKernel kernel;
+    int mr, nr;
 };
+constexpr Tile kTiles[][kVariants] = {
+    {{cortado_micro_kernel_generic, 4, 8}},
+    {{cortado_micro_kernel_avx2, 6, 16}},
+    {{cortado_micro_kernel_avx512, 12, 32}, {cortado_micro_kernel_avx512_10x32, 10, 32}, {cortado_micro_kernel_avx512_8x32, 8, 32}},
+};
+constexpr int kIsas = sizeof kTiles / sizeof kTiles[0];
 
 int detect_best_isa() {
     __builtin_cpu_init();
@@ -48,21 +51,41 @@ int detect_best_isa() {
 const int kBestIsa = detect_best_isa();
 int g_isa = kBestIsa;
 
-// CORTADO_GEMM_BLOCKING="mc,kc,nc" overrides the cache blocks of every ISA (for tuning on a new
-// machine); mc and nc are rounded up to multiples of the register tile.
-const bool kBlockingFromEnv = [] {
+// CORTADO_GEMM_BLOCKING="mc,kc,nc": cache blocks for every kernel instead of those derived from
+// the caches (for experiments on a new machine); mc and nc are rounded up to multiples of the
+// register tile. Unset (or not three positive numbers): {0, 0, 0}.
+const CacheBlocks kBlocksFromEnv = [] {
     const char* env = std::getenv("CORTADO_GEMM_BLOCKING");
     int mc, kc, nc;
-    if (!env || std::sscanf(env, "%d,%d,%d", &mc, &kc, &nc) != 3 || mc < 1 || kc < 1 || nc < 1) return false;
-    for (auto& isa : kBlocking)
-        for (Blocking& b : isa) {
-            if (!b.kernel) continue;
-            b.mc = (mc + b.mr - 1) / b.mr * b.mr;
-            b.kc = kc;
-            b.nc = (nc + b.nr - 1) / b.nr * b.nr;
-        }
-    return true;
+    if (!env || std::sscanf(env, "%d,%d,%d", &mc, &kc, &nc) != 3 || mc < 1 || kc < 1 || nc < 1) return CacheBlocks{0, 0, 0};
+    return CacheBlocks{mc, kc, nc};
 }();
+
+// The blocking of every kernel for a C that fits in L2 ([0]) and one that does not ([1]), from
+// the caches in `caches` (the machine's, or those a test sets).
+struct BlockingTable {
+    CacheSizes caches;
+    Blocking of[kIsas][kVariants][2];
+};
+
+BlockingTable blocking_table(const CacheSizes& caches) {
+    BlockingTable t{caches, {}};
+    for (int isa = 0; isa < kIsas; isa++)
+        for (int v = 0; v < kVariants; v++) {
+            const Tile& tile = kTiles[isa][v];
+            if (!tile.kernel) continue;
+            for (int large = 0; large < 2; large++) {
+                CacheBlocks b = kBlocksFromEnv.kc > 0 ? kBlocksFromEnv : cortado::derive_blocks(caches, tile.mr, tile.nr, large == 1);
+                b.mc = static_cast<int>(cortado::ceil_div(b.mc, tile.mr)) * tile.mr;
+                b.nc = static_cast<int>(cortado::ceil_div(b.nc, tile.nr)) * tile.nr;
+                t.of[isa][v][large] = {tile.kernel, tile.mr, tile.nr, b.mc, b.kc, b.nc};
+            }
+        }
+    return t;
+}
+
+// The table in use: the machine's caches, unless cortado_gemm_set_caches gave others (tests).
+BlockingTable g_blocking = blocking_table(cortado::cache_sizes());
 
 // 64-byte aligned scratch owned by the calling thread, grown on demand and reused across calls.
 struct Scratch {
@@ -92,24 +115,48 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 
 }  // namespace
 
+// Low et al., "Analytical modeling is enough for high-performance BLIS" (TOMS 2016), section 4,
+// with the A block at half of L2 (as in BLIS's configurations) and the B block at half of this
+// thread's L3 share:
+// - kc: the B micro-panel (kc x nr) stays in L1 while A micro-panels (mr x kc) stream past it,
+//   each in ways of its own: of L1's W ways, one is left to C's tile, a to the A micro-panel and
+//   W - 1 - a to the B micro-panel; kc is the largest that fits both for the best a. (The paper's
+//   closed form fills the A ways exactly, a = floor((W - 1) / (1 + nr / mr)): 6 x 16 on 8 ways
+//   gets a = 1, kc = 170 and leaves 3 of 7 ways empty; here a = 2 gives kc = 320.)
+// - mc: the packed A block (mc x kc) fills half of L2, where it is reused for every B micro-panel.
+// - nc: the packed B block (kc x nc) fills half of the L3 this thread can count on
+//   (l3_per_thread), where it is reused for every A block (without an L3: as large as L2).
+// `largeC` (a C larger than L2): kc doubled, as far as the B micro-panel alone fits in the W - 1
+// ways (the A micro-panels then come from L2), mc and nc derived for it. Each pass over k reads
+// and writes all of C, from L3 or memory once C leaves L2: fewer passes paid (square SGEMM
+// n = 1024/2048: +5-10% on a Xeon); a B micro-panel past L1 did not (a convolution's C of 50 x
+// 4096, k = 501, in one pass of 501 on Zen 3: 5% slower than in two).
+cortado::CacheBlocks cortado::derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC) {
+    const CacheLevel& l1 = caches.l1d;
+    const int ways = std::max(2, l1.ways), line = std::max(16, l1.line);
+    const long wayBytes = std::max(1L, l1.bytes / (static_cast<long>(ways) * line)) * line;
+    long kc = 0;
+    for (int a = 1; a < ways - 1; a++) kc = std::max(kc, std::min(a * wayBytes / (4L * mr), (ways - 1 - a) * wayBytes / (4L * nr)));
+    if (ways == 2) kc = wayBytes / (4L * (mr + nr));  // (or direct-mapped) the micro-panels share the one way left
+    kc = std::max(16L, std::min(4096L, kc));
+    if (largeC) kc = std::max(kc, std::min(2 * kc, (ways - 1) * wayBytes / (4L * nr)));
+    const long mc = std::max<long>(mr, caches.l2.bytes / 2 / (4 * kc) / mr * mr);
+    const long l3 = caches.l3.bytes > 0 ? l3_per_thread(caches.l3) : caches.l2.bytes;  // no L3: B from memory
+    const long nc = std::max<long>(nr, l3 / 2 / (4 * kc) / nr * nr);
+    return {static_cast<int>(std::min(mc, 1L << 16)), static_cast<int>(kc), static_cast<int>(std::min(nc, 1L << 16))};
+}
+
 // The main kernel, unless it would leave more than 5% of C's padded rows empty and a variant
-// leaves fewer. A C larger than L2 gets kc doubled (mc cut by a quarter): each pass over k reads
-// and writes all of C in L3, and halving the passes beat keeping the B micro-panel in L1
-// (square SGEMM n = 1024/2048: +5-10%; the convolutions' and LeNet's C, all under 2 MiB, lost
-// 3-5% with it).
+// leaves fewer; its blocks for a C larger than L2 when C is (unless CORTADO_GEMM_BLOCKING is set).
 cortado::Blocking cortado::gemm_blocking(long m, long n) {
-    const Blocking* best = &kBlocking[g_isa][0];
+    const Blocking(&all)[kVariants][2] = g_blocking.of[g_isa];
+    int best = 0;
     auto padded = [m](const Blocking& b) { return cortado::ceil_div(m, b.mr) * b.mr; };
-    if (padded(*best) * 20 > m * 21)
-        for (const Blocking& b : kBlocking[g_isa])
-            if (b.kernel && padded(b) < padded(*best)) best = &b;
-    Blocking bl = *best;
-    constexpr long kL2Floats = 512 * 1024;
-    if (!kBlockingFromEnv && m * n > kL2Floats) {
-        bl.kc *= 2;
-        bl.mc = std::max(bl.mr, bl.mc * 3 / 4 / bl.mr * bl.mr);
-    }
-    return bl;
+    if (padded(all[0][0]) * 20 > m * 21)
+        for (int v = 1; v < kVariants; v++)
+            if (all[v][0].kernel && padded(all[v][0]) < padded(all[best][0])) best = v;
+    const bool largeC = m * n * static_cast<long>(sizeof(float)) > g_blocking.caches.l2.bytes;
+    return all[best][largeC ? 1 : 0];
 }
 float* cortado::gemm_scratch(int which, size_t floats) { return scratch[which].get(floats); }
 
@@ -179,6 +226,43 @@ int cortado_isa() { return g_isa; }
 int cortado_set_isa(int isa) {
     g_isa = std::max(0, std::min(isa, kBestIsa));
     return g_isa;
+}
+
+// ---- the blocking, for users, benchmarks and tests (cortado_cpu.h) ----
+namespace {
+CacheSizes caches_from(const long* in) {
+    auto level = [in](int i) { return CacheLevel{in[i], static_cast<int>(in[i + 1]), static_cast<int>(in[i + 2]), static_cast<int>(in[i + 3])}; };
+    return {level(0), level(4), level(8)};
+}
+}  // namespace
+
+void cortado_cache_sizes(long* out) {
+    const CacheSizes& c = g_blocking.caches;
+    const CacheLevel* levels[] = {&c.l1d, &c.l2, &c.l3};
+    for (int i = 0; i < 3; i++) {
+        out[4 * i] = levels[i]->bytes;
+        out[4 * i + 1] = levels[i]->ways;
+        out[4 * i + 2] = levels[i]->line;
+        out[4 * i + 3] = levels[i]->sharing;
+    }
+    out[12] = cortado::l3_per_thread(c.l3);
+}
+
+void cortado_gemm_set_caches(const long* in) {
+    g_blocking = blocking_table(in ? caches_from(in) : cortado::cache_sizes());
+}
+
+void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int* out) {
+    const CacheBlocks b = cortado::derive_blocks(caches_from(caches), mr, nr, large_c != 0);
+    out[0] = b.mc;
+    out[1] = b.kc;
+    out[2] = b.nc;
+}
+
+void cortado_gemm_blocking(long m, long n, int* out) {
+    const Blocking b = cortado::gemm_blocking(m, n);
+    const int values[] = {b.mr, b.nr, b.mc, b.kc, b.nc};
+    std::copy(values, values + 5, out);
 }
 
 CORTADO_KERNEL(gemm) {

@@ -5,8 +5,11 @@
 //       pack B[pc, jc]            NR-wide micro-panels, zero-padded
 //       for ic in m by MC:        A block  (MC x KC) packed, alpha folded in; stays in L2
 //         pack A[ic, pc]          MR-tall micro-panels, zero-padded
-//         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir (at KC = 256;
-//           for ir in MC by MR:   micro-kernel: MR x NR of C in registers    see gemm_blocking)
+//         for jr in NC by NR:     B micro-panel (KC x NR) stays in L1 across ir
+//           for ir in MC by MR:   micro-kernel: MR x NR of C in registers
+//
+// MC, KC and NC come from the machine's caches (derive_blocks in gemm.cpp); a dimension a little
+// past a block is cut into equal blocks (k = 300 at KC = 256: 2 x 150, not 256 + 44).
 //
 // The operands are packers: a matrix in memory (PackMatrix below) or one computed while packing
 // (the convolutions pack im2col columns straight from the images, so no column matrix is
@@ -28,6 +31,7 @@
 #include <new>
 #include <type_traits>
 
+#include "cache_sizes.h"
 #include "thread_pool.h"
 
 namespace cortado {
@@ -42,7 +46,14 @@ struct Blocking {
     int mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr)
 };
 
-// The blocking for an m x n C with the instruction set in use (gemm.cpp).
+struct CacheBlocks {
+    int mc, kc, nc;
+};
+// The cache blocks for an mr x nr micro-kernel from the caches (before rounding mc up to a
+// multiple of mr and nc of nr), for a C within L2 or (largeC) larger: see gemm.cpp.
+CacheBlocks derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC);
+// The blocking for an m x n C with the instruction set in use, derived once from the machine's
+// caches (gemm.cpp).
 Blocking gemm_blocking(long m, long n);
 // 64-byte aligned scratch owned by the calling thread, reused across calls; null when out of memory.
 float* gemm_scratch(int which, size_t floats);
@@ -197,9 +208,10 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                   const Matrix& c, int want) {
     const int mr = bl.mr, nr = bl.nr;
     const long k = k1 - k0;
-    const int kcMax = static_cast<int>(std::min<long>(bl.kc, k));
-    const int ncMax = static_cast<int>(std::min<long>(bl.nc, ceil_div(n, nr) * nr));
-    const int mcMax = static_cast<int>(std::min<long>(bl.mc, ceil_div(m, mr) * mr));
+    // blocks of equal size (within a register tile) rather than full ones and a thin remainder
+    const int kcMax = static_cast<int>(ceil_div(k, ceil_div(k, bl.kc)));
+    const int ncMax = static_cast<int>(ceil_div(ceil_div(n, ceil_div(n, bl.nc)), nr) * nr);
+    const int mcMax = static_cast<int>(ceil_div(ceil_div(m, ceil_div(m, bl.mc)), mr) * mr);
     float* apack = gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);
     float* bpack = gemm_scratch(1, static_cast<size_t>(ncMax) * kcMax);
     if (!apack || !bpack) {

@@ -1,5 +1,5 @@
 // AVX-512F micro-kernel, 10 x 32, for C with few rows where 12 would leave a panel part empty
-// (10 divides the row counts that 12 does not: see kBlocking in gemm.cpp).
+// (10 divides the row counts that 12 does not: see kTiles in gemm.cpp).
 #pragma GCC target("avx512f")
 #define VW 16
 #define MR 10

@@ -5,12 +5,12 @@
 // the elementwise kernels. Smaller outputs keep regular stores, so the next op finds them cached.
 #pragma once
 #include <immintrin.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
+#include "cache_sizes.h"
 #include "cortado_cpu.h"
 
 // v16 values never cross a call that is not inlined into an AVX-512 function: the ABI notes do not apply.
@@ -19,12 +19,9 @@
 namespace cortado {
 
 // Outputs of at least this many bytes are streamed: 3/8 of the last-level cache (about where
-// glibc's memcpy starts streaming), at most 32 MiB.
+// glibc's memcpy starts streaming), at least 1 MiB, at most 32 MiB.
 inline long stream_bytes() {
-    static const long bytes = [] {
-        const long llc = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        return llc > 0 ? std::max(1L << 20, std::min(32L << 20, llc / 8 * 3)) : 32L << 20;
-    }();
+    static const long bytes = std::max(1L << 20, std::min(32L << 20, cache_sizes().l3.bytes / 8 * 3));
     return bytes;
 }
 

@@ -27,8 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Square row-major SGEMM C = A·B on off-heap operands: our java reference and native cpu kernels
  * against OpenBLAS (cblas_sgemm through the JavaCPP preset) at the same thread count.
- * GFLOPS = 2 n^3 / time. The java reference takes ~17 s per op at n = 2048: select it with
- * {@code -p backend=java -p n=256} unless you mean to wait.
+ * GFLOPS = 2 n^3 / time. The cpu backend prints its cache blocking (derived from the machine's
+ * caches: {@link CpuKernels#gemmBlocking()}) as its run starts. The java reference takes ~17 s
+ * per op at n = 2048: select it with {@code -p backend=java -p n=256} unless you mean to wait.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -66,7 +67,10 @@ public class GemmBenchmark {
             hostC = c.ptr().host();
         } else {
             kernels = ((CheckedKernels) Backends.byName(backend)).unchecked();
-            if (backend.equals("cpu")) CpuKernels.setThreads(threads);
+            if (backend.equals("cpu")) {
+                CpuKernels.setThreads(threads);
+                System.out.println("cortado GEMM blocking: " + CpuKernels.gemmBlocking());
+            }
             device = new Device(kernels.deviceKind(), 0);
             if (!device.isCpu()) { // a GPU: the operands move there, each call is timed to its end
                 a = moved(a);

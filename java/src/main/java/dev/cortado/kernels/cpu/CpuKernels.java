@@ -94,4 +94,28 @@ public final class CpuKernels extends NativeKernels {
         if (isa == null) throw new IllegalArgumentException("isa is null");
         return Isa.values()[CpuLibrary.cortado_set_isa(isa.ordinal())];
     }
+
+    /**
+     * The SGEMM cache blocking in use, in one line: the caches it was derived from (read from the
+     * machine once) and the main micro-kernel's blocks, for a C that fits in L2 and a larger one, e.g.
+     * "L1d 32 KiB 8-way, L2 512 KiB 8-way, L3 32 MiB 16-way shared by 2 CPUs (4 MiB per thread);
+     * AVX2 6x16 micro-kernel, mc/kc/nc 204/320/1632 (C within L2), 144/448/1168 (larger)".
+     */
+    public static String gemmBlocking() {
+        long[] c = new long[13];
+        CpuLibrary.cortado_cache_sizes(c);
+        // 120 rows: a multiple of every micro-kernel's, so the main kernel serves them
+        int[] small = new int[5], large = new int[5];
+        CpuLibrary.cortado_gemm_blocking(120, 1, small);
+        CpuLibrary.cortado_gemm_blocking(120, 1L << 24, large);
+        return "L1d " + bytes(c[0]) + " " + c[1] + "-way, L2 " + bytes(c[4]) + " " + c[5] + "-way, L3 " + bytes(c[8]) + " "
+                + c[9] + "-way shared by " + c[11] + " CPUs (" + bytes(c[12]) + " per thread); " + isa() + " " + small[0]
+                + "x" + small[1] + " micro-kernel, mc/kc/nc " + small[2] + "/" + small[3] + "/" + small[4] + " (C within L2), "
+                + large[2] + "/" + large[3] + "/" + large[4] + " (larger)"
+                + (System.getenv("CORTADO_GEMM_BLOCKING") == null ? "" : " from CORTADO_GEMM_BLOCKING");
+    }
+
+    private static String bytes(long b) {
+        return b >= 1 << 20 && b % (1 << 20) == 0 ? (b >> 20) + " MiB" : (b >> 10) + " KiB";
+    }
 }

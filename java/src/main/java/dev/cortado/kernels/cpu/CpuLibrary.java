@@ -37,4 +37,14 @@ final class CpuLibrary {
     static native int cortado_set_isa(int isa);
 
     static native int cortado_isa();
+
+    // SGEMM cache blocking (cortado_cpu.h): caches as 12 longs, {bytes, ways, line, sharing} per level
+    // (cortado_cache_sizes adds a 13th: the L3 bytes one thread counts on)
+    static native void cortado_cache_sizes(@Cast("long*") long[] out);
+
+    static native void cortado_gemm_set_caches(@Cast("const long*") long[] caches);
+
+    static native void cortado_gemm_derive_blocks(@Cast("const long*") long[] caches, int mr, int nr, int large_c, int[] out);
+
+    static native void cortado_gemm_blocking(long m, long n, int[] out);
 }
