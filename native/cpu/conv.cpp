@@ -90,24 +90,22 @@ Window pad_images(const Window& w, int batch, const float* x, float* dst) {
 }
 
 // The images a padded, unit-column-stride convolution packs from: a padded copy in workspace
-// (released by the destructor), or x itself. ok() is false when no workspace could be had.
+// (released by the destructor), or x itself with its padding lowered pixel by pixel (slower, the
+// same values) when there is none or no workspace can be had.
 struct Source {
     const cortado_context* ctx;
     Window w;
     const float* x;
     float* copy = nullptr;
-    bool failed = false;
 
     Source(const cortado_context* c, const Window& win, int batch, const float* images) : ctx(c), w(win), x(images) {
         if ((win.ph == 0 && win.pw == 0) || win.sw != 1) return;
         const long floats = static_cast<long>(batch) * win.channels * (win.height + 2L * win.ph) * (win.width + 2L * win.pw);
         copy = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * floats));
-        failed = !copy;
-        if (failed) return;
+        if (!copy) return;
         w = pad_images(win, batch, images, copy);
         x = copy;
     }
-    bool ok() const { return !failed; }
     ~Source() {
         if (copy) ctx->release(ctx, copy);
     }
@@ -322,7 +320,6 @@ CORTADO_KERNEL(conv_forward) {
     }
     const long kb = bias ? k + 1 : k;
     const Source src(ctx, w, batch, x);
-    if (!src.ok()) return CORTADO_STATUS_NO_WORKSPACE;
     cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
                   PackColumns{Columns(src.w, src.x), k}, 0.0f, by_filter(y, filters, pixels));
     return CORTADO_STATUS_OK;
@@ -334,7 +331,6 @@ CORTADO_KERNEL(conv_backward_filter) {
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
     if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
     const Source src(ctx, w, batch, x);
-    if (!src.ok()) return CORTADO_STATUS_NO_WORKSPACE;
     cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackMatrix{by_filter(dy, filters, pixels), false, 1.0f},
                   PackColumnsT{Columns(src.w, src.x)}, 0.0f, Matrix::rows(dweight, k));
     return CORTADO_STATUS_OK;
