@@ -14,10 +14,11 @@ import java.util.Map;
  *
  * <p>Storages nobody released are freed when the GC finds them unreachable ({@link Reclaimer}):
  * every allocation first returns what the GC found since the last one, and an allocation that
- * would take the device's memory (in use plus cached) past its garbage threshold
+ * would take the bytes in use (live tensors and uncollected garbage) past its garbage threshold
  * ({@code cortado.gcBytes}, default 256 MiB, per device; {@link Memory#collectGarbageAbove})
  * asks the JVM for a collection first; the threshold then moves to twice what is still in use, so
- * a large live set does not collect on every allocation. A failed allocation frees the cache,
+ * a large live set does not collect on every allocation. The cache is not counted: a collection
+ * cannot shrink it (it grows it), so a full cache would have made every allocation collect. A failed allocation frees the cache,
  * collects garbage and retries before it throws. The bytes freed that way are counted in
  * {@link MemoryStats#collected()}.
  */
@@ -98,7 +99,7 @@ public abstract class CachingAllocator implements Allocator {
     }
 
     private synchronized boolean overThreshold(long bytes) {
-        return inUse + cached + bytes > gcAbove;
+        return inUse + bytes > gcAbove;
     }
 
     /**
@@ -117,7 +118,7 @@ public abstract class CachingAllocator implements Allocator {
         }
     }
 
-    /** Sets the garbage threshold of this device (bytes in use plus cached); see the class comment. */
+    /** Sets the garbage threshold of this device (bytes in use); see the class comment. */
     public final synchronized void collectGarbageAbove(long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("garbage threshold must be > 0 bytes, got " + bytes);
         gcBase = gcAbove = bytes;

@@ -36,7 +36,7 @@ public final class Memory {
     }
 
     /**
-     * Sets the bytes (in use plus cached) past which an allocation on {@code device} first asks the
+     * Sets the bytes in use past which an allocation on {@code device} first asks the
      * JVM to collect garbage, so that tensors nobody closed give their memory back (default
      * {@code cortado.gcBytes}, 256 MiB). Tensors in a {@link dev.cortado.tensor.MemoryScope} or
      * closed by hand never wait for the GC.

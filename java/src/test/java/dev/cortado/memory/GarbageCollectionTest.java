@@ -23,6 +23,32 @@ class GarbageCollectionTest {
     }
 
     /**
+     * The threshold counts the bytes in use (live and garbage), not the cache, which a collection
+     * cannot shrink. Was: with more cached than the threshold, every allocation the cache could not
+     * serve asked the JVM for a collection and then emptied the whole cache.
+     */
+    @ParameterizedTest
+    @MethodSource("devices")
+    void aFullCacheIsNeitherCollectedForNorFlushed(Device device) {
+        Tensor a = Tensor.ones(device, 64, 64), b = Tensor.ones(device, 64, 64);
+        List<Tensor> big = new ArrayList<>();
+        for (int i = 0; i < 48; i++) big.add(Tensor.zeros(device, 256, 1024)); // 48 MiB, then released to the cache
+        big.forEach(Tensor::close);
+        Memory.collectGarbageAbove(device, 16 * MIB);
+        try {
+            long collectedBefore = Memory.stats(device).collected();
+            for (int i = 0; i < 2_000; i++) a.add(b); // 32 MiB of garbage: past the threshold, so a collection comes
+            MemoryStats s = Memory.stats(device);
+            assertTrue(s.collected() > collectedBefore, "garbage collected");
+            assertTrue(s.cached() >= 48 * MIB, "the 1 MiB blocks stay cached for their next use: " + s.cached() + " bytes cached");
+        } finally {
+            Memory.collectGarbageAbove(device, 256 * MIB);
+            a.close();
+            b.close();
+        }
+    }
+
+    /**
      * 100,000 unscoped, never closed ops of 16 KiB each (1.6 GB in all) stay under a 32 MiB peak
      * with a 16 MiB garbage threshold: before the reclaimers every one of them stayed in use.
      */
