@@ -81,10 +81,7 @@ final class GptCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KernelProfiler profiler = profile ? new KernelProfiler(Backends.of(Device.CPU)) : null;
-        try (Backends.Selection profiled = profiler == null ? null : Backends.use(profiler.kernels())) {
-            run(profiler);
-        }
+        Profiled.run(profile, this::run);
         return 0;
     }
 
