@@ -54,8 +54,7 @@ final class ResNetCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) {
             throw new java.io.IOException("no Fashion-MNIST directory " + dir + (data == null ? " (apt-get install dataset-fashion-mnist, or give --data DIR)" : ""));
         }
-        Dataset train = Dataset.idx(idx(dir, "train-images"), idx(dir, "train-labels"));
-        Dataset test = Dataset.idx(idx(dir, "t10k-images"), idx(dir, "t10k-labels"));
+        Dataset train = Dataset.idx(dir, "train"), test = Dataset.idx(dir, "t10k");
         Normalizer norm = Normalizer.fitPerChannel(train); // one mean and std over all training pixels, as resnet20.py
         train = norm.apply(train);
         test = norm.apply(test);
@@ -79,12 +78,5 @@ final class ResNetCommand implements Callable<Integer> {
             log.printf("saved %s%n", weights);
         }
         if (profiler != null) log.print("kernel time per training step:\n" + profiler.report(epochs * steps));
-    }
-
-    private static Path idx(Path dir, String name) throws java.io.IOException {
-        for (String candidate : new String[] {name + "-idx3-ubyte.gz", name + "-idx1-ubyte.gz", name + "-idx3-ubyte", name + "-idx1-ubyte"}) {
-            if (Files.isRegularFile(dir.resolve(candidate))) return dir.resolve(candidate);
-        }
-        throw new java.io.IOException(dir.resolve(name + "-idx?-ubyte.gz") + ": no such file");
     }
 }

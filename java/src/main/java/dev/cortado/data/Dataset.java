@@ -198,6 +198,15 @@ public record Dataset(float[] inputs, int[] sampleShape, float[] labels) {
         return idx(imagesFile, labelsFile, 255f);
     }
 
+    /**
+     * The same from {@code <prefix>-images-idx3-ubyte[.gz]} and {@code <prefix>-labels-idx1-ubyte[.gz]}
+     * in {@code dir}, as the MNIST family ships (e.g. Fashion-MNIST's "train" and "t10k").
+     */
+    public static Dataset idx(Path dir, String prefix) throws IOException {
+        if (dir == null || prefix == null) throw new IllegalArgumentException("directory and prefix must not be null");
+        return idx(find(dir, prefix + "-images-idx3-ubyte"), find(dir, prefix + "-labels-idx1-ubyte"), 255f);
+    }
+
     private static Dataset idx(Path imagesFile, Path labelsFile, float scale) throws IOException {
         Idx.Data images = Idx.read(imagesFile), labels = Idx.read(labelsFile);
         if (images.dims().length != 3) throw new IOException(imagesFile + ": images need 3 dimensions, found " + Arrays.toString(images.dims()));
