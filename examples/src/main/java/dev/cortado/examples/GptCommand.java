@@ -138,7 +138,7 @@ final class GptCommand implements Callable<Integer> {
         Path weights = out.resolve("gpt.safetensors"), png = out.resolve("gpt-loss.png");
         Safetensors.write(weights, gpt.stateDict(), Map.of("format", "pt", "writer", "cortado", "vocabulary", vocabulary(parts[0])));
         TrainingCurve.write(stats, png, new TrainingCurve.Panel("Loss (mean over " + evalBatches + " batches per split)", "cross-entropy", 1,
-                "train", "validation"));
+                new TrainingCurve.Series("train", "train"), new TrainingCurve.Series("validation", "validation")));
         log.printf("saved %s and %s%n", weights, png);
     }
 

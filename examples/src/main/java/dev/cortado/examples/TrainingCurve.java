@@ -13,8 +13,12 @@ import org.knowm.xchart.internal.chartpart.Chart;
 /** Training curves by iteration as one PNG with XChart: a chart per panel, side by side. */
 final class TrainingCurve {
 
-    /** A chart: its title, y-axis title, and the statistics' series drawn in it (name in the legend, factor on the values). */
-    record Panel(String title, String yTitle, double scale, String... series) {
+    /** A statistic drawn as a line: its name in the statistics and in the legend. */
+    record Series(String stat, String label) {
+    }
+
+    /** A chart: its title, y-axis title, the factor on its values and the series drawn in it. */
+    record Panel(String title, String yTitle, double scale, Series... series) {
     }
 
     private TrainingCurve() {
@@ -22,8 +26,9 @@ final class TrainingCurve {
 
     /** LeNet's curve: training loss, and validation (and final test) accuracy in %. */
     static void write(Statistics stats, Path png) throws IOException {
-        write(stats, png, new Panel("Training loss (mean over each summary interval)", "loss", 1, "loss"),
-                new Panel("Validation accuracy", "accuracy (%)", 100, "validation_accuracy", "test_accuracy"));
+        write(stats, png, new Panel("Training loss (mean over each summary interval)", "loss", 1, new Series("loss", "loss")),
+                new Panel("Validation accuracy", "accuracy (%)", 100, new Series("validation_accuracy", "validation"),
+                        new Series("test_accuracy", "test (end)")));
     }
 
     static void write(Statistics stats, Path png, Panel... panels) throws IOException {
@@ -31,7 +36,7 @@ final class TrainingCurve {
         List<Chart> charts = new ArrayList<>();
         for (Panel p : panels) {
             XYChart chart = new XYChartBuilder().width(640).height(420).title(p.title()).xAxisTitle("iteration").yAxisTitle(p.yTitle()).build();
-            for (String name : p.series()) add(chart, name, stats.series(name), p.scale());
+            for (Series line : p.series()) add(chart, line.label(), stats.series(line.stat()), p.scale());
             charts.add(chart);
         }
         String file = png.toString().endsWith(".png") ? png.toString().substring(0, png.toString().length() - 4) : png.toString();
