@@ -13,6 +13,7 @@
 #include "cortado_cpu.h"
 // Runs here are short (one output row, often under 30 floats): keep the copy loops as loops.
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
+#include "conv_direct.h"
 #include "conv_small.h"
 #include "simd.h"
 #include "gemm_driver.h"
@@ -299,6 +300,7 @@ CORTADO_KERNEL(conv_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, y)) return CORTADO_STATUS_OK;
+    if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, y)) return CORTADO_STATUS_OK;
     // the bias is one more column of A against a row of ones: y is written once, never read
     std::vector<float> wb;
     if (bias) {
@@ -320,6 +322,7 @@ CORTADO_KERNEL(conv_backward_filter) {
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
     if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
+    if (cortado::conv_filter_direct(ctx, w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
     const Source src(ctx, w, batch, x);
     cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackMatrix{by_filter(dy, filters, pixels), false, 1.0f},
                   PackColumnsT{Columns(src.w, src.x)}, 0.0f, Matrix::rows(dweight, k));
@@ -333,6 +336,7 @@ CORTADO_KERNEL(conv_backward_data) {
         std::fill(dx, dx + batch * image, 0.0f);
         return CORTADO_STATUS_OK;
     }
+    if (cortado::conv_data_direct(ctx, w, batch, filters, weight, dy, dx)) return CORTADO_STATUS_OK;
     // Each thread lowers whole chunks of images whose columns fit in its L2 (col = W^T dY, then
     // col2im): no barriers, and an image's result does not depend on the thread count.
     const int threads = cortado::threads();

@@ -190,6 +190,11 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 4) return new ConvCase(new Window(2, 45, 30, 4, 7, 2, 1, 2, 3), 12, 5);
         if (t == 5) return new ConvCase(new Window(16, 14, 13, 3, 3, 1, 1, 1, 1), 3, 16); // ResNet's: through a padded copy of x
         if (t == 6) return new ConvCase(new Window(5, 11, 9, 3, 5, 2, 1, 2, 1), 2, 9);     // row stride 2, uneven padding, padded copy
+        // unit strides: the direct kernels (conv_direct.cpp), with filter and channel counts that do
+        // not fill their 4- or 8-filter blocks and a 25-tap window that does not fill 3-tap blocks
+        if (t == 7) return new ConvCase(new Window(19, 7, 7, 3, 3, 1, 1, 1, 1), 5, 13);    // ResNet's last stage: half the lanes dropped
+        if (t == 8) return new ConvCase(new Window(6, 20, 17, 5, 5, 1, 1, 2, 2), 2, 10);   // 5x5, padding 2
+        if (t == 9) return new ConvCase(new Window(3, 12, 30, 3, 1, 1, 1, 0, 0), 1, 70);   // one image, its filter groups split
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
@@ -555,6 +560,19 @@ class LayerKernelsConformanceTest extends KernelConformance {
                         + "\n expected " + Arrays.toString(expected) + "\n actual   " + Arrays.toString(actual));
             }
         }
+    }
+
+    @OnEveryTarget
+    void infiniteInputsNextToDroppedColumnsAgreeWithTheReference(ConformanceTarget target) {
+        // the direct filter gradient meets the columns it computes past each output row with zeros in
+        // dY, against real inputs: an inf there would make 0 x inf = NaN terms the reference lacks
+        Window w = new Window(16, 14, 14, 3, 3, 1, 1, 1, 1);
+        int batch = 2, filters = 4;
+        long xs = batch * w.inputSize(), ws = (long) filters * w.colRows(), ys = (long) batch * filters * w.colCols();
+        float[] x = random(xs, 1f), dy = random(ys, 1f);
+        for (int i = 13; i < x.length; i += 14 * 5) x[i] = Float.POSITIVE_INFINITY;  // last columns of some rows
+        float[][][] r = both(target, new float[][] {x, dy, poison(ws)}, (k, p) -> k.convBackwardFilter(w, batch, filters, p[0], p[1], p[2]));
+        assertSameNonFinite(r[0][2], r[1][2], "filter gradient " + w);
     }
 
     @OnEveryTarget

@@ -1,0 +1,248 @@
+// Direct unit-stride convolution (see conv_direct.h): the drivers. Images are padded one at a time
+// into a thread's scratch, where they stay in cache while every filter group reads them.
+//   forward          y = x * W (+ bias), FB filters at a time over one padded image
+//   data gradient    dx = dY * W', the same forward over dY padded by k - 1 - p, with W' the filters
+//                    turned by 180 degrees and their channel and filter axes swapped
+//   filter gradient  dW[f, c, t] = sum over images and pixels of dY[f] . (x[c] shifted by tap t);
+//                    images go in chunks of fixed size whose partial sums are added in chunk order,
+//                    so the bits do not depend on the thread count
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#pragma GCC optimize("no-tree-loop-distribute-patterns")  // rows are short: loops, not memcpy calls
+#include "conv_direct.h"
+#include "gemm_driver.h"
+#include "thread_pool.h"
+
+namespace cortado {
+namespace {
+
+const DirectKernels& kernels() {
+    const int isa = cortado_isa();
+    return isa >= 2 ? direct_avx512 : isa == 1 ? direct_avx2 : direct_generic;
+}
+
+// A unit-stride window as the kernels see it: planes padded to hp x wp, `span` outputs computed
+// per plane (oh wp rounded up to the kernel's granule), planes ps floats apart so that the last
+// output's last tap is still inside (zeros past the image).
+struct Geometry {
+    int channels, height, width, ph, pw, hp, wp, oh, ow, taps;
+    long span, ps;
+    std::vector<int> toff;  // tap (ki, kj) at ki wp + kj
+
+    Geometry(int c, int h, int w, int kh, int kw, int pad_h, int pad_w, long granule)
+        : channels(c), height(h), width(w), ph(pad_h), pw(pad_w), hp(h + 2 * pad_h), wp(w + 2 * pad_w),
+          oh(hp - kh + 1), ow(wp - kw + 1), taps(kh * kw), toff(kh * kw) {
+        span = ceil_div(static_cast<long>(oh) * wp, granule) * granule;
+        ps = std::max(static_cast<long>(hp) * wp, span + static_cast<long>(kh - 1) * wp + kw - 1);
+        ps = ceil_div(ps, 16L) * 16;
+        for (int t = 0; t < taps; t++) toff[t] = t / kw * wp + t % kw;
+    }
+    long image() const { return static_cast<long>(channels) * height * width; }
+    long out_plane() const { return static_cast<long>(oh) * ow; }
+};
+
+// dst = the image's planes, padded with zeros; with `check`, whether every value is finite.
+bool pad(const Geometry& g, const float* src, float* dst, bool check) {
+    uint32_t bad = 0;
+    for (int c = 0; c < g.channels; c++) {
+        const float* s = src + static_cast<long>(c) * g.height * g.width;
+        float* d = dst + c * g.ps;
+        std::fill(d, d + static_cast<long>(g.ph) * g.wp, 0.0f);
+        for (int y = 0; y < g.height; y++) {
+            float* row = d + static_cast<long>(g.ph + y) * g.wp;
+            const float* in = s + static_cast<long>(y) * g.width;
+            std::fill(row, row + g.pw, 0.0f);
+            for (int x = 0; x < g.width; x++) row[g.pw + x] = in[x];
+            if (check)
+                for (int x = 0; x < g.width; x++) {
+                    uint32_t bits;
+                    std::memcpy(&bits, in + x, 4);
+                    bad |= (bits & 0x7f800000u) == 0x7f800000u;
+                }
+            std::fill(row + g.pw + g.width, row + g.wp, 0.0f);
+        }
+        std::fill(d + static_cast<long>(g.ph + g.height) * g.wp, d + g.ps, 0.0f);
+    }
+    return !bad;
+}
+
+// The shapes the direct kernels take: unit strides and sizes whose offsets fit an int.
+bool usable(const Window& w, int batch, int filters) {
+    return w.sh == 1 && w.sw == 1 && batch > 0 && filters > 0 && w.channels > 0 &&
+           static_cast<long>(w.height + 2 * w.ph + 1) * (w.width + 2 * w.pw + 1) < (1L << 24);
+}
+
+// y's plane from outputs [p0, p1) of one filter (out[p] for p = oy wp + ox), columns ox >= ow dropped.
+void drop_columns(const Geometry& g, const float* out, long p0, long p1, float* y) {
+    for (long p = p0; p < p1;) {
+        const long oy = p / g.wp, ox = p % g.wp, run = std::min<long>(g.wp - ox, p1 - p);
+        if (oy >= g.oh) break;
+        for (long t = ox; t < std::min<long>(ox + run, g.ow); t++) y[oy * g.ow + t] = out[p - p0 + t - ox];
+        p += run;
+    }
+}
+
+// y[n, o] = x[n] * (filter o of wb) + bias[o] for `outs` filters, wb blocked as
+// [outs / FB][channels][taps][FB] (zeros past the last filter), bias likewise padded or null.
+// Outputs go in stretches of blocks whose input rows fit in L2 beside the filters: a large image
+// is read from memory once, not once per filter group.
+bool direct(const cortado_context* ctx, const DirectKernels& k, const Geometry& g, int batch, int outs, const float* x,
+            const float* wb, const float* bias, float* y) {
+    const int groups = static_cast<int>(ceil_div(outs, k.fb)), threads = cortado::threads();
+    if (2L * groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
+    // an image per item; its filter groups split between items only when images are too few
+    int per = groups;
+    if (batch < 2 * threads) per = static_cast<int>(ceil_div(groups, std::min<long>(groups, ceil_div(2 * threads, batch))));
+    const int splits = static_cast<int>(ceil_div(groups, per));
+    const long block = k.pb * k.vw, blocks = g.span / block, reach = static_cast<long>(g.toff[g.taps - 1]);
+    const long stretch = std::max(1L, std::min(blocks, ((64L << 10) / g.channels - reach) / block));  // 256 KB of rows
+    const long items = static_cast<long>(batch) * splits, scratch = g.channels * g.ps + k.fb * stretch * block;
+    const int workers = static_cast<int>(std::min<long>(items, threads));
+    float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * scratch));
+    if (!ws) return false;
+    const long blocked = static_cast<long>(g.channels) * g.taps * k.fb;
+    // channels in runs whose filters (16 KB) stay in L1 beside the input rows they meet
+    const int cc = static_cast<int>(std::max(1L, 4096L / (g.taps * k.fb)));
+    parallel_items(workers, items, [&](int tid, long item) {
+        const long n = item / splits;
+        const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(groups, g0 + per);
+        float* xp = ws + tid * scratch;
+        float* out = xp + g.channels * g.ps;
+        pad(g, x + n * g.image(), xp, false);
+        for (long b0 = 0; b0 < blocks; b0 += stretch) {
+            const long nb = std::min(stretch, blocks - b0), p0 = b0 * block;
+            for (int gi = g0; gi < g1; gi++) {
+                for (int c0 = 0; c0 < g.channels; c0 += cc)
+                    k.forward(xp + c0 * g.ps + p0, g.ps, std::min(cc, g.channels - c0), g.toff.data(), g.taps,
+                              wb + gi * blocked + static_cast<long>(c0) * g.taps * k.fb, bias ? bias + gi * k.fb : nullptr,
+                              c0 > 0, static_cast<int>(nb), nb * block, out);
+                for (int i = 0; i < k.fb && gi * k.fb + i < outs; i++)
+                    drop_columns(g, out + i * nb * block, p0, p0 + nb * block, y + (n * outs + gi * k.fb + i) * g.out_plane());
+            }
+        }
+    });
+    ctx->release(ctx, ws);
+    return true;
+}
+
+}  // namespace
+
+bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
+                         const float* weight, const float* bias, float* y) {
+    // a 1x1 window packs nothing the GEMM would not: the GEMM measured faster there
+    if (!usable(w, batch, filters) || w.kh * w.kw == 1) return false;
+    const DirectKernels& k = kernels();
+    const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.pb * k.vw);
+    const long groups = ceil_div(filters, k.fb), taps = g.taps, c = w.channels;
+    std::vector<float> wb(groups * c * taps * k.fb, 0.0f), bp(bias ? groups * k.fb : 0, 0.0f);
+    for (long f = 0; f < filters; f++) {
+        for (long ch = 0; ch < c; ch++)
+            for (long t = 0; t < taps; t++) wb[((f / k.fb * c + ch) * taps + t) * k.fb + f % k.fb] = weight[(f * c + ch) * taps + t];
+        if (bias) bp[f] = bias[f];
+    }
+    return direct(ctx, k, g, batch, filters, x, wb.data(), bias ? bp.data() : nullptr, y);
+}
+
+bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
+                      const float* dy, float* dx) {
+    if (!usable(w, batch, filters) || w.ph > w.kh - 1 || w.pw > w.kw - 1) return false;
+    const DirectKernels& k = kernels();
+    const Geometry g(filters, w.out_h(), w.out_w(), w.kh, w.kw, w.kh - 1 - w.ph, w.kw - 1 - w.pw, k.pb * k.vw);
+    // dY padded by k - 1 - p around a small plane is mostly zeros: past twice the GEMM's products
+    // (LeNet's second layer: 3x) the GEMM and col2im measured faster
+    if (g.span > 2 * w.out_plane()) return false;
+    const long groups = ceil_div(w.channels, k.fb), taps = g.taps, c = w.channels;
+    std::vector<float> wb(groups * filters * taps * k.fb, 0.0f);
+    for (long f = 0; f < filters; f++)
+        for (long ch = 0; ch < c; ch++)
+            for (long t = 0; t < taps; t++)
+                wb[((ch / k.fb * filters + f) * taps + t) * k.fb + ch % k.fb] = weight[(f * c + ch) * taps + taps - 1 - t];
+    return direct(ctx, k, g, batch, w.channels, dy, wb.data(), nullptr, dx);
+}
+
+bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
+                        const float* dy, float* dweight) {
+    if (!usable(w, batch, filters)) return false;
+    const DirectKernels& k = kernels();
+    const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.vw);
+    // Each (filter group, channel, tap block) ends in a horizontal sum: small planes and large
+    // banks (many such sums, little work each) go to the GEMM, which measured faster there.
+    if (g.out_plane() < 128 || static_cast<long>(filters) * w.channels > 64L * 64) return false;
+    const int groups = static_cast<int>(ceil_div(filters, k.fb)), tblocks = static_cast<int>(ceil_div(g.taps, k.tb));
+    const int vectors = static_cast<int>(g.span / k.vw), threads = cortado::threads();
+    const long c = w.channels, taps = g.taps, weights = filters * c * taps;
+    // per image: its padded planes, then dY's planes spread over rows of wp (zeros past each row,
+    // past the last row and in the planes past the last filter)
+    const long image = c * g.ps + static_cast<long>(groups) * k.fb * g.span;
+    const int per = static_cast<int>(std::max(1L, std::min<long>(batch, (64L << 10) / image)));  // 256 KB of images a chunk
+    const long chunks = ceil_div(batch, per);
+    // a chunk per item; its filter groups split between items only when chunks are too few
+    int gper = groups;
+    if (chunks < 2 * threads) gper = static_cast<int>(ceil_div(groups, std::min<long>(groups, ceil_div(2 * threads, chunks))));
+    const int splits = static_cast<int>(ceil_div(groups, gper));
+    const long items = chunks * splits;
+    const int workers = static_cast<int>(std::min<long>(items, threads));
+    float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * (workers * per * image + chunks * weights)));
+    if (!ws) return false;
+    float* partials = ws + workers * per * image;
+    std::atomic<bool> finite{true};
+    parallel_items(workers, items, [&](int tid, long item) {
+        const long chunk = item / splits, n0 = chunk * per;
+        const int nb = static_cast<int>(std::min<long>(per, batch - n0));
+        const int g0 = static_cast<int>(item % splits) * gper, g1 = std::min(groups, g0 + gper);
+        float* base = ws + static_cast<long>(tid) * per * image;
+        bool ok = true;
+        for (int m = 0; m < nb; m++) {
+            float* xp = base + m * image;
+            float* gp = xp + c * g.ps;
+            ok &= pad(g, x + (n0 + m) * g.image(), xp, true);
+            for (long f = static_cast<long>(g0) * k.fb; f < static_cast<long>(g1) * k.fb; f++) {
+                float* d = gp + f * g.span;
+                std::fill(d, d + g.span, 0.0f);
+                if (f >= filters) continue;
+                const float* s = dy + ((n0 + m) * filters + f) * g.out_plane();
+                for (int oy = 0; oy < g.oh; oy++)
+                    for (int ox = 0; ox < g.ow; ox++) d[static_cast<long>(oy) * g.wp + ox] = s[static_cast<long>(oy) * g.ow + ox];
+            }
+        }
+        if (!ok) {  // 0 x inf at a dropped column would be a NaN the reference does not have
+            finite = false;
+            return;
+        }
+        float* part = partials + chunk * weights;
+        std::vector<const float*> xc(nb), gg(nb);
+        int toff[64];
+        float out[256];
+        for (int tb = 0; tb < tblocks; tb++) {
+            for (int j = 0; j < k.tb; j++) toff[j] = g.toff[std::min<long>(tb * k.tb + j, taps - 1)];  // past the last: a repeat, dropped
+            for (int gi = g0; gi < g1; gi++)
+                for (long ch = 0; ch < c; ch++) {
+                    for (int m = 0; m < nb; m++) {
+                        xc[m] = base + m * image + ch * g.ps;
+                        gg[m] = base + m * image + c * g.ps + static_cast<long>(gi) * k.fb * g.span;
+                    }
+                    k.filter(nb, xc.data(), gg.data(), g.span, vectors, toff, out);
+                    for (int i = 0; i < k.fb && gi * k.fb + i < filters; i++)
+                        for (int j = 0; j < k.tb && tb * k.tb + j < taps; j++)
+                            part[((gi * k.fb + i) * c + ch) * taps + tb * k.tb + j] = out[i * k.tb + j];
+                }
+        }
+    });
+    if (finite) {
+        parallel_range(weights, 1L << 14, [&](long b, long e) {
+            for (long i = b; i < e; i++) {
+                float s = 0.0f;
+                for (long ch = 0; ch < chunks; ch++) s += partials[ch * weights + i];
+                dweight[i] = s;
+            }
+        });
+    }
+    ctx->release(ctx, ws);
+    return finite;
+}
+
+}  // namespace cortado
