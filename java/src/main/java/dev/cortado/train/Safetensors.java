@@ -132,11 +132,7 @@ public final class Safetensors {
         return readAll(file, false).tensors();
     }
 
-    /**
-     * A file's metadata and tensors (new CPU tensors, which {@link Contents#close} frees).
-     *
-     * @param requireChecksums whether a tensor without its {@value #CHECKSUM} entry is refused (files Cortado wrote have one for every tensor)
-     */
+    /** A file's metadata and tensors (new CPU tensors, which {@link Contents#close} frees). */
     public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) implements AutoCloseable {
         @Override
         public void close() {
@@ -144,7 +140,12 @@ public final class Safetensors {
         }
     }
 
-    /** The metadata and every tensor of {@code file}; any inconsistency is an IOException naming the file, and then no tensor is left allocated. */
+    /**
+     * The metadata and every tensor of {@code file}; any inconsistency is an IOException naming the
+     * file, and then no tensor is left allocated.
+     *
+     * @param requireChecksums whether a tensor without its {@value #CHECKSUM} entry is refused (files Cortado wrote have one for every tensor)
+     */
     public static Contents readAll(Path file, boolean requireChecksums) throws IOException {
         checkReadable(file);
         long size = Files.size(file);
