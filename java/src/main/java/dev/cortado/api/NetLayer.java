@@ -28,7 +28,10 @@ import java.util.Set;
 
 /**
  * One layer of a {@link NetChain}, as Mathematica names them, without input sizes: the chain
- * infers each layer's input shape (per sample, no batch axis) from the one before.
+ * infers each layer's input shape (per sample, no batch axis) from the one before. Each layer has
+ * a {@link #description} (its kind and every argument, as JSON) that {@link #fromDescription}
+ * reads back; one table holds every kind with its arguments and factory, and a saved chain's file
+ * holds its layers so.
  */
 public abstract class NetLayer {
 
