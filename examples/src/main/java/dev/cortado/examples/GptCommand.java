@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
         description = {"A character-level GPT (4 layers, 4 heads, 128 wide, context 64; AdamW, warm-up then cosine, clipping at 1) "
                 + "trained on the fortunes corpus (apt-get install fortunes), with train/validation loss every --eval-every iterations, "
                 + "a loss curve PNG, the weights saved, and a sample from a prompt.",
-                "With --load and --iterations 0 it only samples from saved weights."},
+                "With --load and --iterations 0 it only samples from a saved model."},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar gpt                       # 500 iterations, then a sample",
                   "  java -jar cortado-examples.jar gpt --iterations 2000 --prompt 'Q: '",
                   "  java -jar cortado-examples.jar gpt --load gpt-out/gpt.safetensors --iterations 0 --tokens 500"})
@@ -61,7 +61,7 @@ final class GptCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "gpt-out", description = "directory for gpt.safetensors and gpt-loss.png (default ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--load", description = "start from weights saved by an earlier run (its vocabulary must be this corpus's).")
+    @Option(names = "--load", description = "start from the model an earlier run saved (gpt.safetensors; its vocabulary must be this corpus's).")
     Path load;
 
     @Option(names = "--prompt", defaultValue = "\n", description = "text the sample continues (default: a newline).")
@@ -93,10 +93,9 @@ final class GptCommand implements Callable<Integer> {
         TextCorpus corpus = TextCorpus.read(corpusFiles(data != null ? data : FORTUNES));
         TextCorpus[] parts = corpus.split(0.9);
         Rng rng = new Rng(seed);
-        try (Gpt gpt = new Gpt(Gpt.Config.charLevel(corpus.vocabularySize()), rng)) {
+        try (Gpt gpt = load != null ? load(corpus) : new Gpt(Gpt.Config.charLevel(corpus.vocabularySize()), rng)) {
             log.printf("gpt: vocabulary %d, train %,d / validation %,d characters; %,d parameters; kernels %s%n", corpus.vocabularySize(),
                     parts[0].length(), parts[1].length(), gpt.parameterCount(), Backends.describe(Device.CPU));
-            if (load != null) load(gpt, corpus);
             if (iterations > 0) train(gpt, parts, rng, log);
             int[] sample = gpt.generate(corpus.encode(prompt), tokens, temperature, topK, rng);
             log.printf("sample (temperature %s, top-k %d):%n%s%s%n", temperature, topK, prompt, corpus.decode(sample));
@@ -136,7 +135,7 @@ final class GptCommand implements Callable<Integer> {
         }
         log.printf("training: %d iterations in %.1f s, %,.0f tokens/s%n", iterations, trainSeconds, iterations * BATCH * context / trainSeconds);
         Path weights = out.resolve("gpt.safetensors"), png = out.resolve("gpt-loss.png");
-        Safetensors.write(weights, gpt.stateDict(), Map.of("format", "pt", "writer", "cortado", "vocabulary", vocabulary(parts[0])));
+        gpt.save(weights, Map.of("vocabulary", vocabulary(parts[0]))); // the whole model: its Config, weights and the vocabulary
         TrainingCurve.write(stats, png, new TrainingCurve.Panel("Loss (mean over " + evalBatches + " batches per split)", "cross-entropy", 1,
                 new TrainingCurve.Series("train", "train"), new TrainingCurve.Series("validation", "validation")));
         log.printf("saved %s and %s%n", weights, png);
@@ -159,12 +158,13 @@ final class GptCommand implements Callable<Integer> {
         return sum / evalBatches;
     }
 
-    private void load(Gpt gpt, TextCorpus corpus) throws IOException {
+    /** The model saved by an earlier run (Gpt.save), whose vocabulary must be this corpus's. */
+    private Gpt load(TextCorpus corpus) throws IOException {
         String saved = Safetensors.metadata(load).get("vocabulary");
         if (saved != null && !saved.equals(vocabulary(corpus))) {
             throw new IOException(load + ": its vocabulary (" + saved.length() + " characters) is not this corpus's (" + corpus.vocabularySize() + ")");
         }
-        Safetensors.readInto(load, gpt.stateDict());
+        return Gpt.load(load);
     }
 
     private static String vocabulary(TextCorpus corpus) {

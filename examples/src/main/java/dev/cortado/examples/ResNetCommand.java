@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 @Command(name = "resnet", mixinStandardHelpOptions = true,
         description = "ResNet-20 (NetModels.cifarResNet(20, 10)) on Fashion-MNIST (apt-get install dataset-fashion-mnist): "
                 + "SGD Nesterov 0.9, lr 0.1 with cosine decay over the run, weight decay 5e-4, batch 128; a line per epoch, "
-                + "then the test set's report; the weights are saved.",
+                + "then the test set's report; the model is saved (NetChain.load reads it back).",
         footer = {"", "Examples:", "  java -jar cortado-examples.jar resnet", "  java -jar cortado-examples.jar resnet --epochs 2"})
 final class ResNetCommand implements Callable<Integer> {
 
@@ -36,7 +36,7 @@ final class ResNetCommand implements Callable<Integer> {
     @Option(names = "--data", description = "a directory with the Fashion-MNIST IDX files (default: " + "/usr/share/datasets/fashion-mnist).")
     Path data;
 
-    @Option(names = "--out", defaultValue = "resnet-out", description = "directory for resnet20.safetensors (default ${DEFAULT-VALUE}).")
+    @Option(names = "--out", defaultValue = "resnet-out", description = "directory for resnet20.safetensors, the saved model (default ${DEFAULT-VALUE}).")
     Path out;
 
     @Option(names = "--profile", description = "Time every kernel call and print, per training step, where the time went (validation included).")
@@ -73,9 +73,9 @@ final class ResNetCommand implements Callable<Integer> {
             log.printf("resnet: %d epochs, %.0f images/s training%n", epochs, (double) epochs * train.size() / seconds);
             log.println(Metrics.evaluate(net, test));
             Files.createDirectories(out);
-            Path weights = out.resolve("resnet20.safetensors");
-            net.module().saveWeights(weights);
-            log.printf("saved %s%n", weights);
+            Path model = out.resolve("resnet20.safetensors");
+            net.save(model); // the whole chain: NetChain.load(model) gives it back, torch reads its state_dict
+            log.printf("saved %s%n", model);
         }
         if (profiler != null) log.print("kernel time per training step:\n" + profiler.report(epochs * steps));
     }

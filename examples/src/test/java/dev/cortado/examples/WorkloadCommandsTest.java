@@ -3,6 +3,8 @@ package dev.cortado.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.cortado.api.Models;
+import dev.cortado.api.NetChain;
 import dev.cortado.train.Safetensors;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -45,6 +47,7 @@ class WorkloadCommandsTest {
         Path weights = out.resolve("gpt.safetensors");
         assertEquals("\n .abcdefghijklmnopqrstuvwxyz", Safetensors.metadata(weights).get("vocabulary"), "the .dat file is not read");
         assertTrue(Safetensors.read(weights).containsKey("h3.attn.in_proj_weight"));
+        assertEquals("Gpt", Models.kindOf(weights), "the whole model, not only its weights");
 
         assertEquals(0, run("gpt", "--data", corpus.toString(), "--load", weights.toString(), "--iterations", "0", "--tokens", "5").code());
 
@@ -67,6 +70,9 @@ class WorkloadCommandsTest {
         Run r = run("resnet", "--data", data.toString(), "--epochs", "1", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(Safetensors.read(out.resolve("resnet20.safetensors")).size() > 60, "every convolution and norm saved");
+        try (NetChain back = NetChain.load(out.resolve("resnet20.safetensors"))) {
+            assertEquals(272_186, back.module().parameterCount(), "the whole ResNet-20 comes back");
+        }
 
         Run none = run("resnet", "--data", dir.resolve("missing").toString());
         assertEquals(1, none.code());

@@ -1,5 +1,7 @@
 package dev.cortado.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Softmax;
@@ -9,7 +11,12 @@ import dev.cortado.optim.Sgd;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.train.ModelFile;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 
 /**
@@ -85,6 +92,22 @@ public final class AnnClassifier implements AutoCloseable {
     public int[] classes() {
         checkFitted();
         return classes.clone();
+    }
+
+    /** How many features a row has (fixed by {@link #fit}). */
+    public int features() {
+        checkFitted();
+        return w1.size(1);
+    }
+
+    /** The hidden layer's units. */
+    public int hiddenUnits() {
+        return hidden;
+    }
+
+    /** The seed of the initial weights. */
+    public long seed() {
+        return seed;
     }
 
     /** Trains from scratch on rows of x with labels y (any integers; at least two distinct). */
@@ -203,6 +226,78 @@ public final class AnnClassifier implements AutoCloseable {
 
     private void checkFitted() {
         if (classes == null) throw new IllegalStateException("AnnClassifier: call fit before predict");
+    }
+
+    static final String KIND = "AnnClassifier";
+
+    /**
+     * Saves the classifier in one safetensors file, atomically: its settings and classes in the
+     * metadata ({@link ModelFile}), the weights by the names of PyTorch's
+     * {@code nn.Sequential(nn.Linear, nn.Sigmoid(), nn.Linear)} ("0.weight", "0.bias", "2.weight",
+     * "2.bias"). An unfitted classifier saves its settings only.
+     */
+    public void save(Path file) throws IOException {
+        ObjectNode arch = ModelFile.object();
+        arch.put("hidden", hidden);
+        arch.put("epochs", epochs);
+        ModelFile.putNumber(arch, "learning_rate", learningRate);
+        ModelFile.putNumber(arch, "l2", l2);
+        arch.put("seed", seed);
+        if (classes != null) {
+            ModelFile.putIntegers(arch, "classes", classes);
+            arch.put("features", w1.size(1));
+        }
+        ModelFile.write(file, KIND, arch, classes == null ? Map.of() : tensors(), null);
+    }
+
+    /** A classifier saved by {@link #save}; a missing, corrupt, newer or other-kind file is an IOException naming it. */
+    public static AnnClassifier load(Path file) throws IOException {
+        try (ModelFile f = ModelFile.read(file, KIND)) {
+            return from(f, f.architecture());
+        }
+    }
+
+    static AnnClassifier from(ModelFile f, JsonNode arch) throws IOException {
+        AnnClassifier ann;
+        int[] found = null;
+        int features = 0;
+        try {
+            ann = new AnnClassifier(f.integer(arch, "hidden")).epochs(f.integer(arch, "epochs")).learningRate(f.number(arch, "learning_rate"))
+                    .l2(f.number(arch, "l2")).seed(f.longInteger(arch, "seed"));
+            if (arch.has("classes")) {
+                found = f.integers(arch, "classes");
+                features = f.integer(arch, "features");
+                if (found.length < 2 || features < 1) throw new IllegalArgumentException(found.length + " classes, " + features + " features");
+                for (int i = 1; i < found.length; i++) if (found[i] <= found[i - 1]) throw new IllegalArgumentException("classes are not ascending");
+            }
+        } catch (IllegalArgumentException e) {
+            throw f.corrupt("cannot be rebuilt", e);
+        }
+        if (found == null) {
+            f.loadInto(Map.of());
+            return ann;
+        }
+        ann.classes = found;
+        ann.w1 = Tensor.zeros(ann.hidden, features).keep().requiresGrad(true);
+        ann.b1 = Tensor.zeros(ann.hidden).keep().requiresGrad(true);
+        ann.w2 = Tensor.zeros(found.length, ann.hidden).keep().requiresGrad(true);
+        ann.b2 = Tensor.zeros(found.length).keep().requiresGrad(true);
+        try {
+            f.loadInto(ann.tensors());
+        } catch (IOException | RuntimeException e) {
+            ann.close();
+            throw e;
+        }
+        return ann;
+    }
+
+    private Map<String, Tensor> tensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("0.weight", w1);
+        m.put("0.bias", b1);
+        m.put("2.weight", w2);
+        m.put("2.bias", b2);
+        return m;
     }
 
     /** Frees the weights (fit makes new ones). */

@@ -1,10 +1,17 @@
 package dev.cortado.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.train.ModelFile;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * BackpropNeuralNet.jl's three calls (init_network, train, net_eval), a port of Ruby ai4r's
@@ -135,6 +142,52 @@ public final class BackpropNet implements AutoCloseable {
         if (v == null) throw new IllegalArgumentException("BackpropNet: " + what + " is null");
         if (v.length != n) throw new IllegalArgumentException("BackpropNet: " + what + " has " + v.length + " values, the net expects " + n);
         for (double d : v) if (!Double.isFinite(d)) throw new IllegalArgumentException("BackpropNet: " + what + " holds " + d);
+    }
+
+    static final String KIND = "BackpropNet";
+
+    /**
+     * Saves the net in one safetensors file, atomically: its structure, learning rate and momentum in
+     * the metadata ({@link ModelFile}), the weights ("weights.i", [units of layer i + 1 bias, units of
+     * layer i + 1]) and the last changes the momentum term uses ("last_changes.i"), so that a loaded
+     * net evaluates and trains on exactly as this one.
+     */
+    public void save(Path file) throws IOException {
+        ObjectNode arch = ModelFile.object();
+        ModelFile.putIntegers(arch, "structure", structure);
+        ModelFile.putNumber(arch, "learning_rate", learningRate);
+        ModelFile.putNumber(arch, "momentum", momentum);
+        ModelFile.write(file, KIND, arch, tensors(), null);
+    }
+
+    /** A net saved by {@link #save}; a missing, corrupt, newer or other-kind file is an IOException naming it. */
+    public static BackpropNet load(Path file) throws IOException {
+        try (ModelFile f = ModelFile.read(file, KIND)) {
+            return from(f, f.architecture());
+        }
+    }
+
+    static BackpropNet from(ModelFile f, JsonNode arch) throws IOException {
+        BackpropNet net;
+        try {
+            net = init(f.integers(arch, "structure")).learningRate(f.number(arch, "learning_rate")).momentum(f.number(arch, "momentum"));
+        } catch (IllegalArgumentException e) {
+            throw f.corrupt("cannot be rebuilt", e);
+        }
+        try {
+            f.loadInto(net.tensors());
+        } catch (IOException | RuntimeException e) {
+            net.close();
+            throw e;
+        }
+        return net;
+    }
+
+    private Map<String, Tensor> tensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (int i = 0; i < weights.length; i++) m.put("weights." + i, weights[i]);
+        for (int i = 0; i < weights.length; i++) m.put("last_changes." + i, lastChanges[i]);
+        return m;
     }
 
     /** Frees the weights. */

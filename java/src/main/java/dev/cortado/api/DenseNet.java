@@ -1,13 +1,20 @@
 package dev.cortado.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.ops.Linalg;
 import dev.cortado.optim.Adam;
 import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.train.ModelFile;
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
@@ -22,17 +29,73 @@ final class DenseNet implements AutoCloseable {
 
     /** A net of these layer sizes (inputs first), standardizing features by x's column statistics. */
     DenseNet(Rng rng, double[][] x, int... sizes) {
-        int f = sizes[0];
-        mean = new double[f];
-        scale = new double[f];
+        this(standardization(x, sizes[0]), rng, sizes);
+    }
+
+    /** {mean, 1 / std} of each of the f columns of x (1 where a column is constant). */
+    private static double[][] standardization(double[][] x, int f) {
+        double[] mean = new double[f], scale = new double[f];
         for (double[] row : x) for (int j = 0; j < f; j++) mean[j] += row[j] / x.length;
         for (double[] row : x) for (int j = 0; j < f; j++) scale[j] += (row[j] - mean[j]) * (row[j] - mean[j]) / x.length;
         for (int j = 0; j < f; j++) scale[j] = scale[j] > 1e-24 ? 1 / Math.sqrt(scale[j]) : 1;
+        return new double[][] {mean, scale};
+    }
+
+    private DenseNet(double[][] standardization, Rng rng, int... sizes) {
+        mean = standardization[0];
+        scale = standardization[1];
         for (int l = 0; l + 1 < sizes.length; l++) {
             float bound = (float) Math.sqrt(6.0 / (sizes[l] + sizes[l + 1]));
             params.add(Tensor.uniform(rng, -bound, bound, sizes[l + 1], sizes[l]).keep().requiresGrad(true));
             params.add(Tensor.zeros(sizes[l + 1]).keep().requiresGrad(true));
         }
+    }
+
+    /** Its sizes and standardization as JSON, for a model file; its weights are {@link #tensors}. */
+    ObjectNode describe() {
+        ObjectNode o = ModelFile.object();
+        int[] sizes = new int[params.size() / 2 + 1];
+        sizes[0] = mean.length;
+        for (int l = 0; l < params.size(); l += 2) sizes[l / 2 + 1] = params.get(l).size(0);
+        ModelFile.putIntegers(o, "sizes", sizes);
+        ModelFile.putNumbers(o, "mean", mean);
+        ModelFile.putNumbers(o, "scale", scale);
+        return o;
+    }
+
+    /** The weights by the names of PyTorch's nn.Sequential(Linear, Tanh, Linear, ...): "0.weight", "0.bias", "2.weight", ... */
+    Map<String, Tensor> tensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (int l = 0; l < params.size(); l += 2) {
+            m.put(l + ".weight", params.get(l));
+            m.put(l + ".bias", params.get(l + 1));
+        }
+        return m;
+    }
+
+    /** The net {@link #describe} described in {@code f}, with {@code f}'s weights. */
+    static DenseNet from(ModelFile f, JsonNode node) throws IOException {
+        int[] sizes = f.integers(node, "sizes");
+        double[] mean = f.numbers(node, "mean"), scale = f.numbers(node, "scale");
+        if (sizes.length < 2 || Arrays.stream(sizes).anyMatch(n -> n < 1) || mean.length != sizes[0] || scale.length != sizes[0]) {
+            throw f.corrupt("has a net of sizes " + Arrays.toString(sizes) + " with " + mean.length + " means and " + scale.length + " scales", null);
+        }
+        DenseNet net = new DenseNet(new double[][] {mean, scale}, new Rng(1), sizes);
+        try {
+            f.loadInto(net.tensors());
+        } catch (IOException | RuntimeException e) {
+            net.close();
+            throw e;
+        }
+        return net;
+    }
+
+    int features() {
+        return mean.length;
+    }
+
+    int outputs() {
+        return params.get(params.size() - 2).size(0);
     }
 
     /** Rows of x as one standardized [rows, features] tensor. */
@@ -110,7 +173,7 @@ final class DenseNet implements AutoCloseable {
             order[j] = t;
         }
         int hold = n >= 5 ? Math.max(1, n / 5) : 0;
-        return new int[][] {java.util.Arrays.copyOf(order, hold), java.util.Arrays.copyOfRange(order, hold, n)};
+        return new int[][] {Arrays.copyOf(order, hold), Arrays.copyOfRange(order, hold, n)};
     }
 
     /** The rows of x at these indices. */

@@ -1,5 +1,8 @@
 package dev.cortado.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.nn.Layers;
 import dev.cortado.nn.Module;
@@ -7,9 +10,13 @@ import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.train.ModelFile;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Mathematica's NetChain: layers without input sizes, e.g.
@@ -175,6 +182,72 @@ public final class NetChain implements AutoCloseable {
     /** IllegalStateException once the chain is closed. */
     void checkOpen() {
         if (closed) throw new IllegalStateException("NetChain: the chain was closed (close() freed its weights); build a new chain to use it again");
+    }
+
+    /** The kind a saved chain's file names. */
+    static final String KIND = "NetChain";
+
+    /**
+     * Saves the chain in one safetensors file, atomically: the layers as written, the input shape
+     * and the train/eval mode in the metadata ({@link ModelFile}), the weights and buffers (BatchNorm's
+     * running statistics) by PyTorch's names ("0.weight", "3.running_mean"; PyTorch's
+     * {@code safetensors.torch.load_file} reads them). An uninitialized chain saves its layers only.
+     */
+    public void save(Path file) throws IOException {
+        checkOpen();
+        ObjectNode arch = ModelFile.object();
+        ArrayNode list = arch.putArray("layers");
+        for (NetLayer l : layers) list.add(l.describe());
+        if (isInitialized()) {
+            ModelFile.putIntegers(arch, "input_shape", inputShape);
+            arch.put("training", module.isTraining());
+        }
+        ModelFile.write(file, KIND, arch, isInitialized() ? module.stateDict() : Map.of(), null);
+    }
+
+    /**
+     * A chain saved by {@link #save}, with its weights, buffers and mode: in a new JVM its outputs
+     * are those of the saved chain, bit for bit. A missing, truncated or corrupt file, one of a newer
+     * format version or of another model kind is an IOException naming the file.
+     */
+    public static NetChain load(Path file) throws IOException {
+        try (ModelFile f = ModelFile.read(file, KIND)) {
+            return from(f, f.architecture());
+        }
+    }
+
+    /** The chain {@code arch} (an object of {@code f}'s architecture) describes, with {@code f}'s tensors. */
+    static NetChain from(ModelFile f, JsonNode arch) throws IOException {
+        JsonNode list = f.field(arch, "layers");
+        if (!list.isArray() || list.isEmpty()) throw f.corrupt("has no layers", null);
+        NetChain chain;
+        try {
+            NetLayer[] layers = new NetLayer[list.size()];
+            for (int i = 0; i < layers.length; i++) layers[i] = NetLayer.parse(list.get(i));
+            chain = NetChain.of((Object[]) layers);
+        } catch (IllegalArgumentException e) {
+            throw f.corrupt("cannot be rebuilt", e);
+        }
+        if (!arch.has("input_shape")) {
+            if (!f.tensors().isEmpty()) throw f.corrupt("is uninitialized but the file holds tensors", null);
+            return chain;
+        }
+        int[] shape = f.integers(arch, "input_shape");
+        boolean training = f.bool(arch, "training");
+        try {
+            chain.initialize(shape);
+        } catch (IllegalArgumentException e) {
+            throw f.corrupt("cannot be rebuilt", e);
+        }
+        try {
+            f.loadInto(chain.module.stateDict());
+        } catch (IOException | RuntimeException e) {
+            chain.close();
+            throw e;
+        }
+        if (training) chain.module.train();
+        else chain.module.eval();
+        return chain;
     }
 
     @Override

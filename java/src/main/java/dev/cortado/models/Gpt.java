@@ -1,5 +1,7 @@
 package dev.cortado.models;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.nn.Embedding;
 import dev.cortado.nn.LayerNorm;
@@ -12,6 +14,9 @@ import dev.cortado.tensor.MemoryScope;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
+import dev.cortado.train.ModelFile;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -82,6 +87,63 @@ public final class Gpt extends Module {
 
     public Config config() {
         return config;
+    }
+
+    /** The kind a saved GPT's file names. */
+    public static final String KIND = "Gpt";
+
+    /**
+     * Saves the model in one safetensors file, atomically: its {@link Config} and train/eval mode
+     * in the metadata ({@link ModelFile}), the weights by the names of {@link #stateDict} (a
+     * state_dict PyTorch reads). {@code notes} (may be null) are kept as metadata strings beside
+     * them, e.g. a vocabulary; {@link ModelFile#read} gives them back.
+     */
+    public void save(Path file, Map<String, String> notes) throws IOException {
+        ObjectNode arch = ModelFile.object();
+        ObjectNode c = arch.putObject("config");
+        c.put("vocab", config.vocab());
+        c.put("context", config.context());
+        c.put("embed", config.embed());
+        c.put("heads", config.heads());
+        c.put("layers", config.layers());
+        ModelFile.putNumber(c, "dropout", config.dropout());
+        arch.put("training", isTraining());
+        ModelFile.write(file, KIND, arch, stateDict(), notes);
+    }
+
+    /** {@link #save(Path, Map)} without notes. */
+    public void save(Path file) throws IOException {
+        save(file, null);
+    }
+
+    /** A model saved by {@link #save}, with its weights and mode; a missing, corrupt, newer or other-kind file is an IOException naming it. */
+    public static Gpt load(Path file) throws IOException {
+        try (ModelFile f = ModelFile.read(file, KIND)) {
+            return from(f, f.architecture());
+        }
+    }
+
+    /** The model {@code arch} describes in {@code f}, with {@code f}'s weights. */
+    public static Gpt from(ModelFile f, JsonNode arch) throws IOException {
+        JsonNode c = f.field(arch, "config");
+        Config config;
+        try {
+            config = new Config(f.integer(c, "vocab"), f.integer(c, "context"), f.integer(c, "embed"), f.integer(c, "heads"), f.integer(c, "layers"),
+                    (float) f.number(c, "dropout"));
+        } catch (IllegalArgumentException e) {
+            throw f.corrupt("cannot be rebuilt", e);
+        }
+        boolean training = f.bool(arch, "training");
+        Gpt gpt = new Gpt(config, new Rng(1));
+        try {
+            f.loadInto(gpt.stateDict());
+        } catch (IOException | RuntimeException e) {
+            gpt.close();
+            throw e;
+        }
+        if (training) gpt.train();
+        else gpt.eval();
+        return gpt;
     }
 
     /** Logits [B, T, vocab] for ids [B, T] (character ids as floats), T at most the context. */

@@ -1,5 +1,6 @@
 package dev.cortado.train;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,7 +32,8 @@ import java.util.zip.CRC32C;
  */
 public final class Safetensors {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict about what follows the header's object: the format allows only space padding there. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Safetensors() {
     }
@@ -127,6 +129,24 @@ public final class Safetensors {
 
     /** Reads every tensor of {@code file}; any inconsistency is an IOException naming the file. */
     public static Map<String, Tensor> read(Path file) throws IOException {
+        return readAll(file, false).tensors();
+    }
+
+    /** A file's metadata and tensors (new CPU tensors, which {@link Contents#close} frees). */
+    public record Contents(Map<String, String> metadata, Map<String, Tensor> tensors) implements AutoCloseable {
+        @Override
+        public void close() {
+            tensors.values().forEach(Tensor::close);
+        }
+    }
+
+    /**
+     * The metadata and every tensor of {@code file}; any inconsistency is an IOException naming the
+     * file, and then no tensor is left allocated.
+     *
+     * @param requireChecksums whether a tensor without its {@value #CHECKSUM} entry is refused (files Cortado wrote have one for every tensor)
+     */
+    public static Contents readAll(Path file, boolean requireChecksums) throws IOException {
         checkReadable(file);
         long size = Files.size(file);
         if (size < 8) throw new IOException(file + ": too short for a safetensors header (" + size + " bytes)");
@@ -149,7 +169,26 @@ public final class Safetensors {
         }
         if (header == null || !header.isObject()) throw new IOException(file + ": header is not a JSON object");
         long dataStart = 8 + headerLength, dataLength = size - dataStart;
+        Map<String, String> metadata = new LinkedHashMap<>();
+        JsonNode meta = header.path("__metadata__");
+        if (!meta.isMissingNode() && !meta.isObject()) throw new IOException(file + ": __metadata__ is not a JSON object");
+        for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) throw new IOException(file + ": metadata '" + e.getKey() + "' is not a string");
+            metadata.put(e.getKey(), e.getValue().asText());
+        }
         Map<String, Tensor> out = new LinkedHashMap<>();
+        try {
+            readTensors(file, header, metadata, all, dataStart, dataLength, requireChecksums, out);
+        } catch (IOException | RuntimeException e) {
+            out.values().forEach(Tensor::close);
+            throw e;
+        }
+        return new Contents(metadata, out);
+    }
+
+    private static void readTensors(Path file, JsonNode header, Map<String, String> metadata, ByteBuffer all, long dataStart, long dataLength,
+                                    boolean requireChecksums, Map<String, Tensor> out) throws IOException {
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().equals("__metadata__")) continue;
@@ -170,8 +209,9 @@ public final class Safetensors {
                 throw new IOException(file + ": tensor '" + name + "' data [" + begin + ", " + end + ") lies outside the " + dataLength + " data bytes (truncated?)");
             }
             if (end - begin != 4 * count) throw new IOException(file + ": tensor '" + name + "' has " + (end - begin) + " bytes for shape " + dims);
-            JsonNode sum = header.path("__metadata__").path(CHECKSUM + name);
-            if (!sum.isMissingNode() && !sum.asText().equals(crc(all.array(), (int) (dataStart + begin), (int) (dataStart + end)))) {
+            String sum = metadata.get(CHECKSUM + name);
+            if (sum == null && requireChecksums) throw new IOException(file + ": tensor '" + name + "' has no checksum (the header is corrupt)");
+            if (sum != null && !sum.equals(crc(all.array(), (int) (dataStart + begin), (int) (dataStart + end)))) {
                 throw new IOException(file + ": tensor '" + name + "' does not match its checksum (its data bytes are corrupt)");
             }
             float[] v = new float[(int) count];
@@ -179,7 +219,6 @@ public final class Safetensors {
             all.asFloatBuffer().get(v);
             out.put(name, Tensor.of(v, dims.stream().mapToInt(Integer::intValue).toArray()).keep());
         }
-        return out;
     }
 
     /** The "__metadata__" strings of {@code file}. */
@@ -194,8 +233,14 @@ public final class Safetensors {
             if (n < 2 || n > ch.size() - 8) throw new IOException(file + ": bad safetensors header length " + n);
             ByteBuffer h = ByteBuffer.allocate((int) n);
             while (h.hasRemaining() && ch.read(h) >= 0) { }
-            JSON.readTree(new String(h.array(), StandardCharsets.UTF_8).strip()).path("__metadata__")
-                    .fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+            JsonNode header;
+            try {
+                header = JSON.readTree(new String(h.array(), StandardCharsets.UTF_8).strip());
+            } catch (IOException e) {
+                throw new IOException(file + ": header is not valid JSON (" + e.getMessage() + ")", e);
+            }
+            if (header == null || !header.isObject()) throw new IOException(file + ": header is not a JSON object");
+            header.path("__metadata__").fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
         }
         return out;
     }
