@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #pragma GCC optimize("no-tree-loop-distribute-patterns")  // rows are short: loops, not memcpy calls
@@ -18,57 +19,47 @@
 #include "thread_pool.h"
 
 namespace cortado {
-namespace {
 
-const DirectKernels& kernels() {
+const DirectKernels& direct_kernels() {
     const int isa = cortado_isa();
     return isa >= 2 ? direct_avx512 : isa == 1 ? direct_avx2 : direct_generic;
 }
 
-// A unit-stride window as the kernels see it: planes padded to hp x wp, `span` outputs computed
-// per plane (oh wp rounded up to the kernel's granule), planes ps floats apart so that the last
-// output's last tap is still inside (zeros past the image).
-struct Geometry {
-    int channels, height, width, ph, pw, hp, wp, oh, ow, taps;
-    long span, ps;
-    std::vector<int> toff;  // tap (ki, kj) at ki wp + kj
+Geometry::Geometry(int c, int h, int w, int kernel_h, int kernel_w, int pad_h, int pad_w, long granule)
+    : channels(c), height(h), width(w), kh(kernel_h), kw(kernel_w), ph(pad_h), pw(pad_w), hp(h + 2 * pad_h),
+      wp(w + 2 * pad_w), oh(hp - kernel_h + 1), ow(wp - kernel_w + 1), taps(kernel_h * kernel_w), toff(taps) {
+    span = ceil_div(static_cast<long>(oh) * wp, granule) * granule;
+    ps = std::max(static_cast<long>(hp) * wp, span + static_cast<long>(kh - 1) * wp + kw - 1);
+    ps = ceil_div(ps, 16L) * 16;
+    for (int t = 0; t < taps; t++) toff[t] = t / kw * wp + t % kw;
+}
 
-    Geometry(int c, int h, int w, int kh, int kw, int pad_h, int pad_w, long granule)
-        : channels(c), height(h), width(w), ph(pad_h), pw(pad_w), hp(h + 2 * pad_h), wp(w + 2 * pad_w),
-          oh(hp - kh + 1), ow(wp - kw + 1), taps(kh * kw), toff(kh * kw) {
-        span = ceil_div(static_cast<long>(oh) * wp, granule) * granule;
-        ps = std::max(static_cast<long>(hp) * wp, span + static_cast<long>(kh - 1) * wp + kw - 1);
-        ps = ceil_div(ps, 16L) * 16;
-        for (int t = 0; t < taps; t++) toff[t] = t / kw * wp + t % kw;
-    }
-    long image() const { return static_cast<long>(channels) * height * width; }
-    long out_plane() const { return static_cast<long>(oh) * ow; }
-};
-
-// dst = the image's planes, padded with zeros; with `check`, whether every value is finite.
-bool pad(const Geometry& g, const float* src, float* dst, bool check) {
+bool pad_planes(const float* src, int channels, int h, int w, int ph, int pw, int rows, int cols, long stride, float* dst,
+                bool check) {
     uint32_t bad = 0;
-    for (int c = 0; c < g.channels; c++) {
-        const float* s = src + static_cast<long>(c) * g.height * g.width;
-        float* d = dst + c * g.ps;
-        std::fill(d, d + static_cast<long>(g.ph) * g.wp, 0.0f);
-        for (int y = 0; y < g.height; y++) {
-            float* row = d + static_cast<long>(g.ph + y) * g.wp;
-            const float* in = s + static_cast<long>(y) * g.width;
-            std::fill(row, row + g.pw, 0.0f);
-            for (int x = 0; x < g.width; x++) row[g.pw + x] = in[x];
+    for (int c = 0; c < channels; c++) {
+        const float* s = src + static_cast<long>(c) * h * w;
+        float* d = dst + c * stride;
+        std::fill(d, d + static_cast<long>(ph) * cols, 0.0f);
+        for (int y = 0; y < h; y++) {
+            float* row = d + static_cast<long>(ph + y) * cols;
+            const float* in = s + static_cast<long>(y) * w;
+            std::fill(row, row + pw, 0.0f);
+            for (int x = 0; x < w; x++) row[pw + x] = in[x];
             if (check)
-                for (int x = 0; x < g.width; x++) {
+                for (int x = 0; x < w; x++) {
                     uint32_t bits;
                     std::memcpy(&bits, in + x, 4);
                     bad |= (bits & 0x7f800000u) == 0x7f800000u;
                 }
-            std::fill(row + g.pw + g.width, row + g.wp, 0.0f);
+            std::fill(row + pw + w, row + cols, 0.0f);
         }
-        std::fill(d + static_cast<long>(g.ph + g.height) * g.wp, d + g.ps, 0.0f);
+        std::fill(d + static_cast<long>(ph + h) * cols, d + stride, 0.0f);
     }
     return !bad;
 }
+
+namespace {
 
 // The shapes the direct kernels take: unit strides and sizes whose offsets fit an int.
 bool usable(const Window& w, int batch, int filters) {
@@ -86,44 +77,82 @@ void drop_columns(const Geometry& g, const float* out, long p0, long p1, float* 
     }
 }
 
-// y[n, o] = x[n] * (filter o of wb) + bias[o] for `outs` filters, wb blocked as
-// [outs / FB][channels][taps][FB] (zeros past the last filter), bias likewise padded or null.
-// Outputs go in stretches of blocks whose input rows fit in L2 beside the filters: a large image
-// is read from memory once, not once per filter group.
-bool direct(const cortado_context* ctx, const DirectKernels& k, const Geometry& g, int batch, int outs, const float* x,
-            const float* wb, const float* bias, float* y) {
-    const int groups = static_cast<int>(ceil_div(outs, k.fb)), threads = cortado::threads();
-    if (2L * groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
+}  // namespace
+
+DirectPlan::DirectPlan(const DirectKernels& kernels, const Geometry& geometry, int outputs, const float* w, const float* b)
+    : k(kernels), g(geometry), outs(outputs), groups(static_cast<int>(ceil_div(outputs, kernels.fb))),
+      blocked(static_cast<long>(geometry.channels) * geometry.taps * kernels.fb), wb(groups * blocked, 0.0f),
+      bias(b ? groups * kernels.fb : 0, 0.0f) {
+    for (long o = 0; o < outs; o++) {
+        for (long ch = 0; ch < g.channels; ch++)
+            for (long t = 0; t < g.taps; t++) wb[((o / k.fb * g.channels + ch) * g.taps + t) * k.fb + o % k.fb] = w[(o * g.channels + ch) * g.taps + t];
+        if (b) bias[o] = b[o];
+    }
+    const long block = k.pb * k.vw, blocks = g.span / block, reach = g.toff[g.taps - 1];
+    stretch = std::max(1L, std::min(blocks, ((64L << 10) / g.channels - reach) / block));  // 256 KB of rows
+    cc = static_cast<int>(std::max(1L, 4096L / (g.taps * k.fb)));  // 16 KB of filters
+}
+
+long DirectPlan::scratch() const { return g.channels * g.ps + k.fb * stretch * k.pb * k.vw; }
+
+// Outputs go in stretches of blocks whose input rows fit in L2 beside the filters (a large image is
+// read from memory once, not once per filter group), and channels in runs whose filters stay in L1.
+void DirectPlan::image(const float* x, float* y, int g0, int g1, float* scratch) const {
+    float* xp = scratch;
+    float* out = xp + g.channels * g.ps;
+    pad(g, x, xp, false);
+    const long block = k.pb * k.vw, blocks = g.span / block;
+    for (long b0 = 0; b0 < blocks; b0 += stretch) {
+        const long nb = std::min(stretch, blocks - b0), p0 = b0 * block;
+        for (int gi = g0; gi < g1; gi++) {
+            for (int c0 = 0; c0 < g.channels; c0 += cc)
+                k.forward(xp + c0 * g.ps + p0, g.ps, std::min(cc, g.channels - c0), g.toff.data(), g.taps,
+                          wb.data() + gi * blocked + static_cast<long>(c0) * g.taps * k.fb,
+                          bias.empty() ? nullptr : bias.data() + gi * k.fb, c0 > 0, static_cast<int>(nb), nb * block, out);
+            for (int i = 0; i < k.fb && gi * k.fb + i < outs; i++)
+                drop_columns(g, out + i * nb * block, p0, p0 + nb * block, y + (gi * k.fb + i) * g.out_plane());
+        }
+    }
+}
+
+namespace {
+
+bool finite(const float* p, long n) {
+    uint32_t bad = 0;
+    for (long i = 0; i < n; i++) {
+        uint32_t bits;
+        std::memcpy(&bits, p + i, 4);
+        bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return !bad;
+}
+
+// y[n, o] = x[n] correlated with filter o of w ([outs][channels][taps]) + bias[o], n < batch. A 3x3
+// window over enough images takes Winograd's F(2x2, 3x3) (an image with a non-finite value, or
+// non-finite filters, the direct kernels: their products are the reference's, inf and NaN alike).
+bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int outs, const float* x, const float* w,
+               const float* bias, float* y) {
+    const DirectKernels& k = direct_kernels();
+    const DirectPlan plan(k, g, outs, w, bias);
+    if (2L * plan.groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
+    const int threads = cortado::threads();
+    const bool wino = g.kh == 3 && g.kw == 3 && batch >= 2 * threads && Winograd::worth(k, g, outs) && finite(w, static_cast<long>(outs) * g.channels * 9) &&
+                      (!bias || finite(bias, outs));
+    std::unique_ptr<Winograd> wp(wino ? new Winograd(k, g, outs, w, bias) : nullptr);
     // an image per item; its filter groups split between items only when images are too few
-    int per = groups;
-    if (batch < 2 * threads) per = static_cast<int>(ceil_div(groups, std::min<long>(groups, ceil_div(2 * threads, batch))));
-    const int splits = static_cast<int>(ceil_div(groups, per));
-    const long block = k.pb * k.vw, blocks = g.span / block, reach = static_cast<long>(g.toff[g.taps - 1]);
-    const long stretch = std::max(1L, std::min(blocks, ((64L << 10) / g.channels - reach) / block));  // 256 KB of rows
-    const long items = static_cast<long>(batch) * splits, scratch = g.channels * g.ps + k.fb * stretch * block;
+    int per = plan.groups;
+    if (batch < 2 * threads) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(2 * threads, batch))));
+    const int splits = static_cast<int>(ceil_div(plan.groups, per));
+    const long items = static_cast<long>(batch) * splits, scratch = std::max(plan.scratch(), wp ? wp->scratch() : 0L);
     const int workers = static_cast<int>(std::min<long>(items, threads));
     float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * scratch));
     if (!ws) return false;
-    const long blocked = static_cast<long>(g.channels) * g.taps * k.fb;
-    // channels in runs whose filters (16 KB) stay in L1 beside the input rows they meet
-    const int cc = static_cast<int>(std::max(1L, 4096L / (g.taps * k.fb)));
+    const long out_image = static_cast<long>(outs) * g.out_plane();
     parallel_items(workers, items, [&](int tid, long item) {
         const long n = item / splits;
-        const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(groups, g0 + per);
-        float* xp = ws + tid * scratch;
-        float* out = xp + g.channels * g.ps;
-        pad(g, x + n * g.image(), xp, false);
-        for (long b0 = 0; b0 < blocks; b0 += stretch) {
-            const long nb = std::min(stretch, blocks - b0), p0 = b0 * block;
-            for (int gi = g0; gi < g1; gi++) {
-                for (int c0 = 0; c0 < g.channels; c0 += cc)
-                    k.forward(xp + c0 * g.ps + p0, g.ps, std::min(cc, g.channels - c0), g.toff.data(), g.taps,
-                              wb + gi * blocked + static_cast<long>(c0) * g.taps * k.fb, bias ? bias + gi * k.fb : nullptr,
-                              c0 > 0, static_cast<int>(nb), nb * block, out);
-                for (int i = 0; i < k.fb && gi * k.fb + i < outs; i++)
-                    drop_columns(g, out + i * nb * block, p0, p0 + nb * block, y + (n * outs + gi * k.fb + i) * g.out_plane());
-            }
-        }
+        const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(plan.groups, g0 + per);
+        float* s = ws + tid * scratch;
+        if (!wp || !wp->image(x + n * g.image(), y + n * out_image, s)) plan.image(x + n * g.image(), y + n * out_image, g0, g1, s);
     });
     ctx->release(ctx, ws);
     return true;
@@ -135,39 +164,32 @@ bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch,
                          const float* weight, const float* bias, float* y) {
     // a 1x1 window packs nothing the GEMM would not: the GEMM measured faster there
     if (!usable(w, batch, filters) || w.kh * w.kw == 1) return false;
-    const DirectKernels& k = kernels();
+    const DirectKernels& k = direct_kernels();
     const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.pb * k.vw);
-    const long groups = ceil_div(filters, k.fb), taps = g.taps, c = w.channels;
-    std::vector<float> wb(groups * c * taps * k.fb, 0.0f), bp(bias ? groups * k.fb : 0, 0.0f);
-    for (long f = 0; f < filters; f++) {
-        for (long ch = 0; ch < c; ch++)
-            for (long t = 0; t < taps; t++) wb[((f / k.fb * c + ch) * taps + t) * k.fb + f % k.fb] = weight[(f * c + ch) * taps + t];
-        if (bias) bp[f] = bias[f];
-    }
-    return direct(ctx, k, g, batch, filters, x, wb.data(), bias ? bp.data() : nullptr, y);
+    return correlate(ctx, g, batch, filters, x, weight, bias, y);
 }
 
 bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
                       const float* dy, float* dx) {
     if (!usable(w, batch, filters) || w.ph > w.kh - 1 || w.pw > w.kw - 1) return false;
-    const DirectKernels& k = kernels();
+    const DirectKernels& k = direct_kernels();
     const Geometry g(filters, w.out_h(), w.out_w(), w.kh, w.kw, w.kh - 1 - w.ph, w.kw - 1 - w.pw, k.pb * k.vw);
     // dY padded by k - 1 - p around a small plane is mostly zeros: past twice the GEMM's products
     // (LeNet's second layer: 3x) the GEMM and col2im measured faster
     if (g.span > 2 * w.out_plane()) return false;
-    const long groups = ceil_div(w.channels, k.fb), taps = g.taps, c = w.channels;
-    std::vector<float> wb(groups * filters * taps * k.fb, 0.0f);
+    // filters turned by 180 degrees, channel and filter axes swapped: [channels][filters][taps]
+    const long taps = g.taps, c = w.channels;
+    std::vector<float> turned(c * filters * taps);
     for (long f = 0; f < filters; f++)
         for (long ch = 0; ch < c; ch++)
-            for (long t = 0; t < taps; t++)
-                wb[((ch / k.fb * filters + f) * taps + t) * k.fb + ch % k.fb] = weight[(f * c + ch) * taps + taps - 1 - t];
-    return direct(ctx, k, g, batch, w.channels, dy, wb.data(), nullptr, dx);
+            for (long t = 0; t < taps; t++) turned[(ch * filters + f) * taps + t] = weight[(f * c + ch) * taps + taps - 1 - t];
+    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, dx);
 }
 
 bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
                         const float* dy, float* dweight) {
     if (!usable(w, batch, filters)) return false;
-    const DirectKernels& k = kernels();
+    const DirectKernels& k = direct_kernels();
     const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.vw);
     // Each (filter group, channel, tap block) ends in a horizontal sum: small planes and large
     // banks (many such sums, little work each) go to the GEMM, which measured faster there.

@@ -9,6 +9,9 @@
 #include "cortado_cpu.h"
 #include "window.h"
 
+#include <memory>
+#include <vector>
+
 namespace cortado {
 
 // Register blocking of one instruction set's kernels (conv_direct_kernel.inc):
@@ -26,6 +29,64 @@ struct DirectKernels {
                    float* out);
 };
 extern const DirectKernels direct_avx512, direct_avx2, direct_generic;
+// Those of the instruction set in use.
+const DirectKernels& direct_kernels();
+
+// A unit-stride window as the kernels see it: planes padded to hp x wp, `span` outputs computed
+// per plane (oh wp rounded up to the kernel's granule), planes ps floats apart so that the last
+// output's last tap is still inside (zeros past the image).
+struct Geometry {
+    int channels, height, width, kh, kw, ph, pw, hp, wp, oh, ow, taps;
+    long span, ps;
+    std::vector<int> toff;  // tap (ki, kj) at ki wp + kj
+
+    Geometry(int c, int h, int w, int kernel_h, int kernel_w, int pad_h, int pad_w, long granule);
+    long image() const { return static_cast<long>(channels) * height * width; }
+    long out_plane() const { return static_cast<long>(oh) * ow; }
+};
+
+// dst = the channels' h x w planes with ph rows and pw columns of zeros before them, in planes of
+// rows x cols floats `stride` apart, zeros up to the next; with `check`, whether every value is finite.
+bool pad_planes(const float* src, int channels, int h, int w, int ph, int pw, int rows, int cols, long stride, float* dst,
+                bool check);
+inline bool pad(const Geometry& g, const float* src, float* dst, bool check) {
+    return pad_planes(src, g.channels, g.height, g.width, g.ph, g.pw, g.hp, g.wp, g.ps, dst, check);
+}
+
+// The direct kernels' plan for one correlation: `outs` filters ([outs][channels][taps], bias or
+// null) blocked FB at a time, and how an image is cut to stay in cache.
+struct DirectPlan {
+    const DirectKernels& k;
+    const Geometry& g;
+    int outs, groups;
+    long blocked, stretch;  // floats per filter group; output blocks per stretch
+    int cc;                 // channels per kernel call
+    std::vector<float> wb, bias;
+
+    DirectPlan(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
+    long scratch() const;  // floats image() needs
+    // y = one image's outputs of filter groups [g0, g1)
+    void image(const float* x, float* y, int g0, int g1, float* scratch) const;
+};
+
+// Winograd's F(2x2, 3x3) for a 3x3 window (conv_winograd.cpp): each 4x4 input tile and each filter
+// turned into 16 numbers, 16 products summed over the channels by the direct forward kernel (a
+// one-tap window over the tiles), 2x2 outputs from each tile: 2.25x fewer multiplications.
+struct Winograd {
+    const DirectKernels& k;
+    const Geometry& g;
+    int outs, groups, th, tw, rows, cols;  // tiles down and across; padded plane rows x cols
+    long tiles;                            // th tw rounded up to the kernel's block
+    std::vector<float> u, bias;            // [16][groups][channels][FB]; [outs] or empty
+
+    Winograd(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
+    // whether it beats the direct kernels: enough products per transformed number, and an image's
+    // transforms small enough to stay in cache
+    static bool worth(const DirectKernels& k, const Geometry& g, int outs);
+    long scratch() const;
+    // y = one image's outputs, or false (y untouched) when the image holds a non-finite value
+    bool image(const float* x, float* y, float* scratch) const;
+};
 
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
                          const float* weight, const float* bias, float* y);

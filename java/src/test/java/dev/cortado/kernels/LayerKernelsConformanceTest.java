@@ -195,6 +195,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 7) return new ConvCase(new Window(19, 7, 7, 3, 3, 1, 1, 1, 1), 5, 13);    // ResNet's last stage: half the lanes dropped
         if (t == 8) return new ConvCase(new Window(6, 20, 17, 5, 5, 1, 1, 2, 2), 2, 10);   // 5x5, padding 2
         if (t == 9) return new ConvCase(new Window(3, 12, 30, 3, 1, 1, 1, 0, 0), 1, 70);   // one image, its filter groups split
+        if (t == 10) return new ConvCase(new Window(32, 9, 11, 3, 3, 1, 1, 1, 1), 4, 33);  // Winograd F(2x2, 3x3), odd planes
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
@@ -563,16 +564,28 @@ class LayerKernelsConformanceTest extends KernelConformance {
     }
 
     @OnEveryTarget
-    void infiniteInputsNextToDroppedColumnsAgreeWithTheReference(ConformanceTarget target) {
+    void infiniteInputsOfTheDirectAndWinogradPathsAgreeWithTheReference(ConformanceTarget target) {
         // the direct filter gradient meets the columns it computes past each output row with zeros in
-        // dY, against real inputs: an inf there would make 0 x inf = NaN terms the reference lacks
-        Window w = new Window(16, 14, 14, 3, 3, 1, 1, 1, 1);
-        int batch = 2, filters = 4;
+        // dY, against real inputs: an inf there would make 0 x inf = NaN terms the reference lacks.
+        // Winograd's transforms subtract inputs (inf - inf = NaN where the reference has inf): an image
+        // holding an inf, and non-finite filters, must take the direct products
+        Window w = new Window(32, 14, 14, 3, 3, 1, 1, 1, 1);
+        int batch = 5, filters = 32;
         long xs = batch * w.inputSize(), ws = (long) filters * w.colRows(), ys = (long) batch * filters * w.colCols();
-        float[] x = random(xs, 1f), dy = random(ys, 1f);
-        for (int i = 13; i < x.length; i += 14 * 5) x[i] = Float.POSITIVE_INFINITY;  // last columns of some rows
-        float[][][] r = both(target, new float[][] {x, dy, poison(ws)}, (k, p) -> k.convBackwardFilter(w, batch, filters, p[0], p[1], p[2]));
-        assertSameNonFinite(r[0][2], r[1][2], "filter gradient " + w);
+        float[] x = random(xs, 1f), dy = random(ys, 1f), wt = random(ws, 1f), infWt = random(ws, 1f);
+        for (int i = 13; i < x.length / 2; i += 14 * 5) x[i] = Float.POSITIVE_INFINITY;  // last columns of some rows
+        for (int i = 7; i < dy.length / 3; i += 37) dy[i] = Float.NEGATIVE_INFINITY;
+        infWt[5] = Float.POSITIVE_INFINITY;
+        float[][][] r = both(target, new float[][] {x, dy, wt, infWt, poison(ws), poison(ys), poison(xs), poison(ys), random(xs, 1f)}, (k, p) -> {
+            k.convBackwardFilter(w, batch, filters, p[0], p[1], p[4]);
+            k.convForward(w, batch, filters, p[0], p[2], null, p[5]);
+            k.convBackwardData(w, batch, filters, p[2], p[1], p[6]);
+            k.convForward(w, batch, filters, p[8], p[3], null, p[7]);  // finite images
+        });
+        assertSameNonFinite(r[0][4], r[1][4], "filter gradient " + w);
+        assertSameNonFinite(r[0][5], r[1][5], "forward " + w);
+        assertSameNonFinite(r[0][6], r[1][6], "data gradient " + w);
+        assertSameNonFinite(r[0][7], r[1][7], "forward, an inf filter " + w);
     }
 
     @OnEveryTarget

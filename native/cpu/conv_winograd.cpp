@@ -1,0 +1,168 @@
+// Winograd's F(2x2, 3x3) (Lavin and Gray, 2016) for unit-stride 3x3 correlations, one image at a
+// time (conv_direct.h). With d a 4x4 tile of the padded input, g a 3x3 filter and
+//   V = B^T d B,  U = G g G^T,  M = sum over channels of U . V (16 products),  Y = A^T M A,
+// Y is the tile's 2x2 outputs. The sums over channels are 16 small matrix products, each run by the
+// direct forward kernel as a one-tap window over the tiles. The image's transforms stay in L2;
+// planes too large for that take the direct kernels (a tiled transform would be the next step).
+#include <algorithm>
+#include <vector>
+
+#include "conv_direct.h"
+#include "gemm_driver.h"
+#include "simd.h"
+
+namespace cortado {
+namespace {
+
+constexpr long kMaxFloats = 1L << 18;  // 1 MB of transformed tiles an image
+
+// Tiles are numbered t = ty (tw + 1) + tx: one tile per row more than there are, dropped at the
+// end, so that each transform is a few long unit-stride loops over all of an image's tiles.
+
+// V[(4 i + j) xi_stride + t] for the tiles t of one padded channel plane (rows of cols = 2 tw + 2).
+// B^T d down each tile's rows first, kept as even and odd columns (e[i], o[i]: the floats at 2 x and
+// 2 x + 1, tw + 1 a tile row); then (B^T d) B across, from e[t], o[t], e[t + 1], o[t + 1].
+CORTADO_CLONES void input_transform(const float* __restrict plane, int th, int tw, int cols, long xi_stride, float* __restrict v,
+                                    float* __restrict scratch) {
+    const long row = tw + 1, n = th * row;
+    float* __restrict e0 = scratch;
+    float* __restrict e1 = e0 + n + 1;
+    float* __restrict e2 = e1 + n + 1;
+    float* __restrict e3 = e2 + n + 1;
+    float* __restrict o0 = e3 + n + 1;
+    float* __restrict o1 = o0 + n + 1;
+    float* __restrict o2 = o1 + n + 1;
+    float* __restrict o3 = o2 + n + 1;
+    float* __restrict s = o3 + n + 1;  // one row of B^T d, cols floats
+    float* const es[4] = {e0, e1, e2, e3};
+    float* const os[4] = {o0, o1, o2, o3};
+    for (int ty = 0; ty < th; ty++) {
+        const float* __restrict r0 = plane + static_cast<long>(2 * ty) * cols;
+        const float* __restrict r1 = r0 + cols;
+        const float* __restrict r2 = r1 + cols;
+        const float* __restrict r3 = r2 + cols;
+        // row i of B^T d = a[i] - sign[i] b[i]: r0 - r2, r2 + r1, r2 - r1, r1 - r3
+        const float* const as[4] = {r0, r2, r2, r1};
+        const float* const bs[4] = {r2, r1, r1, r3};
+        const float signs[4] = {1.0f, -1.0f, 1.0f, 1.0f};
+        for (int i = 0; i < 4; i++) {
+            const float* __restrict a = as[i];
+            const float* __restrict b = bs[i];
+            const float sign = signs[i];
+            for (int x = 0; x < cols; x++) s[x] = a[x] - sign * b[x];
+            float* __restrict e = es[i] + ty * row;
+            float* __restrict o = os[i] + ty * row;
+            for (int x = 0; x <= tw; x++) {
+                e[x] = s[2 * x];
+                o[x] = s[2 * x + 1];
+            }
+        }
+    }
+    for (int i = 0; i < 4; i++) {  // (t = n - 1, a dropped tile, reads e[n]: scratch, never used)
+        const float* __restrict e = es[i];
+        const float* __restrict o = os[i];
+        float* __restrict v0 = v + (4 * i) * xi_stride;
+        float* __restrict v1 = v0 + xi_stride;
+        float* __restrict v2 = v1 + xi_stride;
+        float* __restrict v3 = v2 + xi_stride;
+        for (long t = 0; t < n; t++) {
+            v0[t] = e[t] - e[t + 1];
+            v1[t] = o[t] + e[t + 1];
+            v2[t] = e[t + 1] - o[t];
+            v3[t] = o[t] - o[t + 1];
+        }
+    }
+}
+
+// One filter's outputs from its 16 planes of M (xi_stride apart): A^T M A plus the bias, cropped.
+CORTADO_CLONES void output_transform(const float* __restrict m, long xi_stride, int th, int tw, int oh, int ow, float bias,
+                                     float* __restrict y, float* __restrict scratch) {
+    const long row = tw + 1, n = th * row;
+    float* __restrict y00 = scratch;  // output (2 ty + a, 2 tx + b) of tile t at yab[t]
+    float* __restrict y01 = y00 + n;
+    float* __restrict y10 = y01 + n;
+    float* __restrict y11 = y10 + n;
+    for (long t = 0; t < n; t++) {
+        float q0[4], q1[4];
+        for (int j = 0; j < 4; j++) {  // A^T M: down
+            const float a = m[j * xi_stride + t], b = m[(4 + j) * xi_stride + t];
+            const float c = m[(8 + j) * xi_stride + t], d = m[(12 + j) * xi_stride + t];
+            q0[j] = a + b + c;
+            q1[j] = b - c - d;
+        }
+        y00[t] = q0[0] + q0[1] + q0[2] + bias;  // (A^T M) A: across
+        y01[t] = q0[1] - q0[2] - q0[3] + bias;
+        y10[t] = q1[0] + q1[1] + q1[2] + bias;
+        y11[t] = q1[1] - q1[2] - q1[3] + bias;
+    }
+    for (int ty = 0; ty < th; ty++) {
+        const long at = ty * row;
+        float* __restrict a = y + static_cast<long>(2 * ty) * ow;
+        for (int x = 0; x < ow; x++) a[x] = (x & 1 ? y01 : y00)[at + x / 2];
+        if (2 * ty + 1 == oh) break;
+        float* __restrict b = a + ow;
+        for (int x = 0; x < ow; x++) b[x] = (x & 1 ? y11 : y10)[at + x / 2];
+    }
+}
+
+}  // namespace
+
+Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int outputs, const float* w, const float* b)
+    : k(kernels), g(geometry), outs(outputs), groups(static_cast<int>(ceil_div(outputs, kernels.fb))),
+      th((geometry.oh + 1) / 2), tw((geometry.ow + 1) / 2), rows(2 * th + 2), cols(2 * tw + 2),
+      tiles(ceil_div(static_cast<long>(th) * (tw + 1), kernels.pb * kernels.vw) * kernels.pb * kernels.vw),
+      u(16L * groups * geometry.channels * kernels.fb, 0.0f), bias(b ? b : nullptr, b ? b + outputs : nullptr) {
+    const long c = g.channels;
+    for (long o = 0; o < outs; o++)
+        for (long ch = 0; ch < c; ch++) {
+            const float* f = w + (o * c + ch) * 9;
+            double gg[4][3], U[4][4];
+            for (int j = 0; j < 3; j++) {  // G g: down the filter
+                gg[0][j] = f[j];
+                gg[1][j] = 0.5 * (static_cast<double>(f[j]) + f[3 + j] + f[6 + j]);
+                gg[2][j] = 0.5 * (static_cast<double>(f[j]) - f[3 + j] + f[6 + j]);
+                gg[3][j] = f[6 + j];
+            }
+            for (int i = 0; i < 4; i++) {  // (G g) G^T: across
+                U[i][0] = gg[i][0];
+                U[i][1] = 0.5 * (gg[i][0] + gg[i][1] + gg[i][2]);
+                U[i][2] = 0.5 * (gg[i][0] - gg[i][1] + gg[i][2]);
+                U[i][3] = gg[i][2];
+            }
+            for (int xi = 0; xi < 16; xi++)
+                u[((xi * groups + o / k.fb) * c + ch) * k.fb + o % k.fb] = static_cast<float>(U[xi / 4][xi % 4]);
+        }
+}
+
+long Winograd::scratch() const {
+    return g.channels * static_cast<long>(rows) * cols + 16L * (g.channels + groups * k.fb) * tiles + 9L * (tiles + 1) + cols;
+}
+
+bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs) {
+    // Per tile, the channel sums take 16 C F products, the transforms touch 16 (C + F) numbers: at
+    // 16 channels and filters (8 products a number) ResNet-20's first stage ran 18% slower than the
+    // direct kernels, at 32 and 64 (16 and 32) its later stages 8-12% faster.
+    const long tiles = static_cast<long>((g.oh + 1) / 2) * ((g.ow + 1) / 2 + 1) + k.pb * k.vw;
+    const long c = g.channels, f = ceil_div(outs, k.fb) * k.fb;
+    return c * f >= 16 * (c + f) && 16 * (c + f) * tiles <= kMaxFloats;
+}
+
+bool Winograd::image(const float* x, float* y, float* scratch) const {
+    const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
+    float* xp = scratch;
+    float* v = xp + c * plane;
+    float* m = v + 16 * c * tiles;
+    float* buf = m + 16 * fp * tiles;
+    if (!pad_planes(x, g.channels, g.height, g.width, g.ph, g.pw, rows, cols, plane, xp, true)) return false;
+    for (long ch = 0; ch < c; ch++) input_transform(xp + ch * plane, th, tw, cols, c * tiles, v + ch * tiles, buf);
+    const int one_tap = 0;
+    for (int xi = 0; xi < 16; xi++)
+        for (int gi = 0; gi < groups; gi++)
+            k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.data() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
+                      nullptr, false, static_cast<int>(tiles / (k.pb * k.vw)), tiles, m + (xi * fp + gi * k.fb) * tiles);
+    for (int o = 0; o < outs; o++)
+        output_transform(m + o * tiles, fp * tiles, th, tw, g.oh, g.ow, bias.empty() ? 0.0f : bias[o], y + o * g.out_plane(), buf);
+    return true;
+}
+
+}  // namespace cortado
