@@ -88,6 +88,32 @@ class ExportFileTest {
     }
 
     @Test
+    void recurrent_and_attention_weights_keep_pytorch_layout_and_names() {
+        // the gate reordering and the transposes are nodes on the state_dict tensors, not renamed copies
+        NetChain net = NetChain.of(dev.cortado.api.NetLayer.embedding(6, 11), lstm(6), selfAttention(2, false)).initialize(1L, 4);
+        Map<String, Onnx.TensorProto> init = new HashMap<>();
+        for (Onnx.TensorProto t : OnnxExport.toModel(net).getGraph().getInitializerList()) init.put(t.getName(), t);
+        Map<String, Tensor> state = net.module().stateDict();
+        assertEquals(List.of("0.weight", "1.weight_ih", "1.weight_hh", "1.bias", "2.in_proj_weight", "2.in_proj_bias", "2.out_proj.weight",
+                "2.out_proj.bias"), List.copyOf(state.keySet()));
+        for (Map.Entry<String, Tensor> e : state.entrySet()) {
+            Onnx.TensorProto t = init.get(e.getKey());
+            assertNotNull(t, "no initializer " + e.getKey() + " among " + init.keySet());
+            float[] values = new float[(int) e.getValue().numel()];
+            ByteBuffer.wrap(t.getRawData().toByteArray()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
+            assertArrayEquals(e.getValue().toArray(), values, e.getKey());
+        }
+    }
+
+    @Test
+    void a_model_on_another_device_exports_the_same_file() {
+        NetChain net = NetChain.of(convolution(2, 3), batchNormalization(), ramp(), dev.cortado.api.NetLayer.flatten(), 3).initialize(1L, 1, 5, 5);
+        byte[] onCpu = OnnxExport.toBytes(net);
+        net.module().to(dev.cortado.memory.Device.sim(2));
+        assertArrayEquals(onCpu, OnnxExport.toBytes(net));
+    }
+
+    @Test
     void onnx_checker_accepts_the_exports() throws Exception {
         assumeTrue(Files.isExecutable(Path.of(PYTHON)), PYTHON + " is absent");
         assumeTrue(run(PYTHON, "-c", "import onnx").exit == 0, "python's onnx package is absent");
