@@ -282,13 +282,7 @@ public final class AnnClassifier implements AutoCloseable {
         ann.b1 = Tensor.zeros(ann.hidden).keep().requiresGrad(true);
         ann.w2 = Tensor.zeros(found.length, ann.hidden).keep().requiresGrad(true);
         ann.b2 = Tensor.zeros(found.length).keep().requiresGrad(true);
-        try {
-            f.loadInto(ann.tensors());
-        } catch (IOException | RuntimeException e) {
-            ann.close();
-            throw e;
-        }
-        return ann;
+        return f.fill(ann, ann.tensors());
     }
 
     private Map<String, Tensor> tensors() {

@@ -174,13 +174,7 @@ public final class BackpropNet implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw f.corrupt("cannot be rebuilt", e);
         }
-        try {
-            f.loadInto(net.tensors());
-        } catch (IOException | RuntimeException e) {
-            net.close();
-            throw e;
-        }
-        return net;
+        return f.fill(net, net.tensors());
     }
 
     private Map<String, Tensor> tensors() {

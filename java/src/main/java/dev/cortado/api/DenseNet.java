@@ -81,13 +81,7 @@ final class DenseNet implements AutoCloseable {
             throw f.corrupt("has a net of sizes " + Arrays.toString(sizes) + " with " + mean.length + " means and " + scale.length + " scales", null);
         }
         DenseNet net = new DenseNet(new double[][] {mean, scale}, new Rng(1), sizes);
-        try {
-            f.loadInto(net.tensors());
-        } catch (IOException | RuntimeException e) {
-            net.close();
-            throw e;
-        }
-        return net;
+        return f.fill(net, net.tensors());
     }
 
     int features() {

@@ -239,12 +239,7 @@ public final class NetChain implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw f.corrupt("cannot be rebuilt", e);
         }
-        try {
-            f.loadInto(chain.module.stateDict());
-        } catch (IOException | RuntimeException e) {
-            chain.close();
-            throw e;
-        }
+        f.fill(chain, chain.module.stateDict());
         if (training) chain.module.train();
         else chain.module.eval();
         return chain;

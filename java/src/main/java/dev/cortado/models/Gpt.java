@@ -135,12 +135,7 @@ public final class Gpt extends Module {
         }
         boolean training = f.bool(arch, "training");
         Gpt gpt = new Gpt(config, new Rng(1));
-        try {
-            f.loadInto(gpt.stateDict());
-        } catch (IOException | RuntimeException e) {
-            gpt.close();
-            throw e;
-        }
+        f.fill(gpt, gpt.stateDict());
         if (training) gpt.train();
         else gpt.eval();
         return gpt;

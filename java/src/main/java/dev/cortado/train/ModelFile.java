@@ -194,6 +194,25 @@ public final class ModelFile implements AutoCloseable {
         Safetensors.copy(contents.tensors(), targets);
     }
 
+    /**
+     * Fills a model just built from the architecture with the file's tensors (as {@link #loadInto})
+     * and returns it; on any failure closes that half-built model first, so that its native memory
+     * is not left to the garbage collector.
+     */
+    public <M extends AutoCloseable> M fill(M model, Map<String, Tensor> tensors) throws IOException {
+        try {
+            loadInto(tensors);
+            return model;
+        } catch (IOException | RuntimeException e) {
+            try {
+                model.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
     /** An IOException naming the file: its architecture is not one this code can build. */
     public IOException corrupt(String what, Exception cause) {
         return new IOException(file + ": the " + kind + " architecture " + what + (cause == null ? "" : " (" + cause.getMessage() + ")"), cause);
