@@ -76,13 +76,15 @@ struct Winograd {
     const DirectKernels& k;
     const Geometry& g;
     int outs, groups, th, tw, rows, cols;  // tiles down and across; padded plane rows x cols
-    long tiles;                            // th tw rounded up to the kernel's block
+    int chunk;                             // tile rows transformed at a time
+    long tiles;                            // a chunk's tiles, chunk (tw + 1), rounded up to the kernel's block
     std::vector<float> u, bias;            // [16][groups][channels][FB]; [outs] or empty
 
     Winograd(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
     // whether it beats the direct kernels: enough products per transformed number, and an image's
     // transforms small enough to stay in cache
     static bool worth(const DirectKernels& k, const Geometry& g, int outs);
+    static int chunk_rows(const DirectKernels& k, const Geometry& g, int outs);
     long scratch() const;
     // y = one image's outputs, or false (y untouched) when the image holds a non-finite value
     bool image(const float* x, float* y, float* scratch) const;

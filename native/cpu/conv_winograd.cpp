@@ -2,8 +2,8 @@
 // time (conv_direct.h). With d a 4x4 tile of the padded input, g a 3x3 filter and
 //   V = B^T d B,  U = G g G^T,  M = sum over channels of U . V (16 products),  Y = A^T M A,
 // Y is the tile's 2x2 outputs. The sums over channels are 16 small matrix products, each run by the
-// direct forward kernel as a one-tap window over the tiles. The image's transforms stay in L2;
-// planes too large for that take the direct kernels (a tiled transform would be the next step).
+// direct forward kernel as a one-tap window over the tiles. An image goes in chunks of tile rows
+// whose transforms stay in L2.
 #include <algorithm>
 #include <vector>
 
@@ -14,7 +14,7 @@
 namespace cortado {
 namespace {
 
-constexpr long kMaxFloats = 1L << 18;  // 1 MB of transformed tiles an image
+constexpr long kChunkFloats = 1L << 16;  // 256 KB of transformed tiles (V and M) a chunk
 
 // Tiles are numbered t = ty (tw + 1) + tx: one tile per row more than there are, dropped at the
 // end, so that each transform is a few long unit-stride loops over all of an image's tiles.
@@ -95,13 +95,18 @@ CORTADO_CLONES void output_transform(const float* __restrict m, long xi_stride, 
         y10[t] = q1[0] + q1[1] + q1[2] + bias;
         y11[t] = q1[1] - q1[2] - q1[3] + bias;
     }
+    float* __restrict zip = y11 + n;  // one output row, 2 tw floats
     for (int ty = 0; ty < th; ty++) {
         const long at = ty * row;
-        float* __restrict a = y + static_cast<long>(2 * ty) * ow;
-        for (int x = 0; x < ow; x++) a[x] = (x & 1 ? y01 : y00)[at + x / 2];
-        if (2 * ty + 1 == oh) break;
-        float* __restrict b = a + ow;
-        for (int x = 0; x < ow; x++) b[x] = (x & 1 ? y11 : y10)[at + x / 2];
+        for (int a = 0; a < 2 && 2 * ty + a < oh; a++) {  // output rows 2 ty and 2 ty + 1
+            const float* __restrict even = (a ? y10 : y00) + at;
+            const float* __restrict odd = (a ? y11 : y01) + at;
+            for (int tx = 0; tx < tw; tx++) {
+                zip[2 * tx] = even[tx];
+                zip[2 * tx + 1] = odd[tx];
+            }
+            std::copy(zip, zip + ow, y + static_cast<long>(2 * ty + a) * ow);
+        }
     }
 }
 
@@ -110,7 +115,8 @@ CORTADO_CLONES void output_transform(const float* __restrict m, long xi_stride, 
 Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int outputs, const float* w, const float* b)
     : k(kernels), g(geometry), outs(outputs), groups(static_cast<int>(ceil_div(outputs, kernels.fb))),
       th((geometry.oh + 1) / 2), tw((geometry.ow + 1) / 2), rows(2 * th + 2), cols(2 * tw + 2),
-      tiles(ceil_div(static_cast<long>(th) * (tw + 1), kernels.pb * kernels.vw) * kernels.pb * kernels.vw),
+      chunk(chunk_rows(kernels, geometry, outputs)),
+      tiles(ceil_div(static_cast<long>(chunk) * (tw + 1), kernels.pb * kernels.vw) * kernels.pb * kernels.vw),
       u(16L * groups * geometry.channels * kernels.fb, 0.0f), bias(b ? b : nullptr, b ? b + outputs : nullptr) {
     const long c = g.channels;
     for (long o = 0; o < outs; o++)
@@ -135,33 +141,47 @@ Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int o
 }
 
 long Winograd::scratch() const {
-    return g.channels * static_cast<long>(rows) * cols + 16L * (g.channels + groups * k.fb) * tiles + 9L * (tiles + 1) + cols;
+    return g.channels * static_cast<long>(rows) * cols + 16L * (g.channels + groups * k.fb) * tiles + 9L * (tiles + 1) + cols;  // (output: 4 tiles + 2 tw < 9 (tiles + 1))
 }
 
 bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs) {
     // Per tile, the channel sums take 16 C F products, the transforms touch 16 (C + F) numbers: at
     // 16 channels and filters (8 products a number) ResNet-20's first stage ran 18% slower than the
     // direct kernels, at 32 and 64 (16 and 32) its later stages 8-12% faster.
-    const long tiles = static_cast<long>((g.oh + 1) / 2) * ((g.ow + 1) / 2 + 1) + k.pb * k.vw;
     const long c = g.channels, f = ceil_div(outs, k.fb) * k.fb;
-    return c * f >= 16 * (c + f) && 16 * (c + f) * tiles <= kMaxFloats;
+    return c * f >= 16 * (c + f);
+}
+
+// Tile rows a chunk: as many as keep its V and M under kChunkFloats, spread evenly over the image.
+int Winograd::chunk_rows(const DirectKernels& k, const Geometry& g, int outs) {
+    const int th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2;
+    const long per_row = 16L * (g.channels + ceil_div(outs, k.fb) * k.fb) * (tw + 1);
+    const long fit = std::max(1L, kChunkFloats / per_row);
+    return static_cast<int>(ceil_div(th, ceil_div(th, fit)));
 }
 
 bool Winograd::image(const float* x, float* y, float* scratch) const {
     const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
+    const long block = k.pb * k.vw;
     float* xp = scratch;
     float* v = xp + c * plane;
     float* m = v + 16 * c * tiles;
     float* buf = m + 16 * fp * tiles;
     if (!pad_planes(x, g.channels, g.height, g.width, g.ph, g.pw, rows, cols, plane, xp, true)) return false;
-    for (long ch = 0; ch < c; ch++) input_transform(xp + ch * plane, th, tw, cols, c * tiles, v + ch * tiles, buf);
     const int one_tap = 0;
-    for (int xi = 0; xi < 16; xi++)
-        for (int gi = 0; gi < groups; gi++)
-            k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.data() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
-                      nullptr, false, static_cast<int>(tiles / (k.pb * k.vw)), tiles, m + (xi * fp + gi * k.fb) * tiles);
-    for (int o = 0; o < outs; o++)
-        output_transform(m + o * tiles, fp * tiles, th, tw, g.oh, g.ow, bias.empty() ? 0.0f : bias[o], y + o * g.out_plane(), buf);
+    for (int ty0 = 0; ty0 < th; ty0 += chunk) {  // tile rows [ty0, ty0 + n): their V and M stay in L2
+        const int n = std::min(chunk, th - ty0);
+        const int blocks = static_cast<int>(ceil_div(static_cast<long>(n) * (tw + 1), block));
+        for (long ch = 0; ch < c; ch++)
+            input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
+        for (int xi = 0; xi < 16; xi++)
+            for (int gi = 0; gi < groups; gi++)
+                k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.data() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
+                          nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
+        for (int o = 0; o < outs; o++)
+            output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
+                             y + o * g.out_plane() + 2L * ty0 * g.ow, buf);
+    }
     return true;
 }
 
