@@ -1,0 +1,74 @@
+package dev.cortado.onnx.importer;
+
+import dev.cortado.memory.Device;
+import dev.cortado.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The committed models of make_test_models.py run in Cortado and in ONNX Runtime Java on the same
+ * random inputs: every output within 1e-4 · (1 + |expected|), on the cpu and on the sim device.
+ */
+class OnnxImportTest {
+
+    private static final double TOLERANCE = 1e-4;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny_cnn", "tiny_mlp", "tiny_transformer", "op_zoo", "conv_bn_autopad"})
+    void matchesOnnxRuntimeOnCpu(String name) throws Exception {
+        for (long seed = 1; seed <= 2; seed++) {
+            double worst = OrtReference.compare(OrtReference.model(name), Device.CPU, seed, 0);
+            assertTrue(worst <= TOLERANCE, name + " (seed " + seed + "): max |diff| / (1 + |expected|) = " + worst);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny_cnn", "tiny_transformer", "op_zoo"})
+    void matchesOnnxRuntimeOnTheSimDevice(String name) throws Exception {
+        double worst = OrtReference.compare(OrtReference.model(name), Device.SIM, 3, 0);
+        assertTrue(worst <= TOLERANCE, name + " on sim: max |diff| / (1 + |expected|) = " + worst);
+    }
+
+    @Test
+    void batchNormAfterConvIsFoldedAndTheOtherRuns() throws Exception {
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("conv_bn_autopad"))) {
+            assertEquals(List.of("Conv", "Relu", "BatchNormalization", "MaxPool", "AveragePool"), m.runtimeOpTypes());
+            // the folded BatchNorm's parameters are gone; the Conv's weights and bias carry them; the other's statistics are buffers
+            assertEquals(List.of("w", "b", "g2", "beta2"), List.copyOf(m.parameters().keySet()));
+        }
+    }
+
+    @Test
+    void shapeArithmeticIsFoldedAtLoad() throws Exception {
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_transformer"))) {
+            List<String> ops = m.runtimeOpTypes();
+            assertFalse(ops.contains("Shape") || ops.contains("Constant"), "plan: " + ops);
+            assertTrue(ops.contains("MatMul") && ops.contains("Softmax"), "plan: " + ops);
+        }
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("op_zoo"))) {
+            List<String> ops = m.runtimeOpTypes();
+            assertFalse(ops.contains("Shape") || ops.contains("Constant") || ops.contains("Concat") && ops.indexOf("Concat") < ops.indexOf("Reshape"),
+                    "plan: " + ops);
+        }
+    }
+
+    @Test
+    void singleInputConvenienceAndRepeatedRunsAgree() throws Exception {
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_cnn"))) {
+            assertEquals(List.of("x"), m.inputNames());
+            assertEquals(List.of("y"), m.outputNames());
+            Tensor x = Tensor.uniform(new dev.cortado.tensor.Rng(5), -1, 1, m.inputShape("x"));
+            float[] a = m.run(x).toArray(), b = m.run(x).toArray();
+            assertEquals(10, a.length);
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 0f);
+            assertEquals(x.shape().length, 4, "the input is left as it was");
+        }
+    }
+}
