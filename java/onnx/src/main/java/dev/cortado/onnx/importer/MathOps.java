@@ -23,23 +23,17 @@ final class MathOps {
     }
 
     /**
-     * A broadcasting binary op. On integer values (shape arithmetic) the result is rounded toward
-     * zero as ONNX's integer Div does; that needs both operands constant (they are in the static
-     * shape arithmetic torch.onnx.export writes).
+     * A broadcasting binary op. Integer Div (shape arithmetic, ids) rounds toward zero as ONNX's
+     * does, through the host; integer Add, Sub and Mul are exact in floats up to 2^24.
      */
     static OpTable.Factory binary(BinaryOperator<Tensor> f) {
-        return c -> in -> {
-            Tensor y = f.apply(in[0].tensor(), in[1].tensor());
-            if (in[0].isInteger() && in[1].isInteger()) {
-                if (!(in[0].constant() && in[1].constant())) {
-                    if (c.node.getOpType().equals("Div")) {
-                        throw new IllegalArgumentException("integer Div of values that depend on the graph's inputs is not supported");
-                    }
-                } else {
-                    y = truncated(y);
-                }
-            }
-            return Op.one(Value.of(y, in[0].type()));
+        return c -> {
+            boolean div = c.node.getOpType().equals("Div");
+            return in -> {
+                Tensor y = f.apply(in[0].tensor(), in[1].tensor());
+                if (div && in[0].isInteger() && in[1].isInteger()) y = truncated(y);
+                return Op.one(Value.of(y, in[0].type()));
+            };
         };
     }
 
@@ -74,6 +68,23 @@ final class MathOps {
         Tensor y = p.mul(x.square().neg().exp()).rsub(1f);
         Tensor sign = x.ge(0f).mul(2f).sub(1f);
         return y.mul(sign);
+    }
+
+    /** Clip (ReLU6 in MobileNetV2): min and max optional inputs; constant bounds take one clamp. */
+    static Op clip(NodeContext c) {
+        return in -> {
+            Tensor x = in[0].tensor();
+            Value lo = in.length > 1 ? in[1] : null, hi = in.length > 2 ? in[2] : null;
+            if ((lo == null || lo.constant()) && (hi == null || hi.constant())) {
+                float a = lo == null ? Float.NEGATIVE_INFINITY : lo.tensor().toArray()[0];
+                float b = hi == null ? Float.POSITIVE_INFINITY : hi.tensor().toArray()[0];
+                if (lo != null && hi != null) return Op.one(Value.of(x.clamp(a, b), in[0].type()));
+                return Op.one(Value.of(lo != null ? x.maximum(a) : hi != null ? x.minimum(b) : x.reshape(x.shape()), in[0].type()));
+            }
+            Tensor y = lo == null ? x : x.maximum(lo.tensor());
+            if (hi != null) y = y.minimum(hi.tensor());
+            return Op.one(Value.of(y, in[0].type()));
+        };
     }
 
     static Op gemm(NodeContext c) {
@@ -168,7 +179,8 @@ final class MathOps {
 
     /**
      * Cast: to a floating type leaves Cortado's float values as they are; to an integer type
-     * rounds toward zero and to bool compares with 0, on constants (shape arithmetic) only.
+     * rounds toward zero (through the host: meant for ids and shape arithmetic) and to bool
+     * compares with 0.
      */
     static Op cast(NodeContext c) {
         int to = Math.toIntExact(c.integer("to", 0));
@@ -177,8 +189,7 @@ final class MathOps {
             Value v = in[0];
             if (Value.isFloat(to) || v.type() == to || v.isInteger() && to != Value.BOOL) return Op.one(Value.of(v.tensor(), TensorData.valueType(to)));
             if (to == Value.BOOL) return Op.one(Value.of(v.tensor().ne(0f), Value.BOOL));
-            if (!v.constant()) throw new IllegalArgumentException("Cast of floats to integers is supported on constants only");
-            return Op.one(Value.of(truncated(v.tensor()), to));
+            return Op.one(Value.of(truncated(v.tensor()), to)); // ids: read back, rounded toward zero on the host, not differentiable
         };
     }
 }

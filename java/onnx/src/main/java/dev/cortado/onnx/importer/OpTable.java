@@ -46,6 +46,7 @@ final class OpTable {
             entry("Exp", MathOps.unary(Tensor::exp)),
             entry("Log", MathOps.unary(Tensor::log)),
             entry("Reciprocal", MathOps.unary(x -> x.rdiv(1f))),
+            entry("Clip", MathOps::clip),
             entry("Softmax", MathOps.softmax(false)),
             entry("LogSoftmax", MathOps.softmax(true)),
             // broadcasting arithmetic and comparisons

@@ -95,10 +95,12 @@ final class OrtReference {
         return out;
     }
 
-    /** max |diff| / (1 + |expected|) over every output; fails on any NaN or a size mismatch. */
+    /** max |diff| / (1 + |expected|) over every output; fails on any NaN, a size mismatch, or outputs all about 0. */
     static double worstRelative(Map<String, float[]> expected, Map<String, float[]> actual) {
         assertEquals(expected.keySet(), actual.keySet(), "outputs");
-        double worst = 0;
+        double worst = 0, largest = 0;
+        for (float[] e : expected.values()) for (float v : e) largest = Math.max(largest, Math.abs(v));
+        assertTrue(largest > 1e-3, "the outputs are all about 0 (largest |value| " + largest + "): the comparison would say nothing");
         for (String name : expected.keySet()) {
             float[] e = expected.get(name), a = actual.get(name);
             assertEquals(e.length, a.length, "size of output " + name);
