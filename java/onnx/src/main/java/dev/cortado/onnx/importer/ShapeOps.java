@@ -285,7 +285,7 @@ final class ShapeOps {
                 torch[2 * i] = p[r - 1 - i];
                 torch[2 * i + 1] = p[2 * r - 1 - i];
             }
-            float value = in.length > 2 && in[2] != null ? in[2].tensor().toArray()[0] : 0f;
+            float value = in.length > 2 && in[2] != null ? (float) scalar(in[2], "constant_value") : 0f;
             Tensor y = switch (mode) {
                 case "reflect" -> Padding.pad(x, torch, Padding.Mode.REFLECT);
                 case "edge" -> Padding.pad(x, torch, Padding.Mode.REPLICATE);
@@ -295,9 +295,17 @@ final class ShapeOps {
         };
     }
 
+    /** A constant scalar input (Range's bounds, Pad's value), which must be known at load. */
+    private static double scalar(Value v, String what) {
+        if (!v.constant()) throw new IllegalArgumentException(what + " must be known at load, but it depends on the graph's inputs");
+        float[] a = v.tensor().toArray();
+        if (a.length != 1) throw new IllegalArgumentException(what + " must be a scalar, got " + a.length + " values");
+        return a[0];
+    }
+
     static Op range(NodeContext c) {
         return in -> {
-            double start = in[0].tensor().toArray()[0], limit = in[1].tensor().toArray()[0], delta = in[2].tensor().toArray()[0];
+            double start = scalar(in[0], "start"), limit = scalar(in[1], "limit"), delta = scalar(in[2], "delta");
             if (delta == 0) throw new IllegalArgumentException("delta 0");
             int n = (int) Math.max(0, Math.ceil((limit - start) / delta));
             float[] v = new float[n];
