@@ -92,15 +92,16 @@ class OpZoo(nn.Module):
         cat = torch.cat([m.transpose(1, 2), s], dim=1)         # [2, 6, 4]
         out = cat.unsqueeze(1).squeeze(1) * g2.unsqueeze(-1)  # Unsqueeze/Squeeze, [2, 6, 4]
         out = out - out.mean(dim=-1, keepdim=True)           # ReduceMean
-        return torch.softmax(out.flatten(1), dim=1) + torch.pow(g2.abs() + 1, 0.5).sum(-1, keepdim=True)
+        flat_out = out.flatten(1)                            # three outputs, so no part hides behind a larger one
+        return flat_out, torch.softmax(flat_out, dim=1), torch.pow(g2.abs() + 1, 0.5).sum(-1, keepdim=True)
 
 
-def export(model, args, name, input_names=("x",)):
+def export(model, args, name, input_names=("x",), output_names=("y",)):
     model.eval()
     path = os.path.join(OUT, name + ".onnx")
     with torch.no_grad():
         torch.onnx.export(model, args, path, opset_version=OPSET, input_names=list(input_names),
-                          output_names=["y"], do_constant_folding=True)
+                          output_names=list(output_names), do_constant_folding=True)
     onnx.checker.check_model(onnx.load(path))
     print(f"{name}.onnx  {os.path.getsize(path)} bytes")
 
@@ -153,7 +154,7 @@ def main():
     torch.onnx.export(enc, torch.randn(2, 5, 16), path, opset_version=OPSET, input_names=["x"], output_names=["y"])
     onnx.checker.check_model(onnx.load(path))
     print(f"tiny_transformer.onnx  {os.path.getsize(path)} bytes")
-    export(OpZoo(), torch.randn(2, 3, 4, 5), "op_zoo")
+    export(OpZoo(), torch.randn(2, 3, 4, 5), "op_zoo", output_names=("y", "p", "s"))
     conv_bn_autopad()
 
 

@@ -62,6 +62,26 @@ class OnnxImportTest {
     }
 
     @Test
+    void severalOutputsComeBackByNameInTheModelsOrder() throws Exception {
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("op_zoo"))) {
+            assertEquals(List.of("y", "p", "s"), m.outputNames());
+            Tensor x = Tensor.uniform(new dev.cortado.tensor.Rng(6), -1, 1, m.inputShape("x"));
+            java.util.Map<String, Tensor> out = m.run(java.util.Map.of("x", x));
+            assertEquals(List.of("y", "p", "s"), List.copyOf(out.keySet()));
+            float[] p = out.get("p").toArray();
+            assertEquals(48, p.length);
+            float rowSum = 0;
+            for (int i = 0; i < 24; i++) rowSum += p[i];
+            assertEquals(1f, rowSum, 1e-5f, "a softmax row");
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> m.run(x));
+            assertTrue(e.getMessage().contains("one input and one output"), e.getMessage());
+            IllegalArgumentException shape = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> m.run(java.util.Map.of("x", Tensor.zeros(1, 3, 4, 5))));
+            assertTrue(shape.getMessage().contains("[2, 3, 4, 5]"), shape.getMessage());
+        }
+    }
+
+    @Test
     void singleInputConvenienceAndRepeatedRunsAgree() throws Exception {
         try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_cnn"))) {
             assertEquals(List.of("x"), m.inputNames());
