@@ -56,6 +56,8 @@ class TinyCnn(nn.Module):
 
 
 class TinyMlp(nn.Module):
+    """Both of torch's GELU subgraphs (erf and tanh forms; fused into Gelu at import), LayerNorm, Softmax."""
+
     def __init__(self):
         super().__init__()
         self.l1 = nn.Linear(10, 32)
@@ -65,7 +67,7 @@ class TinyMlp(nn.Module):
 
     def forward(self, x):
         x = F.gelu(self.l1(x))
-        x = self.norm(torch.tanh(self.l2(x)))
+        x = self.norm(F.gelu(self.l2(x), approximate="tanh"))  # the tanh form: another subgraph
         return torch.softmax(self.l3(x), dim=-1)
 
 

@@ -87,6 +87,12 @@ final class MathOps {
         };
     }
 
+    static Op gelu(NodeContext c) {
+        String approximate = c.string("approximate", "none");
+        c.require(approximate.equals("none") || approximate.equals("tanh"), "approximate", approximate);
+        return in -> Op.one(Value.of(in[0].tensor().gelu(approximate), in[0].type()));
+    }
+
     static Op gemm(NodeContext c) {
         float alpha = c.real("alpha", 1f), beta = c.real("beta", 1f);
         boolean ta = c.integer("transA", 0) != 0, tb = c.integer("transB", 0) != 0;

@@ -142,12 +142,24 @@ public final class OnnxModel implements AutoCloseable {
             });
         }
 
+        /** The model, or on any refusal nothing: every tensor made so far is freed. */
         OnnxModel load() throws IOException {
+            try {
+                return build();
+            } catch (IOException | RuntimeException | Error e) {
+                Set<Tensor> made = Collections.newSetFromMap(new IdentityHashMap<>());
+                for (Value v : slotValues) if (v != null) made.add(v.tensor());
+                for (Tensor t : made) t.close();
+                throw e;
+            }
+        }
+
+        private OnnxModel build() throws IOException {
             Map<String, TensorProto> inits = new LinkedHashMap<>();
             for (TensorProto t : graph.getInitializerList()) inits.put(t.getName(), t);
             Set<String> outputNames = new HashSet<>();
             for (ValueInfoProto o : graph.getOutputList()) outputNames.add(o.getName());
-            List<NodeProto> nodes = BatchNormFolding.fold(graph.getNodeList(), inits, outputNames);
+            List<NodeProto> nodes = GeluFusion.fuse(BatchNormFolding.fold(graph.getNodeList(), inits, outputNames), inits, outputNames);
 
             if (opset < OpTable.MIN_OPSET || opset > OpTable.MAX_OPSET) {
                 NodeProto first = nodes.isEmpty() ? NodeProto.getDefaultInstance() : nodes.get(0);

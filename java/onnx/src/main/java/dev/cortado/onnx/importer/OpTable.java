@@ -40,6 +40,7 @@ final class OpTable {
             entry("Sigmoid", MathOps.unary(Tensor::sigmoid)),
             entry("Tanh", MathOps.unary(Tensor::tanh)),
             entry("Erf", MathOps.unary(MathOps::erf)),
+            entry("Gelu", MathOps::gelu), // opset 20's, and what GeluFusion makes of torch's GELU subgraphs
             entry("Sqrt", MathOps.unary(Tensor::sqrt)),
             entry("Abs", MathOps.unary(Tensor::abs)),
             entry("Neg", MathOps.unary(Tensor::neg)),

@@ -43,11 +43,15 @@ final class Graphs {
                 .setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
     }
 
+    /** A float tensor's value info; no dimensions given: no shape declared (an output whose shape the graph decides). */
     static ValueInfoProto floatInfo(String name, long... shape) {
-        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
-        for (long d : shape) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        return ValueInfoProto.newBuilder().setName(name)
-                .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(Value.FLOAT).setShape(s))).build();
+        TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(Value.FLOAT);
+        if (shape.length > 0) {
+            TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+            for (long d : shape) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+            t.setShape(s);
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(t)).build();
     }
 
     static TensorProto randomFloats(String name, Rng rng, float scale, long... shape) {

@@ -6,6 +6,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -27,6 +28,12 @@ class LargeOnnxModelsTest {
         Path d = Path.of(dir);
         Path file = (d.isAbsolute() ? d : Path.of("..", "..").resolve(d)).resolve(name + ".onnx");
         assumeTrue(Files.isRegularFile(file), file + " absent (make it with benchmarks/onnx/make_models.py)");
+        if (name.equals("gpt")) {
+            try (OnnxModel m = OnnxModel.load(file)) {
+                List<String> ops = m.runtimeOpTypes();
+                assertTrue(ops.contains("Gelu") && !ops.contains("Tanh"), "the tanh GELU subgraphs fused: " + ops);
+            }
+        }
         long t0 = System.nanoTime();
         double worst = OrtReference.compare(file, Device.CPU, 1, name.equals("gpt") ? 96 : 0);
         System.out.printf("%s: max |diff| / (1 + |expected|) vs ONNX Runtime = %.2e (%.1f s with ORT)%n", name, worst, (System.nanoTime() - t0) / 1e9);

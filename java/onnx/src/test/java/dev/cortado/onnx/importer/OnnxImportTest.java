@@ -48,6 +48,28 @@ class OnnxImportTest {
     }
 
     @Test
+    void torchsGeluSubgraphsBecomeOneGeluEach() throws Exception {
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_mlp"))) {
+            assertEquals(List.of("Gemm", "Gelu", "Gemm", "Gelu", "LayerNormalization", "Gemm", "Softmax"), m.runtimeOpTypes());
+        }
+    }
+
+    @Test
+    void erfOnItsOwnMatchesOnnxRuntime(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // x in [-1, 1] times 3: erf over [-3, 3], by its composite of Cortado's ops (no GELU around it to fuse)
+        var m = Graphs.model(17, List.of(Graphs.node("Mul", "scale", List.of("x", "three"), List.of("s")),
+                        Graphs.node("Erf", "erf", List.of("s"), List.of("y"))),
+                List.of(Graphs.floatInfo("x", 4, 64)), List.of(Graphs.floatInfo("y")),
+                List.of(dev.cortado.onnx.proto.Onnx.TensorProto.newBuilder().setName("three").setDataType(Value.FLOAT).addFloatData(3f).build()));
+        java.nio.file.Path file = Graphs.write(dir, "erf", m);
+        try (OnnxModel model = OnnxModel.load(file)) {
+            assertEquals(List.of("Mul", "Erf"), model.runtimeOpTypes());
+        }
+        double worst = OrtReference.compare(file, Device.CPU, 7, 0);
+        assertTrue(worst <= 1e-6, "erf: " + worst);
+    }
+
+    @Test
     void shapeArithmeticIsFoldedAtLoad() throws Exception {
         try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_transformer"))) {
             List<String> ops = m.runtimeOpTypes();
