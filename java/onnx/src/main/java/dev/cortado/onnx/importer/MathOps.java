@@ -52,7 +52,6 @@ final class MathOps {
         return in -> {
             Tensor x = in[0].tensor(), e = in[1].tensor();
             Tensor y = in[1].constant() && e.numel() == 1 && e.dim() <= x.dim() ? x.pow(e.toArray()[0]) : Arithmetic.pow(x, e);
-            if (e.numel() == 1 && e.dim() > x.dim()) y = y.reshape(ShapeOps.broadcast(x.shape(), e.shape()));
             return Op.one(Value.of(y, in[0].type()));
         };
     }

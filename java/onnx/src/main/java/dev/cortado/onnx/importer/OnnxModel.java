@@ -60,6 +60,7 @@ public final class OnnxModel implements AutoCloseable {
     private final Device device;
     private final long opset;
     private final Map<String, int[]> inputShapes;
+    private final Map<String, Integer> inputTypes;
     private final Map<String, Integer> inputSlots;
     private final Map<String, Integer> outputSlots;
     private final Value[] fixed; // constants and parameters by slot; null for computed values
@@ -68,12 +69,14 @@ public final class OnnxModel implements AutoCloseable {
     private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
     private boolean closed;
 
-    private OnnxModel(Path source, Device device, long opset, Map<String, int[]> inputShapes, Map<String, Integer> inputSlots,
+    private OnnxModel(Path source, Device device, long opset, Map<String, int[]> inputShapes, Map<String, Integer> inputTypes,
+                      Map<String, Integer> inputSlots,
                       Map<String, Integer> outputSlots, Value[] fixed, List<Step> steps, Map<String, Tensor> parameters) {
         this.source = source;
         this.device = device;
         this.opset = opset;
         this.inputShapes = inputShapes;
+        this.inputTypes = inputTypes;
         this.inputSlots = inputSlots;
         this.outputSlots = outputSlots;
         this.fixed = fixed;
@@ -224,7 +227,9 @@ public final class OnnxModel implements AutoCloseable {
                         .filter(s -> s >= 0 && last.get(s) == at && !keep.contains(s) && slotValues.get(s) == null && !inputSlots.containsValue(s)).toArray();
                 planned.add(new Step(st.op(), st.opType(), st.node(), st.in(), st.out(), lastUse));
             }
-            return new OnnxModel(path, device, opset, inputShapes, inputSlots, outputSlots, slotValues.toArray(new Value[0]), planned, parameters);
+            Map<String, Integer> inputTypes = new HashMap<>();
+            for (String name : inputShapes.keySet()) inputTypes.put(name, typeOf(name));
+            return new OnnxModel(path, device, opset, inputShapes, inputTypes, inputSlots, outputSlots, slotValues.toArray(new Value[0]), planned, parameters);
         }
 
         private int[] declaredShape(ValueInfoProto in) throws IOException {
@@ -402,7 +407,7 @@ public final class OnnxModel implements AutoCloseable {
             if (!t.device().equals(device)) {
                 throw new IllegalArgumentException("input '" + e.getKey() + "' is on " + t.device() + " but the model is on " + device);
             }
-            slots[e.getValue()] = Value.of(t, Value.FLOAT);
+            slots[e.getValue()] = Value.of(t, inputTypes.get(e.getKey())); // integer inputs (ids) come as floats holding integers
         }
         for (String name : inputs.keySet()) {
             if (!inputSlots.containsKey(name)) throw new IllegalArgumentException("the model has no input '" + name + "' (inputs: " + inputNames() + ")");
