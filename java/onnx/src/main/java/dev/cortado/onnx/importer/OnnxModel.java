@@ -46,9 +46,10 @@ import java.util.Set;
  * are 1 unless {@link #load(Path, Device, Map)} fixes them. Tensors live on the device given to
  * load and every op runs through Cortado's ops, so on every device kind they run on.
  *
- * <p>Float initializers are the model's {@link #parameters()}: after {@link #requiresGrad(boolean)
- * requiresGrad(true)} a loss computed from {@link #run} back-propagates into them and Cortado's
- * optimizers train them (BatchNormalization statistics stay buffers).
+ * <p>The float initializers read as weights are the model's {@link #parameters()}: after {@link
+ * #requiresGrad(boolean) requiresGrad(true)} a loss computed from {@link #run} back-propagates into
+ * them and Cortado's optimizers train them. BatchNormalization statistics, scalars (bounds,
+ * exponents) and tensors holding infinities (attention masks) stay constants.
  */
 public final class OnnxModel implements AutoCloseable {
 
@@ -193,7 +194,7 @@ public final class OnnxModel implements AutoCloseable {
                     throw new IOException(path + ": initializer '" + t.getName() + "': " + e.getMessage(), e);
                 }
                 int type = TensorData.valueType(t.getDataType());
-                boolean parameter = type == Value.FLOAT && weights.contains(t.getName());
+                boolean parameter = type == Value.FLOAT && weights.contains(t.getName()) && trainable(tensor);
                 slotValues.set(slot(t.getName()), new Value(tensor, type, !parameter));
                 if (parameter) parameters.put(t.getName(), tensor);
             }
@@ -215,21 +216,41 @@ public final class OnnxModel implements AutoCloseable {
                 if (s == null) throw new IOException(path + ": graph output '" + o.getName() + "' is computed by no node");
                 outputSlots.put(o.getName(), s);
             }
-            // last readers, for freeing intermediates while running without gradients
+            // only the steps the outputs need, backwards from them
             Set<Integer> keep = new HashSet<>(outputSlots.values());
-            Map<Integer, Integer> last = new HashMap<>();
-            for (int i = 0; i < steps.size(); i++) for (int s : steps.get(i).in()) if (s >= 0) last.put(s, i);
-            List<Step> planned = new ArrayList<>();
-            for (int i = 0; i < steps.size(); i++) {
+            Set<Integer> needed = new HashSet<>(keep);
+            List<Step> live = new ArrayList<>();
+            for (int i = steps.size() - 1; i >= 0; i--) {
                 Step st = steps.get(i);
+                if (Arrays.stream(st.out()).noneMatch(needed::contains)) continue;
+                live.add(0, st);
+                for (int s : st.in()) if (s >= 0) needed.add(s);
+            }
+            // last readers, for freeing intermediates while running without gradients (outputs nobody reads go at once)
+            Map<Integer, Integer> last = new HashMap<>();
+            for (int i = 0; i < live.size(); i++) for (int s : live.get(i).in()) if (s >= 0) last.put(s, i);
+            List<Step> planned = new ArrayList<>();
+            for (int i = 0; i < live.size(); i++) {
+                Step st = live.get(i);
                 final int at = i;
-                int[] lastUse = Arrays.stream(st.in()).distinct()
-                        .filter(s -> s >= 0 && last.get(s) == at && !keep.contains(s) && slotValues.get(s) == null && !inputSlots.containsValue(s)).toArray();
+                int[] lastUse = java.util.stream.IntStream.concat(Arrays.stream(st.in()), Arrays.stream(st.out())).distinct()
+                        .filter(s -> s >= 0 && last.getOrDefault(s, at) == at && !keep.contains(s) && slotValues.get(s) == null
+                                && !inputSlots.containsValue(s)).toArray();
                 planned.add(new Step(st.op(), st.opType(), st.node(), st.in(), st.out(), lastUse));
             }
             Map<String, Integer> inputTypes = new HashMap<>();
             for (String name : inputShapes.keySet()) inputTypes.put(name, typeOf(name));
             return new OnnxModel(path, device, opset, inputShapes, inputTypes, inputSlots, outputSlots, slotValues.toArray(new Value[0]), planned, parameters);
+        }
+
+        /**
+         * Whether a float initializer read as a weight is a parameter: not a scalar (a bound, an
+         * exponent, a scale) and all finite (not an attention mask of -inf).
+         */
+        private static boolean trainable(Tensor t) {
+            if (t.numel() <= 1) return false;
+            for (float v : t.toArray()) if (!Float.isFinite(v)) return false;
+            return true;
         }
 
         private int[] declaredShape(ValueInfoProto in) throws IOException {

@@ -32,6 +32,8 @@ class LargeOnnxModelsTest {
             try (OnnxModel m = OnnxModel.load(file)) {
                 List<String> ops = m.runtimeOpTypes();
                 assertTrue(ops.contains("Gelu") && !ops.contains("Tanh"), "the tanh GELU subgraphs fused: " + ops);
+                assertTrue(m.parameters().containsKey("wte.weight") && !m.parameters().containsKey("onnx::Add_521"),
+                        "the causal mask (-inf above the diagonal) is no parameter: " + m.parameters().keySet());
             }
         }
         long t0 = System.nanoTime();

@@ -62,6 +62,27 @@ class OnnxFineTuneTest {
     }
 
     @Test
+    void scalarsMasksAndStatisticsAreNotParameters() throws Exception {
+        // y = Clip(x · w + mask, 0, six) with w [4, 4], a -inf mask, six a scalar initializer
+        float inf = Float.NEGATIVE_INFINITY;
+        var mask = Graphs.randomFloats("mask", new Rng(2), 0f, 4, 4).toBuilder().clearFloatData()
+                .addAllFloatData(List.of(0f, inf, inf, inf, 0f, 0f, inf, inf, 0f, 0f, 0f, inf, 0f, 0f, 0f, 0f)).build();
+        var six = dev.cortado.onnx.proto.Onnx.TensorProto.newBuilder().setName("six").setDataType(Value.FLOAT).addFloatData(6f).build();
+        var zero = dev.cortado.onnx.proto.Onnx.TensorProto.newBuilder().setName("zero").setDataType(Value.FLOAT).addFloatData(0f).build();
+        ModelProto m = Graphs.model(17, List.of(node("MatMul", "mm", List.of("x", "w"), List.of("h")),
+                        node("Add", "masked", List.of("h", "mask"), List.of("a")),
+                        node("Clip", "relu6", List.of("a", "zero", "six"), List.of("y"))),
+                List.of(floatInfo("x", 4, 4)), List.of(floatInfo("y")),
+                List.of(Graphs.randomFloats("w", new Rng(3), 1f, 4, 4), mask, six, zero));
+        try (OnnxModel model = OnnxModel.load(Graphs.write(dir, "masked", m))) {
+            assertEquals(List.of("w"), List.copyOf(model.parameters().keySet()));
+            float[] y = model.run(Tensor.uniform(new Rng(5), -1, 1, 4, 4)).toArray();
+            assertEquals(0f, y[1], 0f, "masked: clipped to 0");
+            for (float v : y) assertTrue(v >= 0 && v <= 6, "clipped: " + v);
+        }
+    }
+
+    @Test
     void sgdStepsLowerTheLossOfAnImportedMlp() throws Exception {
         try (OnnxModel model = OnnxModel.load(OrtReference.model("tiny_mlp"))) {
             model.requiresGrad(true);
