@@ -104,6 +104,24 @@ class OnnxImportTest {
     }
 
     @Test
+    void inferenceFreesItsIntermediatesAsItGoes() throws Exception {
+        // on sim (a device of its own): after a run without gradients, only the output stays allocated
+        try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_transformer"), Device.SIM);
+             Tensor x = Tensor.uniform(Device.SIM, new dev.cortado.tensor.Rng(8), -1, 1, m.inputShape("x"));
+             dev.cortado.autograd.GradMode off = dev.cortado.autograd.GradMode.off()) {
+            long before = dev.cortado.memory.Memory.stats(Device.SIM).inUse();
+            for (int i = 0; i < 3; i++) {
+                try (Tensor y = m.run(x)) {
+                    long held = dev.cortado.memory.Memory.stats(Device.SIM).inUse() - before;
+                    assertTrue(held <= 2 * 4 * y.numel() + 4096, "after run " + i + ": " + held + " bytes held beyond the output's "
+                            + 4 * y.numel());
+                }
+            }
+            assertTrue(dev.cortado.memory.Memory.stats(Device.SIM).inUse() - before <= 4096, "all freed after the output is closed");
+        }
+    }
+
+    @Test
     void singleInputConvenienceAndRepeatedRunsAgree() throws Exception {
         try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_cnn"))) {
             assertEquals(List.of("x"), m.inputNames());
