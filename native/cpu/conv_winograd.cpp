@@ -152,11 +152,12 @@ bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs) {
     return c * f >= 16 * (c + f);
 }
 
-// Tile rows a chunk: as many as keep its V and M under kChunkFloats, spread evenly over the image.
+// Tile rows a chunk: as many as keep its V and M under kChunkFloats, but at least a block of the
+// kernel's tiles (at 512 channels a 7x7 image's 20 tiles are one chunk), spread evenly over the image.
 int Winograd::chunk_rows(const DirectKernels& k, const Geometry& g, int outs) {
     const int th = (g.oh + 1) / 2, tw = (g.ow + 1) / 2;
     const long per_row = 16L * (g.channels + ceil_div(outs, k.fb) * k.fb) * (tw + 1);
-    const long fit = std::max(1L, kChunkFloats / per_row);
+    const long fit = std::max(ceil_div(4 * k.pb * k.vw, tw + 1), kChunkFloats / per_row);
     return static_cast<int>(ceil_div(th, ceil_div(th, fit)));
 }
 
