@@ -24,8 +24,10 @@ public final class Convolution {
     /**
      * PyTorch's conv2d with dilation and groups: x [batch, C, H, W], w [F, C / groups, kh, kw];
      * each of the {@code groups} channel groups is convolved with its F / groups filters (groups =
-     * C: depthwise). A dilated kernel is the kernel spread over (kh - 1)·dilation + 1 rows with
-     * zeros between its taps, convolved by the same kernels (its gradient is read back at the taps).
+     * C: depthwise), all groups at once by one im2col and batched GEMMs over the groups, whatever
+     * their number (groups = 1 by the convolution kernels). A dilated kernel is the kernel spread
+     * over (kh - 1)·dilation + 1 rows with zeros between its taps, convolved the same way (its
+     * gradient is read back at the taps).
      */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW,
                                 int dilationH, int dilationW, int groups) {
