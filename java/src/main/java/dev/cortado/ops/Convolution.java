@@ -24,8 +24,10 @@ public final class Convolution {
     /**
      * PyTorch's conv2d with dilation and groups: x [batch, C, H, W], w [F, C / groups, kh, kw];
      * each of the {@code groups} channel groups is convolved with its F / groups filters (groups =
-     * C: depthwise). A dilated kernel is the kernel spread over (kh - 1)·dilation + 1 rows with
-     * zeros between its taps, convolved by the same kernels (its gradient is read back at the taps).
+     * C: depthwise), all groups at once by one im2col and batched GEMMs over the groups, whatever
+     * their number (groups = 1 by the convolution kernels). A dilated kernel is the kernel spread
+     * over (kh - 1)·dilation + 1 rows with zeros between its taps, convolved the same way (its
+     * gradient is read back at the taps).
      */
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW,
                                 int dilationH, int dilationW, int groups) {
@@ -49,27 +51,91 @@ public final class Convolution {
             if (wd != w) Autograd.closeUnlessRecorded(y, wd);
             return y;
         }
-        // [batch, C, H, W] as [G, batch, C/G, H, W]: each group's images lie together, so each is one convolution
-        int n = x.size(0), cg = c / groups, fg = f / groups;
-        Tensor xg = x.reshape(n, groups, cg, x.size(2), x.size(3)).permute(1, 0, 2, 3, 4);
-        Tensor[] parts = new Tensor[groups];
-        Tensor[] temps = new Tensor[3 * groups + 2];
-        for (int g = 0; g < groups; g++) {
-            Tensor xi = xg.select(0, g), wi = wd.narrow(0, g * fg, fg), bi = bias == null ? null : bias.narrow(0, g * fg, fg);
-            parts[g] = conv2d(xi, wi, bi, strideH, strideW, padH, padW);
-            temps[3 * g] = xi;
-            temps[3 * g + 1] = wi;
-            temps[3 * g + 2] = bi;
-        }
-        Tensor stacked = Shapes.stack(1, parts); // [batch, G, F/G, outH, outW]
-        int[] s = stacked.shape();
-        Tensor y = stacked.reshape(n, f, s[3], s[4]);
-        temps[3 * groups] = xg;
-        temps[3 * groups + 1] = stacked;
-        Autograd.closeUnlessRecorded(y, temps);
-        Autograd.closeUnlessRecorded(y, parts);
+        Tensor y = grouped(x, wd, bias, strideH, strideW, padH, padW, groups);
         if (wd != w) Autograd.closeUnlessRecorded(y, wd);
         return y;
+    }
+
+    /**
+     * The grouped convolution (groups > 1) in a few kernel calls whatever the group count: x's
+     * channels lowered at once to the column matrix [C·kh·kw, batch·P] (P = outH·outW), whose rows
+     * for group g are the block g of C/G·kh·kw rows; then one batched GEMM over the groups,
+     * w_g [F/G, C/G·kh·kw] · col_g, into [G, F/G, batch, P], read back as [batch, F, P]. The
+     * backward: dw_g = dy_g · col_g^T and dcol_g = w_g^T · dy_g (batched GEMMs), col2im to dx.
+     */
+    private static Tensor grouped(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW, int groups) {
+        Checks.sameDevice("conv2d", x, w);
+        int n = x.size(0), f = w.size(0), fg = f / groups;
+        Checks.bias("conv2d", x, bias, f, "filters");
+        Window win = window(x, w, strideH, strideW, padH, padW);
+        long cols = (long) n * win.colCols();
+        if (cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("conv2d on x " + Shape.str(x.shape()) + ", w " + Shape.str(w.shape()) + ": "
+                    + cols + " output pixels exceed 2^31 - 1");
+        }
+        int np = (int) cols, kg = win.colRows() / groups; // kg: the rows of one group's columns, C/G·kh·kw
+        KernelSet k = x.kernels();
+        int p = win.colCols();
+        int[] shape = {n, f, win.outH(), win.outW()};
+        Tensor y;
+        if (np == 0) {
+            y = Tensor.empty(x.device(), shape);
+        } else {
+            // one image: [G, F/G, 1, P] is y's own layout; more: a product per group into [G, F/G, batch, P], then [batch, F, P]
+            try (Tensor col = columns(x, win, np); Tensor out = n == 1 ? null : Tensor.empty(x.device(), f, np)) {
+                y = n == 1 ? Tensor.empty(x.device(), shape) : null;
+                Tensor c = n == 1 ? y : out;
+                k.gemmBatched(false, false, fg, np, kg, 1f, w.ptr(), kg, (long) fg * kg, col.ptr(), np, (long) kg * np,
+                        0f, c.ptr(), np, (long) fg * np, groups);
+                if (out != null) y = Strides.copy(out, shape, new long[] {p, np, win.outW(), 1}, 0);
+            }
+            if (bias != null) k.biasAdd(n, f, p, bias.ptr(), y.ptr());
+        }
+        return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
+            Tensor dx = null, dw = null;
+            Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, n, f, win.colCols()) : null;
+            if (np == 0) { // no images: empty dx, and dw an empty sum
+                if (x.requiresGrad()) dx = Tensor.zeros(x.device(), x.shape());
+                if (w.requiresGrad()) dw = Tensor.zeros(x.device(), w.shape());
+                return new Tensor[] {dx, dw, db};
+            }
+            // dy [batch, F, P] as [G, F/G, batch, P]: with one image, dy itself
+            try (Tensor dyg = n == 1 ? null : Strides.copy(g, new int[] {f, n, p}, new long[] {p, (long) f * p, 1}, 0)) {
+                Tensor dy = dyg == null ? g : dyg;
+                if (w.requiresGrad()) {
+                    dw = Tensor.empty(x.device(), w.shape());
+                    try (Tensor col = columns(x, win, np)) {
+                        k.gemmBatched(false, true, fg, kg, np, 1f, dy.ptr(), np, (long) fg * np, col.ptr(), np, (long) kg * np,
+                                0f, dw.ptr(), kg, (long) fg * kg, groups);
+                    }
+                }
+                if (x.requiresGrad()) {
+                    dx = Tensor.empty(x.device(), x.shape());
+                    try (Tensor dcol = Tensor.empty(x.device(), win.colRows(), np)) {
+                        k.gemmBatched(true, false, kg, np, fg, 1f, w.ptr(), kg, (long) fg * kg, dy.ptr(), np, (long) fg * np,
+                                0f, dcol.ptr(), np, (long) kg * np, groups);
+                        k.col2im(win, n, dcol.ptr(), dx.ptr());
+                    }
+                }
+            }
+            return new Tensor[] {dx, dw, db};
+        }, x, w, bias);
+    }
+
+    /** x's windows as the column matrix [C·kh·kw, batch·P]. */
+    private static Tensor columns(Tensor x, Window win, int np) {
+        Tensor col = Tensor.empty(x.device(), win.colRows(), np);
+        x.kernels().im2col(win, x.size(0), x.ptr(), col.ptr());
+        return col;
+    }
+
+    /** The window of w over x, its errors naming both shapes. */
+    private static Window window(Tensor x, Tensor w, int strideH, int strideW, int padH, int padW) {
+        try {
+            return new Window(x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), strideH, strideW, padH, padW);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("conv2d on x " + Shape.str(x.shape()) + ", w " + Shape.str(w.shape()) + ": " + e.getMessage(), e);
+        }
     }
 
     /** w [F, C, kh, kw] spread to [F, C, (kh-1)·dh + 1, (kw-1)·dw + 1] with zeros between the taps (differentiable). */
@@ -110,12 +176,7 @@ public final class Convolution {
                     + Shape.str(w.shape()) + " expects " + w.size(1));
         }
         Checks.bias("conv2d", x, bias, filters, "filters");
-        Window win;
-        try {
-            win = new Window(x.size(1), x.size(2), x.size(3), w.size(2), w.size(3), strideH, strideW, padH, padW);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("conv2d on x " + Shape.str(x.shape()) + ", w " + Shape.str(w.shape()) + ": " + e.getMessage(), e);
-        }
+        Window win = window(x, w, strideH, strideW, padH, padW);
         KernelSet k = x.kernels();
         Tensor y = Tensor.empty(x.device(), batch, filters, win.outH(), win.outW());
         k.convForward(win, batch, filters, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), y.ptr());
