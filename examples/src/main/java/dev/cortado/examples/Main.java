@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
         description = "Cortado example networks. Without a subcommand: lenet (the main job).",
         subcommands = {LeNetCommand.class, FirstModelCommand.class, Main.PerceptronCommand.class, Main.TwoLayerCommand.class, Main.BackpropCommand.class,
             Main.AnnCommand.class, Main.ClassifyCommand.class,
-            NetChainCommand.class, LstmMnistCommand.class, GptCommand.class, ResNetCommand.class},
+            NetChainCommand.class, LstmMnistCommand.class, GptCommand.class, ResNetCommand.class, OnnxRunCommand.class},
         footer = {"", "Examples:", "  java -jar cortado-examples.jar                      # LeNet on the bundled MNIST sample",
                   "  java -jar cortado-examples.jar lenet --help",
                   "  java -jar cortado-examples.jar first-model         # the README's first model: a classifier on a CSV",
@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
                   "  java -jar cortado-examples.jar netchain",
                   "  java -jar cortado-examples.jar lstm-mnist",
                   "  java -jar cortado-examples.jar gpt                  # a character-level GPT on the fortunes corpus",
-                  "  java -jar cortado-examples.jar resnet               # ResNet-20 on Fashion-MNIST"})
+                  "  java -jar cortado-examples.jar resnet               # ResNet-20 on Fashion-MNIST",
+                  "  java -jar cortado-examples.jar onnx-run model.onnx  # an ONNX model's inputs, outputs and timing"})
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "On an error, print its stack trace too.")

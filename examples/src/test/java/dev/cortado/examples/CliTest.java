@@ -72,7 +72,7 @@ class CliTest {
 
     @Test
     void everyCommandsHelpHasExamples() {
-        for (String command : new String[] {"lenet", "first-model", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain", "lstm-mnist", "gpt", "resnet"}) {
+        for (String command : new String[] {"lenet", "first-model", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain", "lstm-mnist", "gpt", "resnet", "onnx-run"}) {
             Run help = run(command, "--help");
             assertEquals(0, help.code());
             assertTrue(help.out().contains("Examples:") && help.out().contains("java -jar cortado-examples.jar " + command), help.out());
