@@ -4,13 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The command line as a user meets it: one-line errors, exit codes, help examples, the bundled sample. */
 class CliTest {
@@ -18,34 +15,25 @@ class CliTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        assertFalse(Thread.interrupted(), "a command left this thread's interrupt flag set: " + String.join(" ", args));
-        return new Run(code, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(args);
     }
 
     @Test
     void errorsAreOneLineNamingTheProblem() {
-        Run bad = run("lenet", "--iterationz", "5");
+        CommandRun bad = run("lenet", "--iterationz", "5");
         assertEquals(2, bad.code());
         assertEquals(1, bad.err().strip().lines().count(), bad.err());
         assertTrue(bad.err().startsWith("error: Unknown options: '--iterationz'"), bad.err());
 
         // was: a stack trace
         Path missing = dir.resolve("no-such-dir");
-        Run noData = run("lenet", "--data", missing.toString(), "--iterations", "1");
+        CommandRun noData = run("lenet", "--data", missing.toString(), "--iterations", "1");
         assertEquals(1, noData.code());
         assertEquals(1, noData.err().strip().lines().count(), noData.err());
         assertTrue(noData.err().startsWith("error: ") && noData.err().contains(missing.toString()), noData.err());
 
-        Run verbose = run("lenet", "--data", missing.toString(), "--iterations", "1", "--verbose");
+        CommandRun verbose = run("lenet", "--data", missing.toString(), "--iterations", "1", "--verbose");
         assertEquals(1, verbose.code());
         assertTrue(verbose.err().contains("\tat dev.cortado"), "--verbose adds the stack trace: " + verbose.err());
     }
@@ -56,7 +44,7 @@ class CliTest {
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
         java.io.PrintStream out = System.out;
         System.setOut(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-        Run r;
+        CommandRun r;
         try {
             r = run("first-model");
         } finally {
@@ -73,7 +61,7 @@ class CliTest {
     @Test
     void everyCommandsHelpHasExamples() {
         for (String command : new String[] {"lenet", "first-model", "perceptron", "two-layer", "backprop", "ann", "classify", "netchain", "lstm-mnist", "gpt", "resnet", "onnx-run"}) {
-            Run help = run(command, "--help");
+            CommandRun help = run(command, "--help");
             assertEquals(0, help.code());
             assertTrue(help.out().contains("Examples:") && help.out().contains("java -jar cortado-examples.jar " + command), help.out());
         }

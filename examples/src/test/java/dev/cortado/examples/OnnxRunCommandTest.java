@@ -14,8 +14,6 @@ import dev.cortado.onnx.proto.Onnx.ModelProto;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +26,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * onnx-run on the small models cortado-onnx's tests hold (made by PyTorch) and on one exported
@@ -43,16 +40,8 @@ class OnnxRunCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cmd = Main.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(args);
     }
 
     private static Path model(String name) {
@@ -107,7 +96,7 @@ class OnnxRunCommandTest {
         Path file = model("tiny_cnn.onnx");
         int nodes = ModelProto.parseFrom(Files.readAllBytes(file)).getGraph().getNodeCount();
         for (Device device : new Device[] {Device.CPU, Device.sim(0)}) {
-            Run r = run("onnx-run", file.toString(), "--repeat", "3", "--show", "100", "--seed", "7", "--device", device.toString());
+            CommandRun r = run("onnx-run", file.toString(), "--repeat", "3", "--show", "100", "--seed", "7", "--device", device.toString());
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("opset 17") && r.out().contains("; " + nodes + " nodes"), r.out());
             assertTrue(r.out().contains("loaded on " + device), r.out());
@@ -119,7 +108,7 @@ class OnnxRunCommandTest {
             assertPrintedAsRun(r.out(), runDirectly(file, device, Map.of(), Map.of("x", x)));
             x.close();
         }
-        Run few = run("onnx-run", file.toString(), "--repeat", "0");
+        CommandRun few = run("onnx-run", file.toString(), "--repeat", "0");
         assertEquals(0, few.code(), few.err());
         assertTrue(few.out().contains("... (8 of 10 values)") && !few.out().contains("median"), few.out());
     }
@@ -140,7 +129,7 @@ class OnnxRunCommandTest {
         for (float f : v) b.putFloat(f);
         Files.write(raw, b.array());
         for (String input : new String[] {f32.toString(), "x=" + f64, raw.toString()}) {
-            Run r = run("onnx-run", file.toString(), "--input", input, "--show", "100", "--repeat", "1");
+            CommandRun r = run("onnx-run", file.toString(), "--input", input, "--show", "100", "--repeat", "1");
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains("runs as [2, 3, 4, 5], from " + input.replace("x=", "")), r.out());
             assertTrue(r.out().contains("output y: float") && r.out().contains("output p: float") && r.out().contains("output s: float"), r.out());
@@ -154,12 +143,12 @@ class OnnxRunCommandTest {
         OnnxExport.save(new Layers.Sequential(new Layers.Linear(4, 6, Neuron.RELU, new Rng(1)), new Layers.Linear(6, 3, Neuron.IDENTITY, new Rng(2))),
                 file, 4);
 
-        Run plain = run("onnx-run", file.toString(), "--repeat", "1");
+        CommandRun plain = run("onnx-run", file.toString(), "--repeat", "1");
         assertEquals(0, plain.code(), plain.err());
         assertTrue(plain.out().contains("input  input: float [batch, 4], runs as [1, 4]"), plain.out());
         assertTrue(plain.out().contains("output output: float [batch, 3]"), plain.out());
 
-        Run five = run("onnx-run", file.toString(), "--shape", "input=5x4", "--show", "15", "--repeat", "1");
+        CommandRun five = run("onnx-run", file.toString(), "--shape", "input=5x4", "--show", "15", "--repeat", "1");
         assertEquals(0, five.code(), five.err());
         assertTrue(five.out().contains("runs as [5, 4]"), five.out());
         assertPrintedAsRun(five.out(), runDirectly(file, Device.CPU, Map.of("input", new int[] {5, 4}),
@@ -167,7 +156,7 @@ class OnnxRunCommandTest {
 
         float[] v = {0.5f, -1, 2, 0.25f, 1, 1, -3, 0};
         Path x = npy(dir.resolve("two.npy"), "<f4", v, 2, 4);
-        Run two = run("onnx-run", file.toString(), "--input", x.toString(), "--show", "6", "--repeat", "1");
+        CommandRun two = run("onnx-run", file.toString(), "--input", x.toString(), "--show", "6", "--repeat", "1");
         assertEquals(0, two.code(), two.err());
         assertTrue(two.out().contains("runs as [2, 4], from " + x), two.out());
         assertPrintedAsRun(two.out(), runDirectly(file, Device.CPU, Map.of("input", new int[] {2, 4}), Map.of("input", Tensor.of(v, 2, 4))));
@@ -202,7 +191,7 @@ class OnnxRunCommandTest {
         assertError(run("onnx-run", tiny.toString(), "--repeat", "-1"), 2, "--repeat and --show must be >= 0");
     }
 
-    private static void assertError(Run r, int code, String message) {
+    private static void assertError(CommandRun r, int code, String message) {
         assertEquals(code, r.code(), r.out() + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
         assertTrue(r.err().startsWith("error: ") && r.err().contains(message), r.err());
