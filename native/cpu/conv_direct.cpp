@@ -61,6 +61,8 @@ bool pad_planes(const float* src, int channels, int h, int w, int ph, int pw, in
 
 namespace {
 
+constexpr long kChunkImages = 256;  // images a filter-gradient chunk holds at most
+
 // The shapes the direct kernels take: unit strides and sizes whose offsets fit an int.
 bool usable(const Window& w, int batch, int filters) {
     return w.sh == 1 && w.sw == 1 && batch > 0 && filters > 0 && w.channels > 0 &&
@@ -200,7 +202,8 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
     // per image: its padded planes, then dY's planes spread over rows of wp (zeros past each row,
     // past the last row and in the planes past the last filter)
     const long image = c * g.ps + static_cast<long>(groups) * k.fb * g.span;
-    const int per = static_cast<int>(std::max(1L, std::min<long>(batch, (64L << 10) / image)));  // 256 KB of images a chunk
+    // 256 KB of images a chunk, at most kChunkImages
+    const int per = static_cast<int>(std::max(1L, std::min<long>({batch, (64L << 10) / image, kChunkImages})));
     const long chunks = ceil_div(batch, per);
     // a chunk per item; its filter groups split between items only when chunks are too few
     int gper = groups;
@@ -236,7 +239,8 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
             return;
         }
         float* part = partials + chunk * weights;
-        std::vector<const float*> xc(nb), gg(nb);
+        const float* xc[kChunkImages];  // (nothing is allocated on a worker: bad_alloc there would end the process)
+        const float* gg[kChunkImages];
         int toff[64];
         float out[256];
         for (int tb = 0; tb < tblocks; tb++) {
@@ -247,7 +251,7 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
                         xc[m] = base + m * image + ch * g.ps;
                         gg[m] = base + m * image + c * g.ps + static_cast<long>(gi) * k.fb * g.span;
                     }
-                    k.filter(nb, xc.data(), gg.data(), g.span, vectors, toff, out);
+                    k.filter(nb, xc, gg, g.span, vectors, toff, out);
                     for (int i = 0; i < k.fb && gi * k.fb + i < filters; i++)
                         for (int j = 0; j < k.tb && tb * k.tb + j < taps; j++)
                             part[((gi * k.fb + i) * c + ch) * taps + tb * k.tb + j] = out[i * k.tb + j];
