@@ -8,8 +8,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Crash-safe writes: write a temporary, fsync it, rename it into place, fsync the directory. */
-final class AtomicFiles {
+/**
+ * Crash-safe writes, for every file Cortado saves: write a temporary beside the target, fsync it,
+ * rename it into place, fsync the directory. An interrupted write leaves the old file, never half
+ * a new one.
+ */
+public final class AtomicFiles {
 
     private AtomicFiles() {
     }
@@ -34,11 +38,25 @@ final class AtomicFiles {
         if (to.getParent() != null) fsync(to.getParent());
     }
 
-    /** Writes bytes to {@code file} atomically. */
-    static void write(Path file, byte[] bytes) throws IOException {
+    /**
+     * Writes bytes to {@code file} atomically, through the temporary {@code <file>.tmp} (removed if
+     * the write fails). The file gets the permissions of any new file (rw-r--r-- under the usual
+     * umask). An IOException names the file.
+     */
+    public static void write(Path file, byte[] bytes) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, bytes);
-        fsync(tmp);
-        publish(tmp, file);
+        try {
+            Files.write(tmp, bytes);
+            fsync(tmp);
+            publish(tmp, file);
+        } catch (IOException e) {
+            IOException named = new IOException(file + ": cannot be written (" + e + ")", e);
+            try {
+                if (Files.isRegularFile(tmp)) Files.delete(tmp);
+            } catch (IOException cleanup) {
+                named.addSuppressed(cleanup);
+            }
+            throw named;
+        }
     }
 }

@@ -158,7 +158,8 @@ public final class Safetensors {
             all.flip();
         }
         long headerLength = all.getLong();
-        if (headerLength < 2 || headerLength > size - 8) throw new IOException(file + ": header length " + headerLength + " does not fit a file of " + size + " bytes");
+        if (headerLength < 2 || headerLength > size - 8) throw new IOException(file + ": not a safetensors file, or a truncated one (its header length "
+                    + headerLength + " does not fit a file of " + size + " bytes)");
         byte[] json = new byte[(int) headerLength];
         all.get(json);
         JsonNode header;

@@ -4,6 +4,7 @@ import dev.cortado.api.NetChain;
 import dev.cortado.nn.Module;
 import dev.cortado.onnx.proto.Onnx;
 import dev.cortado.tensor.Shape;
+import dev.cortado.train.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -105,7 +106,7 @@ public final class OnnxExport {
 
     private static void write(byte[] bytes, Path file) throws IOException {
         if (file == null) throw new IllegalArgumentException("OnnxExport: the file is null");
-        AtomicWrite.write(file, bytes);
+        AtomicFiles.write(file, bytes);
     }
 
     private static String version() {

@@ -155,6 +155,17 @@ class ExportFileTest {
     }
 
     @Test
+    void the_file_gets_the_permissions_of_any_new_file() throws IOException {
+        // was: written through Files.createTempFile, the export was owner-only (rw-------) where a
+        // model file saved by NetChain.save was rw-r--r--
+        assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path file = dir.resolve("model.onnx"), plain = dir.resolve("plain.bin");
+        OnnxExport.save(NetChain.of(3).initialize(1L, 4), file);
+        Files.write(plain, new byte[] {1});
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
+    }
+
+    @Test
     void an_unwritable_file_is_an_io_exception_naming_it() {
         Path file = dir.resolve("no such folder").resolve("model.onnx");
         IOException e = assertThrows(IOException.class, () -> OnnxExport.save(NetChain.of(3).initialize(1L, 4), file));
