@@ -416,6 +416,9 @@ public final class OnnxModel implements AutoCloseable {
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         if (closed) throw new IllegalStateException("OnnxModel " + source + " was closed");
+        for (String name : inputs.keySet()) {
+            if (!inputSlots.containsKey(name)) throw new IllegalArgumentException("the model has no input '" + name + "' (inputs: " + inputNames() + ")");
+        }
         Value[] slots = fixed.clone();
         for (Map.Entry<String, Integer> e : inputSlots.entrySet()) {
             Tensor t = inputs.get(e.getKey());

@@ -100,6 +100,10 @@ class OnnxImportTest {
             IllegalArgumentException shape = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> m.run(java.util.Map.of("x", Tensor.zeros(1, 3, 4, 5))));
             assertTrue(shape.getMessage().contains("[2, 3, 4, 5]"), shape.getMessage());
+            // was: a misspelt name was reported only as the real input missing
+            IllegalArgumentException name = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> m.run(java.util.Map.of("input", x)));
+            assertTrue(name.getMessage().contains("no input 'input'") && name.getMessage().contains("[x]"), name.getMessage());
         }
     }
 
