@@ -34,9 +34,24 @@ Geometry::Geometry(int c, int h, int w, int kernel_h, int kernel_w, int pad_h, i
     for (int t = 0; t < taps; t++) toff[t] = t / kw * wp + t % kw;
 }
 
+namespace {
+
+// Whether no value is inf or NaN (their exponent bits all set), without a branch per value.
+bool finite(const float* p, long n) {
+    uint32_t bad = 0;
+    for (long i = 0; i < n; i++) {
+        uint32_t bits;
+        std::memcpy(&bits, p + i, 4);
+        bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    return !bad;
+}
+
+}  // namespace
+
 bool pad_planes(const float* src, int channels, int h, int w, int ph, int pw, int rows, int cols, long stride, float* dst,
                 bool check) {
-    uint32_t bad = 0;
+    bool ok = true;
     for (int c = 0; c < channels; c++) {
         const float* s = src + static_cast<long>(c) * h * w;
         float* d = dst + c * stride;
@@ -46,17 +61,12 @@ bool pad_planes(const float* src, int channels, int h, int w, int ph, int pw, in
             const float* in = s + static_cast<long>(y) * w;
             std::fill(row, row + pw, 0.0f);
             for (int x = 0; x < w; x++) row[pw + x] = in[x];
-            if (check)
-                for (int x = 0; x < w; x++) {
-                    uint32_t bits;
-                    std::memcpy(&bits, in + x, 4);
-                    bad |= (bits & 0x7f800000u) == 0x7f800000u;
-                }
+            if (check) ok &= finite(in, w);
             std::fill(row + pw + w, row + cols, 0.0f);
         }
         std::fill(d + static_cast<long>(ph + h) * cols, d + stride, 0.0f);
     }
-    return !bad;
+    return ok;
 }
 
 namespace {
@@ -118,16 +128,6 @@ void DirectPlan::image(const float* x, float* y, int g0, int g1, float* scratch)
 }
 
 namespace {
-
-bool finite(const float* p, long n) {
-    uint32_t bad = 0;
-    for (long i = 0; i < n; i++) {
-        uint32_t bits;
-        std::memcpy(&bits, p + i, 4);
-        bad |= (bits & 0x7f800000u) == 0x7f800000u;
-    }
-    return !bad;
-}
 
 // y[n, o] = x[n] correlated with filter o of w ([outs][channels][taps]) + bias[o], n < batch. A 3x3
 // window over enough images takes Winograd's F(2x2, 3x3) (an image with a non-finite value, or
@@ -214,7 +214,7 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
     float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * (workers * per * image + chunks * weights)));
     if (!ws) return false;
     float* partials = ws + workers * per * image;
-    std::atomic<bool> finite{true};
+    std::atomic<bool> all_finite{true};
     parallel_items(workers, items, [&](int tid, long item) {
         const long chunk = item / splits, n0 = chunk * per;
         const int nb = static_cast<int>(std::min<long>(per, batch - n0));
@@ -225,17 +225,14 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
             float* xp = base + m * image;
             float* gp = xp + c * g.ps;
             ok &= pad(g, x + (n0 + m) * g.image(), xp, true);
-            for (long f = static_cast<long>(g0) * k.fb; f < static_cast<long>(g1) * k.fb; f++) {
-                float* d = gp + f * g.span;
-                std::fill(d, d + g.span, 0.0f);
-                if (f >= filters) continue;
-                const float* s = dy + ((n0 + m) * filters + f) * g.out_plane();
-                for (int oy = 0; oy < g.oh; oy++)
-                    for (int ox = 0; ox < g.ow; ox++) d[static_cast<long>(oy) * g.wp + ox] = s[static_cast<long>(oy) * g.ow + ox];
-            }
+            // dY's planes of this item's filters as rows of wp, zeros past each row and past the last
+            const int f0 = g0 * k.fb, f1 = std::min(filters, g1 * k.fb);
+            pad_planes(dy + ((n0 + m) * filters + f0) * g.out_plane(), f1 - f0, g.oh, g.ow, 0, 0, g.oh, g.wp, g.span,
+                       gp + f0 * g.span, false);
+            std::fill(gp + f1 * g.span, gp + static_cast<long>(g1) * k.fb * g.span, 0.0f);  // planes past the last filter
         }
         if (!ok) {  // 0 x inf at a dropped column would be a NaN the reference does not have
-            finite = false;
+            all_finite = false;
             return;
         }
         float* part = partials + chunk * weights;
@@ -258,7 +255,7 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
                 }
         }
     });
-    if (finite) {
+    if (all_finite) {
         parallel_range(weights, 1L << 14, [&](long b, long e) {
             for (long i = b; i < e; i++) {
                 float s = 0.0f;
@@ -268,7 +265,7 @@ bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, 
         });
     }
     ctx->release(ctx, ws);
-    return finite;
+    return all_finite;
 }
 
 }  // namespace cortado
