@@ -299,8 +299,9 @@ Matrix by_filter(const float* p, int filters, long pixels) {
 CORTADO_KERNEL(conv_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
-    if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, y)) return CORTADO_STATUS_OK;
-    if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, y)) return CORTADO_STATUS_OK;
+    const cortado::Epilogue ep{z, lo, hi};
+    if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
+    if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     // the bias is one more column of A against a row of ones: y is written once, never read
     std::vector<float> wb;
     if (bias) {
@@ -314,6 +315,8 @@ CORTADO_KERNEL(conv_forward) {
     const Source src(ctx, w, batch, x);
     cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
                   PackColumns{Columns(src.w, src.x), k}, 0.0f, by_filter(y, filters, pixels));
+    if (!ep.none())
+        cortado::parallel_range(batch * filters * pixels, 1L << 14, [&](long b, long e) { ep.at(b).store(y + b, e - b, y + b); });
     return CORTADO_STATUS_OK;
 }
 

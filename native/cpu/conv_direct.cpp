@@ -79,12 +79,13 @@ bool usable(const Window& w, int batch, int filters) {
            static_cast<long>(w.height + 2 * w.ph + 1) * (w.width + 2 * w.pw + 1) < (1L << 24);
 }
 
-// y's plane from outputs [p0, p1) of one filter (out[p] for p = oy wp + ox), columns ox >= ow dropped.
-void drop_columns(const Geometry& g, const float* out, long p0, long p1, float* y) {
+// y's plane (ep aligned with it) from outputs [p0, p1) of one filter (out[p] for p = oy wp + ox),
+// columns ox >= ow dropped.
+void drop_columns(const Geometry& g, const float* out, long p0, long p1, float* y, const Epilogue& ep) {
     for (long p = p0; p < p1;) {
         const long oy = p / g.wp, ox = p % g.wp, run = std::min<long>(g.wp - ox, p1 - p);
         if (oy >= g.oh) break;
-        for (long t = ox; t < std::min<long>(ox + run, g.ow); t++) y[oy * g.ow + t] = out[p - p0 + t - ox];
+        if (ox < g.ow) ep.at(oy * g.ow + ox).store(out + p - p0, std::min<long>(ox + run, g.ow) - ox, y + oy * g.ow + ox);
         p += run;
     }
 }
@@ -109,7 +110,7 @@ long DirectPlan::scratch() const { return g.channels * g.ps + k.fb * stretch * k
 
 // Outputs go in stretches of blocks whose input rows fit in L2 beside the filters (a large image is
 // read from memory once, not once per filter group), and channels in runs whose filters stay in L1.
-void DirectPlan::image(const float* x, float* y, int g0, int g1, float* scratch) const {
+void DirectPlan::image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const {
     float* xp = scratch;
     float* out = xp + g.channels * g.ps;
     pad(g, x, xp, false);
@@ -122,7 +123,8 @@ void DirectPlan::image(const float* x, float* y, int g0, int g1, float* scratch)
                           wb.data() + gi * blocked + static_cast<long>(c0) * g.taps * k.fb,
                           bias.empty() ? nullptr : bias.data() + gi * k.fb, c0 > 0, static_cast<int>(nb), nb * block, out);
             for (int i = 0; i < k.fb && gi * k.fb + i < outs; i++)
-                drop_columns(g, out + i * nb * block, p0, p0 + nb * block, y + (gi * k.fb + i) * g.out_plane());
+                drop_columns(g, out + i * nb * block, p0, p0 + nb * block, y + (gi * k.fb + i) * g.out_plane(),
+                             ep.at((gi * k.fb + i) * g.out_plane()));
         }
     }
 }
@@ -133,7 +135,7 @@ namespace {
 // window over enough images takes Winograd's F(2x2, 3x3) (an image with a non-finite value, or
 // non-finite filters, the direct kernels: their products are the reference's, inf and NaN alike).
 bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int outs, const float* x, const float* w,
-               const float* bias, float* y) {
+               const float* bias, const Epilogue& ep, float* y) {
     const DirectKernels& k = direct_kernels();
     const DirectPlan plan(k, g, outs, w, bias);
     if (2L * plan.groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
@@ -154,7 +156,8 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
         const long n = item / splits;
         const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(plan.groups, g0 + per);
         float* s = ws + tid * scratch;
-        if (!wp || !wp->image(x + n * g.image(), y + n * out_image, s)) plan.image(x + n * g.image(), y + n * out_image, g0, g1, s);
+        const Epilogue tail = ep.at(n * out_image);
+        if (!wp || !wp->image(x + n * g.image(), y + n * out_image, tail, s)) plan.image(x + n * g.image(), y + n * out_image, tail, g0, g1, s);
     });
     ctx->release(ctx, ws);
     return true;
@@ -163,12 +166,12 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
 }  // namespace
 
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
-                         const float* weight, const float* bias, float* y) {
+                         const float* weight, const float* bias, const Epilogue& ep, float* y) {
     // a 1x1 window packs nothing the GEMM would not: the GEMM measured faster there
     if (!usable(w, batch, filters) || w.kh * w.kw == 1) return false;
     const DirectKernels& k = direct_kernels();
     const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.pb * k.vw);
-    return correlate(ctx, g, batch, filters, x, weight, bias, y);
+    return correlate(ctx, g, batch, filters, x, weight, bias, ep, y);
 }
 
 bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
@@ -185,7 +188,7 @@ bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, in
     for (long f = 0; f < filters; f++)
         for (long ch = 0; ch < c; ch++)
             for (long t = 0; t < taps; t++) turned[(ch * filters + f) * taps + t] = weight[(f * c + ch) * taps + taps - 1 - t];
-    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, dx);
+    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, Epilogue{}, dx);
 }
 
 bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

@@ -6,6 +6,7 @@
 // Each function returns false, having written nothing, when the shapes are not its case or its
 // scratch memory cannot be had; the caller then takes the implicit-GEMM path.
 #pragma once
+#include "conv_epilogue.h"
 #include "cortado_cpu.h"
 #include "window.h"
 
@@ -65,8 +66,8 @@ struct DirectPlan {
 
     DirectPlan(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
     long scratch() const;  // floats image() needs
-    // y = one image's outputs of filter groups [g0, g1)
-    void image(const float* x, float* y, int g0, int g1, float* scratch) const;
+    // y = the tail of one image's outputs of filter groups [g0, g1) (ep aligned with y)
+    void image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const;
 };
 
 // Winograd's F(2x2, 3x3) for a 3x3 window (conv_winograd.cpp): each 4x4 input tile and each filter
@@ -86,12 +87,13 @@ struct Winograd {
     static bool worth(const DirectKernels& k, const Geometry& g, int outs);
     static int chunk_rows(const DirectKernels& k, const Geometry& g, int outs);
     long scratch() const;
-    // y = one image's outputs, or false (y untouched) when the image holds a non-finite value
-    bool image(const float* x, float* y, float* scratch) const;
+    // y = the tail of one image's outputs (ep aligned with y), or false (y untouched) when the image
+    // holds a non-finite value
+    bool image(const float* x, float* y, const Epilogue& ep, float* scratch) const;
 };
 
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
-                         const float* weight, const float* bias, float* y);
+                         const float* weight, const float* bias, const Epilogue& ep, float* y);
 bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
                       const float* dy, float* dx);
 bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

@@ -205,7 +205,7 @@ namespace cortado {
 // y for small filter banks (unit column stride, at most 4096 weights, at most 128 taps per
 // filter); returns false, having written nothing, when it does not apply or lacks memory.
 bool conv_forward_small(const Window& w, int batch, int filters, const float* x, const float* weight, const float* bias,
-                        float* y) {
+                        const Epilogue& ep, float* y) {
     const long taps = static_cast<long>(w.channels) * w.kh * w.kw;
     if (cortado_isa() < 2 || w.sw != 1 || filters * taps > 4096 || taps > 128 || filters == 0) return false;
     const Layout l = layout(w, filters, 1);
@@ -230,6 +230,7 @@ bool conv_forward_small(const Window& w, int batch, int filters, const float* x,
             for (int f0 = 0; f0 < filters; f0 += ff)
                 (ff == 10 ? forward_row<10> : forward_row<8>)(w, l, xp, wp + f0 * taps, bp + f0, std::min(ff, filters - f0), oy,
                                                              y + (n * filters + f0) * plane);
+        if (!ep.none()) ep.at(n * filters * plane).store(y + n * filters * plane, filters * plane, y + n * filters * plane);
     });
     return true;
 }

@@ -74,9 +74,10 @@ CORTADO_CLONES void input_transform(const float* __restrict plane, int th, int t
     }
 }
 
-// One filter's outputs from its 16 planes of M (xi_stride apart): A^T M A plus the bias, cropped.
+// One filter's outputs from its 16 planes of M (xi_stride apart): the tail of A^T M A plus the bias,
+// cropped (ep aligned with y).
 CORTADO_CLONES void output_transform(const float* __restrict m, long xi_stride, int th, int tw, int oh, int ow, float bias,
-                                     float* __restrict y, float* __restrict scratch) {
+                                     float* __restrict y, const Epilogue& ep, float* __restrict scratch) {
     const long row = tw + 1, n = th * row;
     float* __restrict y00 = scratch;  // output (2 ty + a, 2 tx + b) of tile t at yab[t]
     float* __restrict y01 = y00 + n;
@@ -105,7 +106,7 @@ CORTADO_CLONES void output_transform(const float* __restrict m, long xi_stride, 
                 zip[2 * tx] = even[tx];
                 zip[2 * tx + 1] = odd[tx];
             }
-            std::copy(zip, zip + ow, y + static_cast<long>(2 * ty + a) * ow);
+            ep.at(static_cast<long>(2 * ty + a) * ow).store(zip, ow, y + static_cast<long>(2 * ty + a) * ow);
         }
     }
 }
@@ -161,7 +162,7 @@ int Winograd::chunk_rows(const DirectKernels& k, const Geometry& g, int outs) {
     return static_cast<int>(ceil_div(th, ceil_div(th, fit)));
 }
 
-bool Winograd::image(const float* x, float* y, float* scratch) const {
+bool Winograd::image(const float* x, float* y, const Epilogue& ep, float* scratch) const {
     const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
     const long block = k.pb * k.vw;
     float* xp = scratch;
@@ -181,7 +182,7 @@ bool Winograd::image(const float* x, float* y, float* scratch) const {
                           nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
         for (int o = 0; o < outs; o++)
             output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
-                             y + o * g.out_plane() + 2L * ty0 * g.ow, buf);
+                             y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
     }
     return true;
 }

@@ -30,6 +30,16 @@ unsigned grid_for(int64_t total) {
     return b < kMaxBlocks ? b : kMaxBlocks;
 }
 
+// The forward's fused tail (cortado_kernels.h): y = min(max(y + z, lo), hi), z optional; a NaN
+// fails both comparisons and stays.
+__global__ void tail_kernel(int64_t n, const float* __restrict__ z, float lo, float hi, float* __restrict__ y) {
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const float v = z != nullptr ? y[i] + z[i] : y[i];
+        y[i] = v < lo ? lo : v > hi ? hi : v;
+    }
+}
+
 // col[row][col] for row (c, ki, kj) < K and column (n, oy, ox) < batch · P; one thread per entry
 // (consecutive threads write consecutive columns).
 __global__ void im2col_kernel(Geometry g, int batch, const float* __restrict__ images, float* __restrict__ col) {
@@ -106,6 +116,12 @@ int launch_col2im(const cortado_context* ctx, const Geometry& g, int batch, cons
     return CORTADO_LAUNCH(ctx, col2im_kernel, dim3(grid_for(total)), dim3(kThreads), 0, g, batch, col, images);
 }
 
+// The forward's tail over y's n floats, when it does anything (a z, or a finite bound).
+int launch_tail(const cortado_context* ctx, int64_t n, const float* z, float lo, float hi, float* y) {
+    if (n <= 0 || (z == nullptr && lo == -INFINITY && hi == INFINITY)) return CORTADO_STATUS_OK;
+    return CORTADO_LAUNCH(ctx, tail_kernel, dim3(grid_for(n)), dim3(kThreads), 0, n, z, lo, hi, y);
+}
+
 // Images per chunk so that the chunk's workspace (per_image floats each) stays near kChunkFloats.
 int chunk_images(int batch, int64_t per_image) {
     const int64_t nb = per_image > 0 ? kChunkFloats / per_image : batch;
@@ -133,15 +149,16 @@ CORTADO_KERNEL(conv_forward) {
     const Geometry g = geometry(channels, height, width, kh, kw, sh, sw, ph, pw);
     const int k = channels * kh * kw;
     const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow, image = static_cast<int64_t>(channels) * height * width;
+    int status = CORTADO_STATUS_OK;
     if (is_pointwise(g)) {  // col_n is x_n: [C, H·W]
-        return cortado::cuda::gemm_launch(ctx, false, false, filters, static_cast<int>(pixels), k, 1.0f, weight, k, 0, x,
-                                          static_cast<int>(pixels), image, 0.0f, y, static_cast<int>(pixels),
-                                          filters * pixels, batch, bias);
+        status = cortado::cuda::gemm_launch(ctx, false, false, filters, static_cast<int>(pixels), k, 1.0f, weight, k, 0, x,
+                                            static_cast<int>(pixels), image, 0.0f, y, static_cast<int>(pixels),
+                                            filters * pixels, batch, bias);
+        return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
     }
     const int nb = chunk_images(batch, k * pixels);
     float* col = static_cast<float*>(ctx->workspace(ctx, static_cast<size_t>(k * pixels * nb) * sizeof(float)));
     if (col == nullptr) return CORTADO_STATUS_NO_WORKSPACE;
-    int status = CORTADO_STATUS_OK;
     for (int n0 = 0; n0 < batch && status == CORTADO_STATUS_OK; n0 += nb) {
         const int count = batch - n0 < nb ? batch - n0 : nb;
         status = launch_im2col(ctx, g, count, x + n0 * image, col);
@@ -152,7 +169,7 @@ CORTADO_KERNEL(conv_forward) {
                                             static_cast<int>(pixels), filters * pixels, count, bias);
     }
     ctx->release(ctx, col);
-    return status;
+    return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
 }
 
 CORTADO_KERNEL(conv_backward_data) {

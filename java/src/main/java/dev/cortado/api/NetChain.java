@@ -169,9 +169,7 @@ public final class NetChain implements AutoCloseable {
 
     /** The chain without its final softmax, on a batch: the logits a cross-entropy loss takes. */
     public Tensor logits(Tensor batch) {
-        Tensor y = batch;
-        for (int i = 0; i < modules.length - 1; i++) y = modules[i].forward(y);
-        return y;
+        return module.forward(batch, modules.length - 1);
     }
 
     private void checkInitialized() {

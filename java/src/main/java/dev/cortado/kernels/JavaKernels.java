@@ -89,7 +89,7 @@ public final class JavaKernels implements KernelSet {
     //   y_n = W[F, K] · col_n[K, P] + bias,   dx_n = col2im(Wᵀ · dy_n),   dW = Σ_n dy_n · col_nᵀ.
 
     @Override
-    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr y) {
+    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr z, float lo, float hi, Ptr y) {
         int k = w.colRows(), p = w.colCols();
         try (Scratch col = new Scratch(y.device(), (long) k * p)) {
             for (int n = 0; n < batch; n++) {
@@ -98,6 +98,11 @@ public final class JavaKernels implements KernelSet {
                 gemm(false, false, filters, p, k, 1f, weight, k, col.ptr, p, 0f, yn, p);
                 if (bias != null) biasAdd(1, filters, p, bias, yn);
             }
+        }
+        FloatBuffer vy = view(y), vz = z == null ? null : view(z);
+        for (int i = 0; i < batch * filters * p; i++) {
+            float v = vz == null ? vy.get(i) : vy.get(i) + vz.get(i);
+            vy.put(i, v < lo ? lo : v > hi ? hi : v); // (a NaN fails both tests and stays)
         }
     }
 

@@ -125,6 +125,11 @@ final class KernelChecks {
         }
     }
 
+    /** A clamp's bounds: neither NaN, lo <= hi (infinite bounds clamp nothing on their side). */
+    static void clampRange(float lo, float hi) {
+        if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) throw new IllegalArgumentException("clamp range [" + lo + ", " + hi + "] is not lo <= hi");
+    }
+
     /** Pooling pads less than its kernel (a window of padding alone has no maximum). */
     static void poolWindow(Window w) {
         if (w.padH() >= w.kernelH() || w.padW() >= w.kernelW()) {

@@ -67,10 +67,16 @@ public interface KernelSet {
     // ---- convolution (cuDNN's three): x [batch, w.channels, w.height, w.width],
     //      weight [filters, w.channels, w.kernelH, w.kernelW], y/dy [batch, filters, w.outH, w.outW] ----
 
-    /** y = x convolved with weight (cross-correlation, as in Caffe and PyTorch), plus bias[filters] unless bias is null. */
-    @Check("convolutionFits(w, batch, filters)")
+    /**
+     * y = min(max(x convolved with weight + bias + z, lo), hi): the cross-correlation (as in Caffe
+     * and PyTorch), plus bias[filters] unless bias is null, plus z (y's shape: a residual branch)
+     * unless z is null, clamped to [lo, hi] — cuDNN's fused convolution, bias, add and activation.
+     * lo = -inf, hi = inf clamp nothing; lo = 0, hi = inf is ReLU; a NaN stays NaN.
+     */
+    @Check("convolutionFits(w, batch, filters); clampRange(lo, hi)")
     void convForward(Window w, int batch, int filters, @In("batch * w.inputSize()") Ptr x,
                      @In("(long) filters * w.colRows()") Ptr weight, @In(value = "filters", optional = true) Ptr bias,
+                     @In(value = "(long) batch * filters * w.colCols()", optional = true) Ptr z, float lo, float hi,
                      @Out("(long) batch * filters * w.colCols()") Ptr y);
 
     /** dx = the gradient of convForward's y with respect to x, given dy (dx is overwritten). */

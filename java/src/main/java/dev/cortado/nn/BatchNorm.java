@@ -71,6 +71,19 @@ public final class BatchNorm extends Module {
         return Normalization.batchNorm(x, runningMean, runningVar, weight, bias, batchStats, momentum, eps);
     }
 
+    /**
+     * Whether, in this mode, this norm after a convolution can be folded into it
+     * ({@link #foldInto}): eval mode with running statistics, over images.
+     */
+    boolean foldable() {
+        return twoD && !isTraining() && runningMean != null;
+    }
+
+    /** The weights of the convolution (w, b) followed by this eval-mode norm: {@link Normalization#foldIntoConvolution}. */
+    Tensor[] foldInto(Tensor w, Tensor b) {
+        return Normalization.foldIntoConvolution(w, b, runningMean, runningVar, weight, bias, eps);
+    }
+
     @Override
     protected String kind() {
         return twoD ? "BatchNorm2d" : "BatchNorm1d";

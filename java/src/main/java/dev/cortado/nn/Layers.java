@@ -1,5 +1,6 @@
 package dev.cortado.nn;
 
+import dev.cortado.autograd.Autograd;
 import dev.cortado.ops.Activations;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
@@ -87,6 +88,27 @@ public final class Layers {
         public Tensor forward(Tensor x) {
             return neuron.apply(Convolution.conv2d(x, weight, bias, stride, pad));
         }
+
+        /**
+         * This convolution, then {@code norm} (eval mode: folded into the weights), then + z, then
+         * ReLU — each optional — as one convolution ({@link Convolution#conv2dFused}); null when
+         * this layer's own activation or a norm in training mode stands in the way.
+         */
+        Tensor forwardFused(Tensor x, BatchNorm norm, Tensor z, boolean relu) {
+            if (neuron != Neuron.IDENTITY || norm != null && !norm.foldable()) return null;
+            float lo = relu ? 0f : Float.NEGATIVE_INFINITY;
+            if (norm == null) return Convolution.conv2dFused(x, weight, bias, z, stride, pad, lo, Float.POSITIVE_INFINITY);
+            Tensor[] folded = norm.foldInto(weight, bias);
+            try (Tensor w = folded[0]; Tensor b = folded[1]) {
+                return Convolution.conv2dFused(x, w, b, z, stride, pad, lo, Float.POSITIVE_INFINITY);
+            }
+        }
+
+        /** This layer's output shape for x [N, C, H, W]. */
+        int[] outputShape(Tensor x) {
+            int k = weight.size(2);
+            return new int[] {x.size(0), weight.size(0), (x.size(2) + 2 * pad - k) / stride + 1, (x.size(3) + 2 * pad - k) / stride + 1};
+        }
     }
 
     public static final class MaxPool2d extends Module {
@@ -138,10 +160,16 @@ public final class Layers {
         protected String kind() {
             return name;
         }
+
+        boolean isRelu() {
+            return f == RELU;
+        }
     }
 
+    private static final UnaryOperator<Tensor> RELU = Activations::relu;
+
     public static Module relu() {
-        return new Function("ReLU", Activations::relu);
+        return new Function("ReLU", RELU);
     }
 
     public static Module sigmoid() {
@@ -222,9 +250,19 @@ public final class Layers {
 
         @Override
         public Tensor forward(Tensor x) {
-            Tensor y = x;
-            for (Module m : layers) y = m.forward(y);
-            return y;
+            return forward(x, layers.length);
+        }
+
+        /**
+         * The first {@code count} layers. Under {@link dev.cortado.autograd.GradMode#off} (inference)
+         * a convolution, the eval-mode batch norm after it, the ReLU after that, and the add and ReLU
+         * ending a residual block run as one convolution ({@link Fusion}).
+         */
+        public Tensor forward(Tensor x, int count) {
+            if (count < 0 || count > layers.length) {
+                throw new IllegalArgumentException("Sequential: " + count + " of its " + layers.length + " layers asked for");
+            }
+            return Fusion.run(layers, count, x);
         }
 
         /** The layers in order. */

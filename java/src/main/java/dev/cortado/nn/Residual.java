@@ -27,8 +27,22 @@ public final class Residual extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor b = branch.forward(x);
+        return sum(branch.forward(x), shortcut == null ? x : shortcut.forward(x), x);
+    }
+
+    /**
+     * relu(forward(x)), under {@link dev.cortado.autograd.GradMode#off} with the add and the ReLU
+     * in the branch's last convolution ({@link Fusion}) where it ends in one; null (nothing run)
+     * when the branch is not a {@link Layers.Sequential}.
+     */
+    Tensor forwardThenRelu(Tensor x) {
+        if (!(branch instanceof Layers.Sequential seq)) return null;
         Tensor s = shortcut == null ? x : shortcut.forward(x);
+        Tensor y = Fusion.runInto(seq.layers(), x, s, true);
+        return y != null ? y : dev.cortado.ops.Activations.relu(sum(branch.forward(x), s, x));
+    }
+
+    private Tensor sum(Tensor b, Tensor s, Tensor x) {
         if (!Arrays.equals(b.shape(), s.shape())) {
             throw new IllegalArgumentException("Residual: the branch gives " + Shape.str(b.shape()) + " but the "
                     + (shortcut == null ? "identity shortcut" : "shortcut") + " gives " + Shape.str(s.shape()) + " for x "

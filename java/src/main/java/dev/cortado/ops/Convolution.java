@@ -6,6 +6,7 @@ import dev.cortado.kernels.Window;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * 2-D convolution (cross-correlation, as in Caffe and PyTorch) through the kernel set's three
@@ -167,6 +168,29 @@ public final class Convolution {
     }
 
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW) {
+        return convolve(x, w, bias, null, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    /**
+     * {@code min(max(conv2d(x, w, bias, stride, pad) + z, lo), hi)}, cuDNN's fused convolution,
+     * bias, add and activation: z (y's shape, a residual branch) may be null; lo = 0, hi = inf is
+     * ReLU (and then computed by {@link Activations#relu} when a gradient is needed). When nothing
+     * needs a gradient (inference) y is written once, with the add and the clamp; otherwise it is
+     * the composition of the three ops, differentiable.
+     */
+    public static Tensor conv2dFused(Tensor x, Tensor w, Tensor bias, Tensor z, int stride, int pad, float lo, float hi) {
+        if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
+            throw new IllegalArgumentException("conv2dFused: clamp range [" + lo + ", " + hi + "] is not lo <= hi");
+        }
+        if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, bias, z, stride, stride, pad, pad, lo, hi);
+        Tensor y = conv2d(x, w, bias, stride, stride, pad, pad);
+        Tensor sum = z == null ? y : y.add(z);
+        if (lo == Float.NEGATIVE_INFINITY && hi == Float.POSITIVE_INFINITY) return sum;
+        return lo == 0f && hi == Float.POSITIVE_INFINITY ? Activations.relu(sum) : sum.clamp(lo, hi);
+    }
+
+    private static Tensor convolve(Tensor x, Tensor w, Tensor bias, Tensor z, int strideH, int strideW, int padH, int padW, float lo,
+                                   float hi) {
         Checks.rank("conv2d", "x", x, 4);
         Checks.rank("conv2d", "w", w, 4);
         Checks.sameDevice("conv2d", x, w);
@@ -179,7 +203,14 @@ public final class Convolution {
         Window win = window(x, w, strideH, strideW, padH, padW);
         KernelSet k = x.kernels();
         Tensor y = Tensor.empty(x.device(), batch, filters, win.outH(), win.outW());
-        k.convForward(win, batch, filters, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), y.ptr());
+        if (z != null) {
+            Checks.sameDevice("conv2d", x, z);
+            if (!Arrays.equals(z.shape(), y.shape())) {
+                throw new IllegalArgumentException("conv2dFused: z " + Shape.str(z.shape()) + " is not the output's shape " + Shape.str(y.shape()));
+            }
+        }
+        k.convForward(win, batch, filters, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), z == null ? null : z.ptr(), lo, hi, y.ptr());
+        if (z != null || lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) return y; // (nothing needed a gradient)
         return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
             Tensor dx = null, dw = null;
             if (x.requiresGrad()) {

@@ -97,6 +97,43 @@ public final class Normalization {
         }, x, weight, bias);
     }
 
+    /**
+     * The weights of the one convolution that equals {@code conv2d(x, w, b)} followed by eval-mode
+     * batch normalisation: {w · s, (b - runningMean) · s + bias} with s = weight / sqrt(runningVar +
+     * eps) per filter, in float (PyTorch's {@code fuse_conv_bn_weights}). w is [F, ...]; b, weight
+     * and bias [F] may be null (0, 1 and 0). New tensors, differentiable like the ops they are made of.
+     */
+    public static Tensor[] foldIntoConvolution(Tensor w, Tensor b, Tensor runningMean, Tensor runningVar, Tensor weight, Tensor bias,
+                                               float eps) {
+        Checks.notNull("foldIntoConvolution", "w", w);
+        if (w.dim() < 2) throw new IllegalArgumentException("foldIntoConvolution: w must be [F, ...], got " + Shape.str(w.shape()));
+        if (runningMean == null || runningVar == null) throw new IllegalArgumentException("foldIntoConvolution: needs runningMean and runningVar");
+        int filters = w.size(0);
+        for (Tensor v : new Tensor[] {b, runningMean, runningVar, weight, bias}) {
+            if (v == null) continue;
+            Checks.sameDevice("foldIntoConvolution", w, v);
+            if (v.dim() != 1 || v.size(0) != filters) {
+                throw new IllegalArgumentException("foldIntoConvolution: " + Shape.str(v.shape()) + " does not match the " + filters
+                        + " filters of w " + Shape.str(w.shape()));
+            }
+        }
+        Tensor shifted = runningVar.add(eps), inv = shifted.rsqrt(), scale = weight == null ? inv : weight.mul(inv);
+        Tensor centered = b == null ? runningMean.neg() : b.sub(runningMean), moved = centered.mul(scale);
+        Tensor column = scale.reshape(columnShape(w)), folded = w.mul(column), shift = bias == null ? moved : moved.add(bias);
+        if (folded.gradFn() == null && shift.gradFn() == null) { // (on the tape, the graph holds them)
+            for (Tensor t : new Tensor[] {shifted, inv, scale, centered, moved, column}) if (t != shift) t.close();
+        }
+        return new Tensor[] {folded, shift};
+    }
+
+    /** [F, 1, 1, ...] for w [F, ...]. */
+    private static int[] columnShape(Tensor w) {
+        int[] column = new int[w.dim()];
+        Arrays.fill(column, 1);
+        column[0] = w.size(0);
+        return column;
+    }
+
     /** An optional per-channel vector: null, or 1-D with {@code channels} elements on x's device. */
     private static void channelVector(String name, Tensor x, Tensor v, int channels) {
         if (v == null) return;

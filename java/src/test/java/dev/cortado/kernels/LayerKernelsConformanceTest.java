@@ -1,6 +1,7 @@
 package dev.cortado.kernels;
 
 import static dev.cortado.kernels.Buffers.assertClose;
+import static dev.cortado.kernels.Buffers.assertMatchesReference;
 import static dev.cortado.kernels.Buffers.poison;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -205,12 +206,20 @@ class LayerKernelsConformanceTest extends KernelConformance {
         }
     }
 
-    /** p: x, weight, bias, dy, then the outputs y (with bias), y (without), dx, dweight. */
-    private static void convAll(KernelSet k, ConvCase c, Ptr[] p) {
-        k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], p[4]);
-        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, p[5]);
+    /** The fused tails tried in turn: ReLU with z, ReLU6 without, a two-sided clamp with z, none without. */
+    private static final float[][] TAILS = {{0f, Float.POSITIVE_INFINITY}, {0f, 6f}, {-0.3f, 0.4f}, {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}};
+
+    /**
+     * p: x, weight, bias, dy, then the outputs y (with bias), y (without), dx, dweight, then z and
+     * the fused output clamp(y + bias + z, tail) (without z for odd t).
+     */
+    private static void convAll(KernelSet k, ConvCase c, int t, Ptr[] p) {
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
         k.convBackwardData(c.w, c.batch, c.filters, p[1], p[3], p[6]);
         k.convBackwardFilter(c.w, c.batch, c.filters, p[0], p[3], p[7]);
+        float[] tail = TAILS[t % TAILS.length];
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], t % 2 == 0 ? p[8] : null, tail[0], tail[1], p[9]);
     }
 
     @OnEveryTarget
@@ -219,10 +228,14 @@ class LayerKernelsConformanceTest extends KernelConformance {
         for (int t = 0; t < target.cases(CASES); t++) {
             ConvCase c = convCase(t);
             long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
-            float[][] in = {random(x, 1f), random(wt, 1f), random(c.filters, 1f), random(y, 1f), poison(y), poison(y), poison(x), poison(wt)};
+            float[] z = random(y, 2f);
+            z[(int) (y / 2)] = Float.NaN; // a NaN in z stays NaN, clamped or not
+            float[][] in = {random(x, 1f), random(wt, 1f), random(c.filters, 1f), random(y, 1f), poison(y), poison(y), poison(x), poison(wt),
+                    z, poison(y)};
             Variant v = variants.get(t % variants.size());
             v.select().run();
-            float[][][] r = both(target, in, (k, p) -> convAll(k, c, p));
+            int tt = t;
+            float[][][] r = both(target, in, (k, p) -> convAll(k, c, tt, p));
             // a sum of n products of numbers in [-1, 1]: float error grows with n
             double forward = 2e-6 * c.w.colRows() + 1e-6, data = 2e-6 * c.filters * c.w.kernelH() * c.w.kernelW() + 1e-6;
             double filter = 2e-6 * c.batch * c.w.colCols() + 1e-6;
@@ -231,6 +244,9 @@ class LayerKernelsConformanceTest extends KernelConformance {
             assertClose(r[0][5], r[1][5], forward, 1e-5, "convForward" + what);
             assertClose(r[0][6], r[1][6], data, 1e-5, "convBackwardData" + what);
             assertClose(r[0][7], r[1][7], filter, 1e-5, "convBackwardFilter" + what);
+            float[] tail = TAILS[t % TAILS.length];
+            assertMatchesReference(r[0][9], r[1][9], forward + 1e-5, "convForward with bias, " + (t % 2 == 0 ? "z, " : "") + "clamp to ["
+                    + tail[0] + ", " + tail[1] + "]" + what);
         }
     }
 
@@ -531,8 +547,9 @@ class LayerKernelsConformanceTest extends KernelConformance {
                 k.col2im(w, 1, col, im);
                 ConvCase cc = new ConvCase(w, 3, 7);
                 long cx = 3 * w.inputSize(), cw = 7L * w.colRows(), cy = 3L * 7 * w.colCols();
-                Ptr[] conv = {px, pg, pg.at(cw), pg.at(cw + 7), put(k, poison(cy)), put(k, poison(cy)), put(k, poison(cx)), put(k, poison(cw))};
-                convAll(k, cc, conv);
+                Ptr[] conv = {px, pg, pg.at(cw), pg.at(cw + 7), put(k, poison(cy)), put(k, poison(cy)), put(k, poison(cx)), put(k, poison(cw)),
+                        pg.at(cw + 7), put(k, poison(cy))};
+                convAll(k, cc, 0, conv);
                 k.maxPoolForward(w, px, pool);
                 k.maxPoolBackward(w, px, pg, dpool);
                 k.sigmoidForward(n, px, act);
@@ -544,7 +561,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
                 k.rand(n, -7L * t, rnd);
                 k.sgdMomentum(n, 0.1f, 0.9f, 0f, false, px, pg, act);
                 List<Float> all = new ArrayList<>();
-                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, eq, rnd, px, conv[4], conv[5], conv[6], conv[7]}) for (float v : get(p)) all.add(v);
+                for (Ptr p : new Ptr[] {col, im, pool, dpool, act, sm, s, db, eq, rnd, px, conv[4], conv[5], conv[6], conv[7], conv[9]}) for (float v : get(p)) all.add(v);
                 outs[threads - 1] = new float[all.size()];
                 for (int i = 0; i < all.size(); i++) outs[threads - 1][i] = all.get(i);
             }
@@ -579,9 +596,9 @@ class LayerKernelsConformanceTest extends KernelConformance {
         infWt[5] = Float.POSITIVE_INFINITY;
         float[][][] r = both(target, new float[][] {x, dy, wt, infWt, poison(ws), poison(ys), poison(xs), poison(ys), random(xs, 1f)}, (k, p) -> {
             k.convBackwardFilter(w, batch, filters, p[0], p[1], p[4]);
-            k.convForward(w, batch, filters, p[0], p[2], null, p[5]);
+            k.convForward(w, batch, filters, p[0], p[2], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
             k.convBackwardData(w, batch, filters, p[2], p[1], p[6]);
-            k.convForward(w, batch, filters, p[8], p[3], null, p[7]);  // finite images
+            k.convForward(w, batch, filters, p[8], p[3], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[7]);  // finite images
         });
         assertSameNonFinite(r[0][4], r[1][4], "filter gradient " + w);
         assertSameNonFinite(r[0][5], r[1][5], "forward " + w);
@@ -601,7 +618,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
             for (int i = 0; i < wt.length; i++) wt[i] = i % 7 == 3 ? Float.POSITIVE_INFINITY : rng.nextFloat() - 0.5f;
             for (int i = 0; i < dy.length; i++) dy[i] = i % 5 == 2 ? Float.NEGATIVE_INFINITY : rng.nextFloat() - 0.5f;
             float[][][] r = both(target, new float[][] {x, wt, dy, poison(ys), poison(ws)}, (k, p) -> {
-                k.convForward(w, batch, filters, p[0], p[1], null, p[3]);
+                k.convForward(w, batch, filters, p[0], p[1], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[3]);
                 k.convBackwardFilter(w, batch, filters, p[0], p[2], p[4]);
             });
             assertSameNonFinite(r[0][3], r[1][3], "forward " + w);

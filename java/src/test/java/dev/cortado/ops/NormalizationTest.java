@@ -146,6 +146,38 @@ abstract class NormalizationTest extends PerBackend {
         }
     }
 
+    /** conv2d with the folded weights equals conv2d then eval-mode batchNorm, with and without biases and affine parameters. */
+    @Test
+    void foldingIntoAConvolutionGivesTheNormalisedConvolution() {
+        for (boolean convBias : new boolean[] {true, false}) {
+            for (boolean affine : new boolean[] {true, false}) {
+                Tensor x = Tensor.uniform(rng, -1, 1, 2, 3, 6, 5), w = Tensor.uniform(rng, -1, 1, 4, 3, 3, 3);
+                Tensor b = convBias ? Tensor.uniform(rng, -1, 1, 4) : null;
+                Tensor gamma = affine ? Tensor.uniform(rng, 0.5f, 2, 4) : null, beta = affine ? Tensor.uniform(rng, -1, 1, 4) : null;
+                Tensor rm = Tensor.uniform(rng, -1, 1, 4), rv = Tensor.uniform(rng, 0.2f, 2, 4);
+                Tensor expected = Normalization.batchNorm(Convolution.conv2d(x, w, b, 1, 1), rm, rv, gamma, beta, false, 0.1f, 1e-3f);
+                Tensor[] folded = Normalization.foldIntoConvolution(w, b, rm, rv, gamma, beta, 1e-3f);
+                float[] e = expected.toArray(), a = Convolution.conv2d(x, folded[0], folded[1], 1, 1).toArray();
+                for (int i = 0; i < e.length; i++) {
+                    assertEquals(e[i], a[i], 2e-5 * Math.max(1, Math.abs(e[i])), (convBias ? "bias" : "no bias") + (affine ? ", affine" : "") + " at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void foldingIsDifferentiableInTheWeightsAndTheAffineParameters() {
+        Tensor rm = Tensor.uniform(rng, -1, 1, 3), rv = Tensor.uniform(rng, 0.5f, 2, 3);
+        gradOk("folded weights", t -> Normalization.foldIntoConvolution(t[0], t[1], rm, rv, t[2], t[3], 1e-5f)[0], leaf(rng, 3, 2, 2, 2),
+                leaf(rng, 3), leaf(rng, 3), leaf(rng, 3));
+        gradOk("folded bias", t -> Normalization.foldIntoConvolution(t[0], t[1], rm, rv, t[2], t[3], 1e-5f)[1], leaf(rng, 3, 2, 2, 2),
+                leaf(rng, 3), leaf(rng, 3), leaf(rng, 3));
+        rejects("foldIntoConvolution: [4] does not match the 3 filters of w [3, 2, 2, 2]",
+                () -> Normalization.foldIntoConvolution(Tensor.ones(3, 2, 2, 2), null, Tensor.ones(4), rv, null, null, 1e-5f));
+        rejects("foldIntoConvolution: needs runningMean and runningVar",
+                () -> Normalization.foldIntoConvolution(Tensor.ones(3, 2, 2, 2), null, null, rv, null, null, 1e-5f));
+    }
+
     @Test
     void badShapes() {
         Tensor x = Tensor.ones(4, 3, 2, 2), c3 = Tensor.ones(3);
