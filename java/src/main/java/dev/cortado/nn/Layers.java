@@ -97,10 +97,10 @@ public final class Layers {
         Tensor forwardFused(Tensor x, BatchNorm norm, Tensor z, boolean relu) {
             if (neuron != Neuron.IDENTITY || norm != null && !norm.foldable()) return null;
             float lo = relu ? 0f : Float.NEGATIVE_INFINITY;
-            if (norm == null) return Convolution.conv2dFused(x, weight, bias, z, stride, pad, lo, Float.POSITIVE_INFINITY);
+            if (norm == null) return Convolution.conv2dFused(x, weight, bias, z, stride, stride, pad, pad, lo, Float.POSITIVE_INFINITY);
             Tensor[] folded = norm.foldInto(weight, bias);
             try (Tensor w = folded[0]; Tensor b = folded[1]) {
-                return Convolution.conv2dFused(x, w, b, z, stride, pad, lo, Float.POSITIVE_INFINITY);
+                return Convolution.conv2dFused(x, w, b, z, stride, stride, pad, pad, lo, Float.POSITIVE_INFINITY);
             }
         }
 

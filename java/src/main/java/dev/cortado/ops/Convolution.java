@@ -178,12 +178,13 @@ public final class Convolution {
      * needs a gradient (inference) y is written once, with the add and the clamp; otherwise it is
      * the composition of the three ops, differentiable.
      */
-    public static Tensor conv2dFused(Tensor x, Tensor w, Tensor bias, Tensor z, int stride, int pad, float lo, float hi) {
+    public static Tensor conv2dFused(Tensor x, Tensor w, Tensor bias, Tensor z, int strideH, int strideW, int padH, int padW, float lo,
+                                     float hi) {
         if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
             throw new IllegalArgumentException("conv2dFused: clamp range [" + lo + ", " + hi + "] is not lo <= hi");
         }
-        if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, bias, z, stride, stride, pad, pad, lo, hi);
-        Tensor y = conv2d(x, w, bias, stride, stride, pad, pad);
+        if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, bias, z, strideH, strideW, padH, padW, lo, hi);
+        Tensor y = conv2d(x, w, bias, strideH, strideW, padH, padW);
         Tensor sum = z == null ? y : y.add(z);
         if (lo == Float.NEGATIVE_INFINITY && hi == Float.POSITIVE_INFINITY) return sum;
         return lo == 0f && hi == Float.POSITIVE_INFINITY ? Activations.relu(sum) : sum.clamp(lo, hi);

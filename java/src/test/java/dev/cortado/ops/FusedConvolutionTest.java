@@ -63,7 +63,7 @@ abstract class FusedConvolutionTest extends PerBackend {
                         zv[zv.length / 3] = Float.NaN;
                         Tensor z = withZ ? Tensor.of(zv, s[0], s[4], o1, o2) : null;
                         float[] expected = separately(x, w, b, z, s[6], s[7], tail[0], tail[1]);
-                        Tensor y = Convolution.conv2dFused(x, w, b, z, s[6], s[7], tail[0], tail[1]);
+                        Tensor y = Convolution.conv2dFused(x, w, b, z, s[6], s[6], s[7], s[7], tail[0], tail[1]);
                         assertNull(y.gradFn());
                         float[] got = y.toArray();
                         String what = "x " + java.util.Arrays.toString(s) + " tail [" + tail[0] + ", " + tail[1] + "]" + (withZ ? " with z" : "");
@@ -80,13 +80,13 @@ abstract class FusedConvolutionTest extends PerBackend {
     @Test
     void withGradientsItIsTheCompositionAndDifferentiable() {
         Tensor x = leaf(rng, 2, 3, 5, 4), w = leaf(rng, 4, 3, 3, 3), b = leaf(rng, 4), z = leaf(rng, 2, 4, 5, 4);
-        Tensor y = Convolution.conv2dFused(x, w, b, z, 1, 1, 0f, Float.POSITIVE_INFINITY);
+        Tensor y = Convolution.conv2dFused(x, w, b, z, 1, 1, 1, 1, 0f, Float.POSITIVE_INFINITY);
         assertNotNull(y.gradFn());
         float[] expected = separately(x, w, b, z, 1, 1, 0f, Float.POSITIVE_INFINITY), got = y.toArray();
         for (int i = 0; i < got.length; i++) assertEquals(expected[i], got[i], 1e-6, "at " + i);
-        gradOk("conv + bias + z", t -> Convolution.conv2dFused(t[0], t[1], t[2], t[3], 1, 1, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY),
+        gradOk("conv + bias + z", t -> Convolution.conv2dFused(t[0], t[1], t[2], t[3], 1, 1, 1, 1, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY),
                 leaf(rng, 2, 3, 5, 4), leaf(rng, 4, 3, 3, 3), leaf(rng, 4), leaf(rng, 2, 4, 5, 4));
-        gradOk("conv + z, clamped", t -> Convolution.conv2dFused(t[0], t[1], null, t[2], 2, 0, -0.5f, 0.5f), leaf(rng, 1, 2, 7, 7),
+        gradOk("conv + z, clamped", t -> Convolution.conv2dFused(t[0], t[1], null, t[2], 2, 2, 0, 0, -0.5f, 0.5f), leaf(rng, 1, 2, 7, 7),
                 leaf(rng, 3, 2, 3, 3), leaf(rng, 1, 3, 3, 3));
     }
 
@@ -95,9 +95,9 @@ abstract class FusedConvolutionTest extends PerBackend {
         Tensor x = Tensor.ones(1, 2, 5, 5), w = Tensor.ones(3, 2, 3, 3);
         try (GradMode off = GradMode.off()) {
             rejects("conv2dFused: z [1, 3, 5, 5] is not the output's shape [1, 3, 3, 3]",
-                    () -> Convolution.conv2dFused(x, w, null, Tensor.ones(1, 3, 5, 5), 1, 0, 0f, Float.POSITIVE_INFINITY));
-            rejects("conv2dFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Convolution.conv2dFused(x, w, null, null, 1, 0, 1f, 0f));
-            rejects("conv2dFused: clamp range [NaN", () -> Convolution.conv2dFused(x, w, null, null, 1, 0, Float.NaN, 1f));
+                    () -> Convolution.conv2dFused(x, w, null, Tensor.ones(1, 3, 5, 5), 1, 1, 0, 0, 0f, Float.POSITIVE_INFINITY));
+            rejects("conv2dFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Convolution.conv2dFused(x, w, null, null, 1, 1, 0, 0, 1f, 0f));
+            rejects("conv2dFused: clamp range [NaN", () -> Convolution.conv2dFused(x, w, null, null, 1, 1, 0, 0, Float.NaN, 1f));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.cortado.onnx.importer;
 
+import dev.cortado.ops.Arithmetic;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Normalization;
 import dev.cortado.ops.Padding;
@@ -113,11 +114,36 @@ final class ConvPoolOps {
     }
 
     static Op conv(NodeContext c) {
+        return conv(c, Float.NaN, Float.NaN);
+    }
+
+    /**
+     * ONNX Runtime's contrib FusedConv (domain com.microsoft, what {@link ConvFusion} makes of
+     * Conv → Add → Relu or Clip): {@code activation(Conv(X, W, B) + Z)}, Z optional, activation
+     * Relu or Clip (activation_params min, max) or none; one convolution with its tail where
+     * {@link Convolution#conv2dFused} takes the shapes, else the ops one by one.
+     */
+    static Op fusedConv(NodeContext c) {
+        String activation = c.string("activation", "");
+        float[] params = c.floats("activation_params");
+        if (activation.equals("Relu")) return conv(c, 0f, Float.POSITIVE_INFINITY);
+        if (activation.equals("Clip")) {
+            c.require(params != null && params.length == 2 && params[0] <= params[1], "activation_params", Arrays.toString(params));
+            return conv(c, params[0], params[1]);
+        }
+        c.require(activation.isEmpty(), "activation", activation);
+        return conv(c, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    /** Conv, or (lo and hi not NaN) FusedConv clamping to [lo, hi] after adding its optional 4th input. */
+    private static Op conv(NodeContext c, float lo, float hi) {
         Window win = Window.read(c, true);
         int group = Math.toIntExact(c.integer("group", 1));
         c.require(group >= 1, "group", group);
+        boolean fused = !Float.isNaN(lo);
         return in -> {
             Tensor x = in[0].tensor(), w = in[1].tensor(), b = in.length > 2 && in[2] != null ? in[2].tensor() : null;
+            Tensor z = fused && in.length > 3 && in[3] != null ? in[3].tensor() : null;
             if (w.dim() != x.dim()) throw new IllegalArgumentException("weights " + Shape.str(w.shape()) + " for input " + Shape.str(x.shape()));
             Geometry g = win.geometry(spatial(x.shape()), spatial(w.shape()));
             int rank = x.dim();
@@ -128,8 +154,17 @@ final class ConvPoolOps {
                 x2 = Padding.pad(x2, g.torchPads(), 0f);
                 pad = new int[] {0, 0};
             }
-            Tensor y = Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group);
-            return Op.one(Value.of(back(y, rank), in[0].type()));
+            if (!fused) return Op.one(Value.of(back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank), in[0].type()));
+            if (rank == 4 && group == 1 && d[0] == 1 && d[1] == 1 && (z == null || z.dim() == 4 && z.size(0) == x.size(0)
+                    && z.size(1) == w.size(0) && z.size(2) == (x2.size(2) + 2 * pad[0] - w.size(2)) / s[0] + 1
+                    && z.size(3) == (x2.size(3) + 2 * pad[1] - w.size(3)) / s[1] + 1)) {
+                return Op.one(Value.of(Convolution.conv2dFused(x2, w2, b, z, s[0], s[1], pad[0], pad[1], lo, hi), in[0].type()));
+            }
+            Tensor y = back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank);
+            if (z != null) y = Arithmetic.add(y, z);
+            if (lo == 0f && hi == Float.POSITIVE_INFINITY) y = y.relu();
+            else if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) y = y.clamp(lo, hi);
+            return Op.one(Value.of(y, in[0].type()));
         };
     }
 

@@ -163,7 +163,8 @@ public final class OnnxModel implements AutoCloseable {
             for (TensorProto t : graph.getInitializerList()) inits.put(t.getName(), t);
             Set<String> outputNames = new HashSet<>();
             for (ValueInfoProto o : graph.getOutputList()) outputNames.add(o.getName());
-            List<NodeProto> nodes = GeluFusion.fuse(BatchNormFolding.fold(graph.getNodeList(), inits, outputNames), inits, outputNames);
+            List<NodeProto> nodes = ConvFusion.fuse(GeluFusion.fuse(BatchNormFolding.fold(graph.getNodeList(), inits, outputNames), inits, outputNames),
+                    inits, outputNames);
 
             if (opset < OpTable.MIN_OPSET || opset > OpTable.MAX_OPSET) {
                 NodeProto first = nodes.isEmpty() ? NodeProto.getDefaultInstance() : nodes.get(0);

@@ -88,6 +88,9 @@ final class OpTable {
             entry("Identity", ShapeOps::identity),
             entry("Dropout", ShapeOps::dropout));
 
+    /** The operators of ONNX Runtime's contrib domain (com.microsoft) Cortado runs: what its own load-time fusions make. */
+    private static final Map<String, Factory> CONTRIB_OPS = Map.of("FusedConv", ConvPoolOps::fusedConv);
+
     /** BatchNormalization's running mean and variance: buffers, never trainable parameters. */
     static boolean isBuffer(String opType, int input) {
         return opType.equals("BatchNormalization") && (input == 3 || input == 4);
@@ -96,9 +99,12 @@ final class OpTable {
     /** The op type's runnable form for this node, its attributes checked; refuses what is not in the table. */
     static Op create(NodeContext c) {
         String domain = c.node.getDomain();
-        if (!domain.isEmpty() && !domain.equals("ai.onnx")) throw c.refuse("operators of domain '" + domain + "' are not supported");
-        Factory f = OPS.get(c.node.getOpType());
-        if (f == null) throw c.refuse("not supported (Cortado imports " + String.join(", ", supported()) + ")");
+        boolean contrib = domain.equals(ConvFusion.DOMAIN);
+        if (!domain.isEmpty() && !domain.equals("ai.onnx") && !contrib) throw c.refuse("operators of domain '" + domain + "' are not supported");
+        Factory f = (contrib ? CONTRIB_OPS : OPS).get(c.node.getOpType());
+        if (f == null) {
+            throw c.refuse("not supported (Cortado imports " + String.join(", ", supported()) + (contrib ? "; of " + domain + ": FusedConv" : "") + ")");
+        }
         Op op = f.create(c);
         c.checkAllRead();
         return op;

@@ -1,0 +1,121 @@
+package dev.cortado.onnx.importer;
+
+import dev.cortado.onnx.proto.Onnx.AttributeProto;
+import dev.cortado.onnx.proto.Onnx.NodeProto;
+import dev.cortado.onnx.proto.Onnx.TensorProto;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Fuses a Conv with the Add and the Relu or Clip (constant bounds) that read its output alone
+ * into one {@code com.microsoft} FusedConv node, as ONNX Runtime does (the same contrib op:
+ * {@code Y = activation(Conv(X, W, B) + Z)}, inputs X, W, B, Z, attributes {@code activation}
+ * and {@code activation_params}), which runs as one convolution whose tail adds Z and clamps
+ * ({@link dev.cortado.ops.Convolution#conv2dFused}). The fused node takes the place of the last
+ * node it replaces, where Z is known to be computed. Anything else stays as it was.
+ */
+final class ConvFusion {
+
+    static final String DOMAIN = "com.microsoft";
+
+    private final Map<String, List<NodeProto>> readers = new HashMap<>();
+    private final Map<String, Float> constants = new HashMap<>();
+    private final Set<String> graphOutputs;
+
+    private ConvFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
+        this.graphOutputs = graphOutputs;
+        for (NodeProto n : nodes) {
+            for (String i : n.getInputList()) readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
+                scalar(n.getAttribute(0).getT(), n.getOutput(0));
+            }
+        }
+        for (TensorProto t : initializers.values()) scalar(t, t.getName());
+    }
+
+    private void scalar(TensorProto t, String name) {
+        long n = 1;
+        for (long d : t.getDimsList()) n *= d;
+        if (n == 1 && Value.isFloat(t.getDataType())) constants.put(name, TensorData.values(t)[0]);
+    }
+
+    static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
+        return new ConvFusion(nodes, initializers, graphOutputs).fuse(nodes);
+    }
+
+    private List<NodeProto> fuse(List<NodeProto> nodes) {
+        Set<NodeProto> removed = new HashSet<>();
+        Map<NodeProto, NodeProto> replaced = new HashMap<>();
+        for (NodeProto conv : nodes) {
+            if (!conv.getOpType().equals("Conv") || !conv.getDomain().isEmpty() || removed.contains(conv)) continue;
+            NodeProto next = onlyReader(conv.getOutput(0));
+            String z = null;
+            NodeProto last = conv;
+            if (next != null && next.getOpType().equals("Add") && next.getInputCount() == 2 && !next.getInput(0).equals(next.getInput(1))) {
+                z = next.getInput(0).equals(conv.getOutput(0)) ? next.getInput(1) : next.getInput(0);
+                last = next;
+                next = onlyReader(next.getOutput(0));
+            }
+            float[] bounds = next == null ? null : activation(next);
+            if (bounds != null) last = next;
+            if (last == conv || claimed(conv, last, removed, replaced)) continue; // (an Add of two Convs goes to the first)
+            NodeProto.Builder fused = conv.toBuilder().setOpType("FusedConv").setDomain(DOMAIN).clearOutput().addOutput(last.getOutput(0));
+            if (z != null) {
+                while (fused.getInputCount() < 3) fused.addInput(""); // (no B)
+                fused.addInput(z);
+            }
+            if (bounds != null) {
+                fused.addAttribute(AttributeProto.newBuilder().setName("activation").setType(AttributeProto.AttributeType.STRING)
+                        .setS(com.google.protobuf.ByteString.copyFromUtf8(bounds.length == 0 ? "Relu" : "Clip")));
+                if (bounds.length > 0) {
+                    fused.addAttribute(AttributeProto.newBuilder().setName("activation_params").setType(AttributeProto.AttributeType.FLOATS)
+                            .addFloats(bounds[0]).addFloats(bounds[1]));
+                }
+            }
+            removed.add(conv);
+            for (NodeProto n = onlyReader(conv.getOutput(0)); n != null && n != last; n = onlyReader(n.getOutput(0))) removed.add(n);
+            replaced.put(last, fused.build());
+        }
+        List<NodeProto> out = new ArrayList<>();
+        for (NodeProto n : nodes) {
+            if (replaced.containsKey(n)) out.add(replaced.get(n));
+            else if (!removed.contains(n)) out.add(n);
+        }
+        return out;
+    }
+
+    /** Whether a node after conv up to last already belongs to another fusion. */
+    private boolean claimed(NodeProto conv, NodeProto last, Set<NodeProto> removed, Map<NodeProto, NodeProto> replaced) {
+        for (NodeProto n = onlyReader(conv.getOutput(0)); n != null; n = n == last ? null : onlyReader(n.getOutput(0))) {
+            if (removed.contains(n) || replaced.containsKey(n)) return true;
+        }
+        return false;
+    }
+
+    /** The one node reading this value (never a graph output, and reading it once), else null. */
+    private NodeProto onlyReader(String value) {
+        List<NodeProto> r = readers.get(value);
+        return r == null || r.size() != 1 || graphOutputs.contains(value) ? null : r.get(0);
+    }
+
+    /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else: null. */
+    private float[] activation(NodeProto n) {
+        if (!n.getDomain().isEmpty() || n.getOutputCount() != 1) return null;
+        if (n.getOpType().equals("Relu")) return new float[0];
+        if (!n.getOpType().equals("Clip") || n.getAttributeCount() > 0) return null;
+        float[] b = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        for (int i = 1; i < n.getInputCount(); i++) {
+            String name = n.getInput(i);
+            if (name.isEmpty()) continue;
+            Float v = constants.get(name);
+            if (v == null) return null;
+            b[i - 1] = v;
+        }
+        return b[0] <= b[1] ? b : null;
+    }
+}
