@@ -182,9 +182,10 @@ public final class DataParallelTrainer implements Serializable {
                 .mapToPair(t -> new Tuple2<>(t._2(), new Sample(t._2(), Columns.floats(t._1(), 0, in, per, "row " + t._2()),
                         Columns.number(t._1(), 1, label, "row " + t._2()))))
                 .partitionBy(new ByWorker(workers));
+        // the reports cross a shuffle: Spark retries a failed barrier stage only as a shuffle map stage, never as the job's result stage
         List<WorkerReport> reports = keyed.values().rdd().barrier()
                 .mapPartitions(new TrainingWorker(this), false, ClassTag$.MODULE$.apply(WorkerReport.class))
-                .toJavaRDD().collect();
+                .toJavaRDD().repartition(1).collect();
         return result(reports);
     }
 

@@ -1,5 +1,6 @@
 package dev.cortado.spark;
 
+import dev.cortado.autograd.GradMode;
 import dev.cortado.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,12 +43,14 @@ final class FlatVector {
             throw new IllegalArgumentException(values.length + " values for tensors of " + size(tensors));
         }
         int at = 0;
-        for (Tensor t : tensors) {
-            int n = (int) t.numel();
+        try (GradMode off = GradMode.off()) { // parameters change in place, outside autograd
+            for (Tensor t : tensors) {
+                int n = (int) t.numel();
             float[] part = new float[n];
             System.arraycopy(values, at, part, 0, n);
-            t.copyFrom(part);
-            at += n;
+                t.copyFrom(part);
+                at += n;
+            }
         }
     }
 

@@ -105,7 +105,7 @@ final class TrainingWorker extends AbstractFunction1<Iterator<Sample>, Iterator<
 
     /** Every worker's {@code value} is the same, or an IllegalStateException saying {@code problem}. */
     private static void agree(BarrierTaskContext context, String what, long value, String problem) {
-        String[] all = context.allGather(Long.toString(value));
+        String[] all = Gather.all(context, Long.toString(value));
         for (int w = 1; w < all.length; w++) {
             if (!all[w].equals(all[0])) throw new IllegalStateException(what + " of workers 0 and " + w + " differ: " + problem);
         }
@@ -123,7 +123,7 @@ final class TrainingWorker extends AbstractFunction1<Iterator<Sample>, Iterator<
             Path latest = Snapshots.latest(dir);
             if (latest != null) mine = latest.getFileName().toString();
         }
-        String chosen = context.allGather(mine)[0];
+        String chosen = Gather.all(context, mine)[0];
         if (chosen.isEmpty()) return -1;
         long iteration = Snapshots.load(dir.resolve(chosen), net, optimizer, null);
         loader.seek(iteration * batch);
