@@ -45,7 +45,7 @@ import org.apache.spark.sql.types.StructType;
 public final class ModelScorer implements Serializable, AutoCloseable {
 
     private final Broadcast<byte[]> model;
-    private final ModelSource source;
+    private ModelSource source;
     private int batchSize = 64;
     private int threads;
     private ImageDecoder decoder;
@@ -91,13 +91,7 @@ public final class ModelScorer implements Serializable, AutoCloseable {
     public ModelScorer inputShape(int... shape) {
         checkShape(shape);
         if (source.factory() != null) throw new IllegalStateException("the input shape of a module scorer is given to fromModule");
-        return new ModelScorer(model, new ModelSource(null, shape.clone())).copySettings(this);
-    }
-
-    private ModelScorer copySettings(ModelScorer from) {
-        batchSize = from.batchSize;
-        threads = from.threads;
-        decoder = from.decoder;
+        source = new ModelSource(null, shape.clone());
         return this;
     }
 
