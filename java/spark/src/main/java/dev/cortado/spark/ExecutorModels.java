@@ -97,6 +97,11 @@ final class ExecutorModels {
             }
             Object model = Models.load(tmp);
             if (model instanceof NetChain chain) {
+                if (source.inputShape() != null && !java.util.Arrays.equals(source.inputShape(), chain.inputShape())) {
+                    chain.close();
+                    throw new IllegalArgumentException("the model file's NetChain takes inputs " + java.util.Arrays.toString(chain.inputShape())
+                            + ", not the " + java.util.Arrays.toString(source.inputShape()) + " given to ModelScorer.inputShape");
+                }
                 chain.module().eval();
                 return new Loaded(chain::apply, chain.inputShape(), chain);
             }
