@@ -5,7 +5,7 @@ import org.apache.spark.BarrierTaskContext;
 /**
  * The weighted sum of one float vector over all workers of a barrier stage, the same bits on every
  * worker: each worker's vector goes to all through {@link BarrierTaskContext#allGather} (via the
- * driver's BarrierCoordinator), and every worker adds them up in worker order, w·x₀ + w·x₁ + …,
+ * driver's BarrierCoordinator), and every worker adds them up in worker order, w₀·x₀ + w₁·x₁ + …,
  * in float, so that all compute the identical sum.
  */
 final class AllReduce {
@@ -38,7 +38,11 @@ final class AllReduce {
             float[] v = w == me ? x : FlatVector.decode(all[w].substring(colon + 1));
             if (v.length != x.length) throw new IllegalStateException("worker " + w + " sent " + v.length + " values, worker " + me + " " + x.length);
             float f = weights[w];
-            for (int i = 0; i < sum.length; i++) sum[i] += f * v[i];
+            if (w == 0) {
+                for (int i = 0; i < sum.length; i++) sum[i] = f * v[i]; // not 0 + f·v: one worker's -0.0 stays -0.0, its sum is its vector
+            } else {
+                for (int i = 0; i < sum.length; i++) sum[i] += f * v[i];
+            }
         }
         return sum;
     }
