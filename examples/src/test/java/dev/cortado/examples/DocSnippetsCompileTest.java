@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every Java block of README.md and docs/guide.md compiles against the library as a user's project
- * sees it (this module's test classpath: cortado-core, cortado-cuda and the examples' libraries).
+ * sees it (this module's test classpath: cortado-core, cortado-cuda, cortado-onnx, cortado-spark with Spark, and the
+ * examples' libraries).
  *
  * <p>The convention for a block fenced {@code ```java} (other fences, e.g. {@code ```text}, are not
  * compiled):

@@ -34,6 +34,7 @@ public final class Solver {
     private final long maxIterations;
     private final Statistics statistics;
     private final List<Scheduled> breaks = new ArrayList<>();
+    private GradientHook gradientHook;
     private Tensor inputs, labels;  // staging on the model's device, reused every step
     private Tensor lossSum;         // sum of the step losses since the last read, on the device
     private Tensor lastLoss;        // the last step's loss, on the device
@@ -59,6 +60,23 @@ public final class Solver {
     public Solver addCoffeeBreak(CoffeeBreak coffeeBreak, int every) {
         if (every < 1) throw new IllegalArgumentException("coffee-break interval must be >= 1, got " + every);
         breaks.add(new Scheduled(coffeeBreak, every));
+        return this;
+    }
+
+    /**
+     * Work between a step's backward pass and its optimizer step, with the step's gradients in the
+     * parameters' {@code grad()}: a data-parallel worker (cortado-spark) replaces them there by the
+     * sum over all workers, so that every worker applies the same update.
+     */
+    @FunctionalInterface
+    public interface GradientHook {
+        /** Called after iteration {@code solver.iteration() + 1}'s backward, before its optimizer step. */
+        void beforeStep(Solver solver) throws Exception;
+    }
+
+    /** Calls {@code hook} in every step between backward and the optimizer step (one hook; a second call replaces it, null removes it). */
+    public Solver beforeEachStep(GradientHook hook) {
+        gradientHook = hook;
         return this;
     }
 
@@ -118,6 +136,7 @@ public final class Solver {
                     labels = stage(labels, device, batch.labels(), batch.labels().length);
                     Tensor l = loss.apply(net.forward(inputs), labels);
                     l.backward();
+                    if (gradientHook != null) gradientHook.beforeStep(this);
                     optimizer.step();
                     optimizer.zeroGrad();
                     accumulate(l);
