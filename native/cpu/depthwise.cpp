@@ -100,6 +100,112 @@ CORTADO_CLONES void forward_plane(const Window& w, const float* in, const float*
     }
 }
 
+// The forward of a plane whose filter is finite, through the padded plane split into sh x sw
+// phases: phase (a, b) holds the padded pixels (py, px) with py % sh = a, px % sw = b at row
+// py / sh, column px / sw, each phase `rows` x `pitch`. Then tap (ki, kj) of output (oy, ox)
+// reads phase (ki % sh, kj % sw) at flat index (oy + ki / sh)·pitch + ox + kj / sw: with
+// i = oy·pitch + ox, every tap is the same stream shifted by a constant, so all outputs of the
+// plane are one long vectorised loop over i (the pitch - ow columns past each row's end are
+// computed and dropped). A zero of the padding times a finite weight adds nothing, as the
+// clipped taps of forward_plane.
+struct Phases {
+    int rows, pitch;
+    long size() const { return static_cast<long>(rows) * pitch; }
+};
+
+inline Phases phases_of(const Window& w) {
+    const int hp = w.height + 2 * w.ph, wp = w.width + 2 * w.pw;
+    return Phases{(hp + w.sh - 1) / w.sh, (wp + w.sw - 1) / w.sw};
+}
+
+// d[q] = src[q·S] for q in [lo, hi) (a stride known at compile time vectorises).
+template <int S>
+__attribute__((always_inline)) inline void gather_every(const float* __restrict src, float* __restrict d, int lo, int hi) {
+    for (int q = lo; q < hi; q++) d[q] = src[q * S];
+}
+
+// Fills the sh·sw phases of plane `in` (zeros where the padded plane has none).
+inline void split_phases(const Window& w, const Phases& f, const float* in, float* phase) {
+    for (int a = 0; a < w.sh; a++) {
+        for (int b = 0; b < w.sw; b++) {
+            float* dst = phase + (static_cast<long>(a) * w.sw + b) * f.size();
+            int lo, hi;  // phase columns q whose pixel q·sw + b - pw lies in the row
+            interior(w.width, f.pitch, 1, w.sw, w.pw - b, lo, hi);
+            for (int r = 0; r < f.rows; r++) {
+                float* d = dst + static_cast<long>(r) * f.pitch;
+                const int iy = r * w.sh + a - w.ph;
+                if (iy < 0 || iy >= w.height) {
+                    for (int q = 0; q < f.pitch; q++) d[q] = 0.0f;
+                    continue;
+                }
+                const float* src = in + static_cast<long>(iy) * w.width + (b - w.pw);
+                for (int q = 0; q < lo; q++) d[q] = 0.0f;
+                if (w.sw == 1) gather_every<1>(src, d, lo, hi);
+                else if (w.sw == 2) gather_every<2>(src, d, lo, hi);
+                else for (int q = lo; q < hi; q++) d[q] = src[q * w.sw];
+                for (int q = hi; q < f.pitch; q++) d[q] = 0.0f;
+            }
+        }
+    }
+}
+
+// flat[i] = b + sum over taps of wc[t]·tap t's stream at i, for i in [0, n). KH, KW: the kernel
+// when known at compile time (0: run time, one pass over flat per tap).
+template <int KH, int KW>
+__attribute__((always_inline)) inline void phase_taps(const Window& w, const Phases& f, const float* phase, const float* wc, float b,
+                                                      float* __restrict flat, long n) {
+    const int kh = KH ? KH : w.kh, kw = KW ? KW : w.kw;
+    const auto stream = [&](int ki, int kj) {
+        return phase + ((ki % w.sh) * w.sw + kj % w.sw) * f.size() + static_cast<long>(ki / w.sh) * f.pitch + kj / w.sw;
+    };
+    if (KH && KW) {
+        const float* src[KH * KW ? KH * KW : 1];
+        float wv[KH * KW ? KH * KW : 1];
+        for (int ki = 0; ki < kh; ki++) {
+            for (int kj = 0; kj < kw; kj++) {
+                src[ki * kw + kj] = stream(ki, kj);
+                wv[ki * kw + kj] = wc[ki * kw + kj];
+            }
+        }
+        for (long i = 0; i < n; i++) {
+            float a = b;
+            for (int t = 0; t < KH * KW; t++) a += wv[t] * src[t][i];
+            flat[i] = a;
+        }
+        return;
+    }
+    for (long i = 0; i < n; i++) flat[i] = b;
+    for (int ki = 0; ki < kh; ki++) {
+        for (int kj = 0; kj < kw; kj++) {
+            const float* __restrict s = stream(ki, kj);
+            const float wt = wc[ki * kw + kj];
+            for (long i = 0; i < n; i++) flat[i] += wt * s[i];
+        }
+    }
+}
+
+// One plane (a finite filter): split into phases, all outputs in one flat loop, rows copied out.
+// `scratch` holds sh·sw phases and the flat outputs.
+// (Its short runs of copies and zeros stay loops: calls to memcpy and memset cost more than they do.)
+CORTADO_CLONES __attribute__((optimize("no-tree-loop-distribute-patterns"))) void forward_plane_phased(const Window& w, const float* in, const float* wc, float b, float* out, float* scratch) {
+    const Phases f = phases_of(w);
+    const int oh = w.out_h(), ow = w.out_w();
+    float* phase = scratch;
+    float* flat = scratch + static_cast<long>(w.sh) * w.sw * f.size();
+    split_phases(w, f, in, phase);
+    const long n = static_cast<long>(oh - 1) * f.pitch + ow;
+    if (w.kh == 3 && w.kw == 3) phase_taps<3, 3>(w, f, phase, wc, b, flat, n);
+    else if (w.kh == 5 && w.kw == 5) phase_taps<5, 5>(w, f, phase, wc, b, flat, n);
+    else phase_taps<0, 0>(w, f, phase, wc, b, flat, n);
+    for (int oy = 0; oy < oh; oy++) gather_every<1>(flat + static_cast<long>(oy) * f.pitch, out + static_cast<long>(oy) * ow, 0, ow);
+}
+
+inline bool finite_filter(const float* wc, long taps) {
+    float z = 0.0f;
+    for (long t = 0; t < taps; t++) z += wc[t] * 0.0f;  // 0 unless a weight is inf or NaN
+    return z == 0.0f;
+}
+
 // One plane: dx = the gradient of forward_plane with respect to in, given g. Row oy of g reaches
 // image rows oy·sh - ph + ki; along a row, at unit stride, dx[ix] gathers g[ix + pw - j] · w[j]:
 // the forward's correlation with the row's taps turned and padding kw - 1 - pw; at larger strides
@@ -186,10 +292,17 @@ void over_planes(long planes, long work, const Body& body) {
 CORTADO_KERNEL(depthwise_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long taps = static_cast<long>(kh) * kw;
+    const Phases f = phases_of(w);
+    const long scratch = static_cast<long>(sh) * sw * f.size() + static_cast<long>(w.out_h()) * f.pitch;
     over_planes(static_cast<long>(batch) * channels, w.out_plane() * taps, [&](long p0, long p1) {
+        thread_local std::vector<float> buffer;
+        if (static_cast<long>(buffer.size()) < scratch) buffer.resize(scratch);
         for (long p = p0; p < p1; p++) {
             const int c = static_cast<int>(p % channels);
-            forward_plane(w, x + p * w.plane(), weight + c * taps, bias ? bias[c] : 0.0f, y + p * w.out_plane());
+            const float* wc = weight + c * taps;
+            const float b = bias ? bias[c] : 0.0f;
+            if (finite_filter(wc, taps)) forward_plane_phased(w, x + p * w.plane(), wc, b, y + p * w.out_plane(), buffer.data());
+            else forward_plane(w, x + p * w.plane(), wc, b, y + p * w.out_plane());
         }
     });
     return CORTADO_STATUS_OK;
