@@ -1,10 +1,13 @@
 // Depthwise convolution (groups = channels = filters: every channel its own kh x kw filter), as
-// JavaKernels defines it: a tap that falls in the padding adds nothing. Each image row is read
-// once per kernel row; along a row, the columns whose taps all lie in the image (the interior)
-// run a loop the compiler vectorises (a clone per ISA, simd.h), the few columns at the edges a
-// clipped scalar loop. Threads take blocks of planes (image, channel); the filter gradient sums
-// each channel over fixed chunks of images, then the chunks in order, so its bits never depend
-// on the thread count.
+// JavaKernels defines it: a tap that falls in the padding adds nothing. The forward of a plane
+// whose filter is finite copies the padded plane once, split into stride phases, and computes all
+// its outputs in one vectorised loop (forward_plane_phased; a zero of the padding times a finite
+// weight adds nothing); a filter holding an inf or NaN takes the clipped rows of forward_plane.
+// The gradients go row by row: along a row, the columns whose taps all lie in the image (the
+// interior) run a loop the compiler vectorises, the few at the edges a clipped scalar loop. Every
+// such loop has a clone per ISA (simd.h). Threads take blocks of planes (image, channel); the
+// filter gradient sums each channel over fixed chunks of images, then the chunks in order, so its
+// bits never depend on the thread count.
 #include <algorithm>
 #include <vector>
 
@@ -149,36 +152,36 @@ inline void split_phases(const Window& w, const Phases& f, const float* in, floa
     }
 }
 
-// flat[i] = b + sum over taps of wc[t]·tap t's stream at i, for i in [0, n). KH, KW: the kernel
-// when known at compile time (0: run time, one pass over flat per tap).
-template <int KH, int KW>
+// flat[i] = b + sum over taps of wc[t]·tap t's stream at i, for i in [0, n). KH, KW, SW: the
+// kernel and column stride when known at compile time (then tap (ki, kj) is row pointer
+// (ki, kj % SW) plus the constant kj / SW: KH·SW pointers, not KH·KW); 0: at run time, one pass
+// over flat per tap.
+template <int KH, int KW, int SW>
 __attribute__((always_inline)) inline void phase_taps(const Window& w, const Phases& f, const float* phase, const float* wc, float b,
                                                       float* __restrict flat, long n) {
-    const int kh = KH ? KH : w.kh, kw = KW ? KW : w.kw;
     const auto stream = [&](int ki, int kj) {
         return phase + ((ki % w.sh) * w.sw + kj % w.sw) * f.size() + static_cast<long>(ki / w.sh) * f.pitch + kj / w.sw;
     };
-    if (KH && KW) {
-        const float* src[KH * KW ? KH * KW : 1];
+    if (KH && KW && SW) {
+        const float* row[KH ? KH : 1][SW ? SW : 1];
         float wv[KH * KW ? KH * KW : 1];
-        for (int ki = 0; ki < kh; ki++) {
-            for (int kj = 0; kj < kw; kj++) {
-                src[ki * kw + kj] = stream(ki, kj);
-                wv[ki * kw + kj] = wc[ki * kw + kj];
-            }
+        for (int ki = 0; ki < KH; ki++) {
+            for (int c = 0; c < SW; c++) row[ki][c] = stream(ki, c);
+            for (int kj = 0; kj < KW; kj++) wv[ki * KW + kj] = wc[ki * KW + kj];
         }
         for (long i = 0; i < n; i++) {
             float a = b;
-            for (int t = 0; t < KH * KW; t++) a += wv[t] * src[t][i];
+            for (int ki = 0; ki < KH; ki++)
+                for (int kj = 0; kj < KW; kj++) a += wv[ki * KW + kj] * row[ki][kj % (SW ? SW : 1)][i + kj / (SW ? SW : 1)];
             flat[i] = a;
         }
         return;
     }
     for (long i = 0; i < n; i++) flat[i] = b;
-    for (int ki = 0; ki < kh; ki++) {
-        for (int kj = 0; kj < kw; kj++) {
+    for (int ki = 0; ki < w.kh; ki++) {
+        for (int kj = 0; kj < w.kw; kj++) {
             const float* __restrict s = stream(ki, kj);
-            const float wt = wc[ki * kw + kj];
+            const float wt = wc[ki * w.kw + kj];
             for (long i = 0; i < n; i++) flat[i] += wt * s[i];
         }
     }
@@ -194,9 +197,11 @@ CORTADO_CLONES __attribute__((optimize("no-tree-loop-distribute-patterns"))) voi
     float* flat = scratch + static_cast<long>(w.sh) * w.sw * f.size();
     split_phases(w, f, in, phase);
     const long n = static_cast<long>(oh - 1) * f.pitch + ow;
-    if (w.kh == 3 && w.kw == 3) phase_taps<3, 3>(w, f, phase, wc, b, flat, n);
-    else if (w.kh == 5 && w.kw == 5) phase_taps<5, 5>(w, f, phase, wc, b, flat, n);
-    else phase_taps<0, 0>(w, f, phase, wc, b, flat, n);
+    if (w.kh == 3 && w.kw == 3 && w.sw == 1) phase_taps<3, 3, 1>(w, f, phase, wc, b, flat, n);
+    else if (w.kh == 3 && w.kw == 3 && w.sw == 2) phase_taps<3, 3, 2>(w, f, phase, wc, b, flat, n);
+    else if (w.kh == 5 && w.kw == 5 && w.sw == 1) phase_taps<5, 5, 1>(w, f, phase, wc, b, flat, n);
+    else if (w.kh == 5 && w.kw == 5 && w.sw == 2) phase_taps<5, 5, 2>(w, f, phase, wc, b, flat, n);
+    else phase_taps<0, 0, 0>(w, f, phase, wc, b, flat, n);
     for (int oy = 0; oy < oh; oy++) gather_every<1>(flat + static_cast<long>(oy) * f.pitch, out + static_cast<long>(oy) * ow, 0, ow);
 }
 
