@@ -280,43 +280,52 @@ CORTADO_CLONES void backward_filter_plane(const Window& w, const float* in, cons
     }
 }
 
-// Runs body(p0, p1) over blocks of the `planes` planes, each block at least kItemWork (`work`
-// per plane), on the pool's threads unless the whole call is small.
+// The threads a call over `planes` planes of `work` multiply-adds each runs on: one if it is small.
+inline int workers_for(long planes, long work) {
+    return static_cast<int>(planes * work < kInlineWork ? 1 : std::max(1L, std::min<long>(cortado::threads(), planes)));
+}
+
+// Runs body(tid, p0, p1) over blocks of the `planes` planes on `workers` threads (tid < workers),
+// each block at least kItemWork (`work` per plane), a few blocks per thread.
 template <class Body>
-void over_planes(long planes, long work, const Body& body) {
+void over_planes(long planes, long work, int workers, const Body& body) {
     if (planes <= 0) return;
-    const int threads = planes * work < kInlineWork ? 1 : cortado::threads();
     long block = std::max(1L, kItemWork / std::max(1L, work));
-    block = std::min(block, std::max(1L, planes / (4L * threads)));  // a few items per thread
+    block = std::min(block, std::max(1L, planes / (4L * workers)));
     const long items = (planes + block - 1) / block;
-    cortado::parallel_items(threads, items, [&](int, long item) { body(item * block, std::min(planes, (item + 1) * block)); });
+    cortado::parallel_items(workers, items, [&](int tid, long item) { body(tid, item * block, std::min(planes, (item + 1) * block)); });
 }
 
 }  // namespace
 
+// A plane with a finite filter takes the phased forward in its thread's share of the workspace;
+// without workspace, every plane the clipped rows.
 CORTADO_KERNEL(depthwise_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
-    const long taps = static_cast<long>(kh) * kw;
+    const long taps = static_cast<long>(kh) * kw, planes = static_cast<long>(batch) * channels, work = w.out_plane() * taps;
+    if (planes <= 0) return CORTADO_STATUS_OK;
     const Phases f = phases_of(w);
     const long scratch = static_cast<long>(sh) * sw * f.size() + static_cast<long>(w.out_h()) * f.pitch;
-    over_planes(static_cast<long>(batch) * channels, w.out_plane() * taps, [&](long p0, long p1) {
-        thread_local std::vector<float> buffer;
-        if (static_cast<long>(buffer.size()) < scratch) buffer.resize(scratch);
+    const int workers = workers_for(planes, work);
+    float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * scratch));
+    over_planes(planes, work, workers, [&](int tid, long p0, long p1) {
         for (long p = p0; p < p1; p++) {
             const int c = static_cast<int>(p % channels);
             const float* wc = weight + c * taps;
             const float b = bias ? bias[c] : 0.0f;
-            if (finite_filter(wc, taps)) forward_plane_phased(w, x + p * w.plane(), wc, b, y + p * w.out_plane(), buffer.data());
+            if (ws && finite_filter(wc, taps)) forward_plane_phased(w, x + p * w.plane(), wc, b, y + p * w.out_plane(), ws + tid * scratch);
             else forward_plane(w, x + p * w.plane(), wc, b, y + p * w.out_plane());
         }
     });
+    if (ws) ctx->release(ctx, ws);
     return CORTADO_STATUS_OK;
 }
 
 CORTADO_KERNEL(depthwise_backward_data) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long taps = static_cast<long>(kh) * kw;
-    over_planes(static_cast<long>(batch) * channels, w.out_plane() * taps + w.plane(), [&](long p0, long p1) {
+    const long planes = static_cast<long>(batch) * channels, work = w.out_plane() * taps + w.plane();
+    over_planes(planes, work, workers_for(planes, work), [&](int, long p0, long p1) {
         for (long p = p0; p < p1; p++) {
             backward_data_plane(w, weight + (p % channels) * taps, dy + p * w.out_plane(), dx + p * w.plane());
         }
@@ -333,7 +342,8 @@ CORTADO_KERNEL(depthwise_backward_filter) {
     const int chunks = std::max(1, std::min(batch, kChunks));
     std::vector<double> part(static_cast<size_t>(chunks) * size, 0.0);
     // the (chunk, channel) pairs as planes of a [chunks, channels] grid
-    over_planes(static_cast<long>(chunks) * channels, w.out_plane() * taps * ((batch + chunks - 1) / chunks), [&](long q0, long q1) {
+    const long pairs = static_cast<long>(chunks) * channels, work = w.out_plane() * taps * ((batch + chunks - 1) / chunks);
+    over_planes(pairs, work, workers_for(pairs, work), [&](int, long q0, long q1) {
         for (long q = q0; q < q1; q++) {
             const long chunk = q / channels, c = q % channels;
             long n0, n1;
