@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * The depthwise convolution kernels (depthwiseForward, depthwiseBackwardData,
  * depthwiseBackwardFilter): each target equals the java reference on fixed shapes (MobileNetV2's
  * layers: 32 and 96 channels of 112 x 112, 960 of 7 x 7; one channel of 1 x 1; kernels larger
- * than the image) and on 150 random ones on cpu, its share elsewhere (channels 1 and primes, planes
+ * than the image; channel counts that are and are not multiples of 8) and on 150 random ones on cpu, its share elsewhere (channels 1 and primes, planes
  * 1 to 70 wide, kernels 1 to 7 and non-square, strides 1 to 3, padding 0 to the kernel and beyond,
  * batch 1 to 5); outputs poisoned with NaN, one float longer than needed, before each call; every
  * sixth case has NaN and infinities in x, weight and dy, which must land exactly where the
@@ -59,6 +59,10 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
         fixed(4, 8, 9, 3, 3, 3, 3, 5, 4, 2),        // padding past the kernel: whole windows in the padding
         fixed(2, 33, 70, 5, 5, 2, 2, 2, 2, 1),      // stride 2, 5 x 5 (its own path)
         fixed(2, 3, 5, 1, 1, 3, 3, 0, 0, 2),        // stride past a 1 x 1 kernel: pixels no window reads
+        // 3 x 3 over 8 channels at a time (cpu): groups that end with the image, and a remainder
+        fixed(8, 5, 6, 3, 3, 2, 1, 1, 0, 3),
+        fixed(12, 9, 9, 3, 3, 3, 3, 2, 2, 2),
+        fixed(21, 28, 28, 3, 3, 1, 1, 1, 1, 2),
     };
 
     private static final int[] CHANNELS = {1, 2, 3, 5, 7, 11, 13, 16, 17, 31, 32, 37};
