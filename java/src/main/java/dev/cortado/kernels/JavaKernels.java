@@ -133,6 +133,62 @@ public final class JavaKernels implements KernelSet {
         for (int i = 0; i < acc.length; i++) dw.put(i, (float) acc[i]);
     }
 
+    // The three depthwise convolution kernels: every (output, tap) pair whose input pixel lies in
+    // the image (a tap in the padding adds nothing), each sum in double in scan order.
+
+    @Override
+    public void depthwiseForward(Window w, int batch, Ptr x, Ptr weight, Ptr bias, Ptr y) {
+        FloatBuffer vx = view(x), vw = view(weight), vy = view(y);
+        FloatBuffer vb = bias == null ? null : view(bias);
+        int plane = w.outH() * w.outW();
+        double[] acc = new double[(int) (batch * w.outputSize())];
+        if (vb != null) for (int i = 0; i < acc.length; i++) acc[i] = vb.get(i / plane % w.channels());
+        forEachDepthwiseTap(w, batch, (xi, wi, yi) -> acc[yi] += (double) vw.get(wi) * vx.get(xi));
+        for (int i = 0; i < acc.length; i++) vy.put(i, (float) acc[i]);
+    }
+
+    @Override
+    public void depthwiseBackwardData(Window w, int batch, Ptr weight, Ptr dy, Ptr dx) {
+        FloatBuffer vw = view(weight), vdy = view(dy), vdx = view(dx);
+        double[] acc = new double[(int) (batch * w.inputSize())];
+        forEachDepthwiseTap(w, batch, (xi, wi, yi) -> acc[xi] += (double) vw.get(wi) * vdy.get(yi));
+        for (int i = 0; i < acc.length; i++) vdx.put(i, (float) acc[i]);
+    }
+
+    @Override
+    public void depthwiseBackwardFilter(Window w, int batch, Ptr x, Ptr dy, Ptr dweight) {
+        FloatBuffer vx = view(x), vdy = view(dy), vdw = view(dweight);
+        double[] acc = new double[w.colRows()];
+        forEachDepthwiseTap(w, batch, (xi, wi, yi) -> acc[wi] += (double) vdy.get(yi) * vx.get(xi));
+        for (int i = 0; i < acc.length; i++) vdw.put(i, (float) acc[i]);
+    }
+
+    private interface TapVisitor {
+        void visit(int xIndex, int weightIndex, int yIndex);
+    }
+
+    /** Calls v for output (n, c, oy, ox) and tap (ki, kj) in that order wherever the tap reads a pixel of the image. */
+    private static void forEachDepthwiseTap(Window w, int batch, TapVisitor v) {
+        int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW();
+        for (int n = 0; n < batch; n++) {
+            for (int c = 0; c < w.channels(); c++) {
+                int plane = n * w.channels() + c, in = plane * w.height() * w.width(), out = plane * oh * ow;
+                for (int oy = 0; oy < oh; oy++) {
+                    for (int ox = 0; ox < ow; ox++) {
+                        for (int ki = 0; ki < kh; ki++) {
+                            int iy = oy * w.strideH() - w.padH() + ki;
+                            if (iy < 0 || iy >= w.height()) continue;
+                            for (int kj = 0; kj < kw; kj++) {
+                                int ix = ox * w.strideW() - w.padW() + kj;
+                                if (ix >= 0 && ix < w.width()) v.visit(in + iy * w.width() + ix, (c * kh + ki) * kw + kj, out + oy * ow + ox);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** Scratch for one kernel call, on the device of the kernel's operands. */
     private static final class Scratch implements AutoCloseable {
         final Ptr ptr;

@@ -130,6 +130,13 @@ final class KernelChecks {
         if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) throw new IllegalArgumentException("clamp range [" + lo + ", " + hi + "] is not lo <= hi");
     }
 
+    /** A depthwise convolution's x and y of the whole batch fit in an int. */
+    static void depthwiseFits(Window w, int batch) {
+        if (batch * w.inputSize() > Integer.MAX_VALUE || batch * w.outputSize() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("depthwise convolution of batch " + batch + " over " + w + " addresses more than 2^31 elements");
+        }
+    }
+
     /** Pooling pads less than its kernel (a window of padding alone has no maximum). */
     static void poolWindow(Window w) {
         if (w.padH() >= w.kernelH() || w.padW() >= w.kernelW()) {

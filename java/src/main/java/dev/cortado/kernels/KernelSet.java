@@ -89,6 +89,25 @@ public interface KernelSet {
     void convBackwardFilter(Window w, int batch, int filters, @In("batch * w.inputSize()") Ptr x,
                             @In("(long) batch * filters * w.colCols()") Ptr dy, @Out("(long) filters * w.colRows()") Ptr dweight);
 
+    // ---- depthwise convolution (groups = channels = filters, one filter per channel):
+    //      x [batch, w.channels, w.height, w.width], weight [w.channels, w.kernelH, w.kernelW],
+    //      y/dy [batch, w.channels, w.outH, w.outW]; taps that fall in the padding add nothing ----
+
+    /** y[n, c] = x[n, c] cross-correlated with weight[c], plus bias[c] unless bias is null. */
+    @Check("depthwiseFits(w, batch)")
+    void depthwiseForward(Window w, int batch, @In("batch * w.inputSize()") Ptr x, @In("w.colRows()") Ptr weight,
+                          @In(value = "w.channels()", optional = true) Ptr bias, @Out("batch * w.outputSize()") Ptr y);
+
+    /** dx (overwritten) = the gradient of depthwiseForward's y with respect to x, given dy. */
+    @Check("depthwiseFits(w, batch)")
+    void depthwiseBackwardData(Window w, int batch, @In("w.colRows()") Ptr weight, @In("batch * w.outputSize()") Ptr dy,
+                               @Out("batch * w.inputSize()") Ptr dx);
+
+    /** dweight (overwritten) = the gradient of depthwiseForward's y with respect to weight, given dy, summed over the batch. */
+    @Check("depthwiseFits(w, batch)")
+    void depthwiseBackwardFilter(Window w, int batch, @In("batch * w.inputSize()") Ptr x, @In("batch * w.outputSize()") Ptr dy,
+                                 @Out("w.colRows()") Ptr dweight);
+
     // ---- pooling over w.channels() planes ------------------------------------------------------
 
     /** Max over each window, padding excluded. */

@@ -26,7 +26,8 @@ public final class Convolution {
      * PyTorch's conv2d with dilation and groups: x [batch, C, H, W], w [F, C / groups, kh, kw];
      * each of the {@code groups} channel groups is convolved with its F / groups filters (groups =
      * C: depthwise), all groups at once by one im2col and batched GEMMs over the groups, whatever
-     * their number (groups = 1 by the convolution kernels). A dilated kernel is the kernel spread
+     * their number (groups = 1 by the convolution kernels; groups = C = F, one filter per channel,
+     * by the depthwise kernels, which read x once and build no column matrix). A dilated kernel is the kernel spread
      * over (kh - 1)·dilation + 1 rows with zeros between its taps, convolved the same way (its
      * gradient is read back at the taps).
      */
@@ -52,9 +53,47 @@ public final class Convolution {
             if (wd != w) Autograd.closeUnlessRecorded(y, wd);
             return y;
         }
-        Tensor y = grouped(x, wd, bias, strideH, strideW, padH, padW, groups);
+        Tensor y = groups == c && f == c ? depthwise(x, wd, bias, strideH, strideW, padH, padW)
+                : grouped(x, wd, bias, strideH, strideW, padH, padW, groups);
         if (wd != w) Autograd.closeUnlessRecorded(y, wd);
         return y;
+    }
+
+    /**
+     * The depthwise convolution (groups = C = F): x [batch, C, H, W], w [C, 1, kh, kw], each channel
+     * convolved with its own filter by the kernel set's depthwise kernels, the bias added in the
+     * forward; the backward by the data and filter kernels and the bias gradient.
+     */
+    private static Tensor depthwise(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW) {
+        Checks.sameDevice("conv2d", x, w);
+        int n = x.size(0), c = x.size(1);
+        Checks.bias("conv2d", x, bias, c, "filters");
+        Window win = window(x, w, strideH, strideW, padH, padW);
+        if ((long) n * win.inputSize() > Integer.MAX_VALUE || (long) n * win.outputSize() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("conv2d on x " + Shape.str(x.shape()) + ", w " + Shape.str(w.shape()) + ": the batch's "
+                    + n * Math.max(win.inputSize(), win.outputSize()) + " input or output values exceed 2^31 - 1");
+        }
+        KernelSet k = x.kernels();
+        Tensor y = Tensor.empty(x.device(), n, c, win.outH(), win.outW());
+        if (n > 0) k.depthwiseForward(win, n, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), y.ptr());
+        return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
+            Tensor dx = null, dw = null;
+            Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, n, c, win.colCols()) : null;
+            if (n == 0) { // no images: empty dx, and dw an empty sum
+                if (x.requiresGrad()) dx = Tensor.zeros(x.device(), x.shape());
+                if (w.requiresGrad()) dw = Tensor.zeros(x.device(), w.shape());
+                return new Tensor[] {dx, dw, db};
+            }
+            if (x.requiresGrad()) {
+                dx = Tensor.empty(x.device(), x.shape());
+                k.depthwiseBackwardData(win, n, w.ptr(), g.ptr(), dx.ptr());
+            }
+            if (w.requiresGrad()) {
+                dw = Tensor.empty(x.device(), w.shape());
+                k.depthwiseBackwardFilter(win, n, x.ptr(), g.ptr(), dw.ptr());
+            }
+            return new Tensor[] {dx, dw, db};
+        }, x, w, bias);
     }
 
     /**
@@ -64,7 +103,7 @@ public final class Convolution {
      * w_g [F/G, C/G·kh·kw] · col_g, into [G, F/G, batch, P], read back as [batch, F, P]. The
      * backward: dw_g = dy_g · col_g^T and dcol_g = w_g^T · dy_g (batched GEMMs), col2im to dx.
      */
-    private static Tensor grouped(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW, int groups) {
+    static Tensor grouped(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW, int groups) {
         Checks.sameDevice("conv2d", x, w);
         int n = x.size(0), f = w.size(0), fg = f / groups;
         Checks.bias("conv2d", x, bias, f, "filters");
