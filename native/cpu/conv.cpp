@@ -302,21 +302,28 @@ CORTADO_KERNEL(conv_forward) {
     const cortado::Epilogue ep{z, lo, hi};
     if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
-    // the bias is one more column of A against a row of ones: y is written once, never read
+    // The bias is one more column of A against a row of ones (y written once, never read), unless
+    // that copy of the filters would outweigh y (a 1x1 window over a small plane: MobileNet's) or y
+    // takes a pass for its tail anyway: then the pass adds it.
+    const bool bias_in_tail = bias && (!ep.none() || k > batch * pixels);
     std::vector<float> wb;
-    if (bias) {
+    if (bias && !bias_in_tail) {
         wb.resize(filters * (k + 1));
         for (int f = 0; f < filters; f++) {
             std::copy(weight + f * k, weight + (f + 1) * k, wb.begin() + f * (k + 1));
             wb[f * (k + 1) + k] = bias[f];
         }
     }
-    const long kb = bias ? k + 1 : k;
+    const long kb = wb.empty() ? k : k + 1;
     const Source src(ctx, w, batch, x);
-    cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(bias ? wb.data() : weight, kb), false, 1.0f},
+    cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(wb.empty() ? weight : wb.data(), kb), false, 1.0f},
                   PackColumns{Columns(src.w, src.x), k}, 0.0f, by_filter(y, filters, pixels));
-    if (!ep.none())
-        cortado::parallel_range(batch * filters * pixels, 1L << 14, [&](long b, long e) { ep.at(b).store(y + b, e - b, y + b); });
+    if (bias_in_tail || !ep.none()) {  // plane by plane: (image, filter) pairs
+        cortado::parallel_range(batch * filters, std::max(1L, (1L << 14) / pixels), [&](long b, long e) {
+            for (long q = b; q < e; q++)
+                ep.at(q * pixels).store(y + q * pixels, pixels, y + q * pixels, bias_in_tail ? bias[q % filters] : 0.0f);
+        });
+    }
     return CORTADO_STATUS_OK;
 }
 

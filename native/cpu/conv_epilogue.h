@@ -13,16 +13,19 @@ struct Epilogue {
     bool none() const { return z == nullptr && lo == -INFINITY && hi == INFINITY; }
     // the same tail for the y `offset` floats further on
     Epilogue at(long offset) const { return {z ? z + offset : nullptr, lo, hi}; }
-    // y[i] = tail(v[i]) for i < n (v may be y itself)
-    void store(const float* v, long n, float* y) const {
+    // y[i] = tail(v[i] + add) for i < n (v may be y itself; add: a filter's bias, or 0)
+    void store(const float* v, long n, float* y, float add = 0.0f) const {
         const float l = lo, h = hi;
         if (z) {
             for (long i = 0; i < n; i++) {
-                const float s = v[i] + z[i];
+                const float s = v[i] + add + z[i];
                 y[i] = s < l ? l : s > h ? h : s;
             }
         } else {
-            for (long i = 0; i < n; i++) y[i] = v[i] < l ? l : v[i] > h ? h : v[i];
+            for (long i = 0; i < n; i++) {
+                const float s = v[i] + add;
+                y[i] = s < l ? l : s > h ? h : s;
+            }
         }
     }
 };

@@ -198,6 +198,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 9) return new ConvCase(new Window(3, 12, 30, 3, 1, 1, 1, 0, 0), 1, 70);   // one image, its filter groups split
         if (t == 10) return new ConvCase(new Window(32, 9, 11, 3, 3, 1, 1, 1, 1), 4, 33);  // Winograd F(2x2, 3x3), odd planes
         if (t == 11) return new ConvCase(new Window(32, 30, 19, 3, 3, 1, 1, 1, 1), 4, 40); // Winograd in chunks of tile rows
+        if (t == 12) return new ConvCase(new Window(40, 3, 4, 1, 1, 1, 1, 0, 0), 2, 9);    // 1x1 over a small plane: the bias added after the GEMM
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
