@@ -79,6 +79,42 @@ void for_planes(const Window& w, F body) {
 // max that lets NaN through (a NaN anywhere in the window makes the output NaN, as in the reference)
 inline float nanmax(float m, float v) { return (v > m) | (v != v) ? v : m; }
 
+// One plane's window maxima, values only (the forward: the backward finds the positions again),
+// with selects rather than branches (on real data the comparisons are unpredictable). Windows
+// clipped by the padding are done one by one; the rest of a row, whose windows are whole across,
+// a tap at a time over all its outputs, a loop that vectorises.
+CORTADO_CLONES void max_pool_plane(const Window& w, const float* __restrict in, float* __restrict out) {
+    const int oh = w.out_h(), ow = w.out_w();
+    const int oxa = std::min(ow, (w.pw + w.sw - 1) / w.sw);                            // the first whole window across
+    const int oxb = std::max(oxa, std::min(ow, (w.width - w.kw + w.pw) / w.sw + 1));   // past the last
+    for (int oy = 0; oy < oh; oy++) {
+        float* o = out + static_cast<long>(oy) * ow;
+        int y0, y1, x0, x1;
+        for (int ox = 0; ox < ow; ox++) {
+            if (ox == oxa) ox = oxb;  // (the whole windows: below)
+            if (ox >= ow) break;
+            w.bounds(oy, ox, y0, y1, x0, x1);
+            float m = in[static_cast<long>(y0) * w.width + x0];
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) m = nanmax(m, in[static_cast<long>(y) * w.width + x]);
+            o[ox] = m;
+        }
+        if (oxa == oxb) continue;
+        w.bounds(oy, oxa, y0, y1, x0, x1);
+        for (int y = y0; y < y1; y++) {
+            const float* row = in + static_cast<long>(y) * w.width;
+            for (int kx = 0; kx < w.kw; kx++) {
+                const long shift = kx - w.pw;  // tap kx of output ox at ox sw + shift, inside for ox >= oxa
+                if (y == y0 && kx == 0) {
+                    for (int ox = oxa; ox < oxb; ox++) o[ox] = row[static_cast<long>(ox) * w.sw + shift];
+                } else {
+                    for (int ox = oxa; ox < oxb; ox++) o[ox] = nanmax(o[ox], row[static_cast<long>(ox) * w.sw + shift]);
+                }
+            }
+        }
+    }
+}
+
 // The 2x2/stride-2 backward with AVX-512, 16 outputs at a time: LeNet's pooled rows are 12 and 4
 // outputs long, too short for the vectorised loop above, which then runs scalar (1.4-1.8x slower
 // per call; the forward, a few selects per output, gained nothing this way). Two input rows are
@@ -155,7 +191,7 @@ CORTADO_KERNEL(max_pool_forward) {
             }
             return;
         }
-        each_window_max(w, in, [&](int o, long at) { out[o] = in[at]; });
+        max_pool_plane(w, in, out);
     });
     return CORTADO_STATUS_OK;
 }
