@@ -1,6 +1,9 @@
 package dev.cortado.benchmarks;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.function.DoubleSupplier;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.openblas.global.openblas;
 import org.bytedeco.pytorch.AdamW;
@@ -44,6 +47,7 @@ public final class LibTorchWorkloads implements AnchorEngine {
 
     /** The libtorch side of torch_worker.py's {@code workload} at {@code threads}. */
     public static AnchorEngine open(String workload, int threads) {
+        extractLibTorch();
         torch.set_num_threads(threads);
         try {
             torch.set_num_interop_threads(1);
@@ -60,6 +64,21 @@ public final class LibTorchWorkloads implements AnchorEngine {
             default -> throw new IllegalArgumentException("libtorch: no workload " + workload);
         };
         return w;
+    }
+
+    /**
+     * Extracts all of libtorch into JavaCPP's cache before the first library loads. Left to the loader, the
+     * first run of a new benchmarks.jar extracts the libraries one by one as they load, so libtorch.so can
+     * load before its libtorch_cpu.so is in the cache; the dynamic linker then finds Debian's libtorch_cpu.so
+     * 1.13 (python3-torch, the other anchor) and the process dies in pthread_mutex_lock (seen twice, both
+     * times on a fresh cache, never on a warm one).
+     */
+    private static void extractLibTorch() {
+        try {
+            Loader.cacheResources(LibTorchWorkloads.class, "/org/bytedeco/pytorch/" + Loader.getPlatform() + "/");
+        } catch (IOException e) {
+            throw new UncheckedIOException("libtorch: extracting the preset's libraries", e);
+        }
     }
 
     static long parameterCount(TensorVector params) {
