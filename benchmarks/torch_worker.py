@@ -40,7 +40,7 @@ def gpt_train():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         return loss.item()
-    return step
+    return step, model
 
 
 def gpt_infer():
@@ -50,7 +50,7 @@ def gpt_infer():
     def step():
         with torch.no_grad():
             return model(x)[0, 0, 0].item()
-    return step
+    return step, model
 
 
 def resnet_train():
@@ -64,7 +64,7 @@ def resnet_train():
         loss.backward()
         opt.step()
         return loss.item()
-    return step
+    return step, model
 
 
 def resnet_infer():
@@ -74,7 +74,7 @@ def resnet_infer():
     def step():
         with torch.no_grad():
             return model(x)[0, 0].item()
-    return step
+    return step, model
 
 
 WORKLOADS = {"gpt-train": gpt_train, "gpt-infer": gpt_infer, "resnet-train": resnet_train, "resnet-infer": resnet_infer}
@@ -87,8 +87,9 @@ def main():
     args = a.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    step = WORKLOADS[args.workload]()
-    print(f"ready torch {torch.__version__} {torch.get_num_threads()} threads", flush=True)
+    step, model = WORKLOADS[args.workload]()
+    print(f"ready torch {torch.__version__} {torch.get_num_threads()} threads; "
+          f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
     for line in sys.stdin:
         if line.strip() != "step":
             break

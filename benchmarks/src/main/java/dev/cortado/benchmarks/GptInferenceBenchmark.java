@@ -37,6 +37,11 @@ public class GptInferenceBenchmark extends WorkloadBenchmark {
     }
 
     @Override
+    protected long cortadoParameterCount() {
+        return gpt.parameters().stream().mapToLong(Tensor::numel).sum();
+    }
+
+    @Override
     protected void tearDownCortado() {
         gpt.close();
         x.close();

@@ -56,6 +56,11 @@ public class GptTrainBenchmark extends WorkloadBenchmark {
     }
 
     @Override
+    protected long cortadoParameterCount() {
+        return gpt.parameters().stream().mapToLong(Tensor::numel).sum();
+    }
+
+    @Override
     protected void tearDownCortado() {
         opt.close();
         gpt.close();

@@ -17,7 +17,7 @@ import java.util.List;
  * picks its best kernels; its threads are torch.set_num_threads(threads). The script is found in
  * ./benchmarks (run from the repository root) or -Dcortado.benchmarks=DIR.
  */
-final class PyTorchWorker implements AutoCloseable {
+final class PyTorchWorker implements AnchorEngine {
 
     private final Process process;
     private final PrintWriter in;
@@ -45,7 +45,8 @@ final class PyTorchWorker implements AutoCloseable {
     }
 
     /** One step in PyTorch; its loss or first output. */
-    double step() throws IOException {
+    @Override
+    public double step() throws IOException {
         in.println("step");
         String line = out.readLine();
         if (line == null || !line.startsWith("ok ")) throw new IOException("torch_worker.py stopped: " + line);

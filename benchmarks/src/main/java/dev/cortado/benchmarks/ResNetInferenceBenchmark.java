@@ -37,6 +37,11 @@ public class ResNetInferenceBenchmark extends WorkloadBenchmark {
     }
 
     @Override
+    protected long cortadoParameterCount() {
+        return net.module().parameters().stream().mapToLong(Tensor::numel).sum();
+    }
+
+    @Override
     protected void tearDownCortado() {
         net.close();
         x.close();

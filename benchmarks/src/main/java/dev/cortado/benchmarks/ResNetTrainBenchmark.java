@@ -51,6 +51,11 @@ public class ResNetTrainBenchmark extends WorkloadBenchmark {
     }
 
     @Override
+    protected long cortadoParameterCount() {
+        return net.module().parameters().stream().mapToLong(Tensor::numel).sum();
+    }
+
+    @Override
     protected void tearDownCortado() {
         sgd.close();
         net.close();
