@@ -31,15 +31,6 @@ CORTADO_CLONES void exp_shifted_f(const float* __restrict x, int cols, float m, 
     for (int j = 0; j < cols; j++) e[j] = cortado::exp_f(x[j] - m);
 }
 
-CORTADO_CLONES double sum_f(const float* e, int cols) {
-    double s[4] = {0, 0, 0, 0};
-    int j = 0;
-    for (; j + 4 <= cols; j += 4)
-        for (int i = 0; i < 4; i++) s[i] += e[j + i];
-    for (; j < cols; j++) s[0] += e[j];
-    return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
 CORTADO_CLONES void scale_f(const float* __restrict e, int cols, float by, float* __restrict y) {
     for (int j = 0; j < cols; j++) y[j] = e[j] * by;
 }
@@ -52,8 +43,9 @@ CORTADO_CLONES void divide(const double* __restrict e, int cols, double s, float
     for (int j = 0; j < cols; j++) y[j] = static_cast<float>(e[j] / s);
 }
 
-// Four running sums (a dependency chain of one add per element took as long as the exponentials).
-inline double sum(const double* e, int cols) {
+// Four running sums in double (a dependency chain of one add per element took as long as the exponentials).
+template <class T>
+inline double sum(const T* e, int cols) {
     double s[4] = {0, 0, 0, 0};
     int j = 0;
     for (; j + 4 <= cols; j += 4)
@@ -97,7 +89,7 @@ void for_rows(int rows, int cols, F body) {
 CORTADO_KERNEL(softmax_forward) {
     for_rows<float>(rows, cols, [&](long o, float* e) {
         exp_shifted_f(x + o, cols, row_max(x + o, cols), e);
-        scale_f(e, cols, static_cast<float>(1.0 / sum_f(e, cols)), y + o);
+        scale_f(e, cols, static_cast<float>(1.0 / sum(e, cols)), y + o);
     });
     return CORTADO_STATUS_OK;
 }

@@ -1,5 +1,6 @@
 package dev.cortado.ops;
 
+import static dev.cortado.ops.OpsTesting.closeToScale;
 import static dev.cortado.ops.OpsTesting.gradOk;
 import static dev.cortado.ops.OpsTesting.leaf;
 
@@ -99,26 +100,13 @@ abstract class GroupedConvolutionTest extends PerBackend {
         Tensor xr = x.detach().requiresGrad(true), wr = w.detach().requiresGrad(true), br = b == null ? null : b.detach().requiresGrad(true);
         Tensor y = grouped(k, x, w, b), ref = perGroup(k, xr, wr, br);
         assertArrayEquals(ref.shape(), y.shape(), k.toString());
-        close(k + ": y", ref.toArray(), y.toArray());
+        closeToScale(k + ": y", ref.toArray(), y.toArray());
         Tensor seed = Tensor.uniform(rng, -1, 1, y.shape());
         y.backward(seed);
         ref.backward(seed);
-        close(k + ": dx", xr.grad().toArray(), x.grad().toArray());
-        close(k + ": dw", wr.grad().toArray(), w.grad().toArray());
-        if (b != null) close(k + ": db", br.grad().toArray(), b.grad().toArray());
-    }
-
-    /** Equal within 1e-5 of the reference's largest magnitude (the sums run in another order); NaN fails. */
-    private static void close(String what, float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length, what);
-        float scale = 1;
-        for (float v : expected) scale = Math.max(scale, Math.abs(v));
-        for (int i = 0; i < expected.length; i++) {
-            float e = expected[i], a = actual[i];
-            if (!(Math.abs(e - a) <= 1e-5f * scale)) {
-                throw new AssertionError(what + ": element " + i + " is " + a + ", expected " + e + " (of " + expected.length + ")");
-            }
-        }
+        closeToScale(k + ": dx", xr.grad().toArray(), x.grad().toArray());
+        closeToScale(k + ": dw", wr.grad().toArray(), w.grad().toArray());
+        if (b != null) closeToScale(k + ": db", br.grad().toArray(), b.grad().toArray());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cortado.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,19 @@ final class OpsTesting {
     static void gradOk(String what, Function<Tensor[], Tensor> f, Tensor... inputs) {
         GradCheck.Result r = new GradCheck().check(f, inputs);
         assertTrue(r.ok(), what.isEmpty() ? r.toString() : what + ": " + r);
+    }
+
+    /** Equal within 1e-5 of the reference's largest magnitude (the sums run in another order); NaN fails. */
+    static void closeToScale(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what);
+        float scale = 1;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        for (int i = 0; i < expected.length; i++) {
+            float e = expected[i], a = actual[i];
+            if (!(Math.abs(e - a) <= 1e-5f * scale)) {
+                throw new AssertionError(what + ": element " + i + " is " + a + ", expected " + e + " (of " + expected.length + ")");
+            }
+        }
     }
 
     /** call throws an IllegalArgumentException whose message contains fragment. */

@@ -22,6 +22,8 @@ import java.util.Set;
 final class ConvFusion {
 
     static final String DOMAIN = "com.microsoft";
+    /** The fused node's doc string: this, then the op types it replaced ("Conv+Add+Relu"), which messages name. */
+    static final String FUSED_FROM = "fused at load from ";
 
     private final Map<String, List<NodeProto>> readers = new HashMap<>();
     private final Map<String, Float> constants = new HashMap<>();
@@ -29,19 +31,8 @@ final class ConvFusion {
 
     private ConvFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
         this.graphOutputs = graphOutputs;
-        for (NodeProto n : nodes) {
-            for (String i : n.getInputList()) readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
-            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
-                scalar(n.getAttribute(0).getT(), n.getOutput(0));
-            }
-        }
-        for (TensorProto t : initializers.values()) scalar(t, t.getName());
-    }
-
-    private void scalar(TensorProto t, String name) {
-        long n = 1;
-        for (long d : t.getDimsList()) n *= d;
-        if (n == 1 && Value.isFloat(t.getDataType())) constants.put(name, TensorData.values(t)[0]);
+        for (NodeProto n : nodes) for (String i : n.getInputList()) readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+        constants.putAll(GeluFusion.scalars(nodes, initializers));
     }
 
     static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
@@ -64,7 +55,10 @@ final class ConvFusion {
             float[] bounds = next == null ? null : activation(next);
             if (bounds != null) last = next;
             if (last == conv || claimed(conv, last, removed, replaced)) continue; // (an Add of two Convs goes to the first)
-            NodeProto.Builder fused = conv.toBuilder().setOpType("FusedConv").setDomain(DOMAIN).clearOutput().addOutput(last.getOutput(0));
+            StringBuilder from = new StringBuilder("Conv");
+            for (NodeProto n = onlyReader(conv.getOutput(0)); n != null; n = n == last ? null : onlyReader(n.getOutput(0))) from.append('+').append(n.getOpType());
+            NodeProto.Builder fused = conv.toBuilder().setOpType("FusedConv").setDomain(DOMAIN).setDocString(FUSED_FROM + from)
+                    .clearOutput().addOutput(last.getOutput(0));
             if (z != null) {
                 while (fused.getInputCount() < 3) fused.addInput(""); // (no B)
                 fused.addInput(z);

@@ -33,18 +33,24 @@ final class GeluFusion {
         for (NodeProto n : nodes) {
             for (String o : n.getOutputList()) producer.put(o, n);
             for (String i : n.getInputList()) readers.merge(i, 1, Integer::sum);
-            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
-                TensorProto t = n.getAttribute(0).getT();
-                if (scalar(t)) scalars.put(n.getOutput(0), TensorData.values(t)[0]);
-            }
         }
-        for (TensorProto t : initializers.values()) if (scalar(t)) scalars.put(t.getName(), TensorData.values(t)[0]);
+        scalars.putAll(scalars(nodes, initializers));
     }
 
-    private static boolean scalar(TensorProto t) {
-        long n = 1;
-        for (long d : t.getDimsList()) n *= d;
-        return n == 1 && Value.isFloat(t.getDataType());
+    /** The graph's scalar float constants by name: one-element initializers and Constant nodes' outputs. */
+    static Map<String, Float> scalars(List<NodeProto> nodes, Map<String, TensorProto> initializers) {
+        Map<String, Float> out = new HashMap<>();
+        for (NodeProto n : nodes) {
+            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
+                Float v = TensorData.scalar(n.getAttribute(0).getT());
+                if (v != null) out.put(n.getOutput(0), v);
+            }
+        }
+        for (TensorProto t : initializers.values()) {
+            Float v = TensorData.scalar(t);
+            if (v != null) out.put(t.getName(), v);
+        }
+        return out;
     }
 
     static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {

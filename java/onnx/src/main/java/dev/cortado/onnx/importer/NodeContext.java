@@ -41,8 +41,17 @@ final class NodeContext {
         return node.getOutputCount() > 0 ? node.getOutput(0) : "?";
     }
 
+    /**
+     * The operator as the model holds it, for messages: a node fused at load names the nodes it
+     * replaced ("Conv+Add+Relu"), not its internal op type.
+     */
+    static String displayOp(NodeProto node) {
+        String doc = node.getDocString();
+        return doc.startsWith(ConvFusion.FUSED_FROM) ? doc.substring(ConvFusion.FUSED_FROM.length()) : node.getOpType();
+    }
+
     OnnxImportException refuse(String problem) {
-        return new OnnxImportException(node.getOpType(), name(), opset, problem);
+        return new OnnxImportException(displayOp(node), name(), opset, problem);
     }
 
     int outputs() {

@@ -305,10 +305,10 @@ public final class OnnxModel implements AutoCloseable {
                     } catch (OnnxImportException e) {
                         throw e;
                     } catch (RuntimeException e) {
-                        throw new OnnxImportException(n.getOpType(), name, opset, e.getMessage(), e);
+                        throw new OnnxImportException(NodeContext.displayOp(n), name, opset, e.getMessage(), e);
                     }
                     if (out.length < countNamed(n)) {
-                        throw new OnnxImportException(n.getOpType(), name, opset, n.getOutputCount() + " outputs are not supported");
+                        throw new OnnxImportException(NodeContext.displayOp(n), name, opset, n.getOutputCount() + " outputs are not supported");
                     }
                     int[] outSlots = new int[n.getOutputCount()];
                     boolean planned = false;

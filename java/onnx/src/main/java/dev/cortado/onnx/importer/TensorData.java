@@ -19,6 +19,13 @@ final class TensorData {
         return shape;
     }
 
+    /** The value of a one-element float tensor (a scalar constant in a graph), or null for any other tensor. */
+    static Float scalar(TensorProto t) {
+        long n = 1;
+        for (long d : t.getDimsList()) n *= d;
+        return n == 1 && Value.isFloat(t.getDataType()) ? values(t)[0] : null;
+    }
+
     /** The values as floats (integers exactly up to 2^24; 2^63 - 1, Slice's "to the end", saturates back when read). */
     static float[] values(TensorProto t) {
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {

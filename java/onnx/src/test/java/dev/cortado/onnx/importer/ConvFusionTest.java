@@ -60,6 +60,12 @@ class ConvFusionTest {
         try (OnnxModel model = OnnxModel.load(file)) {
             assertEquals(List.of("FusedConv", "Relu", "FusedConv", "FusedConv", "Conv", "Relu", "Add", "Conv", "FusedConv"), model.runtimeOpTypes());
         }
+        // a fused node's errors name the operators the model holds
+        try (OnnxModel model = OnnxModel.load(file, Device.CPU, java.util.Map.of("x", new int[] {2, 3, 9, 7}))) {
+            org.junit.jupiter.api.Assertions.fail("loaded with 3 channels for 4-channel weights");
+        } catch (OnnxImportException e) {
+            assertTrue(e.getMessage().startsWith("ONNX operator Conv+Clip (node 'c1'"), e.getMessage());
+        }
         for (long seed = 1; seed <= 2; seed++) {
             double worst = OrtReference.compare(file, Device.CPU, seed, 0);
             assertTrue(worst <= 1e-5, "seed " + seed + ": max |diff| / (1 + |expected|) = " + worst);
