@@ -148,9 +148,12 @@ long Winograd::scratch() const {
 bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs) {
     // Per tile, the channel sums take 16 C F products, the transforms touch 16 (C + F) numbers: at
     // 16 channels and filters (8 products a number) ResNet-20's first stage ran 18% slower than the
-    // direct kernels, at 32 and 64 (16 and 32) its later stages 8-12% faster.
+    // direct kernels, at 32 and 64 (16 and 32) its later stages 8-12% faster. A 7 x 7 output is 16
+    // tiles computed as 20 lanes of a 24-lane block for 49 outputs: there the products it saves
+    // are spent again (forward at 64 channels, batch 500: 17.4-22.7 ms against 16.1-16.9 direct;
+    // data gradient at 512, batch 32: 83-116 against 68-75), so small planes stay direct.
     const long c = g.channels, f = ceil_div(outs, k.fb) * k.fb;
-    return c * f >= 16 * (c + f);
+    return c * f >= 16 * (c + f) && g.out_plane() >= 64;
 }
 
 // Tile rows a chunk: as many as keep its V and M under kChunkFloats, but at least a block of the
