@@ -106,8 +106,7 @@ public final class Layers {
 
         /** This layer's output shape for x [N, C, H, W]. */
         int[] outputShape(Tensor x) {
-            int k = weight.size(2);
-            return new int[] {x.size(0), weight.size(0), (x.size(2) + 2 * pad - k) / stride + 1, (x.size(3) + 2 * pad - k) / stride + 1};
+            return Convolution.outputShape(x, weight, stride, stride, pad, pad);
         }
     }
 

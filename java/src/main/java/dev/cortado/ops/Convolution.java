@@ -169,6 +169,17 @@ public final class Convolution {
         return col;
     }
 
+    /**
+     * The shape of {@code conv2d(x, w, bias, strideH, strideW, padH, padW)}: [batch, filters, outH,
+     * outW] for x [batch, C, H, W] and w [filters, C, kh, kw].
+     */
+    public static int[] outputShape(Tensor x, Tensor w, int strideH, int strideW, int padH, int padW) {
+        Checks.rank("conv2d", "x", x, 4);
+        Checks.rank("conv2d", "w", w, 4);
+        Window win = window(x, w, strideH, strideW, padH, padW);
+        return new int[] {x.size(0), w.size(0), win.outH(), win.outW()};
+    }
+
     /** The window of w over x, its errors naming both shapes. */
     private static Window window(Tensor x, Tensor w, int strideH, int strideW, int padH, int padW) {
         try {

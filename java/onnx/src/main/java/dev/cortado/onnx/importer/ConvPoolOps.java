@@ -155,9 +155,8 @@ final class ConvPoolOps {
                 pad = new int[] {0, 0};
             }
             if (!fused) return Op.one(Value.of(back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank), in[0].type()));
-            if (rank == 4 && group == 1 && d[0] == 1 && d[1] == 1 && (z == null || z.dim() == 4 && z.size(0) == x.size(0)
-                    && z.size(1) == w.size(0) && z.size(2) == (x2.size(2) + 2 * pad[0] - w.size(2)) / s[0] + 1
-                    && z.size(3) == (x2.size(3) + 2 * pad[1] - w.size(3)) / s[1] + 1)) {
+            if (rank == 4 && group == 1 && d[0] == 1 && d[1] == 1
+                    && (z == null || Arrays.equals(z.shape(), Convolution.outputShape(x2, w2, s[0], s[1], pad[0], pad[1])))) {
                 return Op.one(Value.of(Convolution.conv2dFused(x2, w2, b, z, s[0], s[1], pad[0], pad[1], lo, hi), in[0].type()));
             }
             Tensor y = back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank);
