@@ -193,31 +193,81 @@ __attribute__((target("avx512f"))) void pack_transposed_narrow(const float* cons
         for (int c = 0; c < w; c++) d[p * w + c] = c < n ? s * row[c][p] : 0.0f;
 }
 
-__attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int w, int kc, float s, float* d) {
+// Panels q < panels of width w <= 64: d[q * w * kc + p * w + c] = s * src[p * ld + q * w + c],
+// row p of src read once, left to right, for all panels (a panel at a time reads one short run of
+// each row: with ld a multiple of 512 floats every row falls in the same few L1 sets).
+__attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int w, int panels, int kc, float s, float* d) {
     const __m512 scale = _mm512_set1_ps(s);
-    for (int c0 = 0; c0 < w; c0 += 16) {
-        const __mmask16 m = lanes(0, w - c0);
-        for (int p = 0; p < kc; p++)
-            _mm512_mask_storeu_ps(d + p * w + c0, m, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(m, src + p * ld + c0)));
-    }
+    for (int p = 0; p < kc; p++, src += ld)
+        for (int q = 0; q < panels; q++)
+            for (int c0 = 0; c0 < w; c0 += 16) {
+                const __mmask16 m = lanes(0, w - c0);
+                _mm512_mask_storeu_ps(d + q * w * kc + p * w + c0, m, _mm512_mul_ps(scale, _mm512_maskz_loadu_ps(m, src + q * w + c0)));
+            }
+}
+
+// ---- AVX2 packers: the same three layouts with 8-float vectors ----
+// The first `count` lanes of an AVX2 vector (clamped to 0..8), as maskload/maskstore want them.
+__attribute__((target("avx2"))) __m256i lanes8(int count) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// pack_rows with 8-float vectors. A row's partial last vector is stored whole (its extra floats
+// land on the panel's next row, written on the next pass) except on the last row.
+__attribute__((target("avx2"))) void pack_rows_avx2(const float* src, long ld, int w, int panels, int kc, float s, float* d) {
+    const __m256 scale = _mm256_set1_ps(s);
+    const int full = w / 8 * 8;
+    const __m256i tail = lanes8(w - full);
+    for (int p = 0; p < kc; p++, src += ld)
+        for (int q = 0; q < panels; q++) {
+            const float* in = src + q * w;
+            float* out = d + q * w * kc + p * w;
+            for (int c = 0; c < full; c += 8) _mm256_storeu_ps(out + c, _mm256_mul_ps(scale, _mm256_loadu_ps(in + c)));
+            if (full == w) continue;
+            const __m256 v = _mm256_mul_ps(scale, _mm256_maskload_ps(in + full, tail));
+            if (p + 1 < kc) _mm256_storeu_ps(out + full, v);
+            else _mm256_maskstore_ps(out + full, tail, v);
+        }
+}
+
+// d[p * w + c] = s * row[c][p] for c < n, 0 for n <= c < w <= 64: 8 x 8 transposes, rows past n
+// read as zeros. A partial group (w <= 8) is stored whole, its extra floats landing on the next
+// row, written next, except on the panel's last row.
+__attribute__((target("avx2"))) void pack_transposed_avx2(const float* const* row, int n, int w, int kc, float s, float* d) {
+    const __m256 scale = _mm256_set1_ps(s);
+    int p = 0;
+    for (; p + 8 <= kc; p += 8)
+        for (int c0 = 0; c0 < w; c0 += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = c0 + i < n ? _mm256_mul_ps(scale, _mm256_loadu_ps(row[c0 + i] + p)) : _mm256_setzero_ps();
+            cortado::transpose8(r);
+            const int width = std::min(8, w - c0);
+            for (int i = 0; i < 8; i++) {
+                float* out = d + (p + i) * w + c0;
+                if (width == 8 || (w <= 8 && p + i + 1 < kc)) _mm256_storeu_ps(out, r[i]);
+                else _mm256_maskstore_ps(out, lanes8(width), r[i]);
+            }
+        }
+    for (; p < kc; p++)
+        for (int c = 0; c < w; c++) d[p * w + c] = c < n ? s * row[c][p] : 0.0f;
 }
 }  // namespace
 
-bool cortado::pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d) {
-    if (g_isa < 2) return false;
-    pack_transposed(row, w, kc, s, d);
+// The packers above for the instruction set in use; false (nothing written) where none applies.
+bool cortado::pack_rows_simd(const float* src, long ld, int w, int panels, int kc, float s, float* d) {
+    if (w > 64) return false;
+    if (g_isa == 2) pack_rows(src, ld, w, panels, kc, s, d);
+    else if (g_isa == 1) pack_rows_avx2(src, ld, w, panels, kc, s, d);
+    else return false;
     return true;
 }
 
-bool cortado::pack_transposed_narrow_avx512(const float* const* row, int n, int w, int kc, float s, float* d) {
-    if (g_isa < 2 || w > 16 || kc < 16) return false;
-    pack_transposed_narrow(row, n, w, kc, s, d);
-    return true;
-}
-
-bool cortado::pack_rows_avx512(const float* src, long ld, int w, int kc, float s, float* d) {
-    if (g_isa < 2 || w > 64) return false;
-    pack_rows(src, ld, w, kc, s, d);
+bool cortado::pack_transposed_simd(const float* const* row, int n, int w, int kc, float s, float* d) {
+    if (w > 64) return false;
+    if (g_isa == 1) pack_transposed_avx2(row, n, w, kc, s, d);
+    else if (g_isa == 2 && w <= 16 && kc >= 16) pack_transposed_narrow(row, n, w, kc, s, d);
+    else if (g_isa == 2 && n == w && w % 16 == 0) pack_transposed(row, w, kc, s, d);
+    else return false;
     return true;
 }
 

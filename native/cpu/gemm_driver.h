@@ -57,16 +57,12 @@ CacheBlocks derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC)
 Blocking gemm_blocking(long m, long n);
 // 64-byte aligned scratch owned by the calling thread, reused across calls; null when out of memory.
 float* gemm_scratch(int which, size_t floats);
-// d[p * w + c] = s * row[c][p] for c < w, p < kc, w a multiple of 16, through 16 x 16 transposes
-// in AVX-512 registers; false (nothing written) when that instruction set is not in use (gemm.cpp).
-bool pack_transposed_avx512(const float* const* row, int w, int kc, float s, float* d);
-// d[p * w + c] = s * src[p * ld + c] for c < w <= 64, p < kc, with AVX-512 masked vectors; false
-// (nothing written) when that instruction set is not in use (gemm.cpp).
-bool pack_rows_avx512(const float* src, long ld, int w, int kc, float s, float* d);
-// d[p * w + c] = s * row[c][p] for c < n, 0 for n <= c < w, p < kc, with w <= 16 and kc >= 16,
-// through 16 x 16 transposes in AVX-512 registers; false (nothing written) otherwise or when that
-// instruction set is not in use (gemm.cpp).
-bool pack_transposed_narrow_avx512(const float* const* row, int n, int w, int kc, float s, float* d);
+// Panels q < panels of width w <= 64, p < kc: d[q * w * kc + p * w + c] = s * src[p * ld + q * w + c],
+// with the vectors of the instruction set in use; false (nothing written) where it has none (gemm.cpp).
+bool pack_rows_simd(const float* src, long ld, int w, int panels, int kc, float s, float* d);
+// d[p * w + c] = s * row[c][p] for c < n, 0 for n <= c < w, p < kc, through vector transposes;
+// false (nothing written) where the instruction set in use has none for this panel (gemm.cpp).
+bool pack_transposed_simd(const float* const* row, int n, int w, int kc, float s, float* d);
 // C = alpha op(A) op(B) + beta C for a plain row-major C of 1..8 rows, without packing B, with the
 // kernels of instruction set `isa` (gemm_few_rows.cpp); false (nothing written) for other shapes
 // or when out of scratch memory.
@@ -101,12 +97,16 @@ struct PackMatrix {
     float scale;
 
     void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
+        if (across) {  // the full panels along one run of m's rows, all at once
+            const long full = std::min<long>(q1, count / w) - q0, x = x0 + q0 * w;
+            if (full > 0 && m.run(x) >= full * w && pack_rows_simd(m.at(p0, x), m.ld, w, full, kc, scale, dst + q0 * w * kc))
+                q0 += full;
+        }
         for (long q = q0; q < q1; q++) {
             float* d = dst + q * w * kc;
             const int n = std::min<long>(w, count - q * w);
             const long x = x0 + q * w;
             if (across) {  // m's row p holds the panel's n floats: contiguous copies
-                if (n == w && m.run(x) >= w && pack_rows_avx512(m.at(p0, x), m.ld, w, kc, scale, d)) continue;
                 for (int p = 0; p < kc; p++) {
                     copy_runs(m, p0 + p, x, n, d + p * w, 1);
                     for (int c = n; c < w; c++) d[p * w + c] = 0.0f;
@@ -131,11 +131,10 @@ private:
             for (int p = 0; p < kc; p++, d += width)
                 for (int c = 0; c < width; c++) d[c] = s * row[c][p];
         };
-        if (w <= 16 && pack_transposed_narrow_avx512(row, n, w, kc, s, d)) return;
+        if (pack_transposed_simd(row, n, w, kc, s, d)) return;
         if (n == w && w == 8) return fixed(std::integral_constant<int, 8>());
         if (n == w && w == 10) return fixed(std::integral_constant<int, 10>());
         if (n == w && w == 12) return fixed(std::integral_constant<int, 12>());
-        if (n == w && w % 16 == 0 && pack_transposed_avx512(row, w, kc, s, d)) return;
         if (n == w && w == 32) return fixed(std::integral_constant<int, 32>());
         for (int p = 0; p < kc; p++, d += w) {
             for (int c = 0; c < n; c++) d[c] = s * row[c][p];
