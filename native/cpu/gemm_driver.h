@@ -264,8 +264,11 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
             // thread the machine slows down does less of the pass instead of holding up its barrier.
             // Counters alternate: next[pass % 2] is reset a pass ahead, when no thread can be using it.
             float* myA = tid == 0 ? apack : gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);  // none: no blocks
-            const long blockRows = mr * std::max(1L, std::min<long>(mcMax / mr, ceil_div(mPanelsAll, 4L * nt)));
-            const long blocks = ceil_div(m, blockRows);  // at least 4 per thread when m allows
+            // Blocks of at most mcMax rows, at least 4 per thread when m allows, as many for every thread
+            // and of sizes within one panel of each other (342 panels in 11 blocks of 32 left one
+            // thread 6 blocks to the other's 5).
+            const long fewest = std::max(ceil_div(mPanelsAll, mcMax / mr), std::min<long>(mPanelsAll, 4L * nt));
+            const long blocks = std::min<long>(mPanelsAll, ceil_div(fewest, nt) * nt);
             long pass = 0;
             for (long jc = 0; jc < n; jc += ncMax) {
                 const int nc = std::min<long>(ncMax, n - jc);
@@ -278,8 +281,8 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     pack_b(nr, jc, nc, pc, kc, bpack, b0, b1);
                     barrier.wait();
                     for (long q; myA && (q = next[pass % 2].fetch_add(1)) < blocks;) {
-                        const long ic = q * blockRows;
-                        const int mc = std::min<long>(blockRows, m - ic);
+                        const long ic = q * mPanelsAll / blocks * mr;
+                        const int mc = std::min<long>((q + 1) * mPanelsAll / blocks * mr, m) - ic;
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
                         block_tiles(bl, kc, myA, bpack, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels);
