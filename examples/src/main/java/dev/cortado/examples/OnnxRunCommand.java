@@ -3,6 +3,7 @@ package dev.cortado.examples;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.cortado.autograd.GradMode;
 import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.KernelProfiler;
 import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Device;
 import dev.cortado.onnx.importer.OnnxModel;
@@ -84,6 +85,11 @@ final class OnnxRunCommand implements Callable<Integer> {
     @Option(names = "--show", defaultValue = "8", description = "Values printed per output (default ${DEFAULT-VALUE}).")
     int show;
 
+    @Option(names = "--profile", description = "Time every kernel call of the timed calls and print where a call's time went (cpu only).")
+    boolean profile;
+
+    private KernelProfiler profiler;
+
     @Spec
     CommandSpec spec;
 
@@ -94,10 +100,16 @@ final class OnnxRunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (repeat < 0 || show < 0) throw new CommandLine.ParameterException(spec.commandLine(), "--repeat and --show must be >= 0");
+        if (profile && (repeat == 0 || !device.equals(Device.CPU))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--profile times the --repeat calls on the cpu device: give --repeat > 0 and --device cpu");
+        }
         int before = threads == null ? 0 : CpuKernels.threads();
         if (threads != null) CpuKernels.setThreads(threads);
         try {
-            run(spec.commandLine().getOut());
+            Profiled.run(profile, p -> {
+                profiler = p;
+                run(spec.commandLine().getOut());
+            });
         } finally {
             if (threads != null) CpuKernels.setThreads(before); // an in-process caller keeps its thread count
         }
@@ -191,6 +203,7 @@ final class OnnxRunCommand implements Callable<Integer> {
             for (String line : lines) out.println(line);
         }
         if (repeat == 0) return;
+        if (profiler != null) profiler.reset(); // loading and the first call are not what --profile reports
         double[] ms = new double[repeat];
         for (int i = 0; i < repeat; i++) {
             long t = System.nanoTime();
@@ -202,6 +215,7 @@ final class OnnxRunCommand implements Callable<Integer> {
         Arrays.sort(ms);
         double median = repeat % 2 == 1 ? ms[repeat / 2] : (ms[repeat / 2 - 1] + ms[repeat / 2]) / 2;
         out.printf(Locale.ROOT, "median of %d calls: %.2f ms (min %.2f, max %.2f)%n", repeat, median, ms[0], ms[repeat - 1]);
+        if (profiler != null) out.printf(Locale.ROOT, "kernel time per call (ms/step = per call):%n%s", profiler.report(repeat));
     }
 
     /** "  name [shape]: v0 v1 ... (k of n values)", and the count of NaN or infinite values if there are any. */
