@@ -167,17 +167,15 @@ struct Columns {
     }
 };
 
-// op(B) = col (forward): k = (c, ki, kj), n = (image, oy, ox), plus a row of ones at k = taps
-// when the bias rides along as an extra column of A. A panel's nr columns are cut into runs
-// along output rows once; each run is then copied down the k steps (one input row per step).
+// op(B) = col (forward): k = (c, ki, kj), n = (image, oy, ox). A panel's nr columns are cut into
+// runs along output rows once; each run is then copied down the k steps (one input row per step).
 struct PackColumns {
     Columns col;
-    long taps;  // C kh kw: rows from here on are ones
 
     void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
         const long plane = w.plane();
-        const int inside = static_cast<int>(std::max(0L, std::min<long>(kc, taps - p0)));  // steps that are taps
+        const int inside = kc;
         // Without padding and with unit column stride every tap is inside the image: a run of
         // tap p0 + p starts off[p] = ch plane + ki width + kj floats after the run's first pixel.
         const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
@@ -228,8 +226,6 @@ struct PackColumns {
             }
             for (int p = 0; p < inside; p++)
                 for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
-            for (int p = inside; p < kc; p++)  // the bias's row of ones
-                for (int c = 0; c < nr; c++) d[p * nr + c] = c < cols ? 1.0f : 0.0f;
         }
     }
 };
@@ -294,6 +290,22 @@ Matrix by_filter(const float* p, int filters, long pixels) {
     return {const_cast<float*>(p), pixels, pixels, filters * pixels};
 }
 
+// The forward's bias and fused tail on C = y as by_filter, a tile at a time as the GEMM finishes it.
+struct ConvTail {
+    const float* bias;
+    cortado::Epilogue ep;
+    const float* y;  // C's first float (z is laid out as y)
+
+    void operator()(const Matrix& c, long i, long j, int mr, int nr) const {
+        for (int t = 0; t < nr;) {  // along the tile's runs of contiguous columns
+            const int len = static_cast<int>(std::min<long>(nr - t, c.run(j + t)));
+            float* p = c.at(i, j + t);
+            for (int r = 0; r < mr; r++, p += c.ld) ep.at(p - y).store(p, len, p, bias ? bias[i + r] : 0.0f);
+            t += len;
+        }
+    }
+};
+
 }  // namespace
 
 CORTADO_KERNEL(conv_forward) {
@@ -302,27 +314,21 @@ CORTADO_KERNEL(conv_forward) {
     const cortado::Epilogue ep{z, lo, hi};
     if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
-    // The bias is one more column of A against a row of ones (y written once, never read), unless
-    // that copy of the filters would outweigh y (a 1x1 window over a small plane: MobileNet's) or y
-    // takes a pass for its tail anyway: then the pass adds it.
-    const bool bias_in_tail = bias && (!ep.none() || k > batch * pixels);
-    std::vector<float> wb;
-    if (bias && !bias_in_tail) {
-        wb.resize(filters * (k + 1));
-        for (int f = 0; f < filters; f++) {
-            std::copy(weight + f * k, weight + (f + 1) * k, wb.begin() + f * (k + 1));
-            wb[f * (k + 1) + k] = bias[f];
-        }
-    }
-    const long kb = wb.empty() ? k : k + 1;
-    const Source src(ctx, w, batch, x);
-    cortado::gemm(filters, static_cast<int>(batch * pixels), kb, cortado::PackMatrix{Matrix::rows(wb.empty() ? weight : wb.data(), kb), false, 1.0f},
-                  PackColumns{Columns(src.w, src.x), k}, 0.0f, by_filter(y, filters, pixels));
-    if (bias_in_tail || !ep.none()) {  // plane by plane: (image, filter) pairs
-        cortado::parallel_range(batch * filters, std::max(1L, (1L << 14) / pixels), [&](long b, long e) {
-            for (long q = b; q < e; q++)
-                ep.at(q * pixels).store(y + q * pixels, pixels, y + q * pixels, bias_in_tail ? bias[q % filters] : 0.0f);
-        });
+    // The GEMM y[filters, batch x pixels] = weight[filters, k] im2col(x)[k, batch x pixels], the bias
+    // and tail applied to each tile as it is finished. A 1x1 window of unit stride without padding
+    // reads x itself as the im2col matrix.
+    const cortado::PackMatrix filters_a{Matrix::rows(weight, k), false, 1.0f};
+    const Matrix c = by_filter(y, filters, pixels);
+    const int n = static_cast<int>(batch * pixels);
+    auto product = [&](const auto& pack_b) {
+        if (bias || !ep.none()) cortado::gemm(filters, n, k, filters_a, pack_b, 0.0f, c, ConvTail{bias, ep, y});
+        else cortado::gemm(filters, n, k, filters_a, pack_b, 0.0f, c);
+    };
+    if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0) {
+        product(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
+    } else {
+        const Source src(ctx, w, batch, x);
+        product(PackColumns{Columns(src.w, src.x)});
     }
     return CORTADO_STATUS_OK;
 }

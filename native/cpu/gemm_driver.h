@@ -97,12 +97,14 @@ struct PackMatrix {
     float scale;
 
     void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
-        if (across) {  // the full panels along one run of m's rows, all at once
-            const long full = std::min<long>(q1, count / w) - q0, x = x0 + q0 * w;
-            if (full > 0 && m.run(x) >= full * w && pack_rows_simd(m.at(p0, x), m.ld, w, full, kc, scale, dst + q0 * w * kc))
-                q0 += full;
-        }
-        for (long q = q0; q < q1; q++) {
+        for (long q = q0; q < q1;) {
+            if (across) {  // the full panels inside one run of m's rows, all at once
+                const long x = x0 + q * w, full = std::min(std::min<long>(q1, count / w) - q, m.run(x) / w);
+                if (full > 0 && pack_rows_simd(m.at(p0, x), m.ld, w, full, kc, scale, dst + q * w * kc)) {
+                    q += full;
+                    continue;
+                }
+            }
             float* d = dst + q * w * kc;
             const int n = std::min<long>(w, count - q * w);
             const long x = x0 + q * w;
@@ -120,6 +122,7 @@ struct PackMatrix {
                     p += len;
                 }
             }
+            q++;
         }
     }
 
@@ -153,10 +156,18 @@ private:
     }
 };
 
+// What is done to C's mr x nr tile at (i, j) once its last pass over k is in, while the tile is in
+// L1: nothing (a plain GEMM), or a convolution's bias and fused tail (conv.cpp). A column of
+// tiles is finished before its tails run: a tail right after its own tile's stores read them back
+// before they had left the store buffer (stalls that cost as much as the product at k = 16).
+struct NoTail {
+    void operator()(const Matrix&, long, long, int, int) const {}
+};
+
 // One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there,
 // else through a local tile.
-inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c,
-                       long i, long j, float beta, int mr, int nr) {
+inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long i, long j,
+                       float beta, int mr, int nr) {
     if (c.run(j) >= nr) {
         bl.kernel(kc, ap, bp, c.at(i, j), c.ld, beta, mr, nr);
         return;
@@ -172,19 +183,24 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float*
 
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a
 // packed B block (C columns jc .. jc + nc), jr outer so that each B micro-panel stays in L1.
-inline void block_tiles(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long ic, long jc,
-                        int mc, int nc, float beta, long ir0, long ir1, long jr0, long jr1) {
-    for (long jr = jr0; jr < jr1; jr++)
+template <class Tail>
+void block_tiles(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long ic, long jc, int mc,
+                 int nc, float beta, long ir0, long ir1, long jr0, long jr1, const Tail& tail, bool last) {
+    for (long jr = jr0; jr < jr1; jr++) {
+        const int nr = std::min<long>(bl.nr, nc - jr * bl.nr);
         for (long ir = ir0; ir < ir1; ir++)
             micro_tile(bl, kc, ap + ir * bl.mr * kc, bp + jr * bl.nr * kc, c, ic + ir * bl.mr, jc + jr * bl.nr, beta,
-                       std::min<long>(bl.mr, mc - ir * bl.mr), std::min<long>(bl.nr, nc - jr * bl.nr));
+                       std::min<long>(bl.mr, mc - ir * bl.mr), nr);
+        if (last)
+            for (long ir = ir0; ir < ir1; ir++) tail(c, ic + ir * bl.mr, jc + jr * bl.nr, std::min<long>(bl.mr, mc - ir * bl.mr), nr);
+    }
 }
 
 // Rows [i0, i1) x cols [j0, j1) of C over k [k0, k1) with stack-sized panels: the path taken
 // when no scratch memory can be had (slow, but never a crash).
-template <class PA, class PB>
+template <class PA, class PB, class Tail>
 void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, long k0, long k1, const PA& pack_a,
-                       const PB& pack_b, float beta, const Matrix& c) {
+                       const PB& pack_b, float beta, const Matrix& c, const Tail& tail) {
     constexpr int kStep = 32;
     alignas(64) float ap[16 * kStep], bp[64 * kStep];
     for (long i = i0; i < i1; i += bl.mr) {
@@ -196,15 +212,16 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
                 pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
                 micro_tile(bl, kc, ap, bp, c, i, j, p == k0 ? beta : 1.0f, mr, nr);
+                if (p + kc == k1) tail(c, i, j, mr, nr);
             }
         }
     }
 }
 
-// C = op(A) op(B) + beta C over k [k0, k1), on up to `want` threads.
-template <class PA, class PB>
+// C = op(A) op(B) + beta C over k [k0, k1), on up to `want` threads, then tail(C).
+template <class PA, class PB, class Tail>
 void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& pack_a, const PB& pack_b, float beta,
-                  const Matrix& c, int want) {
+                  const Matrix& c, int want, const Tail& tail) {
     const int mr = bl.mr, nr = bl.nr;
     const long k = k1 - k0;
     // blocks of equal size (within a register tile) rather than full ones and a thin remainder
@@ -214,7 +231,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
     float* apack = gemm_scratch(0, static_cast<size_t>(mcMax) * kcMax);
     float* bpack = gemm_scratch(1, static_cast<size_t>(ncMax) * kcMax);
     if (!apack || !bpack) {
-        gemm_small_panels(bl, 0, m, 0, n, k0, k1, pack_a, pack_b, beta, c);
+        gemm_small_panels(bl, 0, m, 0, n, k0, k1, pack_a, pack_b, beta, c, tail);
         return;
     }
     const long mPanelsAll = ceil_div(m, mr), nPanelsAll = ceil_div(n, nr);
@@ -242,7 +259,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 const long jc = q * blockCols;
                 const int nc = std::min<long>(blockCols, n - jc);
                 if (!myA || !myB) {
-                    gemm_small_panels(bl, 0, m, jc, jc + nc, k0, k1, pack_a, pack_b, beta, c);
+                    gemm_small_panels(bl, 0, m, jc, jc + nc, k0, k1, pack_a, pack_b, beta, c, tail);
                     continue;
                 }
                 const long nPanels = ceil_div(nc, nr);
@@ -253,7 +270,8 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                         const int mc = std::min<long>(mcMax, m - ic);
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        block_tiles(bl, kc, myA, myB, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels);
+                        block_tiles(bl, kc, myA, myB, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
+                                    pc + kc == k1);
                     }
                 }
             }
@@ -285,7 +303,8 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                         const int mc = std::min<long>((q + 1) * mPanelsAll / blocks * mr, m) - ic;
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        block_tiles(bl, kc, myA, bpack, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels);
+                        block_tiles(bl, kc, myA, bpack, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
+                                    pc + kc == k1);
                     }
                     barrier.wait();  // the B block is repacked next
                 }
@@ -312,7 +331,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     else split(mPanels, nt, tid, ir0, ir1);
                     pack_a(mr, ic, mc, pc, kc, apack, a0, a1);
                     barrier.wait();
-                    block_tiles(bl, kc, apack, bpack, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1);
+                    block_tiles(bl, kc, apack, bpack, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1, tail, pc + kc == k1);
                     barrier.wait();  // the shared A block is repacked next
                 }
                 barrier.wait();  // the B block is repacked next
@@ -321,9 +340,10 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
     }, ownCols);
 }
 
-// C[m x n] = op(A) op(B) + beta C with op(A) m x k and op(B) k x n given by their packers.
-template <class PA, class PB>
-void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c) {
+// C[m x n] = op(A) op(B) + beta C with op(A) m x k and op(B) k x n given by their packers, then
+// tail(C) tile by tile as each is finished.
+template <class PA, class PB, class Tail = NoTail>
+void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c, const Tail& tail = Tail()) {
     if (m == 0 || n == 0 || k == 0) return;  // callers handle k == 0 (C = beta C)
     const Blocking bl = gemm_blocking(m, n);
     // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
@@ -337,7 +357,7 @@ void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, 
             parallel_range(chunks, 1, [&](long c0, long c1) {
                 for (long q = c0; q < c1; q++)
                     gemm_blocked(bl, m, n, q * kSplitChunk, std::min(k, (q + 1) * kSplitChunk), pack_a, pack_b, 0.0f,
-                                 Matrix::rows(partial.get() + q * mn, n), 1);
+                                 Matrix::rows(partial.get() + q * mn, n), 1, NoTail());
             });
             for (int i = 0; i < m; i++)
                 for (int j = 0; j < n; j++) {
@@ -346,11 +366,12 @@ void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, 
                     float* cij = c.at(i, j);
                     *cij = sum + (beta == 0.0f ? 0.0f : beta * *cij);
                 }
+            for (int i = 0; i < m; i++) tail(c, i, 0, 1, n);
             return;
         }
     }
     const double flops = 2.0 * m * n * k;
-    gemm_blocked(bl, m, n, 0, k, pack_a, pack_b, beta, c, flops < 2.0e5 ? 1 : threads());
+    gemm_blocked(bl, m, n, 0, k, pack_a, pack_b, beta, c, flops < 2.0e5 ? 1 : threads(), tail);
 }
 
 }  // namespace cortado
