@@ -64,6 +64,15 @@ public final class ForeignGlue {
         return root;
     }
 
+    /**
+     * The build directory (target/) of the module whose classes hold {@code c}, or null where they
+     * come from a jar: a foreign library is built from that module's native outputs.
+     */
+    public static Path buildDirectory(Class<?> c) {
+        Path classes = Path.of(location(c));
+        return Files.isDirectory(classes) && classes.getFileName().toString().equals("classes") ? classes.getParent() : null;
+    }
+
     /** The class path entry (directory or jar) a class was loaded from. */
     private static String location(Class<?> c) {
         try {

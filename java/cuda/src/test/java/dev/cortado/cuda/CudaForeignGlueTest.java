@@ -8,6 +8,7 @@ import dev.cortado.kernels.NativeKernels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.bytedeco.javacpp.Loader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,13 +25,17 @@ class CudaForeignGlueTest {
 
     @Test
     void aCudaLibraryFromAnotherBuildIsRefusedWithTheFix() throws Exception {
-        Path archive = Path.of("target/native/emu/libcortado_cuda_emu.a");
+        Path target = ForeignGlue.buildDirectory(CudaEngine.class), core = ForeignGlue.buildDirectory(NativeKernels.class);
+        assumeTrue(target != null && core != null, "cortado-cuda's or cortado-core's classes come from a jar here, without the native outputs");
+        Path archive = target.resolve("native/emu/libcortado_cuda_emu.a");
         assumeTrue(Files.isRegularFile(archive), archive + " is not here (the asan profile builds emu-asan): the foreign library links this archive");
-        Path classes = ForeignGlue.build(dir, Path.of("../target/generated-sources/native/cortado_kernels.h"), archive, List.of(Path.of("../../native/cuda")),
+        Path classes = ForeignGlue.build(dir, core.resolve("generated-sources/native/cortado_kernels.h"), archive, List.of(target.resolve("../../../native/cuda")),
                 CudaEmuLibrary.class, "jnicortado_cuda_emu", CudaEmuLibrary.class.getName(), CudaRuntime.class.getName(), CudaEmuTable.class.getName());
         String out = ForeignGlue.probe(classes, "cuda", "cortado.cuda=emulate");
-        String expected = String.format("cuda: the JNI glue of libjnicortado_cuda_emu (cortado-cuda) was compiled from kernel declarations with ABI hash %016x, "
-                + "this cortado-core from %016x: cortado-cuda and cortado-core come from different builds", ForeignGlue.FOREIGN_HASH, NativeKernels.ABI_HASH);
+        String expected = String.format("cuda: the JNI glue of libjnicortado_cuda_emu (cortado-cuda, loaded from %s) was compiled from kernel declarations with ABI hash %016x, "
+                + "this cortado-core from %016x: cortado-cuda and cortado-core come from different builds",
+                classes.resolve("dev/cortado/cuda").resolve(Loader.getPlatform()).resolve("libjnicortado_cuda_emu.so").toRealPath(),
+                ForeignGlue.FOREIGN_HASH, NativeKernels.ABI_HASH);
         assertTrue(out.contains("REFUSED:") && out.contains(expected), "expected the refusal\n  " + expected + "\nthe child printed:\n" + out);
     }
 }

@@ -63,8 +63,17 @@ final class AdapterWriter {
                         String fix = table.artifact().equals("cortado-core")
                                 ? table.library() + " is not the library built with these classes (a stale copy on the class path?)"
                                 : table.artifact() + " and cortado-core come from different builds: use one version of both";
-                        throw new IllegalStateException(String.format("%%s: the %%s of %%s (%%s) was compiled from kernel declarations with ABI hash "
-                                + "%%016x, this cortado-core from %%016x: %%s", name, part, table.library(), table.artifact(), hash, ABI_HASH, fix));
+                        throw new IllegalStateException(String.format("%%s: the %%s of %%s (%%s%%s) was compiled from kernel declarations with ABI hash "
+                                + "%%016x, this cortado-core from %%016x: %%s", name, part, table.library(), table.artifact(), loadedFrom(table), hash, ABI_HASH, fix));
+                    }
+
+                    /** ", loaded from PATH" where JavaCPP says which file it loaded the table's library from. */
+                    private static String loadedFrom(NativeTable table) {
+                        String file = java.io.File.separator + table.library() + ".so";
+                        for (String path : org.bytedeco.javacpp.Loader.getLoadedLibraries().values()) {
+                            if (path != null && path.endsWith(file)) return ", loaded from " + path;
+                        }
+                        return "";
                     }
 
                     @Override
