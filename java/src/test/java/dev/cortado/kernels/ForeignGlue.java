@@ -65,12 +65,15 @@ public final class ForeignGlue {
     }
 
     /**
-     * The build directory (target/) of the module whose classes hold {@code c}, or null where they
-     * come from a jar: a foreign library is built from that module's native outputs.
+     * The build directory (target/) of the module whose classes hold {@code c}: the parent of its
+     * classes directory, or of its jar where the jar lies in a build directory beside classes/ (a
+     * reactor build from the package phase on); null for a jar from a repository. A foreign
+     * library is built from that module's native outputs.
      */
     public static Path buildDirectory(Class<?> c) {
-        Path classes = Path.of(location(c));
-        return Files.isDirectory(classes) && classes.getFileName().toString().equals("classes") ? classes.getParent() : null;
+        Path from = Path.of(location(c)), parent = from.getParent();
+        if (Files.isDirectory(from)) return from.getFileName().toString().equals("classes") ? parent : null;
+        return Files.isDirectory(parent.resolve("classes")) ? parent : null;
     }
 
     /** The class path entry (directory or jar) a class was loaded from. */
