@@ -3,6 +3,7 @@ package dev.cortado.cuda;
 import dev.cortado.engine.Engine;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.kernels.NativeKernels;
+import dev.cortado.kernels.NativeTable;
 import dev.cortado.memory.Allocator;
 import dev.cortado.memory.Device;
 import java.util.Map;
@@ -23,19 +24,22 @@ public final class CudaEngine implements Engine {
 
     private static final Library LIBRARY = Library.load();
 
-    /** The loaded library's table and runtime, or why it did not load. */
-    private record Library(long table, CudaRuntime runtime, String failure) {
+    /**
+     * The loaded library's table (through that library's own JNI binding: CudaTable or CudaEmuTable)
+     * and runtime, or why it did not load.
+     */
+    private record Library(NativeTable table, CudaRuntime runtime, String failure) {
         static Library load() {
             if (!EMULATED && !"gpu".equals(MODE)) {
-                return new Library(0, null, "-Dcortado.cuda=" + MODE + " is not a mode: use -Dcortado.cuda=emulate (the CUDA kernels "
+                return new Library(null, null, "-Dcortado.cuda=" + MODE + " is not a mode: use -Dcortado.cuda=emulate (the CUDA kernels "
                         + "on the CPU emulation) or leave it unset (a GPU)");
             }
             try {
-                long table = EMULATED ? CudaEmuLibrary.cortado_kernel_table() : CudaLibrary.cortado_kernel_table();
+                NativeTable table = EMULATED ? new CudaEmuTable(CudaEmuLibrary.cortado_kernel_table()) : new CudaTable(CudaLibrary.cortado_kernel_table());
                 long runtime = EMULATED ? CudaEmuLibrary.cortado_cuda_runtime_table() : CudaLibrary.cortado_cuda_runtime_table();
                 return new Library(table, new CudaRuntime(runtime), null);
             } catch (Throwable t) {
-                return new Library(0, null, "the " + (EMULATED ? "emulated " : "") + "CUDA library did not load: " + t);
+                return new Library(null, null, "the " + (EMULATED ? "emulated " : "") + "CUDA library did not load: " + t);
             }
         }
     }

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.cortado.kernels.Backends;
+import dev.cortado.kernels.NativeKernels;
+import dev.cortado.kernels.NativeTable;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Memory;
 import dev.cortado.tensor.Tensor;
@@ -61,6 +63,20 @@ class CudaEngineTest {
             assumeTrue(false, "the nvcc-built library is not in this build (no nvcc here, or -DskipCuda): " + t);
             return null;
         }
+    }
+
+    /**
+     * The nvcc-built library's table, through its own binding CudaTable (whose glue that library
+     * alone carries, in this JVM beside the emulated one): its glue and its table were compiled from
+     * this build's declarations. Needs no GPU: the table is static data of the library.
+     */
+    @Test
+    void theRealLibrarysTableIsBoundByItsOwnGlueOfThisBuild() {
+        realRuntime();
+        NativeTable table = new CudaTable(CudaLibrary.cortado_kernel_table());
+        assertEquals("libjnicortado_cuda", table.library());
+        assertEquals(Long.toHexString(NativeKernels.ABI_HASH), Long.toHexString(table.glueAbiHash()), "the glue's ABI hash");
+        assertEquals(Long.toHexString(NativeKernels.ABI_HASH), Long.toHexString(table.abi_hash()), "the table's ABI hash");
     }
 
     @Test

@@ -18,10 +18,13 @@ public final class CpuKernels extends NativeKernels {
 
     private static final Throwable LOAD_FAILURE = tryLoad();
 
-    /** Loads the library and binds its table once (which checks the glue and the ABI hash). */
+    /**
+     * Loads the library and binds its table once, which compares the ABI hash its glue and its table
+     * were compiled with against this build's: a library of another build is a load failure, named.
+     */
     private static Throwable tryLoad() {
         try {
-            new NativeKernels("cpu", Device.Kind.CPU, CpuLibrary.cortado_kernel_table(), CpuLibrary.cortado_cpu_context());
+            new NativeKernels("cpu", Device.Kind.CPU, new CpuTable(CpuLibrary.cortado_kernel_table()), CpuLibrary.cortado_cpu_context());
             return null;
         } catch (Throwable t) {
             return t;
@@ -51,11 +54,11 @@ public final class CpuKernels extends NativeKernels {
         return new NativeKernels("cpu", Device.Kind.CPU, table(), CpuLibrary.cortado_cpu_context_without_workspace());
     }
 
-    private static long table() {
+    private static CpuTable table() {
         if (LOAD_FAILURE != null) {
             throw new IllegalStateException("native cpu kernels unavailable: " + LOAD_FAILURE, LOAD_FAILURE);
         }
-        return CpuLibrary.cortado_kernel_table();
+        return new CpuTable(CpuLibrary.cortado_kernel_table());
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.cortado.kernels.cpu;
 
+import dev.cortado.kernels.KernelSet;
+import dev.cortado.kernels.decl.KernelTableBinding;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.annotation.Cast;
 import org.bytedeco.javacpp.annotation.Platform;
@@ -7,8 +9,11 @@ import org.bytedeco.javacpp.annotation.Platform;
 /**
  * The JNI library built from native/cpu (by the javacpp Maven plugin, see java/pom.xml): its
  * kernel table and execution context, which {@link dev.cortado.kernels.NativeKernels} calls
- * through, and the CPU runtime controls of native/cpu/cortado_cpu.h, which are not kernels.
+ * through, and the CPU runtime controls of native/cpu/cortado_cpu.h, which are not kernels. The
+ * table's JNI binding is {@code CpuTable}, generated for this library alone (its glue is in no
+ * other library, see {@link KernelTableBinding}).
  */
+@KernelTableBinding(name = "CpuTable", kernels = KernelSet.class, artifact = "cortado-core")
 @Platform(include = {"cortado_kernels.h", "cortado_cpu.h"}, compiler = "cpp17", library = "jnicortado_cpu")
 final class CpuLibrary {
 

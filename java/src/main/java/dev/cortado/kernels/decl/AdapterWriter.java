@@ -5,77 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes the Java side of the native ABI: {@code NativeTable}, the JavaCPP binding of
- * {@code struct cortado_kernels}, and {@code NativeKernels}, the kernel set that calls any
- * native library's table through it and turns a kernel's status into an exception.
+ * Writes {@code NativeKernels}, the kernel set that calls any native library's table through its
+ * {@code NativeTable} (see {@link TableWriter}) and turns a kernel's status into an exception.
  */
 final class AdapterWriter {
 
-    private static final String[] WINDOW = {"channels", "height", "width", "kernelH", "kernelW", "strideH", "strideW", "padH", "padW"};
-
     private AdapterWriter() {
-    }
-
-    static String table(String pkg, List<KernelDecl> kernels) {
-        StringBuilder s = new StringBuilder();
-        s.append("package ").append(pkg).append(";\n\n");
-        s.append("""
-                import org.bytedeco.javacpp.BytePointer;
-                import org.bytedeco.javacpp.Pointer;
-                import org.bytedeco.javacpp.annotation.Cast;
-                import org.bytedeco.javacpp.annotation.Function;
-                import org.bytedeco.javacpp.annotation.MemberGetter;
-                import org.bytedeco.javacpp.annotation.Name;
-                import org.bytedeco.javacpp.annotation.Platform;
-
-                /**
-                 * {@code struct cortado_kernels} of the generated cortado_kernels.h: each method calls the
-                 * function-pointer member of the same name. GENERATED from KernelSet by KernelProcessor: do not
-                 * edit. A kernel library's javacpp build compiles this class's JNI glue with it (the glue only
-                 * calls through the table, so any library's copy serves any table).
-                 */
-                """);
-        s.append(JavaText.GENERATED).append('\n');
-        s.append("""
-                @Platform(include = "cortado_kernels.h")
-                @Name("cortado_kernels")
-                final class NativeTable extends Pointer {
-
-                    NativeTable(long address) {
-                        this.address = address;
-                    }
-
-                    @MemberGetter
-                    @Cast("int64_t")
-                    native long abi_hash();
-
-                    @Function
-                    @Cast("const char*")
-                    native BytePointer last_error();
-                """);
-        for (KernelDecl k : kernels) {
-            List<String> params = new ArrayList<>();
-            params.add("@Cast(\"const cortado_context*\") long ctx");
-            boolean rank = false;
-            for (Param p : k.params()) {
-                switch (p.type()) {
-                    case PTR -> params.add("@Cast(\"" + (p.isOutput() ? "float*" : "const float*") + "\") long " + p.name());
-                    case WINDOW -> {
-                        for (String f : WINDOW) params.add("int " + f);
-                    }
-                    case ENUM -> params.add("int " + p.name());
-                    case SHAPE -> {
-                        if (!rank) params.add("int rank");
-                        rank = true;
-                        params.add("@Cast(\"const int64_t*\") long[] " + p.name());
-                    }
-                    default -> params.add(JavaText.javaType(p) + " " + p.name());
-                }
-            }
-            s.append("\n    @Function\n    native int ").append(k.slot()).append('(').append(String.join(", ", params)).append(");\n");
-        }
-        s.append("}\n");
-        return s.toString();
     }
 
     static String adapter(String pkg, String iface, List<KernelDecl> kernels, long hash) {
@@ -106,20 +41,39 @@ final class AdapterWriter {
                     private final long context;
 
                     /**
-                     * Binds the table at {@code table} (as returned by the library's cortado_kernel_table()) and runs
-                     * every call in the execution context at {@code context} (a {@code const cortado_context*}).
+                     * Binds {@code table} (a library's kernel table, through the JNI glue that library carries) and runs
+                     * every call in the execution context at {@code context} (a {@code const cortado_context*}). First it
+                     * compares the ABI hash the glue was compiled with, then the table's, with this build's: a
+                     * library from another build is refused here, before a call could pass it the wrong arguments.
                      */
-                    public NativeKernels(String name, Device.Kind kind, long table, long context) {
-                        if (table == 0) throw new IllegalArgumentException(name + ": kernel table address is 0");
+                    public NativeKernels(String name, Device.Kind kind, NativeTable table, long context) {
+                        if (table == null || table.address() == 0) throw new IllegalArgumentException(name + ": kernel table address is 0");
                         if (context == 0) throw new IllegalArgumentException(name + ": execution context address is 0");
+                        sameBuild(name, table, "JNI glue", table.glueAbiHash());
+                        sameBuild(name, table, "kernel table", table.abi_hash());
                         this.name = name;
                         this.kind = kind;
-                        this.t = new NativeTable(table);
+                        this.t = table;
                         this.context = context;
-                        if (t.abi_hash() != ABI_HASH) {
-                            throw new IllegalStateException(name + ": native kernel table has ABI hash " + Long.toHexString(t.abi_hash())
-                                    + ", this build expects " + Long.toHexString(ABI_HASH) + " (library and jar from different builds)");
+                    }
+
+                    /** Refuses a library whose glue or table was compiled from other kernel declarations than this class. */
+                    private static void sameBuild(String name, NativeTable table, String part, long hash) {
+                        if (hash == ABI_HASH) return;
+                        String fix = table.artifact().equals("cortado-core")
+                                ? table.library() + " is not the library built with these classes (a stale copy on the class path?)"
+                                : table.artifact() + " and cortado-core come from different builds: use one version of both";
+                        throw new IllegalStateException(String.format("%%s: the %%s of %%s (%%s%%s) was compiled from kernel declarations with ABI hash "
+                                + "%%016x, this cortado-core from %%016x: %%s", name, part, table.library(), table.artifact(), loadedFrom(table), hash, ABI_HASH, fix));
+                    }
+
+                    /** ", loaded from PATH" where JavaCPP says which file it loaded the table's library from. */
+                    private static String loadedFrom(NativeTable table) {
+                        String file = java.io.File.separator + table.library() + ".so";
+                        for (String path : org.bytedeco.javacpp.Loader.getLoadedLibraries().values()) {
+                            if (path != null && path.endsWith(file)) return ", loaded from " + path;
                         }
+                        return "";
                     }
 
                     @Override
@@ -146,7 +100,7 @@ final class AdapterWriter {
                 switch (p.type()) {
                     case PTR -> args.add(p.optional() ? p.name() + " == null ? 0 : " + p.name() + ".address()" : p.name() + ".address()");
                     case WINDOW -> {
-                        for (String f : WINDOW) args.add(p.name() + "." + f + "()");
+                        for (String f : TableWriter.WINDOW) args.add(p.name() + "." + f + "()");
                     }
                     case ENUM -> args.add(p.name() + ".ordinal()");
                     case SHAPE -> {

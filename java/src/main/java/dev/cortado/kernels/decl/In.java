@@ -9,7 +9,8 @@ import java.lang.annotation.Target;
  * A pointer argument the kernel reads, and how many floats from it: {@link #value} is a Java
  * expression over the kernel's other arguments and the helpers of {@code Extents}.
  */
-@Retention(RetentionPolicy.SOURCE)
+// in the class file: another module's @KernelTableBinding reads KernelSet from cortado-core's classes
+@Retention(RetentionPolicy.CLASS)
 @Target(ElementType.PARAMETER)
 public @interface In {
     /** Floats read from the pointer (a Java expression). */

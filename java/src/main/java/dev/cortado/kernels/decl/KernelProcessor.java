@@ -20,6 +20,8 @@ import javax.annotation.processing.RoundEnvironment;
 import javax.annotation.processing.SupportedAnnotationTypes;
 import javax.annotation.processing.SupportedOptions;
 import javax.lang.model.SourceVersion;
+import javax.lang.model.element.AnnotationMirror;
+import javax.lang.model.element.AnnotationValue;
 import javax.lang.model.element.Element;
 import javax.lang.model.element.ElementKind;
 import javax.lang.model.element.ExecutableElement;
@@ -28,6 +30,7 @@ import javax.lang.model.element.TypeElement;
 import javax.lang.model.element.VariableElement;
 import javax.lang.model.type.ArrayType;
 import javax.lang.model.type.DeclaredType;
+import javax.lang.model.type.MirroredTypeException;
 import javax.lang.model.type.TypeKind;
 import javax.lang.model.type.TypeMirror;
 import javax.tools.Diagnostic;
@@ -35,11 +38,13 @@ import javax.tools.Diagnostic;
 /**
  * Reads the one declaration of the kernel set (the interface marked {@link Kernels}) and writes
  * everything that merely repeats it: the C header of the native ABI (option
- * {@code cortado.header}: its path), the JNI binding of a kernel table ({@code NativeTable}), the
+ * {@code cortado.header}: its path), the interface of a kernel table ({@code NativeTable}), the
  * adapter that calls any native library through it ({@code NativeKernels}) and the argument
- * checks ({@code CheckedKernels}). A kernel is every abstract void method of the interface.
+ * checks ({@code CheckedKernels}); and for each {@link KernelTableBinding}, in whichever module
+ * it is compiled, that library's own JNI binding of the table. A kernel is every abstract void
+ * method of the interface.
  */
-@SupportedAnnotationTypes("dev.cortado.kernels.decl.Kernels")
+@SupportedAnnotationTypes({"dev.cortado.kernels.decl.Kernels", "dev.cortado.kernels.decl.KernelTableBinding"})
 @SupportedOptions("cortado.header")
 public final class KernelProcessor extends AbstractProcessor {
 
@@ -62,12 +67,20 @@ public final class KernelProcessor extends AbstractProcessor {
                 processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, "kernel generation failed: " + io, e);
             }
         }
+        for (Element e : round.getElementsAnnotatedWith(KernelTableBinding.class)) {
+            try {
+                bind((TypeElement) e);
+            } catch (DeclarationError err) {
+                processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, err.getMessage(), err.where);
+            } catch (IOException io) {
+                processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, "kernel table generation failed: " + io, e);
+            }
+        }
         return true;
     }
 
-    private void generate(TypeElement iface) throws IOException {
-        Map<String, EnumDecl> enums = new LinkedHashMap<>();
-        enums.put(STATUS_ENUM, enumDecl(processingEnv.getElementUtils().getTypeElement(STATUS_ENUM), iface));
+    /** The kernels of the interface, in declaration order; op enums they take are added to {@code enums}. */
+    private List<KernelDecl> kernels(TypeElement iface, Map<String, EnumDecl> enums) {
         List<KernelDecl> kernels = new ArrayList<>();
         for (Element m : iface.getEnclosedElements()) {
             if (m.getKind() != ElementKind.METHOD || !m.getModifiers().contains(Modifier.ABSTRACT)) continue;
@@ -75,6 +88,13 @@ public final class KernelProcessor extends AbstractProcessor {
             if (method.getReturnType().getKind() != TypeKind.VOID) continue;
             kernels.add(kernel(method, enums));
         }
+        return kernels;
+    }
+
+    private void generate(TypeElement iface) throws IOException {
+        Map<String, EnumDecl> enums = new LinkedHashMap<>();
+        enums.put(STATUS_ENUM, enumDecl(processingEnv.getElementUtils().getTypeElement(STATUS_ENUM), iface));
+        List<KernelDecl> kernels = kernels(iface, enums);
         String pkg = processingEnv.getElementUtils().getPackageOf(iface).getQualifiedName().toString();
         String iname = iface.getSimpleName().toString();
         long hash = HeaderWriter.abiHash(HeaderWriter.header(kernels, List.copyOf(enums.values()), false));
@@ -82,9 +102,50 @@ public final class KernelProcessor extends AbstractProcessor {
         String headerPath = processingEnv.getOptions().get("cortado.header");
         if (headerPath == null) throw new DeclarationError("option -Acortado.header=<path> is required", iface);
         writeIfChanged(Path.of(headerPath), header);
-        source(pkg, "NativeTable", AdapterWriter.table(pkg, kernels), iface);
+        source(pkg, TableWriter.INTERFACE, TableWriter.tableInterface(pkg, kernels), iface);
         source(pkg, "NativeKernels", AdapterWriter.adapter(pkg, iname, kernels, hash), iface);
         source(pkg, "CheckedKernels", ChecksWriter.checked(pkg, iname, kernels), iface);
+    }
+
+    /**
+     * The table class of a {@link KernelTableBinding} on {@code library}, a JavaCPP class with
+     * {@code @Platform(library = ...)}. The kernel set may come from source (cortado-core) or from
+     * cortado-core's classes (another module): @In, @Out and @InOut are kept in the class file.
+     */
+    private void bind(TypeElement library) throws IOException {
+        KernelTableBinding binding = library.getAnnotation(KernelTableBinding.class);
+        TypeElement iface = kernelsOf(library);
+        if (iface == null || iface.getKind() != ElementKind.INTERFACE) {
+            throw new DeclarationError("@KernelTableBinding(kernels = ...) must name the kernel set's interface", library);
+        }
+        String lib = platformLibrary(library);
+        if (!binding.name().matches("[A-Z][A-Za-z0-9]*")) throw new DeclarationError("@KernelTableBinding(name = \"" + binding.name() + "\") is not a class name", library);
+        List<KernelDecl> kernels = kernels(iface, new LinkedHashMap<>());
+        if (kernels.isEmpty()) throw new DeclarationError(iface + " declares no kernels (abstract void methods)", library);
+        String pkg = processingEnv.getElementUtils().getPackageOf(library).getQualifiedName().toString();
+        String kernelsPkg = processingEnv.getElementUtils().getPackageOf(iface).getQualifiedName().toString();
+        source(pkg, binding.name(), TableWriter.tableClass(pkg, binding.name(), kernelsPkg, lib, binding.artifact(), kernels), library);
+    }
+
+    /** The kernels = X.class of the binding (a Class member is a type mirror at compile time). */
+    private static TypeElement kernelsOf(TypeElement library) {
+        try {
+            library.getAnnotation(KernelTableBinding.class).kernels();
+            return null;
+        } catch (MirroredTypeException e) {
+            return e.getTypeMirror() instanceof DeclaredType d ? (TypeElement) d.asElement() : null;
+        }
+    }
+
+    /** The library of the class's JavaCPP {@code @Platform(library = ...)}. */
+    private static String platformLibrary(TypeElement library) {
+        for (AnnotationMirror a : library.getAnnotationMirrors()) {
+            if (!((TypeElement) a.getAnnotationType().asElement()).getQualifiedName().contentEquals("org.bytedeco.javacpp.annotation.Platform")) continue;
+            for (Map.Entry<? extends ExecutableElement, ? extends AnnotationValue> v : a.getElementValues().entrySet()) {
+                if (v.getKey().getSimpleName().contentEquals("library")) return v.getValue().getValue().toString();
+            }
+        }
+        throw new DeclarationError("@KernelTableBinding is for the JavaCPP class of a library: @Platform(library = ...) is missing", library);
     }
 
     private KernelDecl kernel(ExecutableElement method, Map<String, EnumDecl> enums) {

@@ -10,7 +10,8 @@ import java.lang.annotation.Target;
  * Java expression, as for {@link In}). It overlaps no input and no other output, except that it
  * may be exactly one of the inputs named in {@link #inPlace}.
  */
-@Retention(RetentionPolicy.SOURCE)
+// in the class file: another module's @KernelTableBinding reads KernelSet from cortado-core's classes
+@Retention(RetentionPolicy.CLASS)
 @Target(ElementType.PARAMETER)
 public @interface Out {
     String value();
