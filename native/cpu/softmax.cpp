@@ -86,10 +86,12 @@ void for_rows(int rows, int cols, F body) {
 }
 
 // Softmax's rows 8 lanes at a time (AVX2+FMA, vec_math.h): the same steps as the generic loops
-// (NaN left out of the maximum, e^(x - m) by exp_f's bits, the sum in double, y = e·(1/sum) in
-// float), the sum over 8 double lanes instead of 4 (GCC does not vectorise a double sum of floats:
-// its chain of dependent adds cost as much as the exponentials). A row's tail of fewer than 8
-// goes through the same vector code, its missing lanes left out of the sums.
+// (NaN left out of the maximum, e^(x - m) with exp_f's bits wherever they are a normal float, the
+// sum in double, y = e·(1/sum) in float), the sum over 8 double lanes instead of 4 (GCC does not
+// vectorise a double sum of floats: its chain of dependent adds cost as much as the
+// exponentials). A row's tail of fewer than 8 goes through the same vector code, its missing
+// lanes left out of the sums.
+
 // e^z for z = x - m <= 0 or NaN: 0 below -88 (where exp_f gives a subnormal or 0: the row's sum
 // is at least 1, so the probability differs by less than 2^-126, and no subnormal is computed,
 // which took microcode assists), NaN for NaN.
