@@ -17,6 +17,7 @@
 #include "cortado_cpu.h"
 #include "simd.h"
 #include "thread_pool.h"
+#include "vec_math.h"
 
 namespace {
 
@@ -96,6 +97,85 @@ CORTADO_CLONES void accumulate_row(const float* __restrict x, const float* __res
     }
 }
 
+// The backward's row loops 8 floats at a time with AVX2 (a row's 8 partial sums are two vectors of
+// 4 doubles, lanes 0-3 and 4-7, combined in the same order): the same operations on the same
+// values, so the same bits, in 0.7x the time of GCC's vectorisation of the loops above (the
+// forward's, vectorised the same way by hand, ran no faster than GCC's).
+namespace avx2 {
+
+namespace v = cortado::avx2;
+
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d lo4(__m256 x) { return _mm256_cvtps_pd(_mm256_castps256_ps128(x)); }
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d hi4(__m256 x) { return _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)); }
+
+// ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) for lanes a0..3 in lo, a4..7 in hi.
+__attribute__((target("avx2,fma"), always_inline)) inline double combine(__m256d lo, __m256d hi) {
+    const __m256d p = _mm256_hadd_pd(lo, hi);  // a0+a1, a4+a5, a2+a3, a6+a7
+    const __m128d q = _mm_add_pd(_mm256_castpd256_pd128(p), _mm256_extractf128_pd(p, 1));  // (a0+a1)+(a2+a3), (a4+a5)+(a6+a7)
+    return _mm_cvtsd_f64(_mm_add_sd(q, _mm_unpackhi_pd(q, q)));
+}
+
+// A 4-double mask from lanes 0-3 (wide_lo) or 4-7 (wide_hi) of an 8-float one.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d wide_lo(__m256 k) {
+    return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_castps_si128(_mm256_castps256_ps128(k))));
+}
+__attribute__((target("avx2,fma"), always_inline)) inline __m256d wide_hi(__m256 k) {
+    return _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_castps_si128(_mm256_extractf128_ps(k, 1))));
+}
+
+// row_grad_sums: Σ g and Σ g·x̂, g = dy·w (or dy).
+template <bool kW>
+__attribute__((target("avx2,fma"))) void row_grad_sums(const float* x, const float* w, const float* dy, long n, double mu, double rs,
+                                                       double& sum_g, double& sum_gx) {
+    __m256d glo = _mm256_setzero_pd(), ghi = _mm256_setzero_pd(), xlo = _mm256_setzero_pd(), xhi = _mm256_setzero_pd();
+    const __m256d m = _mm256_set1_pd(mu), r = _mm256_set1_pd(rs);
+    // (the tail's missing lanes are masked to +0, which leaves a sum's bits as they are)
+    auto add = [&](__m256 xv, __m256 wv, __m256 gv, __m256d klo, __m256d khi) __attribute__((always_inline)) {
+        __m256d ga = lo4(gv), gb = hi4(gv);
+        if (kW) ga = _mm256_mul_pd(ga, lo4(wv)), gb = _mm256_mul_pd(gb, hi4(wv));
+        glo = _mm256_add_pd(glo, _mm256_and_pd(ga, klo));
+        ghi = _mm256_add_pd(ghi, _mm256_and_pd(gb, khi));
+        xlo = _mm256_add_pd(xlo, _mm256_and_pd(_mm256_mul_pd(ga, _mm256_mul_pd(_mm256_sub_pd(lo4(xv), m), r)), klo));
+        xhi = _mm256_add_pd(xhi, _mm256_and_pd(_mm256_mul_pd(gb, _mm256_mul_pd(_mm256_sub_pd(hi4(xv), m), r)), khi));
+    };
+    const __m256 z = _mm256_setzero_ps();
+    const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    long j = 0;
+    for (; j + 8 <= n; j += 8) add(_mm256_loadu_ps(x + j), kW ? _mm256_loadu_ps(w + j) : z, _mm256_loadu_ps(dy + j), all, all);
+    if (j < n) {
+        const long t = n - j;
+        const __m256 keep = v::first_lanes(t);
+        add(v::load_part(x + j, t, 0.0f), kW ? v::load_part(w + j, t, 0.0f) : z, v::load_part(dy + j, t, 0.0f), wide_lo(keep), wide_hi(keep));
+    }
+    sum_g = combine(glo, ghi);
+    sum_gx = combine(xlo, xhi);
+}
+
+// row_dx: dx = rs·(g - a - x̂·c).
+template <bool kW>
+__attribute__((target("avx2,fma"))) void row_dx(const float* x, const float* w, const float* dy, float* dx, long n, double mu, double rs,
+                                                double a, double c) {
+    const __m256d m = _mm256_set1_pd(mu), r = _mm256_set1_pd(rs), av = _mm256_set1_pd(a), cv = _mm256_set1_pd(c);
+    auto half = [&](__m256d xd, __m256d g) __attribute__((always_inline)) {
+        const __m256d xh = _mm256_mul_pd(_mm256_sub_pd(xd, m), r);
+        return _mm256_cvtpd_ps(_mm256_mul_pd(r, _mm256_sub_pd(_mm256_sub_pd(g, av), _mm256_mul_pd(xh, cv))));
+    };
+    auto row = [&](__m256 xv, __m256 wv, __m256 gv) __attribute__((always_inline)) {
+        __m256d ga = lo4(gv), gb = hi4(gv);
+        if (kW) ga = _mm256_mul_pd(ga, lo4(wv)), gb = _mm256_mul_pd(gb, hi4(wv));
+        return _mm256_set_m128(half(hi4(xv), gb), half(lo4(xv), ga));
+    };
+    const __m256 z = _mm256_setzero_ps();
+    long j = 0;
+    for (; j + 8 <= n; j += 8) _mm256_storeu_ps(dx + j, row(_mm256_loadu_ps(x + j), kW ? _mm256_loadu_ps(w + j) : z, _mm256_loadu_ps(dy + j)));
+    if (j < n) {
+        const long t = n - j;
+        v::store_part(dx + j, t, row(v::load_part(x + j, t, 0.0f), kW ? v::load_part(w + j, t, 0.0f) : z, v::load_part(dy + j, t, 0.0f)));
+    }
+}
+
+}  // namespace avx2
+
 long row_grain(long cols) { return std::max(1L, CORTADO_GRAIN / std::max(1L, cols)); }
 
 // The forward of both: centred (LayerNorm: mean, and bias) or not (RMSNorm: mean null).
@@ -121,15 +201,20 @@ void norm_forward(int rows, int cols, float eps, const float* x, const float* w,
 void norm_backward(int rows, int cols, const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
                    float* dx, float* dweight, float* dbias) {
     const long n = cols;
+    const bool vec = cortado_isa() >= 1;
     cortado::parallel_range(rows, row_grain(n), [&](long r0, long r1) {
         for (long r = r0; r < r1; r++) {
             const long o = r * n;
             const double mu = mean ? mean[r] : 0.0, rs = rstd[r];
             double sg, sgx;
-            if (w) row_grad_sums<true>(x + o, w, dy + o, n, mu, rs, sg, sgx);
+            if (vec && w) avx2::row_grad_sums<true>(x + o, w, dy + o, n, mu, rs, sg, sgx);
+            else if (vec) avx2::row_grad_sums<false>(x + o, w, dy + o, n, mu, rs, sg, sgx);
+            else if (w) row_grad_sums<true>(x + o, w, dy + o, n, mu, rs, sg, sgx);
             else row_grad_sums<false>(x + o, w, dy + o, n, mu, rs, sg, sgx);
             const double a = mean ? sg / n : 0.0, c = sgx / n;
-            if (w) row_dx<true>(x + o, w, dy + o, dx + o, n, mu, rs, a, c);
+            if (vec && w) avx2::row_dx<true>(x + o, w, dy + o, dx + o, n, mu, rs, a, c);
+            else if (vec) avx2::row_dx<false>(x + o, w, dy + o, dx + o, n, mu, rs, a, c);
+            else if (w) row_dx<true>(x + o, w, dy + o, dx + o, n, mu, rs, a, c);
             else row_dx<false>(x + o, w, dy + o, dx + o, n, mu, rs, a, c);
         }
     });

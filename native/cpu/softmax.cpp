@@ -13,6 +13,7 @@
 #include "fast_math.h"
 #include "simd.h"
 #include "thread_pool.h"
+#include "vec_math.h"
 
 namespace {
 
@@ -84,9 +85,76 @@ void for_rows(int rows, int cols, F body) {
     });
 }
 
+// Softmax's rows 8 lanes at a time (AVX2+FMA, vec_math.h): the same steps as the generic loops
+// (NaN left out of the maximum, e^(x - m) with exp_f's bits wherever they are a normal float, the
+// sum in double, y = e·(1/sum) in float), the sum over 8 double lanes instead of 4 (GCC does not
+// vectorise a double sum of floats: its chain of dependent adds cost as much as the
+// exponentials). A row's tail of fewer than 8 goes through the same vector code, its missing
+// lanes left out of the sums.
+
+// e^z for z = x - m <= 0 or NaN: 0 below -88 (where exp_f gives a subnormal or 0: the row's sum
+// is at least 1, so the probability differs by less than 2^-126, and no subnormal is computed,
+// which took microcode assists), NaN for NaN.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 exp_shifted8(__m256 z) {
+    const __m256 low = _mm256_cmp_ps(z, _mm256_set1_ps(-88.0f), _CMP_LT_OQ);
+    return _mm256_andnot_ps(low, cortado::avx2::exp8_in_range(_mm256_max_ps(_mm256_set1_ps(-88.0f), z)));
+}
+
+__attribute__((target("avx2,fma"))) void softmax_row_avx2(const float* x, int cols, float* e, float* y) {
+    namespace v = cortado::avx2;
+    const int full = cols & ~7, rest = cols - full;
+    __m256 m8 = v::splat(-INFINITY);
+    for (int j = 0; j < full; j += 8) m8 = _mm256_max_ps(_mm256_loadu_ps(x + j), m8);  // (a NaN x keeps m8)
+    if (rest) m8 = _mm256_max_ps(v::load_part(x + full, rest, -INFINITY), m8);
+    const __m256 m = v::splat(v::max8(m8));
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    for (int j = 0; j < full; j += 8) {
+        const __m256 ej = exp_shifted8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
+        _mm256_storeu_ps(e + j, ej);
+        v::add_wide(ej, lo, hi);
+    }
+    if (rest) {
+        const __m256 ej = _mm256_and_ps(v::first_lanes(rest), exp_shifted8(_mm256_sub_ps(v::load_part(x + full, rest, 0.0f), m)));
+        _mm256_storeu_ps(e + full, ej);  // (e holds cols rounded up to 8)
+        v::add_wide(ej, lo, hi);
+    }
+    const __m256 by = v::splat(static_cast<float>(1.0 / v::sum4(_mm256_add_pd(lo, hi))));
+    for (int j = 0; j < full; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(e + j), by));
+    if (rest) v::store_part(y + full, rest, _mm256_mul_ps(_mm256_loadu_ps(e + full), by));
+}
+
+// dx = y·(dy - Σ dy·y) over one row, in double (the generic loop's operations; its sum over 8
+// lanes), rounded once.
+__attribute__((target("avx2,fma"))) void softmax_backward_row_avx2(const float* y, const float* dy, int cols, float* dx) {
+    namespace v = cortado::avx2;
+    const int full = cols & ~7, rest = cols - full;
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
+    auto dot = [&](__m256 yv, __m256 gv) __attribute__((always_inline)) {
+        lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(gv)), _mm256_cvtps_pd(_mm256_castps256_ps128(yv)), lo);
+        hi = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)), hi);
+    };
+    for (int j = 0; j < full; j += 8) dot(_mm256_loadu_ps(y + j), _mm256_loadu_ps(dy + j));
+    if (rest) dot(v::load_part(y + full, rest, 0.0f), v::load_part(dy + full, rest, 0.0f));
+    const __m256d d = _mm256_set1_pd(v::sum4(_mm256_add_pd(lo, hi)));
+    auto grad = [&](__m256 yv, __m256 gv) __attribute__((always_inline)) {
+        const __m256d a = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(yv)), _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(gv)), d));
+        const __m256d b = _mm256_mul_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(yv, 1)), _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(gv, 1)), d));
+        return _mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a));
+    };
+    for (int j = 0; j < full; j += 8) _mm256_storeu_ps(dx + j, grad(_mm256_loadu_ps(y + j), _mm256_loadu_ps(dy + j)));
+    if (rest) v::store_part(dx + full, rest, grad(v::load_part(y + full, rest, 0.0f), v::load_part(dy + full, rest, 0.0f)));
+}
+
 }  // namespace
 
 CORTADO_KERNEL(softmax_forward) {
+    if (cortado_isa() >= 1) {
+        cortado::parallel_range(rows, std::max(1L, 4096L / std::max(1, cols)), [&](long r0, long r1) {
+            float* e = buffer<float>((cols + 7) & ~7);
+            for (long r = r0; r < r1; r++) softmax_row_avx2(x + r * cols, cols, e, y + r * cols);
+        });
+        return CORTADO_STATUS_OK;
+    }
     for_rows<float>(rows, cols, [&](long o, float* e) {
         exp_shifted_f(x + o, cols, row_max(x + o, cols), e);
         scale_f(e, cols, static_cast<float>(1.0 / sum(e, cols)), y + o);
@@ -95,6 +163,12 @@ CORTADO_KERNEL(softmax_forward) {
 }
 
 CORTADO_KERNEL(softmax_backward) {
+    if (cortado_isa() >= 1) {
+        cortado::parallel_range(rows, std::max(1L, 4096L / std::max(1, cols)), [&](long r0, long r1) {
+            for (long r = r0; r < r1; r++) softmax_backward_row_avx2(y + r * cols, dy + r * cols, cols, dx + r * cols);
+        });
+        return CORTADO_STATUS_OK;
+    }
     for_rows(rows, cols, [&](long o, double*) {
         double dot = 0;
         for (int j = 0; j < cols; j++) dot += static_cast<double>(dy[o + j]) * y[o + j];
