@@ -290,12 +290,17 @@ Matrix by_filter(const float* p, int filters, long pixels) {
     return {const_cast<float*>(p), pixels, pixels, filters * pixels};
 }
 
-// The forward's bias and fused tail on C = y as by_filter, a tile at a time as the GEMM finishes it.
+// The forward's bias and fused tail on C = y as by_filter, a tile at a time as the GEMM finishes it:
+// in the micro-kernel's registers, or (a tile across two images) from y.
 struct ConvTail {
     const float* bias;
     cortado::Epilogue ep;
     const float* y;  // C's first float (z is laid out as y)
 
+    bool tile(const float* cij, long i, cortado::TileTail& t) const {
+        t = {bias ? bias + i : nullptr, ep.z ? ep.z + (cij - y) : nullptr, ep.lo, ep.hi};
+        return true;
+    }
     void operator()(const Matrix& c, long i, long j, int mr, int nr) const {
         for (int t = 0; t < nr;) {  // along the tile's runs of contiguous columns
             const int len = static_cast<int>(std::min<long>(nr - t, c.run(j + t)));

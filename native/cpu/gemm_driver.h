@@ -33,12 +33,14 @@
 
 #include "cache_sizes.h"
 #include "thread_pool.h"
+#include "tile_tail.h"
 
 namespace cortado {
 
 inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
-using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, long ldc, float beta, int mr, int nr);
+using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, long ldc, float beta, int mr, int nr,
+                             const TileTail* tail);
 
 struct Blocking {
     MicroKernel kernel;
@@ -156,29 +158,33 @@ private:
     }
 };
 
-// What is done to C's mr x nr tile at (i, j) once its last pass over k is in, while the tile is in
-// L1: nothing (a plain GEMM), or a convolution's bias and fused tail (conv.cpp). A column of
-// tiles is finished before its tails run: a tail right after its own tile's stores read them back
-// before they had left the store buffer (stalls that cost as much as the product at k = 16).
+// What is done to C's tile at (i, j) once its last pass over k is in: nothing (a plain GEMM), or a
+// convolution's bias and fused tail (conv.cpp). `tile` gives the micro-kernel the tail of a tile
+// whose columns are contiguous at cij (applied in registers); the call does a tile that is not.
 struct NoTail {
+    bool tile(const float*, long, TileTail&) const { return false; }
     void operator()(const Matrix&, long, long, int, int) const {}
 };
 
 // One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there,
-// else through a local tile.
-inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long i, long j,
-                       float beta, int mr, int nr) {
+// else through a local tile; after the last pass over k (`last`) with its tail.
+template <class Tail>
+void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long i, long j, float beta,
+                int mr, int nr, const Tail& tail, bool last) {
     if (c.run(j) >= nr) {
-        bl.kernel(kc, ap, bp, c.at(i, j), c.ld, beta, mr, nr);
+        float* cij = c.at(i, j);
+        TileTail t;
+        bl.kernel(kc, ap, bp, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
         return;
     }
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
-    bl.kernel(kc, ap, bp, tile, bl.nr, 0.0f, mr, nr);
+    bl.kernel(kc, ap, bp, tile, bl.nr, 0.0f, mr, nr, nullptr);
     for (int r = 0; r < mr; r++)
         for (int t = 0; t < nr; t++) {
             float* cij = c.at(i + r, j + t);
             *cij = tile[r * bl.nr + t] + (beta == 0.0f ? 0.0f : beta * *cij);
         }
+    if (last) tail(c, i, j, mr, nr);
 }
 
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a
@@ -186,14 +192,10 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float*
 template <class Tail>
 void block_tiles(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long ic, long jc, int mc,
                  int nc, float beta, long ir0, long ir1, long jr0, long jr1, const Tail& tail, bool last) {
-    for (long jr = jr0; jr < jr1; jr++) {
-        const int nr = std::min<long>(bl.nr, nc - jr * bl.nr);
+    for (long jr = jr0; jr < jr1; jr++)
         for (long ir = ir0; ir < ir1; ir++)
             micro_tile(bl, kc, ap + ir * bl.mr * kc, bp + jr * bl.nr * kc, c, ic + ir * bl.mr, jc + jr * bl.nr, beta,
-                       std::min<long>(bl.mr, mc - ir * bl.mr), nr);
-        if (last)
-            for (long ir = ir0; ir < ir1; ir++) tail(c, ic + ir * bl.mr, jc + jr * bl.nr, std::min<long>(bl.mr, mc - ir * bl.mr), nr);
-    }
+                       std::min<long>(bl.mr, mc - ir * bl.mr), std::min<long>(bl.nr, nc - jr * bl.nr), tail, last);
 }
 
 // Rows [i0, i1) x cols [j0, j1) of C over k [k0, k1) with stack-sized panels: the path taken
@@ -211,8 +213,7 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
                 pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
-                micro_tile(bl, kc, ap, bp, c, i, j, p == k0 ? beta : 1.0f, mr, nr);
-                if (p + kc == k1) tail(c, i, j, mr, nr);
+                micro_tile(bl, kc, ap, bp, c, i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
             }
         }
     }

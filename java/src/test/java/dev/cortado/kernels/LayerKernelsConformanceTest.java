@@ -198,7 +198,10 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 9) return new ConvCase(new Window(3, 12, 30, 3, 1, 1, 1, 0, 0), 1, 70);   // one image, its filter groups split
         if (t == 10) return new ConvCase(new Window(32, 9, 11, 3, 3, 1, 1, 1, 1), 4, 33);  // Winograd F(2x2, 3x3), odd planes
         if (t == 11) return new ConvCase(new Window(32, 30, 19, 3, 3, 1, 1, 1, 1), 4, 40); // Winograd in chunks of tile rows
-        if (t == 12) return new ConvCase(new Window(40, 3, 4, 1, 1, 1, 1, 0, 0), 2, 9);    // 1x1 over a small plane: the bias added after the GEMM
+        if (t == 12) return new ConvCase(new Window(40, 3, 4, 1, 1, 1, 1, 0, 0), 2, 9);    // 1x1 over a small plane: tiles across two images
+        // 1x1, x read as the GEMM's B: full 6x16 tiles take the tail in the micro-kernel's registers
+        if (t == 13) return new ConvCase(new Window(24, 9, 10, 1, 1, 1, 1, 0, 0), 3, 13);  // ReLU6, no z
+        if (t == 14) return new ConvCase(new Window(17, 8, 8, 1, 1, 1, 1, 0, 0), 2, 25);   // two-sided clamp with z
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);

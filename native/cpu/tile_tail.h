@@ -1,0 +1,19 @@
+// What a GEMM micro-kernel does to its tile before storing it, when asked (a convolution's bias and
+// fused tail, conv.cpp): v = beta C + A B, then min(max(v + row_add[r] + z[r * ldc + j], lo), hi).
+#pragma once
+
+namespace cortado {
+
+struct TileTail {
+    const float* row_add;  // one per tile row, or null
+    const float* z;        // the tile's first float in a matrix laid out as C (same ldc), or null
+    float lo, hi;          // lo <= hi; a NaN fails both comparisons and stays NaN
+
+    float apply(float v, int r, long zoff) const {
+        float s = row_add ? v + row_add[r] : v + 0.0f;
+        if (z) s += z[zoff];
+        return s < lo ? lo : s > hi ? hi : s;
+    }
+};
+
+}  // namespace cortado
