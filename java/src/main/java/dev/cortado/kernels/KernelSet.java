@@ -193,7 +193,7 @@ public interface KernelSet {
     //      that attend to it. No output overlaps an input or another output.
 
     /**
-     * out = P·v with P = softmax over j < n(i) of scale·q_i·k_j (PyTorch's
+     * out = P·v with P = softmax over {@code j < n(i)} of scale·q_i·k_j (PyTorch's
      * {@code F.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=scale)}); lse[i] =
      * log Σ_j e^(scale·q_i·k_j), kept for the backward, which recomputes P from it. A row with no
      * key (keys = 0) has out 0 and lse -inf; a row whose scores are all -inf, or hold +inf or NaN, is NaN.
