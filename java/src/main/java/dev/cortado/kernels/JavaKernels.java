@@ -475,6 +475,76 @@ public final class JavaKernels implements KernelSet {
         return max + Math.log(sum);
     }
 
+    // ---- fused attention: per item, scores and sums in double from the float inputs -------------
+
+    /** How many keys row i attends to: all s, or with causal those j <= i. */
+    private static int attended(int i, int s, boolean causal) {
+        return causal ? Math.min(s, i + 1) : s;
+    }
+
+    /** Σ_c a[ao + c]·b[bo + c] over n floats, in double. */
+    private static double dot(FloatBuffer a, long ao, FloatBuffer b, long bo, int n) {
+        double d = 0;
+        for (int c = 0; c < n; c++) d += (double) a.get((int) (ao + c)) * b.get((int) (bo + c));
+        return d;
+    }
+
+    @Override
+    public void attentionForward(int batch, int queries, int keys, int e, int ev, float scale, boolean causal, Ptr q, Ptr k, Ptr v, Ptr out,
+                                 Ptr lse) {
+        int l = queries, s = keys;
+        FloatBuffer vq = view(q), vk = view(k), vv = view(v), vout = view(out), vlse = view(lse);
+        double[] p = new double[s];
+        for (int b = 0; b < batch; b++) {
+            long qo = (long) b * l * e, ko = (long) b * s * e, vo = (long) b * s * ev, oo = (long) b * l * ev;
+            for (int i = 0; i < l; i++) {
+                int n = attended(i, s, causal);
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    p[j] = scale * dot(vq, qo + (long) i * e, vk, ko + (long) j * e, e);
+                    max = Math.max(max, p[j]); // NaN wins
+                }
+                double sum = 0;
+                for (int j = 0; j < n; j++) sum += p[j] = Math.exp(p[j] - max);
+                for (int c = 0; c < ev; c++) {
+                    double acc = 0;
+                    for (int j = 0; j < n; j++) acc += p[j] / sum * vv.get((int) (vo + (long) j * ev + c));
+                    vout.put((int) (oo + (long) i * ev + c), (float) acc);
+                }
+                vlse.put(b * l + i, (float) (n == 0 ? Double.NEGATIVE_INFINITY : max + Math.log(sum)));
+            }
+        }
+    }
+
+    @Override
+    public void attentionBackward(int batch, int queries, int keys, int e, int ev, float scale, boolean causal, Ptr q, Ptr k, Ptr v, Ptr out,
+                                  Ptr lse, Ptr dOut, Ptr dq, Ptr dk, Ptr dv) {
+        int l = queries, s = keys;
+        FloatBuffer vq = view(q), vk = view(k), vv = view(v), vout = view(out), vlse = view(lse), vdo = view(dOut);
+        FloatBuffer vdq = view(dq), vdk = view(dk), vdv = view(dv);
+        for (int b = 0; b < batch; b++) {
+            long qo = (long) b * l * e, ko = (long) b * s * e, vo = (long) b * s * ev, oo = (long) b * l * ev;
+            double[] gq = new double[l * e], gk = new double[s * e], gv = new double[s * ev];
+            for (int i = 0; i < l; i++) {
+                double d = dot(vdo, oo + (long) i * ev, vout, oo + (long) i * ev, ev);
+                double rowLse = vlse.get(b * l + i);
+                for (int j = 0; j < attended(i, s, causal); j++) {
+                    double pij = Math.exp(scale * dot(vq, qo + (long) i * e, vk, ko + (long) j * e, e) - rowLse);
+                    double dp = dot(vdo, oo + (long) i * ev, vv, vo + (long) j * ev, ev);
+                    double ds = pij * (dp - d);
+                    for (int c = 0; c < e; c++) {
+                        gq[i * e + c] += scale * ds * vk.get((int) (ko + (long) j * e + c));
+                        gk[j * e + c] += scale * ds * vq.get((int) (qo + (long) i * e + c));
+                    }
+                    for (int c = 0; c < ev; c++) gv[j * ev + c] += pij * vdo.get((int) (oo + (long) i * ev + c));
+                }
+            }
+            for (int x = 0; x < gq.length; x++) vdq.put((int) (qo + x), (float) gq[x]);
+            for (int x = 0; x < gk.length; x++) vdk.put((int) (ko + x), (float) gk[x]);
+            for (int x = 0; x < gv.length; x++) vdv.put((int) (vo + x), (float) gv[x]);
+        }
+    }
+
     @Override
     public void add(long n, Ptr a, Ptr b, Ptr y) {
         FloatBuffer va = view(a), vb = view(b), vy = view(y);

@@ -185,6 +185,33 @@ public interface KernelSet {
     void softmaxCrossEntropyBackward(int rows, int cols, @In("(long) rows * cols") Ptr probs, @In("rows") Ptr labels,
                                      @Finite float scale, @Out(value = "(long) rows * cols", inPlace = "probs") Ptr dx);
 
+    // ---- fused scaled dot-product attention over {@code batch} items (batch · heads), each
+    //      q [queries, e], k [keys, e], v [keys, ev], out and dOut [queries, ev], lse [queries],
+    //      contiguous, item after item. Query row i attends to the keys j < n(i): all of them, or
+    //      with causal (PyTorch's is_causal, aligned at the top left) those with j <= i; the other
+    //      scores are neither computed nor read, so a NaN or inf in q, k or v reaches only the rows
+    //      that attend to it. No output overlaps an input or another output.
+
+    /**
+     * out = P·v with P = softmax over {@code j < n(i)} of scale·q_i·k_j (PyTorch's
+     * {@code F.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=scale)}); lse[i] =
+     * log Σ_j e^(scale·q_i·k_j), kept for the backward, which recomputes P from it. A row with no
+     * key (keys = 0) has out 0 and lse -inf; a row whose scores are all -inf, or hold +inf or NaN, is NaN.
+     */
+    void attentionForward(int batch, int queries, int keys, int e, int ev, @Finite float scale, boolean causal,
+                          @In("(long) batch * queries * e") Ptr q, @In("(long) batch * keys * e") Ptr k, @In("(long) batch * keys * ev") Ptr v,
+                          @Out("(long) batch * queries * ev") Ptr out, @Out("(long) batch * queries") Ptr lse);
+
+    /**
+     * Its backward from the forward's inputs, out and lse, given dOut (FlashAttention's): P_ij =
+     * e^(scale·q_i·k_j - lse_i), dP = dOut·vᵀ, D_i = Σ dOut_i∘out_i, dS = P∘(dP - D); dq =
+     * scale·dS·k, dk = scale·dSᵀ·q, dv = Pᵀ·dOut (all overwritten; a key no row attends to gets 0).
+     */
+    void attentionBackward(int batch, int queries, int keys, int e, int ev, @Finite float scale, boolean causal,
+                           @In("(long) batch * queries * e") Ptr q, @In("(long) batch * keys * e") Ptr k, @In("(long) batch * keys * ev") Ptr v,
+                           @In("(long) batch * queries * ev") Ptr out, @In("(long) batch * queries") Ptr lse, @In("(long) batch * queries * ev") Ptr dOut,
+                           @Out("(long) batch * queries * e") Ptr dq, @Out("(long) batch * keys * e") Ptr dk, @Out("(long) batch * keys * ev") Ptr dv);
+
     // ---- elementwise ---------------------------------------------------------------------------
 
     /** y = a + b. */

@@ -1,14 +1,19 @@
 package dev.cortado.ops;
 
 import dev.cortado.autograd.Autograd;
+import dev.cortado.kernels.KernelSet;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
+import java.util.Arrays;
 
 /**
- * Scaled dot-product attention (PyTorch's {@code F.scaled_dot_product_attention}) composed of
- * the batched GEMM, softmax and dropout, so its gradient is theirs.
+ * Scaled dot-product attention (PyTorch's {@code F.scaled_dot_product_attention}). Without
+ * dropout it is one fused kernel each way ({@code attentionForward}: scores, softmax and the
+ * product with v per batch item, keeping only each row's log-sum-exp; {@code attentionBackward}:
+ * FlashAttention's gradients from it); with dropout it is composed of the batched GEMM, softmax
+ * and dropout, so its gradient is theirs.
  */
 public final class Attention {
 
@@ -22,6 +27,10 @@ public final class Attention {
      * diagonal, aligned at the top left, is -inf before the softmax). With {@code dropoutP > 0}
      * each attention weight is zeroed with that probability and the rest scaled by 1/(1-p),
      * drawn from {@code rng}, as PyTorch does whenever dropout_p is set (a layer passes 0 in eval).
+     * Without dropout the scores above the causal diagonal are never computed, so a NaN or inf in
+     * a position a row does not attend to does not reach that row (PyTorch's masked_fill of the
+     * mask; adding -inf to a NaN score, as the composition with dropout does, would give NaN).
+     * A row with no key (S = 0) is 0.
      *
      * @throws IllegalArgumentException naming the argument and the shapes that do not fit
      */
@@ -33,6 +42,7 @@ public final class Attention {
         if (dropoutP > 0 && rng == null) {
             throw new IllegalArgumentException("scaled_dot_product_attention: dropoutP " + dropoutP + " needs a random generator, got null");
         }
+        if (dropoutP == 0) return fused(q, k, v, causal);
         Tensor weights = attentionWeights(q, k, causal);
         Tensor dropped = dropoutP == 0 ? weights : Dropout.dropout(weights, dropoutP, rng);
         Tensor out = Linalg.matmul(dropped, false, v, false);
@@ -54,6 +64,59 @@ public final class Attention {
         Tensor weights = Softmax.softmax(masked, -1);
         Autograd.closeUnlessRecorded(weights, scores, scaled, mask, masked == scaled ? null : masked);
         return Autograd.named(weights, "attention_weights");
+    }
+
+    /**
+     * The fused kernels on q, k and v repeated to their common batch axes (flattened to one):
+     * the forward keeps each row's log-sum-exp [B, L] for the backward, which recomputes the
+     * attention weights from it.
+     */
+    private static Tensor fused(Tensor q, Tensor k, Tensor v, boolean causal) {
+        String op = "scaled_dot_product_attention";
+        int[] batch = Strides.broadcast(op, batchAxes(q), Strides.broadcast(op, batchAxes(k), batchAxes(v)));
+        Tensor qb = toBatch(q, batch), kb = toBatch(k, batch), vb = toBatch(v, batch);
+        int items = (int) Shape.numel(batch), l = q.size(-2), s = k.size(-2), e = q.size(-1), ev = v.size(-1);
+        float scale = (float) (1 / Math.sqrt(e));
+        KernelSet kernels = q.kernels();
+        Tensor out = Tensor.empty(q.device(), withMatrix(batch, l, ev));
+        Tensor lse = Tensor.empty(q.device(), items * l);
+        kernels.attentionForward(items, l, s, e, ev, scale, causal, qb.ptr(), kb.ptr(), vb.ptr(), out.ptr(), lse.ptr());
+        if (!Autograd.needsGrad(qb, kb, vb)) {
+            lse.close();
+            for (Tensor t : new Tensor[] {qb, kb, vb}) if (t != q && t != k && t != v) t.close();
+            return out;
+        }
+        return Autograd.record(out, op, Autograd.saves(qb, kb, vb, out), g -> {
+            Tensor dq = Tensor.empty(q.device(), qb.shape()), dk = Tensor.empty(q.device(), kb.shape());
+            Tensor dv = Tensor.empty(q.device(), vb.shape());
+            kernels.attentionBackward(items, l, s, e, ev, scale, causal, qb.ptr(), kb.ptr(), vb.ptr(), out.ptr(), lse.ptr(), g.ptr(),
+                    dq.ptr(), dk.ptr(), dv.ptr());
+            return new Tensor[] {keepIf(qb, dq), keepIf(kb, dk), keepIf(vb, dv)};
+        }, qb, kb, vb);
+    }
+
+    private static int[] batchAxes(Tensor x) {
+        return Arrays.copyOf(x.shape(), x.dim() - 2);
+    }
+
+    private static int[] withMatrix(int[] batch, int rows, int cols) {
+        int[] s = Arrays.copyOf(batch, batch.length + 2);
+        s[batch.length] = rows;
+        s[batch.length + 1] = cols;
+        return s;
+    }
+
+    /** x itself when its batch axes are {@code batch}, else x repeated to them (a copy whose gradient sums back). */
+    private static Tensor toBatch(Tensor x, int[] batch) {
+        if (Arrays.equals(batchAxes(x), batch)) return x;
+        return x.expand(withMatrix(batch, x.size(-2), x.size(-1)));
+    }
+
+    /** The gradient if its input takes one, else null (the buffer closed). */
+    private static Tensor keepIf(Tensor input, Tensor grad) {
+        if (input.requiresGrad()) return grad;
+        grad.close();
+        return null;
     }
 
     /** [L, S]: 0 where {@code j <= i}, -inf above the diagonal. */

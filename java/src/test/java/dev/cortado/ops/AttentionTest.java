@@ -159,6 +159,6 @@ abstract class AttentionTest extends PerBackend {
         rejects("q needs at least 2 dimensions", () -> Attention.scaledDotProductAttention(Tensor.zeros(4), k, v, false, 0f, null));
         rejects("dropoutP must be in [0, 1)", () -> Attention.scaledDotProductAttention(q, k, v, false, 1f, new Rng(1)));
         rejects("needs a random generator", () -> Attention.scaledDotProductAttention(q, k, v, false, 0.1f, null));
-        rejects("matmul", () -> Attention.scaledDotProductAttention(q, Tensor.zeros(3, 5, 4), Tensor.zeros(3, 5, 6), false, 0f, null));
+        rejects("do not broadcast", () -> Attention.scaledDotProductAttention(q, Tensor.zeros(3, 5, 4), Tensor.zeros(3, 5, 6), false, 0f, null));
     }
 }
