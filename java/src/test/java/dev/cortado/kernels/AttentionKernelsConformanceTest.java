@@ -169,10 +169,7 @@ class AttentionKernelsConformanceTest extends KernelConformance {
             inputs.add(input(c.v(), c.specials));
             inputs.add(input(c.out(), c.specials));
         }
-        int[][] bits = new int[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            releaseAll();
-            target.setThreads(threads);
+        assertSameBitsOnOneAndTwoThreads(target, () -> {
             List<Ptr> outs = new ArrayList<>();
             for (int i = 0; i < cases.length; i++) {
                 Case c = cases[i];
@@ -184,9 +181,8 @@ class AttentionKernelsConformanceTest extends KernelConformance {
                 k.attentionBackward(c.batch, c.l, c.s, c.e, c.ev, c.scale, c.causal, q, kk, v, out, lse, dout, dq, dk, dv);
                 outs.addAll(List.of(out, lse, dq, dk, dv));
             }
-            bits[threads - 1] = bitsOf(outs);
-        }
-        assertSameBitsOnOneAndTwoThreads(bits);
+            return outs;
+        });
     }
 
     // ---- the reference against PyTorch's formula ---------------------------------------------------

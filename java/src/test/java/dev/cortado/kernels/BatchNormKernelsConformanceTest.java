@@ -176,7 +176,6 @@ class BatchNormKernelsConformanceTest extends KernelConformance {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
         int[][] shapes = {{128, 64, 64}, {256, 300, 1}, {2, 8, 5000}, {64, 16, 3}, {5, 1, 1}};
-        int[][] bits = new int[2][];
         List<float[]> inputs = new ArrayList<>();
         for (int[] s : shapes) {
             inputs.add(input(s[0], s[1], s[2], 1));
@@ -184,9 +183,7 @@ class BatchNormKernelsConformanceTest extends KernelConformance {
             inputs.add(positive(s[1]));
             inputs.add(positive(s[1]));
         }
-        for (int threads = 1; threads <= 2; threads++) {
-            releaseAll();
-            target.setThreads(threads);
+        assertSameBitsOnOneAndTwoThreads(target, () -> {
             List<Ptr> outs = new ArrayList<>();
             for (int i = 0; i < shapes.length; i++) {
                 int n = shapes[i][0], c = shapes[i][1], s = shapes[i][2];
@@ -198,9 +195,8 @@ class BatchNormKernelsConformanceTest extends KernelConformance {
                 k.batchNormBackward(n, c, s, true, x, dy, w, mean, inv, dx, dw, db);
                 outs.addAll(List.of(rm, rv, y, mean, inv, dx, dw, db));
             }
-            bits[threads - 1] = bitsOf(outs);
-        }
-        assertSameBitsOnOneAndTwoThreads(bits);
+            return outs;
+        });
     }
 
     // ---- the reference backward is the forward's gradient ------------------------------------------

@@ -148,10 +148,7 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
         Case[] cases = {FIXED[0], FIXED[2], fixed(3, 40, 50, 3, 3, 1, 1, 1, 1, 11), fixed(5, 30, 31, 5, 3, 2, 1, 2, 1, 9), fixed(1, 64, 64, 3, 3, 1, 1, 1, 1, 17)};
         List<float[][]> in = new ArrayList<>();
         for (Case c : cases) in.add(inputs(c, false));
-        int[][] bits = new int[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            releaseAll();
-            target.setThreads(threads);
+        assertSameBitsOnOneAndTwoThreads(target, () -> {
             List<Ptr> outs = new ArrayList<>();
             for (int i = 0; i < cases.length; i++) {
                 Ptr[] p = new Ptr[8];
@@ -159,9 +156,8 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
                 all(k, cases[i], p);
                 outs.addAll(List.of(p[4], p[5], p[6], p[7]));
             }
-            bits[threads - 1] = bitsOf(outs);
-        }
-        assertSameBitsOnOneAndTwoThreads(bits);
+            return outs;
+        });
     }
 
     @OnEveryTarget

@@ -137,8 +137,22 @@ abstract class KernelConformance {
         return bits;
     }
 
+    /**
+     * The outputs {@code run} returns (it puts its inputs on the target's kernels and runs them) are
+     * the same bits on 1 and on 2 threads.
+     */
+    protected final void assertSameBitsOnOneAndTwoThreads(ConformanceTarget target, java.util.function.Supplier<List<Ptr>> run) {
+        int[][] bits = new int[2][];
+        for (int threads = 1; threads <= 2; threads++) {
+            releaseAll();
+            target.setThreads(threads);
+            bits[threads - 1] = bitsOf(run.get());
+        }
+        assertSameBitsOnOneAndTwoThreads(bits);
+    }
+
     /** The outputs of a run on 1 and on 2 threads are the same bits. */
-    protected static void assertSameBitsOnOneAndTwoThreads(int[][] bits) {
+    private static void assertSameBitsOnOneAndTwoThreads(int[][] bits) {
         for (int i = 0; i < bits[0].length; i++) {
             if (bits[0][i] != bits[1][i]) {
                 fail("1 and 2 threads differ at output float " + i + ": " + Float.intBitsToFloat(bits[0][i]) + " vs "

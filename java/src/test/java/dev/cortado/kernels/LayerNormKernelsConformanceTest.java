@@ -272,7 +272,6 @@ class LayerNormKernelsConformanceTest extends KernelConformance {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
         int[][] shapes = {{97, 300}, {2, 5000}, {1000, 33}, {64, 257}, {5, 1}, {4096, 64}};
-        int[][] bits = new int[2][];
         List<float[]> inputs = new ArrayList<>();
         for (int[] s : shapes) {
             long n = (long) s[0] * s[1];
@@ -281,9 +280,7 @@ class LayerNormKernelsConformanceTest extends KernelConformance {
             inputs.add(values(s[1], 0f, 1f, 0));
             inputs.add(values(n, 0f, 4f, 50));
         }
-        for (int threads = 1; threads <= 2; threads++) {
-            releaseAll();
-            target.setThreads(threads);
+        assertSameBitsOnOneAndTwoThreads(target, () -> {
             List<Ptr> outs = new ArrayList<>();
             for (int i = 0; i < shapes.length; i++) {
                 int rows = shapes[i][0], cols = shapes[i][1];
@@ -299,9 +296,8 @@ class LayerNormKernelsConformanceTest extends KernelConformance {
                 k.rmsNormBackward(rows, cols, x, w, rr, dy, rdx, rdw);
                 outs.addAll(List.of(y, mean, rstd, dx, dw, db, ry, rr, rdx, rdw));
             }
-            bits[threads - 1] = bitsOf(outs);
-        }
-        assertSameBitsOnOneAndTwoThreads(bits);
+            return outs;
+        });
     }
 
     // ---- empty ---------------------------------------------------------------------------------

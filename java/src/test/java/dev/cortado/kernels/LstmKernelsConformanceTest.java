@@ -155,7 +155,6 @@ class LstmKernelsConformanceTest extends KernelConformance {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
         int[][] shapes = {{97, 300}, {2, 5000}, {1000, 33}, {64, 257}, {5, 1}};
-        int[][] bits = new int[2][];
         List<float[]> inputs = new ArrayList<>();
         for (int[] s : shapes) {
             long n = (long) s[0] * s[1];
@@ -164,9 +163,7 @@ class LstmKernelsConformanceTest extends KernelConformance {
             inputs.add(values(n, 0f, 4f, 50));
             inputs.add(values(n, 0f, 4f, 50));
         }
-        for (int threads = 1; threads <= 2; threads++) {
-            releaseAll();
-            target.setThreads(threads);
+        assertSameBitsOnOneAndTwoThreads(target, () -> {
             List<Ptr> outs = new ArrayList<>();
             for (int i = 0; i < shapes.length; i++) {
                 int batch = shapes[i][0], hidden = shapes[i][1];
@@ -177,9 +174,8 @@ class LstmKernelsConformanceTest extends KernelConformance {
                 k.lstmCellBackward(batch, hidden, act, cPrev, c, put(k, inputs.get(4 * i + 2)), put(k, inputs.get(4 * i + 3)), dGates, dcPrev);
                 outs.addAll(List.of(act, c, h, dGates, dcPrev));
             }
-            bits[threads - 1] = bitsOf(outs);
-        }
-        assertSameBitsOnOneAndTwoThreads(bits);
+            return outs;
+        });
     }
 
     // ---- the reference backward is the forward's gradient ------------------------------------------

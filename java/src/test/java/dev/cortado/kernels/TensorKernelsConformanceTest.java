@@ -617,10 +617,7 @@ class TensorKernelsConformanceTest extends KernelConformance {
         // reductions: rows cut into segments (inner 1, 3), columns in blocks of 512 cut into segments, many short rows
         long[][] reduces = {{1, 600_000, 1}, {2, 300_000, 1}, {1, 200_000, 3}, {1, 1000, 600}, {1000, 600, 1}};
         BatchCase[] batches = {batchCase(0), new BatchCase(false, true, 300, 70, 40, 40, 40, 70, 300 * 40, 0, 300 * 70, 3, 1f, 0f)};
-        int[][] bits = new int[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            releaseAll();
-            target.setThreads(threads);
+        assertSameBitsOnOneAndTwoThreads(target, () -> {
             List<Ptr> outs = new ArrayList<>();
             Ptr px = put(k, x), py = put(k, y);
             Ptr copy = put(k, poison(perm.length));
@@ -660,9 +657,8 @@ class TensorKernelsConformanceTest extends KernelConformance {
                         c.strideC, c.batch);
                 outs.add(cc);
             }
-            bits[threads - 1] = bitsOf(outs);
-        }
-        assertSameBitsOnOneAndTwoThreads(bits);
+            return outs;
+        });
     }
 
     // ---- empty work ----------------------------------------------------------------------------
