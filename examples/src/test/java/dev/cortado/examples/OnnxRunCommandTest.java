@@ -191,6 +191,22 @@ class OnnxRunCommandTest {
         assertError(run("onnx-run", tiny.toString(), "--repeat", "-1"), 2, "--repeat and --show must be >= 0");
     }
 
+    @Test
+    void profilePrintsTheKernelsOfACall() {
+        Path tiny = model("tiny_cnn.onnx");
+        CommandRun r = run("onnx-run", tiny.toString(), "--repeat", "4", "--profile");
+        assertEquals(0, r.code(), r.err());
+        String out = r.out();
+        int table = out.indexOf("kernel time per call (ms/step = per call):");
+        assertTrue(table > out.indexOf("median of 4 calls"), out);
+        // the model's convolution, each run once per call, and the total
+        assertTrue(Pattern.compile("(?m)^ +\\d+\\.\\d{3} +1\\.0 +[\\d.]+%  convForward\\(").matcher(out).find(), out);
+        assertTrue(Pattern.compile("(?m)^ +\\d+\\.\\d{3} +total in kernels$").matcher(out).find(), out);
+
+        assertError(run("onnx-run", tiny.toString(), "--repeat", "0", "--profile"), 2, "--profile times the --repeat calls on the cpu device");
+        assertError(run("onnx-run", tiny.toString(), "--device", "sim", "--profile"), 2, "--profile times the --repeat calls on the cpu device");
+    }
+
     private static void assertError(CommandRun r, int code, String message) {
         assertEquals(code, r.code(), r.out() + r.err());
         assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
