@@ -175,11 +175,10 @@ struct PackColumns {
     void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
         const long plane = w.plane();
-        const int inside = kc;
         // Without padding and with unit column stride every tap is inside the image: a run of
         // tap p0 + p starts off[p] = ch plane + ki width + kj floats after the run's first pixel.
         const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
-        std::vector<int> off(direct ? inside : 0);
+        std::vector<int> off(direct ? kc : 0);
         for (int p = 0; p < static_cast<int>(off.size()); p++) {
             const long tap = p0 + p;
             off[p] = static_cast<int>(tap / (w.kh * w.kw) * plane + tap / w.kw % w.kh * w.width + tap % w.kw);
@@ -209,10 +208,10 @@ struct PackColumns {
                     at[r] = runs[r].c;
                     len[r] = runs[r].len;
                 }
-                copy_runs(col.images, off.data(), inside, from, at, len, nruns, d, nr);
+                copy_runs(col.images, off.data(), kc, from, at, len, nruns, d, nr);
             } else {
                 int ch = static_cast<int>(p0 / (w.kh * w.kw)), ki = static_cast<int>(p0 / w.kw % w.kh), kj = static_cast<int>(p0 % w.kw);
-                for (int p = 0; p < inside; p++) {
+                for (int p = 0; p < kc; p++) {
                     for (int r = 0; r < nruns; r++)
                         cortado::lower_run(w, runs[r].image + ch * plane, ki, kj, runs[r].oy, runs[r].ox, runs[r].len, d + p * nr + runs[r].c, 1);
                     if (++kj == w.kw) {
@@ -224,7 +223,7 @@ struct PackColumns {
                     }
                 }
             }
-            for (int p = 0; p < inside; p++)
+            for (int p = 0; p < kc; p++)
                 for (int c = cols; c < nr; c++) d[p * nr + c] = 0.0f;
         }
     }

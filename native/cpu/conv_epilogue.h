@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "tile_tail.h"
+
 namespace cortado {
 
 struct Epilogue {
@@ -29,7 +31,7 @@ struct Epilogue {
         }
         for (; i < n; i++) {
             const float s = z ? v[i] + add + z[i] : v[i] + add;
-            y[i] = s < l ? l : s > h ? h : s;
+            y[i] = clamp_keep_nan(s, l, h);
         }
     }
 };

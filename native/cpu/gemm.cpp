@@ -12,6 +12,7 @@
 #include "cortado_cpu.h"
 #include "gemm_driver.h"
 #include "simd.h"
+#include "vec_math.h"
 
 void cortado_micro_kernel_generic(int, const float*, const float*, float*, long, float, int, int, const cortado::TileTail*);
 void cortado_micro_kernel_avx2(int, const float*, const float*, float*, long, float, int, int, const cortado::TileTail*);
@@ -207,10 +208,8 @@ __attribute__((target("avx512f"))) void pack_rows(const float* src, long ld, int
 }
 
 // ---- AVX2 packers: the same three layouts with 8-float vectors ----
-// The first `count` lanes of an AVX2 vector (clamped to 0..8), as maskload/maskstore want them.
-__attribute__((target("avx2"))) __m256i lanes8(int count) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+// The first `count` lanes of an AVX2 vector (0..8), as maskload/maskstore want them.
+__attribute__((target("avx2,fma"))) __m256i lanes8(int count) { return _mm256_castps_si256(cortado::avx2::first_lanes(count)); }
 
 // pack_rows with 8-float vectors. A row's partial last vector is stored whole (its extra floats
 // land on the panel's next row, written on the next pass) except on the last row.

@@ -4,6 +4,9 @@
 
 namespace cortado {
 
+// min(max(s, lo), hi) by comparisons: a NaN fails both and stays NaN (the convolution tail's rule).
+inline float clamp_keep_nan(float s, float lo, float hi) { return s < lo ? lo : s > hi ? hi : s; }
+
 struct TileTail {
     const float* row_add;  // one per tile row, or null
     const float* z;        // the tile's first float in a matrix laid out as C (same ldc), or null
@@ -12,7 +15,7 @@ struct TileTail {
     float apply(float v, int r, long zoff) const {
         float s = row_add ? v + row_add[r] : v + 0.0f;
         if (z) s += z[zoff];
-        return s < lo ? lo : s > hi ? hi : s;
+        return clamp_keep_nan(s, lo, hi);
     }
 };
 

@@ -53,7 +53,7 @@ CORTADO_AVX2 void add_wide(__m256 v, __m256d& lo, __m256d& hi) {
     hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }
 
-// All ones in lanes [0, n) (n < 8), zeros above: a row's tail, its missing lanes masked out of sums.
+// All ones in lanes [0, n) (0 <= n <= 8), zeros above: a row's tail, its missing lanes masked out of sums.
 CORTADO_AVX2 __m256 first_lanes(long n) {
     return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
 }
