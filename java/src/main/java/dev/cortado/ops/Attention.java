@@ -44,9 +44,9 @@ public final class Attention {
         }
         if (dropoutP == 0) return fused(q, k, v, causal);
         Tensor weights = attentionWeights(q, k, causal);
-        Tensor dropped = dropoutP == 0 ? weights : Dropout.dropout(weights, dropoutP, rng);
+        Tensor dropped = Dropout.dropout(weights, dropoutP, rng);
         Tensor out = Linalg.matmul(dropped, false, v, false);
-        Autograd.closeUnlessRecorded(out, weights, dropped == weights ? null : dropped);
+        Autograd.closeUnlessRecorded(out, weights, dropped);
         return Autograd.named(out, "scaled_dot_product_attention");
     }
 
