@@ -92,18 +92,25 @@ void drop_columns(const Geometry& g, const float* out, long p0, long p1, float* 
 
 }  // namespace
 
-DirectPlan::DirectPlan(const DirectKernels& kernels, const Geometry& geometry, int outputs, const float* w, const float* b)
+DirectPlan::DirectPlan(const DirectKernels& kernels, const Geometry& geometry, int outputs)
     : k(kernels), g(geometry), outs(outputs), groups(static_cast<int>(ceil_div(outputs, kernels.fb))),
-      blocked(static_cast<long>(geometry.channels) * geometry.taps * kernels.fb), wb(groups * blocked, 0.0f),
-      bias(b ? groups * kernels.fb : 0, 0.0f) {
-    for (long o = 0; o < outs; o++) {
-        for (long ch = 0; ch < g.channels; ch++)
-            for (long t = 0; t < g.taps; t++) wb[((o / k.fb * g.channels + ch) * g.taps + t) * k.fb + o % k.fb] = w[(o * g.channels + ch) * g.taps + t];
-        if (b) bias[o] = b[o];
-    }
+      blocked(static_cast<long>(geometry.channels) * geometry.taps * kernels.fb) {
     const long block = k.pb * k.vw, blocks = g.span / block, reach = g.toff[g.taps - 1];
     stretch = std::max(1L, std::min(blocks, ((64L << 10) / g.channels - reach) / block));  // 256 KB of rows
     cc = static_cast<int>(std::max(1L, 4096L / (g.taps * k.fb)));  // 16 KB of filters
+}
+
+void DirectPlan::load(const float* w, const float* b) {
+    wb.assign(groups * blocked, 0.0f);
+    bias.assign(b ? groups * k.fb : 0, 0.0f);
+    const long c = g.channels, taps = g.taps;
+    parallel_range(groups, 8, [&](long g0, long g1) {
+        for (long o = g0 * k.fb; o < std::min<long>(outs, g1 * k.fb); o++) {
+            for (long ch = 0; ch < c; ch++)
+                for (long t = 0; t < taps; t++) wb[((o / k.fb * c + ch) * taps + t) * k.fb + o % k.fb] = w[(o * c + ch) * taps + t];
+            if (b) bias[o] = b[o];
+        }
+    });
 }
 
 long DirectPlan::scratch() const { return g.channels * g.ps + k.fb * stretch * k.pb * k.vw; }
@@ -132,33 +139,58 @@ void DirectPlan::image(const float* x, float* y, const Epilogue& ep, int g0, int
 namespace {
 
 // y[n, o] = x[n] correlated with filter o of w ([outs][channels][taps]) + bias[o], n < batch. A 3x3
-// window over enough images takes Winograd's F(2x2, 3x3) (an image with a non-finite value, or
-// non-finite filters, the direct kernels: their products are the reference's, inf and NaN alike).
+// window takes Winograd's F(2x2, 3x3) where it pays (an image with a non-finite value, or non-finite
+// filters, the direct kernels: their products are the reference's, inf and NaN alike). Returns false
+// (nothing written) where the caller's GEMM measured faster; `forward`: the caller is the forward.
 bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int outs, const float* x, const float* w,
-               const float* bias, const Epilogue& ep, float* y) {
+               const float* bias, const Epilogue& ep, float* y, bool forward) {
     const DirectKernels& k = direct_kernels();
-    const DirectPlan plan(k, g, outs, w, bias);
+    std::unique_ptr<Winograd> wp(g.kh == 3 && g.kw == 3 && Winograd::worth(k, g, outs, batch) && (!bias || finite(bias, outs))
+                                     ? new Winograd(k, g, outs, w, bias) : nullptr);
+    if (wp && !wp->finite_filters) wp.reset();
+    const bool wino = wp != nullptr;
+    // Forward, many channels over a small plane (ResNet-18's 7x7 at 512: 4.8 ms direct, 2.4 by GEMM
+    // at batch 1, 64 against 52 at 32; its 14x14 at 256 and batch 1: 2.2 against 1.8) go to the
+    // GEMM, whose lanes do not run past the rows; at 64 channels (ResNet-20's last stage) the direct
+    // kernels stay faster. (The data gradient's GEMM and col2im lost there: 86 ms against 65.)
+    if (forward && !wino && static_cast<long>(g.channels) * g.taps >= 2304 && 6 * g.out_plane() < 5 * g.span) return false;
+    DirectPlan plan(k, g, outs);
     if (2L * plan.groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
     const int threads = cortado::threads();
-    const bool wino = g.kh == 3 && g.kw == 3 && batch >= 2 * threads && Winograd::worth(k, g, outs) && finite(w, static_cast<long>(outs) * g.channels * 9) &&
-                      (!bias || finite(bias, outs));
-    std::unique_ptr<Winograd> wp(wino ? new Winograd(k, g, outs, w, bias) : nullptr);
-    // an image per item; its filter groups split between items only when images are too few
+    if (!wp) plan.load(w, bias);
+    // An image per item; its filter groups split between items only when images are too few: in
+    // two per thread for the direct kernels, in one for Winograd's (each item transforms its image).
     int per = plan.groups;
-    if (batch < 2 * threads) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(2 * threads, batch))));
+    const int parts = wino ? threads : 2 * threads;
+    if (batch < parts) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(parts, batch))));
     const int splits = static_cast<int>(ceil_div(plan.groups, per));
     const long items = static_cast<long>(batch) * splits, scratch = std::max(plan.scratch(), wp ? wp->scratch() : 0L);
     const int workers = static_cast<int>(std::min<long>(items, threads));
     float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * scratch));
     if (!ws) return false;
     const long out_image = static_cast<long>(outs) * g.out_plane();
-    parallel_items(workers, items, [&](int tid, long item) {
-        const long n = item / splits;
-        const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(plan.groups, g0 + per);
-        float* s = ws + tid * scratch;
-        const Epilogue tail = ep.at(n * out_image);
-        if (!wp || !wp->image(x + n * g.image(), y + n * out_image, tail, s)) plan.image(x + n * g.image(), y + n * out_image, tail, g0, g1, s);
-    });
+    // Winograd's images that hold a non-finite value, redone by the direct kernels after
+    std::unique_ptr<std::atomic<bool>[]> redo(wp ? new std::atomic<bool>[batch]() : nullptr);
+    std::atomic<bool> any_redo{false};
+    auto run = [&](bool direct) {
+        parallel_items(workers, items, [&](int tid, long item) {
+            const long n = item / splits;
+            const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(plan.groups, g0 + per);
+            float* s = ws + tid * scratch;
+            const Epilogue tail = ep.at(n * out_image);
+            if (direct) {
+                if (!redo || redo[n]) plan.image(x + n * g.image(), y + n * out_image, tail, g0, g1, s);
+            } else if (!wp->image(x + n * g.image(), y + n * out_image, tail, g0, g1, s)) {
+                redo[n] = true;
+                any_redo = true;
+            }
+        });
+    };
+    if (wp) run(false);
+    if (!wp || any_redo) {
+        if (wp) plan.load(w, bias);
+        run(true);
+    }
     ctx->release(ctx, ws);
     return true;
 }
@@ -171,12 +203,15 @@ bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch,
     if (!usable(w, batch, filters) || w.kh * w.kw == 1) return false;
     const DirectKernels& k = direct_kernels();
     const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.pb * k.vw);
-    return correlate(ctx, g, batch, filters, x, weight, bias, ep, y);
+    return correlate(ctx, g, batch, filters, x, weight, bias, ep, y, true);
 }
 
 bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
                       const float* dy, float* dx) {
     if (!usable(w, batch, filters) || w.ph > w.kh - 1 || w.pw > w.kw - 1) return false;
+    // dY's padding would meet an inf or NaN filter (0 x inf) where the reference's col2im has no
+    // product at all: such filters go to the GEMM
+    if (!finite(weight, static_cast<long>(filters) * w.channels * w.kh * w.kw)) return false;
     const DirectKernels& k = direct_kernels();
     const Geometry g(filters, w.out_h(), w.out_w(), w.kh, w.kw, w.kh - 1 - w.ph, w.kw - 1 - w.pw, k.pb * k.vw);
     // dY padded by k - 1 - p around a small plane is mostly zeros: past twice the GEMM's products
@@ -188,7 +223,7 @@ bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, in
     for (long f = 0; f < filters; f++)
         for (long ch = 0; ch < c; ch++)
             for (long t = 0; t < taps; t++) turned[(ch * filters + f) * taps + t] = weight[(f * c + ch) * taps + taps - 1 - t];
-    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, Epilogue{}, dx);
+    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, Epilogue{}, dx, false);
 }
 
 bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

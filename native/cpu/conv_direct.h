@@ -54,8 +54,8 @@ inline bool pad(const Geometry& g, const float* src, float* dst, bool check) {
     return pad_planes(src, g.channels, g.height, g.width, g.ph, g.pw, g.hp, g.wp, g.ps, dst, check);
 }
 
-// The direct kernels' plan for one correlation: `outs` filters ([outs][channels][taps], bias or
-// null) blocked FB at a time, and how an image is cut to stay in cache.
+// The direct kernels' plan for one correlation: how an image is cut to stay in cache, and, once
+// load()ed, `outs` filters ([outs][channels][taps], bias or null) blocked FB at a time.
 struct DirectPlan {
     const DirectKernels& k;
     const Geometry& g;
@@ -64,7 +64,8 @@ struct DirectPlan {
     int cc;                 // channels per kernel call
     std::vector<float> wb, bias;
 
-    DirectPlan(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
+    DirectPlan(const DirectKernels& k, const Geometry& g, int outs);
+    void load(const float* w, const float* bias);  // (outside a parallel region: it uses the pool)
     long scratch() const;  // floats image() needs
     // y = the tail of one image's outputs of filter groups [g0, g1) (ep aligned with y)
     void image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const;
@@ -79,17 +80,20 @@ struct Winograd {
     int outs, groups, th, tw, rows, cols;  // tiles down and across; padded plane rows x cols
     int chunk;                             // tile rows transformed at a time
     long tiles;                            // a chunk's tiles, chunk (tw + 1), rounded up to the kernel's block
-    std::vector<float> u, bias;            // [16][groups][channels][FB]; [outs] or empty
+    std::unique_ptr<float[]> u;            // [16][groups][channels][FB]
+    std::vector<float> bias;               // [outs] or empty
+    bool finite_filters;                   // whether every number of u is finite (else: the direct kernels)
 
+    // (outside a parallel region: the filters are transformed on the pool)
     Winograd(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
     // whether it beats the direct kernels: enough products per transformed number, and an image's
     // transforms small enough to stay in cache
-    static bool worth(const DirectKernels& k, const Geometry& g, int outs);
+    static bool worth(const DirectKernels& k, const Geometry& g, int outs, int batch);
     static int chunk_rows(const DirectKernels& k, const Geometry& g, int outs);
     long scratch() const;
-    // y = the tail of one image's outputs (ep aligned with y), or false (y untouched) when the image
-    // holds a non-finite value
-    bool image(const float* x, float* y, const Epilogue& ep, float* scratch) const;
+    // y = the tail of one image's outputs of filter groups [g0, g1) (ep aligned with y), or false
+    // (y untouched) when the image holds a non-finite value
+    bool image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const;
 };
 
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

@@ -5,11 +5,14 @@
 // direct forward kernel as a one-tap window over the tiles. An image goes in chunks of tile rows
 // whose transforms stay in L2.
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <vector>
 
 #include "conv_direct.h"
 #include "gemm_driver.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace cortado {
 namespace {
@@ -118,42 +121,71 @@ Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int o
       th((geometry.oh + 1) / 2), tw((geometry.ow + 1) / 2), rows(2 * th + 2), cols(2 * tw + 2),
       chunk(chunk_rows(kernels, geometry, outputs)),
       tiles(ceil_div(static_cast<long>(chunk) * (tw + 1), kernels.pb * kernels.vw) * kernels.pb * kernels.vw),
-      u(16L * groups * geometry.channels * kernels.fb, 0.0f), bias(b ? b : nullptr, b ? b + outputs : nullptr) {
-    const long c = g.channels;
-    for (long o = 0; o < outs; o++)
-        for (long ch = 0; ch < c; ch++) {
-            const float* f = w + (o * c + ch) * 9;
-            double gg[4][3], U[4][4];
-            for (int j = 0; j < 3; j++) {  // G g: down the filter
-                gg[0][j] = f[j];
-                gg[1][j] = 0.5 * (static_cast<double>(f[j]) + f[3 + j] + f[6 + j]);
-                gg[2][j] = 0.5 * (static_cast<double>(f[j]) - f[3 + j] + f[6 + j]);
-                gg[3][j] = f[6 + j];
+      u(new float[16L * groups * geometry.channels * kernels.fb]), bias(b ? b : nullptr, b ? b + outputs : nullptr) {
+    const long c = g.channels, xs = static_cast<long>(groups) * c * k.fb;  // u's stride from one xi to the next
+    // A filter group at a time, kRun channels at a time through a buffer: the 16 planes of U are a
+    // power of two apart often enough that storing to all of them at once thrashes one cache set.
+    constexpr int kRun = 32, kMaxFb = 16;
+    std::atomic<bool> bad{false};
+    parallel_range(groups, 4, [&](long g0, long g1) {
+        float buf[16][kRun * kMaxFb];
+        bool ok = true;
+        for (long gi = g0; gi < g1; gi++)
+            for (long c0 = 0; c0 < c; c0 += kRun) {
+                const int run = static_cast<int>(std::min<long>(kRun, c - c0));
+                for (int r = 0; r < run; r++)
+                    for (int i = 0; i < k.fb; i++) {
+                        const long o = gi * k.fb + i;
+                        float* dst = &buf[0][r * k.fb + i];
+                        if (o >= outs) {  // past the last filter: zeros
+                            for (int xi = 0; xi < 16; xi++) dst[xi * kRun * kMaxFb] = 0.0f;
+                            continue;
+                        }
+                        const float* f = w + (o * c + c0 + r) * 9;
+                        double gg[4][3], U[4][4];
+                        for (int j = 0; j < 3; j++) {  // G g: down the filter
+                            gg[0][j] = f[j];
+                            gg[1][j] = 0.5 * (static_cast<double>(f[j]) + f[3 + j] + f[6 + j]);
+                            gg[2][j] = 0.5 * (static_cast<double>(f[j]) - f[3 + j] + f[6 + j]);
+                            gg[3][j] = f[6 + j];
+                        }
+                        for (int q = 0; q < 4; q++) {  // (G g) G^T: across
+                            U[q][0] = gg[q][0];
+                            U[q][1] = 0.5 * (gg[q][0] + gg[q][1] + gg[q][2]);
+                            U[q][2] = 0.5 * (gg[q][0] - gg[q][1] + gg[q][2]);
+                            U[q][3] = gg[q][2];
+                        }
+                        for (int xi = 0; xi < 16; xi++) {
+                            const float v = static_cast<float>(U[xi / 4][xi % 4]);
+                            ok &= std::isfinite(v);
+                            dst[xi * kRun * kMaxFb] = v;
+                        }
+                    }
+                for (int xi = 0; xi < 16; xi++)
+                    std::copy(buf[xi], buf[xi] + run * k.fb, u.get() + xi * xs + (gi * c + c0) * k.fb);
             }
-            for (int i = 0; i < 4; i++) {  // (G g) G^T: across
-                U[i][0] = gg[i][0];
-                U[i][1] = 0.5 * (gg[i][0] + gg[i][1] + gg[i][2]);
-                U[i][2] = 0.5 * (gg[i][0] - gg[i][1] + gg[i][2]);
-                U[i][3] = gg[i][2];
-            }
-            for (int xi = 0; xi < 16; xi++)
-                u[((xi * groups + o / k.fb) * c + ch) * k.fb + o % k.fb] = static_cast<float>(U[xi / 4][xi % 4]);
-        }
+        if (!ok) bad = true;
+    });
+    finite_filters = !bad;
 }
 
 long Winograd::scratch() const {
     return g.channels * static_cast<long>(rows) * cols + 16L * (g.channels + groups * k.fb) * tiles + 9L * (tiles + 1) + cols;  // (output: 4 tiles + 2 tw < 9 (tiles + 1))
 }
 
-bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs) {
+bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs, int batch) {
     // Per tile, the channel sums take 16 C F products, the transforms touch 16 (C + F) numbers: at
     // 16 channels and filters (8 products a number) ResNet-20's first stage ran 18% slower than the
     // direct kernels, at 32 and 64 (16 and 32) its later stages 8-12% faster. A 7 x 7 output is 16
     // tiles computed as 20 lanes of a 24-lane block for 49 outputs: there the products it saves
     // are spent again (forward at 64 channels, batch 500: 17.4-22.7 ms against 16.1-16.9 direct;
-    // data gradient at 512, batch 32: 83-116 against 68-75), so small planes stay direct.
+    // data gradient at 512, batch 32: 83-116 against 68-75), so small planes stay direct. The
+    // transformed filters (16 C F numbers, written and read once a call) need a hundred or so tiles
+    // to pay for: ResNet-18's 14 x 14 at 256 channels and batch 1 (56 tiles) ran 2.1 ms by Winograd
+    // and 1.8 by the GEMM, its 28 x 28 at 128 (210 tiles) 1.4 against 1.6.
     const long c = g.channels, f = ceil_div(outs, k.fb) * k.fb;
-    return c * f >= 16 * (c + f) && g.out_plane() >= 64;
+    const long tiles = static_cast<long>((g.oh + 1) / 2) * ((g.ow + 1) / 2 + 1);
+    return c * f >= 16 * (c + f) && g.out_plane() >= 64 && batch * tiles >= 128;
 }
 
 // Tile rows a chunk: as many as keep its V and M under kChunkFloats, but at least a block of the
@@ -165,7 +197,7 @@ int Winograd::chunk_rows(const DirectKernels& k, const Geometry& g, int outs) {
     return static_cast<int>(ceil_div(th, ceil_div(th, fit)));
 }
 
-bool Winograd::image(const float* x, float* y, const Epilogue& ep, float* scratch) const {
+bool Winograd::image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const {
     const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
     const long block = k.pb * k.vw;
     float* xp = scratch;
@@ -180,10 +212,10 @@ bool Winograd::image(const float* x, float* y, const Epilogue& ep, float* scratc
         for (long ch = 0; ch < c; ch++)
             input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
         for (int xi = 0; xi < 16; xi++)
-            for (int gi = 0; gi < groups; gi++)
-                k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.data() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
+            for (int gi = g0; gi < g1; gi++)
+                k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.get() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
                           nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
-        for (int o = 0; o < outs; o++)
+        for (int o = g0 * k.fb; o < std::min(outs, g1 * k.fb); o++)
             output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
                              y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
     }

@@ -5,6 +5,7 @@ import static dev.cortado.kernels.Buffers.assertMatchesReference;
 import static dev.cortado.kernels.Buffers.poison;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cortado.kernels.ConformanceTarget.Variant;
@@ -202,6 +203,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
         // 1x1, x read as the GEMM's B: full 6x16 tiles take the tail in the micro-kernel's registers
         if (t == 13) return new ConvCase(new Window(24, 9, 10, 1, 1, 1, 1, 0, 0), 3, 13);  // ReLU6, no z
         if (t == 14) return new ConvCase(new Window(17, 8, 8, 1, 1, 1, 1, 0, 0), 2, 25);   // two-sided clamp with z
+        if (t == 15) return new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 1, 37); // Winograd on one image, its filter groups split
+        if (t == 16) return new ConvCase(new Window(256, 5, 5, 3, 3, 1, 1, 1, 1), 1, 9);   // many channels, small plane: the GEMM forward
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
@@ -251,6 +254,45 @@ class LayerKernelsConformanceTest extends KernelConformance {
             float[] tail = TAILS[t % TAILS.length];
             assertMatchesReference(r[0][9], r[1][9], forward + 1e-5, "convForward with bias, " + (t % 2 == 0 ? "z, " : "") + "clamp to ["
                     + tail[0] + ", " + tail[1] + "]" + what);
+        }
+    }
+
+    /**
+     * Winograd's transforms would turn one inf into NaNs all over a tile: an image holding an inf or
+     * NaN (in x, or in dY for the data gradient) is redone by the direct kernels, whose products are
+     * the reference's, and non-finite filters send every image there. Batches of four (images with
+     * and without) and one image split over the threads. (Was: the direct data gradient multiplied
+     * an inf filter by dY's zero padding, NaN where the reference's col2im has no product.)
+     */
+    @OnEveryTarget
+    void winogradLeavesNonFiniteValuesToTheDirectKernels(ConformanceTarget target) {
+        ConvCase[] cases = {new ConvCase(new Window(32, 9, 11, 3, 3, 1, 1, 1, 1), 4, 33),
+            new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 1, 37)};
+        for (ConvCase c : cases) {
+            for (int where = 0; where < 3; where++) {  // in x and dY, in the filters, nowhere
+                long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
+                float[] xs = random(x, 1f), ws = random(wt, 1f), dy = random(y, 1f);
+                if (where == 0) {
+                    xs[(int) (x - 1 - c.w.inputSize() / 3)] = Float.POSITIVE_INFINITY;  // the last image
+                    xs[(int) (c.w.inputSize() / 2)] = Float.NaN;                       // the first
+                    dy[(int) (y / 2)] = Float.NEGATIVE_INFINITY;
+                } else if (where == 1) {
+                    ws[(int) (wt / 2)] = Float.POSITIVE_INFINITY;
+                }
+                float[][] in = {xs, ws, random(c.filters, 1f), dy, poison(y), poison(x)};
+                float[][][] r = both(target, in, (k, p) -> {
+                    k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
+                    k.convBackwardData(c.w, c.batch, c.filters, p[1], p[3], p[5]);
+                });
+                String what = " " + c + (where == 0 ? ", inf and NaN in x and dY" : where == 1 ? ", inf in the filters" : ", finite");
+                assertMatchesReference(r[0][4], r[1][4], 2e-6 * c.w.colRows() + 1e-5, "convForward" + what);
+                assertMatchesReference(r[0][5], r[1][5], 2e-6 * c.filters * 9 + 1e-5, "convBackwardData" + what);
+                if (where < 2) {
+                    int nonFinite = 0;
+                    for (float v : r[0][4]) if (!Float.isFinite(v)) nonFinite++;
+                    assertTrue(nonFinite > 0 && nonFinite < r[0][4].length / 2, "some outputs and not most are non-finite" + what);
+                }
+            }
         }
     }
 
