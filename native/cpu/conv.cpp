@@ -61,14 +61,47 @@ __attribute__((target("avx2"))) void copy_runs_avx2(const float* base, const int
         }
 }
 
-inline void copy_runs(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
-                      int runs, float* d, int nr) {
-    (cortado_isa() >= 2 ? copy_runs_avx512 : cortado_isa() == 1 ? copy_runs_avx2 : copy_runs_scalar)(base, off, count, from, at, len, runs, d, nr);
+// The same for a column stride of 2, d[p * nr + at[r] + t] = base[off[p] + from[r] + 2 t]: 15
+// floats loaded, their even ones kept.
+__attribute__((target("avx2"))) void copy_runs_stride2_avx2(const float* base, const int* off, int count, const int* from,
+                                                             const int* at, const int* len, int runs, float* d, int nr) {
+    const __m256i seven = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+    for (int r = 0; r < runs; r++) {
+        int t = 0;
+        for (; t + 8 <= len[r]; t += 8) {
+            const float* s = base + from[r] + 2 * t;
+            float* o = d + at[r] + t;
+            for (int p = 0; p < count; p++) {
+                const __m256 a = _mm256_loadu_ps(s + off[p]), b = _mm256_maskload_ps(s + off[p] + 8, seven);
+                const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+                _mm256_storeu_ps(o + p * nr, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
+            }
+        }
+        for (int p = 0; p < count; p++)
+            for (int u = t; u < len[r]; u++) d[p * nr + at[r] + u] = base[off[p] + from[r] + 2 * u];
+    }
 }
 
-// A padded convolution with unit column stride reads its taps from a zero-padded copy of the
-// images, whose window has no padding: every tap is inside, so the packers copy whole runs
-// (their direct path) instead of lowering pixel by pixel around the edges. One pass over x.
+void copy_runs_strided_scalar(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
+                              int runs, float* d, int nr, int stride) {
+    for (int r = 0; r < runs; r++)
+        for (int p = 0; p < count; p++)
+            for (int t = 0; t < len[r]; t++) d[p * nr + at[r] + t] = base[off[p] + from[r] + stride * t];
+}
+
+inline void copy_runs(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
+                      int runs, float* d, int nr, int stride) {
+    if (stride == 1)
+        (cortado_isa() >= 2 ? copy_runs_avx512 : cortado_isa() == 1 ? copy_runs_avx2 : copy_runs_scalar)(base, off, count, from, at, len, runs, d, nr);
+    else if (stride == 2 && cortado_isa() >= 1)
+        copy_runs_stride2_avx2(base, off, count, from, at, len, runs, d, nr);
+    else
+        copy_runs_strided_scalar(base, off, count, from, at, len, runs, d, nr, stride);
+}
+
+// A padded convolution reads its taps from a zero-padded copy of the images, whose window has
+// no padding: every tap is inside, so the packers copy whole runs (their direct path) instead of
+// lowering pixel by pixel around the edges. One pass over x.
 Window pad_images(const Window& w, int batch, const float* x, float* dst) {
     Window p = w;
     p.height += 2 * w.ph;
@@ -91,17 +124,19 @@ Window pad_images(const Window& w, int batch, const float* x, float* dst) {
     return p;
 }
 
-// The images a padded, unit-column-stride convolution packs from: a padded copy in workspace
-// (released by the destructor), or x itself with its padding lowered pixel by pixel (slower, the
-// same values) when there is none or no workspace can be had.
+// The images a padded convolution packs from: a padded copy in workspace (released by the
+// destructor), or x itself with its padding
+// lowered pixel by pixel (slower, the same values) when there is none, or no workspace can be
+// had, or the packer has no direct path for a column stride above 1 (`strided`: it has).
 struct Source {
     const cortado_context* ctx;
     Window w;
     const float* x;
     float* copy = nullptr;
 
-    Source(const cortado_context* c, const Window& win, int batch, const float* images) : ctx(c), w(win), x(images) {
-        if ((win.ph == 0 && win.pw == 0) || win.sw != 1) return;
+    Source(const cortado_context* c, const Window& win, int batch, const float* images, bool strided)
+        : ctx(c), w(win), x(images) {
+        if ((win.ph == 0 && win.pw == 0) || (win.sw != 1 && !strided)) return;
         const long floats = static_cast<long>(batch) * win.channels * (win.height + 2L * win.ph) * (win.width + 2L * win.pw);
         copy = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * floats));
         if (!copy) return;
@@ -175,9 +210,9 @@ struct PackColumns {
     void operator()(int nr, long j0, int nc, long p0, int kc, float* dst, long q0, long q1) const {
         const Window& w = col.w;
         const long plane = w.plane();
-        // Without padding and with unit column stride every tap is inside the image: a run of
-        // tap p0 + p starts off[p] = ch plane + ki width + kj floats after the run's first pixel.
-        const bool direct = w.ph == 0 && w.pw == 0 && w.sw == 1;
+        // Without padding every tap is inside the image: a run of tap p0 + p starts off[p] =
+        // ch plane + ki width + kj floats after the run's first pixel's first tap.
+        const bool direct = w.ph == 0 && w.pw == 0;
         std::vector<int> off(direct ? kc : 0);
         for (int p = 0; p < static_cast<int>(off.size()); p++) {
             const long tap = p0 + p;
@@ -204,11 +239,12 @@ struct PackColumns {
             if (direct) {
                 int from[64], at[64], len[64];
                 for (int r = 0; r < nruns; r++) {
-                    from[r] = static_cast<int>(runs[r].image - col.images + static_cast<long>(runs[r].oy) * w.sh * w.width + runs[r].ox);
+                    from[r] = static_cast<int>(runs[r].image - col.images + static_cast<long>(runs[r].oy) * w.sh * w.width +
+                                               static_cast<long>(runs[r].ox) * w.sw);
                     at[r] = runs[r].c;
                     len[r] = runs[r].len;
                 }
-                copy_runs(col.images, off.data(), kc, from, at, len, nruns, d, nr);
+                copy_runs(col.images, off.data(), kc, from, at, len, nruns, d, nr, w.sw);
             } else {
                 int ch = static_cast<int>(p0 / (w.kh * w.kw)), ki = static_cast<int>(p0 / w.kw % w.kh), kj = static_cast<int>(p0 % w.kw);
                 for (int p = 0; p < kc; p++) {
@@ -331,7 +367,7 @@ CORTADO_KERNEL(conv_forward) {
     if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0) {
         product(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
     } else {
-        const Source src(ctx, w, batch, x);
+        const Source src(ctx, w, batch, x, true);
         product(PackColumns{Columns(src.w, src.x)});
     }
     return CORTADO_STATUS_OK;
@@ -343,7 +379,7 @@ CORTADO_KERNEL(conv_backward_filter) {
     if (batch == 0) std::fill(dweight, dweight + filters * k, 0.0f);  // an empty sum
     if (cortado::conv_filter_small(w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
     if (cortado::conv_filter_direct(ctx, w, batch, filters, x, dy, dweight)) return CORTADO_STATUS_OK;
-    const Source src(ctx, w, batch, x);
+    const Source src(ctx, w, batch, x, false);
     cortado::gemm(filters, static_cast<int>(k), batch * pixels, cortado::PackMatrix{by_filter(dy, filters, pixels), false, 1.0f},
                   PackColumnsT{Columns(src.w, src.x)}, 0.0f, Matrix::rows(dweight, k));
     return CORTADO_STATUS_OK;

@@ -205,6 +205,10 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 14) return new ConvCase(new Window(17, 8, 8, 1, 1, 1, 1, 0, 0), 2, 25);   // two-sided clamp with z
         if (t == 15) return new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 1, 37); // Winograd on one image, its filter groups split
         if (t == 16) return new ConvCase(new Window(256, 5, 5, 3, 3, 1, 1, 1, 1), 1, 9);   // many channels, small plane: the GEMM forward
+        // column strides above 1, packed from a padded copy (runs of 19: two vectors and a tail)
+        if (t == 17) return new ConvCase(new Window(3, 23, 37, 7, 7, 2, 2, 3, 3), 2, 10);  // a ResNet stem
+        if (t == 18) return new ConvCase(new Window(4, 17, 20, 3, 3, 3, 3, 1, 1), 2, 7);   // stride 3
+        if (t == 19) return new ConvCase(new Window(6, 9, 40, 3, 3, 2, 2, 0, 0), 3, 5);    // no padding: x itself, to its last float
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
