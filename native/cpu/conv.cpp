@@ -346,6 +346,32 @@ struct ConvTail {
     }
 };
 
+// Tiles the GEMM C[rows, cols] computes, its register tile's padding included.
+long padded_tiles(long rows, long cols) {
+    const cortado::Blocking b = cortado::gemm_blocking(rows, cols);
+    return cortado::ceil_div(rows, b.mr) * b.mr * cortado::ceil_div(cols, b.nr) * b.nr;
+}
+
+// y = tail(t^T + bias) image by image, t holding [batch x pixels, filters] (the forward GEMM's
+// transpose): 8 filters at a time gathered into rows, each row stored through the epilogue.
+void store_transposed(const float* t, int batch, int filters, long pixels, const float* bias, const cortado::Epilogue& ep,
+                      float* y) {
+    const long blocks = cortado::ceil_div(filters, 8L);
+    cortado::parallel_range(batch * blocks, 4, [&](long b0, long b1) {
+        std::unique_ptr<float[]> rows(new (std::nothrow) float[8 * pixels]);
+        for (long b = b0; b < b1; b++) {
+            const long n = b / blocks, f0 = b % blocks * 8, fn = std::min<long>(8, filters - f0);
+            const float* src = t + n * pixels * filters + f0;
+            for (long p = 0; p < pixels; p++)
+                for (long f = 0; f < fn; f++) (rows ? rows[f * pixels + p] : y[(n * filters + f0 + f) * pixels + p]) = src[p * filters + f];
+            for (long f = 0; f < fn; f++) {
+                const long at = (n * filters + f0 + f) * pixels;
+                ep.at(at).store(rows ? rows.get() + f * pixels : y + at, pixels, y + at, bias ? bias[f0 + f] : 0.0f);
+            }
+        }
+    });
+}
+
 }  // namespace
 
 CORTADO_KERNEL(conv_forward) {
@@ -364,7 +390,27 @@ CORTADO_KERNEL(conv_forward) {
         if (bias || !ep.none()) cortado::gemm(filters, n, k, filters_a, pack_b, 0.0f, c, ConvTail{bias, ep, y});
         else cortado::gemm(filters, n, k, filters_a, pack_b, 0.0f, c);
     };
-    if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0) {
+    const bool one = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+    // Few pixels (a 7x7 or 14x14 plane at batch 1) pad less as the GEMM's rows than as its
+    // columns (49 pixels: 54 rows of 6 against 64 columns of 16): there the GEMM computes y's
+    // transpose into workspace, stored back through the tail after.
+    if (n <= 1024 && 20 * padded_tiles(n, filters) < 19 * padded_tiles(filters, n)) {
+        float* t = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * n * filters));
+        if (t) {
+            const cortado::PackMatrix filters_b{Matrix::rows(weight, k), false, 1.0f};
+            if (one) {
+                cortado::gemm(n, filters, k, cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f}, filters_b, 0.0f,
+                              Matrix::rows(t, filters));
+            } else {
+                const Source src(ctx, w, batch, x, true);
+                cortado::gemm(n, filters, k, PackColumns{Columns(src.w, src.x)}, filters_b, 0.0f, Matrix::rows(t, filters));
+            }
+            store_transposed(t, batch, filters, pixels, bias, ep, y);
+            ctx->release(ctx, t);
+            return CORTADO_STATUS_OK;
+        }
+    }
+    if (one) {
         product(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
     } else {
         const Source src(ctx, w, batch, x, true);

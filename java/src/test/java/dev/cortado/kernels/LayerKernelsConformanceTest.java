@@ -201,7 +201,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 11) return new ConvCase(new Window(32, 30, 19, 3, 3, 1, 1, 1, 1), 4, 40); // Winograd in chunks of tile rows
         if (t == 12) return new ConvCase(new Window(40, 3, 4, 1, 1, 1, 1, 0, 0), 2, 9);    // 1x1 over a small plane: tiles across two images
         // 1x1, x read as the GEMM's B: full 6x16 tiles take the tail in the micro-kernel's registers
-        if (t == 13) return new ConvCase(new Window(24, 9, 10, 1, 1, 1, 1, 0, 0), 3, 13);  // ReLU6, no z
+        if (t == 13) return new ConvCase(new Window(24, 9, 10, 1, 1, 1, 1, 0, 0), 3, 18);  // ReLU6, no z
         if (t == 14) return new ConvCase(new Window(17, 8, 8, 1, 1, 1, 1, 0, 0), 2, 25);   // two-sided clamp with z
         if (t == 15) return new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 1, 37); // Winograd on one image, its filter groups split
         if (t == 16) return new ConvCase(new Window(256, 5, 5, 3, 3, 1, 1, 1, 1), 1, 9);   // many channels, small plane: the GEMM forward
@@ -209,6 +209,9 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 17) return new ConvCase(new Window(3, 23, 37, 7, 7, 2, 2, 3, 3), 2, 10);  // a ResNet stem
         if (t == 18) return new ConvCase(new Window(4, 17, 20, 3, 3, 3, 3, 1, 1), 2, 7);   // stride 3
         if (t == 19) return new ConvCase(new Window(6, 9, 40, 3, 3, 2, 2, 0, 0), 3, 5);    // no padding: x itself, to its last float
+        // few pixels, many filters: the GEMM computes y's transpose, stored back through the tail
+        if (t == 20) return new ConvCase(new Window(40, 7, 7, 1, 1, 1, 1, 0, 0), 1, 70);   // MobileNet's 7x7 1x1, z
+        if (t == 21) return new ConvCase(new Window(12, 13, 13, 3, 3, 2, 2, 1, 1), 2, 64); // stride 2 to 7x7, two images
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
