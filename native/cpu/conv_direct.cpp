@@ -158,15 +158,24 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
     if (2L * plan.groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
     const int threads = cortado::threads();
     if (!wp) plan.load(w, bias);
-    // An image per item; its filter groups split between items only when images are too few: in
-    // two per thread for the direct kernels, in one for Winograd's (each item transforms its image).
-    int per = plan.groups;
-    const int parts = wino ? threads : 2 * threads;
-    if (batch < parts) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(parts, batch))));
+    // An image per item; with too few images for the threads, the direct kernels split an image's
+    // filter groups between items (two per thread), and Winograd pads each image once and hands
+    // out its chunks of tile rows (times a split of the filter groups, where chunks are few), so
+    // that a thread the machine slows down does less instead of holding up the call.
+    const bool few = batch < 2 * threads;
+    int per = plan.groups, chunk_splits = 1;
+    if (few && !wp) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(2 * threads, batch))));
+    if (few && wp) {
+        chunk_splits = static_cast<int>(std::min<long>(plan.groups, ceil_div(2 * threads, wp->chunks())));
+        per = static_cast<int>(ceil_div(plan.groups, chunk_splits));
+        chunk_splits = static_cast<int>(ceil_div(plan.groups, per));
+    }
     const int splits = static_cast<int>(ceil_div(plan.groups, per));
     const long items = static_cast<long>(batch) * splits, scratch = std::max(plan.scratch(), wp ? wp->scratch() : 0L);
-    const int workers = static_cast<int>(std::min<long>(items, threads));
-    float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * scratch));
+    const long chunk_items = wp ? static_cast<long>(wp->chunks()) * chunk_splits : 0;
+    const int workers = static_cast<int>(std::min<long>(std::max(items, chunk_items), threads));
+    const long total = std::max(workers * scratch, wp ? wp->padded() + workers * wp->chunk_scratch() : 0L);
+    float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * total));
     if (!ws) return false;
     const long out_image = static_cast<long>(outs) * g.out_plane();
     // Winograd's images that hold a non-finite value, redone by the direct kernels after
@@ -186,7 +195,26 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
             }
         });
     };
-    if (wp) run(false);
+    if (wp && few) {
+        for (long n = 0; n < batch; n++) {
+            std::atomic<bool> finite_image{true};
+            parallel_range(g.channels, 8, [&](long c0, long c1) {
+                if (!wp->pad(x + n * g.image(), ws, static_cast<int>(c0), static_cast<int>(c1))) finite_image = false;
+            });
+            if (!finite_image) {
+                redo[n] = true;
+                any_redo = true;
+                continue;
+            }
+            parallel_items(workers, chunk_items, [&](int tid, long item) {
+                const int ty0 = static_cast<int>(item / chunk_splits) * wp->chunk;
+                const int g0 = static_cast<int>(item % chunk_splits) * per, g1 = std::min(plan.groups, g0 + per);
+                wp->tile_rows(ws, y + n * out_image, ep.at(n * out_image), g0, g1, ty0, ws + wp->padded() + tid * wp->chunk_scratch());
+            });
+        }
+    } else if (wp) {
+        run(false);
+    }
     if (!wp || any_redo) {
         if (wp) plan.load(w, bias);
         run(true);

@@ -90,9 +90,17 @@ struct Winograd {
     // transforms small enough to stay in cache
     static bool worth(const DirectKernels& k, const Geometry& g, int outs, int batch);
     static int chunk_rows(const DirectKernels& k, const Geometry& g, int outs);
-    long scratch() const;
-    // y = the tail of one image's outputs of filter groups [g0, g1) (ep aligned with y), or false
-    // (y untouched) when the image holds a non-finite value
+    int chunks() const { return (th + chunk - 1) / chunk; }
+    long padded() const;         // floats of an image padded (pad's xp)
+    long chunk_scratch() const;  // floats tile_rows needs
+    long scratch() const;        // floats image needs
+    // xp's channels [c0, c1) = x's padded; false when one holds a non-finite value
+    bool pad(const float* x, float* xp, int c0, int c1) const;
+    // y = the tail of the outputs of filter groups [g0, g1) in the chunk of tile rows from ty0 on,
+    // from the padded image xp (ep aligned with y)
+    void tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, int g1, int ty0, float* scratch) const;
+    // the same for all of one image's tile rows, or false (y untouched) when the image holds a
+    // non-finite value
     bool image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const;
 };
 

@@ -169,10 +169,6 @@ Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int o
     finite_filters = !bad;
 }
 
-long Winograd::scratch() const {
-    return g.channels * static_cast<long>(rows) * cols + 16L * (g.channels + groups * k.fb) * tiles + 9L * (tiles + 1) + cols;  // (output: 4 tiles + 2 tw < 9 (tiles + 1))
-}
-
 bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs, int batch) {
     // Per tile, the channel sums take 16 C F products, the transforms touch 16 (C + F) numbers: at
     // 16 channels and filters (8 products a number) ResNet-20's first stage ran 18% slower than the
@@ -197,28 +193,40 @@ int Winograd::chunk_rows(const DirectKernels& k, const Geometry& g, int outs) {
     return static_cast<int>(ceil_div(th, ceil_div(th, fit)));
 }
 
-bool Winograd::image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const {
+long Winograd::padded() const { return g.channels * static_cast<long>(rows) * cols; }
+
+long Winograd::chunk_scratch() const {
+    return 16L * (g.channels + groups * k.fb) * tiles + 9L * (tiles + 1) + cols;  // (output: 4 tiles + 2 tw < 9 (tiles + 1))
+}
+
+long Winograd::scratch() const { return padded() + chunk_scratch(); }
+
+bool Winograd::pad(const float* x, float* xp, int c0, int c1) const {
+    const long plane = static_cast<long>(rows) * cols;
+    return pad_planes(x + c0 * static_cast<long>(g.height) * g.width, c1 - c0, g.height, g.width, g.ph, g.pw, rows, cols, plane,
+                      xp + c0 * plane, true);
+}
+
+void Winograd::tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, int g1, int ty0, float* scratch) const {
     const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
-    const long block = k.pb * k.vw;
-    float* xp = scratch;
-    float* v = xp + c * plane;
+    const int n = std::min(chunk, th - ty0), one_tap = 0;
+    const int blocks = static_cast<int>(ceil_div(static_cast<long>(n) * (tw + 1), k.pb * k.vw));
+    float* v = scratch;
     float* m = v + 16 * c * tiles;
     float* buf = m + 16 * fp * tiles;
-    if (!pad_planes(x, g.channels, g.height, g.width, g.ph, g.pw, rows, cols, plane, xp, true)) return false;
-    const int one_tap = 0;
-    for (int ty0 = 0; ty0 < th; ty0 += chunk) {  // tile rows [ty0, ty0 + n): their V and M stay in L2
-        const int n = std::min(chunk, th - ty0);
-        const int blocks = static_cast<int>(ceil_div(static_cast<long>(n) * (tw + 1), block));
-        for (long ch = 0; ch < c; ch++)
-            input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
-        for (int xi = 0; xi < 16; xi++)
-            for (int gi = g0; gi < g1; gi++)
-                k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.get() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
-                          nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
-        for (int o = g0 * k.fb; o < std::min(outs, g1 * k.fb); o++)
-            output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
-                             y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
-    }
+    for (long ch = 0; ch < c; ch++) input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
+    for (int xi = 0; xi < 16; xi++)
+        for (int gi = g0; gi < g1; gi++)
+            k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.get() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
+                      nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
+    for (int o = g0 * k.fb; o < std::min(outs, g1 * k.fb); o++)
+        output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
+                         y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
+}
+
+bool Winograd::image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const {
+    if (!pad(x, scratch, 0, g.channels)) return false;
+    for (int ty0 = 0; ty0 < th; ty0 += chunk) tile_rows(scratch, y, ep, g0, g1, ty0, scratch + padded());
     return true;
 }
 
