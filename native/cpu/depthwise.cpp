@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "conv_epilogue.h"
 #include "cortado_cpu.h"
 #include "simd.h"
 #include "thread_pool.h"
@@ -371,19 +372,23 @@ CORTADO_KERNEL(depthwise_forward) {
     long scratch = std::max(static_cast<long>(sh) * sw * f.size() + static_cast<long>(w.out_h()) * f.pitch, lanes ? lanes_scratch(w) : 0L);
     scratch = (scratch + 15) / 16 * 16;  // every worker's share 64-byte aligned, as the workspace
     const int workers = workers_for(planes, work);
+    const cortado::Epilogue clamp{nullptr, lo, hi};
     float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * workers * scratch));
     over_planes(planes, work, workers, [&](int tid, long p0, long p1) {
         for (long p = p0; p < p1; p++) {
             const int c = static_cast<int>(p % channels);
             const float* wc = weight + c * taps;
+            float* out = y + p * w.out_plane();
             if (ws && lanes && c + kLanes <= channels && p + kLanes <= p1 && finite_filter(wc, taps * kLanes)) {
-                forward_lanes(w, x + p * w.plane(), wc, bias ? bias + c : nullptr, y + p * w.out_plane(), ws + tid * scratch);
+                forward_lanes(w, x + p * w.plane(), wc, bias ? bias + c : nullptr, out, ws + tid * scratch);
+                if (!clamp.none()) clamp.store(out, kLanes * w.out_plane(), out);  // (the planes still in cache)
                 p += kLanes - 1;
                 continue;
             }
             const float b = bias ? bias[c] : 0.0f;
-            if (ws && finite_filter(wc, taps)) forward_plane_phased(w, x + p * w.plane(), wc, b, y + p * w.out_plane(), ws + tid * scratch);
-            else forward_plane(w, x + p * w.plane(), wc, b, y + p * w.out_plane());
+            if (ws && finite_filter(wc, taps)) forward_plane_phased(w, x + p * w.plane(), wc, b, out, ws + tid * scratch);
+            else forward_plane(w, x + p * w.plane(), wc, b, out);
+            if (!clamp.none()) clamp.store(out, w.out_plane(), out);
         }
     }, lanes ? kLanes : 1);
     if (ws) ctx->release(ctx, ws);

@@ -24,7 +24,7 @@ Geometry geometry(CORTADO_WINDOW) {
 }
 
 __global__ void depthwise_forward_kernel(Geometry g, int64_t total, const float* __restrict__ x, const float* __restrict__ weight,
-                                         const float* __restrict__ bias, float* __restrict__ y) {
+                                         const float* __restrict__ bias, float lo, float hi, float* __restrict__ y) {
     const int64_t out_plane = static_cast<int64_t>(g.oh) * g.ow, in_plane = static_cast<int64_t>(g.height) * g.width;
     for (int64_t o = first_index(); o < total; o += grid_stride()) {
         const int64_t p = o / out_plane;
@@ -37,7 +37,7 @@ __global__ void depthwise_forward_kernel(Geometry g, int64_t total, const float*
             const float* row = plane + static_cast<int64_t>(y0 + ki) * g.width;
             for (int kj = x0 < 0 ? -x0 : 0; kj < g.kw && x0 + kj < g.width; kj++) s += __ldg(wc + ki * g.kw + kj) * __ldg(row + x0 + kj);
         }
-        y[o] = s;
+        y[o] = s < lo ? lo : s > hi ? hi : s;  // (a NaN fails both tests and stays)
     }
 }
 
@@ -101,7 +101,7 @@ CORTADO_KERNEL(depthwise_forward) {
     const Geometry g = geometry(channels, height, width, kh, kw, sh, sw, ph, pw);
     const int64_t total = static_cast<int64_t>(batch) * channels * g.oh * g.ow;
     if (total <= 0) return CORTADO_STATUS_OK;
-    return CORTADO_LAUNCH(ctx, depthwise_forward_kernel, dim3(grid_for(total)), dim3(kThreads), 0, g, total, x, weight, bias, y);
+    return CORTADO_LAUNCH(ctx, depthwise_forward_kernel, dim3(grid_for(total)), dim3(kThreads), 0, g, total, x, weight, bias, lo, hi, y);
 }
 
 CORTADO_KERNEL(depthwise_backward_data) {

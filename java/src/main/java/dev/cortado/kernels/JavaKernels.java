@@ -137,14 +137,17 @@ public final class JavaKernels implements KernelSet {
     // the image (a tap in the padding adds nothing), each sum in double in scan order.
 
     @Override
-    public void depthwiseForward(Window w, int batch, Ptr x, Ptr weight, Ptr bias, Ptr y) {
+    public void depthwiseForward(Window w, int batch, Ptr x, Ptr weight, Ptr bias, float lo, float hi, Ptr y) {
         FloatBuffer vx = view(x), vw = view(weight), vy = view(y);
         FloatBuffer vb = bias == null ? null : view(bias);
         int plane = w.outH() * w.outW();
         double[] acc = new double[(int) (batch * w.outputSize())];
         if (vb != null) for (int i = 0; i < acc.length; i++) acc[i] = vb.get(i / plane % w.channels());
         forEachDepthwiseTap(w, batch, (xi, wi, yi) -> acc[yi] += (double) vw.get(wi) * vx.get(xi));
-        for (int i = 0; i < acc.length; i++) vy.put(i, (float) acc[i]);
+        for (int i = 0; i < acc.length; i++) {
+            float v = (float) acc[i];
+            vy.put(i, v < lo ? lo : v > hi ? hi : v); // (a NaN fails both tests and stays)
+        }
     }
 
     @Override

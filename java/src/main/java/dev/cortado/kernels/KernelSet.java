@@ -93,10 +93,13 @@ public interface KernelSet {
     //      x [batch, w.channels, w.height, w.width], weight [w.channels, w.kernelH, w.kernelW],
     //      y/dy [batch, w.channels, w.outH, w.outW]; taps that fall in the padding add nothing ----
 
-    /** y[n, c] = x[n, c] cross-correlated with weight[c], plus bias[c] unless bias is null. */
-    @Check("depthwiseFits(w, batch)")
+    /**
+     * y[n, c] = min(max(x[n, c] cross-correlated with weight[c], plus bias[c] unless bias is null,
+     * lo), hi), as convForward's tail (a NaN stays NaN; -inf and inf: no clamp; MobileNet's ReLU6).
+     */
+    @Check("depthwiseFits(w, batch); clampRange(lo, hi)")
     void depthwiseForward(Window w, int batch, @In("batch * w.inputSize()") Ptr x, @In("w.colRows()") Ptr weight,
-                          @In(value = "w.channels()", optional = true) Ptr bias, @Out("batch * w.outputSize()") Ptr y);
+                          @In(value = "w.channels()", optional = true) Ptr bias, float lo, float hi, @Out("batch * w.outputSize()") Ptr y);
 
     /** dx (overwritten) = the gradient of depthwiseForward's y with respect to x, given dy. */
     @Check("depthwiseFits(w, batch)")

@@ -53,18 +53,43 @@ public final class Convolution {
             if (wd != w) Autograd.closeUnlessRecorded(y, wd);
             return y;
         }
-        Tensor y = groups == c && f == c ? depthwise(x, wd, bias, strideH, strideW, padH, padW)
+        Tensor y = groups == c && f == c ? depthwise(x, wd, bias, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY)
                 : grouped(x, wd, bias, strideH, strideW, padH, padW, groups);
         if (wd != w) Autograd.closeUnlessRecorded(y, wd);
         return y;
     }
 
     /**
+     * {@code min(max(conv2d(x, w, bias, stride, pad, groups = C), lo), hi)} for a depthwise
+     * convolution (x [batch, C, H, W], w [C, 1, kh, kw]): MobileNet's convolution, batch norm (folded
+     * into w and bias) and ReLU6. When nothing needs a gradient (inference) y is written once, the
+     * clamp in the depthwise kernel's output pass; otherwise it is the composition, differentiable.
+     */
+    public static Tensor depthwiseFused(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW, float lo,
+                                        float hi) {
+        if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
+            throw new IllegalArgumentException("depthwiseFused: clamp range [" + lo + ", " + hi + "] is not lo <= hi");
+        }
+        Checks.rank("conv2d", "x", x, 4);
+        Checks.rank("conv2d", "w", w, 4);
+        int c = x.size(1);
+        if (w.size(0) != c || w.size(1) != 1) {
+            throw new IllegalArgumentException("depthwiseFused: w " + Shape.str(w.shape()) + " is not [" + c + ", 1, kh, kw] for x "
+                    + Shape.str(x.shape()) + " (one filter per channel)");
+        }
+        if (!Autograd.needsGrad(x, w, bias)) return depthwise(x, w, bias, strideH, strideW, padH, padW, lo, hi);
+        Tensor y = depthwise(x, w, bias, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        if (lo == Float.NEGATIVE_INFINITY && hi == Float.POSITIVE_INFINITY) return y;
+        return lo == 0f && hi == Float.POSITIVE_INFINITY ? Activations.relu(y) : y.clamp(lo, hi);
+    }
+
+    /**
      * The depthwise convolution (groups = C = F): x [batch, C, H, W], w [C, 1, kh, kw], each channel
      * convolved with its own filter by the kernel set's depthwise kernels, the bias added in the
-     * forward; the backward by the data and filter kernels and the bias gradient.
+     * forward; the backward by the data and filter kernels and the bias gradient. A clamp (lo, hi
+     * not infinite) is for inference: nothing is recorded.
      */
-    private static Tensor depthwise(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW) {
+    private static Tensor depthwise(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW, float lo, float hi) {
         Checks.sameDevice("conv2d", x, w);
         int n = x.size(0), c = x.size(1);
         Checks.bias("conv2d", x, bias, c, "filters");
@@ -75,7 +100,8 @@ public final class Convolution {
         }
         KernelSet k = x.kernels();
         Tensor y = Tensor.empty(x.device(), n, c, win.outH(), win.outW());
-        if (n > 0) k.depthwiseForward(win, n, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), y.ptr());
+        if (n > 0) k.depthwiseForward(win, n, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), lo, hi, y.ptr());
+        if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) return y; // (nothing needed a gradient)
         return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
             Tensor dx = null, dw = null;
             Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, n, c, win.colCols()) : null;

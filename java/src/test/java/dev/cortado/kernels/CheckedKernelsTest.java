@@ -115,6 +115,7 @@ abstract class CheckedKernelsTest {
         rejects("z needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, buf(149), 0f, Float.POSITIVE_INFINITY, buf(150)));
         rejects("clamp range [1.0, 0.0] is not lo <= hi", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, 1f, 0f, buf(150)));
         rejects("clamp range [NaN, Infinity]", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, Float.NaN, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("clamp range [6.0, 0.0] is not lo <= hi", () -> k.depthwiseForward(Window.square(3, 5, 5, 3, 1, 1), 1, buf(75), buf(27), null, 6f, 0f, buf(75)));
         rejects("dy needs 150", () -> k.convBackwardData(w, 2, 3, buf(54), buf(100), buf(100)));
         rejects("dx needs 100", () -> k.convBackwardData(w, 2, 3, buf(54), buf(150), buf(50)));
         rejects("dweight needs 54", () -> k.convBackwardFilter(w, 2, 3, buf(100), buf(150), buf(20)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.cortado.memory.Ptr;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -89,10 +90,14 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
         return t % 6 == 5;
     }
 
-    /** p: x, weight, bias, dy, then the outputs y (with bias), y (without), dx, dweight. */
-    private static void all(KernelSet k, Case c, Ptr[] p) {
-        k.depthwiseForward(c.w, c.batch, p[0], p[1], p[2], p[4]);
-        k.depthwiseForward(c.w, c.batch, p[0], p[1], null, p[5]);
+    /** The clamps the forward with bias takes in turn: ReLU6, none, a two-sided clamp, ReLU. */
+    private static final float[][] TAILS = {{0f, 6f}, {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}, {-0.3f, 0.4f}, {0f, Float.POSITIVE_INFINITY}};
+
+    /** p: x, weight, bias, dy, then the outputs y (with bias, clamped by TAILS[t % 4]), y (without), dx, dweight. */
+    private static void all(KernelSet k, Case c, int t, Ptr[] p) {
+        float[] tail = TAILS[t % TAILS.length];
+        k.depthwiseForward(c.w, c.batch, p[0], p[1], p[2], tail[0], tail[1], p[4]);
+        k.depthwiseForward(c.w, c.batch, p[0], p[1], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
         k.depthwiseBackwardData(c.w, c.batch, p[1], p[3], p[6]);
         k.depthwiseBackwardFilter(c.w, c.batch, p[0], p[3], p[7]);
     }
@@ -110,8 +115,9 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
         for (int t = 0; t < cases; t++) {
             releaseAll();
             Case c = caseOf(t);
-            float[][][] r = both(target, inputs(c, special(t)), (k, p) -> all(k, c, p));
-            String what = c + (special(t) ? " (NaN, inf)" : "");
+            int tt = t;
+            float[][][] r = both(target, inputs(c, special(t)), (k, p) -> all(k, c, tt, p));
+            String what = c + (special(t) ? " (NaN, inf)" : "") + ", clamp " + Arrays.toString(TAILS[t % TAILS.length]);
             // a sum of n products of numbers in [-1, 1]: its float error grows with n
             int taps = c.w.kernelH() * c.w.kernelW();
             double forward = 2e-6 * taps + 1e-6;
@@ -153,7 +159,7 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
             for (int i = 0; i < cases.length; i++) {
                 Ptr[] p = new Ptr[8];
                 for (int j = 0; j < 8; j++) p[j] = put(k, in.get(i)[j]);
-                all(k, cases[i], p);
+                all(k, cases[i], i, p);
                 outs.addAll(List.of(p[4], p[5], p[6], p[7]));
             }
             return outs;
@@ -165,7 +171,7 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
         Window w = Window.square(3, 5, 5, 3, 1, 1);
         for (KernelSet k : new KernelSet[] {REF, target.kernels()}) {
             Ptr none = put(k, new float[0]), weight = put(k, values(27, 0, 1f, 0)), dweight = put(k, poison(27));
-            k.depthwiseForward(w, 0, none, weight, put(k, new float[3]), none);
+            k.depthwiseForward(w, 0, none, weight, put(k, new float[3]), 0f, 6f, none);
             k.depthwiseBackwardData(w, 0, weight, none, none);
             k.depthwiseBackwardFilter(w, 0, none, none, dweight);
             for (float v : get(dweight)) assertEquals(0f, v, k.name() + ": dweight of an empty batch");
@@ -188,7 +194,7 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
             float[][] in = inputs(c, false);
             float[] bank = new float[ch * ch * taps];
             for (int f = 0; f < ch; f++) System.arraycopy(in[1], f * taps, bank, (f * ch + f) * taps, taps);
-            float[][] dw = run(REF, in, (k, p) -> all(k, c, p));
+            float[][] dw = run(REF, in, (k, p) -> all(k, c, 1, p)); // (TAILS[1]: no clamp, as convForward below)
             float[][] conv = run(REF, new float[][] {in[0], bank, in[2], in[3], in[4], in[5], in[6], poison(bank.length + 1)}, (k, p) -> {
                 k.convForward(c.w, c.batch, ch, p[0], p[1], p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
                 k.convForward(c.w, c.batch, ch, p[0], p[1], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
@@ -211,8 +217,9 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
     void referenceSumsTheNeighbourhoods() {
         float[] x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, ones = {1, 1, 1, 1, 1, 1, 1, 1, 1};
         Window w = Window.square(1, 3, 3, 3, 1, 1);
-        float[][] out = run(REF, new float[][] {x, ones, {0.5f}, ones, poison(9), poison(9), poison(9)}, (k, p) -> {
-            k.depthwiseForward(w, 1, p[0], p[1], p[2], p[4]);
+        float[][] out = run(REF, new float[][] {x, ones, {0.5f}, ones, poison(9), poison(9), poison(9), poison(9)}, (k, p) -> {
+            k.depthwiseForward(w, 1, p[0], p[1], p[2], Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
+            k.depthwiseForward(w, 1, p[0], p[1], p[2], 15f, 30f, p[7]);
             k.depthwiseBackwardData(w, 1, p[1], p[3], p[5]);
             k.depthwiseBackwardFilter(w, 1, p[0], p[3], p[6]);
         });
@@ -221,6 +228,7 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
         float[] dweight = {12, 21, 16, 27, 45, 33, 24, 39, 28}; // tap (i, j) reads the pixels it meets in the image
         for (int i = 0; i < 9; i++) {
             assertEquals(y[i], out[4][i], "y " + i);
+            assertEquals(Math.min(Math.max(y[i], 15f), 30f), out[7][i], "y clamped to [15, 30] " + i);
             assertEquals(covered[i], out[5][i], "dx " + i);
         }
         float[] dwGot = new float[9];

@@ -159,6 +159,9 @@ final class ConvPoolOps {
                     && (z == null || Arrays.equals(z.shape(), Convolution.outputShape(x2, w2, s[0], s[1], pad[0], pad[1])))) {
                 return Op.one(Value.of(Convolution.conv2dFused(x2, w2, b, z, s[0], s[1], pad[0], pad[1], lo, hi), in[0].type()));
             }
+            if (rank == 4 && z == null && group > 1 && group == x2.size(1) && group == w2.size(0) && w2.size(1) == 1 && d[0] == 1 && d[1] == 1) {
+                return Op.one(Value.of(Convolution.depthwiseFused(x2, w2, b, s[0], s[1], pad[0], pad[1], lo, hi), in[0].type())); // MobileNet's
+            }
             Tensor y = back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank);
             if (z != null) y = Arithmetic.add(y, z);
             if (lo == 0f && hi == Float.POSITIVE_INFINITY) y = y.relu();

@@ -73,4 +73,30 @@ class ConvFusionTest {
         double sim = OrtReference.compare(file, Device.SIM, 3, 0);
         assertTrue(sim <= 1e-5, "sim: " + sim);
     }
+    /**
+     * MobileNet's depthwise Conv (group = channels) → Clip(0, 6) becomes one FusedConv that clamps in
+     * the depthwise kernel's output pass (stride 1 and 2; Relu too), matching ONNX Runtime.
+     */
+    @Test
+    void depthwiseConvAndClipBecomeOneFusedConvAndMatchOnnxRuntime(@TempDir Path dir) throws Exception {
+        List<NodeProto> nodes = List.of(
+                Graphs.node("Conv", "dw1", List.of("x", "w1", "b1"), List.of("h1"), Graphs.ints("pads", 1, 1, 1, 1), Graphs.integer("group", 16)),
+                Graphs.node("Clip", "relu6", List.of("h1", "zero", "six"), List.of("a1")),
+                Graphs.node("Conv", "dw2", List.of("a1", "w2", "b2"), List.of("h2"), Graphs.ints("pads", 1, 1, 1, 1), Graphs.ints("strides", 2, 2),
+                        Graphs.integer("group", 16)),
+                Graphs.node("Relu", "relu", List.of("h2"), List.of("y")));
+        List<TensorProto> inits = List.of(Graphs.randomFloats("w1", RNG, 1f, 16, 1, 3, 3), Graphs.randomFloats("b1", RNG, 1f, 16),
+                Graphs.randomFloats("w2", RNG, 1f, 16, 1, 3, 3), Graphs.randomFloats("b2", RNG, 1f, 16), scalar("zero", 0f), scalar("six", 6f));
+        var m = Graphs.model(17, nodes, List.of(Graphs.floatInfo("x", 2, 16, 13, 11)), List.of(Graphs.floatInfo("y")), inits);
+        Path file = Graphs.write(dir, "depthwise", m);
+        try (OnnxModel model = OnnxModel.load(file)) {
+            assertEquals(List.of("FusedConv", "FusedConv"), model.runtimeOpTypes());
+        }
+        for (long seed = 1; seed <= 2; seed++) {
+            double worst = OrtReference.compare(file, Device.CPU, seed, 0);
+            assertTrue(worst <= 1e-5, "seed " + seed + ": max |diff| / (1 + |expected|) = " + worst);
+        }
+        double sim = OrtReference.compare(file, Device.SIM, 3, 0);
+        assertTrue(sim <= 1e-5, "sim: " + sim);
+    }
 }
