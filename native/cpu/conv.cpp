@@ -125,9 +125,9 @@ Window pad_images(const Window& w, int batch, const float* x, float* dst) {
 }
 
 // The images a padded convolution packs from: a padded copy in workspace (released by the
-// destructor), or x itself with its padding
-// lowered pixel by pixel (slower, the same values) when there is none, or no workspace can be
-// had, or the packer has no direct path for a column stride above 1 (`strided`: it has).
+// destructor), or x itself with its padding lowered pixel by pixel (slower, the same values)
+// when there is none, or no workspace can be had, or the packer has no direct path for a column
+// stride above 1 (`strided`: it has).
 struct Source {
     const cortado_context* ctx;
     Window w;
@@ -381,41 +381,36 @@ CORTADO_KERNEL(conv_forward) {
     if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     // The GEMM y[filters, batch x pixels] = weight[filters, k] im2col(x)[k, batch x pixels], the bias
-    // and tail applied to each tile as it is finished. A 1x1 window of unit stride without padding
-    // reads x itself as the im2col matrix.
-    const cortado::PackMatrix filters_a{Matrix::rows(weight, k), false, 1.0f};
+    // and tail applied to each tile as it is finished.
+    const cortado::PackMatrix weights{Matrix::rows(weight, k), false, 1.0f};  // (A here, B in the transposed product)
     const Matrix c = by_filter(y, filters, pixels);
     const int n = static_cast<int>(batch * pixels);
     auto product = [&](const auto& pack_b) {
-        if (bias || !ep.none()) cortado::gemm(filters, n, k, filters_a, pack_b, 0.0f, c, ConvTail{bias, ep, y});
-        else cortado::gemm(filters, n, k, filters_a, pack_b, 0.0f, c);
+        if (bias || !ep.none()) cortado::gemm(filters, n, k, weights, pack_b, 0.0f, c, ConvTail{bias, ep, y});
+        else cortado::gemm(filters, n, k, weights, pack_b, 0.0f, c);
     };
-    const bool one = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+    // use(the im2col operand's packer): x itself for a 1x1 window of unit stride without padding
+    auto with_columns = [&](const auto& use) {
+        if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0) {
+            use(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
+        } else {
+            const Source src(ctx, w, batch, x, true);
+            use(PackColumns{Columns(src.w, src.x)});
+        }
+    };
     // Few pixels (a 7x7 or 14x14 plane at batch 1) pad less as the GEMM's rows than as its
     // columns (49 pixels: 54 rows of 6 against 64 columns of 16): there the GEMM computes y's
     // transpose into workspace, stored back through the tail after.
     if (n <= 1024 && 20 * padded_tiles(n, filters) < 19 * padded_tiles(filters, n)) {
         float* t = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * n * filters));
         if (t) {
-            const cortado::PackMatrix filters_b{Matrix::rows(weight, k), false, 1.0f};
-            if (one) {
-                cortado::gemm(n, filters, k, cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f}, filters_b, 0.0f,
-                              Matrix::rows(t, filters));
-            } else {
-                const Source src(ctx, w, batch, x, true);
-                cortado::gemm(n, filters, k, PackColumns{Columns(src.w, src.x)}, filters_b, 0.0f, Matrix::rows(t, filters));
-            }
+            with_columns([&](const auto& columns) { cortado::gemm(n, filters, k, columns, weights, 0.0f, Matrix::rows(t, filters)); });
             store_transposed(t, batch, filters, pixels, bias, ep, y);
             ctx->release(ctx, t);
             return CORTADO_STATUS_OK;
         }
     }
-    if (one) {
-        product(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
-    } else {
-        const Source src(ctx, w, batch, x, true);
-        product(PackColumns{Columns(src.w, src.x)});
-    }
+    with_columns(product);
     return CORTADO_STATUS_OK;
 }
 
