@@ -125,7 +125,7 @@ Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int o
     const long c = g.channels, xs = static_cast<long>(groups) * c * k.fb;  // u's stride from one xi to the next
     // A filter group at a time, kRun channels at a time through a buffer: the 16 planes of U are a
     // power of two apart often enough that storing to all of them at once thrashes one cache set.
-    constexpr int kRun = 32, kMaxFb = 16;
+    constexpr int kRun = 32, kMaxFb = 16;  // (FB: 4 or 8)
     std::atomic<bool> bad{false};
     parallel_range(groups, 4, [&](long g0, long g1) {
         float buf[16][kRun * kMaxFb];
