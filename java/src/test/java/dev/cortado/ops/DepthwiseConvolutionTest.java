@@ -3,6 +3,7 @@ package dev.cortado.ops;
 import static dev.cortado.ops.OpsTesting.closeToScale;
 import static dev.cortado.ops.OpsTesting.gradOk;
 import static dev.cortado.ops.OpsTesting.leaf;
+import static dev.cortado.ops.OpsTesting.leafIn;
 import static dev.cortado.ops.OpsTesting.rejects;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -120,5 +121,32 @@ abstract class DepthwiseConvolutionTest extends PerBackend {
         rejects("conv2d on x [1, 4, 5, 5], w [4, 1, 7, 7]: kernel 7x7 is larger than the padded input 5x5",
                 () -> Convolution.conv2d(x, Tensor.ones(4, 1, 7, 7), null, 1, 1, 0, 0, 1, 1, 4));
         rejects("conv2d: x must be 4-D, got shape [1, 4, 5]", () -> Convolution.conv2d(Tensor.ones(1, 4, 5), Tensor.ones(4, 1, 3, 3), null, 1, 1, 0, 0, 1, 1, 4));
+    }
+    /**
+     * depthwiseFused: with no gradient needed, one depthwise kernel call whose output pass clamps
+     * (ReLU6, a two-sided clamp, ReLU), equal to conv2d and then clamp; with gradients, the same
+     * composition, differentiable (central differences); a bad clamp or a weight that is not one
+     * filter per channel refused by name.
+     */
+    @Test
+    void depthwiseFusedClampsInTheKernelAndEqualsTheComposition() {
+        Tensor x = leaf(rng, 2, 5, 9, 8), w = leaf(rng, 5, 1, 3, 3), b = leaf(rng, 5);
+        float[][] clamps = {{0f, 6f}, {-0.4f, 0.3f}, {0f, Float.POSITIVE_INFINITY}};
+        for (float[] c : clamps) {
+            float[] expected = Convolution.conv2d(x, w, b, 2, 1, 1, 1, 1, 1, 5).clamp(c[0], c[1]).toArray();
+            KernelProfiler p = new KernelProfiler(Backends.of(Device.CPU));
+            float[] got;
+            try (Backends.Selection s = Backends.use(p.kernels()); dev.cortado.autograd.GradMode off = dev.cortado.autograd.GradMode.off()) {
+                got = Convolution.depthwiseFused(x, w, b, 2, 1, 1, 1, c[0], c[1]).toArray();
+            }
+            closeToScale("depthwiseFused clamp [" + c[0] + ", " + c[1] + "]", expected, got);
+            String report = p.report(1);
+            assertTrue(report.contains("depthwiseForward(") && !report.contains("unary("), "one kernel, no clamp pass:\n" + report);
+        }
+        gradOk("depthwiseFused ReLU6", t -> Convolution.depthwiseFused(t[0], t[1], t[2], 1, 1, 1, 1, 0f, 6f),
+                leafIn(rng, -2, 2, 2, 3, 5, 4), leaf(rng, 3, 1, 3, 3), leaf(rng, 3));
+        rejects("depthwiseFused: clamp range [6.0, 0.0] is not lo <= hi", () -> Convolution.depthwiseFused(x, w, b, 1, 1, 1, 1, 6f, 0f));
+        rejects("depthwiseFused: w [5, 2, 3, 3] is not [5, 1, kh, kw]",
+                () -> Convolution.depthwiseFused(x, Tensor.ones(5, 2, 3, 3), null, 1, 1, 1, 1, 0f, 6f));
     }
 }
