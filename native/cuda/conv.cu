@@ -36,7 +36,7 @@ __global__ void tail_kernel(int64_t n, const float* __restrict__ z, float lo, fl
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
          i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const float v = z != nullptr ? y[i] + z[i] : y[i];
-        y[i] = v < lo ? lo : v > hi ? hi : v;
+        y[i] = cortado::cuda::clamp_keep_nan(v, lo, hi);
     }
 }
 

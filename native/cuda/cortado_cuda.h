@@ -61,6 +61,10 @@ int launch(const cortado_context* ctx, const char* name, dim3 grid, dim3 block, 
 #endif
 }
 
+// The fused tails' clamp (cortado_kernels.h): min(max(v, lo), hi); a NaN fails both comparisons
+// and stays.
+__device__ __forceinline__ float clamp_keep_nan(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
 // Blocks of `threads` covering n items.
 inline unsigned blocks_for(int64_t n, unsigned threads) {
     int64_t b = (n + threads - 1) / threads;

@@ -7,6 +7,7 @@
 #include "grid.h"
 #include "warp.h"
 
+using cortado::cuda::clamp_keep_nan;
 using cortado::cuda::first_index;
 using cortado::cuda::grid_for;
 using cortado::cuda::grid_stride;
@@ -37,7 +38,7 @@ __global__ void depthwise_forward_kernel(Geometry g, int64_t total, const float*
             const float* row = plane + static_cast<int64_t>(y0 + ki) * g.width;
             for (int kj = x0 < 0 ? -x0 : 0; kj < g.kw && x0 + kj < g.width; kj++) s += __ldg(wc + ki * g.kw + kj) * __ldg(row + x0 + kj);
         }
-        y[o] = s < lo ? lo : s > hi ? hi : s;  // (a NaN fails both tests and stays)
+        y[o] = clamp_keep_nan(s, lo, hi);
     }
 }
 

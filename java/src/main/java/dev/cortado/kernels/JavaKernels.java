@@ -102,7 +102,7 @@ public final class JavaKernels implements KernelSet {
         FloatBuffer vy = view(y), vz = z == null ? null : view(z);
         for (int i = 0; i < batch * filters * p; i++) {
             float v = vz == null ? vy.get(i) : vy.get(i) + vz.get(i);
-            vy.put(i, v < lo ? lo : v > hi ? hi : v); // (a NaN fails both tests and stays)
+            vy.put(i, clamp(v, lo, hi));
         }
     }
 
@@ -144,10 +144,7 @@ public final class JavaKernels implements KernelSet {
         double[] acc = new double[(int) (batch * w.outputSize())];
         if (vb != null) for (int i = 0; i < acc.length; i++) acc[i] = vb.get(i / plane % w.channels());
         forEachDepthwiseTap(w, batch, (xi, wi, yi) -> acc[yi] += (double) vw.get(wi) * vx.get(xi));
-        for (int i = 0; i < acc.length; i++) {
-            float v = (float) acc[i];
-            vy.put(i, v < lo ? lo : v > hi ? hi : v); // (a NaN fails both tests and stays)
-        }
+        for (int i = 0; i < acc.length; i++) vy.put(i, clamp((float) acc[i], lo, hi));
     }
 
     @Override
@@ -171,6 +168,11 @@ public final class JavaKernels implements KernelSet {
     }
 
     /** Calls v for output (n, c, oy, ox) and tap (ki, kj) in that order wherever the tap reads a pixel of the image. */
+    /** The fused tails' clamp, min(max(v, lo), hi): a NaN fails both tests and stays. */
+    private static float clamp(float v, float lo, float hi) {
+        return v < lo ? lo : v > hi ? hi : v;
+    }
+
     private static void forEachDepthwiseTap(Window w, int batch, TapVisitor v) {
         int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW();
         for (int n = 0; n < batch; n++) {
