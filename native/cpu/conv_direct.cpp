@@ -163,16 +163,11 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
     // out its chunks of tile rows (times a split of the filter groups, where chunks are few), so
     // that a thread the machine slows down does less instead of holding up the call.
     const bool few = batch < 2 * threads;
-    int per = plan.groups, chunk_splits = 1;
-    if (few && !wp) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(2 * threads, batch))));
-    if (few && wp) {
-        chunk_splits = static_cast<int>(std::min<long>(plan.groups, ceil_div(2 * threads, wp->chunks())));
-        per = static_cast<int>(ceil_div(plan.groups, chunk_splits));
-        chunk_splits = static_cast<int>(ceil_div(plan.groups, per));
-    }
+    int per = plan.groups;  // filter groups an item takes
+    if (few) per = static_cast<int>(ceil_div(plan.groups, std::min<long>(plan.groups, ceil_div(2 * threads, wp ? wp->chunks() : batch))));
     const int splits = static_cast<int>(ceil_div(plan.groups, per));
     const long items = static_cast<long>(batch) * splits, scratch = std::max(plan.scratch(), wp ? wp->scratch() : 0L);
-    const long chunk_items = wp ? static_cast<long>(wp->chunks()) * chunk_splits : 0;
+    const long chunk_items = wp ? static_cast<long>(wp->chunks()) * splits : 0;
     const int workers = static_cast<int>(std::min<long>(std::max(items, chunk_items), threads));
     const long total = std::max(workers * scratch, wp ? wp->padded() + workers * wp->chunk_scratch() : 0L);
     float* ws = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * total));
@@ -207,8 +202,8 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
                 continue;
             }
             parallel_items(workers, chunk_items, [&](int tid, long item) {
-                const int ty0 = static_cast<int>(item / chunk_splits) * wp->chunk;
-                const int g0 = static_cast<int>(item % chunk_splits) * per, g1 = std::min(plan.groups, g0 + per);
+                const int ty0 = static_cast<int>(item / splits) * wp->chunk;
+                const int g0 = static_cast<int>(item % splits) * per, g1 = std::min(plan.groups, g0 + per);
                 wp->tile_rows(ws, y + n * out_image, ep.at(n * out_image), g0, g1, ty0, ws + wp->padded() + tid * wp->chunk_scratch());
             });
         }
