@@ -58,25 +58,25 @@ public final class KernelProcessor extends AbstractProcessor {
 
     @Override
     public boolean process(Set<? extends TypeElement> annotations, RoundEnvironment round) {
-        for (Element e : round.getElementsAnnotatedWith(Kernels.class)) {
-            try {
-                generate((TypeElement) e);
-            } catch (DeclarationError err) {
-                processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, err.getMessage(), err.where);
-            } catch (IOException io) {
-                processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, "kernel generation failed: " + io, e);
-            }
-        }
-        for (Element e : round.getElementsAnnotatedWith(KernelTableBinding.class)) {
-            try {
-                bind((TypeElement) e);
-            } catch (DeclarationError err) {
-                processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, err.getMessage(), err.where);
-            } catch (IOException io) {
-                processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, "kernel table generation failed: " + io, e);
-            }
-        }
+        for (Element e : round.getElementsAnnotatedWith(Kernels.class)) run(e, "kernel generation", this::generate);
+        for (Element e : round.getElementsAnnotatedWith(KernelTableBinding.class)) run(e, "kernel table generation", this::bind);
         return true;
+    }
+
+    /** What process() does with one annotated type. */
+    private interface Step {
+        void apply(TypeElement type) throws IOException;
+    }
+
+    /** step(e), its declaration errors and I/O failures reported as compile errors at the element. */
+    private void run(Element e, String what, Step step) {
+        try {
+            step.apply((TypeElement) e);
+        } catch (DeclarationError err) {
+            processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, err.getMessage(), err.where);
+        } catch (IOException io) {
+            processingEnv.getMessager().printMessage(Diagnostic.Kind.ERROR, what + " failed: " + io, e);
+        }
     }
 
     /** The kernels of the interface, in declaration order; op enums they take are added to {@code enums}. */
