@@ -36,14 +36,35 @@ public final class Attention {
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, boolean causal, float dropoutP, Rng rng) {
         check(q, k, v);
+        return attend(q, k, v, causal, dropoutP, rng, defaultScale(q));
+    }
+
+    /**
+     * As {@link #scaledDotProductAttention(Tensor, Tensor, Tensor, boolean, float, Rng)} with the
+     * scores multiplied by {@code scale} instead of {@code 1/sqrt(E)} (PyTorch's {@code scale}
+     * argument).
+     *
+     * @throws IllegalArgumentException naming the argument when the shapes do not fit or the scale is not finite
+     */
+    public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, boolean causal, float dropoutP, Rng rng, float scale) {
+        check(q, k, v);
+        if (!Float.isFinite(scale)) throw new IllegalArgumentException("scaled_dot_product_attention: scale must be finite, got " + scale);
+        return attend(q, k, v, causal, dropoutP, rng, scale);
+    }
+
+    private static float defaultScale(Tensor q) {
+        return (float) (1 / Math.sqrt(q.size(-1)));
+    }
+
+    private static Tensor attend(Tensor q, Tensor k, Tensor v, boolean causal, float dropoutP, Rng rng, float scale) {
         if (!(dropoutP >= 0 && dropoutP < 1)) {
             throw new IllegalArgumentException("scaled_dot_product_attention: dropoutP must be in [0, 1), got " + dropoutP);
         }
         if (dropoutP > 0 && rng == null) {
             throw new IllegalArgumentException("scaled_dot_product_attention: dropoutP " + dropoutP + " needs a random generator, got null");
         }
-        if (dropoutP == 0) return fused(q, k, v, causal);
-        Tensor weights = attentionWeights(q, k, causal);
+        if (dropoutP == 0) return fused(q, k, v, causal, scale);
+        Tensor weights = weights(q, k, causal, scale);
         Tensor dropped = Dropout.dropout(weights, dropoutP, rng);
         Tensor out = Linalg.matmul(dropped, false, v, false);
         Autograd.closeUnlessRecorded(out, weights, dropped);
@@ -56,9 +77,13 @@ public final class Attention {
      */
     public static Tensor attentionWeights(Tensor q, Tensor k, boolean causal) {
         checkQk("attention_weights", q, k);
-        int l = q.size(-2), s = k.size(-2), e = q.size(-1);
+        return weights(q, k, causal, defaultScale(q));
+    }
+
+    private static Tensor weights(Tensor q, Tensor k, boolean causal, float scale) {
+        int l = q.size(-2), s = k.size(-2);
         Tensor scores = Linalg.matmul(q, false, k, true);
-        Tensor scaled = scores.mul((float) (1 / Math.sqrt(e)));
+        Tensor scaled = scores.mul(scale);
         Tensor mask = causal ? causalMask(q, l, s) : null;
         Tensor masked = mask == null ? scaled : Arithmetic.add(scaled, mask);
         Tensor weights = Softmax.softmax(masked, -1);
@@ -71,12 +96,11 @@ public final class Attention {
      * the forward keeps each row's log-sum-exp [B, L] for the backward, which recomputes the
      * attention weights from it.
      */
-    private static Tensor fused(Tensor q, Tensor k, Tensor v, boolean causal) {
+    private static Tensor fused(Tensor q, Tensor k, Tensor v, boolean causal, float scale) {
         String op = "scaled_dot_product_attention";
         int[] batch = Strides.broadcast(op, batchAxes(q), Strides.broadcast(op, batchAxes(k), batchAxes(v)));
         Tensor qb = toBatch(q, batch), kb = toBatch(k, batch), vb = toBatch(v, batch);
         int items = (int) Shape.numel(batch), l = q.size(-2), s = k.size(-2), e = q.size(-1), ev = v.size(-1);
-        float scale = (float) (1 / Math.sqrt(e));
         KernelSet kernels = q.kernels();
         Tensor out = Tensor.empty(q.device(), withMatrix(batch, l, ev));
         Tensor lse = Tensor.empty(q.device(), items * l);

@@ -95,6 +95,46 @@ abstract class FusedAttentionTest extends PerBackend {
         }
     }
 
+    /**
+     * An explicit scale (PyTorch's scale argument; what ONNX import passes) equals softmax(scale·q·kᵀ
+     * + mask)·v composed of ops, in value and gradient, central differences hold, and a scale that
+     * is not finite is refused by name.
+     */
+    @Test
+    void anExplicitScaleEqualsTheCompositionWithIt() {
+        Rng rng = new Rng(23);
+        for (float scale : new float[] {0.3f, 2.5f, -0.7f}) {
+            for (boolean causal : new boolean[] {false, true}) {
+                String what = "scale " + scale + (causal ? " causal" : "");
+                Tensor[] in = {leaf(rng, 2, 5, 3), leaf(rng, 2, 6, 3), leaf(rng, 2, 6, 4)};
+                Tensor[] ref = new Tensor[3];
+                for (int i = 0; i < 3; i++) ref[i] = Tensor.of(in[i].toArray(), in[i].shape()).requiresGrad(true);
+                Tensor y = Attention.scaledDotProductAttention(in[0], in[1], in[2], causal, 0f, null, scale);
+                Tensor scores = Linalg.matmul(ref[0], false, ref[1], true).mul(scale);
+                if (causal) {
+                    float[] m = new float[5 * 6];
+                    for (int i = 0; i < 5; i++) for (int j = i + 1; j < 6; j++) m[i * 6 + j] = Float.NEGATIVE_INFINITY;
+                    scores = Arithmetic.add(scores, Tensor.of(m, 5, 6));
+                }
+                Tensor yRef = Linalg.matmul(Softmax.softmax(scores, -1), false, ref[2], false);
+                closeToScale(what + " out", yRef.toArray(), y.toArray());
+                Tensor g = Tensor.uniform(rng, -1, 1, y.shape());
+                y.backward(g);
+                yRef.backward(g);
+                String[] names = {"dq", "dk", "dv"};
+                for (int i = 0; i < 3; i++) closeToScale(what + " " + names[i], ref[i].grad().toArray(), in[i].grad().toArray());
+                Function<Tensor[], Tensor> f = x -> Attention.scaledDotProductAttention(x[0], x[1], x[2], causal, 0f, null, scale);
+                gradOk("fused sdpa " + what, f, leaf(rng, 2, 3, 2), leaf(rng, 2, 4, 2), leaf(rng, 2, 4, 3));
+            }
+        }
+        Tensor q = leaf(rng, 2, 3, 2);
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Attention.scaledDotProductAttention(q, q, q, false, 0f, null, bad));
+            assertTrue(e.getMessage().contains("scale must be finite"), e.getMessage());
+        }
+    }
+
     @Test
     void centralDifferences() {
         Rng rng = new Rng(22);

@@ -1,6 +1,7 @@
 package dev.cortado.onnx.importer;
 
 import dev.cortado.ops.Arithmetic;
+import dev.cortado.ops.Attention;
 import dev.cortado.ops.LayerNormalization;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Shapes;
@@ -111,6 +112,26 @@ final class MathOps {
 
     static Op matMul(NodeContext c) {
         return in -> Op.one(Value.of(Linalg.matmul(in[0].tensor(), in[1].tensor()), in[0].type()));
+    }
+
+    /**
+     * What {@link AttentionFusion} makes of torch's attention subgraph: the fused attention with
+     * the subgraph's scale, and with its causal mask when it had one (whose [L, S] q and k must have).
+     */
+    static Op attention(NodeContext c) {
+        float scale = c.real("scale", Float.NaN);
+        boolean causal = c.integer("causal", 0) != 0;
+        int[] mask = c.ints("mask_shape");
+        if (!Float.isFinite(scale)) throw c.refuse("attribute scale is missing or not finite");
+        if (causal != (mask != null && mask.length == 2)) throw c.refuse("a causal attention needs its mask_shape [L, S], and only it");
+        return in -> {
+            Tensor q = in[0].tensor(), k = in[1].tensor(), v = in[2].tensor();
+            if (mask != null && (q.dim() < 2 || k.dim() < 2 || q.size(-2) != mask[0] || k.size(-2) != mask[1])) {
+                throw new IllegalArgumentException("the causal mask " + Shape.str(mask) + " does not fit q " + Shape.str(q.shape())
+                        + " and k " + Shape.str(k.shape()));
+            }
+            return Op.one(Value.of(Attention.scaledDotProductAttention(q, k, v, causal, 0f, null, scale), in[0].type()));
+        };
     }
 
     static OpTable.Factory softmax(boolean log) {

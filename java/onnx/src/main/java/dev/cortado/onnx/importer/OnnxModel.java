@@ -39,8 +39,10 @@ import java.util.Set;
  *
  * Loading reads every node through {@link OpTable} (an operator or attribute value Cortado does
  * not run is refused with an {@link OnnxImportException} naming the operator, its node and the
- * opset, before anything runs), folds each BatchNormalization that follows a Conv into it, and
- * then runs the graph once on zeros of the inputs' declared shapes: that infers every shape, so
+ * opset, before anything runs), folds each BatchNormalization that follows a Conv into it, fuses
+ * torch's GELU subgraphs, Conv with its residual Add and activation, and attention's MatMul,
+ * scale, causal mask, Softmax and MatMul into single nodes (GeluFusion, ConvFusion,
+ * AttentionFusion), and then runs the graph once on zeros of the inputs' declared shapes: that infers every shape, so
  * Shape and the shape arithmetic after it — and anything else that depends on no input — are
  * computed once and kept as constants. Shapes are therefore fixed at load: symbolic dimensions
  * are 1 unless {@link #load(Path, Device, Map)} fixes them. Tensors live on the device given to
@@ -163,8 +165,10 @@ public final class OnnxModel implements AutoCloseable {
             for (TensorProto t : graph.getInitializerList()) inits.put(t.getName(), t);
             Set<String> outputNames = new HashSet<>();
             for (ValueInfoProto o : graph.getOutputList()) outputNames.add(o.getName());
-            List<NodeProto> nodes = ConvFusion.fuse(GeluFusion.fuse(BatchNormFolding.fold(graph.getNodeList(), inits, outputNames), inits, outputNames),
-                    inits, outputNames);
+            List<NodeProto> nodes = BatchNormFolding.fold(graph.getNodeList(), inits, outputNames);
+            nodes = GeluFusion.fuse(nodes, inits, outputNames);
+            nodes = ConvFusion.fuse(nodes, inits, outputNames);
+            nodes = AttentionFusion.fuse(nodes, inits, outputNames);
 
             if (opset < OpTable.MIN_OPSET || opset > OpTable.MAX_OPSET) {
                 NodeProto first = nodes.isEmpty() ? NodeProto.getDefaultInstance() : nodes.get(0);

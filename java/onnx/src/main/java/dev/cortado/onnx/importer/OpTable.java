@@ -88,8 +88,13 @@ final class OpTable {
             entry("Identity", ShapeOps::identity),
             entry("Dropout", ShapeOps::dropout));
 
-    /** The operators of ONNX Runtime's contrib domain (com.microsoft) Cortado runs: what its own load-time fusions make. */
-    private static final Map<String, Factory> CONTRIB_OPS = Map.of("FusedConv", ConvPoolOps::fusedConv);
+    /**
+     * The operators of other domains Cortado runs — what its own load-time fusions make: ONNX
+     * Runtime's contrib FusedConv (com.microsoft, the same semantics) and its own attention.
+     */
+    private static final Map<String, Map<String, Factory>> FUSED_OPS = Map.of(
+            ConvFusion.DOMAIN, Map.of("FusedConv", ConvPoolOps::fusedConv),
+            AttentionFusion.DOMAIN, Map.of(AttentionFusion.OP, MathOps::attention));
 
     /** BatchNormalization's running mean and variance: buffers, never trainable parameters. */
     static boolean isBuffer(String opType, int input) {
@@ -99,11 +104,13 @@ final class OpTable {
     /** The op type's runnable form for this node, its attributes checked; refuses what is not in the table. */
     static Op create(NodeContext c) {
         String domain = c.node.getDomain();
-        boolean contrib = domain.equals(ConvFusion.DOMAIN);
-        if (!domain.isEmpty() && !domain.equals("ai.onnx") && !contrib) throw c.refuse("operators of domain '" + domain + "' are not supported");
-        Factory f = (contrib ? CONTRIB_OPS : OPS).get(c.node.getOpType());
+        boolean standard = domain.isEmpty() || domain.equals("ai.onnx");
+        Map<String, Factory> table = standard ? OPS : FUSED_OPS.get(domain);
+        if (table == null) throw c.refuse("operators of domain '" + domain + "' are not supported");
+        Factory f = table.get(c.node.getOpType());
         if (f == null) {
-            throw c.refuse("not supported (Cortado imports " + String.join(", ", supported()) + (contrib ? "; of " + domain + ": FusedConv" : "") + ")");
+            throw c.refuse("not supported (Cortado imports " + String.join(", ", supported())
+                    + (standard ? "" : "; of " + domain + ": " + String.join(", ", new TreeSet<>(table.keySet()))) + ")");
         }
         Op op = f.create(c);
         c.checkAllRead();
