@@ -24,6 +24,15 @@ public final class Activations {
         return unary("tanh", x, KernelSet::tanhForward, KernelSet::tanhBackward, true);
     }
 
+    /**
+     * x clamped to [lo, hi] as a layer's activation (a fused convolution's, when it is run as ops):
+     * x itself for (-inf, inf), ReLU for [0, inf), else {@link Tensor#clamp}. Differentiable.
+     */
+    public static Tensor clampActivation(Tensor x, float lo, float hi) {
+        if (lo == Float.NEGATIVE_INFINITY && hi == Float.POSITIVE_INFINITY) return x;
+        return lo == 0f && hi == Float.POSITIVE_INFINITY ? relu(x) : x.clamp(lo, hi);
+    }
+
     interface Forward {
         void run(KernelSet k, long n, Ptr x, Ptr y);
     }

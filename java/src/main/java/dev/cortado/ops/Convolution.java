@@ -76,19 +76,14 @@ public final class Convolution {
                     + Shape.str(x.shape()) + " (one filter per channel)");
         }
         if (!Autograd.needsGrad(x, w, bias)) return depthwise(x, w, bias, strideH, strideW, padH, padW, lo, hi);
-        return clamped(depthwise(x, w, bias, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), lo, hi);
+        Tensor y = depthwise(x, w, bias, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        return Activations.clampActivation(y, lo, hi);
     }
 
     private static void checkClamp(String op, float lo, float hi) {
         if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
             throw new IllegalArgumentException(op + ": clamp range [" + lo + ", " + hi + "] is not lo <= hi");
         }
-    }
-
-    /** The fused ops' clamp as differentiable ops (ReLU by Activations.relu), for when a gradient is needed. */
-    private static Tensor clamped(Tensor y, float lo, float hi) {
-        if (lo == Float.NEGATIVE_INFINITY && hi == Float.POSITIVE_INFINITY) return y;
-        return lo == 0f && hi == Float.POSITIVE_INFINITY ? Activations.relu(y) : y.clamp(lo, hi);
     }
 
     /**
@@ -267,7 +262,7 @@ public final class Convolution {
         checkClamp("conv2dFused", lo, hi);
         if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, bias, z, strideH, strideW, padH, padW, lo, hi);
         Tensor y = conv2d(x, w, bias, strideH, strideW, padH, padW);
-        return clamped(z == null ? y : y.add(z), lo, hi);
+        return Activations.clampActivation(z == null ? y : y.add(z), lo, hi);
     }
 
     private static Tensor convolve(Tensor x, Tensor w, Tensor bias, Tensor z, int strideH, int strideW, int padH, int padW, float lo,

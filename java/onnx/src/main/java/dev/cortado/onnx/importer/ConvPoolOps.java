@@ -1,5 +1,6 @@
 package dev.cortado.onnx.importer;
 
+import dev.cortado.ops.Activations;
 import dev.cortado.ops.Arithmetic;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Normalization;
@@ -164,9 +165,7 @@ final class ConvPoolOps {
             }
             Tensor y = back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank);
             if (z != null) y = Arithmetic.add(y, z);
-            if (lo == 0f && hi == Float.POSITIVE_INFINITY) y = y.relu();
-            else if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) y = y.clamp(lo, hi);
-            return Op.one(Value.of(y, in[0].type()));
+            return Op.one(Value.of(Activations.clampActivation(y, lo, hi), in[0].type()));
         };
     }
 
