@@ -9,11 +9,15 @@
 // reference's order (ki, then kj), the column entries that copy it; no atomics.
 #include "cortado_cuda.h"
 #include "gemm.h"
+#include "grid.h"
 
 namespace {
 
-constexpr unsigned kThreads = 256;
-constexpr unsigned kMaxBlocks = 16384;                 // grid-stride loops cover the rest
+using cortado::cuda::first_index;
+using cortado::cuda::grid_for;
+using cortado::cuda::grid_stride;
+using cortado::cuda::kThreads;
+
 constexpr int64_t kChunkFloats = int64_t{32} << 20;    // workspace per chunk of images: 128 MiB
 
 struct Geometry {
@@ -25,16 +29,10 @@ Geometry geometry(int channels, int height, int width, int kh, int kw, int sh, i
                     (width + 2 * pw - kw) / sw + 1};
 }
 
-unsigned grid_for(int64_t total) {
-    const unsigned b = cortado::cuda::blocks_for(total, kThreads);
-    return b < kMaxBlocks ? b : kMaxBlocks;
-}
-
 // The forward's fused tail (cortado_kernels.h): y = min(max(y + z, lo), hi), z optional; a NaN
 // fails both comparisons and stays.
 __global__ void tail_kernel(int64_t n, const float* __restrict__ z, float lo, float hi, float* __restrict__ y) {
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t i = first_index(); i < n; i += grid_stride()) {
         const float v = z != nullptr ? y[i] + z[i] : y[i];
         y[i] = cortado::cuda::clamp_keep_nan(v, lo, hi);
     }
@@ -46,8 +44,7 @@ __global__ void im2col_kernel(Geometry g, int batch, const float* __restrict__ i
     const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow, cols = batch * pixels;
     const int64_t total = static_cast<int64_t>(g.channels) * g.kh * g.kw * cols;
     const int64_t plane = static_cast<int64_t>(g.height) * g.width, image = g.channels * plane;
-    for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < total;
-         e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t e = first_index(); e < total; e += grid_stride()) {
         const int64_t row = e / cols, column = e - row * cols;
         const int kj = static_cast<int>(row % g.kw), ki = static_cast<int>(row / g.kw % g.kh);
         const int64_t c = row / (static_cast<int64_t>(g.kw) * g.kh);
@@ -67,8 +64,7 @@ __global__ void col2im_kernel(Geometry g, int batch, const float* __restrict__ c
     const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow, cols = batch * pixels;
     const int64_t plane = static_cast<int64_t>(g.height) * g.width;
     const int64_t total = batch * g.channels * plane;
-    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-         i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t i = first_index(); i < total; i += grid_stride()) {
         const int64_t nc = i / plane;
         const int r = static_cast<int>(i - nc * plane);
         const int64_t n = nc / g.channels, c = nc - n * g.channels;
@@ -96,8 +92,7 @@ __global__ void col2im_kernel(Geometry g, int batch, const float* __restrict__ c
 // dyt[f][j·P + p] = dy[j][f][p] for the chunk's images j < count: dy as one [F, count·P] matrix.
 __global__ void by_filter_kernel(int filters, int64_t pixels, int count, const float* __restrict__ dy, float* __restrict__ dyt) {
     const int64_t cols = count * pixels, total = filters * cols;
-    for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < total;
-         e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t e = first_index(); e < total; e += grid_stride()) {
         const int64_t f = e / cols, column = e - f * cols;
         const int64_t j = column / pixels, p = column - j * pixels;
         dyt[e] = __ldg(dy + (j * filters + f) * pixels + p);
