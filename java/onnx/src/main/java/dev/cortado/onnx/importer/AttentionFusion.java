@@ -21,8 +21,8 @@ import java.util.Set;
  * </pre>
  * where q' is q under any number of Mul or Div by scalar constants (folded into the scale, as are
  * those of the scores and of Transpose(k0)), and the mask a constant [L, S] (leading axes of 1
- * allowed, L and S above 1) holding 0 on and below the diagonal and -inf above it — PyTorch's
- * causal mask; any other mask leaves the nodes as they are. k0's Transpose becomes the one that
+ * allowed, L and S above 1; read directly or through Identity nodes) holding 0 on and below the
+ * diagonal and -inf above it — PyTorch's causal mask; any other mask leaves the nodes as they are. k0's Transpose becomes the one that
  * gives k [..., S, E] (none when that is k0 itself). Every intermediate must be read only inside
  * the pattern. The fused node ({@value #DOMAIN}.{@value #OP}: inputs q, k, v; attributes scale,
  * causal and mask_shape) takes the place of the last MatMul.
@@ -161,6 +161,9 @@ final class AttentionFusion {
 
     /** [L, S] when {@code value} is a constant causal mask (0 for j <= i, -inf above; L, S > 1), else null. */
     private int[] causalMask(String value) {
+        for (NodeProto n = producer.get(value); n != null && is(n, "Identity") && n.getInputCount() == 1; n = producer.get(value)) {
+            value = n.getInput(0); // torch.onnx.export names a shared initializer anew through Identity nodes
+        }
         TensorProto t = constants.get(value);
         if (t == null || t.getDataType() != Value.FLOAT || t.getDimsCount() < 2) return null;
         int[] dims = TensorData.shape(t);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * AttentionFusion: torch's attention subgraph — MatMul(q / c, Transpose(k)), scaled, plus a causal
- * mask, Softmax, MatMul with v — becomes one fused attention node (with the Transpose that gives k
+ * mask (also one read through an Identity node), Softmax, MatMul with v — becomes one fused attention node (with the Transpose that gives k
  * where k is not the Transpose's input itself) and still matches ONNX Runtime on the cpu and the
  * sim device; a mask that is not causal, a Softmax whose output is read elsewhere and a Softmax
  * over another axis leave the nodes as they were; a mask that no longer fits the shapes is refused
@@ -45,14 +45,22 @@ class AttentionFusionTest {
      * · v [2, 3, 6, 7]. {@code softmaxAxis} and {@code softmaxOut} (also a graph output) vary it.
      */
     private static Path causalGraph(Path dir, String name, TensorProto mask, long softmaxAxis, boolean softmaxOut) throws Exception {
-        List<NodeProto> nodes = List.of(
+        return causalGraph(dir, name, mask, softmaxAxis, softmaxOut, false);
+    }
+
+    /** With {@code throughIdentity} the Add reads the mask through an Identity node, as torch names a shared initializer anew. */
+    private static Path causalGraph(Path dir, String name, TensorProto mask, long softmaxAxis, boolean softmaxOut, boolean throughIdentity)
+            throws Exception {
+        List<NodeProto> nodes = new ArrayList<>();
+        if (throughIdentity) nodes.add(Graphs.node("Identity", "shared_mask", List.of("m"), List.of("m_again")));
+        nodes.addAll(List.of(
                 Graphs.node("Div", "q_scale", List.of("q", "two"), List.of("qs")),
                 Graphs.node("Transpose", "k_t", List.of("k0"), List.of("kt"), Graphs.ints("perm", 1, 2, 3, 0)),
                 Graphs.node("MatMul", "scores", List.of("qs", "kt"), List.of("s")),
                 Graphs.node("Mul", "scale", List.of("s", "one_half"), List.of("s2")),
-                Graphs.node("Add", "mask", List.of("s2", "m"), List.of("sm")),
+                Graphs.node("Add", "mask", List.of("s2", throughIdentity ? "m_again" : "m"), List.of("sm")),
                 Graphs.node("Softmax", "softmax", List.of("sm"), List.of("p"), Graphs.integer("axis", softmaxAxis)),
-                Graphs.node("MatMul", "out", List.of("p", "v"), List.of("y")));
+                Graphs.node("MatMul", "out", List.of("p", "v"), List.of("y"))));
         List<TensorProto> inits = List.of(scalar("two", 2f), scalar("one_half", 1.5f), mask);
         List<dev.cortado.onnx.proto.Onnx.ValueInfoProto> outputs = new ArrayList<>(List.of(Graphs.floatInfo("y")));
         if (softmaxOut) outputs.add(Graphs.floatInfo("p"));
@@ -79,6 +87,11 @@ class AttentionFusionTest {
             }
             matchesOnnxRuntime(file);
         }
+        Path shared = causalGraph(dir, "through_identity", mask("m", 5, 6, true, -1), -1, false, true);
+        try (OnnxModel model = OnnxModel.load(shared)) {
+            assertTrue(model.runtimeOpTypes().contains(AttentionFusion.OP), model.runtimeOpTypes().toString());
+        }
+        matchesOnnxRuntime(shared);
     }
 
     @Test
