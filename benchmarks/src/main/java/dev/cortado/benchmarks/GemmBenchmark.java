@@ -25,9 +25,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Square row-major SGEMM C = A·B on off-heap operands: our java reference and native cpu kernels
- * against OpenBLAS (cblas_sgemm through the JavaCPP preset) at the same thread count.
- * GFLOPS = 2 n^3 / time. The cpu backend prints its cache blocking (derived from the machine's
+ * Square row-major SGEMM C = A·B on off-heap operands (or any M x N x K with -p mnk=...): our java
+ * reference and native cpu kernels against OpenBLAS (cblas_sgemm through the JavaCPP preset) at
+ * the same thread count. GFLOPS = 2 n^3 / time (2·M·N·K). The cpu backend prints its cache blocking (derived from the machine's
  * caches: {@link CpuKernels#gemmBlocking()}) as its run starts. The java reference takes ~17 s
  * per op at n = 2048: select it with {@code -p backend=java -p n=256} unless you mean to wait.
  */
@@ -49,6 +49,15 @@ public class GemmBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * A non-square product "MxNxK" (C [M, N] = A [M, K]·B [K, N]; e.g. the transformer encoder's
+     * linear layers, 1024x512x128), in place of n's square one; empty: n x n x n.
+     */
+    @Param({""})
+    public String mnk;
+
+    private int m, cols, depth;
+
     private KernelSet kernels;
     private Device device = Device.CPU;
     private java.nio.FloatBuffer hostA, hostB, hostC;
@@ -57,9 +66,17 @@ public class GemmBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Rng rng = new Rng(1);
-        a = Tensor.uniform(rng, -1, 1, n, n);
-        b = Tensor.uniform(rng, -1, 1, n, n);
-        c = Tensor.zeros(n, n);
+        m = cols = depth = n;
+        if (!mnk.isEmpty()) {
+            String[] d = mnk.split("x");
+            if (d.length != 3) throw new IllegalArgumentException("mnk: expected MxNxK, got " + mnk);
+            m = Integer.parseInt(d[0]);
+            cols = Integer.parseInt(d[1]);
+            depth = Integer.parseInt(d[2]);
+        }
+        a = Tensor.uniform(rng, -1, 1, m, depth);
+        b = Tensor.uniform(rng, -1, 1, depth, cols);
+        c = Tensor.zeros(m, cols);
         if (backend.equals("openblas")) {
             openblas_nolapack.blas_set_num_threads(threads);
             hostA = a.ptr().host(); // direct buffers over the same off-heap memory
@@ -90,9 +107,9 @@ public class GemmBenchmark {
     public Tensor gemm() {
         if (kernels == null) {
             openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
-                    openblas_nolapack.CblasNoTrans, n, n, n, 1f, hostA, n, hostB, n, 0f, hostC, n);
+                    openblas_nolapack.CblasNoTrans, m, cols, depth, 1f, hostA, depth, hostB, cols, 0f, hostC, cols);
         } else {
-            kernels.gemm(false, false, n, n, n, 1f, a.ptr(), n, b.ptr(), n, 0f, c.ptr(), n);
+            kernels.gemm(false, false, m, cols, depth, 1f, a.ptr(), depth, b.ptr(), cols, 0f, c.ptr(), cols);
             if (!device.isCpu()) Memory.synchronize(device);
         }
         return c;
