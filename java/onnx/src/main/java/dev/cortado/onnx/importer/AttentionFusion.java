@@ -37,23 +37,10 @@ final class AttentionFusion {
     static final String DOMAIN = "dev.cortado";
     static final String OP = "ScaledDotProductAttention";
 
-    private final Map<String, NodeProto> producer = new HashMap<>();
-    private final Map<String, Integer> readers = new HashMap<>();
-    private final Map<String, Float> scalars;
-    private final Map<String, TensorProto> constants = new HashMap<>();
-    private final Set<String> graphOutputs;
+    private final FusionGraph graph;
 
     private AttentionFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graphOutputs = graphOutputs;
-        for (NodeProto n : nodes) {
-            for (String o : n.getOutputList()) producer.put(o, n);
-            for (String i : n.getInputList()) readers.merge(i, 1, Integer::sum);
-            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
-                constants.put(n.getOutput(0), n.getAttribute(0).getT());
-            }
-        }
-        constants.putAll(initializers);
-        scalars = GeluFusion.scalars(nodes, initializers);
+        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
     }
 
     static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
@@ -101,12 +88,7 @@ final class AttentionFusion {
             if (m.mask != null) fused.addAttribute(ints("mask_shape", m.mask));
             replaced.put(last, fused.build());
         }
-        List<NodeProto> out = new ArrayList<>();
-        for (NodeProto n : nodes) {
-            if (replaced.containsKey(n)) out.add(replaced.get(n));
-            else if (!removed.contains(n)) out.add(n);
-        }
-        return out;
+        return FusionGraph.rewrite(nodes, replaced, removed);
     }
 
     /** The pattern ending at {@code last} = MatMul(weights, v), or null. */
@@ -145,7 +127,7 @@ final class AttentionFusion {
         while (true) {
             NodeProto n = internal(value, null);
             if (n == null || n.getInputCount() != 2) return value;
-            Float c0 = scalars.get(n.getInput(0)), c1 = scalars.get(n.getInput(1));
+            Float c0 = graph.scalars.get(n.getInput(0)), c1 = graph.scalars.get(n.getInput(1));
             if (is(n, "Mul") && (c0 != null || c1 != null)) {
                 m.scale *= c1 != null ? c1 : c0;
                 value = c1 != null ? n.getInput(0) : n.getInput(1);
@@ -161,10 +143,10 @@ final class AttentionFusion {
 
     /** [L, S] when {@code value} is a constant causal mask (0 for j <= i, -inf above; L, S > 1), else null. */
     private int[] causalMask(String value) {
-        for (NodeProto n = producer.get(value); n != null && is(n, "Identity") && n.getInputCount() == 1; n = producer.get(value)) {
+        for (NodeProto n = graph.producer(value); n != null && is(n, "Identity") && n.getInputCount() == 1; n = graph.producer(value)) {
             value = n.getInput(0); // torch.onnx.export names a shared initializer anew through Identity nodes
         }
-        TensorProto t = constants.get(value);
+        TensorProto t = graph.constants.get(value);
         if (t == null || t.getDataType() != Value.FLOAT || t.getDimsCount() < 2) return null;
         int[] dims = TensorData.shape(t);
         for (int i = 0; i < dims.length - 2; i++) if (dims[i] != 1) return null;
@@ -187,12 +169,8 @@ final class AttentionFusion {
         return true;
     }
 
-    /** The producer of {@code value} when it is an op of type {@code op} (any if null) of the default domain whose one output is read once. */
     private NodeProto internal(String value, String op) {
-        NodeProto n = producer.get(value);
-        if (n == null || op != null && !is(n, op) || n.getOutputCount() != 1) return null;
-        if (readers.getOrDefault(value, 0) != 1 || graphOutputs.contains(value)) return null;
-        return n;
+        return graph.internal(value, op);
     }
 
     private static boolean is(NodeProto n, String op) {

@@ -4,7 +4,6 @@ import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -24,20 +23,14 @@ final class BatchNormFolding {
 
     /** The nodes with the folds applied; {@code initializers} gets the folded weights and biases. */
     static List<NodeProto> fold(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        Map<String, Integer> readers = new HashMap<>();
-        for (NodeProto n : nodes) for (String in : n.getInputList()) readers.merge(in, 1, Integer::sum);
-        Map<String, NodeProto> producer = new HashMap<>();
-        for (NodeProto n : nodes) for (String out : n.getOutputList()) producer.put(out, n);
+        FusionGraph graph = new FusionGraph(nodes, Map.of(), graphOutputs);
         Set<NodeProto> dropped = new HashSet<>();
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         for (NodeProto bn : nodes) {
             if (!bn.getOpType().equals("BatchNormalization") || bn.getInputCount() != 5 || !bn.getDomain().isEmpty()) continue;
             if (bn.getOutputCount() > 1 && bn.getOutputList().subList(1, bn.getOutputCount()).stream().anyMatch(s -> !s.isEmpty())) continue;
-            NodeProto conv = producer.get(bn.getInput(0));
-            if (conv == null || !conv.getOpType().equals("Conv") || replaced.containsKey(conv) || readers.get(bn.getInput(0)) != 1
-                    || graphOutputs.contains(bn.getInput(0))) {
-                continue;
-            }
+            NodeProto conv = graph.internal(bn.getInput(0), "Conv");
+            if (conv == null || replaced.containsKey(conv)) continue;
             float eps = 1e-5f;
             boolean training = false;
             for (AttributeProto a : bn.getAttributeList()) {
@@ -54,7 +47,7 @@ final class BatchNormFolding {
                 p[i] = initializers.get(bn.getInput(i + 1));
                 all &= p[i] != null;
             }
-            if (!all || readers.get(conv.getInput(1)) != 1 || b != null && readers.get(conv.getInput(2)) != 1) continue;
+            if (!all || !graph.readOnce(conv.getInput(1)) || b != null && !graph.readOnce(conv.getInput(2))) continue;
             float[] wv = TensorData.values(w), gamma = TensorData.values(p[0]), beta = TensorData.values(p[1]);
             float[] mean = TensorData.values(p[2]), var = TensorData.values(p[3]);
             int filters = (int) w.getDims(0), per = wv.length / filters;
@@ -75,12 +68,7 @@ final class BatchNormFolding {
             replaced.put(conv, nb.build());
             dropped.add(bn);
         }
-        List<NodeProto> out = new ArrayList<>();
-        for (NodeProto n : nodes) {
-            if (dropped.contains(n)) continue;
-            out.add(replaced.getOrDefault(n, n));
-        }
-        return out;
+        return FusionGraph.rewrite(nodes, replaced, dropped);
     }
 
     private static TensorProto floats(String name, float[] v, int[] shape) {

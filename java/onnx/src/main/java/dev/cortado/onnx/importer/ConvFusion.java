@@ -4,7 +4,6 @@ import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -25,14 +24,10 @@ final class ConvFusion {
     /** The fused node's doc string: this, then the op types it replaced ("Conv+Add+Relu"), which messages name. */
     static final String FUSED_FROM = "fused at load from ";
 
-    private final Map<String, List<NodeProto>> readers = new HashMap<>();
-    private final Map<String, Float> constants = new HashMap<>();
-    private final Set<String> graphOutputs;
+    private final FusionGraph graph;
 
     private ConvFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graphOutputs = graphOutputs;
-        for (NodeProto n : nodes) for (String i : n.getInputList()) readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
-        constants.putAll(GeluFusion.scalars(nodes, initializers));
+        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
     }
 
     static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
@@ -75,12 +70,7 @@ final class ConvFusion {
             for (NodeProto n = onlyReader(conv.getOutput(0)); n != null && n != last; n = onlyReader(n.getOutput(0))) removed.add(n);
             replaced.put(last, fused.build());
         }
-        List<NodeProto> out = new ArrayList<>();
-        for (NodeProto n : nodes) {
-            if (replaced.containsKey(n)) out.add(replaced.get(n));
-            else if (!removed.contains(n)) out.add(n);
-        }
-        return out;
+        return FusionGraph.rewrite(nodes, replaced, removed);
     }
 
     /** Whether a node after conv up to last already belongs to another fusion. */
@@ -91,10 +81,8 @@ final class ConvFusion {
         return false;
     }
 
-    /** The one node reading this value (never a graph output, and reading it once), else null. */
     private NodeProto onlyReader(String value) {
-        List<NodeProto> r = readers.get(value);
-        return r == null || r.size() != 1 || graphOutputs.contains(value) ? null : r.get(0);
+        return graph.onlyReader(value);
     }
 
     /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else: null. */
@@ -106,7 +94,7 @@ final class ConvFusion {
         for (int i = 1; i < n.getInputCount(); i++) {
             String name = n.getInput(i);
             if (name.isEmpty()) continue;
-            Float v = constants.get(name);
+            Float v = graph.scalars.get(name);
             if (v == null) return null;
             b[i - 1] = v;
         }

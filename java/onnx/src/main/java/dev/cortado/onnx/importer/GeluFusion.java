@@ -23,34 +23,10 @@ import java.util.Set;
  */
 final class GeluFusion {
 
-    private final Map<String, NodeProto> producer = new HashMap<>();
-    private final Map<String, Integer> readers = new HashMap<>();
-    private final Map<String, Float> scalars = new HashMap<>();
-    private final Set<String> graphOutputs;
+    private final FusionGraph graph;
 
     private GeluFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graphOutputs = graphOutputs;
-        for (NodeProto n : nodes) {
-            for (String o : n.getOutputList()) producer.put(o, n);
-            for (String i : n.getInputList()) readers.merge(i, 1, Integer::sum);
-        }
-        scalars.putAll(scalars(nodes, initializers));
-    }
-
-    /** The graph's scalar float constants by name: one-element initializers and Constant nodes' outputs. */
-    static Map<String, Float> scalars(List<NodeProto> nodes, Map<String, TensorProto> initializers) {
-        Map<String, Float> out = new HashMap<>();
-        for (NodeProto n : nodes) {
-            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
-                Float v = TensorData.scalar(n.getAttribute(0).getT());
-                if (v != null) out.put(n.getOutput(0), v);
-            }
-        }
-        for (TensorProto t : initializers.values()) {
-            Float v = TensorData.scalar(t);
-            if (v != null) out.put(t.getName(), v);
-        }
-        return out;
+        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
     }
 
     static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
@@ -73,12 +49,7 @@ final class GeluFusion {
             replaced.put(last, gelu);
             removed.addAll(matched);
         }
-        List<NodeProto> out = new ArrayList<>();
-        for (NodeProto n : nodes) {
-            if (replaced.containsKey(n)) out.add(replaced.get(n));
-            else if (!removed.contains(n)) out.add(n);
-        }
-        return out;
+        return FusionGraph.rewrite(nodes, replaced, removed);
     }
 
     /** "none" or "tanh" when {@code last} ends a GELU pattern (its other nodes into {@code matched}, its input into x[0]), else null. */
@@ -124,7 +95,7 @@ final class GeluFusion {
     private boolean isCube(String name, String x, List<NodeProto> m) {
         NodeProto n = internal(name, null, m);
         if (n == null || n.getInputCount() != 2) return false;
-        if (n.getOpType().equals("Pow")) return n.getInput(0).equals(x) && near(scalars.get(n.getInput(1)), 3f);
+        if (n.getOpType().equals("Pow")) return n.getInput(0).equals(x) && near(graph.scalars.get(n.getInput(1)), 3f);
         if (!n.getOpType().equals("Mul")) return false;
         for (int s = 0; s < 2; s++) {
             if (!n.getInput(s).equals(x)) continue;
@@ -137,25 +108,23 @@ final class GeluFusion {
         return false;
     }
 
-    /** The producer of {@code value} when it has type {@code op} (any if null) and its output is read once, inside the pattern; added to m. */
+    /** {@link FusionGraph#internal}, added to m. */
     private NodeProto internal(String value, String op, List<NodeProto> m) {
-        NodeProto n = producer.get(value);
-        if (n == null || op != null && !n.getOpType().equals(op) || !n.getDomain().isEmpty() || n.getOutputCount() != 1) return null;
-        if (readers.getOrDefault(value, 0) != 1 || graphOutputs.contains(value)) return null;
-        m.add(n);
+        NodeProto n = graph.internal(value, op);
+        if (n != null) m.add(n);
         return n;
     }
 
     /** For a node {@code op}(a, b) with one operand the scalar constant c: the other operand. */
     private String byConstant(NodeProto n, String op, float c, List<NodeProto> m) {
         if (n == null || !n.getOpType().equals(op) || n.getInputCount() != 2) return null;
-        if (near(scalars.get(n.getInput(0)), c)) return n.getInput(1);
-        if (near(scalars.get(n.getInput(1)), c)) return n.getInput(0);
+        if (near(graph.scalars.get(n.getInput(0)), c)) return n.getInput(1);
+        if (near(graph.scalars.get(n.getInput(1)), c)) return n.getInput(0);
         return null;
     }
 
     private String byConstantDivisor(NodeProto div, float c, List<NodeProto> m) {
-        if (div == null || div.getInputCount() != 2 || !near(scalars.get(div.getInput(1)), c)) return null;
+        if (div == null || div.getInputCount() != 2 || !near(graph.scalars.get(div.getInput(1)), c)) return null;
         return div.getInput(0);
     }
 

@@ -1,0 +1,77 @@
+package dev.cortado.onnx.importer;
+
+import dev.cortado.onnx.proto.Onnx.NodeProto;
+import dev.cortado.onnx.proto.Onnx.TensorProto;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the load-time rewrites (BatchNormFolding, GeluFusion, ConvFusion, AttentionFusion) read of a
+ * graph — each value's producer and readers, the graph's outputs, its constants — and the rewrite
+ * they end with.
+ */
+final class FusionGraph {
+
+    private final Map<String, NodeProto> producer = new HashMap<>();
+    private final Map<String, List<NodeProto>> readers = new HashMap<>();
+    private final Set<String> graphOutputs;
+    /** Scalar float constants by name: one-element initializers and Constant nodes' outputs. */
+    final Map<String, Float> scalars = new HashMap<>();
+    /** Constant tensors by name: initializers and Constant nodes' values. */
+    final Map<String, TensorProto> constants = new HashMap<>();
+
+    FusionGraph(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
+        this.graphOutputs = graphOutputs;
+        for (NodeProto n : nodes) {
+            for (String o : n.getOutputList()) producer.put(o, n);
+            for (String i : n.getInputList()) readers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+            if (n.getOpType().equals("Constant") && n.getAttributeCount() == 1 && n.getAttribute(0).getName().equals("value")) {
+                constants.put(n.getOutput(0), n.getAttribute(0).getT());
+            }
+        }
+        constants.putAll(initializers);
+        for (Map.Entry<String, TensorProto> c : constants.entrySet()) {
+            Float v = TensorData.scalar(c.getValue());
+            if (v != null) scalars.put(c.getKey(), v);
+        }
+    }
+
+    NodeProto producer(String value) {
+        return producer.get(value);
+    }
+
+    /** The one node reading {@code value} (read once, and not a graph output), else null. */
+    NodeProto onlyReader(String value) {
+        List<NodeProto> r = readers.get(value);
+        return r == null || r.size() != 1 || graphOutputs.contains(value) ? null : r.get(0);
+    }
+
+    /** Whether {@code value} is read exactly once and is not a graph output: a pattern may absorb it. */
+    boolean readOnce(String value) {
+        return onlyReader(value) != null;
+    }
+
+    /**
+     * The producer of {@code value} when it is an op of type {@code op} (any if null) of the default
+     * domain with one output, read once and not a graph output; else null.
+     */
+    NodeProto internal(String value, String op) {
+        NodeProto n = producer.get(value);
+        if (n == null || !n.getDomain().isEmpty() || op != null && !n.getOpType().equals(op) || n.getOutputCount() != 1) return null;
+        return readOnce(value) ? n : null;
+    }
+
+    /** The nodes in order, each in {@code replaced} swapped for its replacement, those in {@code removed} left out. */
+    static List<NodeProto> rewrite(List<NodeProto> nodes, Map<NodeProto, NodeProto> replaced, Set<NodeProto> removed) {
+        List<NodeProto> out = new ArrayList<>();
+        for (NodeProto n : nodes) {
+            if (replaced.containsKey(n)) out.add(replaced.get(n));
+            else if (!removed.contains(n)) out.add(n);
+        }
+        return out;
+    }
+}
