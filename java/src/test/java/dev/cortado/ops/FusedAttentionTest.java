@@ -69,19 +69,25 @@ abstract class FusedAttentionTest extends PerBackend {
         for (int[][] sh : SHAPES) {
             for (boolean causal : new boolean[] {false, true}) {
                 String what = Arrays.deepToString(sh) + (causal ? " causal" : "");
-                Tensor[] in = {leaf(rng, sh[0]), leaf(rng, sh[1]), leaf(rng, sh[2])};
-                Tensor[] ref = new Tensor[3];
-                for (int i = 0; i < 3; i++) ref[i] = Tensor.of(in[i].toArray(), in[i].shape()).requiresGrad(true);
-                Tensor y = fused(in[0], in[1], in[2], causal), yRef = composed(ref[0], ref[1], ref[2], causal);
-                assertEquals(Arrays.toString(yRef.shape()), Arrays.toString(y.shape()), what + " shape");
-                closeToScale(what + " out", yRef.toArray(), y.toArray());
-                Tensor g = Tensor.uniform(rng, -1, 1, y.shape());
-                y.backward(g);
-                yRef.backward(g);
-                String[] names = {"dq", "dk", "dv"};
-                for (int i = 0; i < 3; i++) closeToScale(what + " " + names[i], ref[i].grad().toArray(), in[i].grad().toArray());
+                sameValuesAndGradients(what, rng, new Tensor[] {leaf(rng, sh[0]), leaf(rng, sh[1]), leaf(rng, sh[2])},
+                        in -> fused(in[0], in[1], in[2], causal), ref -> composed(ref[0], ref[1], ref[2], causal));
             }
         }
+    }
+
+    /** f and its reference on copies of the same inputs: equal values, and equal gradients for one random upstream gradient. */
+    private static void sameValuesAndGradients(String what, Rng rng, Tensor[] in, Function<Tensor[], Tensor> f,
+                                               Function<Tensor[], Tensor> reference) {
+        Tensor[] ref = new Tensor[in.length];
+        for (int i = 0; i < in.length; i++) ref[i] = Tensor.of(in[i].toArray(), in[i].shape()).requiresGrad(true);
+        Tensor y = f.apply(in), yRef = reference.apply(ref);
+        assertEquals(Arrays.toString(yRef.shape()), Arrays.toString(y.shape()), what + " shape");
+        closeToScale(what + " out", yRef.toArray(), y.toArray());
+        Tensor g = Tensor.uniform(rng, -1, 1, y.shape());
+        y.backward(g);
+        yRef.backward(g);
+        String[] names = {"dq", "dk", "dv"};
+        for (int i = 0; i < in.length; i++) closeToScale(what + " " + names[i], ref[i].grad().toArray(), in[i].grad().toArray());
     }
 
     /** Equal within 1e-5 of the largest magnitude of expected: the sums run in other orders. */
@@ -106,23 +112,16 @@ abstract class FusedAttentionTest extends PerBackend {
         for (float scale : new float[] {0.3f, 2.5f, -0.7f}) {
             for (boolean causal : new boolean[] {false, true}) {
                 String what = "scale " + scale + (causal ? " causal" : "");
-                Tensor[] in = {leaf(rng, 2, 5, 3), leaf(rng, 2, 6, 3), leaf(rng, 2, 6, 4)};
-                Tensor[] ref = new Tensor[3];
-                for (int i = 0; i < 3; i++) ref[i] = Tensor.of(in[i].toArray(), in[i].shape()).requiresGrad(true);
-                Tensor y = Attention.scaledDotProductAttention(in[0], in[1], in[2], causal, 0f, null, scale);
-                Tensor scores = Linalg.matmul(ref[0], false, ref[1], true).mul(scale);
-                if (causal) {
-                    float[] m = new float[5 * 6];
-                    for (int i = 0; i < 5; i++) for (int j = i + 1; j < 6; j++) m[i * 6 + j] = Float.NEGATIVE_INFINITY;
-                    scores = Arithmetic.add(scores, Tensor.of(m, 5, 6));
-                }
-                Tensor yRef = Linalg.matmul(Softmax.softmax(scores, -1), false, ref[2], false);
-                closeToScale(what + " out", yRef.toArray(), y.toArray());
-                Tensor g = Tensor.uniform(rng, -1, 1, y.shape());
-                y.backward(g);
-                yRef.backward(g);
-                String[] names = {"dq", "dk", "dv"};
-                for (int i = 0; i < 3; i++) closeToScale(what + " " + names[i], ref[i].grad().toArray(), in[i].grad().toArray());
+                sameValuesAndGradients(what, rng, new Tensor[] {leaf(rng, 2, 5, 3), leaf(rng, 2, 6, 3), leaf(rng, 2, 6, 4)},
+                        in -> Attention.scaledDotProductAttention(in[0], in[1], in[2], causal, 0f, null, scale), ref -> {
+                            Tensor scores = Linalg.matmul(ref[0], false, ref[1], true).mul(scale);
+                            if (causal) {
+                                float[] m = new float[5 * 6];
+                                for (int i = 0; i < 5; i++) for (int j = i + 1; j < 6; j++) m[i * 6 + j] = Float.NEGATIVE_INFINITY;
+                                scores = Arithmetic.add(scores, Tensor.of(m, 5, 6));
+                            }
+                            return Linalg.matmul(Softmax.softmax(scores, -1), false, ref[2], false);
+                        });
                 Function<Tensor[], Tensor> f = x -> Attention.scaledDotProductAttention(x[0], x[1], x[2], causal, 0f, null, scale);
                 gradOk("fused sdpa " + what, f, leaf(rng, 2, 3, 2), leaf(rng, 2, 4, 2), leaf(rng, 2, 4, 3));
             }
