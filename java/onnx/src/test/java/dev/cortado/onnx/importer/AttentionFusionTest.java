@@ -8,6 +8,7 @@ import dev.cortado.memory.Device;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 import dev.cortado.tensor.Rng;
+import dev.cortado.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -130,6 +131,43 @@ class AttentionFusionTest {
         }
         matchesOnnxRuntime(files[0]);
         matchesOnnxRuntime(files[2]);
+    }
+
+    /** The fused node back-propagates as the nodes it replaced: the same graph with its mask a graph input (so not fused) gives the same gradients. */
+    @Test
+    void gradientsFlowThroughTheFusedNodeAsThroughTheNodes(@TempDir Path dir) throws Exception {
+        TensorProto mask = mask("m", 5, 6, false, -1);
+        Path fusedFile = causalGraph(dir, "fused", mask, -1, false);
+        try (OnnxModel fused = OnnxModel.load(fusedFile)) {
+            assertEquals(List.of("Transpose", AttentionFusion.OP), fused.runtimeOpTypes());
+        }
+        var unfused = Graphs.model(17, dev.cortado.onnx.proto.Onnx.ModelProto.parseFrom(java.nio.file.Files.readAllBytes(fusedFile)).getGraph()
+                .getNodeList(), List.of(Graphs.floatInfo("q", 2, 3, 5, 4), Graphs.floatInfo("k0", 6, 2, 3, 4), Graphs.floatInfo("v", 2, 3, 6, 7),
+                Graphs.floatInfo("m", 5, 6)), List.of(Graphs.floatInfo("y")), List.of(scalar("two", 2f), scalar("one_half", 1.5f)));
+        Path unfusedFile = Graphs.write(dir, "unfused", unfused);
+        Rng rng = new Rng(5);
+        Tensor q = Tensor.uniform(rng, -1, 1, 2, 3, 5, 4), k0 = Tensor.uniform(rng, -1, 1, 6, 2, 3, 4), v = Tensor.uniform(rng, -1, 1, 2, 3, 6, 7);
+        Tensor g = Tensor.uniform(rng, -1, 1, 2, 3, 5, 7);
+        float[][] grads = new float[6][];
+        Path[] files = {fusedFile, unfusedFile};
+        for (int f = 0; f < 2; f++) {
+            try (OnnxModel model = OnnxModel.load(files[f])) {
+                if (f == 1) assertTrue(model.runtimeOpTypes().contains("Softmax"), model.runtimeOpTypes().toString());
+                Tensor[] in = {q.detach().requiresGrad(true), k0.detach().requiresGrad(true), v.detach().requiresGrad(true)};
+                Map<String, Tensor> feed = new java.util.HashMap<>(Map.of("q", in[0], "k0", in[1], "v", in[2]));
+                if (f == 1) feed.put("m", Tensor.of(TensorData.values(mask), 5, 6));
+                model.run(feed).get("y").backward(g);
+                for (int i = 0; i < 3; i++) grads[3 * f + i] = in[i].grad().toArray();
+            }
+        }
+        String[] names = {"dq", "dk0", "dv"};
+        for (int i = 0; i < 3; i++) {
+            double scale = 1;
+            for (float x : grads[3 + i]) scale = Math.max(scale, Math.abs(x));
+            for (int j = 0; j < grads[i].length; j++) {
+                assertTrue(Math.abs(grads[i][j] - grads[3 + i][j]) <= 1e-5 * scale, names[i] + "[" + j + "]: " + grads[i][j] + " vs " + grads[3 + i][j]);
+            }
+        }
     }
 
     @Test
