@@ -20,9 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * AttentionFusion: torch's attention subgraph — MatMul(q / c, Transpose(k)), scaled, plus a causal
  * mask (also one read through an Identity node), Softmax, MatMul with v — becomes one fused attention node (with the Transpose that gives k
  * where k is not the Transpose's input itself) and still matches ONNX Runtime on the cpu and the
- * sim device; a mask that is not causal, a Softmax whose output is read elsewhere and a Softmax
- * over another axis leave the nodes as they were; a mask that no longer fits the shapes is refused
- * by name at load.
+ * sim device, and back-propagates as the nodes did; a mask that is not causal, a Softmax whose
+ * output is read elsewhere and a Softmax over another axis leave the nodes as they were; a mask
+ * that no longer fits the shapes is refused by name at load.
  */
 class AttentionFusionTest {
 
