@@ -94,8 +94,9 @@ final class AttentionFusion {
     /** The pattern ending at {@code last} = MatMul(weights, v), or null. */
     private Match match(NodeProto last) {
         Match m = new Match();
+        if (last.getInputCount() != 2) return null; // (a malformed node: OpTable refuses it by name)
         NodeProto softmax = internal(last.getInput(0), "Softmax");
-        if (softmax == null || !lastAxis(softmax)) return null;
+        if (softmax == null || softmax.getInputCount() != 1 || !lastAxis(softmax)) return null;
         m.nodes.add(softmax);
         String s = softmax.getInput(0);
         NodeProto add = internal(s, "Add");
@@ -108,11 +109,11 @@ final class AttentionFusion {
         }
         s = scaled(s, m);
         NodeProto scores = internal(s, "MatMul");
-        if (scores == null) return null;
+        if (scores == null || scores.getInputCount() != 2) return null;
         m.nodes.add(scores);
         m.q = scaled(scores.getInput(0), m);
         NodeProto t = internal(scaled(scores.getInput(1), m), "Transpose");
-        if (t == null || t.getAttributeCount() != 1 || !t.getAttribute(0).getName().equals("perm")) return null;
+        if (t == null || t.getInputCount() != 1 || t.getAttributeCount() != 1 || !t.getAttribute(0).getName().equals("perm")) return null;
         int[] perm = t.getAttribute(0).getIntsList().stream().mapToInt(Long::intValue).toArray();
         if (perm.length < 2) return null;
         m.transpose = t;
@@ -126,7 +127,7 @@ final class AttentionFusion {
     private String scaled(String value, Match m) {
         while (true) {
             NodeProto n = internal(value, null);
-            if (n == null || n.getInputCount() != 2) return value;
+            if (n == null || n.getInputCount() != 2 || m.nodes.contains(n)) return value; // (a cycle: a malformed graph)
             Float c0 = graph.scalars.get(n.getInput(0)), c1 = graph.scalars.get(n.getInput(1));
             if (is(n, "Mul") && (c0 != null || c1 != null)) {
                 m.scale *= c1 != null ? c1 : c0;
@@ -143,16 +144,23 @@ final class AttentionFusion {
 
     /** [L, S] when {@code value} is a constant causal mask (0 for j <= i, -inf above; L, S > 1), else null. */
     private int[] causalMask(String value) {
-        for (NodeProto n = graph.producer(value); n != null && is(n, "Identity") && n.getInputCount() == 1; n = graph.producer(value)) {
+        NodeProto n = graph.producer(value);
+        for (int hops = 0; n != null && is(n, "Identity") && n.getInputCount() == 1 && hops < 64; hops++, n = graph.producer(value)) {
             value = n.getInput(0); // torch.onnx.export names a shared initializer anew through Identity nodes
         }
         TensorProto t = graph.constants.get(value);
         if (t == null || t.getDataType() != Value.FLOAT || t.getDimsCount() < 2) return null;
-        int[] dims = TensorData.shape(t);
+        float[] v;
+        int[] dims;
+        try {
+            dims = TensorData.shape(t);
+            v = TensorData.values(t);
+        } catch (RuntimeException e) {
+            return null; // a malformed tensor: loading it reports it, naming the file
+        }
         for (int i = 0; i < dims.length - 2; i++) if (dims[i] != 1) return null;
         int l = dims[dims.length - 2], s = dims[dims.length - 1];
-        if (l < 2 || s < 2) return null;
-        float[] v = TensorData.values(t);
+        if (l < 2 || s < 2 || v.length != (long) l * s) return null;
         for (int i = 0; i < l; i++) {
             for (int j = 0; j < s; j++) {
                 float want = j <= i ? 0f : Float.NEGATIVE_INFINITY;

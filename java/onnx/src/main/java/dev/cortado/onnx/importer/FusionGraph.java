@@ -35,7 +35,12 @@ final class FusionGraph {
         }
         constants.putAll(initializers);
         for (Map.Entry<String, TensorProto> c : constants.entrySet()) {
-            Float v = TensorData.scalar(c.getValue());
+            Float v;
+            try {
+                v = TensorData.scalar(c.getValue());
+            } catch (RuntimeException e) {
+                continue; // a malformed tensor is no scalar here; loading it reports it, naming the file
+            }
             if (v != null) scalars.put(c.getKey(), v);
         }
     }

@@ -89,6 +89,26 @@ class OnnxRefusalTest {
         assertNames(assertThrows(OnnxImportException.class, () -> OnnxModel.load(p)), "MatMul", "mm", 17);
     }
 
+    /** A malformed initializer where a load-time fusion looks (a scalar, an attention mask) is still an IOException naming it and the file. */
+    @Test
+    void malformedInitializersAreIOExceptionsNamingThemAndTheFile() throws IOException {
+        var noData = dev.cortado.onnx.proto.Onnx.TensorProto.newBuilder().setName("two").setDataType(Value.FLOAT).addDims(1).build();
+        var shortMask = dev.cortado.onnx.proto.Onnx.TensorProto.newBuilder().setName("mask").setDataType(Value.FLOAT).addDims(3).addDims(3)
+                .addFloatData(0f).addFloatData(Float.NEGATIVE_INFINITY).addFloatData(0f).build();
+        var m = Graphs.model(17, List.of(Graphs.node("Div", "q_scale", List.of("q", "two"), List.of("qs")),
+                        Graphs.node("Transpose", "k_t", List.of("k"), List.of("kt"), Graphs.ints("perm", 0, 2, 1)),
+                        Graphs.node("MatMul", "scores", List.of("qs", "kt"), List.of("s")),
+                        Graphs.node("Add", "masked", List.of("s", "mask"), List.of("sm")),
+                        Graphs.node("Softmax", "softmax", List.of("sm"), List.of("p")),
+                        Graphs.node("MatMul", "out", List.of("p", "v"), List.of("y"))),
+                List.of(Graphs.floatInfo("q", 1, 3, 2), Graphs.floatInfo("k", 1, 3, 2), Graphs.floatInfo("v", 1, 3, 2)), List.of(Graphs.floatInfo("y")),
+                List.of(noData, shortMask));
+        Path file = Graphs.write(dir, "malformed", m);
+        IOException e = assertThrows(IOException.class, () -> OnnxModel.load(file));
+        assertTrue(e.getMessage().contains(file.toString()) && (e.getMessage().contains("'two'") || e.getMessage().contains("'mask'")),
+                e.getMessage());
+    }
+
     @Test
     void corruptTruncatedOrMissingFilesAreIOExceptionsNamingTheFile() throws IOException {
         byte[] good = Files.readAllBytes(OrtReference.model("tiny_cnn"));
