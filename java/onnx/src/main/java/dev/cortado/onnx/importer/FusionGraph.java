@@ -19,7 +19,10 @@ final class FusionGraph {
     private final Map<String, NodeProto> producer = new HashMap<>();
     private final Map<String, List<NodeProto>> readers = new HashMap<>();
     private final Set<String> graphOutputs;
-    /** Scalar float constants by name: one-element initializers and Constant nodes' outputs. */
+    /**
+     * Scalar float constants by name: one-element initializers and Constant nodes' outputs of rank
+     * 0 or 1 (a one-element constant of higher rank can raise a product's rank by broadcasting).
+     */
     final Map<String, Float> scalars = new HashMap<>();
     /** Constant tensors by name: initializers and Constant nodes' values. */
     final Map<String, TensorProto> constants = new HashMap<>();
@@ -35,6 +38,7 @@ final class FusionGraph {
         }
         constants.putAll(initializers);
         for (Map.Entry<String, TensorProto> c : constants.entrySet()) {
+            if (c.getValue().getDimsCount() > 1) continue;
             Float v;
             try {
                 v = TensorData.scalar(c.getValue());

@@ -131,6 +131,23 @@ class AttentionFusionTest {
         }
         matchesOnnxRuntime(files[0]);
         matchesOnnxRuntime(files[2]);
+        // q divided by a one-element constant of rank 5 broadcasts q to rank 5: not a scale to fold, the Div stays before the fused node
+        var rank5 = TensorProto.newBuilder().setName("c5").setDataType(Value.FLOAT).addDims(1).addDims(1).addDims(1).addDims(1).addDims(1)
+                .addFloatData(2f).build();
+        var m = Graphs.model(17, List.of(Graphs.node("Div", "q_scale", List.of("q", "c5"), List.of("qs")),
+                        Graphs.node("Transpose", "k_t", List.of("k"), List.of("kt"), Graphs.ints("perm", 0, 1, 3, 2)),
+                        Graphs.node("MatMul", "scores", List.of("qs", "kt"), List.of("s")),
+                        Graphs.node("Softmax", "softmax", List.of("s"), List.of("p")),
+                        Graphs.node("MatMul", "out", List.of("p", "v"), List.of("y"))),
+                List.of(Graphs.floatInfo("q", 2, 3, 5, 4), Graphs.floatInfo("k", 2, 3, 6, 4), Graphs.floatInfo("v", 2, 3, 6, 7)),
+                List.of(Graphs.floatInfo("y")), List.of(rank5));
+        Path file = Graphs.write(dir, "rank5_scale", m);
+        try (OnnxModel model = OnnxModel.load(file)) {
+            assertEquals(List.of("Div", AttentionFusion.OP), model.runtimeOpTypes());
+            assertEquals(5, model.run(Map.of("q", Tensor.zeros(2, 3, 5, 4), "k", Tensor.zeros(2, 3, 6, 4), "v", Tensor.zeros(2, 3, 6, 7)))
+                    .get("y").dim());
+        }
+        matchesOnnxRuntime(file);
     }
 
     /** The fused node back-propagates as the nodes it replaced: the same graph with its mask a graph input (so not fused) gives the same gradients. */
