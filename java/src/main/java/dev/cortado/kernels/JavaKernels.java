@@ -167,12 +167,12 @@ public final class JavaKernels implements KernelSet {
         void visit(int xIndex, int weightIndex, int yIndex);
     }
 
-    /** Calls v for output (n, c, oy, ox) and tap (ki, kj) in that order wherever the tap reads a pixel of the image. */
     /** The fused tails' clamp, min(max(v, lo), hi): a NaN fails both tests and stays. */
     private static float clamp(float v, float lo, float hi) {
         return v < lo ? lo : v > hi ? hi : v;
     }
 
+    /** Calls v for output (n, c, oy, ox) and tap (ki, kj) in that order wherever the tap reads a pixel of the image. */
     private static void forEachDepthwiseTap(Window w, int batch, TapVisitor v) {
         int oh = w.outH(), ow = w.outW(), kh = w.kernelH(), kw = w.kernelW();
         for (int n = 0; n < batch; n++) {
