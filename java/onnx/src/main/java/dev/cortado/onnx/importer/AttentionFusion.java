@@ -22,9 +22,9 @@ import java.util.Set;
  * where q' is q under any number of Mul or Div by scalar constants (folded into the scale, as are
  * those of the scores and of Transpose(k0)), and the mask a constant [L, S] (leading axes of 1
  * allowed, L and S above 1; read directly or through Identity nodes) holding 0 on and below the
- * diagonal and -inf above it — PyTorch's causal mask; any other mask leaves the nodes as they are. k0's Transpose becomes the one that
- * gives k [..., S, E] (none when that is k0 itself). Every intermediate must be read only inside
- * the pattern. The fused node ({@value #DOMAIN}.{@value #OP}: inputs q, k, v; attributes scale,
+ * diagonal and -inf above it — PyTorch's causal mask; any other mask leaves the nodes as they are.
+ * k0's Transpose becomes the one that gives k [..., S, E] (none when that is k0 itself). Every
+ * intermediate must be read only inside the pattern. The fused node ({@value #DOMAIN}.{@value #OP}: inputs q, k, v; attributes scale,
  * causal and mask_shape) takes the place of the last MatMul.
  *
  * <p>Where q, k or v hold inf or NaN the results agree with the nodes' except in rows the causal
@@ -58,16 +58,15 @@ final class AttentionFusion {
     }
 
     private List<NodeProto> fuse(List<NodeProto> nodes) {
-        Set<NodeProto> used = new HashSet<>();
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         Set<NodeProto> removed = new HashSet<>();
         for (NodeProto last : nodes) {
-            if (!is(last, "MatMul") || used.contains(last)) continue;
+            if (!is(last, "MatMul") || removed.contains(last) || replaced.containsKey(last)) continue;
             Match m = match(last);
-            if (m == null || m.nodes.stream().anyMatch(used::contains) || used.contains(m.transpose)) continue;
-            used.addAll(m.nodes);
-            used.add(m.transpose);
-            used.add(last);
+            if (m == null || m.nodes.stream().anyMatch(removed::contains) || removed.contains(m.transpose)
+                    || replaced.containsKey(m.transpose)) {
+                continue; // (a node another match took)
+            }
             removed.addAll(m.nodes);
             String k;
             if (isIdentity(m.kPerm)) {
@@ -82,9 +81,12 @@ final class AttentionFusion {
                 if (m.nodes.contains(n) || n == m.transpose || n == last) from.append(from.length() == 0 ? "" : "+").append(n.getOpType());
             }
             NodeProto.Builder fused = NodeProto.newBuilder().setOpType(OP).setDomain(DOMAIN).setName(NodeContext.displayName(last))
-                    .setDocString(ConvFusion.FUSED_FROM + from).addInput(m.q).addInput(k).addInput(last.getInput(1)).addOutput(last.getOutput(0))
-                    .addAttribute(AttributeProto.newBuilder().setName("scale").setType(AttributeProto.AttributeType.FLOAT).setF((float) m.scale))
-                    .addAttribute(AttributeProto.newBuilder().setName("causal").setType(AttributeProto.AttributeType.INT).setI(m.mask != null ? 1 : 0));
+                    .setDocString(ConvFusion.FUSED_FROM + from).addInput(m.q).addInput(k).addInput(last.getInput(1))
+                    .addOutput(last.getOutput(0))
+                    .addAttribute(AttributeProto.newBuilder().setName("scale").setType(AttributeProto.AttributeType.FLOAT)
+                            .setF((float) m.scale))
+                    .addAttribute(AttributeProto.newBuilder().setName("causal").setType(AttributeProto.AttributeType.INT)
+                            .setI(m.mask != null ? 1 : 0));
             if (m.mask != null) fused.addAttribute(ints("mask_shape", m.mask));
             replaced.put(last, fused.build());
         }
@@ -95,11 +97,11 @@ final class AttentionFusion {
     private Match match(NodeProto last) {
         Match m = new Match();
         if (last.getInputCount() != 2) return null; // (a malformed node: OpTable refuses it by name)
-        NodeProto softmax = internal(last.getInput(0), "Softmax");
+        NodeProto softmax = graph.internal(last.getInput(0), "Softmax");
         if (softmax == null || softmax.getInputCount() != 1 || !lastAxis(softmax)) return null;
         m.nodes.add(softmax);
         String s = softmax.getInput(0);
-        NodeProto add = internal(s, "Add");
+        NodeProto add = graph.internal(s, "Add");
         if (add != null && add.getInputCount() == 2) {
             for (int side = 0; side < 2 && m.mask == null; side++) {
                 m.mask = causalMask(add.getInput(1 - side));
@@ -108,11 +110,11 @@ final class AttentionFusion {
             if (m.mask != null) m.nodes.add(add);
         }
         s = scaled(s, m);
-        NodeProto scores = internal(s, "MatMul");
+        NodeProto scores = graph.internal(s, "MatMul");
         if (scores == null || scores.getInputCount() != 2) return null;
         m.nodes.add(scores);
         m.q = scaled(scores.getInput(0), m);
-        NodeProto t = internal(scaled(scores.getInput(1), m), "Transpose");
+        NodeProto t = graph.internal(scaled(scores.getInput(1), m), "Transpose");
         if (t == null || t.getInputCount() != 1 || t.getAttributeCount() != 1 || !t.getAttribute(0).getName().equals("perm")) return null;
         int[] perm = t.getAttribute(0).getIntsList().stream().mapToInt(Long::intValue).toArray();
         if (perm.length < 2) return null;
@@ -126,7 +128,7 @@ final class AttentionFusion {
     /** Follows Mul and Div by scalar constants back from {@code value}, folding them into the scale. */
     private String scaled(String value, Match m) {
         while (true) {
-            NodeProto n = internal(value, null);
+            NodeProto n = graph.internal(value, null);
             if (n == null || n.getInputCount() != 2 || m.nodes.contains(n)) return value; // (a cycle: a malformed graph)
             Float c0 = graph.scalars.get(n.getInput(0)), c1 = graph.scalars.get(n.getInput(1));
             if (is(n, "Mul") && (c0 != null || c1 != null)) {
@@ -175,10 +177,6 @@ final class AttentionFusion {
             if (!a.getName().equals("axis") || a.getI() != -1) return false;
         }
         return true;
-    }
-
-    private NodeProto internal(String value, String op) {
-        return graph.internal(value, op);
     }
 
     private static boolean is(NodeProto n, String op) {

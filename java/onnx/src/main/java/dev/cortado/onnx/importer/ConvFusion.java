@@ -4,6 +4,7 @@ import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -39,19 +40,21 @@ final class ConvFusion {
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         for (NodeProto conv : nodes) {
             if (!conv.getOpType().equals("Conv") || !conv.getDomain().isEmpty() || removed.contains(conv)) continue;
-            NodeProto next = onlyReader(conv.getOutput(0));
+            List<NodeProto> after = new ArrayList<>(); // the nodes fused into conv, in order: Add, activation, or both
+            NodeProto next = graph.onlyReader(conv.getOutput(0));
             String z = null;
-            NodeProto last = conv;
             if (next != null && next.getOpType().equals("Add") && next.getInputCount() == 2 && !next.getInput(0).equals(next.getInput(1))) {
                 z = next.getInput(0).equals(conv.getOutput(0)) ? next.getInput(1) : next.getInput(0);
-                last = next;
-                next = onlyReader(next.getOutput(0));
+                after.add(next);
+                next = graph.onlyReader(next.getOutput(0));
             }
             float[] bounds = next == null ? null : activation(next);
-            if (bounds != null) last = next;
-            if (last == conv || claimed(conv, last, removed, replaced)) continue; // (an Add of two Convs goes to the first)
+            if (bounds != null) after.add(next);
+            // (of two Convs meeting in one Add, the first takes it)
+            if (after.isEmpty() || after.stream().anyMatch(n -> removed.contains(n) || replaced.containsKey(n))) continue;
+            NodeProto last = after.get(after.size() - 1);
             StringBuilder from = new StringBuilder("Conv");
-            for (NodeProto n = onlyReader(conv.getOutput(0)); n != null; n = n == last ? null : onlyReader(n.getOutput(0))) from.append('+').append(n.getOpType());
+            for (NodeProto n : after) from.append('+').append(n.getOpType());
             NodeProto.Builder fused = conv.toBuilder().setOpType("FusedConv").setDomain(DOMAIN).setDocString(FUSED_FROM + from)
                     .clearOutput().addOutput(last.getOutput(0));
             if (z != null) {
@@ -67,22 +70,10 @@ final class ConvFusion {
                 }
             }
             removed.add(conv);
-            for (NodeProto n = onlyReader(conv.getOutput(0)); n != null && n != last; n = onlyReader(n.getOutput(0))) removed.add(n);
+            removed.addAll(after.subList(0, after.size() - 1));
             replaced.put(last, fused.build());
         }
         return FusionGraph.rewrite(nodes, replaced, removed);
-    }
-
-    /** Whether a node after conv up to last already belongs to another fusion. */
-    private boolean claimed(NodeProto conv, NodeProto last, Set<NodeProto> removed, Map<NodeProto, NodeProto> replaced) {
-        for (NodeProto n = onlyReader(conv.getOutput(0)); n != null; n = n == last ? null : onlyReader(n.getOutput(0))) {
-            if (removed.contains(n) || replaced.containsKey(n)) return true;
-        }
-        return false;
-    }
-
-    private NodeProto onlyReader(String value) {
-        return graph.onlyReader(value);
     }
 
     /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else: null. */
