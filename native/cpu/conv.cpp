@@ -16,6 +16,7 @@
 #include "conv_direct.h"
 #include "conv_small.h"
 #include "simd.h"
+#include "vec_math.h"
 #include "gemm_driver.h"
 #include "thread_pool.h"
 #include "window.h"
@@ -49,52 +50,72 @@ __attribute__((target("avx512f"))) void copy_runs_avx512(const float* base, cons
         }
 }
 
-// AVX2, column stride S of 1 or 2: each 8-float vector of a panel row is put together in a
-// register from masked loads of the runs that fall in it (masked lanes read nothing and give 0) and
-// stored whole: AMD's masked stores are microcoded (they took 60-75% of a 3x3 convolution's
-// packing on Zen 3). With S = 2 a part is 16 floats loaded, their even ones kept.
-template <int S>
-__attribute__((target("avx2"))) void copy_runs_avx2(const float* base, const int* off, int count, const int* from,
-                                                     const int* at, const int* len, int runs, float* d, int nr) {
-    for (int v = 0; v < nr; v += 8) {
-        long shift[8];  // part i of this vector: lanes m[i] of the floats S x 8 long at base + off[p] + shift[i]
-        __m256i m[8][S];
-        bool whole[8];
-        int parts = 0;
-        for (int r = 0; r < runs; r++) {
-            const int lo = std::max(at[r], v) - v, hi = std::min(at[r] + len[r], v + 8) - v;  // lanes [lo, hi)
-            if (lo >= hi) continue;
-            alignas(32) int bits[8 * S];
-            for (int t = 0; t < 8 * S; t++) bits[t] = t % S == 0 && t / S >= lo && t / S < hi ? -1 : 0;
-            for (int h = 0; h < S; h++) m[parts][h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bits + 8 * h));
-            whole[parts] = lo == 0 && hi == 8;  // (the first 8 floats are all read: a plain load)
-            shift[parts++] = from[r] + S * static_cast<long>(v - at[r]);
+// AVX2: each 8-float vector of a panel row is put together in a register from masked loads of the
+// runs that fall in it (masked lanes read nothing and give 0) and stored whole: AMD's masked
+// stores are microcoded (they took 60-75% of a 3x3 convolution's packing on Zen 3). Lanes v ..
+// v + 8 of every row; past nr (a partial vector) they spill onto the next row's first lanes,
+// written after, except on the last row (masked).
+__attribute__((target("avx2,fma"))) void copy_vector_avx2(const float* base, const int* off, int count, const int* from,
+                                                          const int* at, const int* len, int runs, float* d, int nr, int v) {
+    const float* src[8];  // part i: lanes m[i] of the 8 floats at src[i] + off[p]
+    __m256i m[8];
+    int parts = 0;
+    for (int r = 0; r < runs; r++) {
+        const int lo = std::max(at[r], v) - v, hi = std::min(at[r] + len[r], v + 8) - v;  // lanes [lo, hi)
+        if (lo >= hi) continue;
+        m[parts] = _mm256_castps_si256(_mm256_andnot_ps(cortado::avx2::first_lanes(lo), cortado::avx2::first_lanes(hi)));
+        src[parts++] = base + from[r] + v - at[r];
+    }
+    const int stored = v + 8 > nr ? count - 1 : count;  // rows stored whole
+    auto row = [&](int p) {
+        __m256 sum = _mm256_maskload_ps(src[0] + off[p], m[0]);
+        for (int i = 1; i < parts; i++) sum = _mm256_or_ps(sum, _mm256_maskload_ps(src[i] + off[p], m[i]));
+        return sum;
+    };
+    if (parts == 1 && stored == count && _mm256_movemask_ps(_mm256_castsi256_ps(m[0])) == 0xff) {  // (the common case)
+        const float* s0 = src[0];
+        for (int p = 0; p < count; p++) _mm256_storeu_ps(d + p * nr + v, _mm256_loadu_ps(s0 + off[p]));
+        return;
+    }
+    for (int p = 0; p < stored; p++) _mm256_storeu_ps(d + p * nr + v, row(p));
+    if (stored < count) _mm256_maskstore_ps(d + (count - 1) * nr + v, _mm256_castps_si256(cortado::avx2::first_lanes(nr - v)), row(count - 1));
+}
+
+// A row's partial last vector (nr = 6: an A panel) goes first: what it spills is written after.
+void copy_runs_avx2(const float* base, const int* off, int count, const int* from, const int* at, const int* len, int runs,
+                    float* d, int nr) {
+    const int full = nr / 8 * 8;
+    if (full < nr && count > 0) copy_vector_avx2(base, off, count, from, at, len, runs, d, nr, full);
+    for (int v = 0; v < full; v += 8) copy_vector_avx2(base, off, count, from, at, len, runs, d, nr, v);
+}
+
+// The same for a column stride of 2, d[p * nr + at[r] + t] = base[off[p] + from[r] + 2 t]: 15
+// floats loaded, their even ones kept.
+__attribute__((target("avx2"))) void copy_runs_stride2_avx2(const float* base, const int* off, int count, const int* from,
+                                                             const int* at, const int* len, int runs, float* d, int nr) {
+    const __m256i seven = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
+    for (int r = 0; r < runs; r++) {
+        int t = 0;
+        for (; t + 8 <= len[r]; t += 8) {
+            const float* s = base + from[r] + 2 * t;
+            float* o = d + at[r] + t;
+            for (int p = 0; p < count; p++) {
+                const __m256 a = _mm256_loadu_ps(s + off[p]), b = _mm256_maskload_ps(s + off[p] + 8, seven);
+                const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+                _mm256_storeu_ps(o + p * nr, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
+            }
         }
-        auto part = [&](int i, int p) {
-            const float* src = base + off[p] + shift[i];
-            const __m256 a = whole[i] ? _mm256_loadu_ps(src) : _mm256_maskload_ps(src, m[i][0]);
-            if (S == 1) return a;
-            const __m256 even = _mm256_shuffle_ps(a, _mm256_maskload_ps(src + 8, m[i][S - 1]), _MM_SHUFFLE(2, 0, 2, 0));
-            return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
-        };
-        if (parts == 1) {  // (the common case: a row wider than the panel)
-            for (int p = 0; p < count; p++) _mm256_storeu_ps(d + p * nr + v, part(0, p));
-            continue;
-        }
-        for (int p = 0; p < count; p++) {
-            __m256 row = _mm256_setzero_ps();
-            for (int i = 0; i < parts; i++) row = _mm256_or_ps(row, part(i, p));
-            _mm256_storeu_ps(d + p * nr + v, row);
-        }
+        for (int p = 0; p < count; p++)
+            for (int u = t; u < len[r]; u++) d[p * nr + at[r] + u] = base[off[p] + from[r] + 2 * u];
     }
 }
 
 inline void copy_runs(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
                       int runs, float* d, int nr, int stride) {
-    const int isa = nr % 8 == 0 ? cortado_isa() : 0;
+    const int isa = cortado_isa();
     if (stride == 1 && isa >= 2) copy_runs_avx512(base, off, count, from, at, len, runs, d, nr);
-    else if (stride == 1 && isa == 1) copy_runs_avx2<1>(base, off, count, from, at, len, runs, d, nr);
-    else if (stride == 2 && isa >= 1) copy_runs_avx2<2>(base, off, count, from, at, len, runs, d, nr);
+    else if (stride == 1 && isa == 1) copy_runs_avx2(base, off, count, from, at, len, runs, d, nr);
+    else if (stride == 2 && isa >= 1) copy_runs_stride2_avx2(base, off, count, from, at, len, runs, d, nr);
     else copy_runs_scalar(base, off, count, from, at, len, runs, d, nr, stride);
 }
 
