@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "cortado_cpu.h"
 #include "simd.h"
@@ -79,6 +80,27 @@ void for_planes(const Window& w, F body) {
 // max that lets NaN through (a NaN anywhere in the window makes the output NaN, as in the reference)
 inline float nanmax(float m, float v) { return (v > m) | (v != v) ? v : m; }
 
+// h[i] = nanmax(s[2i], s[2i + 1], s[2i + 2]) for i < n, 8 at a time with the even and odd floats
+// split in registers (the compiler's loop for a column stride of 2 gathers them one by one). The
+// third tap is the first shifted down a lane, s[2i + 16] put in last; a NaN wins in any lane.
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 nanmax8(__m256 m, __m256 v) {  // max_ps gives v if either is NaN
+    return _mm256_blendv_ps(_mm256_max_ps(m, v), m, _mm256_cmp_ps(m, m, _CMP_UNORD_Q));
+}
+
+__attribute__((target("avx2,fma"))) void max3_stride2_avx2(const float* s, int n, float* h) {
+    const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 7);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const float* p = s + 2 * i;
+        const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+        const __m256 even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m256 odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m256 third = _mm256_blend_ps(_mm256_permutevar8x32_ps(even, next), _mm256_broadcast_ss(p + 16), 0x80);
+        _mm256_storeu_ps(h + i, nanmax8(nanmax8(even, odd), third));
+    }
+    for (; i < n; i++) h[i] = nanmax(nanmax(s[2 * i], s[2 * i + 1]), s[2 * i + 2]);
+}
+
 // One plane's window maxima, values only (the forward: the backward finds the positions again),
 // with selects rather than branches (on real data the comparisons are unpredictable). Windows
 // clipped by the padding are done one by one; the rest of a row, whose windows are whole across,
@@ -87,6 +109,17 @@ CORTADO_CLONES void max_pool_plane(const Window& w, const float* __restrict in, 
     const int oh = w.out_h(), ow = w.out_w();
     const int oxa = std::min(ow, (w.pw + w.sw - 1) / w.sw);                            // the first whole window across
     const int oxb = std::max(oxa, std::min(ow, (w.width - w.kw + w.pw) / w.sw + 1));   // past the last
+    // 3 wide at stride 2 (ResNet's stem): each input row's maxima across its whole windows once
+    // (max3_stride2_avx2), kept for the next output row, which shares a row; then down.
+    const int across = oxb - oxa;
+    std::vector<float> rows(w.kw == 3 && w.sw == 2 && cortado_isa() >= 1 ? 3 * across : 0);
+    int held[3] = {-1, -1, -1};
+    auto row_max = [&](int y) {
+        float* h = rows.data() + y % 3 * across;
+        if (held[y % 3] != y) max3_stride2_avx2(in + static_cast<long>(y) * w.width + 2 * oxa - w.pw, across, h);
+        held[y % 3] = y;
+        return h;
+    };
     for (int oy = 0; oy < oh; oy++) {
         float* o = out + static_cast<long>(oy) * ow;
         int y0, y1, x0, x1;
@@ -101,6 +134,14 @@ CORTADO_CLONES void max_pool_plane(const Window& w, const float* __restrict in, 
         }
         if (oxa == oxb) continue;
         w.bounds(oy, oxa, y0, y1, x0, x1);
+        if (!rows.empty()) {
+            std::copy_n(row_max(y0), across, o + oxa);
+            for (int y = y0 + 1; y < y1; y++) {
+                const float* h = row_max(y);
+                for (int i = 0; i < across; i++) o[oxa + i] = nanmax(o[oxa + i], h[i]);
+            }
+            continue;
+        }
         for (int y = y0; y < y1; y++) {
             const float* row = in + static_cast<long>(y) * w.width;
             for (int kx = 0; kx < w.kw; kx++) {
