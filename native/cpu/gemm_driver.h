@@ -39,7 +39,7 @@ namespace cortado {
 
 inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
-using MicroKernel = void (*)(int kc, const float* a, const float* b, float* c, long ldc, float beta, int mr, int nr,
+using MicroKernel = void (*)(int kc, const float* a, const float* b, long ldb, float* c, long ldc, float beta, int mr, int nr,
                              const TileTail* tail);
 
 struct Blocking {
@@ -158,6 +158,55 @@ private:
     }
 };
 
+// B read in place: a row-major B (m(p, x), its columns possibly in groups) whose micro-panels
+// the micro-kernel reads straight from memory, ld floats per step of k, where a panel's nr columns
+// are contiguous there; a panel that is not (the last, short one; one across two groups) is packed
+// as PackMatrix packs it. It saves B's packing (a read and a write of every float) where few rows
+// of A would share it: a 1x1 convolution with few filters.
+struct InPlaceB {
+    PackMatrix packer;  // {m, true, 1}
+
+    explicit InPlaceB(const Matrix& m) : packer{m, true, 1.0f} {}
+    // whether the panel of columns x .. x + w, of a block ending at column `end`, is read in place
+    bool direct(int w, long x, long end) const { return x + w <= end && packer.m.run(x) >= w; }
+    void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
+        packer(w, x0, count, p0, kc, dst, q0, q1);
+    }
+};
+
+// A block's micro-panels as the micro-kernels read them: panel q at p + q * stride, step floats
+// apart per step of k; with `in_place` set, the panels that InPlaceB reads from memory.
+struct Panels {
+    const float* p;
+    long stride, step;
+    const InPlaceB* in_place = nullptr;
+    long x0 = 0, end = 0, pc = 0;
+    int w = 0;
+
+    const float* panel(long q, long& ld) const {
+        if (in_place && in_place->direct(w, x0 + q * w, end)) {
+            ld = in_place->packer.m.ld;
+            return in_place->packer.m.at(pc, x0 + q * w);
+        }
+        ld = step;
+        return p + q * stride;
+    }
+};
+
+// The block of panels [q0, q1) of width w at x0 (of count indices), steps pc .. pc + kc, packed
+// into buf by the packer (InPlaceB: only the panels it cannot read in place).
+template <class P>
+Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, float* buf, long q0, long q1) {
+    if constexpr (std::is_same_v<P, InPlaceB>) {
+        for (long q = q0; q < q1; q++)
+            if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
+        return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc, w};
+    } else {
+        pack(w, x0, count, pc, kc, buf, q0, q1);
+        return {buf, static_cast<long>(w) * kc, w};
+    }
+}
+
 // What is done to C's tile at (i, j) once its last pass over k is in: nothing (a plain GEMM), or a
 // convolution's bias and fused tail (conv.cpp). `tile` gives the micro-kernel the tail of a tile
 // whose columns are contiguous at cij (applied in registers); the call does a tile that is not.
@@ -169,16 +218,16 @@ struct NoTail {
 // One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there,
 // else through a local tile; after the last pass over k (`last`) with its tail.
 template <class Tail>
-void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long i, long j, float beta,
-                int mr, int nr, const Tail& tail, bool last) {
+void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb, const Matrix& c, long i, long j,
+                float beta, int mr, int nr, const Tail& tail, bool last) {
     if (c.run(j) >= nr) {
         float* cij = c.at(i, j);
         TileTail t;
-        bl.kernel(kc, ap, bp, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
+        bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
         return;
     }
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
-    bl.kernel(kc, ap, bp, tile, bl.nr, 0.0f, mr, nr, nullptr);
+    bl.kernel(kc, ap, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
     for (int r = 0; r < mr; r++)
         for (int t = 0; t < nr; t++) {
             float* cij = c.at(i + r, j + t);
@@ -190,12 +239,15 @@ void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, co
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a
 // packed B block (C columns jc .. jc + nc), jr outer so that each B micro-panel stays in L1.
 template <class Tail>
-void block_tiles(const Blocking& bl, int kc, const float* ap, const float* bp, const Matrix& c, long ic, long jc, int mc,
+void block_tiles(const Blocking& bl, int kc, const float* ap, const Panels& b, const Matrix& c, long ic, long jc, int mc,
                  int nc, float beta, long ir0, long ir1, long jr0, long jr1, const Tail& tail, bool last) {
-    for (long jr = jr0; jr < jr1; jr++)
+    for (long jr = jr0; jr < jr1; jr++) {
+        long ldb;
+        const float* bp = b.panel(jr, ldb);
         for (long ir = ir0; ir < ir1; ir++)
-            micro_tile(bl, kc, ap + ir * bl.mr * kc, bp + jr * bl.nr * kc, c, ic + ir * bl.mr, jc + jr * bl.nr, beta,
+            micro_tile(bl, kc, ap + ir * bl.mr * kc, bp, ldb, c, ic + ir * bl.mr, jc + jr * bl.nr, beta,
                        std::min<long>(bl.mr, mc - ir * bl.mr), std::min<long>(bl.nr, nc - jr * bl.nr), tail, last);
+    }
 }
 
 // Rows [i0, i1) x cols [j0, j1) of C over k [k0, k1) with stack-sized panels: the path taken
@@ -213,7 +265,7 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
                 pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
-                micro_tile(bl, kc, ap, bp, c, i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
+                micro_tile(bl, kc, ap, bp, bl.nr, c, i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
             }
         }
     }
@@ -266,12 +318,12 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 const long nPanels = ceil_div(nc, nr);
                 for (long pc = k0; pc < k1; pc += kcMax) {
                     const int kc = std::min<long>(kcMax, k1 - pc);
-                    pack_b(nr, jc, nc, pc, kc, myB, 0, nPanels);
+                    const Panels bp = pack_block(pack_b, nr, jc, nc, pc, kc, myB, 0, nPanels);
                     for (long ic = 0; ic < m; ic += mcMax) {
                         const int mc = std::min<long>(mcMax, m - ic);
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        block_tiles(bl, kc, myA, myB, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
+                        block_tiles(bl, kc, myA, bp, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
                                     pc + kc == k1);
                     }
                 }
@@ -297,14 +349,14 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     if (tid == 0) next[(pass + 1) % 2].store(0);
                     long b0, b1;
                     split(nPanels, nt, tid, b0, b1);
-                    pack_b(nr, jc, nc, pc, kc, bpack, b0, b1);
+                    const Panels bp = pack_block(pack_b, nr, jc, nc, pc, kc, bpack, b0, b1);
                     barrier.wait();
                     for (long q; myA && (q = next[pass % 2].fetch_add(1)) < blocks;) {
                         const long ic = q * mPanelsAll / blocks * mr;
                         const int mc = std::min<long>((q + 1) * mPanelsAll / blocks * mr, m) - ic;
                         const long mPanels = ceil_div(mc, mr);
                         pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        block_tiles(bl, kc, myA, bpack, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
+                        block_tiles(bl, kc, myA, bp, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
                                     pc + kc == k1);
                     }
                     barrier.wait();  // the B block is repacked next
@@ -321,7 +373,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 const float betaNow = pc == k0 ? beta : 1.0f;
                 long b0, b1;
                 split(nPanels, nt, tid, b0, b1);
-                pack_b(nr, jc, nc, pc, kc, bpack, b0, b1);
+                const Panels bp = pack_block(pack_b, nr, jc, nc, pc, kc, bpack, b0, b1);
                 barrier.wait();
                 for (long ic = 0; ic < m; ic += mcMax) {
                     const int mc = std::min<long>(mcMax, m - ic);
@@ -332,7 +384,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     else split(mPanels, nt, tid, ir0, ir1);
                     pack_a(mr, ic, mc, pc, kc, apack, a0, a1);
                     barrier.wait();
-                    block_tiles(bl, kc, apack, bpack, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1, tail, pc + kc == k1);
+                    block_tiles(bl, kc, apack, bp, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1, tail, pc + kc == k1);
                     barrier.wait();  // the shared A block is repacked next
                 }
                 barrier.wait();  // the B block is repacked next

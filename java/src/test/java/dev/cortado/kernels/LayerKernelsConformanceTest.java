@@ -212,6 +212,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
         // few pixels, many filters: the GEMM computes y's transpose, stored back through the tail
         if (t == 20) return new ConvCase(new Window(40, 7, 7, 1, 1, 1, 1, 0, 0), 1, 70);   // MobileNet's 7x7 1x1, z
         if (t == 21) return new ConvCase(new Window(12, 13, 13, 3, 3, 2, 2, 1, 1), 2, 64); // stride 2 to 7x7, two images
+        // 1x1 with few filters: x read in place by the micro-kernels, panels across two images packed
+        if (t == 22) return new ConvCase(new Window(48, 15, 15, 1, 1, 1, 1, 0, 0), 3, 40);
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
@@ -306,14 +308,14 @@ class LayerKernelsConformanceTest extends KernelConformance {
     /**
      * The convolutions' outputs do not depend on the thread count: Winograd over one image's chunks
      * of tile rows and over images, the direct kernels with an image's filter groups split, the
-     * GEMM and its transposed form (few pixels), forward and both gradients.
+     * GEMM and its transposed form (few pixels), x read in place (a 1x1 of few filters), forward and both gradients.
      */
     @OnEveryTarget
     void convolutionsGiveTheSameBitsOnOneAndTwoThreads(ConformanceTarget target) {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
         ConvCase[] cases = {convCase(15), new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 3, 37), convCase(11), convCase(9),
-            convCase(16), convCase(20), convCase(21)};
+            convCase(16), convCase(20), convCase(21), convCase(22)};
         List<float[][]> in = new ArrayList<>();
         for (ConvCase c : cases) {
             long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
