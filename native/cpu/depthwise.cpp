@@ -11,6 +11,7 @@
 // filter gradient sums each channel over fixed chunks of images, then the chunks in order, so its
 // bits never depend on the thread count.
 #include <algorithm>
+#include <immintrin.h>
 #include <vector>
 
 #include "conv_epilogue.h"
@@ -215,6 +216,19 @@ CORTADO_CLONES __attribute__((optimize("no-tree-loop-distribute-patterns"))) voi
     }
 }
 
+// row[8 ix + l] = in[l plane + ix] for l < 8 and the first ix < width in whole eights (returned):
+// the pixels of 8 planes interleaved through 8 x 8 transposes in registers.
+__attribute__((target("avx2"))) int interleave8_avx2(const float* in, long plane, int width, float* row) {
+    int ix = 0;
+    for (; ix + 8 <= width; ix += 8) {
+        __m256 r[8];
+        for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(in + l * plane + ix);
+        cortado::transpose8(r);
+        for (int t = 0; t < 8; t++) _mm256_storeu_ps(row + (ix + t) * 8, r[t]);
+    }
+    return ix;
+}
+
 // 3 x 3 filters over small planes (a few outputs a row leave the phased loop mostly overhead) or
 // at larger strides: kLanes consecutive channels of one image at once, interleaved — the padded
 // planes as [hp][wp][kLanes] in scratch — so each output of the kLanes planes is one vector of
@@ -243,6 +257,7 @@ CORTADO_CLONES void forward_lanes(const Window& w, const float* in, const float*
     const long plane = w.plane(), out_plane = w.out_plane();
     Lanes* tv = reinterpret_cast<Lanes*>(t);
     const Lanes zero = {};
+    const int isa = w.width >= 16 ? cortado_isa() : 0;  // (narrower rows: the plain loop was faster)
     for (int py = 0; py < hp; py++) {
         Lanes* row = tv + static_cast<long>(py) * wp;
         const int iy = py - w.ph;
@@ -253,7 +268,8 @@ CORTADO_CLONES void forward_lanes(const Window& w, const float* in, const float*
         for (int px = 0; px < w.pw; px++) row[px] = zero;
         for (int px = w.pw + w.width; px < wp; px++) row[px] = zero;
         const float* src = in + static_cast<long>(iy) * w.width;
-        for (int ix = 0; ix < w.width; ix++) {
+        int ix = isa >= 1 ? interleave8_avx2(src, plane, w.width, reinterpret_cast<float*>(row + w.pw)) : 0;
+        for (; ix < w.width; ix++) {
             Lanes v;
             for (int l = 0; l < kLanes; l++) v[l] = src[l * plane + ix];
             row[w.pw + ix] = v;
