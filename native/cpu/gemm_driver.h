@@ -215,13 +215,17 @@ struct NoTail {
     void operator()(const Matrix&, long, long, int, int) const {}
 };
 
-// One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there,
-// else through a local tile; after the last pass over k (`last`) with its tail.
+// C's column j at row 0 where the nr columns from j on are contiguous, else null (micro_tile).
+inline float* column(const Matrix& c, long j, int nr) { return c.run(j) >= nr ? c.at(0, j) : nullptr; }
+
+// One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there (cj:
+// column(c, j, nr), found once for a column of tiles: the divisions cost as much as a short
+// micro-kernel call), else through a local tile; after the last pass over k (`last`) with its tail.
 template <class Tail>
-void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb, const Matrix& c, long i, long j,
-                float beta, int mr, int nr, const Tail& tail, bool last) {
-    if (c.run(j) >= nr) {
-        float* cij = c.at(i, j);
+void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb, const Matrix& c, float* cj, long i,
+                long j, float beta, int mr, int nr, const Tail& tail, bool last) {
+    if (cj) {
+        float* cij = cj + i * c.ld;
         TileTail t;
         bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
         return;
@@ -244,9 +248,12 @@ void block_tiles(const Blocking& bl, int kc, const float* ap, const Panels& b, c
     for (long jr = jr0; jr < jr1; jr++) {
         long ldb;
         const float* bp = b.panel(jr, ldb);
+        const long j = jc + jr * bl.nr;
+        const int nr = std::min<long>(bl.nr, nc - jr * bl.nr);
+        float* cj = column(c, j, nr);
         for (long ir = ir0; ir < ir1; ir++)
-            micro_tile(bl, kc, ap + ir * bl.mr * kc, bp, ldb, c, ic + ir * bl.mr, jc + jr * bl.nr, beta,
-                       std::min<long>(bl.mr, mc - ir * bl.mr), std::min<long>(bl.nr, nc - jr * bl.nr), tail, last);
+            micro_tile(bl, kc, ap + ir * bl.mr * kc, bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr),
+                       nr, tail, last);
     }
 }
 
@@ -265,7 +272,7 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
                 pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
-                micro_tile(bl, kc, ap, bp, bl.nr, c, i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
+                micro_tile(bl, kc, ap, bp, bl.nr, c, column(c, j, nr), i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
             }
         }
     }
