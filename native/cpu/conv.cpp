@@ -372,8 +372,22 @@ long padded_tiles(long rows, long cols) {
     return cortado::ceil_div(rows, b.mr) * b.mr * cortado::ceil_div(cols, b.nr) * b.nr;
 }
 
+// rows[f * pixels + p] = src[p * ld + f] for f < 8 and p < pixels in whole eights (returned): 8 x 8
+// transposes in registers.
+__attribute__((target("avx2"))) long gather8_avx2(const float* src, long ld, long pixels, float* rows) {
+    long p = 0;
+    for (; p + 8 <= pixels; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (p + i) * ld);
+        transpose8(r);
+        for (int f = 0; f < 8; f++) _mm256_storeu_ps(rows + f * pixels + p, r[f]);
+    }
+    return p;
+}
+
 // y = tail(t^T + bias) image by image, t holding [batch x pixels, filters] (the forward GEMM's
-// transpose): 8 filters at a time gathered into rows, each row stored through the epilogue.
+// transpose): 8 filters at a time gathered into rows (with AVX2 through 8 x 8 transposes: the
+// scalar gather took 18% of MobileNetV2's 160 -> 960 1x1 at 7 x 7), each row stored through the epilogue.
 void store_transposed(const float* t, int batch, int filters, long pixels, const float* bias, const cortado::Epilogue& ep,
                       float* y) {
     const long blocks = cortado::ceil_div(filters, 8L);
@@ -382,7 +396,8 @@ void store_transposed(const float* t, int batch, int filters, long pixels, const
         for (long b = b0; b < b1; b++) {
             const long n = b / blocks, f0 = b % blocks * 8, fn = std::min<long>(8, filters - f0);
             const float* src = t + n * pixels * filters + f0;
-            for (long p = 0; p < pixels; p++)
+            const long done = rows && fn == 8 && cortado_isa() >= 1 ? gather8_avx2(src, filters, pixels, rows.get()) : 0;
+            for (long p = done; p < pixels; p++)
                 for (long f = 0; f < fn; f++) (rows ? rows[f * pixels + p] : y[(n * filters + f0 + f) * pixels + p]) = src[p * filters + f];
             for (long f = 0; f < fn; f++) {
                 const long at = (n * filters + f0 + f) * pixels;
