@@ -12,9 +12,10 @@
 // past a block is cut into equal blocks (k = 300 at KC = 256: 2 x 150, not 256 + 44).
 //
 // The operands are packers: a matrix in memory (PackMatrix below) or one computed while packing
-// (the convolutions pack im2col columns straight from the images, so no column matrix is
-// written). C is a Matrix whose columns may come in groups (a convolution's [batch, filters,
-// pixels] output is C[filters, batch * pixels] in groups of `pixels`), so no axis swap is needed.
+// (the convolutions pack im2col columns straight from the images, so no column matrix is written);
+// a row-major B may instead be read in place by the micro-kernels (InPlaceB). C is a Matrix whose
+// columns may come in groups (a convolution's [batch, filters, pixels] output is C[filters, batch *
+// pixels] in groups of `pixels`), so no axis swap is needed.
 //
 // Threads: a C wider than tall gives each thread its own columns (its own B and A packing, no
 // barriers); otherwise a C with enough rows is handed out in row blocks that threads take one at
@@ -240,8 +241,9 @@ void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, lo
     if (last) tail(c, i, j, mr, nr);
 }
 
-// The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a
-// packed B block (C columns jc .. jc + nc), jr outer so that each B micro-panel stays in L1.
+// The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a B
+// block's panels (C columns jc .. jc + nc; packed or read in place), jr outer so that each B
+// micro-panel stays in L1.
 template <class Tail>
 void block_tiles(const Blocking& bl, int kc, const float* ap, const Panels& b, const Matrix& c, long ic, long jc, int mc,
                  int nc, float beta, long ir0, long ir1, long jr0, long jr1, const Tail& tail, bool last) {
