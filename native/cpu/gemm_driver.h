@@ -219,18 +219,13 @@ struct NoTail {
 // C's column j at row 0 where the nr columns from j on are contiguous, else null (micro_tile).
 inline float* column(const Matrix& c, long j, int nr) { return c.run(j) >= nr ? c.at(0, j) : nullptr; }
 
-// One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there (cj:
-// column(c, j, nr), found once for a column of tiles: the divisions cost as much as a short
-// micro-kernel call), else through a local tile; after the last pass over k (`last`) with its tail.
+// A micro-tile whose columns are not contiguous in C (micro_tile): through a local tile, out of
+// line so that micro_tile's usual calls do not get the frame of its 4 KB array (a 1 x 1
+// convolution over 16 channels makes calls short enough for that to show).
 template <class Tail>
-void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb, const Matrix& c, float* cj, long i,
-                long j, float beta, int mr, int nr, const Tail& tail, bool last) {
-    if (cj) {
-        float* cij = cj + i * c.ld;
-        TileTail t;
-        bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
-        return;
-    }
+__attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb,
+                                                    const Matrix& c, long i, long j, float beta, int mr, int nr, const Tail& tail,
+                                                    bool last) {
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
     bl.kernel(kc, ap, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
     for (int r = 0; r < mr; r++)
@@ -239,6 +234,18 @@ void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, lo
             *cij = tile[r * bl.nr + t] + (beta == 0.0f ? 0.0f : beta * *cij);
         }
     if (last) tail(c, i, j, mr, nr);
+}
+
+// One micro-tile of C at (i, j): straight into C when its nr columns are contiguous there (cj:
+// column(c, j, nr), found once for a column of tiles: the divisions cost as much as a short
+// micro-kernel call), else micro_tile_scattered; after the last pass over k (`last`) with its tail.
+template <class Tail>
+inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb, const Matrix& c, float* cj, long i,
+                       long j, float beta, int mr, int nr, const Tail& tail, bool last) {
+    if (!cj) return micro_tile_scattered(bl, kc, ap, bp, ldb, c, i, j, beta, mr, nr, tail, last);
+    float* cij = cj + i * c.ld;
+    TileTail t;
+    bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
 }
 
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a B
