@@ -100,9 +100,7 @@ __attribute__((target("avx2"))) void copy_runs_stride2_avx2(const float* base, c
             const float* s = base + from[r] + 2 * t;
             float* o = d + at[r] + t;
             for (int p = 0; p < count; p++) {
-                const __m256 a = _mm256_loadu_ps(s + off[p]), b = _mm256_maskload_ps(s + off[p] + 8, seven);
-                const __m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
-                _mm256_storeu_ps(o + p * nr, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0))));
+                _mm256_storeu_ps(o + p * nr, cortado::evens(_mm256_loadu_ps(s + off[p]), _mm256_maskload_ps(s + off[p] + 8, seven)));
             }
         }
         for (int p = 0; p < count; p++)
@@ -372,19 +370,6 @@ long padded_tiles(long rows, long cols) {
     return cortado::ceil_div(rows, b.mr) * b.mr * cortado::ceil_div(cols, b.nr) * b.nr;
 }
 
-// rows[f * pixels + p] = src[p * ld + f] for f < 8 and p < pixels in whole eights (returned): 8 x 8
-// transposes in registers.
-__attribute__((target("avx2"))) long gather8_avx2(const float* src, long ld, long pixels, float* rows) {
-    long p = 0;
-    for (; p + 8 <= pixels; p += 8) {
-        __m256 r[8];
-        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + (p + i) * ld);
-        transpose8(r);
-        for (int f = 0; f < 8; f++) _mm256_storeu_ps(rows + f * pixels + p, r[f]);
-    }
-    return p;
-}
-
 // y = tail(t^T + bias) image by image, t holding [batch x pixels, filters] (the forward GEMM's
 // transpose): 8 filters at a time gathered into rows (with AVX2 through 8 x 8 transposes: the
 // scalar gather took 18% of MobileNetV2's 160 -> 960 1x1 at 7 x 7), each row stored through the epilogue.
@@ -396,7 +381,9 @@ void store_transposed(const float* t, int batch, int filters, long pixels, const
         for (long b = b0; b < b1; b++) {
             const long n = b / blocks, f0 = b % blocks * 8, fn = std::min<long>(8, filters - f0);
             const float* src = t + n * pixels * filters + f0;
-            const long done = rows && fn == 8 && cortado_isa() >= 1 ? gather8_avx2(src, filters, pixels, rows.get()) : 0;
+            long done = 0;  // pixels gathered 8 x 8 (AVX2)
+            if (rows && fn == 8 && cortado_isa() >= 1)
+                for (; done + 8 <= pixels; done += 8) cortado::transpose8_block(src + done * filters, filters, rows.get() + done, pixels);
             for (long p = done; p < pixels; p++)
                 for (long f = 0; f < fn; f++) (rows ? rows[f * pixels + p] : y[(n * filters + f0 + f) * pixels + p]) = src[p * filters + f];
             for (long f = 0; f < fn; f++) {

@@ -11,7 +11,6 @@
 // filter gradient sums each channel over fixed chunks of images, then the chunks in order, so its
 // bits never depend on the thread count.
 #include <algorithm>
-#include <immintrin.h>
 #include <vector>
 
 #include "conv_epilogue.h"
@@ -209,23 +208,16 @@ CORTADO_CLONES __attribute__((optimize("no-tree-loop-distribute-patterns"))) voi
     for (int oy = 0; oy < oh; oy++) {
         const float* __restrict src = flat + static_cast<long>(oy) * f.pitch;
         float* __restrict dst = out + static_cast<long>(oy) * ow;
-        for (int q = 0; q < ow; q++) {
-            const float v = src[q] < lo ? lo : src[q];
-            dst[q] = v > hi ? hi : v;
-        }
+        for (int q = 0; q < ow; q++) dst[q] = cortado::clamp_keep_nan(src[q], lo, hi);
     }
 }
 
 // row[8 ix + l] = in[l plane + ix] for l < 8 and the first ix < width in whole eights (returned):
-// the pixels of 8 planes interleaved through 8 x 8 transposes in registers.
+// the pixels of 8 planes interleaved 8 x 8 through transposes in registers (one call a row: the
+// blocks inline here, not in forward_lanes's portable clone).
 __attribute__((target("avx2"))) int interleave8_avx2(const float* in, long plane, int width, float* row) {
     int ix = 0;
-    for (; ix + 8 <= width; ix += 8) {
-        __m256 r[8];
-        for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps(in + l * plane + ix);
-        cortado::transpose8(r);
-        for (int t = 0; t < 8; t++) _mm256_storeu_ps(row + (ix + t) * 8, r[t]);
-    }
+    for (; ix + 8 <= width; ix += 8) cortado::transpose8_block(in + ix, plane, row + ix * 8, 8);
     return ix;
 }
 

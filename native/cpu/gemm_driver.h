@@ -175,21 +175,21 @@ struct InPlaceB {
     }
 };
 
-// A block's micro-panels as the micro-kernels read them: panel q at p + q * stride, step floats
-// apart per step of k; with `in_place` set, the panels that InPlaceB reads from memory.
+// A block's micro-panels of width w as the micro-kernels read them: packed, panel q at p + q *
+// stride, w floats per step of k; with `in_place` set, the panels that InPlaceB reads from memory.
 struct Panels {
     const float* p;
-    long stride, step;
+    long stride;
+    int w;
     const InPlaceB* in_place = nullptr;
     long x0 = 0, end = 0, pc = 0;
-    int w = 0;
 
     const float* panel(long q, long& ld) const {
         if (in_place && in_place->direct(w, x0 + q * w, end)) {
             ld = in_place->packer.m.ld;
             return in_place->packer.m.at(pc, x0 + q * w);
         }
-        ld = step;
+        ld = w;
         return p + q * stride;
     }
 };
@@ -201,7 +201,7 @@ Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, flo
     if constexpr (std::is_same_v<P, InPlaceB>) {
         for (long q = q0; q < q1; q++)
             if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
-        return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc, w};
+        return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc};
     } else {
         pack(w, x0, count, pc, kc, buf, q0, q1);
         return {buf, static_cast<long>(w) * kc, w};

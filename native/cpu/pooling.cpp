@@ -93,8 +93,7 @@ __attribute__((target("avx2,fma"))) void max3_stride2_avx2(const float* s, int n
     for (; i + 8 <= n; i += 8) {
         const float* p = s + 2 * i;
         const __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
-        const __m256 even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))), _MM_SHUFFLE(3, 1, 2, 0)));
-        const __m256 odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))), _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m256 even = cortado::evens(a, b), odd = cortado::odds(a, b);
         const __m256 third = _mm256_blend_ps(_mm256_permutevar8x32_ps(even, next), _mm256_broadcast_ss(p + 16), 0x80);
         _mm256_storeu_ps(h + i, nanmax8(nanmax8(even, odd), third));
     }

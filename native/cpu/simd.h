@@ -71,6 +71,25 @@ __attribute__((target("avx2"))) inline void transpose8(__m256 r[8]) {
     r[7] = _mm256_permute2f128_ps(b3, b7, 0x31);
 }
 
+// dst[i * ldd + t] = src[t * lds + i] for i, t < 8: one 8 x 8 block transposed through registers.
+__attribute__((target("avx2"))) inline void transpose8_block(const float* src, long lds, float* dst, long ldd) {
+    __m256 r[8];
+    for (int t = 0; t < 8; t++) r[t] = _mm256_loadu_ps(src + t * lds);
+    transpose8(r);
+    for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + i * ldd, r[i]);
+}
+
+// The even floats of the 16 in a then b (a0 a2 a4 a6 b0 b2 b4 b6), and the odd ones: a column
+// stride of 2 split in registers.
+__attribute__((target("avx2"))) inline __m256 evens(__m256 a, __m256 b) {
+    const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+__attribute__((target("avx2"))) inline __m256 odds(__m256 a, __m256 b) {
+    const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 // A double sum of x[0..n) over 16 interleaved partial sums (vectorisable; one chain of dependent
 // adds is 4 cycles a float), added in a fixed order so the bits depend on n only (elementwise.cpp).
 double sum_span(const float* x, long n);
