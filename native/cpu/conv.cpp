@@ -6,8 +6,11 @@
 //   filter gradient  dW[F, K] = dY[F, N] . col[K, N]^T
 //   data gradient    col      = W^T . dY, then col2im, in chunks of images that fit in cache
 #include <immintrin.h>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "cortado_cpu.h"
@@ -21,6 +24,7 @@
 #include "thread_pool.h"
 #include "window.h"
 
+using cortado::ceil_div;
 using cortado::Matrix;
 using cortado::transpose8;
 using cortado::Window;
@@ -396,6 +400,76 @@ void store_transposed(const float* t, int batch, int filters, long pixels, const
 
 }  // namespace
 
+namespace {
+
+// How the forward's GEMM runs for a shape (conv_forward and conv_prepare_filters agree on it).
+struct ForwardPlan {
+    bool one;         // a 1x1 window of unit stride without padding: x is the im2col operand itself
+    bool in_place;    // ... read in place by the micro-kernels
+    bool transposed;  // y's transpose computed (the weights are B), stored back after
+    int width;        // the weights' panel width: A's mr, or B's nr in the transposed product
+};
+
+ForwardPlan plan_forward(const Window& w, int batch, int filters) {
+    const long n = batch * w.out_plane();
+    ForwardPlan p{};
+    p.one = w.kh == 1 && w.kw == 1 && w.sh == 1 && w.sw == 1 && w.ph == 0 && w.pw == 0;
+    // x read in place where few filters share it (MobileNetV2's projections, 32 to 64 filters over
+    // 14x14 to 28x28: 0.86-0.95x the time of packing x or of the transposed product; at 96 filters
+    // 1.04x, at 160-320 over 7x7 1.3x).
+    p.in_place = p.one && filters <= 64;
+    // Few pixels (a 7x7 or 14x14 plane at batch 1) pad less as the GEMM's rows than as its columns
+    // (49 pixels: 54 rows of 6 against 64 columns of 16).
+    p.transposed = !p.in_place && n <= 1024 && 20 * padded_tiles(n, filters) < 19 * padded_tiles(filters, n);
+    p.width = p.transposed ? cortado::gemm_blocking(n, filters).nr : cortado::gemm_blocking(filters, n).mr;
+    return p;
+}
+
+// conv_prepare_filters' output: this header in its first kPreparedHeader floats, then the weights'
+// panels for the plan's width as cortado::Prepacked reads them, for the instruction set in use
+// (KernelSet.preparedFilters sizes it: filters + kPreparedMaxWidth - 1 rows, room for the panels
+// of any width up to kPreparedMaxWidth).
+struct PreparedHeader {
+    uint32_t magic;
+    int32_t isa, width, filters;
+    int64_t k;
+};
+constexpr uint32_t kPreparedMagic = 0x43505246;  // "CPRF"
+constexpr long kPreparedHeader = 16;
+constexpr int kPreparedMaxWidth = 64;
+static_assert(sizeof(PreparedHeader) <= kPreparedHeader * sizeof(float), "the header fits its floats");
+
+// The panels prepared for exactly this plan, instruction set and weights' shape, or null.
+const float* prepared_panels(const float* prepared, const ForwardPlan& plan, int filters, long k) {
+    if (!prepared) return nullptr;
+    PreparedHeader h;
+    std::memcpy(&h, prepared, sizeof h);
+    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && h.width == plan.width && h.filters == filters && h.k == k;
+    return same ? prepared + kPreparedHeader : nullptr;
+}
+
+}  // namespace
+
+CORTADO_KERNEL(conv_prepare_filters) {
+    const Window w{CORTADO_WINDOW_ARGS};
+    const long k = static_cast<long>(channels) * kh * kw, size = kPreparedHeader + (filters + kPreparedMaxWidth - 1L) * k;
+    const ForwardPlan plan = plan_forward(w, batch, filters);
+    const PreparedHeader h{plan.width <= kPreparedMaxWidth ? kPreparedMagic : 0, cortado_isa(), plan.width, filters, k};
+    std::fill(prepared, prepared + kPreparedHeader, 0.0f);
+    std::memcpy(prepared, &h, sizeof h);
+    long done = kPreparedHeader;
+    if (h.magic) {
+        const cortado::PackMatrix weights{Matrix::rows(weight, k), false, 1.0f};
+        const long panels = ceil_div(filters, plan.width);
+        cortado::parallel_range(panels, 1, [&](long q0, long q1) {
+            weights(plan.width, 0, filters, 0, static_cast<int>(k), prepared + kPreparedHeader, q0, q1);
+        });
+        done += panels * plan.width * k;
+    }
+    std::fill(prepared + done, prepared + size, 0.0f);
+    return CORTADO_STATUS_OK;
+}
+
 CORTADO_KERNEL(conv_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
@@ -403,35 +477,35 @@ CORTADO_KERNEL(conv_forward) {
     if (cortado::conv_forward_small(w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
     // The GEMM y[filters, batch x pixels] = weight[filters, k] im2col(x)[k, batch x pixels], the bias
-    // and tail applied to each tile as it is finished.
-    const cortado::PackMatrix weights{Matrix::rows(weight, k), false, 1.0f};  // (A here, B in the transposed product)
+    // and tail applied to each tile as it is finished; the weights' panels as prepared, if they were
+    // for this plan (A here, B in the transposed product).
+    const ForwardPlan plan = plan_forward(w, batch, filters);
+    const cortado::Prepacked weights{prepared_panels(prepared, plan, filters, k), plan.width, k,
+                                     {Matrix::rows(weight, k), false, 1.0f}};
     const Matrix c = by_filter(y, filters, pixels);
     const int n = static_cast<int>(batch * pixels);
     auto product = [&](const auto& pack_b) {
         if (bias || !ep.none()) cortado::gemm(filters, n, k, weights, pack_b, 0.0f, c, ConvTail{bias, ep, y});
         else cortado::gemm(filters, n, k, weights, pack_b, 0.0f, c);
     };
-    // use(the im2col operand's packer): x itself for a 1x1 window of unit stride without padding,
-    // read in place by the micro-kernels where few filters share it (MobileNetV2's projections, 32
-    // to 64 filters over 14x14 to 28x28: 0.86-0.95x the time of packing x or of the transposed
-    // product below; at 96 filters 1.04x, at 160-320 over 7x7 1.3x).
-    const bool one = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0, in_place = one && filters <= 64;
+    // use(the im2col operand's packer)
     auto with_columns = [&](const auto& use) {
-        if (one) {
-            if (in_place) use(cortado::InPlaceB(by_filter(x, channels, pixels)));
+        if (plan.one) {
+            if (plan.in_place) use(cortado::InPlaceB(by_filter(x, channels, pixels)));
             else use(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
         } else {
             const Source src(ctx, w, batch, x, true);
             use(PackColumns{Columns(src.w, src.x)});
         }
     };
-    // Few pixels (a 7x7 or 14x14 plane at batch 1) pad less as the GEMM's rows than as its
-    // columns (49 pixels: 54 rows of 6 against 64 columns of 16): there the GEMM computes y's
-    // transpose into workspace, stored back through the tail after.
-    if (!in_place && n <= 1024 && 20 * padded_tiles(n, filters) < 19 * padded_tiles(filters, n)) {
+    // The transposed product computes y's transpose into workspace, stored back through the tail after.
+    if (plan.transposed) {
         float* t = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * n * filters));
         if (t) {
-            with_columns([&](const auto& columns) { cortado::gemm(n, filters, k, columns, weights, 0.0f, Matrix::rows(t, filters)); });
+            with_columns([&](const auto& columns) {
+                if constexpr (!std::is_same_v<std::decay_t<decltype(columns)>, cortado::InPlaceB>)  // (not with in_place)
+                    cortado::gemm(n, filters, k, columns, weights, 0.0f, Matrix::rows(t, filters));
+            });
             store_transposed(t, batch, filters, pixels, bias, ep, y);
             ctx->release(ctx, t);
             return CORTADO_STATUS_OK;

@@ -175,6 +175,25 @@ struct InPlaceB {
     }
 };
 
+// An operand packed ahead, once for many products (a convolution's filters, prepared at a model's
+// load): panel q of width w holding indices q w .. for every step of the whole k, at p + q w k, so
+// that a block's panels are read where they lie at any kc. Without such panels (p null) or where
+// the blocking wants another width, `packer` packs the operand as usual.
+struct Prepacked {
+    const float* p;
+    int w;
+    long k;
+    PackMatrix packer;
+
+    bool usable(int width) const { return p && w == width; }
+    const float* panel(long x, long p0) const { return p + x / w * w * k + p0 * w; }
+    // (the small-panels path: copies of the panels)
+    void operator()(int width, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
+        if (!usable(width) || x0 % w) return packer(width, x0, count, p0, kc, dst, q0, q1);
+        for (long q = q0; q < q1; q++) std::copy_n(panel(x0 + q * w, p0), static_cast<long>(kc) * w, dst + q * w * kc);
+    }
+};
+
 // A block's micro-panels of width w as the micro-kernels read them: packed, panel q at p + q *
 // stride, w floats per step of k; with `in_place` set, the panels that InPlaceB reads from memory.
 struct Panels {
@@ -202,6 +221,10 @@ Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, flo
         for (long q = q0; q < q1; q++)
             if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
         return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc};
+    } else if constexpr (std::is_same_v<P, Prepacked>) {
+        if (pack.usable(w) && x0 % w == 0) return {pack.panel(x0, pc), w * pack.k, w};
+        pack.packer(w, x0, count, pc, kc, buf, q0, q1);
+        return {buf, static_cast<long>(w) * kc, w};
     } else {
         pack(w, x0, count, pc, kc, buf, q0, q1);
         return {buf, static_cast<long>(w) * kc, w};
@@ -248,11 +271,11 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float*
     bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
 }
 
-// The micro-tiles [jr0, jr1) x [ir0, ir1) of a packed A block (C rows ic .. ic + mc) times a B
+// The micro-tiles [jr0, jr1) x [ir0, ir1) of an A block's panels (C rows ic .. ic + mc) times a B
 // block's panels (C columns jc .. jc + nc; packed or read in place), jr outer so that each B
 // micro-panel stays in L1.
 template <class Tail>
-void block_tiles(const Blocking& bl, int kc, const float* ap, const Panels& b, const Matrix& c, long ic, long jc, int mc,
+void block_tiles(const Blocking& bl, int kc, const Panels& a, const Panels& b, const Matrix& c, long ic, long jc, int mc,
                  int nc, float beta, long ir0, long ir1, long jr0, long jr1, const Tail& tail, bool last) {
     for (long jr = jr0; jr < jr1; jr++) {
         long ldb;
@@ -261,7 +284,7 @@ void block_tiles(const Blocking& bl, int kc, const float* ap, const Panels& b, c
         const int nr = std::min<long>(bl.nr, nc - jr * bl.nr);
         float* cj = column(c, j, nr);
         for (long ir = ir0; ir < ir1; ir++)
-            micro_tile(bl, kc, ap + ir * bl.mr * kc, bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr),
+            micro_tile(bl, kc, a.p + ir * a.stride, bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr),
                        nr, tail, last);
     }
 }
@@ -291,6 +314,7 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
 template <class PA, class PB, class Tail>
 void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& pack_a, const PB& pack_b, float beta,
                   const Matrix& c, int want, const Tail& tail) {
+    static_assert(!std::is_same_v<PA, InPlaceB>, "A's micro-panels are read w floats per step of k");
     const int mr = bl.mr, nr = bl.nr;
     const long k = k1 - k0;
     // blocks of equal size (within a register tile) rather than full ones and a thin remainder
@@ -338,8 +362,8 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     for (long ic = 0; ic < m; ic += mcMax) {
                         const int mc = std::min<long>(mcMax, m - ic);
                         const long mPanels = ceil_div(mc, mr);
-                        pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        block_tiles(bl, kc, myA, bp, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
+                        const Panels ap = pack_block(pack_a, mr, ic, mc, pc, kc, myA, 0, mPanels);
+                        block_tiles(bl, kc, ap, bp, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
                                     pc + kc == k1);
                     }
                 }
@@ -371,8 +395,8 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                         const long ic = q * mPanelsAll / blocks * mr;
                         const int mc = std::min<long>((q + 1) * mPanelsAll / blocks * mr, m) - ic;
                         const long mPanels = ceil_div(mc, mr);
-                        pack_a(mr, ic, mc, pc, kc, myA, 0, mPanels);
-                        block_tiles(bl, kc, myA, bp, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
+                        const Panels ap = pack_block(pack_a, mr, ic, mc, pc, kc, myA, 0, mPanels);
+                        block_tiles(bl, kc, ap, bp, c, ic, jc, mc, nc, pc == k0 ? beta : 1.0f, 0, mPanels, 0, nPanels, tail,
                                     pc + kc == k1);
                     }
                     barrier.wait();  // the B block is repacked next
@@ -398,9 +422,9 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                     split(mPanels, nt, tid, a0, a1);
                     if (nPanels >= nt) split(nPanels, nt, tid, jr0, jr1);
                     else split(mPanels, nt, tid, ir0, ir1);
-                    pack_a(mr, ic, mc, pc, kc, apack, a0, a1);
+                    const Panels ap = pack_block(pack_a, mr, ic, mc, pc, kc, apack, a0, a1);
                     barrier.wait();
-                    block_tiles(bl, kc, apack, bp, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1, tail, pc + kc == k1);
+                    block_tiles(bl, kc, ap, bp, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1, tail, pc + kc == k1);
                     barrier.wait();  // the shared A block is repacked next
                 }
                 barrier.wait();  // the B block is repacked next

@@ -167,6 +167,13 @@ CORTADO_KERNEL(conv_forward) {
     return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
 }
 
+// The weights are read as they lie (the GEMM streams them from global memory with no packing of its
+// own): nothing to prepare, the prepared floats are zeros and conv_forward does not read them.
+CORTADO_KERNEL(conv_prepare_filters) {
+    const int64_t k = static_cast<int64_t>(channels) * kh * kw;
+    return cortado_fill(ctx, 16 + (filters + 63) * k, 0.0f, prepared);  // (KernelSet.preparedFilters)
+}
+
 CORTADO_KERNEL(conv_backward_data) {
     if (batch <= 0 || filters <= 0) return CORTADO_STATUS_OK;
     const Geometry g = geometry(channels, height, width, kh, kw, sh, sw, ph, pw);

@@ -89,7 +89,7 @@ public final class JavaKernels implements KernelSet {
     //   y_n = W[F, K] · col_n[K, P] + bias,   dx_n = col2im(Wᵀ · dy_n),   dW = Σ_n dy_n · col_nᵀ.
 
     @Override
-    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr bias, Ptr z, float lo, float hi, Ptr y) {
+    public void convForward(Window w, int batch, int filters, Ptr x, Ptr weight, Ptr prepared, Ptr bias, Ptr z, float lo, float hi, Ptr y) {
         int k = w.colRows(), p = w.colCols();
         try (Scratch col = new Scratch(y.device(), (long) k * p)) {
             for (int n = 0; n < batch; n++) {
@@ -104,6 +104,11 @@ public final class JavaKernels implements KernelSet {
             float v = vz == null ? vy.get(i) : vy.get(i) + vz.get(i);
             vy.put(i, clamp(v, lo, hi));
         }
+    }
+
+    @Override
+    public void convPrepareFilters(Window w, int batch, int filters, Ptr weight, Ptr prepared) {
+        fill(KernelSet.preparedFilters(w, filters), 0f, prepared); // (this kernel set reads the weights as they lie)
     }
 
     @Override

@@ -37,6 +37,14 @@ public interface KernelSet {
     /** The kind of device whose memory these kernels read and write. */
     Device.Kind deviceKind();
 
+    /**
+     * The floats of {@link #convPrepareFilters}' output: a header of 16 and room for the filters
+     * rounded up to a multiple of any panel width up to 64 (filters + 63), w.colRows() floats each.
+     */
+    static long preparedFilters(Window w, int filters) {
+        return Math.addExact(16, Math.multiplyExact(filters + 63L, w.colRows()));
+    }
+
     // ---- BLAS-3 -------------------------------------------------------------------------------
 
     /**
@@ -71,13 +79,27 @@ public interface KernelSet {
      * y = min(max(x convolved with weight + bias + z, lo), hi): the cross-correlation (as in Caffe
      * and PyTorch), plus bias[filters] unless bias is null, plus z (y's shape: a residual branch)
      * unless z is null, clamped to [lo, hi] — cuDNN's fused convolution, bias, add and activation.
-     * lo = -inf, hi = inf clamp nothing; lo = 0, hi = inf is ReLU; a NaN stays NaN.
+     * lo = -inf, hi = inf clamp nothing; lo = 0, hi = inf is ReLU; a NaN stays NaN. prepared,
+     * unless null, is what {@link #convPrepareFilters} made of this weight for the same w, batch
+     * and filters: y is the same, bit for bit, with it or without (a kernel set uses it where it
+     * holds what that set would otherwise compute from weight on every call).
      */
     @Check("convolutionFits(w, batch, filters); clampRange(lo, hi)")
     void convForward(Window w, int batch, int filters, @In("batch * w.inputSize()") Ptr x,
-                     @In("(long) filters * w.colRows()") Ptr weight, @In(value = "filters", optional = true) Ptr bias,
+                     @In("(long) filters * w.colRows()") Ptr weight, @In(value = "KernelSet.preparedFilters(w, filters)", optional = true) Ptr prepared,
+                     @In(value = "filters", optional = true) Ptr bias,
                      @In(value = "(long) batch * filters * w.colCols()", optional = true) Ptr z, float lo, float hi,
                      @Out("(long) batch * filters * w.colCols()") Ptr y);
+
+    /**
+     * prepared = weight in the form this kernel set's {@link #convForward} reads for w, batch and
+     * filters, made once where the weights are fixed for many calls (a model's inference): the cpu
+     * kernels' GEMM panels of the filters, packed as each call would pack them; the java and cuda
+     * kernels read the weights as they lie and prepare nothing (zeros). Opaque to every caller.
+     */
+    @Check("convolutionFits(w, batch, filters)")
+    void convPrepareFilters(Window w, int batch, int filters, @In("(long) filters * w.colRows()") Ptr weight,
+                            @Out("KernelSet.preparedFilters(w, filters)") Ptr prepared);
 
     /** dx = the gradient of convForward's y with respect to x, given dy (dx is overwritten). */
     @Check("convolutionFits(w, batch, filters)")

@@ -285,7 +285,7 @@ public final class Convolution {
                 throw new IllegalArgumentException("conv2dFused: z " + Shape.str(z.shape()) + " is not the output's shape " + Shape.str(y.shape()));
             }
         }
-        k.convForward(win, batch, filters, x.ptr(), w.ptr(), bias == null ? null : bias.ptr(), z == null ? null : z.ptr(), lo, hi, y.ptr());
+        k.convForward(win, batch, filters, x.ptr(), w.ptr(), null, bias == null ? null : bias.ptr(), z == null ? null : z.ptr(), lo, hi, y.ptr());
         if (z != null || lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) return y; // (nothing needed a gradient)
         return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
             Tensor dx = null, dw = null;

@@ -108,28 +108,28 @@ abstract class CheckedKernelsTest {
     void convolution() {
         // 2 images of 2 x 5 x 5, 3 filters of 2 x 3 x 3, stride 1, pad 1: x 100, weight 54, y 150
         Window w = Window.square(2, 5, 5, 3, 1, 1);
-        rejects("x needs 100", () -> k.convForward(w, 2, 3, buf(99), buf(54), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
-        rejects("weight needs 54", () -> k.convForward(w, 2, 3, buf(100), buf(53), buf(3), null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
-        rejects("bias needs 3", () -> k.convForward(w, 2, 3, buf(100), buf(54), buf(2), null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
-        rejects("y needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(149)));
-        rejects("z needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, buf(149), 0f, Float.POSITIVE_INFINITY, buf(150)));
-        rejects("clamp range [1.0, 0.0] is not lo <= hi", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, 1f, 0f, buf(150)));
-        rejects("clamp range [NaN, Infinity]", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, Float.NaN, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("x needs 100", () -> k.convForward(w, 2, 3, buf(99), buf(54), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("weight needs 54", () -> k.convForward(w, 2, 3, buf(100), buf(53), null, buf(3), null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("bias needs 3", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, buf(2), null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("y needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(149)));
+        rejects("z needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, buf(149), 0f, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("clamp range [1.0, 0.0] is not lo <= hi", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, null, 1f, 0f, buf(150)));
+        rejects("clamp range [NaN, Infinity]", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, null, Float.NaN, Float.POSITIVE_INFINITY, buf(150)));
         rejects("clamp range [6.0, 0.0] is not lo <= hi", () -> k.depthwiseForward(Window.square(3, 5, 5, 3, 1, 1), 1, buf(75), buf(27), null, 6f, 0f, buf(75)));
         rejects("dy needs 150", () -> k.convBackwardData(w, 2, 3, buf(54), buf(100), buf(100)));
         rejects("dx needs 100", () -> k.convBackwardData(w, 2, 3, buf(54), buf(150), buf(50)));
         rejects("dweight needs 54", () -> k.convBackwardFilter(w, 2, 3, buf(100), buf(150), buf(20)));
         rejects("filters must be >= 0", () -> k.convBackwardFilter(w, 2, -3, buf(100), buf(150), buf(54)));
-        rejects("batch must be >= 0", () -> k.convForward(w, -1, 3, buf(100), buf(54), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("batch must be >= 0", () -> k.convForward(w, -1, 3, buf(100), buf(54), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
         rejects("window is null", () -> k.convBackwardData(null, 2, 3, buf(54), buf(150), buf(100)));
-        rejects("addresses more than 2^31", () -> k.convForward(Window.square(64, 64, 64, 5, 1, 2), 1 << 16, 8, buf(1), buf(1), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(1)));
+        rejects("addresses more than 2^31", () -> k.convForward(Window.square(64, 64, 64, 5, 1, 2), 1 << 16, 8, buf(1), buf(1), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(1)));
         Ptr shared = buf(400);
-        rejects("y overlaps x", () -> k.convForward(w, 2, 3, shared, buf(54), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, shared.at(50)));
+        rejects("y overlaps x", () -> k.convForward(w, 2, 3, shared, buf(54), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, shared.at(50)));
         rejects("dx overlaps dy", () -> k.convBackwardData(w, 2, 3, buf(54), shared, shared.at(149)));
         rejects("dweight overlaps x", () -> k.convBackwardFilter(w, 2, 3, shared, buf(150), shared.at(99)));
         Ptr freed = buf(54);
         freed.storage().release();
-        rejects("freed", () -> k.convForward(w, 2, 3, buf(100), freed, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("freed", () -> k.convForward(w, 2, 3, buf(100), freed, null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
     }
 
     @Test

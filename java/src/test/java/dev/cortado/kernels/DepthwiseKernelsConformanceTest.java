@@ -196,8 +196,8 @@ class DepthwiseKernelsConformanceTest extends KernelConformance {
             for (int f = 0; f < ch; f++) System.arraycopy(in[1], f * taps, bank, (f * ch + f) * taps, taps);
             float[][] dw = run(REF, in, (k, p) -> all(k, c, 1, p)); // (TAILS[1]: no clamp, as convForward below)
             float[][] conv = run(REF, new float[][] {in[0], bank, in[2], in[3], in[4], in[5], in[6], poison(bank.length + 1)}, (k, p) -> {
-                k.convForward(c.w, c.batch, ch, p[0], p[1], p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
-                k.convForward(c.w, c.batch, ch, p[0], p[1], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
+                k.convForward(c.w, c.batch, ch, p[0], p[1], null, p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
+                k.convForward(c.w, c.batch, ch, p[0], p[1], null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
                 k.convBackwardData(c.w, c.batch, ch, p[1], p[3], p[6]);
                 k.convBackwardFilter(c.w, c.batch, ch, p[0], p[3], p[7]);
             });

@@ -90,7 +90,7 @@ class JavaKernelsTest {
         // x = [1 2; 3 4], w = [1 2; 0 -1], bias 10, pad 1: y(oy, ox) = x(oy-1, ox-1) + 2 x(oy-1, ox) - x(oy, ox) + 10
         Window w = Window.square(1, 2, 2, 2, 1, 1);
         Ptr y = poisoned(9);
-        k.convForward(w, 1, 1, ptr(1, 2, 3, 4), ptr(1, 2, 0, -1), ptr(10), null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, y);
+        k.convForward(w, 1, 1, ptr(1, 2, 3, 4), ptr(1, 2, 0, -1), null, ptr(10), null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, y);
         assertClose(new float[] {9, 8, 10, 9, 11, 12, 16, 21, 14}, y, "convForward");
         // dy = 1..9: dx(iy, ix) = dy(iy+1, ix+1) + 2 dy(iy+1, ix) - dy(iy, ix)
         Ptr dy = ptr(1, 2, 3, 4, 5, 6, 7, 8, 9), dx = poisoned(4), dw = poisoned(4);

@@ -27,8 +27,8 @@ class KernelStatusTest {
         for (int i = 0; i < xs.length; i++) xs[i] = (i * 37 % 11) - 5f;
         for (int i = 0; i < ws.length; i++) ws[i] = (i * 13 % 7) - 3f;
         Ptr y = Buffers.poisoned(batch * filters * (int) w.colCols()), expected = Buffers.poisoned(batch * filters * (int) w.colCols());
-        k.convForward(w, batch, filters, Buffers.ptr(xs), Buffers.ptr(ws), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, y);
-        new CheckedKernels(new CpuKernels()).convForward(w, batch, filters, Buffers.ptr(xs), Buffers.ptr(ws), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, expected);
+        k.convForward(w, batch, filters, Buffers.ptr(xs), Buffers.ptr(ws), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, y);
+        new CheckedKernels(new CpuKernels()).convForward(w, batch, filters, Buffers.ptr(xs), Buffers.ptr(ws), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, expected);
         org.junit.jupiter.api.Assertions.assertArrayEquals(Buffers.read(expected), Buffers.read(y));
     }
 

@@ -230,12 +230,12 @@ class LayerKernelsConformanceTest extends KernelConformance {
      * the fused output clamp(y + bias + z, tail) (without z for odd t).
      */
     private static void convAll(KernelSet k, ConvCase c, int t, Ptr[] p) {
-        k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
-        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
         k.convBackwardData(c.w, c.batch, c.filters, p[1], p[3], p[6]);
         k.convBackwardFilter(c.w, c.batch, c.filters, p[0], p[3], p[7]);
         float[] tail = TAILS[t % TAILS.length];
-        k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], t % 2 == 0 ? p[8] : null, tail[0], tail[1], p[9]);
+        k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, p[2], t % 2 == 0 ? p[8] : null, tail[0], tail[1], p[9]);
     }
 
     @OnEveryTarget
@@ -290,7 +290,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
                 }
                 float[][] in = {xs, ws, random(c.filters, 1f), dy, poison(y), poison(x)};
                 float[][][] r = both(target, in, (k, p) -> {
-                    k.convForward(c.w, c.batch, c.filters, p[0], p[1], p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
+                    k.convForward(c.w, c.batch, c.filters, p[0], p[1], null, p[2], null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[4]);
                     k.convBackwardData(c.w, c.batch, c.filters, p[1], p[3], p[5]);
                 });
                 String what = " " + c + (where == 0 ? ", inf and NaN in x and dY" : where == 1 ? ", inf in the filters" : ", finite");
@@ -332,6 +332,71 @@ class LayerKernelsConformanceTest extends KernelConformance {
             }
             return outs;
         });
+    }
+
+    /**
+     * convPrepareFilters writes every float of its output, and convForward gives the same bits with
+     * the filters prepared as without, on every micro-kernel: prepared for the call's batch, for
+     * another batch (another plan, or the same), and under another instruction set (cpu: not
+     * read). On cpu the prepared panels are what a GEMM-path forward reads: NaN written over them
+     * shows in y (a stride-2 window and a 5x5 plane of 256 channels, GEMM on every instruction
+     * set), except where they were prepared for another instruction set.
+     */
+    @OnEveryTarget
+    void preparedFiltersGiveTheSameBits(ConformanceTarget target) {
+        KernelSet k = target.kernels();
+        List<Variant> variants = target.variants();
+        boolean cpu = target.name().equals("cpu");
+        for (int t = 0; t < target.cases(60); t++) {
+            ConvCase c = t < 23 ? convCase(t) : t == 23 ? new ConvCase(new Window(64, 7, 7, 3, 3, 1, 1, 1, 1), 1, 96) : convCase(t);
+            boolean gemm = t == 16 || t == 21;
+            long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
+            long prep = KernelSet.preparedFilters(c.w, c.filters);
+            int other = c.batch == 1 ? 9 : 1;
+            Variant v = variants.get(t % variants.size()), plainest = variants.get(0);
+            float[] tail = TAILS[t % TAILS.length];
+            int odd = t % 2;
+            float[][] in = {random(x, 1f), random(wt, 1f), random(c.filters, 1f), random(y, 1f), poison(y), poison(prep), poison(y),
+                    poison(prep), poison(y), poison(y), poison(y)};
+            float[][] r = run(k, in, (kk, p) -> {
+                v.select().run();
+                Ptr z = odd == 0 ? p[3] : null;
+                kk.convForward(c.w, c.batch, c.filters, p[0], p[1], null, p[2], z, tail[0], tail[1], p[4]);
+                kk.convPrepareFilters(c.w, c.batch, c.filters, p[1], p[5]);
+                kk.convForward(c.w, c.batch, c.filters, p[0], p[1], p[5], p[2], z, tail[0], tail[1], p[6]);
+                kk.convPrepareFilters(c.w, other, c.filters, p[1], p[7]);
+                kk.convForward(c.w, c.batch, c.filters, p[0], p[1], p[7], p[2], z, tail[0], tail[1], p[8]);
+                // NaN over the panels: read by this instruction set, not by another
+                float[] nan = get(p[5]);
+                Arrays.fill(nan, 16, nan.length, Float.NaN);
+                Ptr spoilt = put(kk, nan);
+                kk.convForward(c.w, c.batch, c.filters, p[0], p[1], spoilt, p[2], z, tail[0], tail[1], p[9]);
+                plainest.select().run();
+                kk.convForward(c.w, c.batch, c.filters, p[0], p[1], plainest == v ? null : spoilt, p[2], z, tail[0], tail[1], p[10]);
+                target.restore();
+            });
+            String what = " " + v + " " + c;
+            for (int i : new int[] {5, 7}) {
+                assertEquals(0, nans(r[i]), "convPrepareFilters left floats unwritten" + what);
+            }
+            assertArrayEquals(bits(r[4]), bits(r[6]), "convForward with the filters prepared" + what);
+            assertArrayEquals(bits(r[4]), bits(r[8]), "convForward with the filters prepared for batch " + other + what);
+            if (cpu && gemm) assertTrue(nans(r[9]) > 0, "the prepared panels are read" + what);
+            if (!cpu) assertArrayEquals(bits(r[4]), bits(r[9]), "convForward does not read prepared filters on " + target + what);
+            if (plainest != v) assertEquals(nans(r[4]), nans(r[10]), "filters prepared for " + v + " are not read by " + plainest + what);
+        }
+    }
+
+    private static int nans(float[] v) {
+        int n = 0;
+        for (float f : v) if (Float.isNaN(f)) n++;
+        return n;
+    }
+
+    private static int[] bits(float[] v) {
+        int[] b = new int[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = Float.floatToRawIntBits(v[i]);
+        return b;
     }
 
     /** p: x, dy, then the outputs max, max's dx, average, average's dx. */
@@ -689,9 +754,9 @@ class LayerKernelsConformanceTest extends KernelConformance {
         infWt[5] = Float.POSITIVE_INFINITY;
         float[][][] r = both(target, new float[][] {x, dy, wt, infWt, poison(ws), poison(ys), poison(xs), poison(ys), random(xs, 1f)}, (k, p) -> {
             k.convBackwardFilter(w, batch, filters, p[0], p[1], p[4]);
-            k.convForward(w, batch, filters, p[0], p[2], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
+            k.convForward(w, batch, filters, p[0], p[2], null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[5]);
             k.convBackwardData(w, batch, filters, p[2], p[1], p[6]);
-            k.convForward(w, batch, filters, p[8], p[3], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[7]);  // finite images
+            k.convForward(w, batch, filters, p[8], p[3], null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[7]);  // finite images
         });
         assertSameNonFinite(r[0][4], r[1][4], "filter gradient " + w);
         assertSameNonFinite(r[0][5], r[1][5], "forward " + w);
@@ -711,7 +776,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
             for (int i = 0; i < wt.length; i++) wt[i] = i % 7 == 3 ? Float.POSITIVE_INFINITY : rng.nextFloat() - 0.5f;
             for (int i = 0; i < dy.length; i++) dy[i] = i % 5 == 2 ? Float.NEGATIVE_INFINITY : rng.nextFloat() - 0.5f;
             float[][][] r = both(target, new float[][] {x, wt, dy, poison(ys), poison(ws)}, (k, p) -> {
-                k.convForward(w, batch, filters, p[0], p[1], null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[3]);
+                k.convForward(w, batch, filters, p[0], p[1], null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, p[3]);
                 k.convBackwardFilter(w, batch, filters, p[0], p[2], p[4]);
             });
             assertSameNonFinite(r[0][3], r[1][3], "forward " + w);
