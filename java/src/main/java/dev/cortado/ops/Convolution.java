@@ -3,6 +3,7 @@ package dev.cortado.ops;
 import dev.cortado.autograd.Autograd;
 import dev.cortado.kernels.KernelSet;
 import dev.cortado.kernels.Window;
+import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
@@ -259,14 +260,31 @@ public final class Convolution {
      */
     public static Tensor conv2dFused(Tensor x, Tensor w, Tensor bias, Tensor z, int strideH, int strideW, int padH, int padW, float lo,
                                      float hi) {
+        return conv2dFused(x, w, null, bias, z, strideH, strideW, padH, padW, lo, hi);
+    }
+
+    /**
+     * {@link #conv2dFused(Tensor, Tensor, Tensor, Tensor, int, int, int, int, float, float)} with w's
+     * filters prepared once in {@code prepared} (null: not), as inference calls the same weights
+     * again and again: the same bits, without packing the filters on every call.
+     */
+    public static Tensor conv2dFused(Tensor x, Tensor w, PreparedFilters prepared, Tensor bias, Tensor z, int strideH, int strideW,
+                                     int padH, int padW, float lo, float hi) {
         checkClamp("conv2dFused", lo, hi);
-        if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, bias, z, strideH, strideW, padH, padW, lo, hi);
-        Tensor y = conv2d(x, w, bias, strideH, strideW, padH, padW);
+        if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, prepared, bias, z, strideH, strideW, padH, padW, lo, hi);
+        // (weights that train change every step: not worth preparing)
+        Tensor y = convolve(x, w, w.requiresGrad() ? null : prepared, bias, null, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY);
         return Activations.clampActivation(z == null ? y : y.add(z), lo, hi);
     }
 
     private static Tensor convolve(Tensor x, Tensor w, Tensor bias, Tensor z, int strideH, int strideW, int padH, int padW, float lo,
                                    float hi) {
+        return convolve(x, w, null, bias, z, strideH, strideW, padH, padW, lo, hi);
+    }
+
+    private static Tensor convolve(Tensor x, Tensor w, PreparedFilters prepared, Tensor bias, Tensor z, int strideH, int strideW, int padH,
+                                   int padW, float lo, float hi) {
         Checks.rank("conv2d", "x", x, 4);
         Checks.rank("conv2d", "w", w, 4);
         Checks.sameDevice("conv2d", x, w);
@@ -285,7 +303,9 @@ public final class Convolution {
                 throw new IllegalArgumentException("conv2dFused: z " + Shape.str(z.shape()) + " is not the output's shape " + Shape.str(y.shape()));
             }
         }
-        k.convForward(win, batch, filters, x.ptr(), w.ptr(), null, bias == null ? null : bias.ptr(), z == null ? null : z.ptr(), lo, hi, y.ptr());
+        Ptr b = bias == null ? null : bias.ptr(), zp = z == null ? null : z.ptr();
+        if (prepared == null) k.convForward(win, batch, filters, x.ptr(), w.ptr(), null, b, zp, lo, hi, y.ptr());
+        else prepared.use(w, win, batch, p -> k.convForward(win, batch, filters, x.ptr(), w.ptr(), p, b, zp, lo, hi, y.ptr()));
         if (z != null || lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) return y; // (nothing needed a gradient)
         return Autograd.record(y, "conv2d", Autograd.saves(x, w), g -> {
             Tensor dx = null, dw = null;

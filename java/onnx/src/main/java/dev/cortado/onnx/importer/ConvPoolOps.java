@@ -6,6 +6,7 @@ import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Normalization;
 import dev.cortado.ops.Padding;
 import dev.cortado.ops.Pooling;
+import dev.cortado.ops.PreparedFilters;
 import dev.cortado.tensor.Shape;
 import dev.cortado.tensor.Tensor;
 
@@ -142,6 +143,7 @@ final class ConvPoolOps {
         int group = Math.toIntExact(c.integer("group", 1));
         c.require(group >= 1, "group", group);
         boolean fused = !Float.isNaN(lo);
+        PreparedFilters prepared = c.own(new PreparedFilters()); // the weights' panels, packed at load (the trace's run)
         return in -> {
             Tensor x = in[0].tensor(), w = in[1].tensor(), b = in.length > 2 && in[2] != null ? in[2].tensor() : null;
             Tensor z = fused && in.length > 3 && in[3] != null ? in[3].tensor() : null;
@@ -155,11 +157,12 @@ final class ConvPoolOps {
                 x2 = Padding.pad(x2, g.torchPads(), 0f);
                 pad = new int[] {0, 0};
             }
-            if (!fused) return Op.one(Value.of(back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank), in[0].type()));
             if (rank == 4 && group == 1 && d[0] == 1 && d[1] == 1
                     && (z == null || Arrays.equals(z.shape(), Convolution.outputShape(x2, w2, s[0], s[1], pad[0], pad[1])))) {
-                return Op.one(Value.of(Convolution.conv2dFused(x2, w2, b, z, s[0], s[1], pad[0], pad[1], lo, hi), in[0].type()));
+                float low = fused ? lo : Float.NEGATIVE_INFINITY, high = fused ? hi : Float.POSITIVE_INFINITY;
+                return Op.one(Value.of(Convolution.conv2dFused(x2, w2, prepared, b, z, s[0], s[1], pad[0], pad[1], low, high), in[0].type()));
             }
+            if (!fused) return Op.one(Value.of(back(Convolution.conv2d(x2, w2, b, s[0], s[1], pad[0], pad[1], d[0], d[1], group), rank), in[0].type()));
             if (rank == 4 && z == null && group > 1 && group == x2.size(1) && group == w2.size(0) && w2.size(1) == 1 && d[0] == 1 && d[1] == 1) {
                 return Op.one(Value.of(Convolution.depthwiseFused(x2, w2, b, s[0], s[1], pad[0], pad[1], lo, hi), in[0].type())); // MobileNet's
             }

@@ -24,12 +24,21 @@ final class NodeContext {
     final Device device;
     private final Map<String, AttributeProto> attributes = new LinkedHashMap<>();
     private final Set<String> read = new HashSet<>();
+    private final List<AutoCloseable> resources;
 
-    NodeContext(NodeProto node, long opset, Device device) {
+    /** resources: where {@link #own} puts what the node's op holds, closed with the model. */
+    NodeContext(NodeProto node, long opset, Device device, List<AutoCloseable> resources) {
         this.node = node;
         this.opset = opset;
         this.device = device;
+        this.resources = resources;
         for (AttributeProto a : node.getAttributeList()) attributes.put(a.getName(), a);
+    }
+
+    /** Something the node's op keeps from call to call (prepared filters), closed with the model; returns it. */
+    <T extends AutoCloseable> T own(T resource) {
+        resources.add(resource);
+        return resource;
     }
 
     String name() {

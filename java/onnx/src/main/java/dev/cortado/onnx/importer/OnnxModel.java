@@ -70,11 +70,13 @@ public final class OnnxModel implements AutoCloseable {
     private final List<Step> steps;
     private final Map<String, Tensor> parameters;
     private final Set<Tensor> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<AutoCloseable> resources; // what ops keep between runs (prepared filters)
     private boolean closed;
 
     private OnnxModel(Path source, Device device, long opset, Map<String, int[]> inputShapes, Map<String, Integer> inputTypes,
                       Map<String, Integer> inputSlots,
-                      Map<String, Integer> outputSlots, Value[] fixed, List<Step> steps, Map<String, Tensor> parameters) {
+                      Map<String, Integer> outputSlots, Value[] fixed, List<Step> steps, Map<String, Tensor> parameters,
+                      List<AutoCloseable> resources) {
         this.source = source;
         this.device = device;
         this.opset = opset;
@@ -85,6 +87,7 @@ public final class OnnxModel implements AutoCloseable {
         this.fixed = fixed;
         this.steps = steps;
         this.parameters = parameters;
+        this.resources = resources;
         for (Value v : fixed) if (v != null) owned.add(v.tensor());
     }
 
@@ -127,6 +130,7 @@ public final class OnnxModel implements AutoCloseable {
         private final long opset;
         private final Map<String, Integer> slotOf = new HashMap<>();
         private final List<Value> slotValues = new ArrayList<>();
+        private final List<AutoCloseable> resources = new ArrayList<>();
 
         Loader(Path path, ModelProto model, Device device, Map<String, int[]> shapeOverrides) throws IOException {
             this.path = path;
@@ -156,6 +160,7 @@ public final class OnnxModel implements AutoCloseable {
                 Set<Tensor> made = Collections.newSetFromMap(new IdentityHashMap<>());
                 for (Value v : slotValues) if (v != null) made.add(v.tensor());
                 for (Tensor t : made) t.close();
+                closeAll(resources);
                 throw e;
             }
         }
@@ -177,7 +182,7 @@ public final class OnnxModel implements AutoCloseable {
             }
             // every node checked before anything runs
             List<Op> ops = new ArrayList<>();
-            for (NodeProto n : nodes) ops.add(OpTable.create(new NodeContext(n, opset, device)));
+            for (NodeProto n : nodes) ops.add(OpTable.create(new NodeContext(n, opset, device, resources)));
 
             // which float initializers are read at a weight position (parameters) rather than as buffers
             Set<String> weights = new HashSet<>();
@@ -245,7 +250,8 @@ public final class OnnxModel implements AutoCloseable {
             }
             Map<String, Integer> inputTypes = new HashMap<>();
             for (String name : inputShapes.keySet()) inputTypes.put(name, typeOf(name));
-            return new OnnxModel(path, device, opset, inputShapes, inputTypes, inputSlots, outputSlots, slotValues.toArray(new Value[0]), planned, parameters);
+            return new OnnxModel(path, device, opset, inputShapes, inputTypes, inputSlots, outputSlots, slotValues.toArray(new Value[0]), planned, parameters,
+                    resources);
         }
 
         /**
@@ -479,7 +485,18 @@ public final class OnnxModel implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        closeAll(resources);
         for (Tensor t : owned) t.close();
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + r + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     @Override

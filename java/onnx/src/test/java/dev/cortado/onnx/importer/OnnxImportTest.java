@@ -126,6 +126,19 @@ class OnnxImportTest {
     }
 
     @Test
+    void closeFreesEverythingTheModelHolds() throws Exception {
+        // on a sim device of its own: constants, parameters and the convolutions' prepared filters
+        Device sim = Device.sim(12);
+        OnnxModel m = OnnxModel.load(OrtReference.model("tiny_cnn"), sim);
+        try (Tensor x = Tensor.uniform(sim, new dev.cortado.tensor.Rng(8), -1, 1, m.inputShape("x"))) {
+            m.run(x).close();
+        }
+        assertTrue(dev.cortado.memory.Memory.stats(sim).inUse() > 0);
+        m.close();
+        assertEquals(0, dev.cortado.memory.Memory.stats(sim).inUse(), "bytes left after close");
+    }
+
+    @Test
     void singleInputConvenienceAndRepeatedRunsAgree() throws Exception {
         try (OnnxModel m = OnnxModel.load(OrtReference.model("tiny_cnn"))) {
             assertEquals(List.of("x"), m.inputNames());
