@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,7 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Issue 22's models, imported from ONNX, beside ONNX Runtime Java on the same file, input and thread
- * count (its intra-op threads = Cortado's threads, one inter-op thread): one inference each call.
+ * count (its intra-op threads = Cortado's threads, one inter-op thread): one inference each call,
+ * of one engine, or with {@code engine=paired} of both, Cortado's then ONNX Runtime's, each timed
+ * into the counters {@code cortadoNs} and {@code ortNs} (with {@code calls}): both meet the same
+ * machine at the same moment, so their ratio holds where the machine's speed moves between runs.
+ * Paired, ONNX Runtime's idle threads do not spin ({@code session.intra_op.allow_spinning} = 0:
+ * spinning, they would take Cortado's second CPU in the same process).
  * The files come from {@code /usr/bin/python3 benchmarks/onnx/make_models.py} (torch 1.13 +
  * torchvision) into {@code -p dir=} (default benchmarks/onnx/models, run from the repository root):
  * resnet18 (batch 1, 224x224), resnet18_b32 (batch 32), mobilenet_v2 (batch 1), encoder (batch 8 x
@@ -49,7 +55,7 @@ public class OnnxModelsBenchmark {
     @Param({"resnet18", "resnet18_b32", "mobilenet_v2", "encoder"})
     public String model;
 
-    @Param({"cortado", "onnxruntime"})
+    @Param({"cortado", "onnxruntime", "paired"})
     public String engine;
 
     @Param({"2"})
@@ -79,29 +85,53 @@ public class OnnxModelsBenchmark {
         int[] shape = cortado.inputShape(inputName);
         Rng rng = new Rng(1);
         input = Tensor.normal(rng, 0f, 1f, shape).keep();
-        if (engine.equals("onnxruntime")) {
-            cortado.close();
-            cortado = null;
+        if (!engine.equals("cortado")) {
+            if (engine.equals("onnxruntime")) {
+                cortado.close();
+                cortado = null;
+            }
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
                 options.setIntraOpNumThreads(threads);
                 options.setInterOpNumThreads(1);
+                if (engine.equals("paired")) options.addConfigEntry("session.intra_op.allow_spinning", "0");
                 session = env.createSession(file.toString(), options);
             }
             ortInput = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.toArray()), Arrays.stream(shape).asLongStream().toArray());
         }
     }
 
+    /** Nanoseconds spent in each engine's calls and the calls, per iteration (JMH's secondary results). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class Times {
+        public long cortadoNs, ortNs, calls;
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            cortadoNs = ortNs = calls = 0;
+        }
+    }
+
     @Benchmark
-    public float infer() throws OrtException {
-        if (session != null) {
-            try (OrtSession.Result result = session.run(Map.of(inputName, ortInput))) {
-                return ((OnnxTensor) result.get(0)).getFloatBuffer().get(0);  // the output copied to the heap, as Cortado's below
+    public float infer(Times times) throws OrtException {
+        float out = 0;
+        long t0 = System.nanoTime();
+        if (cortado != null) {
+            try (MemoryScope scope = MemoryScope.open()) {
+                out += cortado.run(input).toArray()[0];
             }
         }
-        try (MemoryScope scope = MemoryScope.open()) {
-            return cortado.run(input).toArray()[0];
+        long t1 = System.nanoTime();
+        if (session != null) {
+            try (OrtSession.Result result = session.run(Map.of(inputName, ortInput))) {
+                out += ((OnnxTensor) result.get(0)).getFloatBuffer().get(0);  // the output copied to the heap, as Cortado's above
+            }
         }
+        times.cortadoNs += t1 - t0;
+        times.ortNs += System.nanoTime() - t1;
+        times.calls++;
+        return out;
     }
 
     @TearDown(Level.Trial)
