@@ -102,6 +102,12 @@ struct Winograd {
     // the same for all of one image's tile rows, or false (y untouched) when the image holds a
     // non-finite value
     bool image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const;
+    // y = the tail of all outputs of the padded image xp in three passes over up to `workers` threads:
+    // every channel's input transform, the 16 products of every filter group, every filter's output
+    // transform (for an image alone: chunks of tile rows would split the filter groups between
+    // threads, each redoing the chunk's input transforms); scratch: passes_scratch(workers) floats
+    void passes(const float* xp, float* y, const Epilogue& ep, int workers, float* scratch) const;
+    long passes_scratch(int workers) const;
 };
 
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

@@ -224,6 +224,38 @@ void Winograd::tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, 
                          y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
 }
 
+namespace {
+// An image's tiles, rounded up to the kernel's block; the floats an input or output transform needs.
+long all_tiles(const DirectKernels& k, int th, int tw) {
+    return ceil_div(static_cast<long>(th) * (tw + 1), k.pb * k.vw) * k.pb * k.vw;
+}
+long transform_scratch(long tiles, int cols) { return 9L * (tiles + 1) + cols; }
+}  // namespace
+
+long Winograd::passes_scratch(int workers) const {
+    const long t = all_tiles(k, th, tw);
+    return 16L * (g.channels + groups * k.fb) * t + workers * transform_scratch(t, cols);
+}
+
+void Winograd::passes(const float* xp, float* y, const Epilogue& ep, int workers, float* scratch) const {
+    const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
+    const long t = all_tiles(k, th, tw), per = transform_scratch(t, cols);
+    const int blocks = static_cast<int>(t / (k.pb * k.vw)), one_tap = 0;
+    float* v = scratch;
+    float* m = v + 16 * c * t;
+    float* bufs = m + 16 * fp * t;
+    parallel_items(workers, c, [&](int tid, long ch) { input_transform(xp + ch * plane, th, tw, cols, c * t, v + ch * t, bufs + tid * per); });
+    parallel_items(workers, 16L * groups, [&](int, long item) {
+        const long xi = item / groups, gi = item % groups;
+        k.forward(v + xi * c * t, t, g.channels, &one_tap, 1, u.get() + (xi * groups + gi) * c * k.fb, nullptr, false, blocks, t,
+                  m + (xi * fp + gi * k.fb) * t);
+    });
+    parallel_items(workers, outs, [&](int tid, long o) {
+        output_transform(m + o * t, fp * t, th, tw, g.oh, g.ow, bias.empty() ? 0.0f : bias[o], y + o * g.out_plane(),
+                         ep.at(o * g.out_plane()), bufs + tid * per);
+    });
+}
+
 bool Winograd::image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const {
     if (!pad(x, scratch, 0, g.channels)) return false;
     for (int ty0 = 0; ty0 < th; ty0 += chunk) tile_rows(scratch, y, ep, g0, g1, ty0, scratch + padded());
