@@ -480,8 +480,8 @@ CORTADO_KERNEL(conv_forward) {
     // and tail applied to each tile as it is finished; the weights' panels as prepared, if they were
     // for this plan (A here, B in the transposed product).
     const ForwardPlan plan = plan_forward(w, batch, filters);
-    const cortado::Prepacked weights{prepared_panels(prepared, plan, filters, k), plan.width, k,
-                                     {Matrix::rows(weight, k), false, 1.0f}};
+    const cortado::Prepacked<> weights{prepared_panels(prepared, plan, filters, k), plan.width, k,
+                                       {Matrix::rows(weight, k), false, 1.0f}};
     const Matrix c = by_filter(y, filters, pixels);
     const int n = static_cast<int>(batch * pixels);
     auto product = [&](const auto& pack_b) {
@@ -503,8 +503,17 @@ CORTADO_KERNEL(conv_forward) {
         float* t = static_cast<float*>(ctx->workspace(ctx, sizeof(float) * n * filters));
         if (t) {
             with_columns([&](const auto& columns) {
-                if constexpr (!std::is_same_v<std::decay_t<decltype(columns)>, cortado::InPlaceB>)  // (not with in_place)
-                    cortado::gemm(n, filters, k, columns, weights, 0.0f, Matrix::rows(t, filters));
+                using Columns = std::decay_t<decltype(columns)>;
+                if constexpr (!std::is_same_v<Columns, cortado::InPlaceB>) {  // (not with in_place)
+                    // The threads own columns of y's transpose, filters, and would each pack all of the
+                    // im2col operand: packed once instead, each thread a share of its panels.
+                    const int mr = cortado::gemm_blocking(n, filters).mr;
+                    const long panels = ceil_div(n, mr);
+                    float* a = cortado::threads() > 1 ? static_cast<float*>(ctx->workspace(ctx, sizeof(float) * panels * mr * k)) : nullptr;
+                    if (a) cortado::parallel_range(panels, 1, [&](long q0, long q1) { columns(mr, 0, n, 0, static_cast<int>(k), a, q0, q1); });
+                    cortado::gemm(n, filters, k, cortado::Prepacked<Columns>{a, mr, k, columns}, weights, 0.0f, Matrix::rows(t, filters));
+                    if (a) ctx->release(ctx, a);
+                }
             });
             store_transposed(t, batch, filters, pixels, bias, ep, y);
             ctx->release(ctx, t);

@@ -176,14 +176,15 @@ struct InPlaceB {
 };
 
 // An operand packed ahead, once for many products (a convolution's filters, prepared at a model's
-// load): panel q of width w holding indices q w .. for every step of the whole k, at p + q w k, so
-// that a block's panels are read where they lie at any kc. Without such panels (p null) or where
-// the blocking wants another width, `packer` packs the operand as usual.
+// load) or for all the threads of one: panel q of width w holding indices q w .. for every step of
+// the whole k, at p + q w k, so that a block's panels are read where they lie at any kc. Without
+// such panels (p null) or where the blocking wants another width, `packer` packs the operand as usual.
+template <class P = PackMatrix>
 struct Prepacked {
     const float* p;
     int w;
     long k;
-    PackMatrix packer;
+    P packer;
 
     bool usable(int width) const { return p && w == width; }
     const float* panel(long x, long p0) const { return p + x / w * w * k + p0 * w; }
@@ -193,6 +194,11 @@ struct Prepacked {
         for (long q = q0; q < q1; q++) std::copy_n(panel(x0 + q * w, p0), static_cast<long>(kc) * w, dst + q * w * kc);
     }
 };
+
+template <class P>
+struct is_prepacked : std::false_type {};
+template <class P>
+struct is_prepacked<Prepacked<P>> : std::true_type {};
 
 // A block's micro-panels of width w as the micro-kernels read them: packed, panel q at p + q *
 // stride, w floats per step of k; with `in_place` set, the panels that InPlaceB reads from memory.
@@ -221,7 +227,7 @@ Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, flo
         for (long q = q0; q < q1; q++)
             if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
         return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc};
-    } else if constexpr (std::is_same_v<P, Prepacked>) {
+    } else if constexpr (is_prepacked<P>::value) {
         if (pack.usable(w) && x0 % w == 0) return {pack.panel(x0, pc), w * pack.k, w};
         pack.packer(w, x0, count, pc, kc, buf, q0, q1);
         return {buf, static_cast<long>(w) * kc, w};
