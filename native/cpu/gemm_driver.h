@@ -13,7 +13,9 @@
 //
 // The operands are packers: a matrix in memory (PackMatrix below) or one computed while packing
 // (the convolutions pack im2col columns straight from the images, so no column matrix is written);
-// a row-major B may instead be read in place by the micro-kernels (InPlaceB). C is a Matrix whose
+// a row-major B may instead be read in place by the micro-kernels (InPlaceB), and an operand packed
+// ahead over the whole k (Prepacked: a model's filters, an im2col operand shared by the threads)
+// is read where it lies. C is a Matrix whose
 // columns may come in groups (a convolution's [batch, filters, pixels] output is C[filters, batch *
 // pixels] in groups of `pixels`), so no axis swap is needed.
 //
