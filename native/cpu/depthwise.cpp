@@ -231,8 +231,18 @@ constexpr int kLanes = 8;
 // 112-wide planes take it; its 28-wide and smaller ones and every stride-2 layer run 1.5-3x faster here.)
 inline bool lanes_fit(const Window& w) { return w.kh == 3 && w.kw == 3 && (w.sw > 1 || w.out_w() <= 32); }
 
+// the interleaved padded planes, then the interleaved outputs
 inline long lanes_scratch(const Window& w) {
-    return static_cast<long>(w.height + 2 * w.ph) * (w.width + 2 * w.pw) * kLanes;
+    return (static_cast<long>(w.height + 2 * w.ph) * (w.width + 2 * w.pw) + w.out_plane()) * kLanes;
+}
+
+// out[l plane + p] = lanes[8 p + l] for l < 8 and the first p < n in whole eights (returned): the
+// outputs of 8 planes taken apart 8 x 8 through transposes in registers (scalar stores, one a lane,
+// took half of a 7 x 7 plane's time).
+__attribute__((target("avx2"))) long deinterleave8_avx2(const float* lanes, long n, float* out, long plane) {
+    long p = 0;
+    for (; p + 8 <= n; p += 8) cortado::transpose8_block(lanes + p * 8, 8, out + p, plane);
+    return p;
 }
 
 // kLanes floats as one vector (GCC's vector extension: a ymm register in the AVX2 and AVX-512
@@ -273,6 +283,7 @@ CORTADO_CLONES void forward_lanes(const Window& w, const float* in, const float*
         bv[l] = b ? b[l] : 0.0f;
         for (int k = 0; k < K * K; k++) wv[k][l] = wc[l * K * K + k];
     }
+    Lanes* ov = tv + static_cast<long>(hp) * wp;  // the outputs, interleaved
     for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
             Lanes acc = bv;
@@ -282,9 +293,12 @@ CORTADO_CLONES void forward_lanes(const Window& w, const float* in, const float*
             }
             acc = acc < lov ? lov : acc;
             acc = acc > hiv ? hiv : acc;
-            for (int l = 0; l < kLanes; l++) out[l * out_plane + oy * ow + ox] = acc[l];
+            ov[oy * ow + ox] = acc;
         }
     }
+    const float* of = reinterpret_cast<const float*>(ov);
+    for (long p = cortado_isa() >= 1 ? deinterleave8_avx2(of, out_plane, out, out_plane) : 0; p < out_plane; p++)
+        for (int l = 0; l < kLanes; l++) out[l * out_plane + p] = of[p * kLanes + l];
 }
 
 inline bool finite_filter(const float* wc, long taps) {
