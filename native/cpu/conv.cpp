@@ -21,6 +21,7 @@
 #include "simd.h"
 #include "vec_math.h"
 #include "gemm_driver.h"
+#include "prepared_filters.h"
 #include "thread_pool.h"
 #include "window.h"
 
@@ -425,18 +426,17 @@ ForwardPlan plan_forward(const Window& w, int batch, int filters) {
     return p;
 }
 
-// conv_prepare_filters' output: this header in its first kPreparedHeader floats, then the weights'
-// panels for the plan's width as cortado::Prepacked reads them, for the instruction set in use
-// (KernelSet.preparedFilters sizes it: filters + kPreparedMaxWidth - 1 rows, room for the panels
-// of any width up to kPreparedMaxWidth).
+// conv_prepare_filters' output (prepared_filters.h): this header in its first kPreparedHeader
+// floats, then the weights' panels for the plan's width as cortado::Prepacked reads them, for the
+// instruction set in use.
 struct PreparedHeader {
     uint32_t magic;
     int32_t isa, width, filters;
     int64_t k;
 };
 constexpr uint32_t kPreparedMagic = 0x43505246;  // "CPRF"
-constexpr long kPreparedHeader = 16;
-constexpr int kPreparedMaxWidth = 64;
+using cortado::kPreparedHeader;
+using cortado::kPreparedMaxWidth;
 static_assert(sizeof(PreparedHeader) <= kPreparedHeader * sizeof(float), "the header fits its floats");
 
 // The panels prepared for exactly this plan, instruction set and weights' shape, or null.
@@ -452,7 +452,7 @@ const float* prepared_panels(const float* prepared, const ForwardPlan& plan, int
 
 CORTADO_KERNEL(conv_prepare_filters) {
     const Window w{CORTADO_WINDOW_ARGS};
-    const long k = static_cast<long>(channels) * kh * kw, size = kPreparedHeader + (filters + kPreparedMaxWidth - 1L) * k;
+    const long k = static_cast<long>(channels) * kh * kw, size = cortado::prepared_filters_floats(filters, k);
     const ForwardPlan plan = plan_forward(w, batch, filters);
     const PreparedHeader h{plan.width <= kPreparedMaxWidth ? kPreparedMagic : 0, cortado_isa(), plan.width, filters, k};
     std::fill(prepared, prepared + kPreparedHeader, 0.0f);

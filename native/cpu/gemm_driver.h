@@ -188,12 +188,12 @@ struct Prepacked {
     long k;
     P packer;
 
-    bool usable(int width) const { return p && w == width; }
-    const float* panel(long x, long p0) const { return p + x / w * w * k + p0 * w; }
+    // the panel of width `width` holding index x0 on, at step p0, where it lies; null where there is none
+    const float* panel(int width, long x0, long p0) const { return p && w == width && x0 % w == 0 ? p + x0 * k + p0 * w : nullptr; }
     // (the small-panels path: copies of the panels)
     void operator()(int width, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
-        if (!usable(width) || x0 % w) return packer(width, x0, count, p0, kc, dst, q0, q1);
-        for (long q = q0; q < q1; q++) std::copy_n(panel(x0 + q * w, p0), static_cast<long>(kc) * w, dst + q * w * kc);
+        if (!panel(width, x0, p0)) return packer(width, x0, count, p0, kc, dst, q0, q1);
+        for (long q = q0; q < q1; q++) std::copy_n(panel(w, x0 + q * w, p0), static_cast<long>(kc) * w, dst + q * w * kc);
     }
 };
 
@@ -230,7 +230,7 @@ Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, flo
             if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
         return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc};
     } else if constexpr (is_prepacked<P>::value) {
-        if (pack.usable(w) && x0 % w == 0) return {pack.panel(x0, pc), w * pack.k, w};
+        if (const float* p = pack.panel(w, x0, pc)) return {p, w * pack.k, w};
         pack.packer(w, x0, count, pc, kc, buf, q0, q1);
         return {buf, static_cast<long>(w) * kc, w};
     } else {

@@ -8,6 +8,7 @@
 // forward and backward-data passes. col2im gathers: each image pixel sums, in double and in the
 // reference's order (ki, then kj), the column entries that copy it; no atomics.
 #include "cortado_cuda.h"
+#include "prepared_filters.h"
 #include "gemm.h"
 #include "grid.h"
 
@@ -171,7 +172,7 @@ CORTADO_KERNEL(conv_forward) {
 // own): nothing to prepare, the prepared floats are zeros and conv_forward does not read them.
 CORTADO_KERNEL(conv_prepare_filters) {
     const int64_t k = static_cast<int64_t>(channels) * kh * kw;
-    return cortado_fill(ctx, 16 + (filters + 63) * k, 0.0f, prepared);  // (KernelSet.preparedFilters)
+    return cortado_fill(ctx, cortado::prepared_filters_floats(filters, k), 0.0f, prepared);
 }
 
 CORTADO_KERNEL(conv_backward_data) {

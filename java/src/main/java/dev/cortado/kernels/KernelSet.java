@@ -39,7 +39,8 @@ public interface KernelSet {
 
     /**
      * The floats of {@link #convPrepareFilters}' output: a header of 16 and room for the filters
-     * rounded up to a multiple of any panel width up to 64 (filters + 63), w.colRows() floats each.
+     * rounded up to a multiple of any panel width up to 64 (filters + 63), w.colRows() floats each
+     * (native/common/prepared_filters.h says the same for the native kernels).
      */
     static long preparedFilters(Window w, int filters) {
         return Math.addExact(16, Math.multiplyExact(filters + 63L, w.colRows()));

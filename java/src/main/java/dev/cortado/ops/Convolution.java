@@ -248,7 +248,7 @@ public final class Convolution {
     }
 
     public static Tensor conv2d(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW) {
-        return convolve(x, w, bias, null, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        return convolve(x, w, null, bias, null, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
     }
 
     /**
@@ -276,11 +276,6 @@ public final class Convolution {
         Tensor y = convolve(x, w, w.requiresGrad() ? null : prepared, bias, null, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY,
                 Float.POSITIVE_INFINITY);
         return Activations.clampActivation(z == null ? y : y.add(z), lo, hi);
-    }
-
-    private static Tensor convolve(Tensor x, Tensor w, Tensor bias, Tensor z, int strideH, int strideW, int padH, int padW, float lo,
-                                   float hi) {
-        return convolve(x, w, null, bias, z, strideH, strideW, padH, padW, lo, hi);
     }
 
     private static Tensor convolve(Tensor x, Tensor w, PreparedFilters prepared, Tensor bias, Tensor z, int strideH, int strideW, int padH,
