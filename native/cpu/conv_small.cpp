@@ -1,15 +1,14 @@
-// Small convolutions (a first layer: few input channels, few filters, many pixels) computed
-// directly, without GEMM packing, which is what the im2col GEMM spends its time on when the
-// filter bank is small. Vectors run along output rows (16 pixels each), over input rows padded
-// once per image so that every tap is a plain unaligned load.
-//   forward          y[f, oy, :] = bias[f] + sum over (c, ki, kj) of w[f, c, ki, kj] x[c, iy, kj + :];
-//                    8 filters x 2 vectors of one output row accumulate in registers
-//   filter gradient  dW[f, c, ki, kj] = sum over images and output rows of dY's row . the input
-//                    row shifted by kj; 4 filters x 5 taps of one kernel row in registers. Images
-//                    go in fixed chunks whose partial sums are added in chunk order, so the bits
-//                    do not depend on the thread count.
-// AVX-512 only: the register blocks (8-10 filters x 2 vectors, 4 filters x 5 taps) take 32 vector
-// registers; in AVX2's 16 they spilled, and LeNet's first layer ran 18x slower than the implicit GEMM.
+// The filter gradient of small convolutions (a first layer: few input channels, few filters,
+// many pixels) computed directly, without GEMM packing, which is what the im2col GEMM spends its
+// time on when the filter bank is small. Vectors run along output rows (16 pixels each), over
+// input rows padded once per image so that every tap is a plain unaligned load:
+//   dW[f, c, ki, kj] = sum over images and output rows of dY's row . the input row shifted by kj;
+//   4 filters x 5 taps of one kernel row in registers. Images go in fixed chunks whose partial
+//   sums are added in chunk order, so the bits do not depend on the thread count.
+// AVX-512 only: the register block takes 20 accumulators + 5 inputs of 32 vector registers; in
+// AVX2's 16 it spilled. (A forward of the same kind, 8-10 filters x 2 vectors of an output row,
+// lost to the direct and GEMM paths on every shape measured on a Zen 4 — 1x1 windows 3x, LeNet's
+// first layer 1.4x — and was removed.)
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -31,7 +30,6 @@ typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4)));
 constexpr int VW = 16;
 constexpr int FB = 4, KB = 5;  // filter gradient: 4 filters x 5 taps in registers
-constexpr int FV = 2;  // forward: 8 or 10 filters (whichever pads the bank less) x 2 vectors of an output row in registers
 
 // (only ever inlined into the per-ISA clones below, so the vector-return ABI note does not apply)
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -51,9 +49,8 @@ Layout layout(const Window& w, int filters, int chunk) {
     l.kwPad = (w.kw + KB - 1) / KB * KB;
     const int vectors = l.full + (l.tail ? 1 : 0);
     // padded row index of (output ox, tap kj) is ox + kj: the row starts pw columns left of the
-    // image and reaches past every load (the forward reads its vectors FV at a time)
-    const int loaded = (vectors + FV - 1) / FV * FV;
-    l.row = std::max(w.pw + w.width, loaded * VW + l.kwPad);
+    // image and reaches past every load
+    l.row = std::max(w.pw + w.width, vectors * VW + l.kwPad);
     l.xp = static_cast<long>(chunk) * w.channels * w.height * l.row;
     l.tails = l.tail ? static_cast<long>(chunk) * filters * w.out_h() * VW : 0;
     return l;
@@ -152,91 +149,12 @@ void chunk_gradient(const Window& w, const Layout& l, int filters, int n0, int c
         }
 }
 
-// Output row oy of one image for a block of FF filters, two vectors at a time. xp holds the
-// image's padded rows; wb the block's weights tap by tap (FF floats per tap: one pointer for
-// every broadcast), bb its biases; filters past the bank's end are computed but not stored.
-template <int FF>
-CORTADO_CLONES void forward_row(const Window& w, const Layout& l, const float* xp, const float* wb, const float* bb,
-                                int count, int oy, float* y) {
-    const int ow = w.out_w(), vectors = l.full + (l.tail ? 1 : 0);
-    const long plane = static_cast<long>(w.out_h()) * ow;
-    for (int v0 = 0; v0 < vectors; v0 += FV) {
-        v16 acc[FF][FV];
-        for (int i = 0; i < FF; i++)
-            for (int v = 0; v < FV; v++) acc[i][v] = v16{} + bb[i];
-        for (int c = 0; c < w.channels; c++)
-            for (int ki = 0; ki < w.kh; ki++) {
-                const int iy = oy * w.sh - w.ph + ki;
-                const float* wt = wb + (c * w.kh + ki) * w.kw * FF;
-                if (iy < 0 || iy >= w.height) {
-                    // a padding row is zeros: each product is 0, or NaN for a non-finite weight (as in the reference)
-                    for (int kj = 0; kj < w.kw; kj++, wt += FF)
-                        for (int i = 0; i < FF; i++)
-                            for (int v = 0; v < FV; v++) acc[i][v] += wt[i] * 0.0f;
-                    continue;
-                }
-                const float* xr = xp + (static_cast<long>(c) * w.height + iy) * l.row + v0 * VW;
-                for (int kj = 0; kj < w.kw; kj++, wt += FF) {
-                    v16 xv[FV];
-                    for (int v = 0; v < FV; v++) xv[v] = load(xr + v * VW + kj);
-                    for (int i = 0; i < FF; i++)
-                        for (int v = 0; v < FV; v++) acc[i][v] += wt[i] * xv[v];
-                }
-            }
-        for (int i = 0; i < count; i++)
-            for (int v = 0; v < FV && v0 + v < vectors; v++) {
-                float* out = y + i * plane + static_cast<long>(oy) * ow + (v0 + v) * VW;
-                const int lanes = std::min(VW, ow - (v0 + v) * VW);
-                if (lanes == VW) {
-                    *reinterpret_cast<v16u*>(out) = acc[i][v];
-                } else {
-                    alignas(64) float part[VW];
-                    std::memcpy(part, &acc[i][v], sizeof part);
-                    for (int t = 0; t < lanes; t++) out[t] = part[t];
-                }
-            }
-    }
-}
-
 }  // namespace
 
 namespace cortado {
 
-// y for small filter banks (unit column stride, at most 4096 weights, at most 128 taps per
-// filter); returns false, having written nothing, when it does not apply or lacks memory.
-bool conv_forward_small(const Window& w, int batch, int filters, const float* x, const float* weight, const float* bias,
-                        const Epilogue& ep, float* y) {
-    const long taps = static_cast<long>(w.channels) * w.kh * w.kw;
-    if (cortado_isa() < 2 || w.sw != 1 || filters * taps > 4096 || taps > 128 || filters == 0) return false;
-    const Layout l = layout(w, filters, 1);
-    const long perImage = static_cast<long>(w.channels) * w.height * l.row;
-    const int workers = std::min(batch, threads());
-    // filter blocks of 8 or 10, whichever pads the bank less; weights repacked block by block
-    const int ff = (filters + 9) / 10 * 10 < (filters + 7) / 8 * 8 ? 10 : 8, padded = (filters + ff - 1) / ff * ff;
-    std::unique_ptr<float[]> scratch(new (std::nothrow) float[workers * perImage + padded * (taps + 1)]);
-    if (!scratch) return false;
-    float* wp = scratch.get() + workers * perImage;  // [block][tap][ff], then the padded biases
-    float* bp = wp + padded * taps;
-    for (int f = 0; f < padded; f++) {
-        const int from = std::min(f, filters - 1);  // padding repeats the last filter (not stored)
-        for (long t = 0; t < taps; t++) wp[(f / ff * taps + t) * ff + f % ff] = weight[from * taps + t];
-        bp[f] = bias ? bias[from] : 0.0f;
-    }
-    const long image = static_cast<long>(w.channels) * w.plane(), plane = w.out_plane();
-    parallel_items(workers, batch, [&](int tid, long n) {
-        float* xp = scratch.get() + tid * perImage;
-        pad_rows(w, l.row, x + n * image, 1, xp);
-        for (int oy = 0; oy < w.out_h(); oy++)
-            for (int f0 = 0; f0 < filters; f0 += ff)
-                (ff == 10 ? forward_row<10> : forward_row<8>)(w, l, xp, wp + f0 * taps, bp + f0, std::min(ff, filters - f0), oy,
-                                                             y + (n * filters + f0) * plane);
-        if (!ep.none()) ep.at(n * filters * plane).store(y + n * filters * plane, filters * plane, y + n * filters * plane);
-    });
-    return true;
-}
-
-// dweight for the cases above (unit column stride, at most 4096 weights, at least 8192 pixels in
-// the batch); returns false, having written nothing, when it does not apply or lacks memory.
+// dweight for small filter banks (unit column stride, at most 4096 weights, at most 64 taps per
+// filter, at least 8192 pixels in the batch); returns false, having written nothing, when it does not apply or lacks memory.
 bool conv_filter_small(const Window& w, int batch, int filters, const float* x, const float* dy, float* dweight) {
     const long pixels = w.out_plane(), taps = static_cast<long>(w.channels) * w.kh * w.kw, weights = filters * taps;
     if (cortado_isa() < 2 || w.sw != 1 || weights > 4096 || taps > 64 || batch * pixels < 8192) return false;
