@@ -24,7 +24,13 @@ void cortado_cache_sizes(long* out);
 void cortado_gemm_set_caches(const long* caches);
 void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int* out);
 void cortado_gemm_blocking(long m, long n, int* out);
-// The context every call runs in: no stream (calls are synchronous), workspace from the heap.
+// Workspace blocks the kernels freed, kept for the next call (workspace.h): bytes cached now;
+// trim frees them all and returns the bytes freed.
+long cortado_workspace_cached();
+long cortado_workspace_trim();
+// Tests: writes value over every cached block (no kernel may count on what its workspace holds).
+void cortado_workspace_fill(float value);
+// The context every call runs in: no stream (calls are synchronous), workspace from the cache above.
 const cortado_context* cortado_cpu_context();
 // A context that never has workspace (tests of the status path).
 const cortado_context* cortado_cpu_context_without_workspace();

@@ -1,17 +1,16 @@
 // The CPU library's kernel table (every slot filled with its cortado_<slot> kernel) and its
 // execution context.
-#include <cstdlib>
 
 #include "cortado_cpu.h"
+#include "workspace.h"
 
 namespace {
 
-// Workspace from the heap, 64-byte aligned; the CPU runs each call to its end before returning.
-void* heap_workspace(const cortado_context*, size_t bytes) {
-    return std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-}
+// Workspace from the cache of workspace.h, 64-byte aligned; the CPU runs each call to its end
+// before returning.
+void* heap_workspace(const cortado_context*, size_t bytes) { return cortado::workspace_take(bytes); }
 
-void heap_release(const cortado_context*, void* block) { std::free(block); }
+void heap_release(const cortado_context*, void* block) { cortado::workspace_give(block); }
 
 const char* no_error() { return ""; }
 
@@ -26,6 +25,10 @@ cortado_kernels make_table() {
 }
 
 }  // namespace
+
+long cortado_workspace_cached() { return static_cast<long>(cortado::workspace_cached()); }
+long cortado_workspace_trim() { return static_cast<long>(cortado::workspace_trim()); }
+void cortado_workspace_fill(float value) { cortado::workspace_fill(value); }
 
 const cortado_context* cortado_cpu_context() {
     static const cortado_context context{nullptr, heap_workspace, heap_release, nullptr};

@@ -2,6 +2,7 @@ package dev.cortado.kernels;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.cortado.kernels.cpu.CpuKernels;
 import dev.cortado.memory.Device;
 import dev.cortado.memory.Memory;
 import dev.cortado.memory.Ptr;
@@ -116,10 +117,22 @@ abstract class KernelConformance {
     protected final float[][] run(KernelSet k, float[][] arrays, Call call) {
         Ptr[] p = new Ptr[arrays.length];
         for (int i = 0; i < arrays.length; i++) p[i] = put(k, arrays[i]);
+        poisonWorkspace(k);
         call.run(k, p);
         float[][] out = new float[arrays.length][];
         for (int i = 0; i < arrays.length; i++) out[i] = get(p[i]);
         return out;
+    }
+
+    /**
+     * The cpu kernels' cached workspace (what earlier calls left) filled with NaN, so that a kernel
+     * counting on zeros in its workspace — which fresh memory from the system has — fails here.
+     * Past 64 MiB the cache is freed first, to keep the filling cheap.
+     */
+    protected static void poisonWorkspace(KernelSet k) {
+        if (!k.name().equals("cpu")) return;
+        if (CpuKernels.workspaceCached() > 64L << 20) CpuKernels.trimWorkspace();
+        CpuKernels.fillWorkspaceCache(Float.NaN);
     }
 
     /** {@link #run} on the reference and on the target: {reference arrays, target arrays}. */

@@ -33,6 +33,13 @@ final class CpuLibrary {
     /** A context that never has workspace, for tests of the status path. */
     static native @Cast("intptr_t") long cortado_cpu_context_without_workspace();
 
+    // the kernels' workspace cache (native/cpu/workspace.h)
+    static native long cortado_workspace_cached();
+
+    static native long cortado_workspace_trim();
+
+    static native void cortado_workspace_fill(float value);
+
     static native void cortado_set_threads(int n);
 
     static native int cortado_threads();
