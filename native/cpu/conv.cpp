@@ -1,4 +1,3 @@
-#include <cstdlib>
 // Convolution as implicit GEMM: the blocked GEMM driver packs its im2col operand straight from
 // the images (no column matrix is written and read back), and writes the output in
 // [batch, filters, pixels] order through a grouped C (no axis swap). With K = C kh kw rows
@@ -419,7 +418,7 @@ ForwardPlan plan_forward(const Window& w, int batch, int filters) {
     // x read in place where few filters share it (MobileNetV2's projections, 32 to 64 filters over
     // 14x14 to 28x28: 0.86-0.95x the time of packing x or of the transposed product; at 96 filters
     // 1.04x, at 160-320 over 7x7 1.3x).
-    p.in_place = p.one && filters <= 64 && !getenv("NOINPLACE");
+    p.in_place = p.one && filters <= 64;
     // Few pixels (a 7x7 or 14x14 plane at batch 1) pad less as the GEMM's rows than as its columns
     // (49 pixels: 54 rows of 6 against 64 columns of 16).
     p.transposed = !p.in_place && n <= 1024 && 20 * padded_tiles(n, filters) < 19 * padded_tiles(filters, n);
