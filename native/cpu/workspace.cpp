@@ -50,7 +50,8 @@ void workspace_give(void* block) {
     {
         std::lock_guard<std::mutex> guard(lock);
         if (cached + capacity <= kLimit) {
-            free_blocks.emplace(capacity, base);
+            // first among blocks of its size: the next call takes the block used last, still in cache
+            free_blocks.emplace_hint(free_blocks.lower_bound(capacity), capacity, base);
             cached += capacity;
             return;
         }
