@@ -18,11 +18,14 @@ int cortado_isa();
 // CPUs sharing one instance}. cortado_cache_sizes: those the blocking was derived from (the
 // machine's, read once), and a 13th long, the L3 bytes one thread counts on. cortado_gemm_set_caches: derive every kernel's blocking from `caches`
 // instead (tests; null: the machine's again; not while kernels run). cortado_gemm_derive_blocks:
-// {mc, kc, nc} for an mr x nr micro-kernel and those caches (large_c: a C larger than L2).
+// {mc, kc, nc} for an mr x nr micro-kernel and those caches (large_c: a C larger than L2;
+// stream_b: kc sized for the A micro-panel, gemm.cpp's derive_blocks).
 // cortado_gemm_blocking: {mr, nr, mc, kc, nc} an m x n C gets with the ISA in use.
 void cortado_cache_sizes(long* out);
 void cortado_gemm_set_caches(const long* caches);
-void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int* out);
+void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int stream_b, int* out);
+// Whether this CPU's AVX-512 tiles size kc for the A micro-panel, B streaming from L2 (Zen 4).
+int cortado_gemm_streams_b();
 void cortado_gemm_blocking(long m, long n, int* out);
 // Workspace blocks the kernels freed, kept for the next call (workspace.h): bytes cached now;
 // trim frees them all and returns the bytes freed.

@@ -56,7 +56,7 @@ struct CacheBlocks {
 };
 // The cache blocks for an mr x nr micro-kernel from the caches (before rounding mc up to a
 // multiple of mr and nc of nr), for a C within L2 or (largeC) larger: see gemm.cpp.
-CacheBlocks derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC);
+CacheBlocks derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC, bool streamB);
 // The blocking for an m x n C with the instruction set in use, derived once from the machine's
 // caches (gemm.cpp).
 Blocking gemm_blocking(long m, long n);

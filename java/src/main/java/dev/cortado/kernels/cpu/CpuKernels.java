@@ -140,6 +140,7 @@ public final class CpuKernels extends NativeKernels {
                 + c[9] + "-way shared by " + c[11] + " CPUs (" + bytes(c[12]) + " per thread); " + isa() + " " + small[0]
                 + "x" + small[1] + " micro-kernel, mc/kc/nc " + small[2] + "/" + small[3] + "/" + small[4] + " (C within L2), "
                 + large[2] + "/" + large[3] + "/" + large[4] + " (larger)"
+                + (CpuLibrary.cortado_gemm_streams_b() != 0 ? ", AVX-512 kc sized for A in L1, B from L2 (half-rate 512-bit FMAs)" : "")
                 + (System.getenv("CORTADO_GEMM_BLOCKING") == null ? "" : " from CORTADO_GEMM_BLOCKING");
     }
 

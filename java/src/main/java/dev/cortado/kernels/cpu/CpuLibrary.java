@@ -56,7 +56,9 @@ final class CpuLibrary {
 
     static native void cortado_gemm_set_caches(@Cast("const long*") long[] caches);
 
-    static native void cortado_gemm_derive_blocks(@Cast("const long*") long[] caches, int mr, int nr, int large_c, int[] out);
+    static native void cortado_gemm_derive_blocks(@Cast("const long*") long[] caches, int mr, int nr, int large_c, int stream_b, int[] out);
+
+    static native int cortado_gemm_streams_b();
 
     static native void cortado_gemm_blocking(long m, long n, int[] out);
 }

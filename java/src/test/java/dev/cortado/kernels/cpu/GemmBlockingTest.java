@@ -49,8 +49,12 @@ class GemmBlockingTest {
     }
 
     private static int[] derive(long[] caches, int mr, int nr, boolean largeC) {
+        return derive(caches, mr, nr, largeC, false);
+    }
+
+    private static int[] derive(long[] caches, int mr, int nr, boolean largeC, boolean streamB) {
         int[] b = new int[3];
-        CpuLibrary.cortado_gemm_derive_blocks(caches, mr, nr, largeC ? 1 : 0, b);
+        CpuLibrary.cortado_gemm_derive_blocks(caches, mr, nr, largeC ? 1 : 0, streamB ? 1 : 0, b);
         return b;
     }
 
@@ -78,6 +82,14 @@ class GemmBlockingTest {
                 // a C larger than L2: kc doubled as far as the B micro-panel alone fits in L1 less a way
                 assertEquals(Math.max(kc, Math.min(2L * kc, (ways - 1) * wayBytes / (4L * nr))), large[1], where);
                 assertTrue(large[0] <= mc && large[2] <= nc && large[0] % mr == 0 && large[2] % nr == 0, where);
+                // B streamed from L2 (Zen 4's AVX-512 tiles): kc as large as keeps the A micro-panel in
+                // all but two of L1's ways, if that is more; mc and nc derived for it as above
+                int[] streamed = derive(caches, mr, nr, false, true);
+                long kcA = Math.max(kc, Math.min(4096, (ways - 2) * wayBytes / (4L * mr)));
+                String s = where + ", streamed " + java.util.Arrays.toString(streamed);
+                assertEquals(kcA, streamed[1], s);
+                assertTrue(streamed[0] == mr || 4L * streamed[0] * kcA <= l2 / 2 && 4L * (streamed[0] + mr) * kcA > l2 / 2, s);
+                assertTrue(streamed[2] == nr || 4L * streamed[2] * kcA <= l3Share / 2 && 4L * (streamed[2] + nr) * kcA > l3Share / 2, s);
             }
         }
     }
@@ -95,6 +107,9 @@ class GemmBlockingTest {
         assertArrayEquals3(new int[] {1020, 256, 480}, derive(caches(CACHES[3]), 12, 32, false));
         // Zen 4, AVX-512 12x32: 7 of 8 ways, 2 for A and 5 for B: kc = 20 KiB / 128 = 160
         assertArrayEquals3(new int[] {816, 160, 1632}, derive(caches(CACHES[1]), 12, 32, false));
+        // the same with B streamed from L2, as Zen 4 runs it: the A micro-panel (48 bytes a step) in 6
+        // ways, kc = 24 KiB / 48 = 512; mc = 512 KiB / 2 KiB = 256 -> 252, nc = 1 MiB / 2 KiB = 512
+        assertArrayEquals3(new int[] {252, 512, 512}, derive(caches(CACHES[1]), 12, 32, false, true));
         // Zen 3 and a C larger than L2: kc doubled to 640 would not keep the B micro-panel (64 bytes a
         // step) in 7 ways of 4 KiB: 448; mc = 256 KiB / 1792 = 146 -> 144, nc = 2 MiB / 1792 = 1170 -> 1168
         assertArrayEquals3(new int[] {144, 448, 1168}, derive(caches(CACHES[5]), 6, 16, true));
@@ -139,7 +154,8 @@ class GemmBlockingTest {
                     CpuKernels.setIsa(isa);
                     int[] in = new int[5];
                     CpuLibrary.cortado_gemm_blocking(120, 1, in);
-                    assertArrayEquals3(derive(caches(tiny), in[0], in[1], false), new int[] {in[2], in[3], in[4]});
+                    boolean streamB = CpuLibrary.cortado_gemm_streams_b() != 0 && in[1] >= 32;
+                    assertArrayEquals3(derive(caches(tiny), in[0], in[1], false, streamB), new int[] {in[2], in[3], in[4]});
                     for (int[] s : shapes) {
                         for (int threads = 1; threads <= 2; threads++) {
                             CpuKernels.setThreads(threads);
