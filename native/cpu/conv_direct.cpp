@@ -152,10 +152,11 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
     // Forward, many channels over a small plane (ResNet-18's 7x7 at 512: 4.8 ms direct, 2.4 by GEMM
     // at batch 1, 64 against 52 at 32; its 14x14 at 256 and batch 1: 2.2 against 1.8) go to the
     // GEMM, whose lanes do not run past the rows; at 64 channels (ResNet-20's last stage) the direct
-    // kernels stay faster with 8-lane vectors; with AVX-512's 16 lanes the GEMM took them too (a
-    // Zen 4, 64 x 7x7 at batch 500: 18.3-18.5 ms direct, 14.2-14.3 by GEMM; at 128 4.5-4.9 against
-    // 4.1-4.3). (The data gradient's GEMM and col2im lost there: 86 ms against 65.)
-    const long gemm_from = k.vw >= 16 ? 576 : 2304;  // channels x taps
+    // kernels stay faster (the data gradient's GEMM and col2im lost there: 86 ms against 65) —
+    // except where 512-bit FMAs run at half rate (a Zen 4, AVX-512, 64 x 7x7: forward at batch 500
+    // 17.6 ms direct, 12.5-12.7 by GEMM, at 128 4.5 against 3.2-3.5; data gradient at 128 4.3
+    // against 3.1-3.2; conv_data_direct).
+    const long gemm_from = k.vw >= 16 && cortado::half_rate_avx512() ? 576 : 2304;  // channels x taps
     if (forward && !wino && static_cast<long>(g.channels) * g.taps >= gemm_from && 6 * g.out_plane() < 5 * g.span) return false;
     DirectPlan plan(k, g, outs);
     if (2L * plan.groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
@@ -253,6 +254,9 @@ bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, in
     // dY padded by k - 1 - p around a small plane is mostly zeros: past twice the GEMM's products
     // (LeNet's second layer: 3x) the GEMM and col2im measured faster
     if (g.span > 2 * w.out_plane()) return false;
+    // many filters over a small plane on half-rate AVX-512, as the forward in correlate()
+    if (k.vw >= 16 && cortado::half_rate_avx512() && static_cast<long>(filters) * g.taps >= 576 && 6 * g.out_plane() < 5 * g.span)
+        return false;
     // filters turned by 180 degrees, channel and filter axes swapped: [channels][filters][taps]
     const long taps = g.taps, c = w.channels;
     std::vector<float> turned(c * filters * taps);

@@ -323,6 +323,8 @@ void cortado_gemm_set_caches(const long* in) {
 
 int cortado_gemm_streams_b() { return kStreamB ? 1 : 0; }
 
+bool cortado::half_rate_avx512() { return kStreamB; }
+
 void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int stream_b, int* out) {
     const CacheBlocks b = cortado::derive_blocks(caches_from(caches), mr, nr, large_c != 0, stream_b != 0);
     out[0] = b.mc;

@@ -57,6 +57,9 @@ struct CacheBlocks {
 // The cache blocks for an mr x nr micro-kernel from the caches (before rounding mc up to a
 // multiple of mr and nc of nr), for a C within L2 or (largeC) larger: see gemm.cpp.
 CacheBlocks derive_blocks(const CacheSizes& caches, int mr, int nr, bool largeC, bool streamB);
+// Whether this CPU runs 512-bit FMAs as two 256-bit halves (AMD's Zen 4), which moves some choices
+// between kernels: derive_blocks' streamB, the direct convolutions' small planes (conv_direct.cpp).
+bool half_rate_avx512();
 // The blocking for an m x n C with the instruction set in use, derived once from the machine's
 // caches (gemm.cpp).
 Blocking gemm_blocking(long m, long n);
