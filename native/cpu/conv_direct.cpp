@@ -138,6 +138,15 @@ void DirectPlan::image(const float* x, float* y, const Epilogue& ep, int g0, int
 
 namespace {
 
+// At least `channel_taps` channels x taps over a plane small enough that a sixth or more of the
+// direct kernels' lanes run past its rows into the padding: the GEMM's case.
+bool small_plane(const Geometry& g, long channel_taps) {
+    return static_cast<long>(g.channels) * g.taps >= channel_taps && 6 * g.out_plane() < 5 * g.span;
+}
+
+// AVX-512's 16-lane direct kernels on a CPU that runs 512-bit FMAs at half rate (AMD's Zen 4).
+bool half_rate_lanes(const DirectKernels& k) { return k.vw >= 16 && cortado::half_rate_avx512(); }
+
 // y[n, o] = x[n] correlated with filter o of w ([outs][channels][taps]) + bias[o], n < batch. A 3x3
 // window takes Winograd's F(2x2, 3x3) where it pays (an image with a non-finite value, or non-finite
 // filters, the direct kernels: their products are the reference's, inf and NaN alike). Returns false
@@ -156,8 +165,7 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
     // except where 512-bit FMAs run at half rate (a Zen 4, AVX-512, 64 x 7x7: forward at batch 500
     // 17.6 ms direct, 12.5-12.7 by GEMM, at 128 4.5 against 3.2-3.5; data gradient at 128 4.3
     // against 3.1-3.2; conv_data_direct).
-    const long gemm_from = k.vw >= 16 && cortado::half_rate_avx512() ? 576 : 2304;  // channels x taps
-    if (forward && !wino && static_cast<long>(g.channels) * g.taps >= gemm_from && 6 * g.out_plane() < 5 * g.span) return false;
+    if (forward && !wino && small_plane(g, half_rate_lanes(k) ? 576 : 2304)) return false;
     DirectPlan plan(k, g, outs);
     if (2L * plan.groups * k.fb > 3L * outs) return false;  // a third of the lanes would be wasted (a one-channel dx)
     const int threads = cortado::threads();
@@ -255,8 +263,7 @@ bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, in
     // (LeNet's second layer: 3x) the GEMM and col2im measured faster
     if (g.span > 2 * w.out_plane()) return false;
     // many filters over a small plane on half-rate AVX-512, as the forward in correlate()
-    if (k.vw >= 16 && cortado::half_rate_avx512() && static_cast<long>(filters) * g.taps >= 576 && 6 * g.out_plane() < 5 * g.span)
-        return false;
+    if (half_rate_lanes(k) && small_plane(g, 576)) return false;
     // filters turned by 180 degrees, channel and filter axes swapped: [channels][filters][taps]
     const long taps = g.taps, c = w.channels;
     std::vector<float> turned(c * filters * taps);

@@ -10,7 +10,6 @@
 // lost to the direct and GEMM paths on every shape measured on a Zen 4 — 1x1 windows 3x, LeNet's
 // first layer 1.4x — and was removed.)
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <new>
 

@@ -62,7 +62,7 @@ bool detect_half_rate_512() {
     return family == 0x19 && __builtin_cpu_supports("avx512f");
 }
 
-const bool kStreamB = detect_half_rate_512();
+const bool kHalfRate512 = detect_half_rate_512();
 int g_isa = kBestIsa;
 
 // CORTADO_GEMM_BLOCKING="mc,kc,nc": cache blocks for every kernel instead of those derived from
@@ -89,7 +89,7 @@ BlockingTable blocking_table(const CacheSizes& caches) {
             const Tile& tile = kTiles[isa][v];
             if (!tile.kernel) continue;
             for (int large = 0; large < 2; large++) {
-                CacheBlocks b = kBlocksFromEnv.kc > 0 ? kBlocksFromEnv : cortado::derive_blocks(caches, tile.mr, tile.nr, large == 1, kStreamB && tile.nr >= 32);
+                CacheBlocks b = kBlocksFromEnv.kc > 0 ? kBlocksFromEnv : cortado::derive_blocks(caches, tile.mr, tile.nr, large == 1, kHalfRate512 && tile.nr >= 32);
                 b.mc = static_cast<int>(cortado::ceil_div(b.mc, tile.mr)) * tile.mr;
                 b.nc = static_cast<int>(cortado::ceil_div(b.nc, tile.nr)) * tile.nr;
                 t.of[isa][v][large] = {tile.kernel, tile.mr, tile.nr, b.mc, b.kc, b.nc};
@@ -145,7 +145,7 @@ void scale_c(int m, int n, float beta, float* c, long ldc) {
 // and writes all of C, from L3 or memory once C leaves L2: fewer passes paid (square SGEMM
 // n = 1024/2048: +5-10% on a Xeon); a B micro-panel past L1 did not (a convolution's C of 50 x
 // 4096, k = 501, in one pass of 501 on Zen 3: 5% slower than in two).
-// `streamB` (AVX-512's 12/10/8 x 32 tiles where 512-bit FMAs run at half rate, kStreamB): a step
+// `streamB` (AVX-512's 12/10/8 x 32 tiles where 512-bit FMAs run at half rate, kHalfRate512): a step
 // of k loads two vectors of B and runs 2 mr FMAs of 16 lanes, long enough for B's micro-panel to
 // stream from L2 unhurt; kc is sized for the A micro-panel, the broadcast operand, in all but two
 // of L1's ways instead (12 x 32 on 32 KiB, 8 ways: 512 rather than 160; on a Zen 4, SGEMM 1024^3
@@ -321,9 +321,9 @@ void cortado_gemm_set_caches(const long* in) {
     g_blocking = blocking_table(in ? caches_from(in) : cortado::cache_sizes());
 }
 
-int cortado_gemm_streams_b() { return kStreamB ? 1 : 0; }
+bool cortado::half_rate_avx512() { return kHalfRate512; }
 
-bool cortado::half_rate_avx512() { return kStreamB; }
+int cortado_gemm_streams_b() { return kHalfRate512 ? 1 : 0; }
 
 void cortado_gemm_derive_blocks(const long* caches, int mr, int nr, int large_c, int stream_b, int* out) {
     const CacheBlocks b = cortado::derive_blocks(caches_from(caches), mr, nr, large_c != 0, stream_b != 0);

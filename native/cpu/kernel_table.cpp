@@ -8,9 +8,9 @@ namespace {
 
 // Workspace from the cache of workspace.h, 64-byte aligned; the CPU runs each call to its end
 // before returning.
-void* heap_workspace(const cortado_context*, size_t bytes) { return cortado::workspace_take(bytes); }
+void* cached_workspace(const cortado_context*, size_t bytes) { return cortado::workspace_take(bytes); }
 
-void heap_release(const cortado_context*, void* block) { cortado::workspace_give(block); }
+void cached_release(const cortado_context*, void* block) { cortado::workspace_give(block); }
 
 const char* no_error() { return ""; }
 
@@ -31,7 +31,7 @@ long cortado_workspace_trim() { return static_cast<long>(cortado::workspace_trim
 void cortado_workspace_fill(float value) { cortado::workspace_fill(value); }
 
 const cortado_context* cortado_cpu_context() {
-    static const cortado_context context{nullptr, heap_workspace, heap_release, nullptr};
+    static const cortado_context context{nullptr, cached_workspace, cached_release, nullptr};
     return &context;
 }
 
@@ -39,7 +39,7 @@ const cortado_context* cortado_cpu_context() {
 void* no_workspace(const cortado_context*, size_t) { return nullptr; }
 
 const cortado_context* cortado_cpu_context_without_workspace() {
-    static const cortado_context context{nullptr, no_workspace, heap_release, nullptr};
+    static const cortado_context context{nullptr, no_workspace, cached_release, nullptr};
     return &context;
 }
 
