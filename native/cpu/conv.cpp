@@ -113,12 +113,32 @@ __attribute__((target("avx2"))) void copy_runs_stride2_avx2(const float* base, c
     }
 }
 
+// AVX-512, column stride 2: 16 outputs from two masked loads of the 2 len - 1 floats they span,
+// their even floats picked by one permute (runs of 7 at ResNet's 7 x 7 outputs do not fill the
+// AVX2 version's 8: it copied them one float at a time, 14-24% of those layers' time).
+__attribute__((target("avx512f"))) void copy_runs_stride2_avx512(const float* base, const int* off, int count, const int* from,
+                                                                 const int* at, const int* len, int runs, float* d, int nr) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int r = 0; r < runs; r++)
+        for (int t = 0; t < len[r]; t += 16) {
+            const int n = std::min(16, len[r] - t), span = 2 * n - 1;
+            const __mmask16 lo = lanes(0, span), hi = lanes(0, span - 16), out = lanes(0, n);
+            const float* s = base + from[r] + 2 * t;
+            float* o = d + at[r] + t;
+            for (int p = 0; p < count; p++) {
+                const __m512 a = _mm512_maskz_loadu_ps(lo, s + off[p]), b = _mm512_maskz_loadu_ps(hi, s + off[p] + 16);
+                _mm512_mask_storeu_ps(o + p * nr, out, _mm512_permutex2var_ps(a, even, b));
+            }
+        }
+}
+
 inline void copy_runs(const float* base, const int* off, int count, const int* from, const int* at, const int* len,
                       int runs, float* d, int nr, int stride) {
     const int isa = cortado_isa();
     if (stride == 1 && isa >= 2) copy_runs_avx512(base, off, count, from, at, len, runs, d, nr);
     else if (stride == 1 && isa == 1) copy_runs_avx2(base, off, count, from, at, len, runs, d, nr);
-    else if (stride == 2 && isa >= 1) copy_runs_stride2_avx2(base, off, count, from, at, len, runs, d, nr);
+    else if (stride == 2 && isa >= 2) copy_runs_stride2_avx512(base, off, count, from, at, len, runs, d, nr);
+    else if (stride == 2 && isa == 1) copy_runs_stride2_avx2(base, off, count, from, at, len, runs, d, nr);
     else copy_runs_scalar(base, off, count, from, at, len, runs, d, nr, stride);
 }
 

@@ -262,11 +262,16 @@ __attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, 
                                                     bool last) {
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
     bl.kernel(kc, ap, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
-    for (int r = 0; r < mr; r++)
-        for (int t = 0; t < nr; t++) {
-            float* cij = c.at(i + r, j + t);
-            *cij = tile[r * bl.nr + t] + (beta == 0.0f ? 0.0f : beta * *cij);
+    for (int t = 0; t < nr;) {  // run by run: c.at divides, too slow per element (11-16% of a stride-2 layer at 7 x 7)
+        const int len = static_cast<int>(std::min<long>(nr - t, c.run(j + t)));
+        float* cij = c.at(i, j + t);
+        for (int r = 0; r < mr; r++, cij += c.ld) {
+            const float* s = tile + r * bl.nr + t;
+            if (beta == 0.0f) for (int u = 0; u < len; u++) cij[u] = s[u];
+            else for (int u = 0; u < len; u++) cij[u] = s[u] + beta * cij[u];
         }
+        t += len;
+    }
     if (last) tail(c, i, j, mr, nr);
 }
 
