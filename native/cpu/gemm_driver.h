@@ -22,8 +22,8 @@
 // Threads: a C wider than tall gives each thread its own columns (its own B and A packing, no
 // barriers); otherwise a C with enough rows is handed out in row blocks that threads take one at
 // a time (each packs its own A blocks; the B block is shared); otherwise the threads split the
-// packing of each block, then the jr panels (or the ir panels when there are fewer jr panels than
-// threads), with barriers between packing and use. A small C over a long k is split over k in fixed chunks summed in order. Results
+// packing of each block, then its micro-tiles, column by column, with barriers between packing
+// and use. A small C over a long k is split over k in fixed chunks summed in order. Results
 // never depend on the thread count.
 #pragma once
 #include <algorithm>
@@ -353,7 +353,7 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
     // Wide C (a convolution, a small batch times a layer's weights): each thread owns a run of
     // columns and packs its own B and (smaller) A blocks, with no barriers at all. Otherwise a C
     // with rows enough: threads take row blocks and pack their own A blocks (one barrier per
-    // shared B block). Otherwise the threads share each A block and split its NR panels. Decided
+    // shared B block). Otherwise the threads share each A block and split its micro-tiles. Decided
     // for the team asked for (the column way works for any number of threads, so the caller may
     // run the columns of a worker that has not woken up).
     const bool ownCols = nPanelsAll >= 4L * team && (n > m || mPanelsAll < 4L * team);
@@ -434,13 +434,16 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
                 for (long ic = 0; ic < m; ic += mcMax) {
                     const int mc = std::min<long>(mcMax, m - ic);
                     const long mPanels = ceil_div(mc, mr);
-                    long a0, a1, jr0 = 0, jr1 = nPanels, ir0 = 0, ir1 = mPanels;
+                    long a0, a1, t0, t1;
                     split(mPanels, nt, tid, a0, a1);
-                    if (nPanels >= nt) split(nPanels, nt, tid, jr0, jr1);
-                    else split(mPanels, nt, tid, ir0, ir1);
+                    split(mPanels * nPanels, nt, tid, t0, t1);  // tiles, column by column: 5 panels x 5 go 13 / 12, not 15 / 10
                     const Panels ap = pack_block(pack_a, mr, ic, mc, pc, kc, apack, a0, a1);
                     barrier.wait();
-                    block_tiles(bl, kc, ap, bp, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr0, jr1, tail, pc + kc == k1);
+                    while (t0 < t1) {  // a column's run of the range at a time
+                        const long jr = t0 / mPanels, ir0 = t0 % mPanels, ir1 = std::min(mPanels, ir0 + t1 - t0);
+                        block_tiles(bl, kc, ap, bp, c, ic, jc, mc, nc, betaNow, ir0, ir1, jr, jr + 1, tail, pc + kc == k1);
+                        t0 += ir1 - ir0;
+                    }
                     barrier.wait();  // the shared A block is repacked next
                 }
                 barrier.wait();  // the B block is repacked next
