@@ -26,6 +26,8 @@ const DirectKernels& direct_kernels() {
     return isa >= 2 ? direct_avx512 : isa == 1 ? direct_avx2 : direct_generic;
 }
 
+bool half_rate_lanes(const DirectKernels& k) { return k.vw >= 16 && half_rate_avx512(); }
+
 Geometry::Geometry(int c, int h, int w, int kernel_h, int kernel_w, int pad_h, int pad_w, long granule)
     : channels(c), height(h), width(w), kh(kernel_h), kw(kernel_w), ph(pad_h), pw(pad_w), hp(h + 2 * pad_h),
       wp(w + 2 * pad_w), oh(hp - kernel_h + 1), ow(wp - kernel_w + 1), taps(kernel_h * kernel_w), toff(taps) {
@@ -161,9 +163,6 @@ namespace {
 bool small_plane(const Geometry& g, long channel_taps) {
     return static_cast<long>(g.channels) * g.taps >= channel_taps && 6 * g.out_plane() < 5 * g.span;
 }
-
-// AVX-512's 16-lane direct kernels on a CPU that runs 512-bit FMAs at half rate (AMD's Zen 4).
-bool half_rate_lanes(const DirectKernels& k) { return k.vw >= 16 && cortado::half_rate_avx512(); }
 
 // y[n, o] = x[n] correlated with filter o of w ([outs][channels][taps]) + bias[o], n < batch. A 3x3
 // window takes Winograd's F(2x2, 3x3) where it pays (an image with a non-finite value, or non-finite

@@ -32,6 +32,9 @@ struct DirectKernels {
 extern const DirectKernels direct_avx512, direct_avx2, direct_generic;
 // Those of the instruction set in use.
 const DirectKernels& direct_kernels();
+// Whether k are AVX-512's 16-lane kernels on a CPU that runs 512-bit FMAs at half rate (AMD's Zen 4,
+// gemm.cpp), where some choices between the convolution's paths move.
+bool half_rate_lanes(const DirectKernels& k);
 
 // A unit-stride window as the kernels see it: planes padded to hp x wp, `span` outputs computed
 // per plane (oh wp rounded up to the kernel's granule), planes ps floats apart so that the last

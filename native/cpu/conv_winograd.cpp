@@ -178,10 +178,14 @@ bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs, int ba
     // data gradient at 512, batch 32: 83-116 against 68-75), so small planes stay direct. The
     // transformed filters (16 C F numbers, written and read once a call) need a hundred or so tiles
     // to pay for: ResNet-18's 14 x 14 at 256 channels and batch 1 (56 tiles) ran 2.1 ms by Winograd
-    // and 1.8 by the GEMM, its 28 x 28 at 128 (210 tiles) 1.4 against 1.6.
+    // and 1.8 by the GEMM, its 28 x 28 at 128 (210 tiles) 1.4 against 1.6. Where 512-bit FMAs run
+    // at half rate (a Zen 4) the direct kernels win at 32 channels and filters too (ResNet-20's
+    // 14 x 14, batch 128, 2 threads: forward 3.2-3.3 ms against 3.7-4.2, data gradient 3.1-3.3
+    // against 3.7-4.3; at batch 500 12.0-12.9 against 14.3-15.6) and are about even at 64.
     const long c = g.channels, f = ceil_div(outs, k.fb) * k.fb;
     const long tiles = static_cast<long>((g.oh + 1) / 2) * ((g.ow + 1) / 2 + 1);
-    return c * f >= 16 * (c + f) && g.out_plane() >= 64 && batch * tiles >= 128;
+    const long products = half_rate_lanes(k) ? 24 : 16;  // per transformed number, at least
+    return c * f >= products * (c + f) && g.out_plane() >= 64 && batch * tiles >= 128;
 }
 
 // Tile rows a chunk: as many as keep its V and M under kChunkFloats, but at least a block of the

@@ -197,13 +197,14 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 7) return new ConvCase(new Window(19, 7, 7, 3, 3, 1, 1, 1, 1), 5, 13);    // ResNet's last stage: half the lanes dropped
         if (t == 8) return new ConvCase(new Window(6, 20, 17, 5, 5, 1, 1, 2, 2), 2, 10);   // 5x5, padding 2
         if (t == 9) return new ConvCase(new Window(3, 12, 30, 3, 1, 1, 1, 0, 0), 1, 70);   // one image, its filter groups split
-        if (t == 10) return new ConvCase(new Window(32, 9, 11, 3, 3, 1, 1, 1, 1), 4, 33);  // Winograd F(2x2, 3x3), odd planes
-        if (t == 11) return new ConvCase(new Window(32, 30, 19, 3, 3, 1, 1, 1, 1), 4, 40); // Winograd in chunks of tile rows
+        // 48 channels and 49+ filters: Winograd on every machine (where 512-bit FMAs run at half rate, 32 go direct)
+        if (t == 10) return new ConvCase(new Window(48, 9, 11, 3, 3, 1, 1, 1, 1), 4, 49);  // Winograd F(2x2, 3x3), odd planes
+        if (t == 11) return new ConvCase(new Window(48, 30, 19, 3, 3, 1, 1, 1, 1), 4, 56); // Winograd in chunks of tile rows
         if (t == 12) return new ConvCase(new Window(40, 3, 4, 1, 1, 1, 1, 0, 0), 2, 9);    // 1x1 over a small plane: tiles across two images
         // 1x1, x read as the GEMM's B: full 6x16 tiles take the tail in the micro-kernel's registers
         if (t == 13) return new ConvCase(new Window(24, 9, 10, 1, 1, 1, 1, 0, 0), 3, 18);  // ReLU6, no z
         if (t == 14) return new ConvCase(new Window(17, 8, 8, 1, 1, 1, 1, 0, 0), 2, 25);   // two-sided clamp with z
-        if (t == 15) return new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 1, 37); // Winograd on one image, its filter groups split
+        if (t == 15) return new ConvCase(new Window(48, 22, 21, 3, 3, 1, 1, 1, 1), 1, 53); // Winograd on one image, its filter groups split
         if (t == 16) return new ConvCase(new Window(256, 5, 5, 3, 3, 1, 1, 1, 1), 1, 9);   // many channels, small plane: the GEMM forward
         // column strides above 1, packed from a padded copy (runs of 19: two vectors and a tail)
         if (t == 17) return new ConvCase(new Window(3, 23, 37, 7, 7, 2, 2, 3, 3), 2, 10);  // a ResNet stem
@@ -275,8 +276,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
      */
     @OnEveryTarget
     void winogradLeavesNonFiniteValuesToTheDirectKernels(ConformanceTarget target) {
-        ConvCase[] cases = {new ConvCase(new Window(32, 9, 11, 3, 3, 1, 1, 1, 1), 3, 33),
-            new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 1, 37)};
+        ConvCase[] cases = {new ConvCase(new Window(48, 9, 11, 3, 3, 1, 1, 1, 1), 3, 49),
+            new ConvCase(new Window(48, 22, 21, 3, 3, 1, 1, 1, 1), 1, 53)};
         for (ConvCase c : cases) {
             for (int where = 0; where < 3; where++) {  // in x and dY, in the filters, nowhere
                 long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
@@ -314,7 +315,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
     void convolutionsGiveTheSameBitsOnOneAndTwoThreads(ConformanceTarget target) {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
-        ConvCase[] cases = {convCase(15), new ConvCase(new Window(32, 22, 21, 3, 3, 1, 1, 1, 1), 3, 37), convCase(11), convCase(9),
+        ConvCase[] cases = {convCase(15), new ConvCase(new Window(48, 22, 21, 3, 3, 1, 1, 1, 1), 3, 53), convCase(11), convCase(9),
             convCase(16), convCase(20), convCase(21), convCase(22)};
         List<float[][]> in = new ArrayList<>();
         for (ConvCase c : cases) {
@@ -747,8 +748,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
         // dY, against real inputs: an inf there would make 0 x inf = NaN terms the reference lacks.
         // Winograd's transforms subtract inputs (inf - inf = NaN where the reference has inf): an image
         // holding an inf, and non-finite filters, must take the direct products
-        Window w = new Window(32, 14, 14, 3, 3, 1, 1, 1, 1);
-        int batch = 5, filters = 32;
+        Window w = new Window(48, 14, 14, 3, 3, 1, 1, 1, 1);
+        int batch = 5, filters = 48;
         long xs = batch * w.inputSize(), ws = (long) filters * w.colRows(), ys = (long) batch * filters * w.colCols();
         float[] x = random(xs, 1f), dy = random(ys, 1f), wt = random(ws, 1f), infWt = random(ws, 1f);
         for (int i = 13; i < x.length / 2; i += 14 * 5) x[i] = Float.POSITIVE_INFINITY;  // last columns of some rows
