@@ -12,6 +12,7 @@
 #pragma GCC optimize("no-trapping-math", "fp-contract=off")
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "cortado_cpu.h"
@@ -26,15 +27,28 @@ constexpr long kRun = 1024;  // floats of one sample's block of channels, small 
 // The partial sums of one run of len floats: pa[k] += d, pb[k] += d² with d = x - center (moments),
 // or pa[k] += dy, pb[k] += dy·(x - center) (gradient moments). Lanes: k = j % kLanes and one
 // center for the run; Each: k = j and a center per float (center[j]).
+// (In vectors of 8 doubles, each lane the same chain of adds as a scalar partial: GCC left the
+// scalar form's 16 partials scalar, and the sums ran at 13-17 GB/s on a Zen 4.)
+typedef double v8d __attribute__((vector_size(64)));
+typedef float v8f_u __attribute__((vector_size(32), aligned(4)));
+
+inline v8d widened(const float* p) { return __builtin_convertvector(*reinterpret_cast<const v8f_u*>(p), v8d); }
+
 CORTADO_CLONES void moments_lanes(const float* __restrict x, long len, double center, double* __restrict pa, double* __restrict pb) {
+    v8d a[2], b[2];
+    std::memcpy(a, pa, sizeof a);
+    std::memcpy(b, pb, sizeof b);
+    const v8d c = v8d{} + center;
     long j = 0;
     for (; j + kLanes <= len; j += kLanes) {
-        for (long k = 0; k < kLanes; k++) {
-            const double d = static_cast<double>(x[j + k]) - center;
-            pa[k] += d;
-            pb[k] += d * d;
+        for (int h = 0; h < 2; h++) {
+            const v8d d = widened(x + j + 8 * h) - c;
+            a[h] += d;
+            b[h] += d * d;
         }
     }
+    std::memcpy(pa, a, sizeof a);
+    std::memcpy(pb, b, sizeof b);
     for (long k = 0; j < len; j++, k++) {
         const double d = static_cast<double>(x[j]) - center;
         pa[k] += d;
@@ -53,14 +67,20 @@ CORTADO_CLONES void moments_each(const float* __restrict x, long len, const doub
 
 CORTADO_CLONES void grad_moments_lanes(const float* __restrict x, const float* __restrict dy, long len, double center,
                                        double* __restrict pa, double* __restrict pb) {
+    v8d a[2], b[2];
+    std::memcpy(a, pa, sizeof a);
+    std::memcpy(b, pb, sizeof b);
+    const v8d c = v8d{} + center;
     long j = 0;
     for (; j + kLanes <= len; j += kLanes) {
-        for (long k = 0; k < kLanes; k++) {
-            const double g = dy[j + k];
-            pa[k] += g;
-            pb[k] += g * (static_cast<double>(x[j + k]) - center);
+        for (int h = 0; h < 2; h++) {
+            const v8d g = widened(dy + j + 8 * h);
+            a[h] += g;
+            b[h] += g * (widened(x + j + 8 * h) - c);
         }
     }
+    std::memcpy(pa, a, sizeof a);
+    std::memcpy(pb, b, sizeof b);
     for (long k = 0; j < len; j++, k++) {
         const double g = dy[j];
         pa[k] += g;
