@@ -380,12 +380,9 @@ struct ConvTail {
         return true;
     }
     void operator()(const Matrix& c, long i, long j, int mr, int nr) const {
-        for (int t = 0; t < nr;) {  // along the tile's runs of contiguous columns
-            const int len = static_cast<int>(std::min<long>(nr - t, c.run(j + t)));
-            float* p = c.at(i, j + t);
+        c.runs(i, j, nr, [&](int, int len, float* p) {  // along the tile's runs of contiguous columns
             for (int r = 0; r < mr; r++, p += c.ld) ep.at(p - y).store(p, len, p, bias ? bias[i + r] : 0.0f);
-            t += len;
-        }
+        });
     }
 };
 

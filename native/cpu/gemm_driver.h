@@ -91,6 +91,16 @@ struct Matrix {
         return group == LONG_MAX ? p + i * ld + j : p + (j / group) * group_stride + i * ld + j % group;
     }
     long run(long j) const { return group == LONG_MAX ? LONG_MAX : group - j % group; }  // contiguous columns from column j on
+    // body(t, len, q) for the runs of row i's columns j .. j + n: columns j + t .. j + t + len - 1 at q
+    // (one division a run, not one a float)
+    template <class F>
+    void runs(long i, long j, int n, F body) const {
+        for (int t = 0; t < n;) {
+            const int len = static_cast<int>(std::min<long>(n - t, run(j + t)));
+            body(t, len, at(i, j + t));
+            t += len;
+        }
+    }
 };
 
 // A packer writes panels of one operand: panel q holds indices x0 + q * w .. of the panel
@@ -155,12 +165,9 @@ private:
 
     // d[t * ds] = scale * m(i, j0 + t) for t < len, along m's contiguous runs
     void copy_runs(const Matrix& mat, long i, long j0, int len, float* d, long ds) const {
-        for (int t0 = 0; t0 < len;) {
-            const float* s = mat.at(i, j0 + t0);
-            const int run = std::min<long>(len - t0, mat.run(j0 + t0));
+        mat.runs(i, j0, len, [&](int t0, int run, const float* s) {
             for (int t = 0; t < run; t++) d[(t0 + t) * ds] = scale * s[t];
-            t0 += run;
-        }
+        });
     }
 };
 
@@ -262,16 +269,13 @@ __attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, 
                                                     bool last) {
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
     bl.kernel(kc, ap, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
-    for (int t = 0; t < nr;) {  // run by run: c.at divides, too slow per element (11-16% of a stride-2 layer at 7 x 7)
-        const int len = static_cast<int>(std::min<long>(nr - t, c.run(j + t)));
-        float* cij = c.at(i, j + t);
+    c.runs(i, j, nr, [&](int t, int len, float* cij) {  // (a division per float took 11-16% of a stride-2 layer at 7 x 7)
         for (int r = 0; r < mr; r++, cij += c.ld) {
             const float* s = tile + r * bl.nr + t;
             if (beta == 0.0f) for (int u = 0; u < len; u++) cij[u] = s[u];
             else for (int u = 0; u < len; u++) cij[u] = s[u] + beta * cij[u];
         }
-        t += len;
-    }
+    });
     if (last) tail(c, i, j, mr, nr);
 }
 
