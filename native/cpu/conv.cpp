@@ -375,8 +375,8 @@ struct ConvTail {
     cortado::Epilogue ep;
     const float* y;  // C's first float (z is laid out as y)
 
-    bool tile(const float* cij, long i, cortado::TileTail& t) const {
-        t = {bias ? bias + i : nullptr, ep.z ? ep.z + (cij - y) : nullptr, ep.lo, ep.hi};
+    bool tile(const float* cij, long i, long, cortado::TileTail& t) const {
+        t = {bias ? bias + i : nullptr, nullptr, ep.z ? ep.z + (cij - y) : nullptr, ep.lo, ep.hi};
         return true;
     }
     void operator()(const Matrix& c, long i, long j, int mr, int nr) const {

@@ -351,6 +351,41 @@ CORTADO_KERNEL(gemm) {
     return CORTADO_STATUS_OK;
 }
 
+namespace {
+// A linear layer's tail (gemm_bias): C[i, j] = min(max(C[i, j] + bias[j], lo), hi), in the
+// micro-kernel's registers where it can (TileTail::col_add), else over a finished row block.
+struct BiasTail {
+    const float* bias;  // [n], or null
+    float lo, hi;
+
+    bool tile(const float*, long, long j, cortado::TileTail& t) const {
+        t = {nullptr, bias ? bias + j : nullptr, nullptr, lo, hi};
+        return true;
+    }
+    void operator()(const cortado::Matrix& c, long i, long j, int mr, int nr) const {
+        for (int r = 0; r < mr; r++) {
+            float* p = c.at(i + r, j);
+            for (int u = 0; u < nr; u++) p[u] = cortado::clamp_keep_nan(bias ? p[u] + bias[j + u] : p[u], lo, hi);
+        }
+    }
+};
+}  // namespace
+
+CORTADO_KERNEL(gemm_bias) {
+    if (m == 0 || n == 0) return CORTADO_STATUS_OK;
+    using cortado::Matrix;
+    const BiasTail tail{bias, lo, hi};
+    const Matrix cm = Matrix::rows(c, ldc);
+    if (k == 0 || cortado::gemm_few_rows(g_isa, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc)) {
+        if (k == 0) scale_c(m, n, 0.0f, c, ldc);
+        tail(cm, 0, 0, m, n);
+        return CORTADO_STATUS_OK;
+    }
+    cortado::gemm(m, n, k, cortado::PackMatrix{Matrix::rows(a, lda), trans_a, 1.0f},
+                  cortado::PackMatrix{Matrix::rows(b, ldb), !trans_b, 1.0f}, 0.0f, cm, tail);
+    return CORTADO_STATUS_OK;
+}
+
 // Many products of the same shape: with items enough for every thread (or items too small to split
 // well), the threads take whole products one at a time, each computed on its own thread (the GEMM
 // inside a pool thread runs single-threaded, and packs into that thread's scratch); otherwise the

@@ -249,11 +249,12 @@ Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, flo
     }
 }
 
-// What is done to C's tile at (i, j) once its last pass over k is in: nothing (a plain GEMM), or a
-// convolution's bias and fused tail (conv.cpp). `tile` gives the micro-kernel the tail of a tile
-// whose columns are contiguous at cij (applied in registers); the call does a tile that is not.
+// What is done to C's tile at (i, j) once its last pass over k is in: nothing (a plain GEMM), a
+// convolution's bias and fused tail (conv.cpp) or a linear layer's (gemm.cpp). `tile` gives the
+// micro-kernel the tail of the tile at (i, j) when its columns are contiguous at cij (applied in
+// registers); the call does a tile that is not.
 struct NoTail {
-    bool tile(const float*, long, TileTail&) const { return false; }
+    bool tile(const float*, long, long, TileTail&) const { return false; }
     void operator()(const Matrix&, long, long, int, int) const {}
 };
 
@@ -288,7 +289,7 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float*
     if (!cj) return micro_tile_scattered(bl, kc, ap, bp, ldb, c, i, j, beta, mr, nr, tail, last);
     float* cij = cj + i * c.ld;
     TileTail t;
-    bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, t) ? &t : nullptr);
+    bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, j, t) ? &t : nullptr);
 }
 
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of an A block's panels (C rows ic .. ic + mc) times a B

@@ -149,7 +149,7 @@ CORTADO_KERNEL(conv_forward) {
     if (is_pointwise(g)) {  // col_n is x_n: [C, H·W]
         status = cortado::cuda::gemm_launch(ctx, false, false, filters, static_cast<int>(pixels), k, 1.0f, weight, k, 0, x,
                                             static_cast<int>(pixels), image, 0.0f, y, static_cast<int>(pixels),
-                                            filters * pixels, batch, bias);
+                                            filters * pixels, batch, {bias});
         return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
     }
     const int nb = chunk_images(batch, k * pixels);
@@ -162,7 +162,7 @@ CORTADO_KERNEL(conv_forward) {
         // y_j = W · col[:, j·P .. (j + 1)·P) + bias for the chunk's images j
         status = cortado::cuda::gemm_launch(ctx, false, false, filters, static_cast<int>(pixels), k, 1.0f, weight, k, 0, col,
                                             static_cast<int>(count * pixels), pixels, 0.0f, y + n0 * filters * pixels,
-                                            static_cast<int>(pixels), filters * pixels, count, bias);
+                                            static_cast<int>(pixels), filters * pixels, count, {bias});
     }
     ctx->release(ctx, col);
     return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
@@ -183,7 +183,7 @@ CORTADO_KERNEL(conv_backward_data) {
     if (is_pointwise(g)) {  // col2im is the identity: dx_n = Wᵀ · dy_n
         return cortado::cuda::gemm_launch(ctx, true, false, k, static_cast<int>(pixels), filters, 1.0f, weight, k, 0, dy,
                                           static_cast<int>(pixels), filters * pixels, 0.0f, dx, static_cast<int>(pixels), image,
-                                          batch, nullptr);
+                                          batch, {});
     }
     const int nb = chunk_images(batch, k * pixels);
     float* col = static_cast<float*>(ctx->workspace(ctx, static_cast<size_t>(k * pixels * nb) * sizeof(float)));
@@ -194,7 +194,7 @@ CORTADO_KERNEL(conv_backward_data) {
         // col[:, j·P .. (j + 1)·P) = Wᵀ · dy_j
         status = cortado::cuda::gemm_launch(ctx, true, false, k, static_cast<int>(pixels), filters, 1.0f, weight, k, 0,
                                             dy + n0 * filters * pixels, static_cast<int>(pixels), filters * pixels, 0.0f, col,
-                                            static_cast<int>(count * pixels), pixels, count, nullptr);
+                                            static_cast<int>(count * pixels), pixels, count, {});
         if (status != CORTADO_STATUS_OK) break;
         status = launch_col2im(ctx, g, count, col, dx + n0 * image);
     }
@@ -209,7 +209,7 @@ CORTADO_KERNEL(conv_backward_filter) {
     const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow, image = static_cast<int64_t>(channels) * height * width;
     if (batch <= 0) {  // no images: dW = 0 (a GEMM over k = 0 with beta 0)
         return cortado::cuda::gemm_launch(ctx, false, true, filters, k, 0, 1.0f, dy, 1, 0, x, 1, 0, 0.0f, dweight, k, 0, 1,
-                                          nullptr);
+                                          {});
     }
     const int nb = chunk_images(batch, (k + static_cast<int64_t>(filters)) * pixels);
     const int64_t col_floats = k * pixels * nb;
@@ -229,7 +229,7 @@ CORTADO_KERNEL(conv_backward_filter) {
         // dW (+)= dyt[F, cols] · col[K, cols]ᵀ: the first chunk overwrites, the next ones add
         status = cortado::cuda::gemm_launch(ctx, false, true, filters, k, static_cast<int>(cols), 1.0f, dyt,
                                             static_cast<int>(cols), 0, col, static_cast<int>(cols), 0, n0 == 0 ? 0.0f : 1.0f,
-                                            dweight, k, 0, 1, nullptr);
+                                            dweight, k, 0, 1, {});
     }
     ctx->release(ctx, col);
     return status;

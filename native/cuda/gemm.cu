@@ -8,8 +8,8 @@
 // products in ascending order in one float FMA chain: the result does not depend on the tile
 // configuration, the grid or the scheduling.
 //
-// Also the launcher the convolutions reuse: cortado::cuda::gemm_launch (strided batch, optional
-// per-row bias added after alpha/beta).
+// Also the launcher the convolutions and gemm_bias reuse: cortado::cuda::gemm_launch (strided
+// batch, a tail of row or column biases and a clamp after alpha/beta).
 #include "cortado_cuda.h"
 #include "gemm.h"
 
@@ -102,7 +102,7 @@ template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB>
 __global__ void GEMM_LAUNCH_BOUNDS((BM / TM) * (BN / TN), BM * BN <= 64 * 64 || (TA && !TB) ? 1 : 2)
 sgemm_tiled(int m, int n, int k, float alpha, const float* __restrict__ a, int lda, int64_t stride_a,
             const float* __restrict__ b, int ldb, int64_t stride_b, float beta, float* __restrict__ c, int ldc,
-            int64_t stride_c, const float* __restrict__ bias) {
+            int64_t stride_c, const cortado::cuda::GemmTail tail) {
     constexpr int NT = (BM / TM) * (BN / TN);
     constexpr int CM = TM / 4, CN = TN / 4;                  // 4-wide chunks per thread and dimension
     constexpr int SPAN_M = BM / CM, SPAN_N = BN / CN;          // distance between a thread's chunks
@@ -181,7 +181,7 @@ sgemm_tiled(int m, int n, int k, float alpha, const float* __restrict__ a, int l
         __syncthreads();
     }
 
-    // C = alpha * acc + beta * C (C unread when beta is 0) [+ bias[row]]
+    // C = tail(alpha * acc + beta * C) (C unread when beta is 0)
     // (offsets within the tile compared with what is left of C: no int overflow near 2^31)
     const bool read_c = beta != 0.0f;
     const int rows_left = m - m0, cols_left = n - n0;
@@ -190,15 +190,16 @@ sgemm_tiled(int m, int n, int k, float alpha, const float* __restrict__ a, int l
         const int ri = (i / 4) * SPAN_M + ty * 4 + i % 4;
         if (ri >= rows_left) continue;
         float* crow = c + (static_cast<int64_t>(m0) + ri) * ldc + n0;
-        const float add = bias != nullptr ? __ldg(bias + m0 + ri) : 0.0f;
+        const float add = tail.row_bias != nullptr ? __ldg(tail.row_bias + m0 + ri) : 0.0f;
         GEMM_UNROLL
         for (int j = 0; j < TN; j++) {
             const int cj = (j / 4) * SPAN_N + tx * 4 + j % 4;
             if (cj >= cols_left) continue;
             float v = alpha * acc[i][j];
             if (read_c) v = fmaf(beta, crow[cj], v);
-            if (bias != nullptr) v += add;
-            crow[cj] = v;
+            if (tail.row_bias != nullptr) v += add;
+            if (tail.col_bias != nullptr) v += __ldg(tail.col_bias + n0 + cj);
+            crow[cj] = cortado::cuda::clamp_keep_nan(v, tail.lo, tail.hi);
         }
     }
 }
@@ -207,7 +208,7 @@ sgemm_tiled(int m, int n, int k, float alpha, const float* __restrict__ a, int l
 template <int BM, int BN, int BK, int TM, int TN>
 int launch_config(const cortado_context* ctx, bool ta, bool tb, int m, int n, int k, float alpha, const float* a, int lda,
                   int64_t sa, const float* b, int ldb, int64_t sb, float beta, float* c, int ldc, int64_t sc, int batch,
-                  const float* bias) {
+                  cortado::cuda::GemmTail tail) {
     const int64_t tiles = static_cast<int64_t>((m - 1) / BM + 1) * ((n - 1) / BN + 1);  // m, n > 0
     const dim3 block((BM / TM) * (BN / TN));
     int status = CORTADO_STATUS_OK;
@@ -220,16 +221,16 @@ int launch_config(const cortado_context* ctx, bool ta, bool tb, int m, int n, in
         int s;
         if (!ta && !tb) {
             s = CORTADO_LAUNCH(ctx, (sgemm_tiled<BM, BN, BK, TM, TN, false, false>), grid, block, 0, m, n, k, alpha, az, lda, sa, bz,
-                               ldb, sb, beta, cz, ldc, sc, bias);
+                               ldb, sb, beta, cz, ldc, sc, tail);
         } else if (!ta && tb) {
             s = CORTADO_LAUNCH(ctx, (sgemm_tiled<BM, BN, BK, TM, TN, false, true>), grid, block, 0, m, n, k, alpha, az, lda, sa, bz,
-                               ldb, sb, beta, cz, ldc, sc, bias);
+                               ldb, sb, beta, cz, ldc, sc, tail);
         } else if (ta && !tb) {
             s = CORTADO_LAUNCH(ctx, (sgemm_tiled<BM, BN, BK, TM, TN, true, false>), grid, block, 0, m, n, k, alpha, az, lda, sa, bz,
-                               ldb, sb, beta, cz, ldc, sc, bias);
+                               ldb, sb, beta, cz, ldc, sc, tail);
         } else {
             s = CORTADO_LAUNCH(ctx, (sgemm_tiled<BM, BN, BK, TM, TN, true, true>), grid, block, 0, m, n, k, alpha, az, lda, sa, bz,
-                               ldb, sb, beta, cz, ldc, sc, bias);
+                               ldb, sb, beta, cz, ldc, sc, tail);
         }
         if (s != CORTADO_STATUS_OK) status = s;
     }
@@ -240,13 +241,13 @@ int launch_config(const cortado_context* ctx, bool ta, bool tb, int m, int n, in
 
 namespace cortado::cuda {
 
-// The strided-batched GEMM behind gemm, gemm_batched and the convolutions; bias (nullable) is
-// added to every element of row i after alpha/beta: C_z[i][j] = alpha * (op(A_z) op(B_z))[i][j] +
-// beta * C_z[i][j] + bias[i]. Picks 128 x 128 tiles (8 x 8 per thread) when they give enough blocks
-// to fill a GPU, else 64 x 64 tiles (4 x 4 per thread); both give the same bits.
+// The strided-batched GEMM behind gemm, gemm_bias, gemm_batched and the convolutions:
+// C_z[i][j] = tail(alpha * (op(A_z) op(B_z))[i][j] + beta * C_z[i][j]). Picks 128 x 128 tiles
+// (8 x 8 per thread) when they give enough blocks to fill a GPU, else 64 x 64 tiles (4 x 4 per
+// thread); both give the same bits.
 int gemm_launch(const cortado_context* ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                 const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta,
-                float* c, int ldc, int64_t stride_c, int batch, const float* bias) {
+                float* c, int ldc, int64_t stride_c, int batch, GemmTail tail) {
     if (m <= 0 || n <= 0 || batch <= 0) return CORTADO_STATUS_OK;
     if (k <= 0) {  // no A or B is read (their strides may point past them)
         k = 0;
@@ -256,19 +257,24 @@ int gemm_launch(const cortado_context* ctx, bool trans_a, bool trans_b, int m, i
     const int64_t big_tiles = static_cast<int64_t>((m - 1) / 128 + 1) * ((n - 1) / 128 + 1) * batch;
     if (big_tiles >= 128) {
         return launch_config<128, 128, 8, 8, 8>(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta,
-                                                c, ldc, stride_c, batch, bias);
+                                                c, ldc, stride_c, batch, tail);
     }
     return launch_config<64, 64, 8, 4, 4>(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
-                                          stride_c, batch, bias);
+                                          stride_c, batch, tail);
 }
 
 }  // namespace cortado::cuda
 
 CORTADO_KERNEL(gemm) {
-    return cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1, nullptr);
+    return cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1, {});
 }
 
 CORTADO_KERNEL(gemm_batched) {
     return cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
-                                      stride_c, batch, nullptr);
+                                      stride_c, batch, {});
+}
+
+CORTADO_KERNEL(gemm_bias) {
+    return cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, 1.0f, a, lda, 0, b, ldb, 0, 0.0f, c, ldc, 0, 1,
+                                      {nullptr, bias, lo, hi});
 }

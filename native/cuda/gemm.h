@@ -1,14 +1,23 @@
 // The GEMM launcher of gemm.cu, which the convolutions (conv.cu) reuse: `batch` products
-// C_b = alpha op(A_b) op(B_b) + beta C_b at strides stride_a/b/c (0 repeats a matrix), plus
-// bias[row] added to every element of a row of C when bias is not null; a status.
+// C_b = tail(alpha op(A_b) op(B_b) + beta C_b) at strides stride_a/b/c (0 repeats a matrix); a status.
 #pragma once
+
+#include <cmath>
 
 #include "cortado_cuda.h"
 
 namespace cortado::cuda {
 
+// What the GEMM does to each C_b[i][j] after alpha and beta: adds row_bias[i] (a convolution's
+// filters) and col_bias[j] (a linear layer's outputs), each unless null, then min(max(v, lo), hi).
+struct GemmTail {
+    const float* row_bias = nullptr;
+    const float* col_bias = nullptr;
+    float lo = -INFINITY, hi = INFINITY;
+};
+
 int gemm_launch(const cortado_context* ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                 const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta,
-                float* c, int ldc, int64_t stride_c, int batch, const float* bias);
+                float* c, int ldc, int64_t stride_c, int batch, GemmTail tail);
 
 }  // namespace cortado::cuda

@@ -337,7 +337,7 @@ int run_vec4(const cortado_context* ctx, SGEMM_PARAMS) {
 // 16-byte shared reads); 64 x 64 tiles when 128 x 128 ones would not fill the GPU (under 128 tiles).
 int run_shipping(const cortado_context* ctx, SGEMM_PARAMS) {
     return cortado::cuda::gemm_launch(ctx, false, false, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1,
-                                      nullptr);
+                                      {});
 }
 
 // ---- 7: warp tiling -------------------------------------------------------------------------------

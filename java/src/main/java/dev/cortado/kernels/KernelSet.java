@@ -58,6 +58,19 @@ public interface KernelSet {
               @In(value = "span(transB ? n : k, transB ? k : n, ldb)", as = "B") Ptr b, int ldb,
               @Finite float beta, @InOut(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
 
+    /**
+     * {@code C = min(max(op(A) * op(B) + bias, lo), hi)}, bias[n] added to every row of C unless
+     * null: a linear layer's forward, its bias and activation done in the GEMM's tail (cuBLASLt's
+     * BIAS and RELU_BIAS epilogues) rather than in passes of their own. lo = -inf, hi = inf clamp
+     * nothing; lo = 0, hi = inf is ReLU; a NaN stays NaN. C is not read.
+     */
+    @Check("matrices(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); clampRange(lo, hi)")
+    void gemmBias(boolean transA, boolean transB, int m, int n, int k,
+                  @In(value = "span(transA ? k : m, transA ? m : k, lda)", as = "A") Ptr a, int lda,
+                  @In(value = "span(transB ? n : k, transB ? k : n, ldb)", as = "B") Ptr b, int ldb,
+                  @In(value = "n", optional = true) Ptr bias, float lo, float hi,
+                  @Out(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
+
     // ---- convolution lowering (Caffe layout) ---------------------------------------------------
 
     /**

@@ -68,7 +68,7 @@ public final class Convolution {
      */
     public static Tensor depthwiseFused(Tensor x, Tensor w, Tensor bias, int strideH, int strideW, int padH, int padW, float lo,
                                         float hi) {
-        checkClamp("depthwiseFused", lo, hi);
+        Checks.clampRange("depthwiseFused", lo, hi);
         Checks.rank("conv2d", "x", x, 4);
         Checks.rank("conv2d", "w", w, 4);
         int c = x.size(1);
@@ -79,12 +79,6 @@ public final class Convolution {
         if (!Autograd.needsGrad(x, w, bias)) return depthwise(x, w, bias, strideH, strideW, padH, padW, lo, hi);
         Tensor y = depthwise(x, w, bias, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
         return Activations.clampActivation(y, lo, hi);
-    }
-
-    private static void checkClamp(String op, float lo, float hi) {
-        if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
-            throw new IllegalArgumentException(op + ": clamp range [" + lo + ", " + hi + "] is not lo <= hi");
-        }
     }
 
     /**
@@ -270,7 +264,7 @@ public final class Convolution {
      */
     public static Tensor conv2dFused(Tensor x, Tensor w, PreparedFilters prepared, Tensor bias, Tensor z, int strideH, int strideW,
                                      int padH, int padW, float lo, float hi) {
-        checkClamp("conv2dFused", lo, hi);
+        Checks.clampRange("conv2dFused", lo, hi);
         if (!Autograd.needsGrad(x, w, bias, z)) return convolve(x, w, prepared, bias, z, strideH, strideW, padH, padW, lo, hi);
         // (weights that train change every step: not worth preparing)
         Tensor y = convolve(x, w, w.requiresGrad() ? null : prepared, bias, null, strideH, strideW, padH, padW, Float.NEGATIVE_INFINITY,

@@ -123,24 +123,59 @@ public final class Linalg {
 
     /**
      * Fully connected layer, Caffe's InnerProduct / PyTorch's linear: {@code y = x · wᵀ + bias}
-     * with x [batch, in], w [out, in], bias [out] or null.
+     * with x [batch, in], w [out, in], bias [out] or null; the bias added in the GEMM's tail.
      */
     public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
         Checks.rank("linear", "x", x, 2);
-        Checks.rank("linear", "w", w, 2);
-        Checks.sameDevice("linear", x, w);
-        int batch = x.size(0), in = x.size(1), out = w.size(0);
-        if (w.size(1) != in) {
-            throw new IllegalArgumentException("linear: x " + Shape.str(x.shape()) + " has " + in + " features but w "
-                    + Shape.str(w.shape()) + " expects " + w.size(1));
+        return linearFused("linear", x, w, true, bias, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+    }
+
+    /**
+     * {@code y = min(max(x · op(w) + bias, lo), hi)}, one GEMM with the bias and the clamp in its
+     * tail (ONNX Runtime's fused MatMul, Add and Relu): x [..., k] (its leading axes are the rows),
+     * w [k, n], or [n, k] with transW (PyTorch's linear layout), bias [n] or null; y [..., n].
+     * lo = -inf, hi = inf clamp nothing, lo = 0, hi = inf is ReLU. Differentiable (the clamp then
+     * applied as an activation of its own).
+     */
+    public static Tensor linearFused(Tensor x, Tensor w, boolean transW, Tensor bias, float lo, float hi) {
+        return linearFused("linearFused", x, w, transW, bias, lo, hi);
+    }
+
+    private static Tensor linearFused(String op, Tensor x, Tensor w, boolean transW, Tensor bias, float lo, float hi) {
+        Checks.notNull(op, "x", x);
+        Checks.notNull(op, "w", w);
+        Checks.clampRange(op, lo, hi);
+        if (x.dim() < 1) throw new IllegalArgumentException(op + ": x needs at least 1 dimension, got " + Shape.str(x.shape()));
+        Checks.rank(op, "w", w, 2);
+        Checks.sameDevice(op, x, w);
+        int in = x.size(-1), out = transW ? w.size(0) : w.size(1);
+        if ((transW ? w.size(1) : w.size(0)) != in) {
+            throw new IllegalArgumentException(op + ": x " + Shape.str(x.shape()) + " has " + in + " features but w "
+                    + Shape.str(w.shape()) + " expects " + (transW ? w.size(1) : w.size(0)));
         }
-        Checks.bias("linear", x, bias, out, "outputs");
-        Tensor y = Tensor.empty(x.device(), batch, out);
-        x.kernels().gemm(false, true, batch, out, in, 1f, x.ptr(), in, w.ptr(), in, 0f, y.ptr(), out);
-        if (bias != null) x.kernels().biasAdd(batch, out, 1, bias.ptr(), y.ptr());
-        return Autograd.record(y, "linear", Autograd.saves(x, w), g -> new Tensor[] {
-            x.requiresGrad() ? matmul(g, w) : null,
-            w.requiresGrad() ? matmul(g, true, x, false) : null,
-            bias != null && bias.requiresGrad() ? Reductions.biasGrad(g, batch, out, 1) : null}, x, w, bias);
+        Checks.bias(op, x, bias, out, "outputs");
+        boolean clamps = lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY;
+        if (clamps && Autograd.needsGrad(x, w, bias)) {
+            return Activations.clampActivation(linearFused(op, x, w, transW, bias, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), lo, hi);
+        }
+        int rows = (int) (x.numel() / Math.max(1, in));
+        int[] shape = x.shape().clone();
+        shape[shape.length - 1] = out;
+        Tensor y = Tensor.empty(x.device(), shape);
+        x.kernels().gemmBias(false, transW, rows, out, in, x.ptr(), in, w.ptr(), transW ? in : out, bias == null ? null : bias.ptr(), lo, hi,
+                y.ptr(), out);
+        return Autograd.record(y, op, Autograd.saves(x, w), g -> {
+            try (Tensor g2 = g.reshape(rows, out); Tensor x2 = x.reshape(rows, in)) { // (backward runs with GradMode off)
+                Tensor dx = null;
+                if (x.requiresGrad()) {
+                    try (Tensor d = transW ? matmul(g2, w) : matmul(g2, false, w, true)) {
+                        dx = d.reshape(x.shape());
+                    }
+                }
+                Tensor dw = !w.requiresGrad() ? null : transW ? matmul(g2, true, x2, false) : matmul(x2, true, g2, false);
+                Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g2, rows, out, 1) : null;
+                return new Tensor[] {dx, dw, db};
+            }
+        }, x, w, bias);
     }
 }

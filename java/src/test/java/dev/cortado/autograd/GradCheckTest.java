@@ -95,6 +95,11 @@ abstract class GradCheckTest extends PerBackend {
             int batch = between(1, 5), in = between(1, 6), out = between(1, 4);
             check("linear", v -> Linalg.linear(v[0], v[1], v[2]), param(batch, in), param(out, in), param(out));
             check("linear no bias", v -> Linalg.linear(v[0], v[1], null), param(batch, in), param(out, in));
+            int lead = between(1, 3);
+            check("linearFused x [lead, batch, in] · w [in, out]", v -> Linalg.linearFused(v[0], v[1], false, v[2], Float.NEGATIVE_INFINITY,
+                    Float.POSITIVE_INFINITY), param(lead, batch, in), param(in, out), param(out));
+            check("linearFused x [lead, batch, in] · w [out, in]ᵀ, no bias", v -> Linalg.linearFused(v[0], v[1], true, null,
+                    Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), param(lead, batch, in), param(out, in));
         }
     }
 

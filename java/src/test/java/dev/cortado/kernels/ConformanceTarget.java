@@ -77,6 +77,10 @@ record ConformanceTarget(KernelSet kernels, List<Variant> variants, IntConsumer 
         assumeTrue(threads != null, name() + " has no thread-count control: 1-vs-2-thread bit identity is checked where threads can be set (cpu)");
     }
 
+    boolean hasThreadControl() {
+        return threads != null;
+    }
+
     void setThreads(int n) {
         threads.accept(n);
     }

@@ -142,6 +142,55 @@ class LayerKernelsConformanceTest extends KernelConformance {
         }
     }
 
+    /**
+     * gemmBias: the GEMM cases above (alpha 1, beta 0) with a column bias or none and a clamp of
+     * none, ReLU or [-0.5, 0.5]; C poisoned (never read); a NaN planted in A now and then stays NaN
+     * through the clamp (it fails the comparison); 1 and 2 threads give identical bits.
+     */
+    @OnEveryTarget
+    void gemmBiasMatchesReference(ConformanceTarget target) {
+        float[][] clamps = {{Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}, {0f, Float.POSITIVE_INFINITY}, {-0.5f, 0.5f}};
+        for (int t = 0; t < target.cases(CASES / 2); t++) {
+            GemmCase c = t < FIXED_GEMMS.length ? FIXED_GEMMS[t] : gemmCase();
+            int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
+            float[] a = random((long) (aRows - 1) * c.lda + (c.ta ? c.m : c.k), 1f);
+            if (t % 5 == 4) a[rng.nextInt(a.length)] = Float.NaN;
+            float[] b = random((long) (bRows - 1) * c.ldb + (c.tb ? c.k : c.n), 1f);
+            float[] bias = t % 4 == 3 ? null : random(c.n, 2f);
+            float[] clamp = clamps[t % clamps.length];
+            long cLen = (long) (c.m - 1) * c.ldc + c.n;
+            float[] c0 = poison(cLen);
+            float[][] in = bias == null ? new float[][] {a, b, c0} : new float[][] {a, b, c0, bias};
+            java.util.function.Function<KernelSet, float[]> call = ks -> run(ks, in, (k, p) -> k.gemmBias(c.ta, c.tb, c.m, c.n, c.k, p[0],
+                    c.lda, p[1], c.ldb, bias == null ? null : p[3], clamp[0], clamp[1], p[2], c.ldc))[2];
+            float[] expected = call.apply(REF);
+            double atol = 2e-6 * c.k + 1e-6;
+            String what = c + " bias " + (bias != null) + " clamp " + Arrays.toString(clamp);
+            for (Variant v : target.variants()) {
+                v.select().run();
+                float[] got = call.apply(target.kernels());
+                for (int i = 0; i < c.m; i++) {
+                    for (int j = 0; j < c.ldc && (long) i * c.ldc + j < cLen; j++) {
+                        int at = i * c.ldc + j;
+                        if (j >= c.n) {
+                            assertEquals(Float.floatToIntBits(c0[at]), Float.floatToIntBits(got[at]), "C padding changed " + what);
+                            continue;
+                        }
+                        double r = expected[at], g = got[at];
+                        boolean ok = Double.isNaN(r) ? Double.isNaN(g) : !Double.isNaN(g) && Math.abs(g - r) <= atol + 1e-5 * Math.abs(r);
+                        if (!ok) fail(v + " " + what + ": C[" + i + "," + j + "] java " + r + " " + target + " " + g);
+                    }
+                }
+            }
+            if (t < 16 && target.hasThreadControl()) {
+                target.setThreads(1);
+                float[] one = call.apply(target.kernels());
+                target.setThreads(2);
+                assertArrayEquals(one, call.apply(target.kernels()), "threads " + what);
+            }
+        }
+    }
+
     // ---- windows: im2col, col2im, pooling ------------------------------------------------------
 
     private Window window(boolean pooling) {

@@ -67,6 +67,19 @@ abstract class OpsTest extends PerBackend {
         assertArrayEquals(new float[] {-2 + 0.5f, 12 - 1}, Linalg.linear(x, w, t(new float[] {0.5f, -1}, 2)).toArray());
         rejects("linear: x [1, 3] has 3 features but w [2, 4] expects 4", () -> Linalg.linear(x, Tensor.ones(2, 4), null));
         rejects("linear: bias [3] does not match 2 outputs", () -> Linalg.linear(x, w, Tensor.ones(3)));
+
+        // linearFused: x [2, 1, 3] · w [3, 2] + bias, clamped to [-1, 5]: rows (1, 2, 3) and (0, 1, -1)
+        Tensor x3 = t(new float[] {1, 2, 3, 0, 1, -1}, 2, 1, 3), wt = t(new float[] {1, 2, 0, 2, -1, 2}, 3, 2), bias = t(new float[] {0.5f, -1}, 2);
+        Tensor y = Linalg.linearFused(x3, wt, false, bias, -1f, 5f);
+        assertArrayEquals(new int[] {2, 1, 2}, y.shape());
+        // row 1: (1 + 0 - 3 + 0.5, 2 + 4 + 6 - 1) = (-1.5, 11) -> (-1, 5); row 2: (0 + 0 + 1 + 0.5, 0 + 2 - 2 - 1) = (1.5, -1)
+        assertArrayEquals(new float[] {-1, 5, 1.5f, -1}, y.toArray());
+        assertArrayEquals(new float[] {-1.5f, 11, 1.5f, -1}, Linalg.linearFused(x3, wt, false, bias, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY).toArray());
+        assertArrayEquals(new float[] {0, 11, 1.5f, 0}, Linalg.linearFused(x3, wt, false, bias, 0f, Float.POSITIVE_INFINITY).toArray());
+        rejects("linearFused: x [2, 1, 3] has 3 features but w [2, 3] expects 2", () -> Linalg.linearFused(x3, w, false, null, 0f, 1f));
+        rejects("linearFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Linalg.linearFused(x3, wt, false, null, 1f, 0f));
+        rejects("linearFused: bias [3] does not match 2 outputs", () -> Linalg.linearFused(x3, wt, false, Tensor.ones(3), 0f, 1f));
     }
 
     /** Direct 7-loop convolution: an independent check of the im2col + GEMM composition. */
