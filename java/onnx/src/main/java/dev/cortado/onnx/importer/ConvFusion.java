@@ -1,6 +1,5 @@
 package dev.cortado.onnx.importer;
 
-import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
@@ -48,7 +47,7 @@ final class ConvFusion {
                 after.add(next);
                 next = graph.onlyReader(next.getOutput(0));
             }
-            float[] bounds = next == null ? null : activation(next);
+            float[] bounds = next == null ? null : graph.activation(next);
             if (bounds != null) after.add(next);
             // (of two Convs meeting in one Add, the first takes it)
             if (after.isEmpty() || after.stream().anyMatch(n -> removed.contains(n) || replaced.containsKey(n))) continue;
@@ -61,34 +60,11 @@ final class ConvFusion {
                 while (fused.getInputCount() < 3) fused.addInput(""); // (no B)
                 fused.addInput(z);
             }
-            if (bounds != null) {
-                fused.addAttribute(AttributeProto.newBuilder().setName("activation").setType(AttributeProto.AttributeType.STRING)
-                        .setS(com.google.protobuf.ByteString.copyFromUtf8(bounds.length == 0 ? "Relu" : "Clip")));
-                if (bounds.length > 0) {
-                    fused.addAttribute(AttributeProto.newBuilder().setName("activation_params").setType(AttributeProto.AttributeType.FLOATS)
-                            .addFloats(bounds[0]).addFloats(bounds[1]));
-                }
-            }
+            FusionGraph.addActivation(fused, bounds);
             removed.add(conv);
             removed.addAll(after.subList(0, after.size() - 1));
             replaced.put(last, fused.build());
         }
         return FusionGraph.rewrite(nodes, replaced, removed);
-    }
-
-    /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else: null. */
-    private float[] activation(NodeProto n) {
-        if (!n.getDomain().isEmpty() || n.getOutputCount() != 1) return null;
-        if (n.getOpType().equals("Relu")) return new float[0];
-        if (!n.getOpType().equals("Clip") || n.getAttributeCount() > 0) return null;
-        float[] b = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
-        for (int i = 1; i < n.getInputCount(); i++) {
-            String name = n.getInput(i);
-            if (name.isEmpty()) continue;
-            Float v = graph.scalars.get(name);
-            if (v == null) return null;
-            b[i - 1] = v;
-        }
-        return b[0] <= b[1] ? b : null;
     }
 }

@@ -126,15 +126,8 @@ final class ConvPoolOps {
      * {@link Convolution#conv2dFused} takes the shapes, else the ops one by one.
      */
     static Op fusedConv(NodeContext c) {
-        String activation = c.string("activation", "");
-        float[] params = c.floats("activation_params");
-        if (activation.equals("Relu")) return conv(c, 0f, Float.POSITIVE_INFINITY);
-        if (activation.equals("Clip")) {
-            c.require(params != null && params.length == 2 && params[0] <= params[1], "activation_params", Arrays.toString(params));
-            return conv(c, params[0], params[1]);
-        }
-        c.require(activation.isEmpty(), "activation", activation);
-        return conv(c, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        float[] bounds = c.activationBounds();
+        return conv(c, bounds[0], bounds[1]);
     }
 
     /** Conv, or (lo and hi not NaN) FusedConv clamping to [lo, hi] after adding its optional 4th input. */

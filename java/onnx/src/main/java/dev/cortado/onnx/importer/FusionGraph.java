@@ -1,5 +1,6 @@
 package dev.cortado.onnx.importer;
 
+import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
@@ -24,7 +25,7 @@ final class FusionGraph {
      * 0 or 1 (a one-element constant of higher rank can raise a product's rank by broadcasting).
      */
     final Map<String, Float> scalars = new HashMap<>();
-    /** Constant tensors by name: initializers and Constant nodes' values. */
+    /** Constant tensors by name: initializers, Constant nodes' values and Identity nodes' copies of them. */
     final Map<String, TensorProto> constants = new HashMap<>();
 
     FusionGraph(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
@@ -37,6 +38,11 @@ final class FusionGraph {
             }
         }
         constants.putAll(initializers);
+        for (NodeProto n : nodes) { // (torch.onnx.export shares a repeated weight through Identity nodes)
+            if (n.getOpType().equals("Identity") && n.getDomain().isEmpty() && n.getInputCount() == 1 && constants.containsKey(n.getInput(0))) {
+                constants.put(n.getOutput(0), constants.get(n.getInput(0)));
+            }
+        }
         for (Map.Entry<String, TensorProto> c : constants.entrySet()) {
             if (c.getValue().getDimsCount() > 1) continue;
             Float v;
@@ -72,6 +78,33 @@ final class FusionGraph {
         NodeProto n = producer.get(value);
         if (n == null || !n.getDomain().isEmpty() || op != null && !n.getOpType().equals(op) || n.getOutputCount() != 1) return null;
         return readOnce(value) ? n : null;
+    }
+
+    /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else: null. */
+    float[] activation(NodeProto n) {
+        if (n == null || !n.getDomain().isEmpty() || n.getOutputCount() != 1) return null;
+        if (n.getOpType().equals("Relu")) return new float[0];
+        if (!n.getOpType().equals("Clip") || n.getAttributeCount() > 0) return null;
+        float[] b = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        for (int i = 1; i < n.getInputCount(); i++) {
+            String name = n.getInput(i);
+            if (name.isEmpty()) continue;
+            Float v = scalars.get(name);
+            if (v == null) return null;
+            b[i - 1] = v;
+        }
+        return b[0] <= b[1] ? b : null;
+    }
+
+    /** The attributes of {@link #activation}'s bounds on a fused node, as ONNX Runtime's FusedConv has them (none when null). */
+    static void addActivation(NodeProto.Builder fused, float[] bounds) {
+        if (bounds == null) return;
+        fused.addAttribute(AttributeProto.newBuilder().setName("activation").setType(AttributeProto.AttributeType.STRING)
+                .setS(com.google.protobuf.ByteString.copyFromUtf8(bounds.length == 0 ? "Relu" : "Clip")));
+        if (bounds.length > 0) {
+            fused.addAttribute(AttributeProto.newBuilder().setName("activation_params").setType(AttributeProto.AttributeType.FLOATS)
+                    .addFloats(bounds[0]).addFloats(bounds[1]));
+        }
     }
 
     /** The nodes in order, each in {@code replaced} swapped for its replacement, those in {@code removed} left out. */

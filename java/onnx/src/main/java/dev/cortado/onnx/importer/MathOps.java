@@ -99,14 +99,25 @@ final class MathOps {
         return in -> {
             Tensor a = in[0].tensor(), b = in[1].tensor(), bias = in.length > 2 && in[2] != null ? in[2].tensor() : null;
             Tensor y;
-            if (!ta && tb && alpha == 1f && beta == 1f && (bias == null || bias.dim() == 1 && bias.size(0) == b.size(0))) {
-                y = Linalg.linear(a, b, bias); // x · wᵀ + b, as torch's Linear exports
+            if (!ta && alpha == 1f && beta == 1f && a.dim() == 2 && b.dim() == 2
+                    && (bias == null || bias.dim() == 1 && bias.size(0) == b.size(tb ? 0 : 1))) {
+                y = Linalg.linearFused(a, b, tb, bias, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY); // (torch's Linear: x · wᵀ + b)
             } else {
                 y = Linalg.matmul(a, ta, b, tb);
                 if (alpha != 1f) y = y.mul(alpha);
                 if (bias != null && beta != 0f) y = y.add(beta == 1f ? bias : bias.mul(beta));
             }
             return Op.one(Value.of(y, in[0].type()));
+        };
+    }
+
+    /** What {@link LinearFusion} makes of MatMul + Add (+ Relu or Clip) and Gemm + Relu or Clip: one GEMM with its tail. */
+    static Op linear(NodeContext c) {
+        boolean transB = c.integer("transB", 0) != 0;
+        float[] bounds = c.activationBounds();
+        return in -> {
+            Tensor bias = in.length > 2 && in[2] != null ? in[2].tensor() : null;
+            return Op.one(Value.of(Linalg.linearFused(in[0].tensor(), in[1].tensor(), transB, bias, bounds[0], bounds[1]), in[0].type()));
         };
     }
 

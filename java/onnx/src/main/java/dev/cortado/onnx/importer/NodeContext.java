@@ -5,6 +5,7 @@ import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -124,6 +125,23 @@ final class NodeContext {
     TensorProto tensor(String name) {
         AttributeProto a = get(name, AttributeProto.AttributeType.TENSOR);
         return a == null ? null : a.getT();
+    }
+
+    /**
+     * A fused node's activation (attributes {@code activation} and {@code activation_params}, as
+     * ONNX Runtime's FusedConv and FusedGemm) as the clamp {lo, hi}: Relu [0, inf), Clip [params],
+     * none (-inf, inf) ({@link FusionGraph#activation} writes them).
+     */
+    float[] activationBounds() {
+        String activation = string("activation", "");
+        float[] params = floats("activation_params");
+        if (activation.equals("Relu")) return new float[] {0f, Float.POSITIVE_INFINITY};
+        if (activation.equals("Clip")) {
+            require(params != null && params.length == 2 && params[0] <= params[1], "activation_params", Arrays.toString(params));
+            return params;
+        }
+        require(activation.isEmpty(), "activation", activation);
+        return new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
     }
 
     /** Refuses an attribute that the node's table entry did not read. */

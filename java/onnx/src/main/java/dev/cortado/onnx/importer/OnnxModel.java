@@ -40,9 +40,9 @@ import java.util.Set;
  * Loading reads every node through {@link OpTable} (an operator or attribute value Cortado does
  * not run is refused with an {@link OnnxImportException} naming the operator, its node and the
  * opset, before anything runs), folds each BatchNormalization that follows a Conv into it, fuses
- * torch's GELU subgraphs, Conv with its residual Add and activation, and attention's MatMul,
- * scale, causal mask, Softmax and MatMul into single nodes (GeluFusion, ConvFusion,
- * AttentionFusion), and then runs the graph once on zeros of the inputs' declared shapes: that
+ * torch's GELU subgraphs, Conv with its residual Add and activation, attention's MatMul,
+ * scale, causal mask, Softmax and MatMul, and MatMul or Gemm with its bias Add and activation
+ * into single nodes (GeluFusion, ConvFusion, AttentionFusion, LinearFusion), and then runs the graph once on zeros of the inputs' declared shapes: that
  * infers every shape, so Shape and the shape arithmetic after it — and anything else that depends on no input — are
  * computed once and kept as constants. Shapes are therefore fixed at load: symbolic dimensions
  * are 1 unless {@link #load(Path, Device, Map)} fixes them. Tensors live on the device given to
@@ -174,6 +174,7 @@ public final class OnnxModel implements AutoCloseable {
             nodes = GeluFusion.fuse(nodes, inits, outputNames);
             nodes = ConvFusion.fuse(nodes, inits, outputNames);
             nodes = AttentionFusion.fuse(nodes, inits, outputNames);
+            nodes = LinearFusion.fuse(nodes, inits, outputNames);
 
             if (opset < OpTable.MIN_OPSET || opset > OpTable.MAX_OPSET) {
                 NodeProto first = nodes.isEmpty() ? NodeProto.getDefaultInstance() : nodes.get(0);

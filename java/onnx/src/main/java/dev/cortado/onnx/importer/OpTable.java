@@ -90,11 +90,12 @@ final class OpTable {
 
     /**
      * The operators of other domains Cortado runs — what its own load-time fusions make: ONNX
-     * Runtime's contrib FusedConv (com.microsoft, the same semantics) and its own attention.
+     * Runtime's contrib FusedConv (com.microsoft, the same semantics), its own attention and its
+     * linear layer (a GEMM with its bias and activation).
      */
     private static final Map<String, Map<String, Factory>> FUSED_OPS = Map.of(
             ConvFusion.DOMAIN, Map.of("FusedConv", ConvPoolOps::fusedConv),
-            AttentionFusion.DOMAIN, Map.of(AttentionFusion.OP, MathOps::attention));
+            AttentionFusion.DOMAIN, Map.of(AttentionFusion.OP, MathOps::attention, LinearFusion.OP, MathOps::linear));
 
     /** BatchNormalization's running mean and variance: buffers, never trainable parameters. */
     static boolean isBuffer(String opType, int input) {
