@@ -423,7 +423,7 @@ namespace {
 // How the forward's GEMM runs for a shape (conv_forward and conv_prepare_filters agree on it).
 struct ForwardPlan {
     bool one;         // a 1x1 window of unit stride without padding: x is the im2col operand itself
-    bool in_place;    // ... read in place by the micro-kernels
+    bool in_place;    // ... read in place by the micro-kernels as B (and, transposed, always as A)
     bool transposed;  // y's transpose computed (the weights are B), stored back after
     int width;        // the weights' panel width: A's mr, or B's nr in the transposed product
 };
@@ -507,7 +507,8 @@ CORTADO_KERNEL(conv_forward) {
     // use(the im2col operand's packer)
     auto with_columns = [&](const auto& use) {
         if (plan.one) {
-            if (plan.in_place) use(cortado::InPlaceB(by_filter(x, channels, pixels)));
+            // (in the transposed product x^T is A, its micro-panels w pixels of each channel's row)
+            if (plan.in_place || plan.transposed) use(cortado::InPlace(by_filter(x, channels, pixels)));
             else use(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
         } else {
             const Source src(ctx, w, batch, x, true);
@@ -520,7 +521,9 @@ CORTADO_KERNEL(conv_forward) {
         if (t) {
             with_columns([&](const auto& columns) {
                 using Columns = std::decay_t<decltype(columns)>;
-                if constexpr (!std::is_same_v<Columns, cortado::InPlaceB>) {  // (not with in_place)
+                if constexpr (std::is_same_v<Columns, cortado::InPlace>) {  // a 1x1 convolution's x^T: no packing at all
+                    cortado::gemm(n, filters, k, columns, weights, 0.0f, Matrix::rows(t, filters));
+                } else {
                     // The threads own columns of y's transpose, filters, and would each pack all of the
                     // im2col operand: packed once instead, each thread a share of its panels.
                     const int mr = cortado::gemm_blocking(n, filters).mr;

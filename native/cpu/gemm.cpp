@@ -15,11 +15,11 @@
 #include "simd.h"
 #include "vec_math.h"
 
-void cortado_micro_kernel_generic(int, const float*, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
-void cortado_micro_kernel_avx2(int, const float*, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
-void cortado_micro_kernel_avx512(int, const float*, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
-void cortado_micro_kernel_avx512_10x32(int, const float*, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
-void cortado_micro_kernel_avx512_8x32(int, const float*, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+void cortado_micro_kernel_generic(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+void cortado_micro_kernel_avx2(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+void cortado_micro_kernel_avx512(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+void cortado_micro_kernel_avx512_10x32(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+void cortado_micro_kernel_avx512_8x32(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
 
 namespace {
 

@@ -13,7 +13,9 @@
 //
 // The operands are packers: a matrix in memory (PackMatrix below) or one computed while packing
 // (the convolutions pack im2col columns straight from the images, so no column matrix is written);
-// a row-major B may instead be read in place by the micro-kernels (InPlaceB), and an operand packed
+// an operand whose panels lie side by side in the rows of a matrix (a row-major B, or the A^T of
+// a 1x1 convolution's transposed product) may instead be read in place by the micro-kernels
+// (InPlace), and an operand packed
 // ahead over the whole k (Prepacked: a model's filters, an im2col operand shared by the threads)
 // is read where it lies. C is a Matrix whose
 // columns may come in groups (a convolution's [batch, filters, pixels] output is C[filters, batch *
@@ -42,8 +44,8 @@ namespace cortado {
 
 inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
-using MicroKernel = void (*)(int kc, const float* a, const float* b, long ldb, float* c, long ldc, float beta, int mr, int nr,
-                             const TileTail* tail);
+using MicroKernel = void (*)(int kc, const float* a, long lda, const float* b, long ldb, float* c, long ldc, float beta, int mr,
+                             int nr, const TileTail* tail);
 
 struct Blocking {
     MicroKernel kernel;
@@ -171,15 +173,16 @@ private:
     }
 };
 
-// B read in place: a row-major B (m(p, x), its columns possibly in groups) whose micro-panels
-// the micro-kernel reads straight from memory, ld floats per step of k, where a panel's nr columns
-// are contiguous there; a panel that is not (the last, short one; one across two groups) is packed
-// as PackMatrix packs it. It saves B's packing (a read and a write of every float) where few rows
-// of A would share it: a 1x1 convolution with few filters.
-struct InPlaceB {
+// An operand read in place: a matrix m(p, x) (step p of k, index x of the panel dimension; its
+// columns possibly in groups) whose micro-panels the micro-kernel reads straight from memory, ld
+// floats per step of k, where a panel's w indices are contiguous there; a panel that is not (the
+// last, short one; one across two groups) is packed as PackMatrix packs it. It saves the packing
+// (a read and a write of every float) where the panels are read few times: B = an image's pixels
+// under few filters, A = the pixels of a 1x1 convolution's transposed product (x^T).
+struct InPlace {
     PackMatrix packer;  // {m, true, 1}
 
-    explicit InPlaceB(const Matrix& m) : packer{m, true, 1.0f} {}
+    explicit InPlace(const Matrix& m) : packer{m, true, 1.0f} {}
     // whether the panel of columns x .. x + w, of a block ending at column `end`, is read in place
     bool direct(int w, long x, long end) const { return x + w <= end && packer.m.run(x) >= w; }
     void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
@@ -213,12 +216,12 @@ template <class P>
 struct is_prepacked<Prepacked<P>> : std::true_type {};
 
 // A block's micro-panels of width w as the micro-kernels read them: packed, panel q at p + q *
-// stride, w floats per step of k; with `in_place` set, the panels that InPlaceB reads from memory.
+// stride, w floats per step of k; with `in_place` set, the panels that InPlace reads from memory.
 struct Panels {
     const float* p;
     long stride;
     int w;
-    const InPlaceB* in_place = nullptr;
+    const InPlace* in_place = nullptr;
     long x0 = 0, end = 0, pc = 0;
 
     const float* panel(long q, long& ld) const {
@@ -232,10 +235,10 @@ struct Panels {
 };
 
 // The block of panels [q0, q1) of width w at x0 (of count indices), steps pc .. pc + kc, packed
-// into buf by the packer (InPlaceB: only the panels it cannot read in place).
+// into buf by the packer (InPlace: only the panels it cannot read in place).
 template <class P>
 Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, float* buf, long q0, long q1) {
-    if constexpr (std::is_same_v<P, InPlaceB>) {
+    if constexpr (std::is_same_v<P, InPlace>) {
         for (long q = q0; q < q1; q++)
             if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
         return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc};
@@ -265,11 +268,11 @@ inline float* column(const Matrix& c, long j, int nr) { return c.run(j) >= nr ? 
 // line so that micro_tile's usual calls do not get the frame of its 4 KB array (a 1 x 1
 // convolution over 16 channels makes calls short enough for that to show).
 template <class Tail>
-__attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb,
+__attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, const float* ap, long lda, const float* bp, long ldb,
                                                     const Matrix& c, long i, long j, float beta, int mr, int nr, const Tail& tail,
                                                     bool last) {
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
-    bl.kernel(kc, ap, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
+    bl.kernel(kc, ap, lda, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
     c.runs(i, j, nr, [&](int t, int len, float* cij) {  // (a division per float took 11-16% of a stride-2 layer at 7 x 7)
         for (int r = 0; r < mr; r++, cij += c.ld) {
             const float* s = tile + r * bl.nr + t;
@@ -284,12 +287,12 @@ __attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, 
 // column(c, j, nr), found once for a column of tiles: the divisions cost as much as a short
 // micro-kernel call), else micro_tile_scattered; after the last pass over k (`last`) with its tail.
 template <class Tail>
-inline void micro_tile(const Blocking& bl, int kc, const float* ap, const float* bp, long ldb, const Matrix& c, float* cj, long i,
-                       long j, float beta, int mr, int nr, const Tail& tail, bool last) {
-    if (!cj) return micro_tile_scattered(bl, kc, ap, bp, ldb, c, i, j, beta, mr, nr, tail, last);
+inline void micro_tile(const Blocking& bl, int kc, const float* ap, long lda, const float* bp, long ldb, const Matrix& c, float* cj,
+                       long i, long j, float beta, int mr, int nr, const Tail& tail, bool last) {
+    if (!cj) return micro_tile_scattered(bl, kc, ap, lda, bp, ldb, c, i, j, beta, mr, nr, tail, last);
     float* cij = cj + i * c.ld;
     TileTail t;
-    bl.kernel(kc, ap, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, j, t) ? &t : nullptr);
+    bl.kernel(kc, ap, lda, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, j, t) ? &t : nullptr);
 }
 
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of an A block's panels (C rows ic .. ic + mc) times a B
@@ -304,9 +307,12 @@ void block_tiles(const Blocking& bl, int kc, const Panels& a, const Panels& b, c
         const long j = jc + jr * bl.nr;
         const int nr = std::min<long>(bl.nr, nc - jr * bl.nr);
         float* cj = column(c, j, nr);
-        for (long ir = ir0; ir < ir1; ir++)
-            micro_tile(bl, kc, a.p + ir * a.stride, bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr),
-                       nr, tail, last);
+        for (long ir = ir0; ir < ir1; ir++) {
+            long lda;
+            const float* ap = a.panel(ir, lda);
+            micro_tile(bl, kc, ap, lda, bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr), nr, tail,
+                       last);
+        }
     }
 }
 
@@ -325,7 +331,7 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
                 pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
-                micro_tile(bl, kc, ap, bp, bl.nr, c, column(c, j, nr), i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
+                micro_tile(bl, kc, ap, bl.mr, bp, bl.nr, c, column(c, j, nr), i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
             }
         }
     }
@@ -335,7 +341,6 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
 template <class PA, class PB, class Tail>
 void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& pack_a, const PB& pack_b, float beta,
                   const Matrix& c, int want, const Tail& tail) {
-    static_assert(!std::is_same_v<PA, InPlaceB>, "A's micro-panels are read w floats per step of k");
     const int mr = bl.mr, nr = bl.nr;
     const long k = k1 - k0;
     // blocks of equal size (within a register tile) rather than full ones and a thin remainder

@@ -264,6 +264,9 @@ class LayerKernelsConformanceTest extends KernelConformance {
         if (t == 21) return new ConvCase(new Window(12, 13, 13, 3, 3, 2, 2, 1, 1), 2, 64); // stride 2 to 7x7, two images
         // 1x1 with few filters: x read in place by the micro-kernels, panels across two images packed
         if (t == 22) return new ConvCase(new Window(48, 15, 15, 1, 1, 1, 1, 0, 0), 3, 40);
+        // 1x1, few pixels, many filters: the transposed product reads x^T in place as its A (a panel
+        // across the two images packed)
+        if (t == 23) return new ConvCase(new Window(37, 7, 7, 1, 1, 1, 1, 0, 0), 2, 160);
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
@@ -365,7 +368,7 @@ class LayerKernelsConformanceTest extends KernelConformance {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
         ConvCase[] cases = {convCase(15), new ConvCase(new Window(48, 22, 21, 3, 3, 1, 1, 1, 1), 3, 53), convCase(11), convCase(9),
-            convCase(16), convCase(20), convCase(21), convCase(22)};
+            convCase(16), convCase(20), convCase(21), convCase(22), convCase(23)};
         List<float[][]> in = new ArrayList<>();
         for (ConvCase c : cases) {
             long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
@@ -398,8 +401,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
         List<Variant> variants = target.variants();
         boolean cpu = target.name().equals("cpu");
         for (int t = 0; t < target.cases(60); t++) {
-            ConvCase c = t < 23 ? convCase(t) : t == 23 ? new ConvCase(new Window(64, 7, 7, 3, 3, 1, 1, 1, 1), 1, 96) : convCase(t);
-            boolean gemm = t == 16 || t == 21;
+            ConvCase c = t < 24 ? convCase(t) : t == 24 ? new ConvCase(new Window(64, 7, 7, 3, 3, 1, 1, 1, 1), 1, 96) : convCase(t);
+            boolean gemm = t == 16 || t == 21 || t == 23;
             long x = c.batch * c.w.inputSize(), wt = (long) c.filters * c.w.colRows(), y = (long) c.batch * c.filters * c.w.colCols();
             long prep = KernelSet.preparedFilters(c.w, c.filters);
             int other = c.batch == 1 ? 9 : 1;
