@@ -70,15 +70,6 @@ class AttentionFusionTest {
         return Graphs.write(dir, name, m);
     }
 
-    private static void matchesOnnxRuntime(Path file) throws Exception {
-        for (long seed = 1; seed <= 2; seed++) {
-            double worst = OrtReference.compare(file, Device.CPU, seed, 0);
-            assertTrue(worst <= 1e-5, file.getFileName() + " seed " + seed + ": max |diff| / (1 + |expected|) = " + worst);
-        }
-        double sim = OrtReference.compare(file, Device.SIM, 3, 0);
-        assertTrue(sim <= 1e-5, file.getFileName() + " sim: " + sim);
-    }
-
     @Test
     void causalAttentionBecomesOneNodeAndMatchesOnnxRuntime(@TempDir Path dir) throws Exception {
         for (boolean rank4 : new boolean[] {false, true}) {
@@ -86,13 +77,13 @@ class AttentionFusionTest {
             try (OnnxModel model = OnnxModel.load(file)) {
                 assertEquals(List.of("Transpose", AttentionFusion.OP), model.runtimeOpTypes()); // k = k0 under (1, 2, 0, 3)
             }
-            matchesOnnxRuntime(file);
+            OrtReference.assertMatches(file);
         }
         Path shared = causalGraph(dir, "through_identity", mask("m", 5, 6, true, -1), -1, false, true);
         try (OnnxModel model = OnnxModel.load(shared)) {
             assertTrue(model.runtimeOpTypes().contains(AttentionFusion.OP), model.runtimeOpTypes().toString());
         }
-        matchesOnnxRuntime(shared);
+        OrtReference.assertMatches(shared);
     }
 
     @Test
@@ -113,7 +104,7 @@ class AttentionFusionTest {
         try (OnnxModel model = OnnxModel.load(file)) {
             assertEquals(List.of(AttentionFusion.OP), model.runtimeOpTypes());
         }
-        matchesOnnxRuntime(file);
+        OrtReference.assertMatches(file);
     }
 
     @Test
@@ -129,8 +120,8 @@ class AttentionFusionTest {
                 assertEquals(unfused, model.runtimeOpTypes(), file.getFileName().toString());
             }
         }
-        matchesOnnxRuntime(files[0]);
-        matchesOnnxRuntime(files[2]);
+        OrtReference.assertMatches(files[0]);
+        OrtReference.assertMatches(files[2]);
         // q divided by a one-element constant of rank 5 broadcasts q to rank 5: not a scale to fold, the Div stays before the fused node
         var rank5 = TensorProto.newBuilder().setName("c5").setDataType(Value.FLOAT).addDims(1).addDims(1).addDims(1).addDims(1).addDims(1)
                 .addFloatData(2f).build();
@@ -147,7 +138,7 @@ class AttentionFusionTest {
             assertEquals(5, model.run(Map.of("q", Tensor.zeros(2, 3, 5, 4), "k", Tensor.zeros(2, 3, 6, 4), "v", Tensor.zeros(2, 3, 6, 7)))
                     .get("y").dim());
         }
-        matchesOnnxRuntime(file);
+        OrtReference.assertMatches(file);
     }
 
     /** The fused node back-propagates as the nodes it replaced: the same graph with its mask a graph input (so not fused) gives the same gradients. */

@@ -66,12 +66,7 @@ class ConvFusionTest {
         } catch (OnnxImportException e) {
             assertTrue(e.getMessage().startsWith("ONNX operator Conv+Clip (node 'c1'"), e.getMessage());
         }
-        for (long seed = 1; seed <= 2; seed++) {
-            double worst = OrtReference.compare(file, Device.CPU, seed, 0);
-            assertTrue(worst <= 1e-5, "seed " + seed + ": max |diff| / (1 + |expected|) = " + worst);
-        }
-        double sim = OrtReference.compare(file, Device.SIM, 3, 0);
-        assertTrue(sim <= 1e-5, "sim: " + sim);
+        OrtReference.assertMatches(file);
     }
     /**
      * MobileNet's depthwise Conv (group = channels) → Clip(0, 6) becomes one FusedConv that clamps in
@@ -92,11 +87,6 @@ class ConvFusionTest {
         try (OnnxModel model = OnnxModel.load(file)) {
             assertEquals(List.of("FusedConv", "FusedConv"), model.runtimeOpTypes());
         }
-        for (long seed = 1; seed <= 2; seed++) {
-            double worst = OrtReference.compare(file, Device.CPU, seed, 0);
-            assertTrue(worst <= 1e-5, "seed " + seed + ": max |diff| / (1 + |expected|) = " + worst);
-        }
-        double sim = OrtReference.compare(file, Device.SIM, 3, 0);
-        assertTrue(sim <= 1e-5, "sim: " + sim);
+        OrtReference.assertMatches(file);
     }
 }

@@ -113,6 +113,16 @@ final class OrtReference {
         return worst;
     }
 
+    /** {@code file} within 1e-5 (relative to 1 + |expected|) of ORT on cpu (two seeds) and on sim. */
+    static void assertMatches(Path file) throws Exception {
+        for (long seed = 1; seed <= 2; seed++) {
+            double worst = compare(file, Device.CPU, seed, 0);
+            assertTrue(worst <= 1e-5, file.getFileName() + " seed " + seed + ": max |diff| / (1 + |expected|) = " + worst);
+        }
+        double sim = compare(file, Device.SIM, 3, 0);
+        assertTrue(sim <= 1e-5, file.getFileName() + " sim: " + sim);
+    }
+
     /** Loads {@code file} on {@code device}, runs it and ORT on seeded random inputs, returns the worst relative difference. */
     static double compare(Path file, Device device, long seed, int intBound) throws Exception {
         try (OnnxModel model = OnnxModel.load(file, device)) {
