@@ -158,12 +158,12 @@ public final class Linalg {
         if (clamps && Autograd.needsGrad(x, w, bias)) {
             return Activations.clampActivation(linearFused(op, x, w, transW, bias, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), lo, hi);
         }
-        int rows = (int) (x.numel() / Math.max(1, in));
+        int rows = (int) Shape.numel(Arrays.copyOf(x.shape(), x.dim() - 1)); // (x's leading axes; also where in is 0)
         int[] shape = x.shape().clone();
         shape[shape.length - 1] = out;
         Tensor y = Tensor.empty(x.device(), shape);
-        x.kernels().gemmBias(false, transW, rows, out, in, x.ptr(), in, w.ptr(), transW ? in : out, bias == null ? null : bias.ptr(), lo, hi,
-                y.ptr(), out);
+        int lda = Math.max(1, in), ldb = Math.max(1, transW ? in : out), ldc = Math.max(1, out); // (a leading dimension is at least 1)
+        x.kernels().gemmBias(false, transW, rows, out, in, x.ptr(), lda, w.ptr(), ldb, bias == null ? null : bias.ptr(), lo, hi, y.ptr(), ldc);
         return Autograd.record(y, op, Autograd.saves(x, w), g -> {
             try (Tensor g2 = g.reshape(rows, out); Tensor x2 = x.reshape(rows, in)) { // (backward runs with GradMode off)
                 Tensor dx = null;

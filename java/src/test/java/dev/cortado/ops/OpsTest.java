@@ -80,6 +80,9 @@ abstract class OpsTest extends PerBackend {
         rejects("linearFused: x [2, 1, 3] has 3 features but w [2, 3] expects 2", () -> Linalg.linearFused(x3, w, false, null, 0f, 1f));
         rejects("linearFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Linalg.linearFused(x3, wt, false, null, 1f, 0f));
         rejects("linearFused: bias [3] does not match 2 outputs", () -> Linalg.linearFused(x3, wt, false, Tensor.ones(3), 0f, 1f));
+        // no input features: every output is its bias, clamped
+        assertArrayEquals(new float[] {0.5f, 0, 0.5f, 0, 0.5f, 0}, Linalg.linearFused(Tensor.zeros(3, 0), Tensor.zeros(0, 2), false, bias, 0f, 1f)
+                .toArray());
     }
 
     /** Direct 7-loop convolution: an independent check of the im2col + GEMM composition. */
