@@ -38,7 +38,6 @@ public final class Checks {
         }
     }
 
-    /** An optional bias: null, or 1-D with {@code size} elements on x's device. */
     /** A fused activation's clamp range: lo {@literal <=} hi, neither NaN. */
     public static void clampRange(String op, float lo, float hi) {
         if (Float.isNaN(lo) || Float.isNaN(hi) || lo > hi) {
@@ -46,6 +45,7 @@ public final class Checks {
         }
     }
 
+    /** An optional bias: null, or 1-D with {@code size} elements on x's device. */
     public static void bias(String op, Tensor x, Tensor bias, int size, String what) {
         if (bias == null) return;
         rank(op, "bias", bias, 1);

@@ -47,7 +47,7 @@ final class ConvFusion {
                 after.add(next);
                 next = graph.onlyReader(next.getOutput(0));
             }
-            float[] bounds = next == null ? null : graph.activation(next);
+            float[] bounds = graph.activation(next);
             if (bounds != null) after.add(next);
             // (of two Convs meeting in one Add, the first takes it)
             if (after.isEmpty() || after.stream().anyMatch(n -> removed.contains(n) || replaced.containsKey(n))) continue;

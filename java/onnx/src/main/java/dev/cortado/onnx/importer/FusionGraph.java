@@ -80,7 +80,7 @@ final class FusionGraph {
         return readOnce(value) ? n : null;
     }
 
-    /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else: null. */
+    /** Relu: {} ; Clip with constant (or absent) bounds: {min, max}; anything else (or no node): null. */
     float[] activation(NodeProto n) {
         if (n == null || !n.getDomain().isEmpty() || n.getOutputCount() != 1) return null;
         if (n.getOpType().equals("Relu")) return new float[0];

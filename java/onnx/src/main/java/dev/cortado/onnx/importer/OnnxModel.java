@@ -42,9 +42,10 @@ import java.util.Set;
  * opset, before anything runs), folds each BatchNormalization that follows a Conv into it, fuses
  * torch's GELU subgraphs, Conv with its residual Add and activation, attention's MatMul,
  * scale, causal mask, Softmax and MatMul, and MatMul or Gemm with its bias Add and activation
- * into single nodes (GeluFusion, ConvFusion, AttentionFusion, LinearFusion), and then runs the graph once on zeros of the inputs' declared shapes: that
- * infers every shape, so Shape and the shape arithmetic after it — and anything else that depends on no input — are
- * computed once and kept as constants. Shapes are therefore fixed at load: symbolic dimensions
+ * into single nodes (GeluFusion, ConvFusion, AttentionFusion, LinearFusion), and then runs the
+ * graph once on zeros of the inputs' declared shapes: that infers every shape, so Shape and the
+ * shape arithmetic after it — and anything else that depends on no input — are computed once and
+ * kept as constants. Shapes are therefore fixed at load: symbolic dimensions
  * are 1 unless {@link #load(Path, Device, Map)} fixes them. Tensors live on the device given to
  * load and every op runs through Cortado's ops, so on every device kind they run on.
  *
