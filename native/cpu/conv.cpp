@@ -379,6 +379,7 @@ struct ConvTail {
         t = {bias ? bias + i : nullptr, nullptr, ep.z ? ep.z + (cij - y) : nullptr, ep.lo, ep.hi};
         return true;
     }
+    void after_tile(float*, long, int, int) const {}
     void operator()(const Matrix& c, long i, long j, int mr, int nr) const {
         c.runs(i, j, nr, [&](int, int len, float* p) {  // along the tile's runs of contiguous columns
             for (int r = 0; r < mr; r++, p += c.ld) ep.at(p - y).store(p, len, p, bias ? bias[i + r] : 0.0f);

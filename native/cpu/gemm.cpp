@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "cortado_cpu.h"
 #include "gemm_driver.h"
 #include "simd.h"
+#include "unary_rows.h"
 #include "vec_math.h"
 
 void cortado_micro_kernel_generic(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
@@ -352,21 +354,30 @@ CORTADO_KERNEL(gemm) {
 }
 
 namespace {
-// A linear layer's tail (gemm_bias): C[i, j] = min(max(C[i, j] + bias[j], lo), hi), in the
-// micro-kernel's registers where it can (TileTail::col_add), else over a finished row block.
+// A linear layer's tail (gemm_bias): C[i, j] = act(C[i, j] + bias[j]). The bias, and act when it
+// is a clamp, in the micro-kernel's registers where it can (TileTail), any other op over the tile
+// just stored (after_tile, while it is in L1) by the unary kernel's own code (unary_rows.h); else
+// over a finished row block.
 struct BiasTail {
     const float* bias;  // [n], or null
-    float lo, hi;
+    int act;            // a CORTADO_UNARY_* code
+    float p1, p2;
 
+    bool clamps() const { return act == CORTADO_UNARY_CLAMP; }
     bool tile(const float*, long, long j, cortado::TileTail& t) const {
-        t = {nullptr, bias ? bias + j : nullptr, nullptr, lo, hi};
+        t = {nullptr, bias ? bias + j : nullptr, nullptr, clamps() ? p1 : -INFINITY, clamps() ? p2 : INFINITY};
         return true;
     }
+    void after_tile(float* cij, long ld, int mr, int nr) const {
+        if (!clamps()) cortado::unary_rows(act, p1, p2, cij, ld, mr, nr);
+    }
     void operator()(const cortado::Matrix& c, long i, long j, int mr, int nr) const {
+        const float lo = clamps() ? p1 : -INFINITY, hi = clamps() ? p2 : INFINITY;
         for (int r = 0; r < mr; r++) {
             float* p = c.at(i + r, j);
             for (int u = 0; u < nr; u++) p[u] = cortado::clamp_keep_nan(bias ? p[u] + bias[j + u] : p[u], lo, hi);
         }
+        after_tile(c.at(i, j), c.ld, mr, nr);
     }
 };
 }  // namespace
@@ -374,7 +385,7 @@ struct BiasTail {
 CORTADO_KERNEL(gemm_bias) {
     if (m == 0 || n == 0) return CORTADO_STATUS_OK;
     using cortado::Matrix;
-    const BiasTail tail{bias, lo, hi};
+    const BiasTail tail{bias, act, p1, p2};
     const Matrix cm = Matrix::rows(c, ldc);
     if (k == 0 || cortado::gemm_few_rows(g_isa, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc)) {
         if (k == 0) scale_c(m, n, 0.0f, c, ldc);

@@ -255,9 +255,11 @@ Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, flo
 // What is done to C's tile at (i, j) once its last pass over k is in: nothing (a plain GEMM), a
 // convolution's bias and fused tail (conv.cpp) or a linear layer's (gemm.cpp). `tile` gives the
 // micro-kernel the tail of the tile at (i, j) when its columns are contiguous at cij (applied in
-// registers); the call does a tile that is not.
+// registers), and after_tile finishes that tile once stored (what registers do not hold: an
+// activation by the unary kernel's code); the call does a tile that is not contiguous.
 struct NoTail {
     bool tile(const float*, long, long, TileTail&) const { return false; }
+    void after_tile(float*, long, int, int) const {}
     void operator()(const Matrix&, long, long, int, int) const {}
 };
 
@@ -292,7 +294,9 @@ inline void micro_tile(const Blocking& bl, int kc, const float* ap, long lda, co
     if (!cj) return micro_tile_scattered(bl, kc, ap, lda, bp, ldb, c, i, j, beta, mr, nr, tail, last);
     float* cij = cj + i * c.ld;
     TileTail t;
-    bl.kernel(kc, ap, lda, bp, ldb, cij, c.ld, beta, mr, nr, last && tail.tile(cij, i, j, t) ? &t : nullptr);
+    const bool fused = last && tail.tile(cij, i, j, t);
+    bl.kernel(kc, ap, lda, bp, ldb, cij, c.ld, beta, mr, nr, fused ? &t : nullptr);
+    if (fused) tail.after_tile(cij, c.ld, mr, nr);
 }
 
 // The micro-tiles [jr0, jr1) x [ir0, ir1) of an A block's panels (C rows ic .. ic + mc) times a B

@@ -24,6 +24,7 @@
 #include "simd.h"
 #include "stream.h"
 #include "thread_pool.h"
+#include "unary_rows.h"
 #include "vec_math.h"
 
 namespace {
@@ -329,23 +330,24 @@ constexpr long grain() {
     return std::is_same<Op, Abs>::value || std::is_same<Op, Neg>::value || std::is_same<Op, Square>::value ||
                    std::is_same<Op, Clamp>::value || std::is_same<Op, LeakyRelu>::value
                ? CORTADO_GRAIN
-               : CORTADO_GRAIN / 8;
+               : std::is_same<Op, Gelu>::value ? CORTADO_GRAIN / 4 : CORTADO_GRAIN / 8;
+}
+
+// y = op(x) over one thread's span (y may be x), by the CPU's vector path for the op where it has one.
+template <class Op>
+void forward_span_best(const float* x, float* y, long n, float p1, float p2) {
+    if constexpr (std::is_same<Op, Gelu>::value) {
+        if (cortado_isa() >= 1) return gelu_forward_avx2(x, y, n);
+    }
+    if constexpr (DoubleLanes<Op>::value) {
+        if (cortado_isa() >= 2) return forward_double_lanes<Op>(x, y, n, p1, p2);
+    }
+    if (x == y) forward_in_place<Op>(y, n, p1, p2);
+    else forward_span<Op>(x, y, n, p1, p2);
 }
 
 template <class Op>
 void forward(long n, float p1, float p2, const float* x, float* y) {
-    if constexpr (std::is_same<Op, Gelu>::value) {
-        if (cortado_isa() >= 1) {
-            cortado::parallel_range(n, CORTADO_GRAIN / 4, [&](long b, long e) { gelu_forward_avx2(x + b, y + b, e - b); });
-            return;
-        }
-    }
-    if constexpr (DoubleLanes<Op>::value) {
-        if (cortado_isa() >= 2) {
-            cortado::parallel_range(n, grain<Op>(), [&](long b, long e) { forward_double_lanes<Op>(x + b, y + b, e - b, p1, p2); });
-            return;
-        }
-    }
     if constexpr (Streams<Op>::value) {
         if (cortado::streams(n * static_cast<long>(sizeof(float)))) {
             cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
@@ -355,10 +357,7 @@ void forward(long n, float p1, float p2, const float* x, float* y) {
             return;
         }
     }
-    cortado::parallel_range(n, grain<Op>(), [&](long b, long e) {
-        if (x == y) forward_in_place<Op>(y + b, e - b, p1, p2);
-        else forward_span<Op>(x + b, y + b, e - b, p1, p2);
-    });
+    cortado::parallel_range(n, grain<Op>(), [&](long b, long e) { forward_span_best<Op>(x + b, y + b, e - b, p1, p2); });
 }
 
 template <class Op>
@@ -409,6 +408,12 @@ struct Forward {
     static void run(long n, float p1, float p2, const float* x, float* y) { forward<Op>(n, p1, p2, x, y); }
 };
 template <class Op>
+struct Rows {
+    static void run(float p1, float p2, float* c, long ld, int rows, int cols) {
+        for (int r = 0; r < rows; r++) forward_span_best<Op>(c + r * ld, c + r * ld, cols, p1, p2);
+    }
+};
+template <class Op>
 struct Backward {
     static void run(long n, float p1, float p2, const float* x, const float* dy, float* dx) { backward<Op>(n, p1, p2, x, dy, dx); }
 };
@@ -418,6 +423,10 @@ struct Backward {
 CORTADO_KERNEL(unary) {
     dispatch<Forward>(op, static_cast<long>(n), p1, p2, x, y);
     return CORTADO_STATUS_OK;
+}
+
+void cortado::unary_rows(int op, float p1, float p2, float* c, long ld, int rows, int cols) {
+    dispatch<Rows>(op, p1, p2, c, ld, rows, cols);
 }
 
 CORTADO_KERNEL(unary_backward) {

@@ -12,6 +12,7 @@
 // batch, a tail of row or column biases and a clamp after alpha/beta).
 #include "cortado_cuda.h"
 #include "gemm.h"
+#include "unary.h"
 
 #if CORTADO_EMULATED
 #define GEMM_UNROLL
@@ -274,7 +275,12 @@ CORTADO_KERNEL(gemm_batched) {
                                       stride_c, batch, {});
 }
 
+// The bias, and act when it is a clamp, in the GEMM's epilogue; any other act as a pass of the unary
+// kernel's over C (in the epilogue its double math would cost the GEMM's registers).
 CORTADO_KERNEL(gemm_bias) {
-    return cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, 1.0f, a, lda, 0, b, ldb, 0, 0.0f, c, ldc, 0, 1,
-                                      {nullptr, bias, lo, hi});
+    const bool clamps = act == CORTADO_UNARY_CLAMP;
+    const int s = cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, 1.0f, a, lda, 0, b, ldb, 0, 0.0f, c, ldc, 0, 1,
+                                             {nullptr, bias, clamps ? p1 : -INFINITY, clamps ? p2 : INFINITY});
+    if (s != CORTADO_STATUS_OK || clamps) return s;
+    return cortado::cuda::unary_rows_launch(ctx, act, p1, p2, c, ldc, m, n);
 }

@@ -10,6 +10,7 @@
 // IEEE double division and square root), its infinities and NaN everywhere.
 #include "cortado_cuda.h"
 #include "grid.h"
+#include "unary.h"
 
 using cortado::cuda::kThreads;
 using cortado::cuda::grid_for;
@@ -110,6 +111,22 @@ __global__ void unary_backward_kernel(int64_t n, float p1, float p2, const float
     }
 }
 
+// The forward in place on rows x cols of a matrix with leading dimension ld (unary.h).
+template <int Op>
+__global__ void unary_rows_kernel(int rows, int cols, int64_t ld, float p1, float p2, float* c) {
+    const int64_t n = static_cast<int64_t>(rows) * cols, stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const int64_t at = i / cols * ld + i % cols;
+        c[at] = forward<Op>(c[at], p1, p2);
+    }
+}
+
+template <int Op>
+int run_rows(const cortado_context* ctx, float p1, float p2, float* c, int64_t ld, int rows, int cols) {
+    return CORTADO_LAUNCH(ctx, unary_rows_kernel<Op>, grid_for(static_cast<int64_t>(rows) * cols), kThreads, 0, rows, cols, ld, p1, p2,
+                          c);
+}
+
 template <int Op>
 int run_forward(const cortado_context* ctx, int64_t n, float p1, float p2, const float* x, float* y) {
     return CORTADO_LAUNCH(ctx, unary_kernel<Op>, grid_for(n), kThreads, 0, n, p1, p2, x, y);
@@ -143,6 +160,13 @@ int run_backward(const cortado_context* ctx, int64_t n, float p1, float p2, cons
 CORTADO_KERNEL(unary) {
     if (n <= 0) return CORTADO_STATUS_OK;
 #define CALL(OP) run_forward<OP>(ctx, n, p1, p2, x, y)
+    CORTADO_UNARY_CASES(CALL)
+#undef CALL
+}
+
+int cortado::cuda::unary_rows_launch(const cortado_context* ctx, int op, float p1, float p2, float* c, int64_t ld, int rows, int cols) {
+    if (rows <= 0 || cols <= 0) return CORTADO_STATUS_OK;
+#define CALL(OP) run_rows<OP>(ctx, p1, p2, c, ld, rows, cols)
     CORTADO_UNARY_CASES(CALL)
 #undef CALL
 }

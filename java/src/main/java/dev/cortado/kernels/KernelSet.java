@@ -59,16 +59,18 @@ public interface KernelSet {
               @Finite float beta, @InOut(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
 
     /**
-     * {@code C = min(max(op(A) * op(B) + bias, lo), hi)}, bias[n] added to every row of C unless
-     * null: a linear layer's forward, its bias and activation done in the GEMM's tail (cuBLASLt's
-     * BIAS and RELU_BIAS epilogues) rather than in passes of their own. lo = -inf, hi = inf clamp
-     * nothing; lo = 0, hi = inf is ReLU; a NaN stays NaN. C is not read.
+     * {@code C = act(op(A) * op(B) + bias)}, bias[n] added to every row of C unless null, act the
+     * unary op with settings p1, p2 ({@link UnaryOp}): a linear layer's forward, its bias and
+     * activation done in the GEMM's tail (cuBLASLt's BIAS, RELU_BIAS and GELU_BIAS epilogues)
+     * rather than in passes of their own. CLAMP is min(max(v, p1), p2) by comparisons (a NaN stays
+     * NaN): CLAMP(-inf, inf) is no activation, CLAMP(0, inf) ReLU. Every other op gives the bits
+     * its {@link #unary} gives on the GEMM's result. C is not read.
      */
-    @Check("matrices(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); clampRange(lo, hi)")
+    @Check("matrices(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); unarySettings(act, p1, p2)")
     void gemmBias(boolean transA, boolean transB, int m, int n, int k,
                   @In(value = "span(transA ? k : m, transA ? m : k, lda)", as = "A") Ptr a, int lda,
                   @In(value = "span(transB ? n : k, transB ? k : n, ldb)", as = "B") Ptr b, int ldb,
-                  @In(value = "n", optional = true) Ptr bias, float lo, float hi,
+                  @In(value = "n", optional = true) Ptr bias, UnaryOp act, float p1, float p2,
                   @Out(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
 
     // ---- convolution lowering (Caffe layout) ---------------------------------------------------

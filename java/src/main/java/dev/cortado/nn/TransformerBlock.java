@@ -1,5 +1,6 @@
 package dev.cortado.nn;
 
+import dev.cortado.kernels.UnaryOp;
 import dev.cortado.ops.Linalg;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
@@ -72,7 +73,8 @@ public final class TransformerBlock extends Module {
                 throw new IllegalArgumentException("Mlp: x must end in " + embed + " features, got " + Shape.str(s));
             }
             Tensor rows = x.reshape(-1, embed);
-            Tensor hidden = Linalg.linear(rows, cFc.weight, cFc.bias).gelu(true); // the tanh form, as GPT-2 and nanoGPT
+            // GELU in its tanh form, as GPT-2 and nanoGPT, in the GEMM's tail
+            Tensor hidden = Linalg.linearFused(rows, cFc.weight, true, cFc.bias, UnaryOp.GELU, 0f, 0f);
             return Linalg.linear(hidden, cProj.weight, cProj.bias).reshape(s);
         }
     }

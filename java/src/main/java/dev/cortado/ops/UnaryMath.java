@@ -45,28 +45,25 @@ public final class UnaryMath {
 
     /** min(max(x, min), max); either bound may be infinite (clamp_min: max = +inf). */
     public static Tensor clamp(Tensor x, float min, float max) {
-        if (Float.isNaN(min) || Float.isNaN(max) || min > max) {
-            throw new IllegalArgumentException("clamp: min " + min + " and max " + max + " do not form a range");
-        }
+        checkSettings("clamp", UnaryOp.CLAMP, min, max);
         return op(UnaryOp.CLAMP, "clamp", x, min, max);
     }
 
     /** log(1 + e^(beta x)) / beta, and x where beta x > threshold (PyTorch's defaults: beta 1, threshold 20). */
     public static Tensor softplus(Tensor x, float beta, float threshold) {
-        if (!(beta > 0) || Float.isInfinite(beta)) throw new IllegalArgumentException("softplus: beta must be > 0 and finite, got " + beta);
-        if (Float.isNaN(threshold)) throw new IllegalArgumentException("softplus: threshold is NaN");
+        checkSettings("softplus", UnaryOp.SOFTPLUS, beta, threshold);
         return op(UnaryOp.SOFTPLUS, "softplus", x, beta, threshold);
     }
 
     /** x for x > 0, else slope · x (PyTorch's default slope: 0.01). */
     public static Tensor leakyRelu(Tensor x, float slope) {
-        if (!Float.isFinite(slope)) throw new IllegalArgumentException("leaky_relu: slope must be finite, got " + slope);
+        checkSettings("leaky_relu", UnaryOp.LEAKY_RELU, slope, 0f);
         return op(UnaryOp.LEAKY_RELU, "leaky_relu", x, slope, 0f);
     }
 
     /** x for x > 0, else alpha · (e^x - 1) (PyTorch's default alpha: 1). */
     public static Tensor elu(Tensor x, float alpha) {
-        if (!Float.isFinite(alpha)) throw new IllegalArgumentException("elu: alpha must be finite, got " + alpha);
+        checkSettings("elu", UnaryOp.ELU, alpha, 0f);
         return op(UnaryOp.ELU, "elu", x, alpha, 0f);
     }
 
@@ -85,6 +82,29 @@ public final class UnaryMath {
         if ("none".equals(approximate)) return gelu(x, false);
         if ("tanh".equals(approximate)) return gelu(x, true);
         throw new IllegalArgumentException("gelu: approximate must be 'none' or 'tanh', got " + (approximate == null ? "null" : "'" + approximate + "'"));
+    }
+
+    /**
+     * The settings p1, p2 of {@code act} as its function above takes them (clamp's range,
+     * softplus's beta and threshold, leaky_relu's slope, elu's alpha).
+     *
+     * @throws IllegalArgumentException prefixed with {@code op}, naming the setting
+     */
+    static void checkSettings(String op, UnaryOp act, float p1, float p2) {
+        String bad = switch (act) {
+            case CLAMP -> Float.isNaN(p1) || Float.isNaN(p2) || p1 > p2 ? "min " + p1 + " and max " + p2 + " do not form a range" : null;
+            case SOFTPLUS -> !(p1 > 0) || Float.isInfinite(p1) ? "beta must be > 0 and finite, got " + p1
+                    : Float.isNaN(p2) ? "threshold is NaN" : null;
+            case LEAKY_RELU -> Float.isFinite(p1) ? null : "slope must be finite, got " + p1;
+            case ELU -> Float.isFinite(p1) ? null : "alpha must be finite, got " + p1;
+            default -> null;
+        };
+        if (bad != null) throw new IllegalArgumentException(op + ": " + bad);
+    }
+
+    /** act(x) with its settings, recorded under its PyTorch name (settings checked by the caller). */
+    static Tensor of(UnaryOp act, Tensor x, float p1, float p2) {
+        return op(act, act == UnaryOp.GELU_ERF ? "gelu" : act.name().toLowerCase(java.util.Locale.ROOT), x, p1, p2);
     }
 
     private static Tensor op(UnaryOp op, String name, Tensor x, float p1, float p2) {

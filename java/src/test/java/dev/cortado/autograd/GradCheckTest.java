@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.autograd.Autograd;
 import dev.cortado.kernels.PerBackend;
+import dev.cortado.kernels.UnaryOp;
 import dev.cortado.ops.Convolution;
 import dev.cortado.ops.Linalg;
 import dev.cortado.ops.Pooling;
@@ -100,6 +101,10 @@ abstract class GradCheckTest extends PerBackend {
                     Float.POSITIVE_INFINITY), param(lead, batch, in), param(in, out), param(out));
             check("linearFused x [lead, batch, in] · w [out, in]ᵀ, no bias", v -> Linalg.linearFused(v[0], v[1], true, null,
                     Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), param(lead, batch, in), param(out, in));
+            check("linearFused with GELU", v -> Linalg.linearFused(v[0], v[1], true, v[2], UnaryOp.GELU, 0f, 0f), param(lead, batch, in),
+                    param(out, in), param(out));
+            check("linearFused with softplus", v -> Linalg.linearFused(v[0], v[1], false, v[2], UnaryOp.SOFTPLUS, 2f, 20f), param(batch, in),
+                    param(in, out), param(out));
         }
     }
 

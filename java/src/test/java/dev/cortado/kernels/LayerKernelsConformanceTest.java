@@ -149,13 +149,19 @@ class LayerKernelsConformanceTest extends KernelConformance {
     }
 
     /**
-     * gemmBias: the GEMM cases above (alpha 1, beta 0) with a column bias or none and a clamp of
-     * none, ReLU or [-0.5, 0.5]; C poisoned (never read); a NaN planted in A now and then stays NaN
-     * through the clamp (it fails the comparison); 1 and 2 threads give identical bits.
+     * gemmBias: the GEMM cases above (alpha 1, beta 0) with a column bias or none and an activation:
+     * a clamp of none, ReLU or [-0.5, 0.5], or GELU (both forms) or leaky ReLU, which give the bits
+     * of gemmBias without them followed by the unary kernel; C poisoned (never read); a NaN planted
+     * in A now and then stays NaN through the clamp (it fails the comparison); 1 and 2 threads give
+     * identical bits.
      */
     @OnEveryTarget
     void gemmBiasMatchesReference(ConformanceTarget target) {
-        float[][] clamps = {{Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}, {0f, Float.POSITIVE_INFINITY}, {-0.5f, 0.5f}};
+        record Act(UnaryOp op, float p1, float p2) {
+        }
+        float inf = Float.POSITIVE_INFINITY;
+        Act[] acts = {new Act(UnaryOp.CLAMP, -inf, inf), new Act(UnaryOp.CLAMP, 0f, inf), new Act(UnaryOp.CLAMP, -0.5f, 0.5f),
+            new Act(UnaryOp.GELU, 0f, 0f), new Act(UnaryOp.GELU_ERF, 0f, 0f), new Act(UnaryOp.LEAKY_RELU, 0.1f, 0f)};
         for (int t = 0; t < target.cases(CASES / 2); t++) {
             GemmCase c = t < FIXED_GEMMS.length ? FIXED_GEMMS[t] : gemmCase();
             int aRows = c.ta ? c.k : c.m, bRows = c.tb ? c.n : c.k;
@@ -163,24 +169,36 @@ class LayerKernelsConformanceTest extends KernelConformance {
             if (t % 5 == 4) a[rng.nextInt(a.length)] = Float.NaN;
             float[] b = random((long) (bRows - 1) * c.ldb + (c.tb ? c.k : c.n), 1f);
             float[] bias = t % 4 == 3 ? null : random(c.n, 2f);
-            float[] clamp = clamps[t % clamps.length];
+            Act act = acts[t % acts.length];
             long cLen = (long) (c.m - 1) * c.ldc + c.n;
             float[] c0 = poison(cLen);
             float[][] in = bias == null ? new float[][] {a, b, c0} : new float[][] {a, b, c0, bias};
-            java.util.function.Function<KernelSet, float[]> call = ks -> run(ks, in, (k, p) -> k.gemmBias(c.ta, c.tb, c.m, c.n, c.k, p[0],
-                    c.lda, p[1], c.ldb, bias == null ? null : p[3], clamp[0], clamp[1], p[2], c.ldc))[2];
-            float[] expected = call.apply(REF);
+            java.util.function.BiFunction<KernelSet, Act, float[]> call = (ks, f) -> run(ks, in, (k, p) -> k.gemmBias(c.ta, c.tb, c.m,
+                    c.n, c.k, p[0], c.lda, p[1], c.ldb, bias == null ? null : p[3], f.op, f.p1, f.p2, p[2], c.ldc))[2];
+            float[] expected = call.apply(REF, act);
             double atol = 2e-6 * c.k + 1e-6;
-            String what = c + " bias " + (bias != null) + " clamp " + Arrays.toString(clamp);
+            String what = c + " bias " + (bias != null) + " " + act;
             for (Variant v : target.variants()) {
                 v.select().run();
-                assertC(c, c0, expected, call.apply(target.kernels()), atol, v + " " + what + " on " + target);
+                float[] got = call.apply(target.kernels(), act);
+                assertC(c, c0, expected, got, atol, v + " " + what + " on " + target);
+                if (act.op != UnaryOp.CLAMP) {
+                    float[] linear = call.apply(target.kernels(), acts[0]);
+                    float[] unfused = run(target.kernels(), new float[][] {linear}, (k, p) -> k.unary(act.op, cLen, act.p1, act.p2, p[0], p[0]))[0];
+                    for (int i = 0; i < c.m; i++) {
+                        for (int j = 0; j < c.n; j++) {
+                            int at = i * c.ldc + j;
+                            assertEquals(Float.floatToIntBits(unfused[at]), Float.floatToIntBits(got[at]),
+                                    "C[" + i + "," + j + "] fused vs gemmBias then unary, " + v + " " + what + " on " + target);
+                        }
+                    }
+                }
             }
             if (t < 16 && target.hasThreadControl()) {
                 target.setThreads(1);
-                float[] one = call.apply(target.kernels());
+                float[] one = call.apply(target.kernels(), act);
                 target.setThreads(2);
-                assertArrayEquals(one, call.apply(target.kernels()), "threads " + what);
+                assertArrayEquals(one, call.apply(target.kernels(), act), "threads " + what);
             }
         }
     }

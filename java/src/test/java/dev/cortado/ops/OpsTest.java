@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Tensor;
 import dev.cortado.kernels.PerBackend;
+import dev.cortado.kernels.UnaryOp;
 import org.junit.jupiter.api.Test;
 
 /** Forward values of each op on hand-computed or independently computed cases, and bad input; per backend. */
@@ -80,6 +81,20 @@ abstract class OpsTest extends PerBackend {
         rejects("linearFused: x [2, 1, 3] has 3 features but w [2, 3] expects 2", () -> Linalg.linearFused(x3, w, false, null, 0f, 1f));
         rejects("linearFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Linalg.linearFused(x3, wt, false, null, 1f, 0f));
         rejects("linearFused: bias [3] does not match 2 outputs", () -> Linalg.linearFused(x3, wt, false, Tensor.ones(3), 0f, 1f));
+        // with an activation: GELU (tanh form) of the rows above, PyTorch's 0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715 v^3)))
+        float[] pre = {-1.5f, 11, 1.5f, -1}, gelu = new float[4];
+        for (int i = 0; i < 4; i++) {
+            double v = pre[i];
+            gelu[i] = (float) (0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
+        }
+        assertArrayEquals(gelu, Linalg.linearFused(x3, wt, false, bias, UnaryOp.GELU, 0f, 0f).toArray(), 1e-6f);
+        assertArrayEquals(new float[] {-0.15f, 11, 1.5f, -0.1f}, Linalg.linearFused(x3, wt, false, bias, UnaryOp.LEAKY_RELU, 0.1f, 0f).toArray(),
+                1e-6f);
+        assertArrayEquals(new float[] {-1, 5, 1.5f, -1}, Linalg.linearFused(x3, wt, false, bias, UnaryOp.CLAMP, -1f, 5f).toArray());
+        rejects("linearFused LEAKY_RELU: slope must be finite, got NaN", () -> Linalg.linearFused(x3, wt, false, bias, UnaryOp.LEAKY_RELU,
+                Float.NaN, 0f));
+        rejects("linearFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Linalg.linearFused(x3, wt, false, bias, UnaryOp.CLAMP, 1f, 0f));
+        rejects("linearFused: act is null", () -> Linalg.linearFused(x3, wt, false, bias, null, 0f, 0f));
         // no input features: every output is its bias, clamped
         assertArrayEquals(new float[] {0.5f, 0, 0.5f, 0, 0.5f, 0}, Linalg.linearFused(Tensor.zeros(3, 0), Tensor.zeros(0, 2), false, bias, 0f, 1f)
                 .toArray());
