@@ -14,7 +14,8 @@
 // Forward: kᵀ [e, s8] packed once (8 x 8 blocks transposed in registers); scores = q·kᵀ ([l, s8],
 // s8 = s rounded up to 8; 16 KB at the GPT's 64 x 64, in L1); per row scale, its maximum (8
 // lanes, NaN flagged apart), e^(x - max) (fast_math.h's exp_f), the sum in double, P = e / sum in
-// place, lse = max + log sum; out = P·v. Backward: the scores again, P = e^(scale·x - lse);
+// place, lse = max + log sum (with AVX2, 4 rows at a time, interleaved: softmax_rows4_avx2);
+// out = P·v. Backward: the scores again, P = e^(scale·x - lse);
 // dP = dOut·vᵀ; D_i = Σ dOut_i·out_i (8 float lanes, added in double); dS = P·(dP - D) in place
 // of dP; dq = scale·dS·k; dSᵀ and Pᵀ packed; dk = scale·dSᵀ·q and dv = Pᵀ·dOut.
 // At the GPT's shape (128 items of 64 x 64 x 32, causal) on a Zen 3, one thread: forward 1.2 ms,
@@ -29,6 +30,7 @@
 #include "fast_math.h"
 #include "simd.h"
 #include "thread_pool.h"
+#include "vec_math.h"
 
 namespace {
 
@@ -180,6 +182,7 @@ struct Item {
     float scale;
     bool causal;
     long s8, l8;
+    bool avx2;  // softmax rows by softmax_row_avx2
 
     int keys(int i) const { return causal ? std::min(s, i + 1) : s; }  // row i attends to keys [0, keys(i))
     int first_row(int j) const { return causal ? j : 0; }              // key j is attended by rows [first_row(j), l)
@@ -236,6 +239,52 @@ CORTADO_CLONES double softmax_row(float* __restrict x, int n, float scale) {
     return static_cast<double>(m) + std::log(sum);
 }
 
+// softmax_row for the 4 rows from row i of the scores (x, rows s8 apart) with AVX2+FMA, their steps
+// interleaved (one row's chain of reductions, its exponentials, sum and logarithm, left the core
+// idle: short rows are latency, not throughput). The same operations as softmax.cpp's rows: NaN
+// left out of the maximum but reaching the row through its e^x, e^(x - m) 0 below -88, the sum in
+// double over 8 lanes. Lanes past a row's keys read as -inf (the row's whole vectors are in the
+// buffer) and are written 0.
+__attribute__((target("avx2,fma"))) void softmax_rows4_avx2(const Item& it, int i, float* x, float* lse) {
+    namespace v = cortado::avx2;
+    constexpr int R = 4;
+    int n[R], n_max = 0;
+    for (int r = 0; r < R; r++) n_max = std::max(n_max, n[r] = it.keys(i + r));
+    const __m256 s = v::splat(it.scale), minus_inf = v::splat(-INFINITY);
+    auto scaled = [&](int r, int j) __attribute__((always_inline)) {  // scale·x of row r's vector j, -inf past its keys
+        const __m256 t = _mm256_mul_ps(s, _mm256_loadu_ps(x + r * it.s8 + j));
+        return j + VW <= n[r] ? t : _mm256_blendv_ps(minus_inf, t, v::first_lanes(n[r] - j));
+    };
+    __m256 m8[R];
+    for (int r = 0; r < R; r++) m8[r] = minus_inf;
+    for (int j = 0; j < n_max; j += VW)
+        for (int r = 0; r < R; r++)
+            if (j < n[r]) m8[r] = _mm256_max_ps(scaled(r, j), m8[r]);
+    float mf[R];
+    __m256 m[R];
+    __m256d lo[R], hi[R];
+    for (int r = 0; r < R; r++) {
+        m[r] = v::splat(mf[r] = v::max8(m8[r]));
+        lo[r] = hi[r] = _mm256_setzero_pd();
+    }
+    for (int j = 0; j < n_max; j += VW)
+        for (int r = 0; r < R; r++)
+            if (j < n[r]) {
+                const __m256 ej = v::exp_shifted8(_mm256_sub_ps(scaled(r, j), m[r]));
+                _mm256_storeu_ps(x + r * it.s8 + j, ej);
+                v::add_wide(ej, lo[r], hi[r]);
+            }
+    __m256 by[R];
+    for (int r = 0; r < R; r++) {
+        const double sum = v::sum4(_mm256_add_pd(lo[r], hi[r]));
+        by[r] = v::splat(static_cast<float>(1.0 / sum));
+        lse[r] = n[r] == 0 ? -INFINITY : static_cast<float>(static_cast<double>(mf[r]) + std::log(sum));
+    }
+    for (int j = 0; j < n_max; j += VW)
+        for (int r = 0; r < R; r++)
+            if (j < n[r]) _mm256_storeu_ps(x + r * it.s8 + j, _mm256_mul_ps(_mm256_loadu_ps(x + r * it.s8 + j), by[r]));
+}
+
 // p[0..n) = e^(scale·x - lse), in place.
 CORTADO_CLONES void probabilities(float* __restrict x, int n, float scale, float lse) {
     for (int j = 0; j < n; j++) x[j] = cortado::exp_f(scale * x[j] - lse);
@@ -252,7 +301,11 @@ CORTADO_CLONES void forward_item(const Item& it, const float* q, const float* k,
     float* sc = buffer(1, l * it.s8);
     transpose(s, e, k, e, kt, it.s8);
     scores(it, q, kt, sc);
-    for (int i = 0; i < l; i++) {
+    int i = 0;
+    if (it.avx2) {
+        for (; i + 4 <= l; i += 4) softmax_rows4_avx2(it, i, sc + i * it.s8, lse + i);
+    }
+    for (; i < l; i++) {
         const int n = it.keys(i);
         lse[i] = n == 0 ? -INFINITY : static_cast<float>(softmax_row(sc + i * it.s8, n, it.scale));
     }
@@ -308,7 +361,7 @@ void for_items(int batch, long work_per_item, const Body& body) {
 CORTADO_KERNEL(attention_forward) {
     const int l = queries, s = keys;
     if (batch <= 0 || l <= 0) return CORTADO_STATUS_OK;
-    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l)};
+    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l), cortado_isa() >= 1};
     for_items(batch, static_cast<long>(l) * std::max(s, 1) * (e + ev), [&](long b) {
         forward_item(it, q + b * l * e, k + b * s * e, v + b * s * ev, out + b * l * ev, lse + b * l);
     });
@@ -318,7 +371,7 @@ CORTADO_KERNEL(attention_forward) {
 CORTADO_KERNEL(attention_backward) {
     const int l = queries, s = keys;
     if (batch <= 0) return CORTADO_STATUS_OK;
-    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l)};
+    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l), cortado_isa() >= 1};
     for_items(batch, static_cast<long>(std::max(l, 1)) * std::max(s, 1) * (e + ev), [&](long b) {
         backward_item(it, q + b * l * e, k + b * s * e, v + b * s * ev, out + b * l * ev, lse + b * l, d_out + b * l * ev,
                       dq + b * l * e, dk + b * s * e, dv + b * s * ev);

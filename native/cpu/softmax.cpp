@@ -92,14 +92,6 @@ void for_rows(int rows, int cols, F body) {
 // exponentials). A row's tail of fewer than 8 goes through the same vector code, its missing
 // lanes left out of the sums.
 
-// e^z for z = x - m <= 0 or NaN: 0 below -88 (where exp_f gives a subnormal or 0: the row's sum
-// is at least 1, so the probability differs by less than 2^-126, and no subnormal is computed,
-// which took microcode assists), NaN for NaN.
-__attribute__((target("avx2,fma"), always_inline)) inline __m256 exp_shifted8(__m256 z) {
-    const __m256 low = _mm256_cmp_ps(z, _mm256_set1_ps(-88.0f), _CMP_LT_OQ);
-    return _mm256_andnot_ps(low, cortado::avx2::exp8_in_range(_mm256_max_ps(_mm256_set1_ps(-88.0f), z)));
-}
-
 __attribute__((target("avx2,fma"))) void softmax_row_avx2(const float* x, int cols, float* e, float* y) {
     namespace v = cortado::avx2;
     const int full = cols & ~7, rest = cols - full;
@@ -109,12 +101,12 @@ __attribute__((target("avx2,fma"))) void softmax_row_avx2(const float* x, int co
     const __m256 m = v::splat(v::max8(m8));
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     for (int j = 0; j < full; j += 8) {
-        const __m256 ej = exp_shifted8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
+        const __m256 ej = v::exp_shifted8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
         _mm256_storeu_ps(e + j, ej);
         v::add_wide(ej, lo, hi);
     }
     if (rest) {
-        const __m256 ej = _mm256_and_ps(v::first_lanes(rest), exp_shifted8(_mm256_sub_ps(v::load_part(x + full, rest, 0.0f), m)));
+        const __m256 ej = _mm256_and_ps(v::first_lanes(rest), v::exp_shifted8(_mm256_sub_ps(v::load_part(x + full, rest, 0.0f), m)));
         _mm256_storeu_ps(e + full, ej);  // (e holds cols rounded up to 8)
         v::add_wide(ej, lo, hi);
     }

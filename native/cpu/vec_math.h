@@ -33,6 +33,14 @@ CORTADO_AVX2 __m256 exp8_in_range(__m256 x) {
     return _mm256_mul_ps(e, _mm256_castsi256_ps(b));
 }
 
+// e^z for z = x - m <= 0 or NaN (a softmax row shifted by its maximum): 0 below -88 (where exp_f
+// gives a subnormal or 0: the row's sum is at least 1, so the probability differs by less than
+// 2^-126, and no subnormal is computed, which took microcode assists), NaN for NaN.
+CORTADO_AVX2 __m256 exp_shifted8(__m256 z) {
+    const __m256 low = _mm256_cmp_ps(z, splat(-88.0f), _CMP_LT_OQ);
+    return _mm256_andnot_ps(low, exp8_in_range(_mm256_max_ps(splat(-88.0f), z)));
+}
+
 // The 8 lanes' largest value, NaN lanes left out (fmax).
 CORTADO_AVX2 float max8(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
