@@ -182,7 +182,8 @@ struct Item {
     float scale;
     bool causal;
     long s8, l8;
-    bool avx2;  // softmax rows by softmax_row_avx2
+    bool avx2;     // softmax rows by softmax_rows4_avx2
+    long ld, ldv, ldo;  // row strides of q and k, of v, of out and dOut
 
     int keys(int i) const { return causal ? std::min(s, i + 1) : s; }  // row i attends to keys [0, keys(i))
     int first_row(int j) const { return causal ? j : 0; }              // key j is attended by rows [first_row(j), l)
@@ -198,7 +199,7 @@ float* buffer(int which, long n) {
 // columns past a row's keys, the padding of kt included, are computed but never read).
 ATT_INLINE void scores(const Item& it, const float* q, const float* kt, float* sc) {
     const int e = it.e;
-    product(it.l, q, e, kt, it.s8, sc, it.s8, 1.0f, [](int) { return 0; }, [e](int) { return e; },
+    product(it.l, q, it.ld, kt, it.s8, sc, it.s8, 1.0f, [](int) { return 0; }, [e](int) { return e; },
             [&it](int last) { return static_cast<int>(round8(it.keys(last))); });
 }
 
@@ -299,7 +300,7 @@ CORTADO_CLONES void forward_item(const Item& it, const float* q, const float* k,
     const int l = it.l, s = it.s, e = it.e, ev = it.ev;
     float* kt = buffer(0, e * it.s8);
     float* sc = buffer(1, l * it.s8);
-    transpose(s, e, k, e, kt, it.s8);
+    transpose(s, e, k, it.ld, kt, it.s8);
     scores(it, q, kt, sc);
     int i = 0;
     if (it.avx2) {
@@ -309,7 +310,7 @@ CORTADO_CLONES void forward_item(const Item& it, const float* q, const float* k,
         const int n = it.keys(i);
         lse[i] = n == 0 ? -INFINITY : static_cast<float>(softmax_row(sc + i * it.s8, n, it.scale));
     }
-    product(l, sc, it.s8, v, ev, out, ev, 1.0f, [](int) { return 0; }, [&it](int i) { return it.keys(i); },
+    product(l, sc, it.s8, v, it.ldv, out, it.ldo, 1.0f, [](int) { return 0; }, [&it](int i) { return it.keys(i); },
             [ev](int) { return ev; });
 }
 
@@ -321,14 +322,14 @@ CORTADO_CLONES void backward_item(const Item& it, const float* q, const float* k
     float* p = buffer(1, l * s8);
     float* ds = buffer(2, l * s8);
     float* t = buffer(3, 2 * s * l8);  // dSᵀ, then Pᵀ
-    transpose(s, e, k, e, kt, s8);
+    transpose(s, e, k, it.ld, kt, s8);
     scores(it, q, kt, p);
-    transpose(s, ev, v, ev, kt, s8);
-    product(l, dout, ev, kt, s8, ds, s8, 1.0f, [](int) { return 0; }, [ev](int) { return ev; },
+    transpose(s, ev, v, it.ldv, kt, s8);
+    product(l, dout, it.ldo, kt, s8, ds, s8, 1.0f, [](int) { return 0; }, [ev](int) { return ev; },
             [&it](int last) { return static_cast<int>(round8(it.keys(last))); });
     for (int i = 0; i < l; i++) {
         const int n = it.keys(i);
-        const float d = dot(dout + i * ev, out + i * ev, ev);
+        const float d = dot(dout + i * it.ldo, out + i * it.ldo, ev);
         float* pi = p + i * s8;
         float* dsi = ds + i * s8;
         probabilities(pi, n, it.scale, lse[i]);
@@ -337,44 +338,60 @@ CORTADO_CLONES void backward_item(const Item& it, const float* q, const float* k
         std::fill(dsi + n, dsi + s, 0.0f);
     }
     auto all_keys = [&it](int i) { return it.keys(i); };
-    product(l, ds, s8, k, e, dq, e, it.scale, [](int) { return 0; }, all_keys, [e](int) { return e; });
+    product(l, ds, s8, k, it.ld, dq, e, it.scale, [](int) { return 0; }, all_keys, [e](int) { return e; });
     float* dst = t;
     float* pt = t + s * l8;
     transpose(l, s, ds, s8, dst, l8);
     transpose(l, s, p, s8, pt, l8);
     auto first = [&it](int j) { return it.first_row(j); };
     auto rows = [l](int) { return l; };
-    product(s, dst, l8, q, e, dk, e, it.scale, first, rows, [e](int) { return e; });
-    product(s, pt, l8, dout, ev, dv, ev, 1.0f, first, rows, [ev](int) { return ev; });
+    product(s, dst, l8, q, it.ld, dk, e, it.scale, first, rows, [e](int) { return e; });
+    product(s, pt, l8, dout, it.ldo, dv, ev, 1.0f, first, rows, [ev](int) { return ev; });
 }
 
 // body(item) for every item on the pool; small calls on the calling thread only.
 template <class Body>
-void for_items(int batch, long work_per_item, const Body& body) {
+void for_items(long batch, long work_per_item, const Body& body) {
     const long total = work_per_item * batch;
     const int workers = total < (1L << 16) ? 1 : cortado::threads();
     cortado::parallel_items(workers, batch, [&](int, long b) { body(b); });
 }
 
+// Item b = (batch index, head)'s first rows in q, k (row stride ld), v (ldv) and out, dOut (ldo).
+struct ItemRows {
+    long q, k, v, out;
+    ItemRows(long b, int heads, int l, int s, int e, int ev, long ld, long ldv, long ldo) {
+        const long bo = b / heads, h = b % heads;
+        q = bo * l * ld + h * e;
+        k = bo * s * ld + h * e;
+        v = bo * s * ldv + h * ev;
+        out = bo * l * ldo + h * ev;
+    }
+};
+
 }  // namespace
 
 CORTADO_KERNEL(attention_forward) {
     const int l = queries, s = keys;
-    if (batch <= 0 || l <= 0) return CORTADO_STATUS_OK;
-    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l), cortado_isa() >= 1};
-    for_items(batch, static_cast<long>(l) * std::max(s, 1) * (e + ev), [&](long b) {
-        forward_item(it, q + b * l * e, k + b * s * e, v + b * s * ev, out + b * l * ev, lse + b * l);
+    const long items = static_cast<long>(batch) * heads;
+    if (items <= 0 || l <= 0) return CORTADO_STATUS_OK;
+    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l), cortado_isa() >= 1, ld, ldv, ldo};
+    for_items(items, static_cast<long>(l) * std::max(s, 1) * (e + ev), [&](long b) {
+        const ItemRows r(b, heads, l, s, e, ev, ld, ldv, ldo);
+        forward_item(it, q + r.q, k + r.k, v + r.v, out + r.out, lse + b * l);
     });
     return CORTADO_STATUS_OK;
 }
 
 CORTADO_KERNEL(attention_backward) {
     const int l = queries, s = keys;
-    if (batch <= 0) return CORTADO_STATUS_OK;
-    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l), cortado_isa() >= 1};
-    for_items(batch, static_cast<long>(std::max(l, 1)) * std::max(s, 1) * (e + ev), [&](long b) {
-        backward_item(it, q + b * l * e, k + b * s * e, v + b * s * ev, out + b * l * ev, lse + b * l, d_out + b * l * ev,
-                      dq + b * l * e, dk + b * s * e, dv + b * s * ev);
+    const long items = static_cast<long>(batch) * heads;
+    if (items <= 0) return CORTADO_STATUS_OK;
+    const Item it{l, s, e, ev, scale, causal != 0, round8(s), round8(l), cortado_isa() >= 1, ld, ldv, ldo};
+    for_items(items, static_cast<long>(std::max(l, 1)) * std::max(s, 1) * (e + ev), [&](long b) {
+        const ItemRows r(b, heads, l, s, e, ev, ld, ldv, ldo);
+        backward_item(it, q + r.q, k + r.k, v + r.v, out + r.out, lse + b * l, d_out + r.out, dq + b * l * e, dk + b * s * e,
+                      dv + b * s * ev);
     });
     return CORTADO_STATUS_OK;
 }

@@ -514,58 +514,83 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void attentionForward(int batch, int queries, int keys, int e, int ev, float scale, boolean causal, Ptr q, Ptr k, Ptr v, Ptr out,
-                                 Ptr lse) {
+    public void attentionForward(int batch, int heads, int queries, int keys, int e, int ev, float scale, boolean causal, Ptr q, Ptr k,
+                                 int ld, Ptr v, int ldv, Ptr out, int ldo, Ptr lse) {
         int l = queries, s = keys;
         FloatBuffer vq = view(q), vk = view(k), vv = view(v), vout = view(out), vlse = view(lse);
         double[] p = new double[s];
-        for (int b = 0; b < batch; b++) {
-            long qo = (long) b * l * e, ko = (long) b * s * e, vo = (long) b * s * ev, oo = (long) b * l * ev;
+        for (int b = 0; b < batch * heads; b++) {
+            AttentionItem it = new AttentionItem(b, heads, l, s, e, ev, ld, ldv, ldo);
             for (int i = 0; i < l; i++) {
                 int n = attended(i, s, causal);
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < n; j++) {
-                    p[j] = scale * dot(vq, qo + (long) i * e, vk, ko + (long) j * e, e);
+                    p[j] = scale * dot(vq, it.q(i), vk, it.k(j), e);
                     max = Math.max(max, p[j]); // NaN wins
                 }
                 double sum = 0;
                 for (int j = 0; j < n; j++) sum += p[j] = Math.exp(p[j] - max);
                 for (int c = 0; c < ev; c++) {
                     double acc = 0;
-                    for (int j = 0; j < n; j++) acc += p[j] / sum * vv.get((int) (vo + (long) j * ev + c));
-                    vout.put((int) (oo + (long) i * ev + c), (float) acc);
+                    for (int j = 0; j < n; j++) acc += p[j] / sum * vv.get((int) (it.v(j) + c));
+                    vout.put((int) (it.out(i) + c), (float) acc);
                 }
                 vlse.put(b * l + i, (float) (n == 0 ? Double.NEGATIVE_INFINITY : max + Math.log(sum)));
             }
         }
     }
 
+    /** Where item b = (batch index, head)'s rows start in the strided q, k (ld), v (ldv) and out, dOut (ldo). */
+    private record AttentionItem(long qBase, long kBase, long vBase, long oBase, int ld, int ldv, int ldo) {
+        AttentionItem(int b, int heads, int l, int s, int e, int ev, int ld, int ldv, int ldo) {
+            this((long) (b / heads) * l * ld + (long) (b % heads) * e, (long) (b / heads) * s * ld + (long) (b % heads) * e,
+                    (long) (b / heads) * s * ldv + (long) (b % heads) * ev, (long) (b / heads) * l * ldo + (long) (b % heads) * ev, ld, ldv,
+                    ldo);
+        }
+
+        long q(int i) {
+            return qBase + (long) i * ld;
+        }
+
+        long k(int j) {
+            return kBase + (long) j * ld;
+        }
+
+        long v(int j) {
+            return vBase + (long) j * ldv;
+        }
+
+        long out(int i) {
+            return oBase + (long) i * ldo;
+        }
+    }
+
     @Override
-    public void attentionBackward(int batch, int queries, int keys, int e, int ev, float scale, boolean causal, Ptr q, Ptr k, Ptr v, Ptr out,
-                                  Ptr lse, Ptr dOut, Ptr dq, Ptr dk, Ptr dv) {
+    public void attentionBackward(int batch, int heads, int queries, int keys, int e, int ev, float scale, boolean causal, Ptr q, Ptr k,
+                                  int ld, Ptr v, int ldv, Ptr out, Ptr dOut, int ldo, Ptr lse, Ptr dq, Ptr dk, Ptr dv) {
         int l = queries, s = keys;
         FloatBuffer vq = view(q), vk = view(k), vv = view(v), vout = view(out), vlse = view(lse), vdo = view(dOut);
         FloatBuffer vdq = view(dq), vdk = view(dk), vdv = view(dv);
-        for (int b = 0; b < batch; b++) {
-            long qo = (long) b * l * e, ko = (long) b * s * e, vo = (long) b * s * ev, oo = (long) b * l * ev;
+        for (int b = 0; b < batch * heads; b++) {
+            AttentionItem it = new AttentionItem(b, heads, l, s, e, ev, ld, ldv, ldo);
             double[] gq = new double[l * e], gk = new double[s * e], gv = new double[s * ev];
             for (int i = 0; i < l; i++) {
-                double d = dot(vdo, oo + (long) i * ev, vout, oo + (long) i * ev, ev);
+                double d = dot(vdo, it.out(i), vout, it.out(i), ev);
                 double rowLse = vlse.get(b * l + i);
                 for (int j = 0; j < attended(i, s, causal); j++) {
-                    double pij = Math.exp(scale * dot(vq, qo + (long) i * e, vk, ko + (long) j * e, e) - rowLse);
-                    double dp = dot(vdo, oo + (long) i * ev, vv, vo + (long) j * ev, ev);
+                    double pij = Math.exp(scale * dot(vq, it.q(i), vk, it.k(j), e) - rowLse);
+                    double dp = dot(vdo, it.out(i), vv, it.v(j), ev);
                     double ds = pij * (dp - d);
                     for (int c = 0; c < e; c++) {
-                        gq[i * e + c] += scale * ds * vk.get((int) (ko + (long) j * e + c));
-                        gk[j * e + c] += scale * ds * vq.get((int) (qo + (long) i * e + c));
+                        gq[i * e + c] += scale * ds * vk.get((int) (it.k(j) + c));
+                        gk[j * e + c] += scale * ds * vq.get((int) (it.q(i) + c));
                     }
-                    for (int c = 0; c < ev; c++) gv[j * ev + c] += pij * vdo.get((int) (oo + (long) i * ev + c));
+                    for (int c = 0; c < ev; c++) gv[j * ev + c] += pij * vdo.get((int) (it.out(i) + c));
                 }
             }
-            for (int x = 0; x < gq.length; x++) vdq.put((int) (qo + x), (float) gq[x]);
-            for (int x = 0; x < gk.length; x++) vdk.put((int) (ko + x), (float) gk[x]);
-            for (int x = 0; x < gv.length; x++) vdv.put((int) (vo + x), (float) gv[x]);
+            for (int x = 0; x < gq.length; x++) vdq.put((int) ((long) b * l * e + x), (float) gq[x]);
+            for (int x = 0; x < gk.length; x++) vdk.put((int) ((long) b * s * e + x), (float) gk[x]);
+            for (int x = 0; x < gv.length; x++) vdv.put((int) ((long) b * s * ev + x), (float) gv[x]);
         }
     }
 

@@ -180,6 +180,14 @@ final class KernelChecks {
         }
     }
 
+    /** An attention call's row strides hold the heads' features: ld >= heads·e, ldv and ldo >= heads·ev. */
+    static void attentionLayout(int heads, int e, int ev, int ld, int ldv, int ldo) {
+        if (heads < 1) throw new IllegalArgumentException("attention heads must be >= 1, got " + heads);
+        if (ld < (long) heads * e) throw new IllegalArgumentException("attention ld " + ld + " is less than heads x e = " + (long) heads * e);
+        if (ldv < (long) heads * ev) throw new IllegalArgumentException("attention ldv " + ldv + " is less than heads x ev = " + (long) heads * ev);
+        if (ldo < (long) heads * ev) throw new IllegalArgumentException("attention ldo " + ldo + " is less than heads x ev = " + (long) heads * ev);
+    }
+
     static void unarySettings(UnaryOp op, float p1, float p2) {
         if (Float.isNaN(p1) || Float.isNaN(p2)) throw new IllegalArgumentException(op + " settings must not be NaN, got " + p1 + ", " + p2);
         if (op == UnaryOp.CLAMP && p1 > p2) throw new IllegalArgumentException("clamp min " + p1 + " exceeds max " + p2);

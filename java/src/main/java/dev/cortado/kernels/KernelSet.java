@@ -226,12 +226,17 @@ public interface KernelSet {
     void softmaxCrossEntropyBackward(int rows, int cols, @In("(long) rows * cols") Ptr probs, @In("rows") Ptr labels,
                                      @Finite float scale, @Out(value = "(long) rows * cols", inPlace = "probs") Ptr dx);
 
-    // ---- fused scaled dot-product attention over {@code batch} items (batch · heads), each
-    //      q [queries, e], k [keys, e], v [keys, ev], out and dOut [queries, ev], lse [queries],
-    //      contiguous, item after item. Query row i attends to the keys j < n(i): all of them, or
-    //      with causal (PyTorch's is_causal, aligned at the top left) those with j <= i; the other
-    //      scores are neither computed nor read, so a NaN or inf in q, k or v reaches only the rows
-    //      that attend to it. No output overlaps an input or another output.
+    // ---- fused scaled dot-product attention over batch · heads items (b, h), each q [queries, e],
+    //      k [keys, e], v [keys, ev], out and dOut [queries, ev], laid out as PyTorch's
+    //      [batch, positions, heads, features] with row strides: q's row i of item (b, h) at
+    //      q[(b·queries + i)·ld + h·e], k's likewise (keys rows), v's at (b·keys + j)·ldv + h·ev,
+    //      out's and dOut's at (b·queries + i)·ldo + h·ev. heads = 1 with ld = e, ldv = ldo = ev is
+    //      [batch, L, e] contiguous; a packed projection [batch, L, 3·heads·e] is read in place
+    //      (ld = ldv = 3·heads·e, k and v pointing into it). lse, dq, dk and dv are contiguous, item after item:
+    //      [batch·heads, rows, features]. Query row i attends to the keys j < n(i): all of them,
+    //      or with causal (PyTorch's is_causal, aligned at the top left) those with j <= i; the
+    //      other scores are neither computed nor read, so a NaN or inf in q, k or v reaches only
+    //      the rows that attend to it. No output overlaps an input or another output.
 
     /**
      * out = P·v with P = softmax over {@code j < n(i)} of scale·q_i·k_j (PyTorch's
@@ -239,19 +244,29 @@ public interface KernelSet {
      * log Σ_j e^(scale·q_i·k_j), kept for the backward, which recomputes P from it. A row with no
      * key (keys = 0) has out 0 and lse -inf; a row whose scores are all -inf, or hold +inf or NaN, is NaN.
      */
-    void attentionForward(int batch, int queries, int keys, int e, int ev, @Finite float scale, boolean causal,
-                          @In("(long) batch * queries * e") Ptr q, @In("(long) batch * keys * e") Ptr k, @In("(long) batch * keys * ev") Ptr v,
-                          @Out("(long) batch * queries * ev") Ptr out, @Out("(long) batch * queries") Ptr lse);
+    @Check("attentionLayout(heads, e, ev, ld, ldv, ldo)")
+    void attentionForward(int batch, int heads, int queries, int keys, int e, int ev, @Finite float scale, boolean causal,
+                          @In("span((long) batch * queries, (long) heads * e, ld)") Ptr q,
+                          @In("span((long) batch * keys, (long) heads * e, ld)") Ptr k, int ld,
+                          @In("span((long) batch * keys, (long) heads * ev, ldv)") Ptr v, int ldv,
+                          @Out("span((long) batch * queries, (long) heads * ev, ldo)") Ptr out, int ldo,
+                          @Out("(long) batch * heads * queries") Ptr lse);
 
     /**
      * Its backward from the forward's inputs, out and lse, given dOut (FlashAttention's): P_ij =
      * e^(scale·q_i·k_j - lse_i), dP = dOut·vᵀ, D_i = Σ dOut_i∘out_i, dS = P∘(dP - D); dq =
      * scale·dS·k, dk = scale·dSᵀ·q, dv = Pᵀ·dOut (all overwritten; a key no row attends to gets 0).
      */
-    void attentionBackward(int batch, int queries, int keys, int e, int ev, @Finite float scale, boolean causal,
-                           @In("(long) batch * queries * e") Ptr q, @In("(long) batch * keys * e") Ptr k, @In("(long) batch * keys * ev") Ptr v,
-                           @In("(long) batch * queries * ev") Ptr out, @In("(long) batch * queries") Ptr lse, @In("(long) batch * queries * ev") Ptr dOut,
-                           @Out("(long) batch * queries * e") Ptr dq, @Out("(long) batch * keys * e") Ptr dk, @Out("(long) batch * keys * ev") Ptr dv);
+    @Check("attentionLayout(heads, e, ev, ld, ldv, ldo)")
+    void attentionBackward(int batch, int heads, int queries, int keys, int e, int ev, @Finite float scale, boolean causal,
+                           @In("span((long) batch * queries, (long) heads * e, ld)") Ptr q,
+                           @In("span((long) batch * keys, (long) heads * e, ld)") Ptr k, int ld,
+                           @In("span((long) batch * keys, (long) heads * ev, ldv)") Ptr v, int ldv,
+                           @In("span((long) batch * queries, (long) heads * ev, ldo)") Ptr out,
+                           @In("span((long) batch * queries, (long) heads * ev, ldo)") Ptr dOut, int ldo,
+                           @In("(long) batch * heads * queries") Ptr lse,
+                           @Out("(long) batch * heads * queries * e") Ptr dq, @Out("(long) batch * heads * keys * e") Ptr dk,
+                           @Out("(long) batch * heads * keys * ev") Ptr dv);
 
     // ---- elementwise ---------------------------------------------------------------------------
 

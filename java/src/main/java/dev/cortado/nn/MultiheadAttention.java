@@ -71,11 +71,16 @@ public final class MultiheadAttention extends Module {
                     + Shape.str(x.shape()));
         }
         int b = x.size(0), l = x.size(1), d = embed / heads;
-        Tensor qkv = Linalg.linear(x.reshape(b * l, embed), inProjWeight, inProjBias)    // [B·L, 3E]
-                .reshape(b, l, 3, heads, d).permute(2, 0, 3, 1, 4);                      // [3, B, H, L, D]
-        Tensor attended = Attention.scaledDotProductAttention(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), causal,
-                isTraining() ? dropout : 0f, rng);                                         // [B, H, L, D]
-        Tensor merged = attended.permute(0, 2, 1, 3).reshape(b * l, embed);
+        Tensor projected = Linalg.linear(x.reshape(b * l, embed), inProjWeight, inProjBias);     // [B·L, 3E]
+        Tensor merged;
+        if (!isTraining() || dropout == 0) { // the heads read and written in place
+            merged = Attention.selfAttention(projected.reshape(b, l, 3 * embed), heads, causal).reshape(b * l, embed);
+        } else {
+            Tensor qkv = projected.reshape(b, l, 3, heads, d).permute(2, 0, 3, 1, 4);              // [3, B, H, L, D]
+            Tensor attended = Attention.scaledDotProductAttention(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), causal, dropout,
+                    rng);                                                                            // [B, H, L, D]
+            merged = attended.permute(0, 2, 1, 3).reshape(b * l, embed);
+        }
         return outProj.forward(merged).reshape(b, l, embed);
     }
 

@@ -2,6 +2,7 @@ package dev.cortado.ops;
 
 import dev.cortado.autograd.Autograd;
 import dev.cortado.kernels.KernelSet;
+import dev.cortado.memory.Ptr;
 import dev.cortado.tensor.Checks;
 import dev.cortado.tensor.Rng;
 import dev.cortado.tensor.Shape;
@@ -50,6 +51,53 @@ public final class Attention {
         check(q, k, v);
         if (!Float.isFinite(scale)) throw new IllegalArgumentException("scaled_dot_product_attention: scale must be finite, got " + scale);
         return attend(q, k, v, causal, dropoutP, rng, scale);
+    }
+
+    /**
+     * Multi-head self-attention over a packed projection, as PyTorch's nn.MultiheadAttention
+     * computes it: qkv [batch, L, 3·E] holds each position's q, k and v, each the E = heads·D
+     * features of its heads (laid out [batch, L, 3, heads, D]); the result is the heads' attended
+     * values side by side, [batch, L, E], ready for the output projection. The fused kernels read
+     * q, k and v where they lie and write the result in place: no head is copied out or back (the
+     * reshape and transpose of PyTorch's formulation). Scale 1/sqrt(D); causal as
+     * {@link #scaledDotProductAttention}; no dropout. Differentiable in qkv.
+     *
+     * @throws IllegalArgumentException naming qkv's shape when it is not [batch, L, 3·heads·D], D >= 1
+     */
+    public static Tensor selfAttention(Tensor qkv, int heads, boolean causal) {
+        String op = "self_attention";
+        Checks.notNull(op, "qkv", qkv);
+        if (heads < 1) throw new IllegalArgumentException(op + ": heads must be >= 1, got " + heads);
+        if (qkv.dim() != 3 || qkv.size(2) == 0 || qkv.size(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException(op + ": qkv must be [batch, L, 3 x heads x D] with " + heads + " heads, got "
+                    + Shape.str(qkv.shape()));
+        }
+        int b = qkv.size(0), l = qkv.size(1), width = qkv.size(2), embed = width / 3, d = embed / heads;
+        float scale = (float) (1 / Math.sqrt(d));
+        KernelSet kernels = qkv.kernels();
+        Tensor out = Tensor.empty(qkv.device(), b, l, embed);
+        Tensor lse = Tensor.empty(qkv.device(), b, heads, l);
+        Ptr q = qkv.ptr(), k = q.at(embed), v = q.at(2L * embed);
+        kernels.attentionForward(b, heads, l, l, d, d, scale, causal, q, k, width, v, width, out.ptr(), embed, lse.ptr());
+        if (!Autograd.needsGrad(qkv)) {
+            lse.close();
+            return out;
+        }
+        return Autograd.record(out, op, Autograd.saves(qkv, out), g -> {
+            Tensor dq = Tensor.empty(qkv.device(), b, heads, l, d), dk = Tensor.empty(qkv.device(), b, heads, l, d);
+            Tensor dv = Tensor.empty(qkv.device(), b, heads, l, d);
+            Ptr p = qkv.ptr();
+            kernels.attentionBackward(b, heads, l, l, d, d, scale, causal, p, p.at(embed), width, p.at(2L * embed), width, out.ptr(), g.ptr(),
+                    embed, lse.ptr(), dq.ptr(), dk.ptr(), dv.ptr());
+            Tensor dqkv = Tensor.empty(qkv.device(), b, l, width);
+            long[] heads4 = {(long) l * width, d, width, 1}; // [batch, heads, L, D] into [batch, L, 3, heads, D]
+            try (dq; dk; dv) {
+                Strides.copyInto(dq, dqkv, heads4, 0);
+                Strides.copyInto(dk, dqkv, heads4, embed);
+                Strides.copyInto(dv, dqkv, heads4, 2L * embed);
+            }
+            return new Tensor[] {dqkv};
+        }, qkv);
     }
 
     private static float defaultScale(Tensor q) {
@@ -104,7 +152,7 @@ public final class Attention {
         KernelSet kernels = q.kernels();
         Tensor out = Tensor.empty(q.device(), withMatrix(batch, l, ev));
         Tensor lse = Tensor.empty(q.device(), items * l);
-        kernels.attentionForward(items, l, s, e, ev, scale, causal, qb.ptr(), kb.ptr(), vb.ptr(), out.ptr(), lse.ptr());
+        kernels.attentionForward(items, 1, l, s, e, ev, scale, causal, qb.ptr(), kb.ptr(), e, vb.ptr(), ev, out.ptr(), ev, lse.ptr());
         if (!Autograd.needsGrad(qb, kb, vb)) {
             lse.close();
             for (Tensor t : new Tensor[] {qb, kb, vb}) if (t != q && t != k && t != v) t.close();
@@ -113,8 +161,8 @@ public final class Attention {
         return Autograd.record(out, op, Autograd.saves(qb, kb, vb, out), g -> {
             Tensor dq = Tensor.empty(q.device(), qb.shape()), dk = Tensor.empty(q.device(), kb.shape());
             Tensor dv = Tensor.empty(q.device(), vb.shape());
-            kernels.attentionBackward(items, l, s, e, ev, scale, causal, qb.ptr(), kb.ptr(), vb.ptr(), out.ptr(), lse.ptr(), g.ptr(),
-                    dq.ptr(), dk.ptr(), dv.ptr());
+            kernels.attentionBackward(items, 1, l, s, e, ev, scale, causal, qb.ptr(), kb.ptr(), e, vb.ptr(), ev, out.ptr(), g.ptr(), ev,
+                    lse.ptr(), dq.ptr(), dk.ptr(), dv.ptr());
             return new Tensor[] {keepIf(qb, dq), keepIf(kb, dk), keepIf(vb, dv)};
         }, qb, kb, vb);
     }

@@ -34,32 +34,66 @@ class AttentionKernelsConformanceTest extends KernelConformance {
         super(20_261_207);
     }
 
-    /** One call's shape and inputs. */
-    private record Case(int batch, int l, int s, int e, int ev, boolean causal, float scale, int specials) {
+    /**
+     * One call's shape, layout and inputs: heads per batch item, q's and k's rows ld apart, v's
+     * ldv, out's and dOut's ldo (KernelSet's [batch, positions, heads, features]; the floats
+     * between rows stay poisoned).
+     */
+    private record Case(int batch, int heads, int l, int s, int e, int ev, int ld, int ldv, int ldo, boolean causal, float scale,
+                        int specials) {
+        /** Contiguous: one head, rows packed. */
+        Case(int batch, int l, int s, int e, int ev, boolean causal, float scale, int specials) {
+            this(batch, 1, l, s, e, ev, e, ev, ev, causal, scale, specials);
+        }
+
+        private static long span(long rows, long cols, int ld) {
+            return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
+        }
+
         long q() {
-            return (long) batch * l * e;
+            return span((long) batch * l, (long) heads * e, ld);
         }
 
         long k() {
-            return (long) batch * s * e;
+            return span((long) batch * s, (long) heads * e, ld);
         }
 
         long v() {
-            return (long) batch * s * ev;
+            return span((long) batch * s, (long) heads * ev, ldv);
         }
 
         long out() {
-            return (long) batch * l * ev;
+            return span((long) batch * l, (long) heads * ev, ldo);
         }
 
         long rows() {
-            return (long) batch * l;
+            return (long) batch * heads * l;
+        }
+
+        long dq() {
+            return rows() * e;
+        }
+
+        long dk() {
+            return (long) batch * heads * s * e;
+        }
+
+        long dv() {
+            return (long) batch * heads * s * ev;
+        }
+
+        void forward(KernelSet k, Ptr q, Ptr kk, Ptr v, Ptr out, Ptr lse) {
+            k.attentionForward(batch, heads, l, s, e, ev, scale, causal, q, kk, ld, v, ldv, out, ldo, lse);
+        }
+
+        void backward(KernelSet k, Ptr q, Ptr kk, Ptr v, Ptr out, Ptr lse, Ptr dOut, Ptr dq, Ptr dk, Ptr dv) {
+            k.attentionBackward(batch, heads, l, s, e, ev, scale, causal, q, kk, ld, v, ldv, out, dOut, ldo, lse, dq, dk, dv);
         }
 
         @Override
         public String toString() {
-            return "batch " + batch + " queries " + l + " keys " + s + " e " + e + " ev " + ev + (causal ? " causal" : "") + " scale "
-                    + scale + (specials > 0 ? " (NaN, inf)" : "");
+            return "batch " + batch + " heads " + heads + " queries " + l + " keys " + s + " e " + e + " ev " + ev + " ld " + ld + " ldv "
+                    + ldv + " ldo " + ldo + (causal ? " causal" : "") + " scale " + scale + (specials > 0 ? " (NaN, inf)" : "");
         }
     }
 
@@ -67,7 +101,7 @@ class AttentionKernelsConformanceTest extends KernelConformance {
         return from[rng.nextInt(from.length)];
     }
 
-    /** Case t: fixed edges first (L != S both ways, the GPT's shape), then random. */
+    /** Case t: fixed edges first (L != S both ways, the GPT's shape, its heads packed as [B, L, 3, H, D]), then random. */
     private Case shape(int t) {
         int[][] fixed = {{1, 1, 1, 1, 1}, {1, 2, 7, 3, 8}, {2, 7, 2, 8, 3}, {4, 64, 64, 32, 32}, {1, 100, 65, 33, 1}, {1, 65, 100, 1, 33},
             {2, 31, 31, 64, 64}};
@@ -78,9 +112,15 @@ class AttentionKernelsConformanceTest extends KernelConformance {
             causal = t % 2 == 1;
             return new Case(f[0], f[1], f[2], f[3], f[4], causal, (float) (1 / Math.sqrt(f[3])), specials);
         }
+        if (t < 2 * fixed.length + 2) { // the GPT's attention: 4 heads of 32 read from the packed projection [B, L, 3·128]
+            return new Case(3, 4, 64, 64, 32, 32, 384, 384, 128, t % 2 == 0, (float) (1 / Math.sqrt(32)), specials);
+        }
         int l = pick(POSITIONS), s = pick(POSITIONS), e = pick(WIDTHS), ev = pick(WIDTHS), batch = 1 + rng.nextInt(3);
+        int heads = t % 3 == 0 ? 1 : 1 + rng.nextInt(3);
+        int ld = heads * e + (rng.nextInt(2) == 0 ? 0 : rng.nextInt(7)), ldv = heads * ev + (rng.nextInt(2) == 0 ? 0 : rng.nextInt(7));
+        int ldo = heads * ev + (rng.nextInt(2) == 0 ? 0 : rng.nextInt(7));
         float scale = rng.nextInt(4) == 0 ? 2f * rng.nextFloat() - 0.5f : (float) (1 / Math.sqrt(e));
-        return new Case(batch, l, s, e, ev, causal, scale, specials);
+        return new Case(batch, heads, l, s, e, ev, ld, ldv, ldo, causal, scale, specials);
     }
 
     private float[] input(long n, int specials) {
@@ -88,7 +128,7 @@ class AttentionKernelsConformanceTest extends KernelConformance {
     }
 
     private static void forward(KernelSet k, Case c, Ptr[] p) {
-        k.attentionForward(c.batch, c.l, c.s, c.e, c.ev, c.scale, c.causal, p[0], p[1], p[2], p[3], p[4]);
+        c.forward(k, p[0], p[1], p[2], p[3], p[4]);
     }
 
     /** {out, lse} of the reference forward. */
@@ -121,14 +161,13 @@ class AttentionKernelsConformanceTest extends KernelConformance {
             float[] q = input(c.q(), c.specials), k = input(c.k(), c.specials), v = input(c.v(), c.specials);
             float[] dout = input(c.out(), c.specials);
             float[][] f = referenceForward(c, q, k, v);
-            float[][][] out = both(target, new float[][] {q, k, v, f[0], f[1], dout, poison(c.q() + 1), poison(c.k() + 1), poison(c.v() + 1)},
-                    (ks, p) -> ks.attentionBackward(c.batch, c.l, c.s, c.e, c.ev, c.scale, c.causal, p[0], p[1], p[2], p[3], p[4], p[5],
-                            p[6], p[7], p[8]));
+            float[][][] out = both(target, new float[][] {q, k, v, f[0], f[1], dout, poison(c.dq() + 1), poison(c.dk() + 1),
+                poison(c.dv() + 1)}, (ks, p) -> c.backward(ks, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]));
             String what = "attentionBackward " + c;
             assertMatchesReference(out[0][6], out[1][6], REL, what + " dq");
             assertMatchesReference(out[0][7], out[1][7], REL, what + " dk");
             assertMatchesReference(out[0][8], out[1][8], REL, what + " dv");
-            assertTrue(Float.isNaN(out[1][6][(int) c.q()]) && Float.isNaN(out[1][7][(int) c.k()]) && Float.isNaN(out[1][8][(int) c.v()]),
+            assertTrue(Float.isNaN(out[1][6][(int) c.dq()]) && Float.isNaN(out[1][7][(int) c.dk()]) && Float.isNaN(out[1][8][(int) c.dv()]),
                     what + ": wrote past its outputs");
         }
     }
@@ -138,17 +177,19 @@ class AttentionKernelsConformanceTest extends KernelConformance {
         for (KernelSet k : new KernelSet[] {REF, target.kernels()}) {
             // keys = 0: every row attends to nothing
             float[][] f = run(k, new float[][] {input(2 * 3 * 4, 0), new float[0], new float[0], poison(2 * 3 * 5), poison(2 * 3)},
-                    (ks, p) -> ks.attentionForward(2, 3, 0, 4, 5, 0.5f, false, p[0], p[1], p[2], p[3], p[4]));
+                    (ks, p) -> ks.attentionForward(2, 1, 3, 0, 4, 5, 0.5f, false, p[0], p[1], 4, p[2], 5, p[3], 5, p[4]));
             for (float x : f[3]) assertEquals(0f, x, k.name() + ": out of a row with no key");
             for (float x : f[4]) assertEquals(Float.NEGATIVE_INFINITY, x, k.name() + ": lse of a row with no key");
             float[][] b = run(k, new float[][] {input(2 * 3 * 4, 0), new float[0], new float[0], f[3], f[4], input(2 * 3 * 5, 0),
                 poison(2 * 3 * 4), new float[0], new float[0]},
-                    (ks, p) -> ks.attentionBackward(2, 3, 0, 4, 5, 0.5f, true, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]));
+                    (ks, p) -> ks.attentionBackward(2, 1, 3, 0, 4, 5, 0.5f, true, p[0], p[1], 4, p[2], 5, p[3], p[5], 5, p[4], p[6], p[7],
+                            p[8]));
             for (float x : b[6]) assertEquals(0f, x, k.name() + ": dq of a row with no key");
             // queries = 0: no row attends to any key
             float[][] g = run(k, new float[][] {new float[0], input(2 * 3 * 4, 0), input(2 * 3 * 5, 0), new float[0], new float[0],
                 new float[0], new float[0], poison(2 * 3 * 4), poison(2 * 3 * 5)},
-                    (ks, p) -> ks.attentionBackward(2, 0, 3, 4, 5, 0.5f, false, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]));
+                    (ks, p) -> ks.attentionBackward(2, 1, 0, 3, 4, 5, 0.5f, false, p[0], p[1], 4, p[2], 5, p[3], p[5], 5, p[4], p[6], p[7],
+                            p[8]));
             for (float x : g[7]) assertEquals(0f, x, k.name() + ": dk of a key nobody attends to");
             for (float x : g[8]) assertEquals(0f, x, k.name() + ": dv of a key nobody attends to");
         }
@@ -161,7 +202,7 @@ class AttentionKernelsConformanceTest extends KernelConformance {
         target.assumeThreadControl();
         KernelSet k = target.kernels();
         Case[] cases = {new Case(32, 64, 64, 32, 32, true, 0.17f, 0), new Case(7, 65, 31, 33, 8, false, 0.2f, 50),
-            new Case(3, 100, 100, 64, 64, true, 0.125f, 0)};
+            new Case(3, 100, 100, 64, 64, true, 0.125f, 0), new Case(8, 4, 64, 64, 32, 32, 384, 384, 128, true, 0.17f, 0)};
         List<float[]> inputs = new ArrayList<>();
         for (Case c : cases) {
             inputs.add(input(c.q(), c.specials));
@@ -176,9 +217,9 @@ class AttentionKernelsConformanceTest extends KernelConformance {
                 Ptr q = put(k, inputs.get(4 * i)), kk = put(k, inputs.get(4 * i + 1)), v = put(k, inputs.get(4 * i + 2));
                 Ptr dout = put(k, inputs.get(4 * i + 3));
                 Ptr out = put(k, poison(c.out())), lse = put(k, poison(c.rows()));
-                Ptr dq = put(k, poison(c.q())), dk = put(k, poison(c.k())), dv = put(k, poison(c.v()));
-                k.attentionForward(c.batch, c.l, c.s, c.e, c.ev, c.scale, c.causal, q, kk, v, out, lse);
-                k.attentionBackward(c.batch, c.l, c.s, c.e, c.ev, c.scale, c.causal, q, kk, v, out, lse, dout, dq, dk, dv);
+                Ptr dq = put(k, poison(c.dq())), dk = put(k, poison(c.dk())), dv = put(k, poison(c.dv()));
+                c.forward(k, q, kk, v, out, lse);
+                c.backward(k, q, kk, v, out, lse, dout, dq, dk, dv);
                 outs.addAll(List.of(out, lse, dq, dk, dv));
             }
             return outs;
@@ -279,9 +320,8 @@ class AttentionKernelsConformanceTest extends KernelConformance {
                 float[] q = values(c.q(), 0f, 1f, 0), k = values(c.k(), 0f, 1f, 0), v = values(c.v(), 0f, 1f, 0);
                 float[] r = values(c.out(), 0f, 1f, 0);
                 float[][] f = referenceForward(c, q, k, v);
-                float[][] g = run(REF, new float[][] {q, k, v, f[0], f[1], r, poison(c.q()), poison(c.k()), poison(c.v())},
-                        (ks, p) -> ks.attentionBackward(c.batch, c.l, c.s, c.e, c.ev, c.scale, c.causal, p[0], p[1], p[2], p[3], p[4],
-                                p[5], p[6], p[7], p[8]));
+                float[][] g = run(REF, new float[][] {q, k, v, f[0], f[1], r, poison(c.dq()), poison(c.dk()), poison(c.dv())},
+                        (ks, p) -> c.backward(ks, p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]));
                 DoubleSupplier loss = () -> objective(c, q, k, v, r);
                 float[][] inputs = {q, k, v};
                 String[] names = {"dq", "dk", "dv"};
@@ -310,12 +350,23 @@ class AttentionKernelsConformanceTest extends KernelConformance {
         Ptr q = put(target.kernels(), new float[2 * 3 * 4]), kk = put(target.kernels(), new float[2 * 5 * 4]);
         Ptr v = put(target.kernels(), new float[2 * 5 * 6]), out = put(target.kernels(), new float[2 * 3 * 6]);
         Ptr lse = put(target.kernels(), new float[2 * 3]);
-        k.attentionForward(2, 3, 5, 4, 6, 0.5f, true, q, kk, v, out, lse);
-        assertThrows(IllegalArgumentException.class, () -> k.attentionForward(2, 3, 6, 4, 6, 0.5f, true, q, kk, v, out, lse), "k too short");
-        assertThrows(IllegalArgumentException.class, () -> k.attentionForward(2, -3, 5, 4, 6, 0.5f, true, q, kk, v, out, lse), "queries < 0");
+        k.attentionForward(2, 1, 3, 5, 4, 6, 0.5f, true, q, kk, 4, v, 6, out, 6, lse);
+        assertThrows(IllegalArgumentException.class, () -> k.attentionForward(2, 1, 3, 6, 4, 6, 0.5f, true, q, kk, 4, v, 6, out, 6, lse),
+                "k too short");
+        assertThrows(IllegalArgumentException.class, () -> k.attentionForward(2, 1, -3, 5, 4, 6, 0.5f, true, q, kk, 4, v, 6, out, 6, lse),
+                "queries < 0");
         IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
-                () -> k.attentionForward(2, 3, 5, 4, 6, Float.NaN, true, q, kk, v, out, lse));
+                () -> k.attentionForward(2, 1, 3, 5, 4, 6, Float.NaN, true, q, kk, 4, v, 6, out, 6, lse));
         assertTrue(nan.getMessage().contains("scale"), nan.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> k.attentionForward(2, 3, 5, 4, 6, 0.5f, true, q, kk, v, q, lse), "out overlaps q");
+        assertThrows(IllegalArgumentException.class, () -> k.attentionForward(2, 1, 3, 5, 4, 6, 0.5f, true, q, kk, 4, v, 6, q, 6, lse),
+                "out overlaps q");
+        String[][] layouts = {{"0", "4", "6", "6", "attention heads must be >= 1, got 0"}, {"1", "3", "6", "6", "attention ld 3 is less than heads x e = 4"},
+            {"1", "4", "5", "6", "attention ldv 5 is less than heads x ev = 6"}, {"1", "4", "6", "5", "attention ldo 5 is less than heads x ev = 6"}};
+        for (String[] bad : layouts) {
+            int heads = Integer.parseInt(bad[0]), ld = Integer.parseInt(bad[1]), ldv = Integer.parseInt(bad[2]), ldo = Integer.parseInt(bad[3]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> k.attentionForward(2, heads, 3, 5, 4, 6, 0.5f, true, q, kk, ld, v, ldv, out, ldo, lse), bad[4]);
+            assertTrue(e.getMessage().contains(bad[4]), e.getMessage());
+        }
     }
 }

@@ -75,6 +75,39 @@ abstract class FusedAttentionTest extends PerBackend {
         }
     }
 
+    /**
+     * selfAttention on a packed projection [batch, L, 3·heads·D] equals the heads split out
+     * ([batch, L, 3, heads, D] permuted to [3, batch, heads, L, D]), attended and merged back, in
+     * value and gradient (the GPT's 4 heads of 32 among the shapes); central differences; its
+     * shape errors are named.
+     */
+    @Test
+    void selfAttentionOnThePackedProjectionEqualsTheHeadsSplitOut() {
+        Rng rng = new Rng(27);
+        int[][] shapes = {{2, 5, 2, 3}, {1, 7, 1, 4}, {3, 1, 3, 2}, {2, 64, 4, 32}}; // batch, L, heads, D
+        for (int[] sh : shapes) {
+            int b = sh[0], l = sh[1], heads = sh[2], d = sh[3], embed = heads * d;
+            for (boolean causal : new boolean[] {false, true}) {
+                String what = "selfAttention " + Arrays.toString(sh) + (causal ? " causal" : "");
+                sameValuesAndGradients(what, rng, new Tensor[] {leaf(rng, b, l, 3 * embed)}, in -> Attention.selfAttention(in[0], heads, causal),
+                        ref -> {
+                            Tensor qkv = ref[0].reshape(b, l, 3, heads, d).permute(2, 0, 3, 1, 4);
+                            Tensor att = composed(qkv.select(0, 0), qkv.select(0, 1), qkv.select(0, 2), causal);
+                            return att.permute(0, 2, 1, 3).reshape(b, l, embed);
+                        });
+            }
+        }
+        gradOk("selfAttention causal", x -> Attention.selfAttention(x[0], 2, true), leaf(rng, 2, 4, 3 * 2 * 2));
+        gradOk("selfAttention", x -> Attention.selfAttention(x[0], 3, false), leaf(rng, 1, 3, 3 * 3 * 1));
+        for (Object[] bad : new Object[][] {{leaf(rng, 2, 4, 12), 0, "self_attention: heads must be >= 1, got 0"},
+            {leaf(rng, 2, 4, 10), 2, "self_attention: qkv must be [batch, L, 3 x heads x D] with 2 heads, got [2, 4, 10]"},
+            {leaf(rng, 8, 12), 2, "self_attention: qkv must be [batch, L, 3 x heads x D] with 2 heads, got [8, 12]"}}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> Attention.selfAttention((Tensor) bad[0], (Integer) bad[1], false));
+            assertEquals(bad[2], e.getMessage());
+        }
+    }
+
     /** f and its reference on copies of the same inputs: equal values, and equal gradients for one random upstream gradient. */
     private static void sameValuesAndGradients(String what, Rng rng, Tensor[] in, Function<Tensor[], Tensor> f,
                                                Function<Tensor[], Tensor> reference) {
@@ -223,7 +256,7 @@ abstract class FusedAttentionTest extends PerBackend {
             y.backward(Tensor.ones(y.shape()));
         }
         String report = profiler.report(1);
-        assertTrue(report.contains("attentionForward(4,8,8,4,4,T)") && report.contains("attentionBackward(4,8,8,4,4,T)"), report);
+        assertTrue(report.contains("attentionForward(4,1,8,8,4,4,T,4,4,4)") && report.contains("attentionBackward(4,1,8,8,4,4,T,4,4,4)"), report);
         assertTrue(!report.contains("gemm") && !report.contains("softmax"), "no GEMM or softmax kernel:\n" + report);
         Tensor plain = fused(q.detach(), k.detach(), v.detach(), false);
         assertNull(plain.gradFn(), "no graph when no input requires grad");
