@@ -354,18 +354,20 @@ CORTADO_KERNEL(gemm) {
 }
 
 namespace {
-// A linear layer's tail (gemm_bias): C[i, j] = act(C[i, j] + bias[j]). The bias, and act when it
-// is a clamp, in the micro-kernel's registers where it can (TileTail), any other op over the tile
-// just stored (after_tile, while it is in L1) by the unary kernel's own code (unary_rows.h); else
-// over a finished row block.
+// A linear layer's tail (gemm_bias): C[i, j] = act(C[i, j] + bias[j] + z[i, j]). The bias, the
+// residual z and act when it is a clamp in the micro-kernel's registers where it can (TileTail),
+// any other op over the tile just stored (after_tile, while it is in L1) by the unary kernel's own
+// code (unary_rows.h); else over a finished row block.
 struct BiasTail {
     const float* bias;  // [n], or null
+    const float* z;     // laid out as C, or null
+    long ldc;
     int act;            // a CORTADO_UNARY_* code
     float p1, p2;
 
     bool clamps() const { return act == CORTADO_UNARY_CLAMP; }
-    bool tile(const float*, long, long j, cortado::TileTail& t) const {
-        t = {nullptr, bias ? bias + j : nullptr, nullptr, clamps() ? p1 : -INFINITY, clamps() ? p2 : INFINITY};
+    bool tile(const float*, long i, long j, cortado::TileTail& t) const {
+        t = {nullptr, bias ? bias + j : nullptr, z ? z + i * ldc + j : nullptr, clamps() ? p1 : -INFINITY, clamps() ? p2 : INFINITY};
         return true;
     }
     void after_tile(float* cij, long ld, int mr, int nr) const {
@@ -375,7 +377,12 @@ struct BiasTail {
         const float lo = clamps() ? p1 : -INFINITY, hi = clamps() ? p2 : INFINITY;
         for (int r = 0; r < mr; r++) {
             float* p = c.at(i + r, j);
-            for (int u = 0; u < nr; u++) p[u] = cortado::clamp_keep_nan(bias ? p[u] + bias[j + u] : p[u], lo, hi);
+            const float* zr = z ? z + (i + r) * ldc + j : nullptr;
+            for (int u = 0; u < nr; u++) {
+                float v = bias ? p[u] + bias[j + u] : p[u];
+                if (zr) v += zr[u];
+                p[u] = cortado::clamp_keep_nan(v, lo, hi);
+            }
         }
         after_tile(c.at(i, j), c.ld, mr, nr);
     }
@@ -385,7 +392,7 @@ struct BiasTail {
 CORTADO_KERNEL(gemm_bias) {
     if (m == 0 || n == 0) return CORTADO_STATUS_OK;
     using cortado::Matrix;
-    const BiasTail tail{bias, act, p1, p2};
+    const BiasTail tail{bias, z, ldc, act, p1, p2};
     const Matrix cm = Matrix::rows(c, ldc);
     if (k == 0 || cortado::gemm_few_rows(g_isa, trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc)) {
         if (k == 0) scale_c(m, n, 0.0f, c, ldc);

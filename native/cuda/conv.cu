@@ -30,13 +30,9 @@ Geometry geometry(int channels, int height, int width, int kh, int kw, int sh, i
                     (width + 2 * pw - kw) / sw + 1};
 }
 
-// The forward's fused tail (cortado_kernels.h): y = min(max(y + z, lo), hi), z optional; a NaN
-// fails both comparisons and stays.
-__global__ void tail_kernel(int64_t n, const float* __restrict__ z, float lo, float hi, float* __restrict__ y) {
-    for (int64_t i = first_index(); i < n; i += grid_stride()) {
-        const float v = z != nullptr ? y[i] + z[i] : y[i];
-        y[i] = cortado::cuda::clamp_keep_nan(v, lo, hi);
-    }
+// The forward's fused tail over y's n floats (cortado_kernels.h): y = min(max(y + z, lo), hi), z optional.
+int tail(const cortado_context* ctx, int64_t n, const float* z, float lo, float hi, float* y) {
+    return cortado::cuda::add_clamp_launch(ctx, 1, n, n, z, lo, hi, y);
 }
 
 // col[row][col] for row (c, ki, kj) < K and column (n, oy, ox) < batch · P; one thread per entry
@@ -112,11 +108,6 @@ int launch_col2im(const cortado_context* ctx, const Geometry& g, int batch, cons
     return CORTADO_LAUNCH(ctx, col2im_kernel, dim3(grid_for(total)), dim3(kThreads), 0, g, batch, col, images);
 }
 
-// The forward's tail over y's n floats, when it does anything (a z, or a finite bound).
-int launch_tail(const cortado_context* ctx, int64_t n, const float* z, float lo, float hi, float* y) {
-    if (n <= 0 || (z == nullptr && lo == -INFINITY && hi == INFINITY)) return CORTADO_STATUS_OK;
-    return CORTADO_LAUNCH(ctx, tail_kernel, dim3(grid_for(n)), dim3(kThreads), 0, n, z, lo, hi, y);
-}
 
 // Images per chunk so that the chunk's workspace (per_image floats each) stays near kChunkFloats.
 int chunk_images(int batch, int64_t per_image) {
@@ -150,7 +141,7 @@ CORTADO_KERNEL(conv_forward) {
         status = cortado::cuda::gemm_launch(ctx, false, false, filters, static_cast<int>(pixels), k, 1.0f, weight, k, 0, x,
                                             static_cast<int>(pixels), image, 0.0f, y, static_cast<int>(pixels),
                                             filters * pixels, batch, {bias});
-        return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
+        return status != CORTADO_STATUS_OK ? status : tail(ctx, batch * filters * pixels, z, lo, hi, y);
     }
     const int nb = chunk_images(batch, k * pixels);
     float* col = static_cast<float*>(ctx->workspace(ctx, static_cast<size_t>(k * pixels * nb) * sizeof(float)));
@@ -165,7 +156,7 @@ CORTADO_KERNEL(conv_forward) {
                                             static_cast<int>(pixels), filters * pixels, count, {bias});
     }
     ctx->release(ctx, col);
-    return status != CORTADO_STATUS_OK ? status : launch_tail(ctx, batch * filters * pixels, z, lo, hi, y);
+    return status != CORTADO_STATUS_OK ? status : tail(ctx, batch * filters * pixels, z, lo, hi, y);
 }
 
 // The weights are read as they lie (the GEMM streams them from global memory with no packing of its

@@ -12,6 +12,7 @@
 // batch, a tail of row or column biases and a clamp after alpha/beta).
 #include "cortado_cuda.h"
 #include "gemm.h"
+#include "grid.h"
 #include "unary.h"
 
 #if CORTADO_EMULATED
@@ -240,7 +241,27 @@ int launch_config(const cortado_context* ctx, bool ta, bool tb, int m, int n, in
 
 }  // namespace
 
+namespace {
+
+// C = min(max(C + z, lo), hi) over rows x cols (rows ld apart, z laid out as C and optional); a NaN
+// fails both comparisons and stays.
+__global__ void add_clamp_kernel(int64_t rows, int64_t cols, int64_t ld, const float* __restrict__ z, float lo, float hi,
+                                 float* __restrict__ c) {
+    const int64_t n = rows * cols, stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
+        const int64_t at = i / cols * ld + i % cols;
+        c[at] = cortado::cuda::clamp_keep_nan(z != nullptr ? c[at] + z[at] : c[at], lo, hi);
+    }
+}
+
+}  // namespace
+
 namespace cortado::cuda {
+
+int add_clamp_launch(const cortado_context* ctx, int64_t rows, int64_t cols, int64_t ld, const float* z, float lo, float hi, float* c) {
+    if (rows <= 0 || cols <= 0 || (z == nullptr && lo == -INFINITY && hi == INFINITY)) return CORTADO_STATUS_OK;
+    return CORTADO_LAUNCH(ctx, add_clamp_kernel, dim3(cortado::cuda::grid_for(rows * cols)), dim3(cortado::cuda::kThreads), 0, rows, cols, ld, z, lo, hi, c);
+}
 
 // The strided-batched GEMM behind gemm, gemm_bias, gemm_batched and the convolutions:
 // C_z[i][j] = tail(alpha * (op(A_z) op(B_z))[i][j] + beta * C_z[i][j]). Picks 128 x 128 tiles
@@ -275,12 +296,17 @@ CORTADO_KERNEL(gemm_batched) {
                                       stride_c, batch, {});
 }
 
-// The bias, and act when it is a clamp, in the GEMM's epilogue; any other act as a pass of the unary
-// kernel's over C (in the epilogue its double math would cost the GEMM's registers).
+// The bias, and act when it is a clamp and there is no residual z, in the GEMM's epilogue; z (and
+// the clamp after it) as a pass of its own, any other act as a pass of the unary kernel's over C
+// (in the epilogue, z's loads and the double math of the unary ops spilled the GEMM's registers).
 CORTADO_KERNEL(gemm_bias) {
-    const bool clamps = act == CORTADO_UNARY_CLAMP;
-    const int s = cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, 1.0f, a, lda, 0, b, ldb, 0, 0.0f, c, ldc, 0, 1,
-                                             {nullptr, bias, clamps ? p1 : -INFINITY, clamps ? p2 : INFINITY});
-    if (s != CORTADO_STATUS_OK || clamps) return s;
+    const bool clamps = act == CORTADO_UNARY_CLAMP, in_epilogue = clamps && z == nullptr;
+    int s = cortado::cuda::gemm_launch(ctx, trans_a, trans_b, m, n, k, 1.0f, a, lda, 0, b, ldb, 0, 0.0f, c, ldc, 0, 1,
+                                       {nullptr, bias, in_epilogue ? p1 : -INFINITY, in_epilogue ? p2 : INFINITY});
+    if (s != CORTADO_STATUS_OK || in_epilogue) return s;
+    if (z != nullptr) {
+        s = cortado::cuda::add_clamp_launch(ctx, m, n, ldc, z, clamps ? p1 : -INFINITY, clamps ? p2 : INFINITY, c);
+        if (s != CORTADO_STATUS_OK || clamps) return s;
+    }
     return cortado::cuda::unary_rows_launch(ctx, act, p1, p2, c, ldc, m, n);
 }

@@ -16,6 +16,10 @@ struct GemmTail {
     float lo = -INFINITY, hi = INFINITY;
 };
 
+// C = min(max(C + z, lo), hi) over rows x cols, C's rows ld apart and z laid out as C (or null): the
+// fused tails the GEMM's epilogue does not hold (a residual; a convolution's z). Nothing to do: no launch.
+int add_clamp_launch(const cortado_context* ctx, int64_t rows, int64_t cols, int64_t ld, const float* z, float lo, float hi, float* c);
+
 int gemm_launch(const cortado_context* ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                 const float* a, int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta,
                 float* c, int ldc, int64_t stride_c, int batch, GemmTail tail);

@@ -69,14 +69,15 @@ public final class JavaKernels implements KernelSet {
     }
 
     @Override
-    public void gemmBias(boolean transA, boolean transB, int m, int n, int k, Ptr a, int lda, Ptr b, int ldb, Ptr bias, UnaryOp act,
+    public void gemmBias(boolean transA, boolean transB, int m, int n, int k, Ptr a, int lda, Ptr b, int ldb, Ptr bias, Ptr z, UnaryOp act,
                          float p1, float p2, Ptr c, int ldc) {
         gemm(transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc);
-        FloatBuffer vc = view(c), vbias = bias == null ? null : view(bias);
+        FloatBuffer vc = view(c), vbias = bias == null ? null : view(bias), vz = z == null ? null : view(z);
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float v = vc.get(i * ldc + j);
                 if (vbias != null) v += vbias.get(j);
+                if (vz != null) v += vz.get(i * ldc + j);
                 vc.put(i * ldc + j, act == UnaryOp.CLAMP ? clamp(v, p1, p2) : act.apply(v, p1, p2));
             }
         }

@@ -59,8 +59,9 @@ public interface KernelSet {
               @Finite float beta, @InOut(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
 
     /**
-     * {@code C = act(op(A) * op(B) + bias)}, bias[n] added to every row of C unless null, act the
-     * unary op with settings p1, p2 ({@link UnaryOp}): a linear layer's forward, its bias and
+     * {@code C = act(op(A) * op(B) + bias + Z)}, bias[n] added to every row of C unless null, Z a
+     * matrix laid out as C (a residual branch; PyTorch's addmm input) unless null, act the unary op
+     * with settings p1, p2 ({@link UnaryOp}): a linear layer's forward, its bias, residual and
      * activation done in the GEMM's tail (cuBLASLt's BIAS, RELU_BIAS and GELU_BIAS epilogues)
      * rather than in passes of their own. CLAMP is min(max(v, p1), p2) by comparisons (a NaN stays
      * NaN): CLAMP(-inf, inf) is no activation, CLAMP(0, inf) ReLU. Every other op gives the bits
@@ -70,8 +71,8 @@ public interface KernelSet {
     void gemmBias(boolean transA, boolean transB, int m, int n, int k,
                   @In(value = "span(transA ? k : m, transA ? m : k, lda)", as = "A") Ptr a, int lda,
                   @In(value = "span(transB ? n : k, transB ? k : n, ldb)", as = "B") Ptr b, int ldb,
-                  @In(value = "n", optional = true) Ptr bias, UnaryOp act, float p1, float p2,
-                  @Out(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
+                  @In(value = "n", optional = true) Ptr bias, @In(value = "span(m, n, ldc)", optional = true, as = "Z") Ptr z,
+                  UnaryOp act, float p1, float p2, @Out(value = "span(m, n, ldc)", as = "C") Ptr c, int ldc);
 
     // ---- convolution lowering (Caffe layout) ---------------------------------------------------
 

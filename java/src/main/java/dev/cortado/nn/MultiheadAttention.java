@@ -1,5 +1,6 @@
 package dev.cortado.nn;
 
+import dev.cortado.kernels.UnaryOp;
 import dev.cortado.ops.Attention;
 import dev.cortado.ops.Linalg;
 import dev.cortado.tensor.Rng;
@@ -64,8 +65,25 @@ public final class MultiheadAttention extends Module {
 
     /** Self-attention of x [batch, L, E] (or [L, E]) with the causal mask on or off. */
     public Tensor forward(Tensor x, boolean causal) {
+        return attend(x, causal, null);
+    }
+
+    /**
+     * {@code residual + forward(x)} (a transformer block's {@code x + attn(ln_1(x))}) with the add
+     * done in the output projection's GEMM tail; residual has x's shape.
+     */
+    public Tensor forwardAdd(Tensor x, Tensor residual) {
+        if (residual == null) throw new IllegalArgumentException("MultiheadAttention: residual is null");
+        if (x != null && !java.util.Arrays.equals(x.shape(), residual.shape())) {
+            throw new IllegalArgumentException("MultiheadAttention: residual " + Shape.str(residual.shape()) + " is not x's shape "
+                    + Shape.str(x.shape()));
+        }
+        return attend(x, causal, residual);
+    }
+
+    private Tensor attend(Tensor x, boolean causal, Tensor residual) {
         if (x == null) throw new IllegalArgumentException("MultiheadAttention: x is null");
-        if (x.dim() == 2) return forward(x.unsqueeze(0), causal).squeeze(0);
+        if (x.dim() == 2) return attend(x.unsqueeze(0), causal, residual == null ? null : residual.unsqueeze(0)).squeeze(0);
         if (x.dim() != 3 || x.size(2) != embed) {
             throw new IllegalArgumentException("MultiheadAttention: x must be [batch, L, " + embed + "] or [L, " + embed + "], got "
                     + Shape.str(x.shape()));
@@ -81,7 +99,9 @@ public final class MultiheadAttention extends Module {
                     rng);                                                                            // [B, H, L, D]
             merged = attended.permute(0, 2, 1, 3).reshape(b * l, embed);
         }
-        return outProj.forward(merged).reshape(b, l, embed);
+        Tensor r = residual == null ? null : residual.reshape(b * l, embed);
+        return Linalg.linearFused(merged, outProj.weight, true, outProj.bias, r, UnaryOp.CLAMP, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY).reshape(b, l, embed);
     }
 
     @Override

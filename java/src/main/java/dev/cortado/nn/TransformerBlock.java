@@ -21,6 +21,7 @@ public final class TransformerBlock extends Module {
     public final Module ln2;
     public final Mlp mlp;
     private final int embed;
+    private final float dropout;
     private final Layers.Dropout residualDropout;
 
     /**
@@ -30,6 +31,7 @@ public final class TransformerBlock extends Module {
     public TransformerBlock(int embed, int heads, float dropout, IntFunction<? extends Module> norm, Rng rng) {
         if (norm == null) throw new IllegalArgumentException("TransformerBlock: norm factory is null");
         this.embed = embed;
+        this.dropout = dropout;
         attn = new MultiheadAttention(embed, heads, true, dropout, rng);
         ln1 = child("ln_1", normLayer(norm, embed));
         child("attn", attn);
@@ -50,8 +52,12 @@ public final class TransformerBlock extends Module {
             throw new IllegalArgumentException("TransformerBlock: x must be [batch, L, " + embed + "], got "
                     + (x == null ? "null" : Shape.str(x.shape())));
         }
-        Tensor h = x.add(residualDropout.forward(attn.forward(ln1.forward(x))));
-        return h.add(residualDropout.forward(mlp.forward(ln2.forward(h))));
+        if (isTraining() && dropout > 0) {
+            Tensor h = x.add(residualDropout.forward(attn.forward(ln1.forward(x))));
+            return h.add(residualDropout.forward(mlp.forward(ln2.forward(h))));
+        }
+        Tensor h = attn.forwardAdd(ln1.forward(x), x); // the residual adds in the projections' GEMM tails
+        return mlp.forwardAdd(ln2.forward(h), h);
     }
 
     /** Position-wise feed-forward: c_proj(gelu(c_fc(x))) over the last axis of x [..., E]. */
@@ -68,14 +74,23 @@ public final class TransformerBlock extends Module {
 
         @Override
         public Tensor forward(Tensor x) {
-            int[] s = x.shape();
-            if (x.dim() < 1 || s[s.length - 1] != embed) {
-                throw new IllegalArgumentException("Mlp: x must end in " + embed + " features, got " + Shape.str(s));
+            return forwardAdd(x, null);
+        }
+
+        /** {@code residual + forward(x)}, the add in c_proj's GEMM tail; residual (x's shape) may be null. */
+        public Tensor forwardAdd(Tensor x, Tensor residual) {
+            int[] s = x == null ? null : x.shape();
+            if (x == null || x.dim() < 1 || s[s.length - 1] != embed) {
+                throw new IllegalArgumentException("Mlp: x must end in " + embed + " features, got " + (x == null ? "null" : Shape.str(s)));
+            }
+            if (residual != null && !java.util.Arrays.equals(residual.shape(), s)) {
+                throw new IllegalArgumentException("Mlp: residual " + Shape.str(residual.shape()) + " is not x's shape " + Shape.str(s));
             }
             Tensor rows = x.reshape(-1, embed);
             // GELU in its tanh form, as GPT-2 and nanoGPT, in the GEMM's tail
-            Tensor hidden = Linalg.linearFused(rows, cFc.weight, true, cFc.bias, UnaryOp.GELU, 0f, 0f);
-            return Linalg.linear(hidden, cProj.weight, cProj.bias).reshape(s);
+            Tensor hidden = Linalg.linearFused(rows, cFc.weight, true, cFc.bias, null, UnaryOp.GELU, 0f, 0f);
+            return Linalg.linearFused(hidden, cProj.weight, true, cProj.bias, residual == null ? null : residual.reshape(-1, embed),
+                    UnaryOp.CLAMP, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY).reshape(s);
         }
     }
 }

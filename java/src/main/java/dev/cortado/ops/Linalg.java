@@ -143,18 +143,24 @@ public final class Linalg {
     }
 
     /**
-     * {@code y = act(x · op(w) + bias)} with the activation {@code act} and its settings p1, p2
-     * ({@link UnaryOp}; CLAMP(lo, hi) as above), computed in the GEMM's tail: a transformer's
-     * {@code gelu(c_fc(x))} in one pass instead of two. The same values as the linear layer
-     * followed by {@link UnaryMath}'s op. Differentiable (the activation then applied as an op of
-     * its own, whose backward needs the linear layer's output).
+     * {@code y = act(x · op(w) + bias + residual)} with the activation {@code act} and its
+     * settings p1, p2 ({@link UnaryOp}; CLAMP(lo, hi) as above), computed in the GEMM's tail: a
+     * transformer's {@code gelu(c_fc(x))} or {@code h + c_proj(x)} in one pass instead of two.
+     * residual (y's shape) may be null. The same values as the linear layer followed by the add
+     * and {@link UnaryMath}'s op. Differentiable (an activation other than the identity is then
+     * applied as an op of its own, whose backward needs its input).
      */
-    public static Tensor linearFused(Tensor x, Tensor w, boolean transW, Tensor bias, UnaryOp act, float p1, float p2) {
+    public static Tensor linearFused(Tensor x, Tensor w, boolean transW, Tensor bias, Tensor residual, UnaryOp act, float p1, float p2) {
         if (act == null) throw new IllegalArgumentException("linearFused: act is null");
-        return linearFused("linearFused", x, w, transW, bias, act, p1, p2);
+        return linearFused("linearFused", x, w, transW, bias, residual, act, p1, p2);
     }
 
     private static Tensor linearFused(String op, Tensor x, Tensor w, boolean transW, Tensor bias, UnaryOp act, float p1, float p2) {
+        return linearFused(op, x, w, transW, bias, null, act, p1, p2);
+    }
+
+    private static Tensor linearFused(String op, Tensor x, Tensor w, boolean transW, Tensor bias, Tensor residual, UnaryOp act, float p1,
+                                      float p2) {
         Checks.notNull(op, "x", x);
         Checks.notNull(op, "w", w);
         if (act == UnaryOp.CLAMP) Checks.clampRange(op, p1, p2);
@@ -168,18 +174,25 @@ public final class Linalg {
                     + Shape.str(w.shape()) + " expects " + (transW ? w.size(1) : w.size(0)));
         }
         Checks.bias(op, x, bias, out, "outputs");
+        int[] shape = x.shape().clone();
+        shape[shape.length - 1] = out;
+        if (residual != null) {
+            Checks.sameDevice(op, x, residual);
+            if (!Arrays.equals(residual.shape(), shape)) {
+                throw new IllegalArgumentException(op + ": residual " + Shape.str(residual.shape()) + " is not the output's shape "
+                        + Shape.str(shape));
+            }
+        }
         boolean identity = act == UnaryOp.CLAMP && p1 == Float.NEGATIVE_INFINITY && p2 == Float.POSITIVE_INFINITY;
-        if (!identity && Autograd.needsGrad(x, w, bias)) {
-            Tensor y = linearFused(op, x, w, transW, bias, UnaryOp.CLAMP, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        if (!identity && Autograd.needsGrad(x, w, bias, residual)) {
+            Tensor y = linearFused(op, x, w, transW, bias, residual, UnaryOp.CLAMP, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
             return act == UnaryOp.CLAMP ? Activations.clampActivation(y, p1, p2) : UnaryMath.of(act, y, p1, p2);
         }
         int rows = (int) Shape.numel(Arrays.copyOf(x.shape(), x.dim() - 1)); // (x's leading axes; also where in is 0)
-        int[] shape = x.shape().clone();
-        shape[shape.length - 1] = out;
         Tensor y = Tensor.empty(x.device(), shape);
         int lda = Math.max(1, in), ldb = Math.max(1, transW ? in : out), ldc = Math.max(1, out); // (a leading dimension is at least 1)
-        x.kernels().gemmBias(false, transW, rows, out, in, x.ptr(), lda, w.ptr(), ldb, bias == null ? null : bias.ptr(), act, p1, p2, y.ptr(),
-                ldc);
+        x.kernels().gemmBias(false, transW, rows, out, in, x.ptr(), lda, w.ptr(), ldb, bias == null ? null : bias.ptr(),
+                residual == null ? null : residual.ptr(), act, p1, p2, y.ptr(), ldc);
         return Autograd.record(y, op, Autograd.saves(x, w), g -> {
             try (Tensor g2 = g.reshape(rows, out); Tensor x2 = x.reshape(rows, in)) { // (backward runs with GradMode off)
                 Tensor dx = null;
@@ -190,8 +203,9 @@ public final class Linalg {
                 }
                 Tensor dw = !w.requiresGrad() ? null : transW ? matmul(g2, true, x2, false) : matmul(x2, true, g2, false);
                 Tensor db = bias != null && bias.requiresGrad() ? Reductions.biasGrad(g2, rows, out, 1) : null;
-                return new Tensor[] {dx, dw, db};
+                Tensor dz = residual != null && residual.requiresGrad() ? Strides.sumTo(g, residual.shape()) : null;
+                return new Tensor[] {dx, dw, db, dz};
             }
-        }, x, w, bias);
+        }, x, w, bias, residual);
     }
 }

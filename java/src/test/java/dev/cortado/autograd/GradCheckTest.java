@@ -101,10 +101,14 @@ abstract class GradCheckTest extends PerBackend {
                     Float.POSITIVE_INFINITY), param(lead, batch, in), param(in, out), param(out));
             check("linearFused x [lead, batch, in] · w [out, in]ᵀ, no bias", v -> Linalg.linearFused(v[0], v[1], true, null,
                     Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), param(lead, batch, in), param(out, in));
-            check("linearFused with GELU", v -> Linalg.linearFused(v[0], v[1], true, v[2], UnaryOp.GELU, 0f, 0f), param(lead, batch, in),
+            check("linearFused with GELU", v -> Linalg.linearFused(v[0], v[1], true, v[2], null, UnaryOp.GELU, 0f, 0f), param(lead, batch, in),
                     param(out, in), param(out));
-            check("linearFused with softplus", v -> Linalg.linearFused(v[0], v[1], false, v[2], UnaryOp.SOFTPLUS, 2f, 20f), param(batch, in),
-                    param(in, out), param(out));
+            check("linearFused with softplus", v -> Linalg.linearFused(v[0], v[1], false, v[2], null, UnaryOp.SOFTPLUS, 2f, 20f),
+                    param(batch, in), param(in, out), param(out));
+            check("linearFused with a residual", v -> Linalg.linearFused(v[0], v[1], true, v[2], v[3], UnaryOp.CLAMP, Float.NEGATIVE_INFINITY,
+                    Float.POSITIVE_INFINITY), param(lead, batch, in), param(out, in), param(out), param(lead, batch, out));
+            check("linearFused with a residual and GELU", v -> Linalg.linearFused(v[0], v[1], false, null, v[2], UnaryOp.GELU, 0f, 0f),
+                    param(batch, in), param(in, out), param(batch, out));
         }
     }
 

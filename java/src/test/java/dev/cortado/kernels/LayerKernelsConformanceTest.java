@@ -149,7 +149,8 @@ class LayerKernelsConformanceTest extends KernelConformance {
     }
 
     /**
-     * gemmBias: the GEMM cases above (alpha 1, beta 0) with a column bias or none and an activation:
+     * gemmBias: the GEMM cases above (alpha 1, beta 0) with a column bias or none, a residual laid
+     * out as C or none, and an activation:
      * a clamp of none, ReLU or [-0.5, 0.5], or GELU (both forms) or leaky ReLU, which give the bits
      * of gemmBias without them followed by the unary kernel; C poisoned (never read); a NaN planted
      * in A now and then stays NaN through the clamp (it fails the comparison); 1 and 2 threads give
@@ -172,12 +173,15 @@ class LayerKernelsConformanceTest extends KernelConformance {
             Act act = acts[t % acts.length];
             long cLen = (long) (c.m - 1) * c.ldc + c.n;
             float[] c0 = poison(cLen);
-            float[][] in = bias == null ? new float[][] {a, b, c0} : new float[][] {a, b, c0, bias};
+            float[] residual = t % 3 == 1 ? random(cLen, 2f) : null; // laid out as C
+            float[][] in = residual != null ? new float[][] {a, b, c0, bias == null ? new float[1] : bias, residual}
+                    : bias == null ? new float[][] {a, b, c0} : new float[][] {a, b, c0, bias};
             java.util.function.BiFunction<KernelSet, Act, float[]> call = (ks, f) -> run(ks, in, (k, p) -> k.gemmBias(c.ta, c.tb, c.m,
-                    c.n, c.k, p[0], c.lda, p[1], c.ldb, bias == null ? null : p[3], f.op, f.p1, f.p2, p[2], c.ldc))[2];
+                    c.n, c.k, p[0], c.lda, p[1], c.ldb, bias == null ? null : p[3], residual == null ? null : p[4], f.op, f.p1, f.p2, p[2],
+                    c.ldc))[2];
             float[] expected = call.apply(REF, act);
             double atol = 2e-6 * c.k + 1e-6;
-            String what = c + " bias " + (bias != null) + " " + act;
+            String what = c + " bias " + (bias != null) + " residual " + (residual != null) + " " + act;
             for (Variant v : target.variants()) {
                 v.select().run();
                 float[] got = call.apply(target.kernels(), act);

@@ -87,14 +87,22 @@ abstract class OpsTest extends PerBackend {
             double v = pre[i];
             gelu[i] = (float) (0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
         }
-        assertArrayEquals(gelu, Linalg.linearFused(x3, wt, false, bias, UnaryOp.GELU, 0f, 0f).toArray(), 1e-6f);
-        assertArrayEquals(new float[] {-0.15f, 11, 1.5f, -0.1f}, Linalg.linearFused(x3, wt, false, bias, UnaryOp.LEAKY_RELU, 0.1f, 0f).toArray(),
+        assertArrayEquals(gelu, Linalg.linearFused(x3, wt, false, bias, null, UnaryOp.GELU, 0f, 0f).toArray(), 1e-6f);
+        assertArrayEquals(new float[] {-0.15f, 11, 1.5f, -0.1f}, Linalg.linearFused(x3, wt, false, bias, null, UnaryOp.LEAKY_RELU, 0.1f, 0f).toArray(),
                 1e-6f);
-        assertArrayEquals(new float[] {-1, 5, 1.5f, -1}, Linalg.linearFused(x3, wt, false, bias, UnaryOp.CLAMP, -1f, 5f).toArray());
-        rejects("linearFused LEAKY_RELU: slope must be finite, got NaN", () -> Linalg.linearFused(x3, wt, false, bias, UnaryOp.LEAKY_RELU,
+        assertArrayEquals(new float[] {-1, 5, 1.5f, -1}, Linalg.linearFused(x3, wt, false, bias, null, UnaryOp.CLAMP, -1f, 5f).toArray());
+        rejects("linearFused LEAKY_RELU: slope must be finite, got NaN", () -> Linalg.linearFused(x3, wt, false, bias, null, UnaryOp.LEAKY_RELU,
                 Float.NaN, 0f));
-        rejects("linearFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Linalg.linearFused(x3, wt, false, bias, UnaryOp.CLAMP, 1f, 0f));
-        rejects("linearFused: act is null", () -> Linalg.linearFused(x3, wt, false, bias, null, 0f, 0f));
+        rejects("linearFused: clamp range [1.0, 0.0] is not lo <= hi", () -> Linalg.linearFused(x3, wt, false, bias, null, UnaryOp.CLAMP, 1f, 0f));
+        // with a residual: y + r, then the activation
+        Tensor r = t(new float[] {1, -20, 0.5f, 2}, 2, 1, 2);
+        assertArrayEquals(new float[] {-0.5f, -9, 2, 1}, Linalg.linearFused(x3, wt, false, bias, r, UnaryOp.CLAMP, Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY).toArray());
+        assertArrayEquals(new float[] {0, 0, 2, 1}, Linalg.linearFused(x3, wt, false, bias, r, UnaryOp.CLAMP, 0f, Float.POSITIVE_INFINITY)
+                .toArray());
+        rejects("linearFused: residual [2, 2] is not the output's shape [2, 1, 2]", () -> Linalg.linearFused(x3, wt, false, bias,
+                Tensor.ones(2, 2), UnaryOp.CLAMP, 0f, 1f));
+        rejects("linearFused: act is null", () -> Linalg.linearFused(x3, wt, false, bias, null, null, 0f, 0f));
         // no input features: every output is its bias, clamped
         assertArrayEquals(new float[] {0.5f, 0, 0.5f, 0, 0.5f, 0}, Linalg.linearFused(Tensor.zeros(3, 0), Tensor.zeros(0, 2), false, bias, 0f, 1f)
                 .toArray());
