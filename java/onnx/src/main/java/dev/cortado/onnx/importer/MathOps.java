@@ -1,5 +1,6 @@
 package dev.cortado.onnx.importer;
 
+import dev.cortado.kernels.UnaryOp;
 import dev.cortado.ops.Arithmetic;
 import dev.cortado.ops.Attention;
 import dev.cortado.ops.LayerNormalization;
@@ -111,13 +112,31 @@ final class MathOps {
         };
     }
 
-    /** What {@link LinearFusion} makes of MatMul + Add (+ Relu or Clip) and Gemm + Relu or Clip: one GEMM with its tail. */
+    /**
+     * What {@link LinearFusion} makes of MatMul + Add (+ Add of a residual) (+ Relu, Clip or Gelu)
+     * and Gemm with them: one GEMM with its tail. A residual that does not have the product's shape
+     * (one that broadcasts) is added, and the activation applied, after the GEMM instead.
+     */
     static Op linear(NodeContext c) {
         boolean transB = c.integer("transB", 0) != 0;
-        float[] bounds = c.activationBounds();
+        boolean gelu = c.string("activation", "").equals("Gelu");
+        String approximate = gelu ? c.string("approximate", "none") : null;
+        if (gelu) c.require(approximate.equals("none") || approximate.equals("tanh"), "approximate", approximate);
+        float[] bounds = gelu ? new float[] {0f, 0f} : c.activationBounds();
+        UnaryOp act = !gelu ? UnaryOp.CLAMP : approximate.equals("tanh") ? UnaryOp.GELU : UnaryOp.GELU_ERF;
         return in -> {
+            Tensor x = in[0].tensor(), w = in[1].tensor();
             Tensor bias = in.length > 2 && in[2] != null ? in[2].tensor() : null;
-            return Op.one(Value.of(Linalg.linearFused(in[0].tensor(), in[1].tensor(), transB, bias, bounds[0], bounds[1]), in[0].type()));
+            Tensor z = in.length > 3 && in[3] != null ? in[3].tensor() : null;
+            int[] shape = x.shape().clone();
+            if (shape.length > 0 && w.dim() == 2) shape[shape.length - 1] = w.size(transB ? 0 : 1);
+            if (z == null || Arrays.equals(z.shape(), shape)) {
+                return Op.one(Value.of(Linalg.linearFused(x, w, transB, bias, z, act, bounds[0], bounds[1]), in[0].type()));
+            }
+            Tensor s = Arithmetic.add(Linalg.linearFused(x, w, transB, bias, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY), z);
+            Tensor y = gelu ? s.gelu(approximate) : bounds[0] == Float.NEGATIVE_INFINITY && bounds[1] == Float.POSITIVE_INFINITY ? s
+                    : s.clamp(bounds[0], bounds[1]);
+            return Op.one(Value.of(y, in[0].type()));
         };
     }
 

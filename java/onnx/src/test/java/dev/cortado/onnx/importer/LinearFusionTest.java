@@ -70,4 +70,66 @@ class LinearFusionTest {
         }
         OrtReference.assertMatches(file);
     }
+
+    /** torch.onnx.export's GELU subgraph (before opset 20) over {@code x} into {@code y}, its nodes named after y: exact or tanh form. */
+    private static List<NodeProto> gelu(String x, String y, boolean tanh) {
+        if (!tanh) {
+            return List.of(Graphs.node("Div", y + "_div", List.of(x, "sqrt2"), List.of(y + "_d")),
+                    Graphs.node("Erf", y + "_erf", List.of(y + "_d"), List.of(y + "_e")),
+                    Graphs.node("Add", y + "_add", List.of(y + "_e", "one"), List.of(y + "_a")),
+                    Graphs.node("Mul", y + "_mul", List.of(x, y + "_a"), List.of(y + "_m")),
+                    Graphs.node("Mul", y + "_half", List.of(y + "_m", "half"), List.of(y)));
+        }
+        return List.of(Graphs.node("Mul", y + "_sq", List.of(x, x), List.of(y + "_s")),
+                Graphs.node("Mul", y + "_cube", List.of(x, y + "_s"), List.of(y + "_c")),
+                Graphs.node("Mul", y + "_k", List.of(y + "_c", "k3"), List.of(y + "_kc")),
+                Graphs.node("Add", y + "_sum", List.of(x, y + "_kc"), List.of(y + "_u")),
+                Graphs.node("Mul", y + "_scale", List.of(y + "_u", "c"), List.of(y + "_v")),
+                Graphs.node("Tanh", y + "_tanh", List.of(y + "_v"), List.of(y + "_t")),
+                Graphs.node("Add", y + "_add", List.of(y + "_t", "one"), List.of(y + "_a")),
+                Graphs.node("Mul", y + "_mul", List.of(x, y + "_a"), List.of(y + "_m")),
+                Graphs.node("Mul", y + "_half", List.of(y + "_m", "half"), List.of(y)));
+    }
+
+    /**
+     * A residual Add after the bias (or after a Gemm) and a GELU after either join the Linear node:
+     * MatMul + Add + GELU in both forms (torch's subgraphs, fused to Gelu first), MatMul + Add + Add
+     * of an input of the output's shape, Gemm + Add of a residual + Relu, and a residual of shape
+     * [4] that broadcasts (fused at load, added after the GEMM at run time); all match ONNX Runtime.
+     */
+    @Test
+    void residualAddsAndGeluJoinTheLinearNodeAndMatchOnnxRuntime(@TempDir Path dir) throws Exception {
+        List<NodeProto> nodes = new java.util.ArrayList<>(List.of(
+                Graphs.node("MatMul", "mm1", List.of("x", "w1"), List.of("h1")), // x [2, 5, 6] · [6, 7]
+                Graphs.node("Add", "bias1", List.of("h1", "b1"), List.of("s1"))));
+        nodes.addAll(gelu("s1", "a1", true));
+        nodes.addAll(List.of(
+                Graphs.node("MatMul", "mm2", List.of("a1", "w2"), List.of("h2")), // [2, 5, 7] · [7, 4]
+                Graphs.node("Add", "bias2", List.of("b2", "h2"), List.of("s2")),
+                Graphs.node("Add", "residual2", List.of("r", "s2"), List.of("y")), // r [2, 5, 4]: x + f(x)
+                Graphs.node("MatMul", "mm3", List.of("x", "w1"), List.of("h3")),
+                Graphs.node("Add", "bias3", List.of("h3", "b1"), List.of("s3"))));
+        nodes.addAll(gelu("s3", "e", false));
+        nodes.addAll(List.of(
+                Graphs.node("Reshape", "flat", List.of("a1", "shape"), List.of("f")), // [10, 7]
+                Graphs.node("Gemm", "fc", List.of("f", "w3", "b3"), List.of("g"), Graphs.integer("transB", 1)), // w3 [3, 7]
+                Graphs.node("Add", "residual_fc", List.of("g", "q"), List.of("gq")), // q [10, 3]
+                Graphs.node("Relu", "relu_fc", List.of("gq"), List.of("z")),
+                Graphs.node("MatMul", "mm4", List.of("a1", "w2"), List.of("h4")),
+                Graphs.node("Add", "bias4", List.of("h4", "b2"), List.of("s4")),
+                Graphs.node("Add", "broadcast4", List.of("s4", "row"), List.of("k")))); // row [4], an input
+        List<TensorProto> inits = List.of(Graphs.randomFloats("w1", RNG, 0.5f, 6, 7), Graphs.randomFloats("b1", RNG, 0.5f, 7),
+                Graphs.randomFloats("w2", RNG, 0.5f, 7, 4), Graphs.randomFloats("b2", RNG, 0.5f, 4),
+                Graphs.randomFloats("w3", RNG, 0.5f, 3, 7), Graphs.randomFloats("b3", RNG, 0.5f, 3), Graphs.int64s("shape", 10, 7),
+                scalar("sqrt2", (float) Math.sqrt(2)), scalar("one", 1f), scalar("half", 0.5f), scalar("k3", 0.044715f),
+                scalar("c", (float) Math.sqrt(2 / Math.PI)));
+        var m = Graphs.model(17, nodes, List.of(Graphs.floatInfo("x", 2, 5, 6), Graphs.floatInfo("r", 2, 5, 4), Graphs.floatInfo("q", 10, 3),
+                Graphs.floatInfo("row", 4)), List.of(Graphs.floatInfo("y"), Graphs.floatInfo("e"), Graphs.floatInfo("z"), Graphs.floatInfo("k")),
+                inits);
+        Path file = Graphs.write(dir, "linear_residual", m);
+        try (OnnxModel model = OnnxModel.load(file)) {
+            assertEquals(List.of("Linear", "Linear", "Linear", "Reshape", "Linear", "Linear"), model.runtimeOpTypes());
+        }
+        OrtReference.assertMatches(file);
+    }
 }
