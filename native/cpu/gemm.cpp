@@ -374,14 +374,15 @@ struct BiasTail {
         if (!clamps()) cortado::unary_rows(act, p1, p2, cij, ld, mr, nr);
     }
     void operator()(const cortado::Matrix& c, long i, long j, int mr, int nr) const {
-        const float lo = clamps() ? p1 : -INFINITY, hi = clamps() ? p2 : INFINITY;
+        cortado::TileTail t;  // what the registers would have done, done here
+        tile(nullptr, i, j, t);
         for (int r = 0; r < mr; r++) {
             float* p = c.at(i + r, j);
-            const float* zr = z ? z + (i + r) * ldc + j : nullptr;
+            const float* zr = t.z ? t.z + r * ldc : nullptr;
             for (int u = 0; u < nr; u++) {
-                float v = bias ? p[u] + bias[j + u] : p[u];
+                float v = t.col_add ? p[u] + t.col_add[u] : p[u];
                 if (zr) v += zr[u];
-                p[u] = cortado::clamp_keep_nan(v, lo, hi);
+                p[u] = cortado::clamp_keep_nan(v, t.lo, t.hi);
             }
         }
         after_tile(c.at(i, j), c.ld, mr, nr);

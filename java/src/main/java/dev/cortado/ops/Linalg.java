@@ -128,7 +128,7 @@ public final class Linalg {
      */
     public static Tensor linear(Tensor x, Tensor w, Tensor bias) {
         Checks.rank("linear", "x", x, 2);
-        return linearFused("linear", x, w, true, bias, UnaryOp.CLAMP, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
+        return linearFused("linear", x, w, true, bias, null, UnaryOp.CLAMP, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY);
     }
 
     /**
@@ -139,7 +139,7 @@ public final class Linalg {
      * applied as an activation of its own).
      */
     public static Tensor linearFused(Tensor x, Tensor w, boolean transW, Tensor bias, float lo, float hi) {
-        return linearFused("linearFused", x, w, transW, bias, UnaryOp.CLAMP, lo, hi);
+        return linearFused("linearFused", x, w, transW, bias, null, UnaryOp.CLAMP, lo, hi);
     }
 
     /**
@@ -153,10 +153,6 @@ public final class Linalg {
     public static Tensor linearFused(Tensor x, Tensor w, boolean transW, Tensor bias, Tensor residual, UnaryOp act, float p1, float p2) {
         if (act == null) throw new IllegalArgumentException("linearFused: act is null");
         return linearFused("linearFused", x, w, transW, bias, residual, act, p1, p2);
-    }
-
-    private static Tensor linearFused(String op, Tensor x, Tensor w, boolean transW, Tensor bias, UnaryOp act, float p1, float p2) {
-        return linearFused(op, x, w, transW, bias, null, act, p1, p2);
     }
 
     private static Tensor linearFused(String op, Tensor x, Tensor w, boolean transW, Tensor bias, Tensor residual, UnaryOp act, float p1,

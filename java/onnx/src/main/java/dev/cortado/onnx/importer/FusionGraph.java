@@ -99,12 +99,17 @@ final class FusionGraph {
     /** The attributes of {@link #activation}'s bounds on a fused node, as ONNX Runtime's FusedConv has them (none when null). */
     static void addActivation(NodeProto.Builder fused, float[] bounds) {
         if (bounds == null) return;
-        fused.addAttribute(AttributeProto.newBuilder().setName("activation").setType(AttributeProto.AttributeType.STRING)
-                .setS(com.google.protobuf.ByteString.copyFromUtf8(bounds.length == 0 ? "Relu" : "Clip")));
+        fused.addAttribute(string("activation", bounds.length == 0 ? "Relu" : "Clip"));
         if (bounds.length > 0) {
             fused.addAttribute(AttributeProto.newBuilder().setName("activation_params").setType(AttributeProto.AttributeType.FLOATS)
                     .addFloats(bounds[0]).addFloats(bounds[1]));
         }
+    }
+
+    /** A string attribute of a fused node. */
+    static AttributeProto string(String name, String value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.STRING)
+                .setS(com.google.protobuf.ByteString.copyFromUtf8(value)).build();
     }
 
     /** The nodes in order, each in {@code replaced} swapped for its replacement, those in {@code removed} left out. */

@@ -1,6 +1,5 @@
 package dev.cortado.onnx.importer;
 
-import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 
@@ -43,9 +42,7 @@ final class GeluFusion {
             String approximate = match(last, matched, x);
             if (approximate == null || matched.stream().anyMatch(removed::contains)) continue;
             NodeProto gelu = NodeProto.newBuilder().setOpType("Gelu").setName(NodeContext.displayName(last)).addInput(x[0])
-                    .addOutput(last.getOutput(0)).addAttribute(AttributeProto.newBuilder().setName("approximate")
-                            .setType(AttributeProto.AttributeType.STRING).setS(com.google.protobuf.ByteString.copyFromUtf8(approximate)))
-                    .build();
+                    .addOutput(last.getOutput(0)).addAttribute(FusionGraph.string("approximate", approximate)).build();
             replaced.put(last, gelu);
             removed.addAll(matched);
         }

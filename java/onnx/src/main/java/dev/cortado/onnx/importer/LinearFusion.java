@@ -89,12 +89,7 @@ final class LinearFusion {
             if (residual != null) fused.addInput(residual);
             if (transB) fused.addAttribute(AttributeProto.newBuilder().setName("transB").setType(AttributeProto.AttributeType.INT).setI(1));
             FusionGraph.addActivation(fused, bounds);
-            if (gelu != null) {
-                fused.addAttribute(AttributeProto.newBuilder().setName("activation").setType(AttributeProto.AttributeType.STRING)
-                        .setS(com.google.protobuf.ByteString.copyFromUtf8("Gelu")));
-                fused.addAttribute(AttributeProto.newBuilder().setName("approximate").setType(AttributeProto.AttributeType.STRING)
-                        .setS(com.google.protobuf.ByteString.copyFromUtf8(gelu)));
-            }
+            if (gelu != null) fused.addAttribute(FusionGraph.string("activation", "Gelu")).addAttribute(FusionGraph.string("approximate", gelu));
             removed.add(product);
             removed.addAll(after.subList(0, after.size() - 1));
             replaced.put(last, fused.build());

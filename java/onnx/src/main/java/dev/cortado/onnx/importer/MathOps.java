@@ -89,9 +89,15 @@ final class MathOps {
     }
 
     static Op gelu(NodeContext c) {
+        String approximate = approximate(c);
+        return in -> Op.one(Value.of(in[0].tensor().gelu(approximate), in[0].type()));
+    }
+
+    /** A GELU's form: attribute {@code approximate}, "none" (the default) or "tanh". */
+    private static String approximate(NodeContext c) {
         String approximate = c.string("approximate", "none");
         c.require(approximate.equals("none") || approximate.equals("tanh"), "approximate", approximate);
-        return in -> Op.one(Value.of(in[0].tensor().gelu(approximate), in[0].type()));
+        return approximate;
     }
 
     static Op gemm(NodeContext c) {
@@ -120,8 +126,7 @@ final class MathOps {
     static Op linear(NodeContext c) {
         boolean transB = c.integer("transB", 0) != 0;
         boolean gelu = c.string("activation", "").equals("Gelu");
-        String approximate = gelu ? c.string("approximate", "none") : null;
-        if (gelu) c.require(approximate.equals("none") || approximate.equals("tanh"), "approximate", approximate);
+        String approximate = gelu ? approximate(c) : null;
         float[] bounds = gelu ? new float[] {0f, 0f} : c.activationBounds();
         UnaryOp act = !gelu ? UnaryOp.CLAMP : approximate.equals("tanh") ? UnaryOp.GELU : UnaryOp.GELU_ERF;
         return in -> {
