@@ -65,15 +65,20 @@ public final class Attention {
      * @throws IllegalArgumentException naming qkv's shape when it is not [batch, L, 3·heads·D], D >= 1
      */
     public static Tensor selfAttention(Tensor qkv, int heads, boolean causal) {
+        return selfAttention(qkv, heads, causal, (float) (1 / Math.sqrt(headSize(qkv, heads))));
+    }
+
+    /**
+     * As {@link #selfAttention(Tensor, int, boolean)} with the scores multiplied by {@code scale}
+     * instead of {@code 1/sqrt(D)}.
+     *
+     * @throws IllegalArgumentException naming qkv's shape when it does not fit, or the scale when it is not finite
+     */
+    public static Tensor selfAttention(Tensor qkv, int heads, boolean causal, float scale) {
         String op = "self_attention";
-        Checks.notNull(op, "qkv", qkv);
-        if (heads < 1) throw new IllegalArgumentException(op + ": heads must be >= 1, got " + heads);
-        if (qkv.dim() != 3 || qkv.size(2) == 0 || qkv.size(2) % (3 * heads) != 0) {
-            throw new IllegalArgumentException(op + ": qkv must be [batch, L, 3 x heads x D] with " + heads + " heads, got "
-                    + Shape.str(qkv.shape()));
-        }
-        int b = qkv.size(0), l = qkv.size(1), width = qkv.size(2), embed = width / 3, d = embed / heads;
-        float scale = (float) (1 / Math.sqrt(d));
+        int d = headSize(qkv, heads);
+        if (!Float.isFinite(scale)) throw new IllegalArgumentException(op + ": scale must be finite, got " + scale);
+        int b = qkv.size(0), l = qkv.size(1), width = qkv.size(2), embed = width / 3;
         KernelSet kernels = qkv.kernels();
         Tensor out = Tensor.empty(qkv.device(), b, l, embed);
         Tensor lse = Tensor.empty(qkv.device(), b, heads, l);
@@ -98,6 +103,18 @@ public final class Attention {
             }
             return new Tensor[] {dqkv};
         }, qkv);
+    }
+
+    /** D of a packed projection qkv [batch, L, 3·heads·D], D >= 1. */
+    private static int headSize(Tensor qkv, int heads) {
+        String op = "self_attention";
+        Checks.notNull(op, "qkv", qkv);
+        if (heads < 1) throw new IllegalArgumentException(op + ": heads must be >= 1, got " + heads);
+        if (qkv.dim() != 3 || qkv.size(2) == 0 || qkv.size(2) % (3 * heads) != 0) {
+            throw new IllegalArgumentException(op + ": qkv must be [batch, L, 3 x heads x D] with " + heads + " heads, got "
+                    + Shape.str(qkv.shape()));
+        }
+        return qkv.size(2) / (3 * heads);
     }
 
     private static float defaultScale(Tensor q) {

@@ -59,6 +59,15 @@ final class FusionGraph {
         return producer.get(value);
     }
 
+    /** The nodes reading {@code value} (each once per input it reads it at). */
+    List<NodeProto> readers(String value) {
+        return readers.getOrDefault(value, List.of());
+    }
+
+    boolean isGraphOutput(String value) {
+        return graphOutputs.contains(value);
+    }
+
     /** The one node reading {@code value} (read once, and not a graph output), else null. */
     NodeProto onlyReader(String value) {
         List<NodeProto> r = readers.get(value);

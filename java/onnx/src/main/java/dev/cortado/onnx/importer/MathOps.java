@@ -154,11 +154,10 @@ final class MathOps {
      * the subgraph's scale, and with its causal mask when it had one (whose [L, S] q and k must have).
      */
     static Op attention(NodeContext c) {
-        float scale = c.real("scale", Float.NaN);
-        boolean causal = c.integer("causal", 0) != 0;
-        int[] mask = c.ints("mask_shape");
-        if (!Float.isFinite(scale)) throw c.refuse("attribute scale is missing or not finite");
-        if (causal != (mask != null && mask.length == 2)) throw c.refuse("a causal attention needs its mask_shape [L, S], and only it");
+        AttentionAttributes a = AttentionAttributes.of(c);
+        float scale = a.scale();
+        boolean causal = a.causal();
+        int[] mask = a.mask();
         return in -> {
             Tensor q = in[0].tensor(), k = in[1].tensor(), v = in[2].tensor();
             if (mask != null && (q.dim() < 2 || k.dim() < 2 || q.size(-2) != mask[0] || k.size(-2) != mask[1])) {
@@ -167,6 +166,59 @@ final class MathOps {
             }
             return Op.one(Value.of(Attention.scaledDotProductAttention(q, k, v, causal, 0f, null, scale), in[0].type()));
         };
+    }
+
+    /**
+     * What {@link SelfAttentionFusion} makes of torch's batch-first multi-head attention block:
+     * {@link Attention#selfAttention(Tensor, int, boolean, float)} on the packed projection P [B, L, 3E]
+     * (inputs: P and the three slices' starts and ends), giving [B, L, E]. Checks what the fusion
+     * assumed of the shapes (attributes head_shapes, rows_shape, out_shape: the Reshapes' targets)
+     * and throws {@link SelfAttentionFusion.Declined} where it does not hold.
+     */
+    static Op selfAttention(NodeContext c) {
+        AttentionAttributes a = AttentionAttributes.of(c);
+        float scale = a.scale();
+        boolean causal = a.causal();
+        int[] mask = a.mask(), heads = c.ints("head_shapes"), rows = c.ints("rows_shape"), out = c.ints("out_shape");
+        if (heads == null || heads.length != 9 || rows == null || rows.length != 2 || out == null || out.length != 3) {
+            throw c.refuse("attributes head_shapes (9), rows_shape (2) and out_shape (3) are required");
+        }
+        return in -> {
+            Tensor p = in[0].tensor();
+            if (p.dim() != 3 || p.size(2) % 3 != 0) throw new SelfAttentionFusion.Declined("P " + Shape.str(p.shape()) + " is not [B, L, 3E]");
+            int b = p.size(0), l = p.size(1), e = p.size(2) / 3, d = heads[2];
+            for (int i = 0; i < 3; i++) {
+                long from = sliceBound(in[1 + 2 * i].longs("starts"), 3L * e), to = sliceBound(in[2 + 2 * i].longs("ends"), 3L * e);
+                if (from != (long) i * e || to != (long) (i + 1) * e) throw new SelfAttentionFusion.Declined("slice " + i + " is not a third of P");
+                if (heads[3 * i] != l || heads[3 * i + 2] != d || d == 0 || e % d != 0 || heads[3 * i + 1] != (long) b * (e / d)) {
+                    throw new SelfAttentionFusion.Declined("heads " + Arrays.toString(Arrays.copyOfRange(heads, 3 * i, 3 * i + 3)) + " for P "
+                            + Shape.str(p.shape()));
+                }
+            }
+            if (rows[0] != (long) l * b || rows[1] != e || out[0] != l || out[1] != b || causal && (mask[0] != l || mask[1] != l)) {
+                throw new SelfAttentionFusion.Declined("rows " + Arrays.toString(rows) + ", out " + Arrays.toString(out) + " for P " + Shape.str(p.shape()));
+            }
+            return Op.one(Value.of(Attention.selfAttention(p, e / d, causal, scale), in[0].type()));
+        };
+    }
+
+    /** A fused attention node's scale, causal and (with causal) mask_shape [L, S]. */
+    private record AttentionAttributes(float scale, boolean causal, int[] mask) {
+        static AttentionAttributes of(NodeContext c) {
+            float scale = c.real("scale", Float.NaN);
+            boolean causal = c.integer("causal", 0) != 0;
+            int[] mask = c.ints("mask_shape");
+            if (!Float.isFinite(scale)) throw c.refuse("attribute scale is missing or not finite");
+            if (causal != (mask != null && mask.length == 2)) throw c.refuse("a causal attention needs its mask_shape [L, S], and only it");
+            return new AttentionAttributes(scale, causal, mask);
+        }
+    }
+
+    /** A one-axis Slice's start or end as ONNX reads it on an axis of n (negative from the end, clamped to [0, n]). */
+    private static long sliceBound(long[] v, long n) {
+        if (v.length != 1) return -1;
+        long x = v[0] < 0 ? v[0] + n : v[0];
+        return Math.max(0, Math.min(n, x));
     }
 
     static OpTable.Factory softmax(boolean log) {

@@ -42,7 +42,10 @@ import java.util.Set;
  * opset, before anything runs), folds each BatchNormalization that follows a Conv into it, fuses
  * torch's GELU subgraphs, Conv with its residual Add and activation, attention's MatMul,
  * scale, causal mask, Softmax and MatMul, and MatMul or Gemm with its bias Add and activation
- * into single nodes (GeluFusion, ConvFusion, AttentionFusion, LinearFusion), and then runs the
+ * into single nodes (GeluFusion, ConvFusion, AttentionFusion, LinearFusion), runs a batch-first
+ * multi-head attention block on its packed projection in batch order (SelfAttentionFusion: no
+ * copy of a head; where the shapes turn out not to allow it, the model is loaded again without
+ * it), and then runs the
  * graph once on zeros of the inputs' declared shapes: that infers every shape, so Shape and the
  * shape arithmetic after it — and anything else that depends on no input — are computed once and
  * kept as constants. Shapes are therefore fixed at load: symbolic dimensions
@@ -119,7 +122,11 @@ public final class OnnxModel implements AutoCloseable {
         if (!model.hasGraph() || model.getIrVersion() <= 0 || model.getOpsetImportCount() == 0 || model.getGraph().getOutputCount() == 0) {
             throw new IOException(path + ": not a readable ONNX model (no graph, IR version, opset or outputs)");
         }
-        return new Loader(path, model, device, inputShapes).load();
+        try {
+            return new Loader(path, model, device, inputShapes, true).load();
+        } catch (SelfAttentionFusion.Declined d) {
+            return new Loader(path, model, device, inputShapes, false).load(); // (its shapes are not those the fusion assumed)
+        }
     }
 
     /** Builds the plan: checks every node, folds BatchNorms, traces shapes and constants on zeros. */
@@ -129,12 +136,14 @@ public final class OnnxModel implements AutoCloseable {
         private final Device device;
         private final Map<String, int[]> shapeOverrides;
         private final long opset;
+        private final boolean fuseSelfAttention;
         private final Map<String, Integer> slotOf = new HashMap<>();
         private final List<Value> slotValues = new ArrayList<>();
         private final List<AutoCloseable> resources = new ArrayList<>();
 
-        Loader(Path path, ModelProto model, Device device, Map<String, int[]> shapeOverrides) throws IOException {
+        Loader(Path path, ModelProto model, Device device, Map<String, int[]> shapeOverrides, boolean fuseSelfAttention) throws IOException {
             this.path = path;
+            this.fuseSelfAttention = fuseSelfAttention;
             this.graph = model.getGraph();
             this.device = device;
             this.shapeOverrides = shapeOverrides;
@@ -175,6 +184,7 @@ public final class OnnxModel implements AutoCloseable {
             nodes = GeluFusion.fuse(nodes, inits, outputNames);
             nodes = ConvFusion.fuse(nodes, inits, outputNames);
             nodes = AttentionFusion.fuse(nodes, inits, outputNames);
+            if (fuseSelfAttention) nodes = SelfAttentionFusion.fuse(nodes, inits, outputNames);
             nodes = LinearFusion.fuse(nodes, inits, outputNames);
 
             if (opset < OpTable.MIN_OPSET || opset > OpTable.MAX_OPSET) {
@@ -314,7 +324,7 @@ public final class OnnxModel implements AutoCloseable {
                     Value[] out;
                     try {
                         out = ops.get(k).apply(args);
-                    } catch (OnnxImportException e) {
+                    } catch (OnnxImportException | SelfAttentionFusion.Declined e) {
                         throw e;
                     } catch (RuntimeException e) {
                         throw new OnnxImportException(NodeContext.displayOp(n), name, opset, e.getMessage(), e);

@@ -95,7 +95,8 @@ final class OpTable {
      */
     private static final Map<String, Map<String, Factory>> FUSED_OPS = Map.of(
             ConvFusion.DOMAIN, Map.of("FusedConv", ConvPoolOps::fusedConv),
-            AttentionFusion.DOMAIN, Map.of(AttentionFusion.OP, MathOps::attention, LinearFusion.OP, MathOps::linear));
+            AttentionFusion.DOMAIN, Map.of(AttentionFusion.OP, MathOps::attention, LinearFusion.OP, MathOps::linear,
+                    SelfAttentionFusion.OP, MathOps::selfAttention));
 
     /** BatchNormalization's running mean and variance: buffers, never trainable parameters. */
     static boolean isBuffer(String opType, int input) {

@@ -83,6 +83,22 @@ final class TensorData {
         return out;
     }
 
+    /** An INT64 tensor's values, exactly. */
+    static long[] longs(TensorProto t) {
+        if (t.getDataType() != Value.INT64) throw new IllegalArgumentException("tensor '" + t.getName() + "' is not int64");
+        long n = 1;
+        for (int d : shape(t)) n *= d;
+        if (t.getRawData().isEmpty()) {
+            if (t.getInt64DataCount() != n) throw new IllegalArgumentException("tensor '" + t.getName() + "' holds " + t.getInt64DataCount() + " values, its shape needs " + n);
+            return t.getInt64DataList().stream().mapToLong(Long::longValue).toArray();
+        }
+        ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() != n * 8) throw new IllegalArgumentException("tensor '" + t.getName() + "' holds " + b.remaining() + " bytes, its shape needs " + n * 8);
+        long[] v = new long[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = b.getLong();
+        return v;
+    }
+
     /** IEEE 754 binary16 to float. */
     static float halfToFloat(short h) {
         int bits = h & 0xffff, sign = (bits & 0x8000) << 16, exp = (bits >>> 10) & 0x1f, mant = bits & 0x3ff;
