@@ -78,8 +78,8 @@ abstract class FusedAttentionTest extends PerBackend {
     /**
      * selfAttention on a packed projection [batch, L, 3·heads·D] equals the heads split out
      * ([batch, L, 3, heads, D] permuted to [3, batch, heads, L, D]), attended and merged back, in
-     * value and gradient (the GPT's 4 heads of 32 among the shapes); central differences; its
-     * shape errors are named.
+     * value and gradient (the GPT's 4 heads of 32 among the shapes), also with a scale of its own;
+     * central differences; its shape and scale errors are named.
      */
     @Test
     void selfAttentionOnThePackedProjectionEqualsTheHeadsSplitOut() {
@@ -97,6 +97,15 @@ abstract class FusedAttentionTest extends PerBackend {
                         });
             }
         }
+        float scale = 0.3f; // a scale of its own (the ONNX import's): as q·scale·sqrt(D) under the default 1/sqrt(D)
+        sameValuesAndGradients("selfAttention scale 0.3", rng, new Tensor[] {leaf(rng, 2, 5, 18)}, in -> Attention.selfAttention(in[0], 2, true, scale),
+                ref -> {
+                    Tensor qkv = ref[0].reshape(2, 5, 3, 2, 3).permute(2, 0, 3, 1, 4);
+                    Tensor q = qkv.select(0, 0).mul((float) (scale * Math.sqrt(3)));
+                    return composed(q, qkv.select(0, 1), qkv.select(0, 2), true).permute(0, 2, 1, 3).reshape(2, 5, 6);
+                });
+        assertEquals("self_attention: scale must be finite, got NaN", org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Attention.selfAttention(leaf(rng, 2, 4, 12), 2, false, Float.NaN)).getMessage());
         gradOk("selfAttention causal", x -> Attention.selfAttention(x[0], 2, true), leaf(rng, 2, 4, 3 * 2 * 2));
         gradOk("selfAttention", x -> Attention.selfAttention(x[0], 3, false), leaf(rng, 1, 3, 3 * 3 * 1));
         for (Object[] bad : new Object[][] {{leaf(rng, 2, 4, 12), 0, "self_attention: heads must be >= 1, got 0"},
