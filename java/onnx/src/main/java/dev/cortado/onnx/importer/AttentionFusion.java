@@ -31,20 +31,14 @@ import java.util.Set;
  * mask shields: the fused kernels never compute masked scores, as PyTorch's masked_fill does not
  * read them, where the graph's Add of -inf to a NaN score gives NaN.
  */
-final class AttentionFusion {
+final class AttentionFusion extends Fusion {
 
     /** Cortado's own domain for the nodes its load-time fusions make that no standard operator expresses. */
     static final String DOMAIN = "dev.cortado";
     static final String OP = "ScaledDotProductAttention";
 
-    private final FusionGraph graph;
-
-    private AttentionFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
-    }
-
-    static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        return new AttentionFusion(nodes, initializers, graphOutputs).fuse(nodes);
+    AttentionFusion(FusionGraph graph) {
+        super(graph);
     }
 
     /** What one match found: the inputs of the fused node and the nodes it replaces. */
@@ -57,7 +51,8 @@ final class AttentionFusion {
         int[] kPerm;
     }
 
-    private List<NodeProto> fuse(List<NodeProto> nodes) {
+    @Override
+    List<NodeProto> fuse(List<NodeProto> nodes) {
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         Set<NodeProto> removed = new HashSet<>();
         for (NodeProto last : nodes) {

@@ -1,7 +1,6 @@
 package dev.cortado.onnx.importer;
 
 import dev.cortado.onnx.proto.Onnx.NodeProto;
-import dev.cortado.onnx.proto.Onnx.TensorProto;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,23 +17,18 @@ import java.util.Set;
  * ({@link dev.cortado.ops.Convolution#conv2dFused}). The fused node takes the place of the last
  * node it replaces, where Z is known to be computed. Anything else stays as it was.
  */
-final class ConvFusion {
+final class ConvFusion extends Fusion {
 
     static final String DOMAIN = "com.microsoft";
     /** The fused node's doc string: this, then the op types it replaced ("Conv+Add+Relu"), which messages name. */
     static final String FUSED_FROM = "fused at load from ";
 
-    private final FusionGraph graph;
-
-    private ConvFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
+    ConvFusion(FusionGraph graph) {
+        super(graph);
     }
 
-    static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        return new ConvFusion(nodes, initializers, graphOutputs).fuse(nodes);
-    }
-
-    private List<NodeProto> fuse(List<NodeProto> nodes) {
+    @Override
+    List<NodeProto> fuse(List<NodeProto> nodes) {
         Set<NodeProto> removed = new HashSet<>();
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         for (NodeProto conv : nodes) {

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * What the load-time rewrites (BatchNormFolding, GeluFusion, ConvFusion, AttentionFusion) read of a
+ * What the load-time rewrites (BatchNormFolding and each {@link Fusion}) read of a
  * graph — each value's producer and readers, the graph's outputs, its constants — and the rewrite
  * they end with.
  */

@@ -1,7 +1,6 @@
 package dev.cortado.onnx.importer;
 
 import dev.cortado.onnx.proto.Onnx.NodeProto;
-import dev.cortado.onnx.proto.Onnx.TensorProto;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,19 +19,14 @@ import java.util.Set;
  * Mul and Add match with their operands either way round; every intermediate must be read only
  * inside the pattern. Anything else stays as it was (Erf and Tanh run on their own).
  */
-final class GeluFusion {
+final class GeluFusion extends Fusion {
 
-    private final FusionGraph graph;
-
-    private GeluFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
+    GeluFusion(FusionGraph graph) {
+        super(graph);
     }
 
-    static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        return new GeluFusion(nodes, initializers, graphOutputs).fuse(nodes);
-    }
-
-    private List<NodeProto> fuse(List<NodeProto> nodes) {
+    @Override
+    List<NodeProto> fuse(List<NodeProto> nodes) {
         Set<NodeProto> removed = new HashSet<>();
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         for (NodeProto last : nodes) {

@@ -23,21 +23,16 @@ import java.util.Set;
  * activation ({@link dev.cortado.ops.Linalg#linearFused}), as ONNX Runtime fuses MatMul + Add into
  * Gemm, Gemm + activation into FusedGemm and bias + GELU into BiasGelu. Anything else stays as it was.
  */
-final class LinearFusion {
+final class LinearFusion extends Fusion {
 
     static final String OP = "Linear";
 
-    private final FusionGraph graph;
-
-    private LinearFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
+    LinearFusion(FusionGraph graph) {
+        super(graph);
     }
 
-    static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        return new LinearFusion(nodes, initializers, graphOutputs).fuse(nodes);
-    }
-
-    private List<NodeProto> fuse(List<NodeProto> nodes) {
+    @Override
+    List<NodeProto> fuse(List<NodeProto> nodes) {
         Set<NodeProto> removed = new HashSet<>();
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         for (NodeProto product : nodes) {

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * An ONNX model loaded as a runnable Cortado graph.
@@ -181,11 +182,10 @@ public final class OnnxModel implements AutoCloseable {
             Set<String> outputNames = new HashSet<>();
             for (ValueInfoProto o : graph.getOutputList()) outputNames.add(o.getName());
             List<NodeProto> nodes = BatchNormFolding.fold(graph.getNodeList(), inits, outputNames);
-            nodes = GeluFusion.fuse(nodes, inits, outputNames);
-            nodes = ConvFusion.fuse(nodes, inits, outputNames);
-            nodes = AttentionFusion.fuse(nodes, inits, outputNames);
-            if (fuseSelfAttention) nodes = SelfAttentionFusion.fuse(nodes, inits, outputNames);
-            nodes = LinearFusion.fuse(nodes, inits, outputNames);
+            List<Function<FusionGraph, Fusion>> fusions = new ArrayList<>(List.of(GeluFusion::new, ConvFusion::new, AttentionFusion::new));
+            if (fuseSelfAttention) fusions.add(SelfAttentionFusion::new);
+            fusions.add(LinearFusion::new);
+            nodes = Fusion.applyAll(nodes, inits, outputNames, fusions);
 
             if (opset < OpTable.MIN_OPSET || opset > OpTable.MAX_OPSET) {
                 NodeProto first = nodes.isEmpty() ? NodeProto.getDefaultInstance() : nodes.get(0);

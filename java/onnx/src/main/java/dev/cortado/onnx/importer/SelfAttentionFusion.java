@@ -34,7 +34,7 @@ import java.util.Set;
  * for these B and L) is checked when the fused node first runs, while the model loads; where it
  * does not hold the node throws {@link Declined} and the model is loaded again without this fusion.
  */
-final class SelfAttentionFusion {
+final class SelfAttentionFusion extends Fusion {
 
     static final String OP = "SelfAttention";
 
@@ -45,17 +45,12 @@ final class SelfAttentionFusion {
         }
     }
 
-    private final FusionGraph graph;
-
-    private SelfAttentionFusion(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        this.graph = new FusionGraph(nodes, initializers, graphOutputs);
+    SelfAttentionFusion(FusionGraph graph) {
+        super(graph);
     }
 
-    static List<NodeProto> fuse(List<NodeProto> nodes, Map<String, TensorProto> initializers, Set<String> graphOutputs) {
-        return new SelfAttentionFusion(nodes, initializers, graphOutputs).fuse(nodes);
-    }
-
-    private List<NodeProto> fuse(List<NodeProto> nodes) {
+    @Override
+    List<NodeProto> fuse(List<NodeProto> nodes) {
         Map<NodeProto, NodeProto> replaced = new HashMap<>();
         Set<NodeProto> removed = new HashSet<>();
         for (NodeProto attention : nodes) {
