@@ -247,11 +247,9 @@ namespace {
 // fails both comparisons and stays.
 __global__ void add_clamp_kernel(int64_t rows, int64_t cols, int64_t ld, const float* __restrict__ z, float lo, float hi,
                                  float* __restrict__ c) {
-    const int64_t n = rows * cols, stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-        const int64_t at = i / cols * ld + i % cols;
+    cortado::cuda::for_each_in_matrix(rows, cols, ld, [&](int64_t at) {
         c[at] = cortado::cuda::clamp_keep_nan(z != nullptr ? c[at] + z[at] : c[at], lo, hi);
-    }
+    });
 }
 
 }  // namespace

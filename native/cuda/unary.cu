@@ -114,11 +114,7 @@ __global__ void unary_backward_kernel(int64_t n, float p1, float p2, const float
 // The forward in place on rows x cols of a matrix with leading dimension ld (unary.h).
 template <int Op>
 __global__ void unary_rows_kernel(int rows, int cols, int64_t ld, float p1, float p2, float* c) {
-    const int64_t n = static_cast<int64_t>(rows) * cols, stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
-        const int64_t at = i / cols * ld + i % cols;
-        c[at] = forward<Op>(c[at], p1, p2);
-    }
+    cortado::cuda::for_each_in_matrix(rows, cols, ld, [&](int64_t at) { c[at] = forward<Op>(c[at], p1, p2); });
 }
 
 template <int Op>
