@@ -509,7 +509,7 @@ CORTADO_KERNEL(conv_forward) {
     auto with_columns = [&](const auto& use) {
         if (plan.one) {
             // (in the transposed product x^T is A, its micro-panels w pixels of each channel's row)
-            if (plan.in_place || plan.transposed) use(cortado::InPlace(by_filter(x, channels, pixels)));
+            if (plan.in_place || plan.transposed) use(cortado::InPlace(by_filter(x, channels, pixels), plan.transposed));
             else use(cortado::PackMatrix{by_filter(x, channels, pixels), true, 1.0f});
         } else {
             const Source src(ctx, w, batch, x, true);

@@ -181,10 +181,16 @@ private:
 // under few filters, A = the pixels of a 1x1 convolution's transposed product (x^T).
 struct InPlace {
     PackMatrix packer;  // {m, true, 1}
+    // A's panels: a block's last, short panel is read in place too (the micro-kernels read mr rows
+    // of an A panel, never more; of a B panel they may read whole vectors past nr)
+    bool short_panels;
 
-    explicit InPlace(const Matrix& m) : packer{m, true, 1.0f} {}
+    explicit InPlace(const Matrix& m, bool short_panels = false) : packer{m, true, 1.0f}, short_panels(short_panels) {}
     // whether the panel of columns x .. x + w, of a block ending at column `end`, is read in place
-    bool direct(int w, long x, long end) const { return x + w <= end && packer.m.run(x) >= w; }
+    bool direct(int w, long x, long end) const {
+        const long n = std::min<long>(w, end - x);
+        return (n == w || short_panels) && n > 0 && packer.m.run(x) >= n;
+    }
     void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
         packer(w, x0, count, p0, kc, dst, q0, q1);
     }
