@@ -14,7 +14,7 @@
 // Forward: kᵀ [e, s8] packed once (8 x 8 blocks transposed in registers); scores = q·kᵀ ([l, s8],
 // s8 = s rounded up to 8; 16 KB at the GPT's 64 x 64, in L1); per row scale, its maximum (8
 // lanes, NaN flagged apart), e^(x - max) (fast_math.h's exp_f), the sum in double, P = e / sum in
-// place, lse = max + log sum (with AVX2, 4 rows at a time, interleaved: softmax_rows4_avx2);
+// place, lse = max + log sum (with AVX2, 4 rows at a time, interleaved: vec_math.h's softmax_rows);
 // out = P·v. Backward: the scores again, P = e^(scale·x - lse);
 // dP = dOut·vᵀ; D_i = Σ dOut_i·out_i (8 float lanes, added in double); dS = P·(dP - D) in place
 // of dP; dq = scale·dS·k; dSᵀ and Pᵀ packed; dk = scale·dSᵀ·q and dv = Pᵀ·dOut.
@@ -240,50 +240,11 @@ CORTADO_CLONES double softmax_row(float* __restrict x, int n, float scale) {
     return static_cast<double>(m) + std::log(sum);
 }
 
-// softmax_row for the 4 rows from row i of the scores (x, rows s8 apart) with AVX2+FMA, their steps
-// interleaved (one row's chain of reductions, its exponentials, sum and logarithm, left the core
-// idle: short rows are latency, not throughput). The same operations as softmax.cpp's rows: NaN
-// left out of the maximum but reaching the row through its e^x, e^(x - m) 0 below -88, the sum in
-// double over 8 lanes. Lanes past a row's keys read as -inf (the row's whole vectors are in the
-// buffer) and are written 0.
+// The scores' 4 rows from row i (x, rows s8 apart, whole vectors in the buffer) by vec_math.h's
+// softmax_rows, in place, their log-sum-exps into lse.
 __attribute__((target("avx2,fma"))) void softmax_rows4_avx2(const Item& it, int i, float* x, float* lse) {
-    namespace v = cortado::avx2;
-    constexpr int R = 4;
-    int n[R], n_max = 0;
-    for (int r = 0; r < R; r++) n_max = std::max(n_max, n[r] = it.keys(i + r));
-    const __m256 s = v::splat(it.scale), minus_inf = v::splat(-INFINITY);
-    auto scaled = [&](int r, int j) __attribute__((always_inline)) {  // scale·x of row r's vector j, -inf past its keys
-        const __m256 t = _mm256_mul_ps(s, _mm256_loadu_ps(x + r * it.s8 + j));
-        return j + VW <= n[r] ? t : _mm256_blendv_ps(minus_inf, t, v::first_lanes(n[r] - j));
-    };
-    __m256 m8[R];
-    for (int r = 0; r < R; r++) m8[r] = minus_inf;
-    for (int j = 0; j < n_max; j += VW)
-        for (int r = 0; r < R; r++)
-            if (j < n[r]) m8[r] = _mm256_max_ps(scaled(r, j), m8[r]);
-    float mf[R];
-    __m256 m[R];
-    __m256d lo[R], hi[R];
-    for (int r = 0; r < R; r++) {
-        m[r] = v::splat(mf[r] = v::max8(m8[r]));
-        lo[r] = hi[r] = _mm256_setzero_pd();
-    }
-    for (int j = 0; j < n_max; j += VW)
-        for (int r = 0; r < R; r++)
-            if (j < n[r]) {
-                const __m256 ej = v::exp_shifted8(_mm256_sub_ps(scaled(r, j), m[r]));
-                _mm256_storeu_ps(x + r * it.s8 + j, ej);
-                v::add_wide(ej, lo[r], hi[r]);
-            }
-    __m256 by[R];
-    for (int r = 0; r < R; r++) {
-        const double sum = v::sum4(_mm256_add_pd(lo[r], hi[r]));
-        by[r] = v::splat(static_cast<float>(1.0 / sum));
-        lse[r] = n[r] == 0 ? -INFINITY : static_cast<float>(static_cast<double>(mf[r]) + std::log(sum));
-    }
-    for (int j = 0; j < n_max; j += VW)
-        for (int r = 0; r < R; r++)
-            if (j < n[r]) _mm256_storeu_ps(x + r * it.s8 + j, _mm256_mul_ps(_mm256_loadu_ps(x + r * it.s8 + j), by[r]));
+    const int n[4] = {it.keys(i), it.keys(i + 1), it.keys(i + 2), it.keys(i + 3)};
+    cortado::avx2::softmax_rows<4, true>(x, it.s8, x, it.s8, n, it.scale, lse);
 }
 
 // p[0..n) = e^(scale·x - lse), in place.

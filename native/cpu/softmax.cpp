@@ -85,34 +85,12 @@ void for_rows(int rows, int cols, F body) {
     });
 }
 
-// Softmax's rows 8 lanes at a time (AVX2+FMA, vec_math.h): the same steps as the generic loops
-// (NaN left out of the maximum, e^(x - m) with exp_f's bits wherever they are a normal float, the
-// sum in double, y = e·(1/sum) in float), the sum over 8 double lanes instead of 4 (GCC does not
-// vectorise a double sum of floats: its chain of dependent adds cost as much as the
-// exponentials). A row's tail of fewer than 8 goes through the same vector code, its missing
-// lanes left out of the sums.
-
-__attribute__((target("avx2,fma"))) void softmax_row_avx2(const float* x, int cols, float* e, float* y) {
-    namespace v = cortado::avx2;
-    const int full = cols & ~7, rest = cols - full;
-    __m256 m8 = v::splat(-INFINITY);
-    for (int j = 0; j < full; j += 8) m8 = _mm256_max_ps(_mm256_loadu_ps(x + j), m8);  // (a NaN x keeps m8)
-    if (rest) m8 = _mm256_max_ps(v::load_part(x + full, rest, -INFINITY), m8);
-    const __m256 m = v::splat(v::max8(m8));
-    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
-    for (int j = 0; j < full; j += 8) {
-        const __m256 ej = v::exp_shifted8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
-        _mm256_storeu_ps(e + j, ej);
-        v::add_wide(ej, lo, hi);
-    }
-    if (rest) {
-        const __m256 ej = _mm256_and_ps(v::first_lanes(rest), v::exp_shifted8(_mm256_sub_ps(v::load_part(x + full, rest, 0.0f), m)));
-        _mm256_storeu_ps(e + full, ej);  // (e holds cols rounded up to 8)
-        v::add_wide(ej, lo, hi);
-    }
-    const __m256 by = v::splat(static_cast<float>(1.0 / v::sum4(_mm256_add_pd(lo, hi))));
-    for (int j = 0; j < full; j += 8) _mm256_storeu_ps(y + j, _mm256_mul_ps(_mm256_loadu_ps(e + j), by));
-    if (rest) v::store_part(y + full, rest, _mm256_mul_ps(_mm256_loadu_ps(e + full), by));
+// Rows [r0, r1) of x [rows, cols] into y, 4 at a time by vec_math.h's softmax_rows.
+__attribute__((target("avx2,fma"))) void softmax_rows_avx2(const float* x, int cols, float* y, long r0, long r1) {
+    const int n4[4] = {cols, cols, cols, cols}, n1[1] = {cols};
+    long r = r0;
+    for (; r + 4 <= r1; r += 4) cortado::avx2::softmax_rows<4, false>(x + r * cols, cols, y + r * cols, cols, n4, 1.0f, nullptr);
+    for (; r < r1; r++) cortado::avx2::softmax_rows<1, false>(x + r * cols, cols, y + r * cols, cols, n1, 1.0f, nullptr);
 }
 
 // dx = y·(dy - Σ dy·y) over one row, in double (the generic loop's operations; its sum over 8
@@ -139,12 +117,16 @@ __attribute__((target("avx2,fma"))) void softmax_backward_row_avx2(const float* 
 
 }  // namespace
 
+// With AVX2+FMA, rows 4 at a time by vec_math.h's softmax_rows (the attention kernel's too): the
+// same steps as the generic loops (NaN left out of the maximum, e^(x - m) with exp_f's bits
+// wherever they are a normal float, the sum in double, y = e·(1/sum) in float), the sum over 8
+// double lanes instead of 4 (GCC does not vectorise a double sum of floats: its chain of dependent
+// adds cost as much as the exponentials). A row's tail of fewer than 8 goes through the same
+// vector code, its missing lanes left out of the sums.
 CORTADO_KERNEL(softmax_forward) {
     if (cortado_isa() >= 1) {
-        cortado::parallel_range(rows, std::max(1L, 4096L / std::max(1, cols)), [&](long r0, long r1) {
-            float* e = buffer<float>((cols + 7) & ~7);
-            for (long r = r0; r < r1; r++) softmax_row_avx2(x + r * cols, cols, e, y + r * cols);
-        });
+        cortado::parallel_range(rows, std::max(1L, 4096L / std::max(1, cols)),
+                                [&](long r0, long r1) { softmax_rows_avx2(x, cols, y, r0, r1); });
         return CORTADO_STATUS_OK;
     }
     for_rows<float>(rows, cols, [&](long o, float* e) {

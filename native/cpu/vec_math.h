@@ -6,6 +6,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #define CORTADO_AVX2 __attribute__((target("avx2,fma"), always_inline)) inline
@@ -79,6 +81,63 @@ CORTADO_AVX2 void store_part(float* p, long n, __m256 v) {
     alignas(32) float b[8];
     _mm256_store_ps(b, v);
     std::memcpy(p, b, static_cast<size_t>(n) * sizeof(float));
+}
+
+// Softmax over R rows at once, their steps interleaved (one row's chain of reductions, its
+// exponentials, sum and logarithm leaves the core idle: a short row is latency, not throughput).
+// Row r: n[r] floats at in + r·ldi, scaled by `scale`; out + r·ldo (may be in) gets e^(s - m) / Σ,
+// s = scale·x, m the row's maximum with NaN left out (a NaN reaches the row through its e^x),
+// e^(s - m) 0 below -88, the sum in double over 8 lanes (so a row's bits do not depend on R);
+// lse[r], when lse is not null, = m + log Σ (-inf for an empty row). Padded: the rows' whole
+// vectors may be read and written (lanes past n[r] are written 0); otherwise a row's last, partial
+// vector is read and written lane by lane.
+template <int R, bool Padded>
+CORTADO_AVX2 void softmax_rows(const float* in, long ldi, float* out, long ldo, const int (&n)[R], float scale, float* lse) {
+    int n_max = 0;
+    for (int r = 0; r < R; r++) n_max = std::max(n_max, n[r]);
+    const __m256 s = splat(scale), minus_inf = splat(-INFINITY);
+    auto scaled = [&](int r, int j) __attribute__((always_inline)) {  // scale·x of row r's vector j, -inf past its end
+        const float* p = in + r * ldi + j;
+        if (j + 8 <= n[r]) return _mm256_mul_ps(s, _mm256_loadu_ps(p));
+        if (Padded) return _mm256_blendv_ps(minus_inf, _mm256_mul_ps(s, _mm256_loadu_ps(p)), first_lanes(n[r] - j));
+        return _mm256_mul_ps(s, load_part(p, n[r] - j, -INFINITY));
+    };
+    auto store = [&](int r, int j, __m256 v) __attribute__((always_inline)) {
+        if (Padded || j + 8 <= n[r]) _mm256_storeu_ps(out + r * ldo + j, v);
+        else store_part(out + r * ldo + j, n[r] - j, v);
+    };
+    __m256 m8[R];
+    for (int r = 0; r < R; r++) m8[r] = minus_inf;
+    for (int j = 0; j < n_max; j += 8)
+        for (int r = 0; r < R; r++)
+            if (j < n[r]) m8[r] = _mm256_max_ps(scaled(r, j), m8[r]);  // (a NaN lane keeps m8's)
+    float mf[R];
+    __m256 m[R];
+    __m256d lo[R], hi[R];
+    for (int r = 0; r < R; r++) {
+        m[r] = splat(mf[r] = max8(m8[r]));
+        lo[r] = hi[r] = _mm256_setzero_pd();
+    }
+    for (int j = 0; j < n_max; j += 8)
+        for (int r = 0; r < R; r++)
+            if (j < n[r]) {
+                __m256 ej = exp_shifted8(_mm256_sub_ps(scaled(r, j), m[r]));
+                if (j + 8 > n[r]) ej = _mm256_and_ps(first_lanes(n[r] - j), ej);
+                store(r, j, ej);
+                add_wide(ej, lo[r], hi[r]);
+            }
+    __m256 by[R];
+    for (int r = 0; r < R; r++) {
+        const double sum = sum4(_mm256_add_pd(lo[r], hi[r]));
+        by[r] = splat(static_cast<float>(1.0 / sum));
+        if (lse) lse[r] = n[r] == 0 ? -INFINITY : static_cast<float>(static_cast<double>(mf[r]) + std::log(sum));
+    }
+    for (int j = 0; j < n_max; j += 8)
+        for (int r = 0; r < R; r++) {
+            if (j >= n[r]) continue;
+            float* p = out + r * ldo + j;
+            store(r, j, _mm256_mul_ps(Padded || j + 8 <= n[r] ? _mm256_loadu_ps(p) : load_part(p, n[r] - j, 0.0f), by[r]));
+        }
 }
 
 }  // namespace cortado::avx2
