@@ -114,14 +114,4 @@ final class LinearFusion extends Fusion {
         TensorProto t = graph.constants.get(name);
         return t != null && t.getDimsCount() == 1 && t.getDims(0) == n;
     }
-
-    private static long attribute(NodeProto node, String name, long fallback) {
-        for (AttributeProto a : node.getAttributeList()) if (a.getName().equals(name)) return a.getI();
-        return fallback;
-    }
-
-    private static float real(NodeProto node, String name) {
-        for (AttributeProto a : node.getAttributeList()) if (a.getName().equals(name)) return a.getF();
-        return 1f;
-    }
 }

@@ -59,14 +59,30 @@ final class SelfAttentionFusion extends Fusion {
             if (m == null || m.touched().stream().anyMatch(n -> removed.contains(n) || replaced.containsKey(n))) continue;
             removed.addAll(m.removed);
             replaced.put(m.inputProjection, m.inputProjection.toBuilder().setInput(0, m.x).build());
-            String shape = m.last.getOutput(0) + "/batch_first_shape";
-            replaced.put(m.outReshape, NodeProto.newBuilder().setOpType("Constant").setName(NodeContext.displayName(m.outReshape))
-                    .addOutput(shape).addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
-                            .setT(TensorProto.newBuilder().setDataType(Value.INT64).addDims(3)
-                                    .addInt64Data(m.outShape[1]).addInt64Data(m.outShape[0]).addInt64Data(m.outShape[2])))
-                    .build());
-            replaced.put(m.last, NodeProto.newBuilder().setOpType("Reshape").setName(NodeContext.displayName(m.last))
-                    .addInput(m.outReshape.getInput(0)).addInput(shape).addOutput(m.last.getOutput(0)).build());
+            if (linear(m.gemm)) {
+                // the output projection as one Linear node on [B, L, E], with the residual Add that reads it alone
+                removed.addAll(List.of(m.rows, m.gemm, m.outReshape));
+                NodeProto end = m.residualAdd != null ? m.residualAdd : m.last;
+                if (m.residualAdd != null) removed.add(m.last);
+                NodeProto.Builder out = NodeProto.newBuilder().setOpType(LinearFusion.OP).setDomain(AttentionFusion.DOMAIN)
+                        .setName(NodeContext.displayName(m.gemm)).setDocString(ConvFusion.FUSED_FROM + "Reshape+Gemm+Reshape+Transpose"
+                                + (m.residualAdd != null ? "+Add" : "")).addInput(m.outTranspose.getOutput(0)).addInput(m.gemm.getInput(1))
+                        .addInput(m.gemm.getInputCount() > 2 ? m.gemm.getInput(2) : "").addOutput(end.getOutput(0));
+                if (m.residualAdd != null) out.addInput(m.residual);
+                if (attribute(m.gemm, "transB", 0) != 0) {
+                    out.addAttribute(AttributeProto.newBuilder().setName("transB").setType(AttributeProto.AttributeType.INT).setI(1));
+                }
+                replaced.put(end, out.build());
+            } else {
+                String shape = m.last.getOutput(0) + "/batch_first_shape";
+                replaced.put(m.outReshape, NodeProto.newBuilder().setOpType("Constant").setName(NodeContext.displayName(m.outReshape))
+                        .addOutput(shape).addAttribute(AttributeProto.newBuilder().setName("value").setType(AttributeProto.AttributeType.TENSOR)
+                                .setT(TensorProto.newBuilder().setDataType(Value.INT64).addDims(3)
+                                        .addInt64Data(m.outShape[1]).addInt64Data(m.outShape[0]).addInt64Data(m.outShape[2])))
+                        .build());
+                replaced.put(m.last, NodeProto.newBuilder().setOpType("Reshape").setName(NodeContext.displayName(m.last))
+                        .addInput(m.outReshape.getInput(0)).addInput(shape).addOutput(m.last.getOutput(0)).build());
+            }
             NodeProto.Builder fused = NodeProto.newBuilder().setOpType(OP).setDomain(AttentionFusion.DOMAIN)
                     .setName(NodeContext.displayName(attention)).setDocString(ConvFusion.FUSED_FROM + "Slice+Reshape+Transpose+"
                             + attention.getOpType() + "+Transpose").addInput(m.packed).addAllInput(m.bounds).addOutput(m.outTranspose.getOutput(0))
@@ -82,14 +98,15 @@ final class SelfAttentionFusion extends Fusion {
         final List<NodeProto> removed = new ArrayList<>();
         final List<String> bounds = new ArrayList<>(); // q's, k's and v's slice starts and ends
         final List<Long> headShapes = new ArrayList<>();
-        String x, packed;
-        NodeProto inputProjection, outTranspose, outReshape, last;
+        String x, packed, residual;
+        NodeProto inputProjection, outTranspose, rows, gemm, outReshape, last, residualAdd;
         List<Long> rowsShape;
         long[] outShape;
 
         List<NodeProto> touched() {
             List<NodeProto> all = new ArrayList<>(removed);
-            all.addAll(List.of(inputProjection, outReshape, last));
+            all.addAll(List.of(inputProjection, rows, gemm, outReshape, last));
+            if (residualAdd != null) all.add(residualAdd);
             return all;
         }
     }
@@ -133,19 +150,35 @@ final class SelfAttentionFusion extends Fusion {
         // attention → Transpose(1, 0, 2) → Reshape [L·B, E] → Gemm → Reshape [L, B, E] → Transpose(1, 0, 2)
         m.outTranspose = next(attention, "Transpose");
         if (!swapsFirstTwo(m.outTranspose)) return null;
-        NodeProto rows = next(m.outTranspose, "Reshape");
-        long[] rowsShape = rows == null || rows.getInputCount() != 2 ? null : positive(rows.getInput(1), 2);
+        m.rows = next(m.outTranspose, "Reshape");
+        long[] rowsShape = m.rows == null || m.rows.getInputCount() != 2 ? null : positive(m.rows.getInput(1), 2);
         if (rowsShape == null) return null;
         m.rowsShape = List.of(rowsShape[0], rowsShape[1]);
-        NodeProto gemm = next(rows, "Gemm");
-        if (!rowWise(gemm)) return null;
-        m.outReshape = next(gemm, "Reshape");
+        m.gemm = next(m.rows, "Gemm");
+        if (!rowWise(m.gemm)) return null;
+        m.outReshape = next(m.gemm, "Reshape");
         m.outShape = m.outReshape == null || m.outReshape.getInputCount() != 2 ? null : positive(m.outReshape.getInput(1), 3);
         if (m.outShape == null) return null;
         m.last = next(m.outReshape, "Transpose");
         if (!swapsFirstTwo(m.last)) return null;
         m.removed.add(m.outTranspose);
+        NodeProto sum = graph.onlyReader(m.last.getOutput(0)); // a residual Add reading the block's output alone
+        if (sum != null && sum.getDomain().isEmpty() && sum.getOpType().equals("Add") && sum.getInputCount() == 2 && sum.getOutputCount() == 1) {
+            String y = m.last.getOutput(0), z = sum.getInput(0).equals(y) ? sum.getInput(1) : sum.getInput(0);
+            if (!z.equals(y) && !graph.constants.containsKey(z)) {
+                m.residualAdd = sum;
+                m.residual = z;
+            }
+        }
         return m;
+    }
+
+    /** Whether the Gemm is {@link LinearFusion#OP}'s: alpha and beta 1, its C a vector or none. */
+    private boolean linear(NodeProto gemm) {
+        if (real(gemm, "alpha") != 1f || real(gemm, "beta") != 1f) return false;
+        if (gemm.getInputCount() < 3 || gemm.getInput(2).isEmpty()) return true;
+        TensorProto c = graph.constants.get(gemm.getInput(2));
+        return c != null && c.getDimsCount() == 1;
     }
 
     /** The one reader of n's one output when it is an op of type {@code op} reading it as its first input, else null. */

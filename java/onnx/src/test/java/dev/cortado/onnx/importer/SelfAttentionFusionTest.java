@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * writes nn.MultiheadAttention: x transposed to positions first, the packed projection sliced into
  * q, k and v, each reshaped and transposed to heads, the output transposed back before and after
  * the output projection) runs as one SelfAttention node on the projection in batch order, with no
- * Transpose or Slice left, and matches ONNX Runtime on cpu and sim, causal or not, and its
+ * Transpose or Slice left, the output projection one Linear node on its [B, L, E] (with the
+ * residual Add that reads the block alone), and matches ONNX Runtime on cpu and sim, causal or not, and its
  * gradients central differences; where the shapes turn out not to fit (v's slice not P's last
  * third, q's and k's slices swapped) the model loads without the fusion and still matches; where P is read elsewhere, or its
  * Shape is read for another axis, the nodes stay as they are.
@@ -41,11 +42,14 @@ class SelfAttentionFusionTest {
      * also a graph output. {@code shapeAxis}: the axis of P's Shape a Gather reads (torch: -1).
      */
     private Path block(String name, int dv, boolean causal, boolean pOut, long shapeAxis) throws Exception {
-        return block(name, dv, causal, pOut, shapeAxis, false);
+        return block(name, dv, causal, pOut, shapeAxis, false, false);
     }
 
-    /** With {@code kFirst} k's slice is P's first third and q's its second. */
-    private Path block(String name, int dv, boolean causal, boolean pOut, long shapeAxis, boolean kFirst) throws Exception {
+    /**
+     * With {@code kFirst} k's slice is P's first third and q's its second; with {@code residual}
+     * the output is x + the block's (an Add reading it alone), as nn.TransformerEncoderLayer has it.
+     */
+    private Path block(String name, int dv, boolean causal, boolean pOut, long shapeAxis, boolean kFirst, boolean residual) throws Exception {
         Rng rng = new Rng(13);
         int w = 2 * E + H * dv;
         List<NodeProto> nodes = new ArrayList<>(List.of(
@@ -73,7 +77,8 @@ class SelfAttentionFusionTest {
                 node("Reshape", "rows", List.of("ot", "rows_shape"), List.of("or")),
                 node("Gemm", "out_proj", List.of("or", "w_out", "b_out"), List.of("g"), Graphs.integer("transB", 1)),
                 node("Reshape", "out_rows", List.of("g", "out_shape"), List.of("gr")),
-                node("Transpose", "out_t", List.of("gr"), List.of("y"), Graphs.ints("perm", 1, 0, 2))));
+                node("Transpose", "out_t", List.of("gr"), List.of(residual ? "attended" : "y"), Graphs.ints("perm", 1, 0, 2))));
+        if (residual) nodes.add(node("Add", "residual", List.of("x", "attended"), List.of("y")));
         TensorProto.Builder mask = TensorProto.newBuilder().setName("causal_mask").setDataType(Value.FLOAT).addDims(L).addDims(L);
         for (int i = 0; i < L; i++) for (int j = 0; j < L; j++) mask.addFloatData(j > i ? Float.NEGATIVE_INFINITY : 0f);
         List<TensorProto> inits = List.of(Graphs.randomFloats("w_in", rng, 0.4f, E, w), Graphs.randomFloats("b_in", rng, 0.2f, w),
@@ -97,16 +102,19 @@ class SelfAttentionFusionTest {
     @Test
     void theBlockRunsOnThePackedProjectionAndMatchesOnnxRuntime() throws Exception {
         for (boolean causal : new boolean[] {false, true}) {
-            Path file = block("block" + causal, D, causal, false, -1);
-            assertEquals(List.of(LinearFusion.OP, SelfAttentionFusion.OP, "Reshape", "Gemm", "Reshape"), plan(file), "causal " + causal);
-            OrtReference.assertMatches(file);
+            for (boolean residual : new boolean[] {false, true}) {
+                Path file = block("block" + causal + residual, D, causal, false, -1, false, residual);
+                // the input projection, the attention, the output projection (adding the residual)
+                assertEquals(List.of(LinearFusion.OP, SelfAttentionFusion.OP, LinearFusion.OP), plan(file), "causal " + causal + " residual " + residual);
+                OrtReference.assertMatches(file);
+            }
         }
     }
 
     @Test
     void shapesThatDoNotFitLoadWithoutTheFusion() throws Exception {
         // P [L, B, 2E + 6]: v's slice is not its last third; q and k in each other's thirds
-        for (Path file : new Path[] {block("v_not_a_third", 2, true, false, -1), block("k_first", D, false, false, -1, true)}) {
+        for (Path file : new Path[] {block("v_not_a_third", 2, true, false, -1), block("k_first", D, false, false, -1, true, false)}) {
             List<String> ops = plan(file);
             assertTrue(ops.contains(AttentionFusion.OP) && !ops.contains(SelfAttentionFusion.OP) && ops.contains("Slice"), file + " plan: " + ops);
             OrtReference.assertMatches(file);
@@ -125,7 +133,7 @@ class SelfAttentionFusionTest {
 
     @Test
     void gradientsThroughTheFusedBlockMatchCentralDifferences() throws Exception {
-        try (OnnxModel model = OnnxModel.load(block("trainable", D, true, false, -1))) {
+        try (OnnxModel model = OnnxModel.load(block("trainable", D, true, false, -1, false, true))) {
             assertTrue(model.runtimeOpTypes().contains(SelfAttentionFusion.OP));
             model.requiresGrad(true);
             Tensor x = Tensor.uniform(new Rng(4), -1, 1, B, L, E);
