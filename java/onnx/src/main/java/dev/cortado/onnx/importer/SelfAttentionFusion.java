@@ -19,13 +19,16 @@ import java.util.Set;
  *   x [B, L, E] → Transpose(1,0,2) → MatMul(W) [→ Add(b)] = P [L, B, 3E]
  *   P → Slice (last axis) → Reshape [L, B·H, D] → Transpose(1,0,2) = q, k, v
  *   attention(q, k, v) → Transpose(1,0,2) → Reshape [L·B, E] → Gemm → Reshape [L, B, E] → Transpose(1,0,2) = y
+ *   [y → Add(z, y)]
  * </pre>
  * becomes
  * <pre>
- *   x → MatMul(W) [→ Add(b)] = P [B, L, 3E] → {@value #OP}(P) [B, L, E] → Reshape [L·B, E] → Gemm → Reshape [B, L, E] = y
+ *   x → MatMul(W) [→ Add(b)] = P [B, L, 3E] → {@value #OP}(P) [B, L, E] → Linear(W_o, b_o [, z]) = y [B, L, E]
  * </pre>
  * The projections work row by row (constant weights; biases of one row), so rows in batch order
- * give the same rows; the Reshape that had P's positions first becomes one to [B, L, E]. The nine
+ * give the same rows; the output projection is one {@link LinearFusion#OP} node on [B, L, E] that
+ * also adds the residual z when an Add reads y alone (where the Gemm is not one — alpha or beta
+ * not 1, a C of more than one axis — it stays, between Reshapes to [L·B, E] and [B, L, E]). The nine
  * copies the nodes made per block (the Transposes and Slices) are gone. Every intermediate must be
  * read only inside the pattern, except P, which Shape nodes may also read for its last axis (the
  * slices' bounds: torch computes them from it), the same in either order.
