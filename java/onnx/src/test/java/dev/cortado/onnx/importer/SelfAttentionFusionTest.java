@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.cortado.autograd.GradCheck;
+import dev.cortado.onnx.proto.Onnx.AttributeProto;
 import dev.cortado.onnx.proto.Onnx.NodeProto;
 import dev.cortado.onnx.proto.Onnx.TensorProto;
 import dev.cortado.onnx.proto.Onnx.ValueInfoProto;
@@ -35,6 +36,9 @@ class SelfAttentionFusionTest {
     Path dir;
 
     private static final int B = 2, L = 5, E = 12, H = 3, D = E / H;
+
+    /** The output projection Gemm's alpha (1: torch's). */
+    private float gemmAlpha = 1f;
 
     /**
      * x [B, L, E] → the block, as torch writes it. {@code dv}: v's head size (D for a fusable
@@ -75,7 +79,8 @@ class SelfAttentionFusionTest {
                 node("MatMul", "attend", List.of("a", "vt"), List.of("o")),
                 node("Transpose", "o_t", List.of("o"), List.of("ot"), Graphs.ints("perm", 1, 0, 2)),
                 node("Reshape", "rows", List.of("ot", "rows_shape"), List.of("or")),
-                node("Gemm", "out_proj", List.of("or", "w_out", "b_out"), List.of("g"), Graphs.integer("transB", 1)),
+                node("Gemm", "out_proj", List.of("or", "w_out", "b_out"), List.of("g"), Graphs.integer("transB", 1),
+                        AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT).setF(gemmAlpha).build()),
                 node("Reshape", "out_rows", List.of("g", "out_shape"), List.of("gr")),
                 node("Transpose", "out_t", List.of("gr"), List.of(residual ? "attended" : "y"), Graphs.ints("perm", 1, 0, 2))));
         if (residual) nodes.add(node("Add", "residual", List.of("x", "attended"), List.of("y")));
@@ -109,6 +114,14 @@ class SelfAttentionFusionTest {
                 OrtReference.assertMatches(file);
             }
         }
+    }
+
+    @Test
+    void anOutputProjectionThatIsNoLinearLayerStaysAGemm() throws Exception {
+        gemmAlpha = 0.5f; // Gemm's alpha: the block still runs in batch order, its Gemm between Reshapes
+        Path file = block("alpha", D, false, false, -1, false, true);
+        assertEquals(List.of(LinearFusion.OP, SelfAttentionFusion.OP, "Reshape", "Gemm", "Reshape", "Add"), plan(file));
+        OrtReference.assertMatches(file);
     }
 
     @Test
