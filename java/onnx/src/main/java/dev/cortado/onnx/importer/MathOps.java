@@ -155,8 +155,6 @@ final class MathOps {
      */
     static Op attention(NodeContext c) {
         AttentionAttributes a = AttentionAttributes.of(c);
-        float scale = a.scale();
-        boolean causal = a.causal();
         int[] mask = a.mask();
         return in -> {
             Tensor q = in[0].tensor(), k = in[1].tensor(), v = in[2].tensor();
@@ -164,7 +162,7 @@ final class MathOps {
                 throw new IllegalArgumentException("the causal mask " + Shape.str(mask) + " does not fit q " + Shape.str(q.shape())
                         + " and k " + Shape.str(k.shape()));
             }
-            return Op.one(Value.of(Attention.scaledDotProductAttention(q, k, v, causal, 0f, null, scale), in[0].type()));
+            return Op.one(Value.of(Attention.scaledDotProductAttention(q, k, v, a.causal(), 0f, null, a.scale()), in[0].type()));
         };
     }
 
@@ -177,8 +175,6 @@ final class MathOps {
      */
     static Op selfAttention(NodeContext c) {
         AttentionAttributes a = AttentionAttributes.of(c);
-        float scale = a.scale();
-        boolean causal = a.causal();
         int[] mask = a.mask(), heads = c.ints("head_shapes"), rows = c.ints("rows_shape"), out = c.ints("out_shape");
         if (heads == null || heads.length != 9 || rows == null || rows.length != 2 || out == null || out.length != 3) {
             throw c.refuse("attributes head_shapes (9), rows_shape (2) and out_shape (3) are required");
@@ -195,10 +191,10 @@ final class MathOps {
                             + Shape.str(p.shape()));
                 }
             }
-            if (rows[0] != (long) l * b || rows[1] != e || out[0] != l || out[1] != b || causal && (mask[0] != l || mask[1] != l)) {
+            if (rows[0] != (long) l * b || rows[1] != e || out[0] != l || out[1] != b || a.causal() && (mask[0] != l || mask[1] != l)) {
                 throw new SelfAttentionFusion.Declined("rows " + Arrays.toString(rows) + ", out " + Arrays.toString(out) + " for P " + Shape.str(p.shape()));
             }
-            return Op.one(Value.of(Attention.selfAttention(p, e / d, causal, scale), in[0].type()));
+            return Op.one(Value.of(Attention.selfAttention(p, e / d, a.causal(), a.scale()), in[0].type()));
         };
     }
 

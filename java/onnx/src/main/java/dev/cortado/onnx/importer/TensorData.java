@@ -31,10 +31,7 @@ final class TensorData {
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             throw new IllegalArgumentException("tensor '" + t.getName() + "' keeps its data in an external file, which is not supported");
         }
-        int[] shape = shape(t);
-        long n = 1;
-        for (int d : shape) n *= d;
-        int count = Math.toIntExact(n);
+        int count = Math.toIntExact(count(t));
         float[] out = new float[count];
         int type = t.getDataType();
         boolean raw = !t.getRawData().isEmpty();
@@ -83,11 +80,17 @@ final class TensorData {
         return out;
     }
 
+    /** How many elements the tensor's shape holds. */
+    private static long count(TensorProto t) {
+        long n = 1;
+        for (int d : shape(t)) n *= d;
+        return n;
+    }
+
     /** An INT64 tensor's values, exactly. */
     static long[] longs(TensorProto t) {
         if (t.getDataType() != Value.INT64) throw new IllegalArgumentException("tensor '" + t.getName() + "' is not int64");
-        long n = 1;
-        for (int d : shape(t)) n *= d;
+        long n = count(t);
         if (t.getRawData().isEmpty()) {
             if (t.getInt64DataCount() != n) throw new IllegalArgumentException("tensor '" + t.getName() + "' holds " + t.getInt64DataCount() + " values, its shape needs " + n);
             return t.getInt64DataList().stream().mapToLong(Long::longValue).toArray();
