@@ -308,6 +308,38 @@ struct PackColumns {
     }
 };
 
+// The transposed product's A, pixels x taps, where the micro-kernels can read it from the images
+// (cortado::WindowRows): no padding left (a padded copy), a column stride of 1 or 2, and panels of
+// wr pixels along one output row, wr dividing the output width, at most the kernel's mr rows and
+// at least half of them (ResNet's 7 and 14 wide outputs: 7). 0 where it cannot.
+int window_rows(const Columns& col, int mr) {
+    const Window& w = col.w;
+    if (w.ph != 0 || w.pw != 0 || (w.sw != 1 && w.sw != 2) || col.image * 2 > INT_MAX) return 0;
+    for (int wr = std::min(mr, col.ow); 2 * wr >= mr; wr--)
+        if (col.ow % wr == 0) return wr;
+    return 0;
+}
+
+// Its windows for the n pixels: each panel's first pixel's first tap, each tap's offset from there.
+struct Windows {
+    std::vector<const float*> base;
+    std::vector<int> off;
+
+    Windows(const Columns& col, int wr, long n) : base(n / wr) {
+        const Window& w = col.w;
+        const long taps = static_cast<long>(w.kh) * w.kw;
+        off.resize(w.channels * taps);
+        for (long t = 0; t < static_cast<long>(off.size()); t++)
+            off[t] = static_cast<int>(t / taps * w.plane() + t / w.kw % w.kh * w.width + t % w.kw);
+        for (long q = 0; q < static_cast<long>(base.size()); q++) {
+            const float* img;
+            int oy, ox;
+            col.position(q * wr, img, oy, ox);
+            base[q] = img + static_cast<long>(oy) * w.sh * w.width + static_cast<long>(ox) * w.sw;
+        }
+    }
+};
+
 // op(B) = col^T (filter gradient): k = (image, oy, ox), n = (c, ki, kj). Each of a panel's nr
 // columns is one kernel tap, copied along output rows into every nr-th float.
 struct PackColumnsT {
@@ -525,9 +557,18 @@ CORTADO_KERNEL(conv_forward) {
                 if constexpr (std::is_same_v<Columns, cortado::InPlace>) {  // a 1x1 convolution's x^T: no packing at all
                     cortado::gemm(n, filters, k, columns, weights, 0.0f, Matrix::rows(t, filters));
                 } else {
+                    const int mr = cortado::gemm_blocking(n, filters).mr;
+                    if constexpr (std::is_same_v<Columns, PackColumns>) {
+                        // The micro-kernels read the operand's panels from the images themselves.
+                        if (const int wr = window_rows(columns.col, mr)) {
+                            const Windows win(columns.col, wr, n);
+                            cortado::gemm(n, filters, k, cortado::WindowRows<Columns>{win.base.data(), win.off.data(), wr, w.sw, columns},
+                                          weights, 0.0f, Matrix::rows(t, filters));
+                            return;
+                        }
+                    }
                     // The threads own columns of y's transpose, filters, and would each pack all of the
                     // im2col operand: packed once instead, each thread a share of its panels.
-                    const int mr = cortado::gemm_blocking(n, filters).mr;
                     const long panels = ceil_div(n, mr);
                     float* a = cortado::threads() > 1 ? static_cast<float*>(ctx->workspace(ctx, sizeof(float) * panels * mr * k)) : nullptr;
                     if (a) cortado::parallel_range(panels, 1, [&](long q0, long q1) { columns(mr, 0, n, 0, static_cast<int>(k), a, q0, q1); });

@@ -22,6 +22,13 @@ void cortado_micro_kernel_avx2(int, const float*, long, const float*, long, floa
 void cortado_micro_kernel_avx512(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
 void cortado_micro_kernel_avx512_10x32(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
 void cortado_micro_kernel_avx512_8x32(int, const float*, long, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+#define CORTADO_DECLARE_WINDOW(name) \
+    void name##_window(int, const float*, const int*, int, const float*, long, float*, long, float, int, int, const cortado::TileTail*);
+CORTADO_DECLARE_WINDOW(cortado_micro_kernel_generic)
+CORTADO_DECLARE_WINDOW(cortado_micro_kernel_avx2)
+CORTADO_DECLARE_WINDOW(cortado_micro_kernel_avx512)
+CORTADO_DECLARE_WINDOW(cortado_micro_kernel_avx512_10x32)
+CORTADO_DECLARE_WINDOW(cortado_micro_kernel_avx512_8x32)
 
 namespace {
 
@@ -30,18 +37,22 @@ using cortado::CacheBlocks;
 using cortado::CacheLevel;
 using cortado::CacheSizes;
 using cortado::MicroKernel;
+using cortado::WindowKernel;
 
 // The micro-kernels per ISA. The first entry of an ISA is its main kernel; the others serve C
 // with few rows (a convolution's filters, a batch) that they tile with fewer empty rows.
 constexpr int kVariants = 3;
 struct Tile {
     MicroKernel kernel;
+    WindowKernel window;
     int mr, nr;
 };
+#define CORTADO_TILE(name, mr, nr) {name, name##_window, mr, nr}
 constexpr Tile kTiles[][kVariants] = {
-    {{cortado_micro_kernel_generic, 4, 8}},
-    {{cortado_micro_kernel_avx2, 6, 16}},
-    {{cortado_micro_kernel_avx512, 12, 32}, {cortado_micro_kernel_avx512_10x32, 10, 32}, {cortado_micro_kernel_avx512_8x32, 8, 32}},
+    {CORTADO_TILE(cortado_micro_kernel_generic, 4, 8)},
+    {CORTADO_TILE(cortado_micro_kernel_avx2, 6, 16)},
+    {CORTADO_TILE(cortado_micro_kernel_avx512, 12, 32), CORTADO_TILE(cortado_micro_kernel_avx512_10x32, 10, 32),
+     CORTADO_TILE(cortado_micro_kernel_avx512_8x32, 8, 32)},
 };
 constexpr int kIsas = sizeof kTiles / sizeof kTiles[0];
 
@@ -94,7 +105,7 @@ BlockingTable blocking_table(const CacheSizes& caches) {
                 CacheBlocks b = kBlocksFromEnv.kc > 0 ? kBlocksFromEnv : cortado::derive_blocks(caches, tile.mr, tile.nr, large == 1, kHalfRate512 && tile.nr >= 32);
                 b.mc = static_cast<int>(cortado::ceil_div(b.mc, tile.mr)) * tile.mr;
                 b.nc = static_cast<int>(cortado::ceil_div(b.nc, tile.nr)) * tile.nr;
-                t.of[isa][v][large] = {tile.kernel, tile.mr, tile.nr, b.mc, b.kc, b.nc};
+                t.of[isa][v][large] = {tile.kernel, tile.window, tile.mr, tile.nr, b.mc, b.kc, b.nc};
             }
         }
     return t;

@@ -17,7 +17,8 @@
 // a 1x1 convolution's transposed product) may instead be read in place by the micro-kernels
 // (InPlace), and an operand packed
 // ahead over the whole k (Prepacked: a model's filters, an im2col operand shared by the threads)
-// is read where it lies. C is a Matrix whose
+// is read where it lies, and the im2col A of a convolution's transposed product is read by the
+// micro-kernels as windows of the images themselves (WindowRows). C is a Matrix whose
 // columns may come in groups (a convolution's [batch, filters, pixels] output is C[filters, batch *
 // pixels] in groups of `pixels`), so no axis swap is needed.
 //
@@ -46,9 +47,14 @@ inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
 
 using MicroKernel = void (*)(int kc, const float* a, long lda, const float* b, long ldb, float* c, long ldc, float beta, int mr,
                              int nr, const TileTail* tail);
+// The same micro-kernel reading its A panel as a window of an image (gemm_kernel.inc's WindowA):
+// row r of step q at a[off[q] + r stride], stride 1 or 2.
+using WindowKernel = void (*)(int kc, const float* a, const int* off, int stride, const float* b, long ldb, float* c, long ldc,
+                              float beta, int mr, int nr, const TileTail* tail);
 
 struct Blocking {
     MicroKernel kernel;
+    WindowKernel window;
     int mr, nr;      // register tile
     int mc, kc, nc;  // cache blocks (mc a multiple of mr, nc of nr)
 };
@@ -221,14 +227,46 @@ struct is_prepacked : std::false_type {};
 template <class P>
 struct is_prepacked<Prepacked<P>> : std::true_type {};
 
+// An A operand whose panels are windows of images, never packed (a convolution's transposed
+// product, conv.cpp): panel q's w rows are output pixels along one output row, row r of step p at
+// base[q][off[p] + r stride]. `packer` packs the same panels (the small-panels path).
+template <class P>
+struct WindowRows {
+    const float* const* base;  // per panel of width w
+    const int* off;            // per step of k
+    int w, stride;
+    P packer;
+
+    void operator()(int width, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
+        packer(width, x0, count, p0, kc, dst, q0, q1);
+    }
+};
+
+template <class P>
+struct is_window : std::false_type {};
+template <class P>
+struct is_window<WindowRows<P>> : std::true_type {};
+
+// Where a micro-kernel reads an A panel: ld floats a step (packed: mr), or a window (off set).
+struct APanel {
+    const float* p;
+    long ld;
+    const int* off = nullptr;
+    int stride = 0;
+};
+
 // A block's micro-panels of width w as the micro-kernels read them: packed, panel q at p + q *
-// stride, w floats per step of k; with `in_place` set, the panels that InPlace reads from memory.
+// stride, w floats per step of k; with `in_place` set, the panels that InPlace reads from memory;
+// with `base` set, the windows of a WindowRows (A only).
 struct Panels {
     const float* p;
     long stride;
     int w;
     const InPlace* in_place = nullptr;
     long x0 = 0, end = 0, pc = 0;
+    const float* const* base = nullptr;
+    const int* off = nullptr;
+    int step = 0;  // a window's column stride
 
     const float* panel(long q, long& ld) const {
         if (in_place && in_place->direct(w, x0 + q * w, end)) {
@@ -238,13 +276,21 @@ struct Panels {
         ld = w;
         return p + q * stride;
     }
+    APanel a_panel(long q) const {
+        if (base) return {base[q], 0, off, step};
+        long ld;
+        const float* a = panel(q, ld);
+        return {a, ld};
+    }
 };
 
 // The block of panels [q0, q1) of width w at x0 (of count indices), steps pc .. pc + kc, packed
 // into buf by the packer (InPlace: only the panels it cannot read in place).
 template <class P>
 Panels pack_block(const P& pack, int w, long x0, int count, long pc, int kc, float* buf, long q0, long q1) {
-    if constexpr (std::is_same_v<P, InPlace>) {
+    if constexpr (is_window<P>::value) {
+        return {nullptr, 0, w, nullptr, 0, 0, 0, pack.base + x0 / w, pack.off + pc, pack.stride};
+    } else if constexpr (std::is_same_v<P, InPlace>) {
         for (long q = q0; q < q1; q++)
             if (!pack.direct(w, x0 + q * w, x0 + count)) pack(w, x0, count, pc, kc, buf, q, q + 1);
         return {buf, static_cast<long>(w) * kc, w, &pack, x0, x0 + count, pc};
@@ -275,12 +321,19 @@ inline float* column(const Matrix& c, long j, int nr) { return c.run(j) >= nr ? 
 // A micro-tile whose columns are not contiguous in C (micro_tile): through a local tile, out of
 // line so that micro_tile's usual calls do not get the frame of its 4 KB array (a 1 x 1
 // convolution over 16 channels makes calls short enough for that to show).
+// C[0:mr, 0:nr] (ldc floats a row) = beta C + A panel . B panel, through the micro-kernel that reads a.
+inline void micro_kernel(const Blocking& bl, int kc, const APanel& a, const float* bp, long ldb, float* c, long ldc, float beta,
+                         int mr, int nr, const TileTail* tail) {
+    if (a.off) bl.window(kc, a.p, a.off, a.stride, bp, ldb, c, ldc, beta, mr, nr, tail);
+    else bl.kernel(kc, a.p, a.ld, bp, ldb, c, ldc, beta, mr, nr, tail);
+}
+
 template <class Tail>
-__attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, const float* ap, long lda, const float* bp, long ldb,
+__attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, const APanel& a, const float* bp, long ldb,
                                                     const Matrix& c, long i, long j, float beta, int mr, int nr, const Tail& tail,
                                                     bool last) {
     alignas(64) float tile[16 * 64];  // >= MR x NR of every micro-kernel
-    bl.kernel(kc, ap, lda, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
+    micro_kernel(bl, kc, a, bp, ldb, tile, bl.nr, 0.0f, mr, nr, nullptr);
     c.runs(i, j, nr, [&](int t, int len, float* cij) {  // (a division per float took 11-16% of a stride-2 layer at 7 x 7)
         for (int r = 0; r < mr; r++, cij += c.ld) {
             const float* s = tile + r * bl.nr + t;
@@ -295,13 +348,13 @@ __attribute__((noinline)) void micro_tile_scattered(const Blocking& bl, int kc, 
 // column(c, j, nr), found once for a column of tiles: the divisions cost as much as a short
 // micro-kernel call), else micro_tile_scattered; after the last pass over k (`last`) with its tail.
 template <class Tail>
-inline void micro_tile(const Blocking& bl, int kc, const float* ap, long lda, const float* bp, long ldb, const Matrix& c, float* cj,
-                       long i, long j, float beta, int mr, int nr, const Tail& tail, bool last) {
-    if (!cj) return micro_tile_scattered(bl, kc, ap, lda, bp, ldb, c, i, j, beta, mr, nr, tail, last);
+inline void micro_tile(const Blocking& bl, int kc, const APanel& a, const float* bp, long ldb, const Matrix& c, float* cj, long i,
+                       long j, float beta, int mr, int nr, const Tail& tail, bool last) {
+    if (!cj) return micro_tile_scattered(bl, kc, a, bp, ldb, c, i, j, beta, mr, nr, tail, last);
     float* cij = cj + i * c.ld;
     TileTail t;
     const bool fused = last && tail.tile(cij, i, j, t);
-    bl.kernel(kc, ap, lda, bp, ldb, cij, c.ld, beta, mr, nr, fused ? &t : nullptr);
+    micro_kernel(bl, kc, a, bp, ldb, cij, c.ld, beta, mr, nr, fused ? &t : nullptr);
     if (fused) tail.after_tile(cij, c.ld, mr, nr);
 }
 
@@ -317,12 +370,9 @@ void block_tiles(const Blocking& bl, int kc, const Panels& a, const Panels& b, c
         const long j = jc + jr * bl.nr;
         const int nr = std::min<long>(bl.nr, nc - jr * bl.nr);
         float* cj = column(c, j, nr);
-        for (long ir = ir0; ir < ir1; ir++) {
-            long lda;
-            const float* ap = a.panel(ir, lda);
-            micro_tile(bl, kc, ap, lda, bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr), nr, tail,
-                       last);
-        }
+        for (long ir = ir0; ir < ir1; ir++)
+            micro_tile(bl, kc, a.a_panel(ir), bp, ldb, c, cj, ic + ir * bl.mr, j, beta, std::min<long>(bl.mr, mc - ir * bl.mr), nr,
+                       tail, last);
     }
 }
 
@@ -341,7 +391,8 @@ void gemm_small_panels(const Blocking& bl, long i0, long i1, long j0, long j1, l
                 const int kc = std::min<long>(kStep, k1 - p);
                 pack_a(bl.mr, i, mr, p, kc, ap, 0, 1);
                 pack_b(bl.nr, j, nr, p, kc, bp, 0, 1);
-                micro_tile(bl, kc, ap, bl.mr, bp, bl.nr, c, column(c, j, nr), i, j, p == k0 ? beta : 1.0f, mr, nr, tail, p + kc == k1);
+                micro_tile(bl, kc, APanel{ap, bl.mr}, bp, bl.nr, c, column(c, j, nr), i, j, p == k0 ? beta : 1.0f, mr, nr, tail,
+                           p + kc == k1);
             }
         }
     }
@@ -477,7 +528,11 @@ void gemm_blocked(const Blocking& bl, int m, int n, long k0, long k1, const PA& 
 template <class PA, class PB, class Tail = NoTail>
 void gemm(int m, int n, long k, const PA& pack_a, const PB& pack_b, float beta, const Matrix& c, const Tail& tail = Tail()) {
     if (m == 0 || n == 0 || k == 0) return;  // callers handle k == 0 (C = beta C)
-    const Blocking bl = gemm_blocking(m, n);
+    Blocking bl = gemm_blocking(m, n);
+    if constexpr (is_window<PA>::value) {  // its panels' rows, at most the kernel's
+        bl.mc = static_cast<int>(ceil_div(bl.mc, pack_a.w)) * pack_a.w;
+        bl.mr = pack_a.w;
+    }
     // A small C over a long k (a weight gradient summed over a batch): split k into fixed chunks
     // computed in parallel and summed in chunk order, so the bits do not depend on the threads.
     constexpr long kSplitChunk = 2048;

@@ -283,6 +283,11 @@ class LayerKernelsConformanceTest extends KernelConformance {
         // 1x1, few pixels, many filters: the transposed product reads x^T in place as its A (a panel
         // across the two images packed)
         if (t == 23) return new ConvCase(new Window(37, 7, 7, 1, 1, 1, 1, 0, 0), 2, 160);
+        // 3x3, few pixels, many filters: the transposed product reads its A as windows of the padded
+        // images (panels of pixels along one output row: 7 of a 14-wide row, over k longer than one
+        // cache block; 10 or 5 of a 10-wide row, two images); case 21 has stride 2
+        if (t == 24) return new ConvCase(new Window(58, 14, 14, 3, 3, 1, 1, 1, 1), 1, 96);
+        if (t == 25) return new ConvCase(new Window(20, 10, 10, 3, 3, 1, 1, 1, 1), 2, 64);
         for (;;) {
             Window w = window(false);
             int batch = 1 + rng.nextInt(4), filters = dim(70);
