@@ -477,12 +477,14 @@ ForwardPlan plan_forward(const Window& w, int batch, int filters) {
 }
 
 // conv_prepare_filters' output (prepared_filters.h): this header in its first kPreparedHeader
-// floats, then the weights' panels for the plan's width as cortado::Prepacked reads them, for the
-// instruction set in use.
+// floats, then, for the instruction set in use, the weights' panels for the plan's width as
+// cortado::Prepacked reads them, or (`winograd`: a forward that takes Winograd, conv_direct.cpp)
+// the filters' Winograd transforms, their filter groups `width` (FB) wide.
 struct PreparedHeader {
     uint32_t magic;
     int32_t isa, width, filters;
     int64_t k;
+    int32_t winograd, finite;
 };
 constexpr uint32_t kPreparedMagic = 0x43505246;  // "CPRF"
 using cortado::kPreparedHeader;
@@ -494,7 +496,19 @@ const float* prepared_panels(const float* prepared, const ForwardPlan& plan, int
     if (!prepared) return nullptr;
     PreparedHeader h;
     std::memcpy(&h, prepared, sizeof h);
-    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && h.width == plan.width && h.filters == filters && h.k == k;
+    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && !h.winograd && h.width == plan.width && h.filters == filters &&
+                      h.k == k;
+    return same ? prepared + kPreparedHeader : nullptr;
+}
+
+// The filters' Winograd transforms prepared for this instruction set and weights' shape, when all
+// are finite; else null.
+const float* prepared_winograd(const float* prepared, int filters, long k) {
+    if (!prepared) return nullptr;
+    PreparedHeader h;
+    std::memcpy(&h, prepared, sizeof h);
+    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && h.winograd && h.finite &&
+                      h.width == cortado::direct_kernels().fb && h.filters == filters && h.k == k;
     return same ? prepared + kPreparedHeader : nullptr;
 }
 
@@ -502,12 +516,21 @@ const float* prepared_panels(const float* prepared, const ForwardPlan& plan, int
 
 CORTADO_KERNEL(conv_prepare_filters) {
     const Window w{CORTADO_WINDOW_ARGS};
-    const long k = static_cast<long>(channels) * kh * kw, size = cortado::prepared_filters_floats(filters, k);
-    const ForwardPlan plan = plan_forward(w, batch, filters);
-    const PreparedHeader h{plan.width <= kPreparedMaxWidth ? kPreparedMagic : 0, cortado_isa(), plan.width, filters, k};
+    const long k = static_cast<long>(channels) * kh * kw, size = cortado::prepared_filters_floats(filters, channels, kh, kw, sh, sw);
     std::fill(prepared, prepared + kPreparedHeader, 0.0f);
-    std::memcpy(prepared, &h, sizeof h);
     long done = kPreparedHeader;
+    if (cortado::conv_forward_winograd(w, batch, filters)) {
+        const cortado::DirectKernels& dk = cortado::direct_kernels();
+        const bool finite = cortado::Winograd::transform_filters(dk, channels, filters, weight, prepared + kPreparedHeader);
+        const PreparedHeader h{kPreparedMagic, cortado_isa(), dk.fb, filters, k, 1, finite};
+        std::memcpy(prepared, &h, sizeof h);
+        done += cortado::Winograd::filters_floats(dk, channels, filters);
+        std::fill(prepared + done, prepared + size, 0.0f);
+        return CORTADO_STATUS_OK;
+    }
+    const ForwardPlan plan = plan_forward(w, batch, filters);
+    const PreparedHeader h{plan.width <= kPreparedMaxWidth ? kPreparedMagic : 0, cortado_isa(), plan.width, filters, k, 0, 0};
+    std::memcpy(prepared, &h, sizeof h);
     if (h.magic) {
         const cortado::PackMatrix weights{Matrix::rows(weight, k), false, 1.0f};
         const long panels = ceil_div(filters, plan.width);
@@ -524,7 +547,9 @@ CORTADO_KERNEL(conv_forward) {
     const Window w{CORTADO_WINDOW_ARGS};
     const long pixels = w.out_plane(), k = static_cast<long>(channels) * kh * kw;
     const cortado::Epilogue ep{z, lo, hi};
-    if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, ep, y)) return CORTADO_STATUS_OK;
+    if (cortado::conv_forward_direct(ctx, w, batch, filters, x, weight, bias, prepared_winograd(prepared, filters, k), ep, y)) {
+        return CORTADO_STATUS_OK;
+    }
     // The GEMM y[filters, batch x pixels] = weight[filters, k] im2col(x)[k, batch x pixels], the bias
     // and tail applied to each tile as it is finished; the weights' panels as prepared, if they were
     // for this plan (A here, B in the transposed product).

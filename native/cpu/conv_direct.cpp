@@ -164,15 +164,21 @@ bool small_plane(const Geometry& g, long channel_taps) {
     return static_cast<long>(g.channels) * g.taps >= channel_taps && 6 * g.out_plane() < 5 * g.span;
 }
 
+// Whether a 3x3 window takes Winograd (a third of the lanes wasted on too few filters: never).
+bool winograd(const DirectKernels& k, const Geometry& g, int batch, int outs, bool prepared) {
+    return g.kh == 3 && g.kw == 3 && Winograd::worth(k, g, outs, batch, prepared) && 2L * ceil_div(outs, k.fb) * k.fb <= 3L * outs;
+}
+
 // y[n, o] = x[n] correlated with filter o of w ([outs][channels][taps]) + bias[o], n < batch. A 3x3
-// window takes Winograd's F(2x2, 3x3) where it pays (an image with a non-finite value, or non-finite
-// filters, the direct kernels: their products are the reference's, inf and NaN alike). Returns false
-// (nothing written) where the caller's GEMM measured faster; `forward`: the caller is the forward.
+// window takes Winograd's F(2x2, 3x3) where it pays, its filters transformed ahead (`prepared`) or
+// here (an image with a non-finite value, or non-finite filters, the direct kernels: their
+// products are the reference's, inf and NaN alike). Returns false (nothing written) where the
+// caller's GEMM measured faster; `forward`: the caller is the forward.
 bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int outs, const float* x, const float* w,
-               const float* bias, const Epilogue& ep, float* y, bool forward) {
+               const float* bias, const float* prepared, const Epilogue& ep, float* y, bool forward) {
     const DirectKernels& k = direct_kernels();
-    std::unique_ptr<Winograd> wp(g.kh == 3 && g.kw == 3 && Winograd::worth(k, g, outs, batch) && (!bias || finite(bias, outs))
-                                     ? new Winograd(k, g, outs, w, bias) : nullptr);
+    std::unique_ptr<Winograd> wp(winograd(k, g, batch, outs, prepared != nullptr) && (!bias || finite(bias, outs))
+                                     ? new Winograd(k, g, outs, w, bias, prepared) : nullptr);
     if (wp && !wp->finite_filters) wp.reset();
     const bool wino = wp != nullptr;
     // Forward, many channels over a small plane (ResNet-18's 7x7 at 512: 4.8 ms direct, 2.4 by GEMM
@@ -260,12 +266,18 @@ bool correlate(const cortado_context* ctx, const Geometry& g, int batch, int out
 }  // namespace
 
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
-                         const float* weight, const float* bias, const Epilogue& ep, float* y) {
+                         const float* weight, const float* bias, const float* winograd, const Epilogue& ep, float* y) {
     // a 1x1 window packs nothing the GEMM would not: the GEMM measured faster there
     if (!usable(w, batch, filters) || w.kh * w.kw == 1) return false;
     const DirectKernels& k = direct_kernels();
     const Geometry g(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.pb * k.vw);
-    return correlate(ctx, g, batch, filters, x, weight, bias, ep, y, true);
+    return correlate(ctx, g, batch, filters, x, weight, bias, winograd, ep, y, true);
+}
+
+bool conv_forward_winograd(const Window& w, int batch, int filters) {
+    if (!usable(w, batch, filters)) return false;
+    const DirectKernels& k = direct_kernels();
+    return winograd(k, Geometry(w.channels, w.height, w.width, w.kh, w.kw, w.ph, w.pw, k.pb * k.vw), batch, filters, true);
 }
 
 bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
@@ -287,7 +299,7 @@ bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, in
     for (long f = 0; f < filters; f++)
         for (long ch = 0; ch < c; ch++)
             for (long t = 0; t < taps; t++) turned[(ch * filters + f) * taps + t] = weight[(f * c + ch) * taps + taps - 1 - t];
-    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, Epilogue{}, dx, false);
+    return correlate(ctx, g, batch, w.channels, dy, turned.data(), nullptr, nullptr, Epilogue{}, dx, false);
 }
 
 bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

@@ -83,15 +83,20 @@ struct Winograd {
     int outs, groups, th, tw, rows, cols;  // tiles down and across; padded plane rows x cols
     int chunk;                             // tile rows transformed at a time
     long tiles;                            // a chunk's tiles, chunk (tw + 1), rounded up to the kernel's block
-    std::unique_ptr<float[]> u;            // [16][groups][channels][FB]
+    const float* u;                        // the transformed filters, [16][groups][channels][FB]: own's or prepared
+    std::unique_ptr<float[]> own;
     std::vector<float> bias;               // [outs] or empty
     bool finite_filters;                   // whether every number of u is finite (else: the direct kernels)
 
-    // (outside a parallel region: the filters are transformed on the pool)
-    Winograd(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias);
-    // whether it beats the direct kernels: enough products per transformed number, and an image's
-    // transforms small enough to stay in cache
-    static bool worth(const DirectKernels& k, const Geometry& g, int outs, int batch);
+    // With `prepared` (finite filters transformed ahead by transform_filters) or without: the
+    // filters are transformed here (outside a parallel region: on the pool).
+    Winograd(const DirectKernels& k, const Geometry& g, int outs, const float* w, const float* bias, const float* prepared);
+    // whether it beats the direct kernels (and the GEMM): enough products per transformed number,
+    // and tiles enough to pay for the transforms (fewer where the filters' were made ahead)
+    static bool worth(const DirectKernels& k, const Geometry& g, int outs, int batch, bool prepared);
+    // u's floats; u = the transform of outs filters w ([outs][channels][3][3]): whether all are finite
+    static long filters_floats(const DirectKernels& k, int channels, int outs) { return 16L * ((outs + k.fb - 1) / k.fb * k.fb) * channels; }
+    static bool transform_filters(const DirectKernels& k, int channels, int outs, const float* w, float* u);
     static int chunk_rows(const DirectKernels& k, const Geometry& g, int outs);
     int chunks() const { return (th + chunk - 1) / chunk; }
     long padded() const;         // floats of an image padded (pad's xp)
@@ -113,8 +118,12 @@ struct Winograd {
     long passes_scratch(int workers) const;
 };
 
+// `winograd`: the filters transformed ahead (Winograd::transform_filters, finite) or null.
 bool conv_forward_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,
-                         const float* weight, const float* bias, const Epilogue& ep, float* y);
+                         const float* weight, const float* bias, const float* winograd, const Epilogue& ep, float* y);
+// Whether conv_forward_direct takes Winograd for this shape when its filters were transformed
+// ahead (conv_prepare_filters then transforms them).
+bool conv_forward_winograd(const Window& w, int batch, int filters);
 bool conv_data_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* weight,
                       const float* dy, float* dx);
 bool conv_filter_direct(const cortado_context* ctx, const Window& w, int batch, int filters, const float* x,

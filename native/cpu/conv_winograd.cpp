@@ -116,13 +116,8 @@ CORTADO_CLONES void output_transform(const float* __restrict m, long xi_stride, 
 
 }  // namespace
 
-Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int outputs, const float* w, const float* b)
-    : k(kernels), g(geometry), outs(outputs), groups(static_cast<int>(ceil_div(outputs, kernels.fb))),
-      th((geometry.oh + 1) / 2), tw((geometry.ow + 1) / 2), rows(2 * th + 2), cols(2 * tw + 2),
-      chunk(chunk_rows(kernels, geometry, outputs)),
-      tiles(ceil_div(static_cast<long>(chunk) * (tw + 1), kernels.pb * kernels.vw) * kernels.pb * kernels.vw),
-      u(new float[16L * groups * geometry.channels * kernels.fb]), bias(b ? b : nullptr, b ? b + outputs : nullptr) {
-    const long c = g.channels, xs = static_cast<long>(groups) * c * k.fb;  // u's stride from one xi to the next
+bool Winograd::transform_filters(const DirectKernels& k, int channels, int outs, const float* w, float* u) {
+    const long c = channels, groups = ceil_div(outs, k.fb), xs = groups * c * k.fb;  // u's stride from one xi to the next
     // A filter group at a time, kRun channels at a time through a buffer: the 16 planes of U are a
     // power of two apart often enough that storing to all of them at once thrashes one cache set.
     constexpr int kRun = 32, kMaxFb = 16;  // (FB: 4 or 8)
@@ -162,14 +157,27 @@ Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int o
                         }
                     }
                 for (int xi = 0; xi < 16; xi++)
-                    std::copy(buf[xi], buf[xi] + run * k.fb, u.get() + xi * xs + (gi * c + c0) * k.fb);
+                    std::copy(buf[xi], buf[xi] + run * k.fb, u + xi * xs + (gi * c + c0) * k.fb);
             }
         if (!ok) bad = true;
     });
-    finite_filters = !bad;
+    return !bad;
 }
 
-bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs, int batch) {
+Winograd::Winograd(const DirectKernels& kernels, const Geometry& geometry, int outputs, const float* w, const float* b,
+                   const float* prepared)
+    : k(kernels), g(geometry), outs(outputs), groups(static_cast<int>(ceil_div(outputs, kernels.fb))),
+      th((geometry.oh + 1) / 2), tw((geometry.ow + 1) / 2), rows(2 * th + 2), cols(2 * tw + 2),
+      chunk(chunk_rows(kernels, geometry, outputs)),
+      tiles(ceil_div(static_cast<long>(chunk) * (tw + 1), kernels.pb * kernels.vw) * kernels.pb * kernels.vw),
+      u(prepared), bias(b ? b : nullptr, b ? b + outputs : nullptr), finite_filters(true) {
+    if (prepared) return;
+    own.reset(new float[filters_floats(kernels, geometry.channels, outputs)]);
+    u = own.get();
+    finite_filters = transform_filters(kernels, geometry.channels, outputs, w, own.get());
+}
+
+bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs, int batch, bool prepared) {
     // Per tile, the channel sums take 16 C F products, the transforms touch 16 (C + F) numbers: at
     // 16 channels and filters (8 products a number) ResNet-20's first stage ran 18% slower than the
     // direct kernels, at 32 and 64 (16 and 32) its later stages 8-12% faster. A 7 x 7 output is 16
@@ -182,10 +190,13 @@ bool Winograd::worth(const DirectKernels& k, const Geometry& g, int outs, int ba
     // at half rate (a Zen 4) the direct kernels win at 32 channels and filters too (ResNet-20's
     // 14 x 14, batch 128, 2 threads: forward 3.2-3.3 ms against 3.7-4.2, data gradient 3.1-3.3
     // against 3.7-4.3; at batch 500 12.0-12.9 against 14.3-15.6) and are about even at 64.
+    // Filters transformed ahead (conv_prepare_filters) leave only the tiles' transforms to pay for:
+    // the 14 x 14 at 256 channels and batch 1 (56 tiles), products by the GEMM's micro-kernels
+    // (passes), 0.91-0.95 ms against the GEMM's 1.17-1.19.
     const long c = g.channels, f = ceil_div(outs, k.fb) * k.fb;
     const long tiles = static_cast<long>((g.oh + 1) / 2) * ((g.ow + 1) / 2 + 1);
     const long products = half_rate_lanes(k) ? 24 : 16;  // per transformed number, at least
-    return c * f >= products * (c + f) && g.out_plane() >= 64 && batch * tiles >= 128;
+    return c * f >= products * (c + f) && g.out_plane() >= 64 && batch * tiles >= (prepared ? 48 : 128);
 }
 
 // Tile rows a chunk: as many as keep its V and M under kChunkFloats, but at least a block of the
@@ -221,7 +232,7 @@ void Winograd::tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, 
     for (long ch = 0; ch < c; ch++) input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
     for (int xi = 0; xi < 16; xi++)
         for (int gi = g0; gi < g1; gi++)
-            k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u.get() + (static_cast<long>(xi) * groups + gi) * c * k.fb,
+            k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u + (static_cast<long>(xi) * groups + gi) * c * k.fb,
                       nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
     for (int o = g0 * k.fb; o < std::min(outs, g1 * k.fb); o++)
         output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
@@ -229,6 +240,22 @@ void Winograd::tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, 
 }
 
 namespace {
+// A packer of U's panels at other widths than FB (GEMM's small-panels path): rows x (filters) of
+// U[group][channel][FB], one product's, at channel p.
+struct UPanels {
+    const float* u;
+    int fb;
+    long c;
+    void operator()(int w, long x0, int count, long p0, int kc, float* dst, long q0, long q1) const {
+        for (long q = q0; q < q1; q++)
+            for (int p = 0; p < kc; p++)
+                for (int i = 0; i < w; i++) {
+                    const long x = x0 + q * w + i;
+                    dst[(q * kc + p) * w + i] = x < x0 + count ? u[(x / fb * c + p0 + p) * fb + x % fb] : 0.0f;
+                }
+    }
+};
+
 // An image's tiles, rounded up to the kernel's block; the floats an input or output transform needs.
 long all_tiles(const DirectKernels& k, int th, int tw) {
     return ceil_div(static_cast<long>(th) * (tw + 1), k.pb * k.vw) * k.pb * k.vw;
@@ -249,11 +276,25 @@ void Winograd::passes(const float* xp, float* y, const Epilogue& ep, int workers
     float* m = v + 16 * c * t;
     float* bufs = m + 16 * fp * t;
     parallel_items(workers, c, [&](int tid, long ch) { input_transform(xp + ch * plane, th, tw, cols, c * t, v + ch * t, bufs + tid * per); });
-    parallel_items(workers, 16L * groups, [&](int, long item) {
-        const long xi = item / groups, gi = item % groups;
-        k.forward(v + xi * c * t, t, g.channels, &one_tap, 1, u.get() + (xi * groups + gi) * c * k.fb, nullptr, false, blocks, t,
-                  m + (xi * fp + gi * k.fb) * t);
-    });
+    Blocking bl = gemm_blocking(fp, t);
+    if (k.fb <= bl.mr) {
+        // Each of the 16 products M = U V by the GEMM's micro-kernels, U's filter groups as its A
+        // panels (mr = FB rows), V's rows read in place as B, only the image's tiles computed.
+        bl.mc = static_cast<int>(ceil_div(bl.mc, k.fb)) * k.fb;
+        bl.mr = k.fb;
+        const int n = th * (tw + 1);
+        parallel_items(workers, 16, [&](int, long xi) {
+            const Prepacked<UPanels> a{u + xi * groups * c * k.fb, k.fb, c, UPanels{u + xi * groups * c * k.fb, k.fb, c}};
+            gemm_blocked(bl, static_cast<int>(fp), n, 0, c, a, InPlace(Matrix::rows(v + xi * c * t, t)), 0.0f,
+                         Matrix::rows(m + xi * fp * t, t), 1, NoTail());
+        });
+    } else {
+        parallel_items(workers, 16L * groups, [&](int, long item) {
+            const long xi = item / groups, gi = item % groups;
+            k.forward(v + xi * c * t, t, g.channels, &one_tap, 1, u + (xi * groups + gi) * c * k.fb, nullptr, false, blocks, t,
+                      m + (xi * fp + gi * k.fb) * t);
+        });
+    }
     parallel_items(workers, outs, [&](int tid, long o) {
         output_transform(m + o * t, fp * t, th, tw, g.oh, g.ow, bias.empty() ? 0.0f : bias[o], y + o * g.out_plane(),
                          ep.at(o * g.out_plane()), bufs + tid * per);

@@ -162,8 +162,7 @@ CORTADO_KERNEL(conv_forward) {
 // The weights are read as they lie (the GEMM streams them from global memory with no packing of its
 // own): nothing to prepare, the prepared floats are zeros and conv_forward does not read them.
 CORTADO_KERNEL(conv_prepare_filters) {
-    const int64_t k = static_cast<int64_t>(channels) * kh * kw;
-    return cortado_fill(ctx, cortado::prepared_filters_floats(filters, k), 0.0f, prepared);
+    return cortado_fill(ctx, cortado::prepared_filters_floats(filters, channels, kh, kw, sh, sw), 0.0f, prepared);
 }
 
 CORTADO_KERNEL(conv_backward_data) {

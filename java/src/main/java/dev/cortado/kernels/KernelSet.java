@@ -39,11 +39,16 @@ public interface KernelSet {
 
     /**
      * The floats of {@link #convPrepareFilters}' output: a header of 16 and room for the filters
-     * rounded up to a multiple of any panel width up to 64 (filters + 63), w.colRows() floats each
-     * (native/common/prepared_filters.h says the same for the native kernels).
+     * rounded up to a multiple of any panel width up to 64 (filters + 63), w.colRows() floats each,
+     * or, for a 3x3 window of unit strides, for the filters' Winograd transforms (16 floats a
+     * filter and channel) if that is more (native/common/prepared_filters.h says the same for the
+     * native kernels).
      */
     static long preparedFilters(Window w, int filters) {
-        return Math.addExact(16, Math.multiplyExact(filters + 63L, w.colRows()));
+        long panels = Math.multiplyExact(filters + 63L, w.colRows());
+        boolean winograd = w.kernelH() == 3 && w.kernelW() == 3 && w.strideH() == 1 && w.strideW() == 1;
+        long transforms = winograd ? Math.multiplyExact(Math.multiplyExact(16L, filters + 63L), w.channels()) : 0;
+        return Math.addExact(16, Math.max(panels, transforms));
     }
 
     // ---- BLAS-3 -------------------------------------------------------------------------------
@@ -99,7 +104,9 @@ public interface KernelSet {
      * lo = -inf, hi = inf clamp nothing; lo = 0, hi = inf is ReLU; a NaN stays NaN. prepared,
      * unless null, is what {@link #convPrepareFilters} made of this weight for the same w, batch
      * and filters: y is the same, bit for bit, with it or without (a kernel set uses it where it
-     * holds what that set would otherwise compute from weight on every call).
+     * holds what that set would otherwise compute from weight on every call) — except where the
+     * prepared filters change the algorithm: the cpu kernels take Winograd's for 3x3 windows over
+     * fewer tiles when the filters' transforms were made ahead (y then within float rounding).
      */
     @Check("convolutionFits(w, batch, filters); clampRange(lo, hi)")
     void convForward(Window w, int batch, int filters, @In("batch * w.inputSize()") Ptr x,
@@ -111,8 +118,9 @@ public interface KernelSet {
     /**
      * prepared = weight in the form this kernel set's {@link #convForward} reads for w, batch and
      * filters, made once where the weights are fixed for many calls (a model's inference): the cpu
-     * kernels' GEMM panels of the filters, packed as each call would pack them; the java and cuda
-     * kernels read the weights as they lie and prepare nothing (zeros). Opaque to every caller.
+     * kernels' GEMM panels of the filters, packed as each call would pack them, or, where the
+     * forward takes Winograd's F(2x2, 3x3), the filters' transforms; the java and cuda kernels read
+     * the weights as they lie and prepare nothing (zeros). Opaque to every caller.
      */
     @Check("convolutionFits(w, batch, filters)")
     void convPrepareFilters(Window w, int batch, int filters, @In("(long) filters * w.colRows()") Ptr weight,

@@ -260,7 +260,10 @@ public final class Convolution {
     /**
      * {@link #conv2dFused(Tensor, Tensor, Tensor, Tensor, int, int, int, int, float, float)} with w's
      * filters prepared once in {@code prepared} (null: not), as inference calls the same weights
-     * again and again: the same bits, without packing the filters on every call.
+     * again and again: without packing (or transforming) the filters on every call; the same bits,
+     * except where the cpu kernels take Winograd's algorithm only with the filters transformed
+     * ahead (a 3x3 window over a small image, such as ResNet-18's 14 x 14 at batch 1: within float
+     * rounding).
      */
     public static Tensor conv2dFused(Tensor x, Tensor w, PreparedFilters prepared, Tensor bias, Tensor z, int strideH, int strideW,
                                      int padH, int padW, float lo, float hi) {

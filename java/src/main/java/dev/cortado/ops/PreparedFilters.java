@@ -9,12 +9,15 @@ import java.util.function.Consumer;
 
 /**
  * A convolution's filters prepared once for the kernels of their device ({@link
- * KernelSet#convPrepareFilters}: on the cpu, the GEMM panels every call would otherwise pack), for
+ * KernelSet#convPrepareFilters}: on the cpu, the GEMM panels every call would otherwise pack, or
+ * the filters' Winograd transforms), for
  * inference with weights that change rarely, such as an imported model's. Pass it to {@link
  * Convolution#conv2dFused(Tensor, Tensor, PreparedFilters, Tensor, Tensor, int, int, int, int, float, float)}
  * call after call: the filters are prepared at the first call, and again when the weights were
  * modified since ({@link Tensor#version()}), are another tensor, or the window or batch changed.
- * Results are the same bits as without. Holds the prepared memory until {@link #close()};
+ * Results are the same bits as without, except where the cpu kernels take Winograd's algorithm
+ * only because the transforms were made ahead (a 3x3 window over few tiles: within float
+ * rounding). Holds the prepared memory until {@link #close()};
  * thread-safe.
  */
 public final class PreparedFilters implements AutoCloseable {

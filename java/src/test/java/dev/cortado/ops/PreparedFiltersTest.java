@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * what the filters were prepared for: weights modified in place, another weight tensor, another
  * batch, another window; closing frees the prepared memory and later calls run without it.
  * Shapes that reach the cpu's GEMM (a stride-2 window, 7x7 planes of many filters, a 1x1 of few
- * filters read in place), per backend.
+ * filters read in place), per backend. Where the cpu takes Winograd only with the filters'
+ * transforms made ahead (3x3, unit strides: the 7x7 plane padded by 2 at batch 3), y is within
+ * float rounding of the plain call's instead.
  */
 abstract class PreparedFiltersTest extends PerBackend {
 
@@ -54,6 +56,19 @@ abstract class PreparedFiltersTest extends PerBackend {
         return Tensor.uniform(rng, -1, 1, batch, s[1], s[2], s[2]);
     }
 
+    /** The same bits, or, on the cpu for 3x3 windows of unit stride (Winograd when prepared), within rounding. */
+    private void assertSame(Tensor expected, Tensor actual, int[] s, String what) {
+        boolean winograd = backend().equals("cpu") && s[4] == 3 && s[5] == 1;
+        if (!winograd) {
+            assertArrayEquals(bits(expected), bits(actual), what);
+            return;
+        }
+        float[] e = expected.toArray(), a = actual.toArray();
+        assertEquals(e.length, a.length, what);
+        double tolerance = 2e-6 * s[1] * 9 + 1e-5; // a sum of channels x 9 products of numbers in [-1, 1]
+        for (int i = 0; i < e.length; i++) assertEquals(e[i], a[i], tolerance, what + " at " + i);
+    }
+
     private static Tensor conv(Tensor x, Tensor w, PreparedFilters p, Tensor b, int[] s) {
         return Convolution.conv2dFused(x, w, p, b, null, s[5], s[5], s[6], s[6], 0f, 6f);
     }
@@ -76,7 +91,7 @@ abstract class PreparedFiltersTest extends PerBackend {
                     assertArrayEquals(bits(conv(other, w2, null, b, s)), bits(conv(other, w2, p, b, s)), what + ", another batch");
                     int[] padded = s.clone();
                     padded[6] += 1;
-                    assertArrayEquals(bits(conv(other, w2, null, b, padded)), bits(conv(other, w2, p, b, padded)), what + ", another window");
+                    assertSame(conv(other, w2, null, b, padded), conv(other, w2, p, b, padded), padded, what + ", another window");
                     p.close();
                     assertArrayEquals(bits(conv(x, w2, null, b, s)), bits(conv(x, w2, p, b, s)), what + ", after close");
                 }
