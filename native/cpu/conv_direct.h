@@ -15,6 +15,8 @@
 
 namespace cortado {
 
+struct Blocking;  // (gemm_driver.h)
+
 // Register blocking of one instruction set's kernels (conv_direct_kernel.inc):
 //   forward          FB filters x PB vectors of VW output pixels in registers
 //   filter gradient  FB filters x TB taps in registers, summed along the pixels
@@ -107,6 +109,10 @@ struct Winograd {
     // y = the tail of the outputs of filter groups [g0, g1) in the chunk of tile rows from ty0 on,
     // from the padded image xp (ep aligned with y)
     void tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, int g1, int ty0, float* scratch) const;
+    // m's rows of filter groups [g0, g1) (ld floats a row, n tiles) = product xi of U and v, by the
+    // GEMM's micro-kernels with blocking bl (conv_winograd.cpp's product_blocking), or, where it
+    // has none (mr 0), by the direct kernels
+    void product(const Blocking& bl, int xi, int g0, int g1, const float* v, long ld, int n, float* m) const;
     // the same for all of one image's tile rows, or false (y untouched) when the image holds a
     // non-finite value
     bool image(const float* x, float* y, const Epilogue& ep, int g0, int g1, float* scratch) const;

@@ -222,23 +222,6 @@ bool Winograd::pad(const float* x, float* xp, int c0, int c1) const {
                       xp + c0 * plane, true);
 }
 
-void Winograd::tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, int g1, int ty0, float* scratch) const {
-    const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
-    const int n = std::min(chunk, th - ty0), one_tap = 0;
-    const int blocks = static_cast<int>(ceil_div(static_cast<long>(n) * (tw + 1), k.pb * k.vw));
-    float* v = scratch;
-    float* m = v + 16 * c * tiles;
-    float* buf = m + 16 * fp * tiles;
-    for (long ch = 0; ch < c; ch++) input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
-    for (int xi = 0; xi < 16; xi++)
-        for (int gi = g0; gi < g1; gi++)
-            k.forward(v + xi * c * tiles, tiles, g.channels, &one_tap, 1, u + (static_cast<long>(xi) * groups + gi) * c * k.fb,
-                      nullptr, false, blocks, tiles, m + (xi * fp + gi * k.fb) * tiles);
-    for (int o = g0 * k.fb; o < std::min(outs, g1 * k.fb); o++)
-        output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
-                         y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
-}
-
 namespace {
 // A packer of U's panels at other widths than FB (GEMM's small-panels path): rows x (filters) of
 // U[group][channel][FB], one product's, at channel p.
@@ -256,6 +239,46 @@ struct UPanels {
     }
 };
 
+// The GEMM's blocking for the products, U's filter groups its A panels (FB rows), or none (mr 0)
+// where its micro-kernels take fewer rows than a group (the generic kernels: the direct ones then).
+Blocking product_blocking(const DirectKernels& k, int groups) {
+    Blocking bl = gemm_blocking(static_cast<long>(groups) * k.fb, 64);
+    if (k.fb > bl.mr) return Blocking{};
+    bl.mc = static_cast<int>(ceil_div(bl.mc, k.fb)) * k.fb;
+    bl.mr = k.fb;
+    return bl;
+}
+}  // namespace
+
+void Winograd::product(const Blocking& bl, int xi, int g0, int g1, const float* v, long ld, int n, float* m) const {
+    const long c = g.channels;
+    const float* ux = u + static_cast<long>(xi) * groups * c * k.fb;
+    if (bl.mr) {  // U's groups read as they lie, V's rows in place
+        const float* ug = ux + g0 * c * k.fb;
+        const Prepacked<UPanels> a{ug, k.fb, c, UPanels{ug, k.fb, c}};
+        gemm_blocked(bl, (g1 - g0) * k.fb, n, 0, c, a, InPlace(Matrix::rows(v, ld)), 0.0f, Matrix::rows(m, ld), 1, NoTail());
+        return;
+    }
+    const int blocks = static_cast<int>(ceil_div(n, k.pb * k.vw)), one_tap = 0;
+    for (int gi = g0; gi < g1; gi++)
+        k.forward(v, ld, g.channels, &one_tap, 1, ux + gi * c * k.fb, nullptr, false, blocks, ld, m + (gi - g0) * k.fb * ld);
+}
+
+void Winograd::tile_rows(const float* xp, float* y, const Epilogue& ep, int g0, int g1, int ty0, float* scratch) const {
+    const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
+    const int n = std::min(chunk, th - ty0);
+    float* v = scratch;
+    float* m = v + 16 * c * tiles;
+    float* buf = m + 16 * fp * tiles;
+    for (long ch = 0; ch < c; ch++) input_transform(xp + ch * plane + 2L * ty0 * cols, n, tw, cols, c * tiles, v + ch * tiles, buf);
+    const Blocking bl = product_blocking(k, groups);
+    for (int xi = 0; xi < 16; xi++) product(bl, xi, g0, g1, v + xi * c * tiles, tiles, n * (tw + 1), m + (xi * fp + g0 * k.fb) * tiles);
+    for (int o = g0 * k.fb; o < std::min(outs, g1 * k.fb); o++)
+        output_transform(m + o * tiles, fp * tiles, n, tw, g.oh - 2 * ty0, g.ow, bias.empty() ? 0.0f : bias[o],
+                         y + o * g.out_plane() + 2L * ty0 * g.ow, ep.at(o * g.out_plane() + 2L * ty0 * g.ow), buf);
+}
+
+namespace {
 // An image's tiles, rounded up to the kernel's block; the floats an input or output transform needs.
 long all_tiles(const DirectKernels& k, int th, int tw) {
     return ceil_div(static_cast<long>(th) * (tw + 1), k.pb * k.vw) * k.pb * k.vw;
@@ -270,34 +293,21 @@ long Winograd::passes_scratch(int workers) const {
 
 void Winograd::passes(const float* xp, float* y, const Epilogue& ep, int workers, float* scratch) const {
     const long c = g.channels, plane = static_cast<long>(rows) * cols, fp = static_cast<long>(groups) * k.fb;
-    const long t = all_tiles(k, th, tw), per = transform_scratch(t, cols);
-    const int blocks = static_cast<int>(t / (k.pb * k.vw)), one_tap = 0;
+    const long t = all_tiles(k, th, tw), transform = transform_scratch(t, cols);
     float* v = scratch;
     float* m = v + 16 * c * t;
     float* bufs = m + 16 * fp * t;
-    parallel_items(workers, c, [&](int tid, long ch) { input_transform(xp + ch * plane, th, tw, cols, c * t, v + ch * t, bufs + tid * per); });
-    Blocking bl = gemm_blocking(fp, t);
-    if (k.fb <= bl.mr) {
-        // Each of the 16 products M = U V by the GEMM's micro-kernels, U's filter groups as its A
-        // panels (mr = FB rows), V's rows read in place as B, only the image's tiles computed.
-        bl.mc = static_cast<int>(ceil_div(bl.mc, k.fb)) * k.fb;
-        bl.mr = k.fb;
-        const int n = th * (tw + 1);
-        parallel_items(workers, 16, [&](int, long xi) {
-            const Prepacked<UPanels> a{u + xi * groups * c * k.fb, k.fb, c, UPanels{u + xi * groups * c * k.fb, k.fb, c}};
-            gemm_blocked(bl, static_cast<int>(fp), n, 0, c, a, InPlace(Matrix::rows(v + xi * c * t, t)), 0.0f,
-                         Matrix::rows(m + xi * fp * t, t), 1, NoTail());
-        });
-    } else {
-        parallel_items(workers, 16L * groups, [&](int, long item) {
-            const long xi = item / groups, gi = item % groups;
-            k.forward(v + xi * c * t, t, g.channels, &one_tap, 1, u + (xi * groups + gi) * c * k.fb, nullptr, false, blocks, t,
-                      m + (xi * fp + gi * k.fb) * t);
-        });
-    }
+    parallel_items(workers, c, [&](int tid, long ch) { input_transform(xp + ch * plane, th, tw, cols, c * t, v + ch * t, bufs + tid * transform); });
+    // The 16 products (each an item on the GEMM, each filter group's an item on the direct kernels)
+    const Blocking bl = product_blocking(k, groups);
+    const int per = bl.mr ? groups : 1;
+    parallel_items(workers, 16L * groups / per, [&](int, long item) {
+        const int xi = static_cast<int>(item * per / groups), g0 = static_cast<int>(item * per % groups);
+        product(bl, xi, g0, g0 + per, v + xi * c * t, t, th * (tw + 1), m + (xi * fp + g0 * k.fb) * t);
+    });
     parallel_items(workers, outs, [&](int tid, long o) {
         output_transform(m + o * t, fp * t, th, tw, g.oh, g.ow, bias.empty() ? 0.0f : bias[o], y + o * g.out_plane(),
-                         ep.at(o * g.out_plane()), bufs + tid * per);
+                         ep.at(o * g.out_plane()), bufs + tid * transform);
     });
 }
 
