@@ -114,13 +114,15 @@ abstract class CheckedKernelsTest {
         rejects("y needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(149)));
         rejects("z needs 150", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, buf(149), 0f, Float.POSITIVE_INFINITY, buf(150)));
         rejects("clamp range [1.0, 0.0] is not lo <= hi", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, null, 1f, 0f, buf(150)));
-        // prepared filters: 16 + (3 + 63) x 18 floats
-        assertEquals(1204, KernelSet.preparedFilters(w, 3));
-        rejects("prepared needs 1204", () -> k.convForward(w, 2, 3, buf(100), buf(54), buf(1203), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
-        rejects("prepared needs 1204", () -> k.convPrepareFilters(w, 2, 3, buf(54), buf(1203)));
-        rejects("weight needs 54", () -> k.convPrepareFilters(w, 2, 3, buf(53), buf(1204)));
-        rejects("filters must be >= 0", () -> k.convPrepareFilters(w, 2, -3, buf(54), buf(1204)));
-        Ptr both = buf(1300);
+        // prepared filters: 16 + (3 + 63) x 18 floats of GEMM panels, or, for a 3x3 window of unit
+        // strides, 16 + 16 x (3 + 63) x 2 of Winograd transforms if more
+        assertEquals(1204, KernelSet.preparedFilters(Window.square(2, 5, 5, 3, 2, 1), 3));
+        assertEquals(2128, KernelSet.preparedFilters(w, 3));
+        rejects("prepared needs 2128", () -> k.convForward(w, 2, 3, buf(100), buf(54), buf(2127), null, null, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, buf(150)));
+        rejects("prepared needs 2128", () -> k.convPrepareFilters(w, 2, 3, buf(54), buf(2127)));
+        rejects("weight needs 54", () -> k.convPrepareFilters(w, 2, 3, buf(53), buf(2128)));
+        rejects("filters must be >= 0", () -> k.convPrepareFilters(w, 2, -3, buf(54), buf(2128)));
+        Ptr both = buf(2200);
         rejects("overlaps", () -> k.convPrepareFilters(w, 2, 3, both, both.at(20)));
         rejects("clamp range [NaN, Infinity]", () -> k.convForward(w, 2, 3, buf(100), buf(54), null, null, null, Float.NaN, Float.POSITIVE_INFINITY, buf(150)));
         rejects("clamp range [6.0, 0.0] is not lo <= hi", () -> k.depthwiseForward(Window.square(3, 5, 5, 3, 1, 1), 1, buf(75), buf(27), null, 6f, 0f, buf(75)));
