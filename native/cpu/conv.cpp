@@ -219,6 +219,11 @@ inline void transpose_runs(const float* base, const long* toff, int cols, int le
     else transpose_runs_scalar(base, toff, 0, cols, 0, len, d, nr);
 }
 
+// Where tap (c, ki, kj) of a window without padding reads, from its output pixel's first tap.
+inline long tap_offset(const Window& w, long tap) {
+    return tap / (w.kh * w.kw) * w.plane() + tap / w.kw % w.kh * w.width + tap % w.kw;
+}
+
 // The im2col matrix of `images` (never stored), walked in its natural order.
 struct Columns {
     Window w;
@@ -259,7 +264,7 @@ struct PackColumns {
         std::vector<int> off(direct ? kc : 0);
         for (int p = 0; p < static_cast<int>(off.size()); p++) {
             const long tap = p0 + p;
-            off[p] = static_cast<int>(tap / (w.kh * w.kw) * plane + tap / w.kw % w.kh * w.width + tap % w.kw);
+            off[p] = static_cast<int>(tap_offset(w, tap));
         }
         struct Run {
             const float* image;
@@ -327,10 +332,8 @@ struct Windows {
 
     Windows(const Columns& col, int wr, long n) : base(n / wr) {
         const Window& w = col.w;
-        const long taps = static_cast<long>(w.kh) * w.kw;
-        off.resize(w.channels * taps);
-        for (long t = 0; t < static_cast<long>(off.size()); t++)
-            off[t] = static_cast<int>(t / taps * w.plane() + t / w.kw % w.kh * w.width + t % w.kw);
+        off.resize(static_cast<long>(w.channels) * w.kh * w.kw);
+        for (long t = 0; t < static_cast<long>(off.size()); t++) off[t] = static_cast<int>(tap_offset(w, t));
         for (long q = 0; q < static_cast<long>(base.size()); q++) {
             const float* img;
             int oy, ox;
@@ -358,7 +361,7 @@ struct PackColumnsT {
                 long toff[64];
                 for (int c = 0; c < cols; c++) {
                     const long tap = j0 + q * nr + c;
-                    toff[c] = tap / (w.kw * w.kh) * w.plane() + tap / w.kw % w.kh * w.width + tap % w.kw;
+                    toff[c] = tap_offset(w, tap);
                 }
                 const float* img;
                 int oy, ox;
@@ -491,25 +494,26 @@ using cortado::kPreparedHeader;
 using cortado::kPreparedMaxWidth;
 static_assert(sizeof(PreparedHeader) <= kPreparedHeader * sizeof(float), "the header fits its floats");
 
-// The panels prepared for exactly this plan, instruction set and weights' shape, or null.
-const float* prepared_panels(const float* prepared, const ForwardPlan& plan, int filters, long k) {
+// What follows a header for the instruction set in use and this kind (panels, or Winograd's
+// transforms, which must be finite), width and weights' shape, or null.
+const float* prepared_part(const float* prepared, bool winograd, int width, int filters, long k) {
     if (!prepared) return nullptr;
     PreparedHeader h;
     std::memcpy(&h, prepared, sizeof h);
-    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && !h.winograd && h.width == plan.width && h.filters == filters &&
-                      h.k == k;
+    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && (h.winograd != 0) == winograd && (!winograd || h.finite) &&
+                      h.width == width && h.filters == filters && h.k == k;
     return same ? prepared + kPreparedHeader : nullptr;
+}
+
+// The panels prepared for exactly this plan, instruction set and weights' shape, or null.
+const float* prepared_panels(const float* prepared, const ForwardPlan& plan, int filters, long k) {
+    return prepared_part(prepared, false, plan.width, filters, k);
 }
 
 // The filters' Winograd transforms prepared for this instruction set and weights' shape, when all
 // are finite; else null.
 const float* prepared_winograd(const float* prepared, int filters, long k) {
-    if (!prepared) return nullptr;
-    PreparedHeader h;
-    std::memcpy(&h, prepared, sizeof h);
-    const bool same = h.magic == kPreparedMagic && h.isa == cortado_isa() && h.winograd && h.finite &&
-                      h.width == cortado::direct_kernels().fb && h.filters == filters && h.k == k;
-    return same ? prepared + kPreparedHeader : nullptr;
+    return prepared_part(prepared, true, cortado::direct_kernels().fb, filters, k);
 }
 
 }  // namespace
